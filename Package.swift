@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+//
+// embedd — a local embedding daemon. One package, many narrow targets.
+//
+// Conventions this file keeps (read before adding a target):
+// - No Swift package dependencies. C libraries come from Debian through system-library
+//   targets (CYAML, CDNNL), each imported by exactly one Swift module.
+// - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
+//   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI and EmbedNN.
+// - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
+// - Plugin products are `.dynamic` libraries whose only exported symbol is the C entry point
+//   (`plugins/exports.map`), so two versions of one plugin can live in one process and never
+//   interpose each other's (or the daemon's) Swift symbols.
+import PackageDescription
+
+let pluginExportMap = Context.packageDirectory + "/plugins/exports.map"
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(pluginExportMap)", "-Xlinker", "-Bsymbolic"])
+]
+
+let package = Package(
+    name: "embedd",
+    products: [
+        .executable(name: "embedd", targets: ["embedd"]),
+        .executable(name: "embedctl", targets: ["embedctl"]),
+        .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
+        // Test fixture: a plugin written in plain C that exercises every path of the ABI.
+        .library(name: "embedd-fixture", type: .dynamic, targets: ["CFixturePlugin"]),
+    ],
+    targets: [
+        // MARK: C contracts and system libraries
+        .target(name: "CEmbedABI", path: "Sources/CEmbedABI"),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+                       providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+
+        // MARK: Foundations
+        .target(name: "EmbedSys"),
+        .target(name: "EmbedWire"),
+        .target(name: "EmbedConfig", dependencies: ["CYAML"]),
+        .target(name: "EmbedStore", dependencies: ["EmbedSys"]),
+
+        // MARK: Plugins, host side
+        .target(name: "EmbedPluginHost", dependencies: ["CEmbedABI", "EmbedSys"]),
+        .target(name: "EmbedPluginCheck", dependencies: ["EmbedPluginHost"]),
+
+        // MARK: Daemon and clients
+        .target(name: "EmbedServer",
+                dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost"]),
+        .executableTarget(name: "embedd", dependencies: ["EmbedServer", "EmbedConfig"]),
+        .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
+        .executableTarget(name: "embedctl",
+                          dependencies: ["EmbedClient", "EmbedWire", "EmbedPluginCheck", "EmbedSys"]),
+
+        // MARK: Inference and plugins
+        .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys"]),
+        .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedNN"], path: "plugins/text",
+                linkerSettings: pluginLinkerSettings),
+        .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
+                linkerSettings: pluginLinkerSettings),
+
+        // MARK: Tests (unit tests next to each module; IntegrationTests drive real processes)
+        .testTarget(name: "EmbedSysTests", dependencies: ["EmbedSys"]),
+        .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
+        .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
+        .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys"]),
+        .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
+        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN"]),
+        .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
+    ]
+)
+
+let commonSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+for target in package.targets where target.type != .system {
+    guard target.name.first != "C" else { continue }  // C targets take no Swift settings
+    target.swiftSettings = (target.swiftSettings ?? []) + commonSwiftSettings
+}

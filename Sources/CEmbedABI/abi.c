@@ -1,0 +1,1 @@
+#include "embedd_plugin.h"

@@ -1,0 +1,1 @@
+// EmbedClient — placeholder until its issue lands.

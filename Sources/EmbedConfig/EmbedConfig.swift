@@ -1,0 +1,1 @@
+// EmbedConfig — placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// EmbedNN — placeholder until its issue lands.

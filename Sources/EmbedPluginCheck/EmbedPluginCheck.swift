@@ -1,0 +1,1 @@
+// EmbedPluginCheck — placeholder until its issue lands.

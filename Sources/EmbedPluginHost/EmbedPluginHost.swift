@@ -1,0 +1,1 @@
+// EmbedPluginHost — placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// EmbedServer — placeholder until its issue lands.

@@ -1,0 +1,1 @@
+// EmbedStore — placeholder until its issue lands.

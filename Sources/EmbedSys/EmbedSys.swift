@@ -1,0 +1,1 @@
+// EmbedSys — placeholder until its issue lands.

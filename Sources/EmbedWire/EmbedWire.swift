@@ -1,0 +1,1 @@
+// EmbedWire — placeholder until its issue lands.

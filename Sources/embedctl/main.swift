@@ -1,0 +1,1 @@
+print("embedctl: not yet implemented")

@@ -1,0 +1,1 @@
+print("embedd: not yet implemented")
