@@ -1,1 +1,0 @@
-// EmbedSys — placeholder until its issue lands.
