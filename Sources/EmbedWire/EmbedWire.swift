@@ -1,1 +1,0 @@
-// EmbedWire — placeholder until its issue lands.
