@@ -1,0 +1,10 @@
+/// The protocol version negotiated by the HELLO exchange.
+///
+/// Rule: a server accepts a client with the same major version and any minor version; it
+/// answers with its own version, and both sides use only what the lower minor defines.
+public enum ProtocolVersion {
+    /// Major version: a change here means incompatible framing or messages.
+    public static let major: UInt32 = 1
+    /// Minor version: additions only.
+    public static let minor: UInt32 = 0
+}
