@@ -37,7 +37,7 @@ let package = Package(
         // MARK: Foundations
         .target(name: "EmbedSys"),
         .target(name: "EmbedWire"),
-        .target(name: "EmbedConfig", dependencies: ["CYAML"]),
+        .target(name: "EmbedConfig", dependencies: ["CYAML", "EmbedSys"]),
         .target(name: "EmbedStore", dependencies: ["EmbedSys"]),
 
         // MARK: Plugins, host side
@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
-                linkerSettings: pluginLinkerSettings),
+                linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),
 
         // MARK: Tests (unit tests next to each module; IntegrationTests drive real processes)
         .testTarget(name: "EmbedSysTests", dependencies: ["EmbedSys"]),

@@ -240,3 +240,46 @@ public enum FileSystem {
         return String(cString: p)
     }
 }
+
+extension FileSystem {
+    /// Copies a regular file's bytes to `destination` (created or truncated, mode `permissions`),
+    /// fsyncing the copy.
+    public static func copyFile(from source: String, to destination: String, permissions: UInt32 = 0o755) throws(Errno) {
+        let input = try FileDescriptor.open(source, .readOnly)
+        defer { try? input.close() }
+        let output = try FileDescriptor.open(destination, [.writeOnly, .create, .truncate], permissions: permissions)
+        defer { try? output.close() }
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) in try input.read(into: raw) }
+            }.get()
+            if n == 0 { break }
+            try chunk.withUnsafeBytes { raw in
+                Result { () throws(Errno) in try output.writeAll(UnsafeRawBufferPointer(rebasing: raw[..<n])) }
+            }.get()
+        }
+        try output.sync()
+    }
+
+    /// Identity of a file as the kernel sees it: device, inode, size and modification time.
+    public struct FileIdentity: Hashable, Sendable {
+        public let device: UInt64, inode: UInt64, size: Int64, modifiedNanoseconds: Int64
+    }
+
+    /// The file's identity (`stat(2)`, following symlinks).
+    public static func identity(of path: String) throws(Errno) -> FileIdentity {
+        var st = stat()
+        _ = try checkingErrno { Glibc.fstatat(AT_FDCWD, path, &st, 0) }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                            modifiedNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+
+    /// Creates a fresh private directory from a template ending in "XXXXXX" (`mkdtemp(3)`).
+    public static func makeTemporaryDirectory(template: String) throws(Errno) -> String {
+        var bytes = Array(template.utf8CString)
+        let ok = bytes.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
+        guard ok else { throw Errno.current }
+        return bytes.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}

@@ -1,1 +1,0 @@
-// EmbedConfig — placeholder until its issue lands.

@@ -1,0 +1,61 @@
+import CEmbedABI
+
+/// Per-input outcome codes (`embedd_status`).
+public enum EmbedStatusCode: Int32, Sendable {
+    case ok = 0, invalidInput = 1, unsupportedInput = 2, tooLarge = 3, cancelled = 4
+    case modelError = 5, badOptions = 6, resourceExhausted = 7, internalError = 8
+
+    /// Maps a plugin's raw code; unknown codes become `.internalError`.
+    public init(abi: Int32) { self = EmbedStatusCode(rawValue: abi) ?? .internalError }
+}
+
+/// Why one input failed (the others in its batch are unaffected).
+public struct InputFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public let code: EmbedStatusCode
+    public let message: String
+    public init(code: EmbedStatusCode, message: String) {
+        self.code = code
+        self.message = message
+    }
+    public var description: String { "\(code): \(message)" }
+}
+
+/// The result of one embed call: a row per input, in input order.
+public struct EmbedBatch: Sendable {
+    /// Output dimension.
+    public let dimension: Int
+    /// `count × dimension` floats, row-major; rows of failed inputs are zero.
+    public var vectors: [Float]
+    /// Per input: nil when it succeeded, else why it failed.
+    public var failures: [InputFailure?]
+    /// The version of the model that computed this batch (hot swap tests read it).
+    public let modelVersion: String
+    /// The host's generation number of the model instance that computed this batch.
+    public let generation: Int
+
+    /// Number of inputs.
+    public var count: Int { failures.count }
+
+    /// Row `i` as an array.
+    public func vector(at i: Int) -> [Float] { Array(vectors[i * dimension ..< (i + 1) * dimension]) }
+}
+
+/// A flag the host raises to ask a running embed call to stop. Thread-safe.
+///
+/// Owns one word of memory the plugin reads through `embedd_embed_request.cancel`; the word
+/// lives as long as this object, which outlives every call it is passed to.
+public final class CancellationFlag: @unchecked Sendable {
+    let word: UnsafeMutablePointer<UInt32>
+
+    public init() {
+        word = .allocate(capacity: 1)
+        word.initialize(to: 0)
+    }
+    deinit { word.deallocate() }
+
+    /// Asks the call(s) using this flag to stop (an atomic store the plugin polls).
+    public func cancel() { embedd_cancel_request(word) }
+
+    /// Whether `cancel()` was called.
+    public var isCancelled: Bool { embedd_cancel_requested(word) != 0 }
+}

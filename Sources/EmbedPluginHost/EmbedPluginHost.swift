@@ -1,1 +1,0 @@
-// EmbedPluginHost — placeholder until its issue lands.

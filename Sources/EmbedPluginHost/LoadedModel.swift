@@ -1,0 +1,221 @@
+import CEmbedABI
+import Synchronization
+
+/// One model instance inside a plugin image, with its in-flight accounting.
+///
+/// Invariant: the plugin's `release_model` runs exactly once, after the instance is retired
+/// *and* its last call has returned (`inFlight == 0`). Calls on a model that is not declared
+/// concurrent are serialised by `serial`.
+public final class LoadedModel: @unchecked Sendable {
+    /// The name the host registered it under (from the config).
+    public let registeredName: String
+    /// The plugin's description of the model.
+    public let info: ModelInfo
+    /// The image that owns it.
+    public let image: PluginImage
+    /// The host's instance number; every load or swap makes a new one.
+    public let generation: Int
+    /// Where it was loaded from and with which options.
+    public let directory: String
+    public let options: [String: String]
+
+    private let handle: OpaquePointer
+    private let onRelease: @Sendable (LoadedModel) -> Void
+    private let serial = Mutex(())
+
+    private struct Accounting {
+        var inFlight = 0
+        var retired = false
+        var released = false
+    }
+    private let accounting = Mutex(Accounting())
+
+    /// Counters for Status: calls, inputs, inputs that failed, whole calls that failed.
+    public let calls = Atomic<Int>(0), inputs = Atomic<Int>(0), failedInputs = Atomic<Int>(0), failedCalls = Atomic<Int>(0)
+
+    init(registeredName: String, info: ModelInfo, image: PluginImage, handle: OpaquePointer,
+         generation: Int, directory: String, options: [String: String],
+         onRelease: @escaping @Sendable (LoadedModel) -> Void) {
+        self.onRelease = onRelease
+        self.registeredName = registeredName
+        self.info = info
+        self.image = image
+        self.handle = handle
+        self.generation = generation
+        self.directory = directory
+        self.options = options
+    }
+
+    // MARK: In-flight accounting
+
+    /// Counts a call in; false when the model is already retired.
+    func enter() -> Bool {
+        accounting.withLock { a in
+            guard !a.retired else { return false }
+            a.inFlight += 1
+            return true
+        }
+    }
+
+    /// Counts a call out; releases the model if it was retired and this was the last call.
+    func leave() {
+        let release = accounting.withLock { a -> Bool in
+            a.inFlight -= 1
+            return claimRelease(&a)
+        }
+        if release { releaseNow() }
+    }
+
+    /// Takes the model out of service: no new calls; released once in-flight calls are done.
+    func retire() {
+        let release = accounting.withLock { a -> Bool in
+            a.retired = true
+            return claimRelease(&a)
+        }
+        if release { releaseNow() }
+    }
+
+    private func releaseNow() {
+        image.release(handle)
+        onRelease(self)
+    }
+
+    private func claimRelease(_ a: inout Accounting) -> Bool {
+        guard a.retired, a.inFlight == 0, !a.released else { return false }
+        a.released = true
+        return true
+    }
+
+    /// Calls running now.
+    public var inFlight: Int { accounting.withLock { $0.inFlight } }
+    /// Whether the plugin has released this instance.
+    public var isReleased: Bool { accounting.withLock { $0.released } }
+
+    // MARK: Embedding
+
+    /// Runs the plugin on `inputs` (split into chunks of `info.maxBatch`), on the calling thread.
+    ///
+    /// No host-side filtering happens here — the conformance kit relies on reaching the plugin
+    /// with bad inputs; `PluginHost.embed` checks kinds and sizes first. Throws only when a
+    /// whole call fails or is cancelled; per-input problems are in `EmbedBatch.failures`.
+    public func embed(_ inputs: [EmbedInput], cancel: CancellationFlag? = nil) throws(PluginError) -> EmbedBatch {
+        let dim = info.dimension
+        var vectors = [Float](repeating: 0, count: inputs.count * dim)
+        var failures = [InputFailure?](repeating: nil, count: inputs.count)
+        var start = 0
+        calls.add(1, ordering: .relaxed)
+        while start < inputs.count {
+            let end = min(inputs.count, start + info.maxBatch)
+            try runChunk(inputs[start..<end], vectors: &vectors, failures: &failures, cancel: cancel)
+            start = end
+        }
+        self.inputs.add(inputs.count, ordering: .relaxed)
+        failedInputs.add(failures.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, ordering: .relaxed)
+        return EmbedBatch(dimension: dim, vectors: vectors, failures: failures,
+                          modelVersion: info.version, generation: generation)
+    }
+
+    private func runChunk(_ chunk: ArraySlice<EmbedInput>, vectors: inout [Float], failures: inout [InputFailure?],
+                          cancel: CancellationFlag?) throws(PluginError) {
+        if let cancel, cancel.isCancelled {
+            throw PluginError(.cancelled, "embed call on model '\(registeredName)' was cancelled")
+        }
+        let dim = info.dimension
+        let arena = InputArena(chunk)
+        var statuses = [embedd_input_status](repeating: embedd_input_status(), count: chunk.count)
+        var error = [CChar](repeating: 0, count: Int(EMBEDD_MESSAGE_CAPACITY))
+        let base = chunk.startIndex
+        let rc: Int32 = arena.withCInputs { cInputs in
+            vectors.withUnsafeMutableBufferPointer { out in
+                statuses.withUnsafeMutableBufferPointer { st in
+                    error.withUnsafeMutableBufferPointer { err in
+                        var request = embedd_embed_request(
+                            struct_size: UInt32(MemoryLayout<embedd_embed_request>.size),
+                            count: UInt32(chunk.count), inputs: cInputs.baseAddress,
+                            output: out.baseAddress! + base * dim, statuses: st.baseAddress,
+                            cancel: cancel.map { UnsafePointer($0.word) }, error: err.baseAddress,
+                            error_capacity: err.count)
+                        return info.concurrent
+                            ? image.descriptor.pointee.embed(handle, &request)
+                            : serial.withLock { _ in image.descriptor.pointee.embed(handle, &request) }
+                    }
+                }
+            }
+        }
+        if rc == EMBEDD_ERR_CANCELLED.rawValue {
+            failedCalls.add(1, ordering: .relaxed)
+            throw PluginError(.cancelled, "embed call on model '\(registeredName)' was cancelled")
+        }
+        guard rc == EMBEDD_OK.rawValue else {
+            failedCalls.add(1, ordering: .relaxed)
+            let detail = message(error)
+            throw PluginError(.batchFailed, "model '\(registeredName)' failed the whole batch (\(EmbedStatusCode(abi: rc))): \(detail.isEmpty ? "no message" : detail)")
+        }
+        for (k, status) in statuses.enumerated() {
+            let row = base + k
+            if status.status != EMBEDD_OK.rawValue {
+                let text = withUnsafeBytes(of: status.message) { raw -> String in
+                    let end = raw.firstIndex(of: 0) ?? raw.count
+                    return String(decoding: raw[..<end], as: UTF8.self)
+                }
+                failures[row] = InputFailure(code: EmbedStatusCode(abi: status.status),
+                                             message: text.isEmpty ? "input \(row) failed without a message" : text)
+                for j in 0..<dim { vectors[row * dim + j] = 0 }
+                continue
+            }
+            // Never hand NaN or infinity to a store or a client.
+            for j in 0..<dim where !vectors[row * dim + j].isFinite {
+                failures[row] = InputFailure(code: .internalError, message: "plugin returned a non-finite value in dimension \(j)")
+                for z in 0..<dim { vectors[row * dim + z] = 0 }
+                break
+            }
+        }
+    }
+}
+
+/// The bytes of a chunk of inputs, copied into one 16-byte-aligned arena so that every
+/// `embedd_input` can point into memory that lives for the whole call.
+private struct InputArena {
+    private var bytes: [UInt8] = []
+    private var layout: [(kind: UInt32, offset: Int, size: Int, mime: Int?, width: UInt32, height: UInt32, rate: UInt32, channels: UInt32)] = []
+
+    init(_ inputs: ArraySlice<EmbedInput>) {
+        for input in inputs {
+            pad()
+            let offset = bytes.count
+            var mime: Int? = nil
+            var w: UInt32 = 0, h: UInt32 = 0, rate: UInt32 = 0, channels: UInt32 = 0
+            switch input {
+            case .text(let s): bytes += s.utf8
+            case .encoded(let b, let m):
+                bytes += b
+                mime = bytes.count
+                bytes += m.utf8
+                bytes.append(0)
+            case .rgb8(let p, let width, let height):
+                bytes += p
+                w = UInt32(clamping: width); h = UInt32(clamping: height)
+            case .pcm(let samples, let r, let c):
+                samples.withUnsafeBytes { bytes += $0 }
+                rate = UInt32(clamping: r); channels = UInt32(clamping: c)
+            }
+            let size = mime.map { $0 - offset } ?? (bytes.count - offset)
+            layout.append((input.kind.rawValue, offset, size, mime, w, h, rate, channels))
+        }
+        if bytes.isEmpty { bytes.append(0) }
+    }
+
+    private mutating func pad() { while bytes.count % 16 != 0 { bytes.append(0) } }
+
+    func withCInputs<R>(_ body: (UnsafeBufferPointer<embedd_input>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { buf in
+            let base = buf.baseAddress!
+            let c = layout.map { l in
+                embedd_input(kind: l.kind, reserved: 0, data: base + l.offset, size: l.size,
+                             mime_type: l.mime.map { UnsafeRawPointer(base + $0).assumingMemoryBound(to: CChar.self) },
+                             width: l.width, height: l.height, sample_rate: l.rate, channels: l.channels)
+            }
+            return c.withUnsafeBufferPointer(body)
+        }
+    }
+}
