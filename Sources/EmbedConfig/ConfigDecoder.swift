@@ -1,0 +1,247 @@
+/// Walks a `YAMLNode` tree into a `Config`, checking types, ranges and unknown keys.
+///
+/// Unknown keys are errors, not warnings: a misspelt `idle_timout` silently ignored is the
+/// kind of bug that costs an operator an afternoon.
+struct ConfigDecoder {
+    let file: String
+    let base: String
+
+    init(file: String, base: String) {
+        self.file = file
+        self.base = base
+    }
+
+    func error(_ node: YAMLNode, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark.line, column: node.mark.column, message: message)
+    }
+
+    mutating func decode(_ root: YAMLNode) throws(ConfigError) -> Config {
+        var config = Config()
+        if root.isNull { return config }
+        try forEachEntry(root, section: "the top level", allowed: [
+            "socket", "admin_group", "data_dir", "plugins_dir", "models_dir", "log_level", "limits", "batching", "models",
+        ]) { (key, value) throws(ConfigError) in
+            switch key {
+            case "socket": try decodeSocket(value, into: &config.socket)
+            case "admin_group": config.adminGroup = value.isNull ? nil : try name(value, "admin_group")
+            case "data_dir": config.dataDirectory = try path(value, "data_dir")
+            case "plugins_dir": config.pluginsDirectory = try path(value, "plugins_dir")
+            case "models_dir": config.modelsDirectory = try path(value, "models_dir")
+            case "log_level":
+                let s = try string(value, "log_level")
+                guard let v = Verbosity(name: s) else {
+                    throw error(value, "log_level must be one of error, warning, notice, info, debug (got \"\(s)\")")
+                }
+                config.logLevel = v
+            case "limits": try decodeLimits(value, into: &config.limits)
+            case "batching": try decodeBatching(value, into: &config.batching)
+            case "models": config.models = try decodeModels(value)
+            default: break
+            }
+        }
+        return config
+    }
+
+    // MARK: Sections
+
+    func decodeSocket(_ node: YAMLNode, into s: inout SocketConfig) throws(ConfigError) {
+        try forEachEntry(node, section: "socket", allowed: ["path", "mode", "group"]) { (key, value) throws(ConfigError) in
+            switch key {
+            case "path":
+                let p = try path(value, "socket.path")
+                guard p.utf8.count <= 107 else {
+                    throw error(value, "socket.path is \(p.utf8.count) bytes long; a Unix socket path can have at most 107")
+                }
+                s.path = p
+            case "mode":
+                let text = try string(value, "socket.mode")
+                guard !text.isEmpty, text.count <= 4, let m = UInt32(text, radix: 8), m <= 0o777 else {
+                    throw error(value, "socket.mode must be octal permission bits such as \"0660\" (got \"\(text)\")")
+                }
+                s.mode = m
+            case "group": s.group = value.isNull ? nil : try name(value, "socket.group")
+            default: break
+            }
+        }
+    }
+
+    func decodeLimits(_ node: YAMLNode, into l: inout Limits) throws(ConfigError) {
+        try forEachEntry(node, section: "limits", allowed: [
+            "max_frame_bytes", "max_connections", "max_calls_per_connection", "idle_timeout", "call_deadline",
+            "drain_timeout", "max_inputs_per_call",
+        ]) { (key, value) throws(ConfigError) in
+            switch key {
+            case "max_frame_bytes": l.maxFrameBytes = try size(value, "limits.max_frame_bytes", min: 1024, max: 1 << 30)
+            case "max_connections": l.maxConnections = try integer(value, "limits.max_connections", min: 1, max: 65536)
+            case "max_calls_per_connection":
+                l.maxCallsPerConnection = try integer(value, "limits.max_calls_per_connection", min: 1, max: 65536)
+            case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout")
+            case "call_deadline": l.callDeadlineSeconds = try duration(value, "limits.call_deadline")
+            case "drain_timeout": l.drainTimeoutSeconds = try duration(value, "limits.drain_timeout", allowZero: true)
+            case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
+            default: break
+            }
+        }
+    }
+
+    func decodeBatching(_ node: YAMLNode, into b: inout Batching) throws(ConfigError) {
+        try forEachEntry(node, section: "batching", allowed: ["max_batch", "max_delay", "queue_depth", "threads_per_model"]) {
+            (key, value) throws(ConfigError) in
+            switch key {
+            case "max_batch": b.maxBatch = try integer(value, "batching.max_batch", min: 0, max: 1 << 16)
+            case "max_delay": b.maxDelayMilliseconds = try duration(value, "batching.max_delay", allowZero: true) * 1000
+            case "queue_depth": b.queueDepth = try integer(value, "batching.queue_depth", min: 1, max: 1 << 24)
+            case "threads_per_model": b.threadsPerModel = try integer(value, "batching.threads_per_model", min: 1, max: 256)
+            default: break
+            }
+        }
+    }
+
+    func decodeModels(_ node: YAMLNode) throws(ConfigError) -> [ModelConfig] {
+        if node.isNull { return [] }
+        guard case .sequence(let items, _) = node else {
+            throw error(node, "models must be a list of models (each with name, plugin, model_dir), not \(node.kindName)")
+        }
+        var models: [ModelConfig] = []
+        var seen: [String: YAMLNode.Mark] = [:]
+        var defaultAt: YAMLNode.Mark?
+        for item in items {
+            var name: String?
+            var plugin: String?
+            var dir: String?
+            var options: [String: String] = [:]
+            var isDefault = false
+            try forEachEntry(item, section: "a model entry", allowed: ["name", "plugin", "model_dir", "options", "default"]) {
+                (key, value) throws(ConfigError) in
+                switch key {
+                case "name": name = try self.name(value, "model name")
+                case "plugin": plugin = try self.name(value, "plugin")
+                case "model_dir": dir = try string(value, "model_dir")
+                case "default": isDefault = try bool(value, "default")
+                case "options":
+                    if value.isNull { break }
+                    guard case .mapping(let entries, _) = value else {
+                        throw error(value, "options must be a mapping of option names to values, not \(value.kindName)")
+                    }
+                    for (k, v) in entries {
+                        let optionName = try string(k, "option name")
+                        guard case .scalar(let text, _, _) = v else {
+                            throw error(v, "option \"\(optionName)\" must be a single value, not \(v.kindName)")
+                        }
+                        if options[optionName] != nil { throw error(k, "option \"\(optionName)\" appears twice") }
+                        options[optionName] = text
+                    }
+                default: break
+                }
+            }
+            guard let name else { throw error(item, "this model entry has no name") }
+            guard let plugin else { throw error(item, "model \"\(name)\" has no plugin") }
+            if let first = seen[name] {
+                throw error(item, "model \"\(name)\" is configured twice (first at line \(first.line))")
+            }
+            seen[name] = item.mark
+            if isDefault {
+                if let d = defaultAt { throw error(item, "only one model can be the default (another is marked at line \(d.line))") }
+                defaultAt = item.mark
+            }
+            models.append(ModelConfig(name: name, plugin: plugin, modelDirectory: dir ?? name, options: options, isDefault: isDefault))
+        }
+        return models
+    }
+
+    // MARK: Scalars
+
+    func forEachEntry(_ node: YAMLNode, section: String, allowed: [String],
+                      _ body: (String, YAMLNode) throws(ConfigError) -> Void) throws(ConfigError) {
+        if node.isNull { return }
+        guard case .mapping(let entries, _) = node else {
+            throw error(node, "\(section) must be a mapping of settings, not \(node.kindName)")
+        }
+        var seen: Set<String> = []
+        for (k, v) in entries {
+            let key = try string(k, "key")
+            guard allowed.contains(key) else {
+                throw error(k, "unknown setting \"\(key)\" in \(section) (allowed: \(allowed.joined(separator: ", ")))")
+            }
+            guard seen.insert(key).inserted else { throw error(k, "setting \"\(key)\" appears twice in \(section)") }
+            try body(key, v)
+        }
+    }
+
+    func string(_ node: YAMLNode, _ what: String) throws(ConfigError) -> String {
+        guard case .scalar(let s, _, _) = node else { throw error(node, "\(what) must be a single value, not \(node.kindName)") }
+        return s
+    }
+
+    func name(_ node: YAMLNode, _ what: String) throws(ConfigError) -> String {
+        let s = try string(node, what)
+        guard !s.isEmpty, !node.isNull else { throw error(node, "\(what) must not be empty") }
+        guard !s.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 } == true }) else {
+            throw error(node, "\(what) must not contain spaces or control characters (got \"\(s)\")")
+        }
+        return s
+    }
+
+    func path(_ node: YAMLNode, _ what: String) throws(ConfigError) -> String {
+        let s = try string(node, what)
+        guard !s.isEmpty, !node.isNull else { throw error(node, "\(what) must not be empty") }
+        guard !s.utf8.contains(0) else { throw error(node, "\(what) contains a NUL byte") }
+        return Config.join(base, s)
+    }
+
+    func bool(_ node: YAMLNode, _ what: String) throws(ConfigError) -> Bool {
+        switch try string(node, what) {
+        case "true", "True", "TRUE", "yes", "on": return true
+        case "false", "False", "FALSE", "no", "off": return false
+        case let s: throw error(node, "\(what) must be true or false (got \"\(s)\")")
+        }
+    }
+
+    func integer(_ node: YAMLNode, _ what: String, min: Int, max: Int) throws(ConfigError) -> Int {
+        let s = try string(node, what)
+        guard let v = Int(s.replacingUnderscores()) else { throw error(node, "\(what) must be a whole number (got \"\(s)\")") }
+        guard v >= min, v <= max else { throw error(node, "\(what) must be between \(min) and \(max) (got \(v))") }
+        return v
+    }
+
+    /// Accepts a byte count or a number with a unit: `64MiB`, `512KiB`, `1GiB`, `16MB`, `1000B`.
+    func size(_ node: YAMLNode, _ what: String, min: Int, max: Int) throws(ConfigError) -> Int {
+        let s = try string(node, what).replacingUnderscores()
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000), ("MB", 1_000_000),
+                                      ("GB", 1_000_000_000), ("B", 1)]
+        var value: Int?
+        if let v = Int(s) { value = v }
+        for (suffix, factor) in units where value == nil && s.hasSuffix(suffix) {
+            if let n = Int(s.dropLast(suffix.count).trimmingSpaces()) { value = n.multipliedReportingOverflow(by: factor).overflow ? nil : n * factor }
+        }
+        guard let v = value else { throw error(node, "\(what) must be a size such as 16777216 or \"16MiB\" (got \"\(s)\")") }
+        guard v >= min, v <= max else { throw error(node, "\(what) must be between \(min) and \(max) bytes (got \(v))") }
+        return v
+    }
+
+    /// Accepts seconds as a number, or a number with a unit: `250ms`, `30s`, `5m`, `1h`.
+    func duration(_ node: YAMLNode, _ what: String, allowZero: Bool = false) throws(ConfigError) -> Double {
+        let s = try string(node, what).trimmingSpaces()
+        var value: Double?
+        if let v = Double(s) { value = v }
+        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where value == nil && s.hasSuffix(suffix) {
+            if let n = Double(s.dropLast(suffix.count).trimmingSpaces()) { value = n * factor }
+        }
+        guard let v = value, v.isFinite else {
+            throw error(node, "\(what) must be a duration such as 30, \"30s\", \"250ms\" or \"5m\" (got \"\(s)\")")
+        }
+        guard v > 0 || (allowZero && v == 0) else { throw error(node, "\(what) must be \(allowZero ? "zero or " : "")positive (got \(s))") }
+        guard v <= 366 * 86400 else { throw error(node, "\(what) is longer than a year (got \(s))") }
+        return v
+    }
+}
+
+extension StringProtocol {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+    func replacingUnderscores() -> String { String(self.filter { $0 != "_" }) }
+}

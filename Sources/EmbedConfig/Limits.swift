@@ -1,0 +1,20 @@
+/// The `limits:` section: what one client can make the daemon do.
+public struct Limits: Sendable, Equatable {
+    /// Largest frame payload accepted (bytes); larger frames close the connection.
+    public var maxFrameBytes: Int = 64 << 20
+    /// Connections served at once; more are refused with RESOURCE_EXHAUSTED.
+    public var maxConnections: Int = 256
+    /// Calls in flight on one connection; more are refused with RESOURCE_EXHAUSTED.
+    public var maxCallsPerConnection: Int = 64
+    /// A connection without calls and without traffic for this long is closed (seconds).
+    public var idleTimeoutSeconds: Double = 300
+    /// Deadline for a call whose request carries none, and upper bound for those that do (seconds).
+    public var callDeadlineSeconds: Double = 60
+    /// How long SIGTERM waits for calls in flight before cancelling them (seconds).
+    public var drainTimeoutSeconds: Double = 30
+    /// Inputs in one Embed call.
+    public var maxInputsPerCall: Int = 1024
+
+    /// The defaults documented in etc/embedd/embedd.yaml.
+    public init() {}
+}

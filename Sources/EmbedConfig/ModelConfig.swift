@@ -1,0 +1,22 @@
+/// One entry of the `models:` list.
+public struct ModelConfig: Sendable, Equatable {
+    /// The name clients use (`EmbedRequest.model`).
+    public var name: String
+    /// Plugin name (as discovered in the plugins directory) or a path to a plugin library.
+    public var plugin: String
+    /// The model's directory; a relative path is resolved against `models_dir`.
+    public var modelDirectory: String
+    /// Plugin-specific options, passed through as strings.
+    public var options: [String: String]
+    /// Whether this is the model used when a request names none.
+    public var isDefault: Bool
+
+    /// Creates a model entry.
+    public init(name: String, plugin: String, modelDirectory: String, options: [String: String] = [:], isDefault: Bool = false) {
+        self.name = name
+        self.plugin = plugin
+        self.modelDirectory = modelDirectory
+        self.options = options
+        self.isDefault = isDefault
+    }
+}

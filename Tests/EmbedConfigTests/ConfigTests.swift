@@ -1,0 +1,140 @@
+import Testing
+@testable import EmbedConfig
+
+@Suite struct ConfigTests {
+    static let repoRoot: String = {
+        var parts = "\(#filePath)".split(separator: "/").dropLast(3)
+        return "/" + parts.joined(separator: "/")
+    }()
+
+    func parse(_ text: String, file: String = "test.yaml") throws(ConfigError) -> Config {
+        try Config.parse(Array(text.utf8), fileName: file, baseDirectory: "/base")
+    }
+
+    func expectError(_ text: String, line: Int, column: Int, containing: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try parse(text)
+            Issue.record("expected an error containing \"\(containing)\"", sourceLocation: sourceLocation)
+        } catch {
+            #expect(error.line == line && error.column == column, "\(error)", sourceLocation: sourceLocation)
+            #expect(error.message.contains(containing), "\(error)", sourceLocation: sourceLocation)
+            #expect(error.description.hasPrefix("test.yaml:\(line):\(column): "), sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func documentedDefaultFileParses() throws {
+        let c = try Config.load(path: Self.repoRoot + "/etc/embedd/embedd.yaml")
+        #expect(c.socket.path == "/run/embedd/embedd.sock")
+        #expect(c.socket.mode == 0o660 && c.socket.group == "embedd")
+        #expect(c.adminGroup == "embedd-admin")
+        #expect(c.models.map(\.name) == ["all-MiniLM-L6-v2", "all-mpnet-base-v2"])
+        #expect(c.models.allSatisfy { $0.plugin == "text" })
+        #expect(c.defaultModel == "all-MiniLM-L6-v2")
+        #expect(c.resolvedModelDirectory(c.models[0]) == "/var/lib/embedd/models/all-MiniLM-L6-v2")
+        #expect(c.limits.maxFrameBytes == 64 << 20 && c.limits.idleTimeoutSeconds == 300)
+        #expect(c.batching.maxDelayMilliseconds == 2)
+        // The file documents the built-in defaults for everything but the socket group/admin group.
+        var builtIn = Config()
+        builtIn.socket.group = "embedd"
+        builtIn.adminGroup = "embedd-admin"
+        builtIn.models = c.models
+        builtIn.sourcePath = c.sourcePath
+        #expect(c == builtIn)
+    }
+
+    @Test func emptyFileGivesDefaults() throws {
+        #expect(try parse("") == Config())
+        #expect(try parse("# only a comment\n") == Config())
+        #expect(try parse("~") == Config())
+    }
+
+    @Test func valuesAndUnits() throws {
+        let c = try parse("""
+        socket: { path: run/e.sock, mode: 600 }
+        data_dir: ./data
+        models_dir: ../models
+        log_level: DEBUG
+        limits:
+          max_frame_bytes: 1_048_576
+          idle_timeout: 250ms
+          call_deadline: 2m
+          drain_timeout: 0
+        batching: { max_delay: 0.5, threads_per_model: 2 }
+        models:
+          - name: fx
+            plugin: /opt/p/libembedd-fixture.so
+            options: { dimension: 8, seed: "42", normalize: true }
+          - { name: b, plugin: text, model_dir: /abs/b, default: yes }
+        """)
+        #expect(c.socket.path == "/base/run/e.sock" && c.socket.mode == 0o600)
+        #expect(c.dataDirectory == "/base/data" && c.modelsDirectory == "/models")
+        #expect(c.logLevel == .debug)
+        #expect(c.limits.maxFrameBytes == 1 << 20 && c.limits.idleTimeoutSeconds == 0.25)
+        #expect(c.limits.callDeadlineSeconds == 120 && c.limits.drainTimeoutSeconds == 0)
+        #expect(c.batching.maxDelayMilliseconds == 500 && c.batching.threadsPerModel == 2)
+        #expect(c.models[0] == ModelConfig(name: "fx", plugin: "/opt/p/libembedd-fixture.so", modelDirectory: "fx",
+                                           options: ["dimension": "8", "seed": "42", "normalize": "true"]))
+        #expect(c.defaultModel == "b")
+        #expect(c.resolvedModelDirectory(c.models[1]) == "/abs/b")
+        #expect(try parse("limits: {max_frame_bytes: 16MiB}").limits.maxFrameBytes == 16 << 20)
+    }
+
+    @Test func errorsNameLineAndColumn() {
+        expectError("socket:\n  path: /x\n  mdoe: \"0660\"\n", line: 3, column: 3, containing: "unknown setting \"mdoe\" in socket")
+        expectError("limits:\n  idle_timeout: soon\n", line: 2, column: 17, containing: "limits.idle_timeout must be a duration")
+        expectError("limits:\n  max_connections: 0\n", line: 2, column: 20, containing: "between 1 and 65536")
+        expectError("socket:\n  mode: \"0999\"\n", line: 2, column: 9, containing: "octal")
+        expectError("log_level: loud\n", line: 1, column: 12, containing: "log_level must be one of")
+        expectError("models:\n  - name: a\n    plugin: text\n  - name: a\n    plugin: text\n", line: 4, column: 5,
+                    containing: "configured twice (first at line 2)")
+        expectError("models:\n  - plugin: text\n", line: 2, column: 5, containing: "has no name")
+        expectError("models:\n  - name: a\n", line: 2, column: 5, containing: "model \"a\" has no plugin")
+        expectError("models: text\n", line: 1, column: 9, containing: "models must be a list")
+        expectError("models:\n  - {name: a, plugin: t, default: true}\n  - {name: b, plugin: t, default: true}\n", line: 3, column: 5,
+                    containing: "only one model can be the default")
+        expectError("socket: [1, 2]\n", line: 1, column: 9, containing: "socket must be a mapping")
+        expectError("data_dir: /a\ndata_dir: /b\n", line: 2, column: 1, containing: "appears twice")
+        expectError("socket:\n  path: /\(String(repeating: "x", count: 120))\n", line: 2, column: 9, containing: "at most 107")
+        expectError("models:\n  - {name: a, plugin: t, options: {k: [1]}}\n", line: 2, column: 39, containing: "must be a single value")
+    }
+
+    @Test func syntaxErrorsArePositioned() {
+        do {
+            _ = try parse("socket:\n  path: [unclosed\n")
+            Issue.record("expected a syntax error")
+        } catch {
+            #expect(error.message.hasPrefix("YAML syntax error"))
+            #expect(error.line >= 2)
+        }
+        expectError("a: &x 1\nb: *x\n", line: 1, column: 4, containing: "anchors")
+        expectError("---\na: 1\n---\nb: 2\n", line: 3, column: 1, containing: "only one YAML document")
+    }
+
+    @Test func missingFileIsAClearError() {
+        do {
+            _ = try Config.load(path: "/nonexistent/embedd.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "/nonexistent/embedd.yaml: cannot read the configuration file: No such file or directory")
+        }
+    }
+
+    @Test func overridesWin() throws {
+        var c = try parse("socket: {path: /run/x.sock}\ndata_dir: /d\n")
+        var o = ConfigOverrides()
+        o.socketPath = "tmp/s.sock"
+        o.dataDirectory = "/data"
+        o.pluginsDirectory = "p"
+        o.modelsDirectory = "/m"
+        o.logLevel = .warning
+        o.apply(to: &c, workingDirectory: "/work")
+        #expect(c.socket.path == "/work/tmp/s.sock" && c.dataDirectory == "/data" && c.pluginsDirectory == "/work/p")
+        #expect(c.modelsDirectory == "/m" && c.logLevel == .warning)
+    }
+
+    @Test func pathJoin() {
+        #expect(Config.join("/a/b", "c") == "/a/b/c")
+        #expect(Config.join("/a/b", "../c/./d") == "/a/c/d")
+        #expect(Config.join("/a", "/abs") == "/abs")
+    }
+}
