@@ -22,6 +22,14 @@ public struct InputFailure: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The result of one embed call: a row per input, in input order.
 public struct EmbedBatch: Sendable {
+    public init(dimension: Int, vectors: [Float], failures: [InputFailure?], modelVersion: String, generation: Int) {
+        self.dimension = dimension
+        self.vectors = vectors
+        self.failures = failures
+        self.modelVersion = modelVersion
+        self.generation = generation
+    }
+
     /// Output dimension.
     public let dimension: Int
     /// `count × dimension` floats, row-major; rows of failed inputs are zero.
@@ -32,6 +40,9 @@ public struct EmbedBatch: Sendable {
     public let modelVersion: String
     /// The host's generation number of the model instance that computed this batch.
     public let generation: Int
+    /// When the plugin call returned, on the host's event clock (`ModelEvent.sequence`): a
+    /// model instance's `released` event always comes after every call it served.
+    public var completedSequence = 0
 
     /// Number of inputs.
     public var count: Int { failures.count }

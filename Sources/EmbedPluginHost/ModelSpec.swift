@@ -43,7 +43,8 @@ public struct ModelSummary: Sendable {
 /// Something that happened to a model, kept in a short history (`PluginHost.events()`).
 public struct ModelEvent: Sendable, Hashable {
     public enum Kind: String, Sendable { case loaded, swapped, swapFailed, unloaded, released }
-    /// Strictly increasing across the host: orders events against each other.
+    /// Strictly increasing across the host: orders events against each other and against
+    /// `EmbedBatch.completedSequence`.
     public var sequence: Int
     public var kind: Kind
     public var model: String

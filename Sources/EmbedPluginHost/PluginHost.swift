@@ -26,11 +26,12 @@ public final class PluginHost: Sendable {
         /// dlopen of such a path returns the cached image, so a changed file must be copied.
         var mappedPaths: [String: UInt64] = [:]
         var nextGeneration = 1
-        var nextSequence = 1
         var events: [ModelEvent] = []
         var shuttingDown = false
     }
     private let registry = Mutex(Registry())
+    /// Orders events and call completions against each other (see `ModelEvent.sequence`).
+    private let sequence = Atomic<Int>(0)
     private let admin = Mutex(())
 
     /// - Parameters:
@@ -334,7 +335,9 @@ public final class PluginHost: Sendable {
             if let failure = precheck(input, info: info) { failures[i] = failure } else { accepted.append(i) }
         }
         if accepted.count == inputs.count {
-            return try model.embed(inputs, cancel: cancel)
+            var batch = try model.embed(inputs, cancel: cancel)
+            batch.completedSequence = nextSequence()
+            return batch
         }
         var vectors = [Float](repeating: 0, count: inputs.count * info.dimension)
         if !accepted.isEmpty {
@@ -345,8 +348,10 @@ public final class PluginHost: Sendable {
                                         with: sub.vectors[k * info.dimension ..< (k + 1) * info.dimension])
             }
         }
-        return EmbedBatch(dimension: info.dimension, vectors: vectors, failures: failures,
-                          modelVersion: info.version, generation: model.generation)
+        var batch = EmbedBatch(dimension: info.dimension, vectors: vectors, failures: failures,
+                               modelVersion: info.version, generation: model.generation)
+        batch.completedSequence = nextSequence()
+        return batch
     }
 
     /// Checks an input against what the model declared, before it reaches the plugin.
@@ -386,10 +391,11 @@ public final class PluginHost: Sendable {
     }
 
     private func record(_ r: inout Registry, _ kind: ModelEvent.Kind, _ model: String, _ generation: Int, _ detail: String) {
-        r.events.append(ModelEvent(sequence: r.nextSequence, kind: kind, model: model, generation: generation, detail: detail))
-        r.nextSequence += 1
+        r.events.append(ModelEvent(sequence: nextSequence(), kind: kind, model: model, generation: generation, detail: detail))
         if r.events.count > 512 { r.events.removeFirst(r.events.count - 512) }
     }
+
+    private func nextSequence() -> Int { sequence.add(1, ordering: .sequentiallyConsistent).newValue }
 
     /// The recent history of loads, swaps, unloads (oldest first, at most 512).
     public func events() -> [ModelEvent] { registry.withLock { $0.events } }
