@@ -1,1 +1,0 @@
-// EmbedNN — placeholder until its issue lands.

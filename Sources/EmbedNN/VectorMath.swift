@@ -1,0 +1,111 @@
+/// Vectorised fp32 kernels for the element-wise parts of a transformer (layer norm, softmax,
+/// bf16 conversion), written with SIMD16 so LLVM emits AVX-512 on these machines.
+/// Everything here works on raw pointers owned by the caller.
+public enum VectorMath {
+    typealias V = SIMD16<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    /// `e^x` for 16 lanes (Cephes' single-precision polynomial, max error ~2 ulp).
+    @inline(__always) static func exp(_ x0: V) -> V {
+        let x = x0.clamped(lowerBound: V(repeating: -87.33654), upperBound: V(repeating: 88.72283))
+        let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        var r = x - n * 0.693359375
+        r = r + n * 2.12194440e-4
+        let r2 = r * r
+        var p = V(repeating: 1.9875691500E-4)
+        p = p * r + 1.3981999507E-3
+        p = p * r + 8.3334519073E-3
+        p = p * r + 4.1665795894E-2
+        p = p * r + 1.6666665459E-1
+        p = p * r + 5.0000001201E-1
+        p = p * r2 + r + 1
+        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        return p * unsafeBitCast(bits, to: V.self)
+    }
+
+    /// Layer normalisation of `rows` rows of `width` (a multiple of 16) in place:
+    /// `x = (x − mean) / sqrt(var + eps) · gamma + beta`, biased variance, as PyTorch.
+    public static func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float) {
+        precondition(width % 16 == 0, "layerNorm width must be a multiple of 16")
+        let inv = 1 / Float(width)
+        for r in 0..<rows {
+            let row = x + r * width
+            var s = V()
+            var i = 0
+            while i < width { s += load(row + i); i += 16 }
+            let mean = s.sum() * inv
+            var q = V()
+            i = 0
+            while i < width { let d = load(row + i) - mean; q += d * d; i += 16 }
+            let variance = q.sum() * inv
+            let rstd = 1 / (variance + eps).squareRoot()
+            i = 0
+            while i < width {
+                let v = (load(row + i) - mean) * rstd * load(gamma + i) + load(beta + i)
+                store(v, row + i)
+                i += 16
+            }
+        }
+    }
+
+    /// Softmax over the first `count` entries of `x` in place (entries up to the next multiple
+    /// of 16 are used as scratch and set to 0).
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let padded = (count + 15) / 16 * 16
+        for j in count..<padded { x[j] = -.infinity }
+        var m = V(repeating: -.infinity)
+        var i = 0
+        while i < padded { m = pointwiseMax(m, load(x + i)); i += 16 }
+        let mx = m.max()
+        var s = V()
+        i = 0
+        while i < padded {
+            let e = exp(load(x + i) - mx)
+            store(e, x + i)
+            s += e
+            i += 16
+        }
+        let inv = 1 / s.sum()
+        i = 0
+        while i < padded { store(load(x + i) * inv, x + i); i += 16 }
+    }
+
+    /// Converts `count` floats to bfloat16 (round to nearest even; NaN stays NaN).
+    public static func toBF16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            let bits = unsafeBitCast(load(src + i), to: SIMD16<UInt32>.self)
+            let rounded = (bits &+ 0x7FFF &+ ((bits &>> 16) & 1)) &>> 16
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: rounded), as: SIMD16<UInt16>.self)
+            i += 16
+        }
+        while i < count {
+            let bits = src[i].bitPattern
+            dst[i] = src[i].isNaN ? UInt16(bits >> 16) | 0x40 : UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+            i += 1
+        }
+    }
+
+    /// `y[0..<n] += a · x[0..<n]` with `n` a multiple of 16.
+    @inline(__always) static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i < n { store(load(y + i) + a * load(x + i), y + i); i += 16 }
+    }
+
+    /// Scales a vector to unit L2 length (left as is when it is all zeros).
+    public static func normalize(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var s: Float = 0
+        for i in 0..<count { s += x[i] * x[i] }
+        // sentence-transformers' Normalize is torch's F.normalize: x / max(‖x‖, 1e-12).
+        let n = max(s.squareRoot(), 1e-12)
+        for i in 0..<count { x[i] /= n }
+    }
+}
