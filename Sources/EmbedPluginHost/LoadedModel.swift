@@ -86,6 +86,9 @@ public final class LoadedModel: @unchecked Sendable {
         return true
     }
 
+    /// Releases an instance obtained from `PluginHost.loadUnregisteredModel` once its calls end.
+    public func dispose() { retire() }
+
     /// Calls running now.
     public var inFlight: Int { accounting.withLock { $0.inFlight } }
     /// Whether the plugin has released this instance.
@@ -98,7 +101,10 @@ public final class LoadedModel: @unchecked Sendable {
     /// No host-side filtering happens here — the conformance kit relies on reaching the plugin
     /// with bad inputs; `PluginHost.embed` checks kinds and sizes first. Throws only when a
     /// whole call fails or is cancelled; per-input problems are in `EmbedBatch.failures`.
-    public func embed(_ inputs: [EmbedInput], cancel: CancellationFlag? = nil) throws(PluginError) -> EmbedBatch {
+    /// - Parameter checkCancellationFirst: refuse at once when `cancel` is already raised; the
+    ///   conformance kit turns it off to see whether the plugin polls the flag itself.
+    public func embed(_ inputs: [EmbedInput], cancel: CancellationFlag? = nil,
+                      checkCancellationFirst: Bool = true) throws(PluginError) -> EmbedBatch {
         let dim = info.dimension
         var vectors = [Float](repeating: 0, count: inputs.count * dim)
         var failures = [InputFailure?](repeating: nil, count: inputs.count)
@@ -106,7 +112,8 @@ public final class LoadedModel: @unchecked Sendable {
         calls.add(1, ordering: .relaxed)
         while start < inputs.count {
             let end = min(inputs.count, start + info.maxBatch)
-            try runChunk(inputs[start..<end], vectors: &vectors, failures: &failures, cancel: cancel)
+            try runChunk(inputs[start..<end], vectors: &vectors, failures: &failures, cancel: cancel,
+                         checkCancellationFirst: checkCancellationFirst)
             start = end
         }
         self.inputs.add(inputs.count, ordering: .relaxed)
@@ -116,8 +123,8 @@ public final class LoadedModel: @unchecked Sendable {
     }
 
     private func runChunk(_ chunk: ArraySlice<EmbedInput>, vectors: inout [Float], failures: inout [InputFailure?],
-                          cancel: CancellationFlag?) throws(PluginError) {
-        if let cancel, cancel.isCancelled {
+                          cancel: CancellationFlag?, checkCancellationFirst: Bool) throws(PluginError) {
+        if checkCancellationFirst, let cancel, cancel.isCancelled {
             throw PluginError(.cancelled, "embed call on model '\(registeredName)' was cancelled")
         }
         let dim = info.dimension

@@ -231,8 +231,14 @@ public final class PluginHost: Sendable {
         }
     }
 
+    /// Loads a model instance that is *not* registered for routing (the conformance kit drives
+    /// plugins this way). Call `LoadedModel.dispose()` when done.
+    public func loadUnregisteredModel(_ spec: ModelSpec, warmUp: Bool) throws(PluginError) -> LoadedModel {
+        try admin.withLock { _ throws(PluginError) in try instantiate(spec, warmUp: warmUp) }
+    }
+
     /// Loads a new instance and proves it works; releases it again on failure.
-    private func instantiate(_ spec: ModelSpec) throws(PluginError) -> LoadedModel {
+    private func instantiate(_ spec: ModelSpec, warmUp shouldWarmUp: Bool = true) throws(PluginError) -> LoadedModel {
         if registry.withLock({ $0.shuttingDown }) { throw PluginError(.shuttingDown, "the plugin host is shutting down") }
         let image = try openImage(path: spec.plugin)
         let generation = registry.withLock { r in
@@ -242,6 +248,7 @@ public final class PluginHost: Sendable {
         let model = try image.loadModel(registeredName: spec.name, directory: spec.modelDirectory,
                                         options: spec.options, generation: generation,
                                         onRelease: { [weak self] m in self?.released(m) })
+        guard shouldWarmUp else { return model }
         _ = model.enter()
         defer { model.leave() }
         do {

@@ -35,7 +35,9 @@
 
 /* Tests compile variants of this file with `cc -shared` to prove the host's refusals:
    -DFIXTURE_ABI_MAJOR=N / -DFIXTURE_ABI_MINOR=N fake another ABI version,
-   -DFIXTURE_ENTRY_NAME=other exports the entry under a wrong name. */
+   -DFIXTURE_ENTRY_NAME=other exports the entry under a wrong name,
+   -DFIXTURE_BREAK_CONTRACT=1 breaks batch invariance, ignores cancellation and accepts empty
+   text, so the conformance kit can be shown to catch each. */
 #ifndef FIXTURE_ABI_MAJOR
 #define FIXTURE_ABI_MAJOR EMBEDD_ABI_VERSION_MAJOR
 #endif
@@ -242,6 +244,9 @@ static int embed_text(const embedd_model *m, const uint8_t *s, size_t n, float *
     if (!valid_utf8(s, n)) { embedd_copy_message(msg, EMBEDD_MESSAGE_CAPACITY, "text is not valid UTF-8"); return EMBEDD_ERR_INVALID_INPUT; }
     size_t nonspace = 0;
     for (size_t i = 0; i < n; i++) if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') nonspace++;
+#if FIXTURE_BREAK_CONTRACT
+    nonspace = 1;
+#endif
     if (nonspace == 0) { embedd_copy_message(msg, EMBEDD_MESSAGE_CAPACITY, "text is empty"); return EMBEDD_ERR_INVALID_INPUT; }
     uint64_t seed = model_seed(m);
     /* Lower-cased character trigrams over the text padded with spaces. */
@@ -327,7 +332,9 @@ static int fixture_embed(embedd_model *m, const embedd_embed_request *r) {
         goto done;
     }
     for (uint32_t i = 0; i < r->count; i++) {
+#if !FIXTURE_BREAK_CONTRACT
         if (embedd_cancel_requested(r->cancel)) { result = EMBEDD_ERR_CANCELLED; goto done; }
+#endif
         if (m->delay_us) {
             struct timespec ts = {m->delay_us / 1000000, (long)(m->delay_us % 1000000) * 1000};
             while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
@@ -336,6 +343,9 @@ static int fixture_embed(embedd_model *m, const embedd_embed_request *r) {
         memset(v, 0, sizeof(float) * m->info.dim);
         r->statuses[i].status = embed_one(m, &r->inputs[i], v, r->statuses[i].message);
         if (r->statuses[i].status != EMBEDD_OK) memset(v, 0, sizeof(float) * m->info.dim);
+#if FIXTURE_BREAK_CONTRACT
+        else v[0] += 1e-3f * (float)i;
+#endif
     }
 done:
     __atomic_fetch_sub(&m->active_calls, 1, __ATOMIC_ACQ_REL);

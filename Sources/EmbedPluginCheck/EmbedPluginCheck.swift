@@ -1,1 +1,0 @@
-// EmbedPluginCheck — placeholder until its issue lands.
