@@ -64,6 +64,10 @@ let package = Package(
         .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
         .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys"]),
+        // The store's crash test spawns this child and SIGKILLs it (found next to the test binary).
+        .executableTarget(name: "store-crasher", dependencies: ["EmbedStore", "EmbedSys"], path: "Tests/Fixtures/store-crasher"),
+        // Swift side of bench/ann (EmbedStore vs hnswlib/faiss/usearch) and the ingest benchmark.
+        .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),

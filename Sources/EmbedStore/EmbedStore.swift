@@ -1,1 +1,0 @@
-// EmbedStore — placeholder until its issue lands.

@@ -1,0 +1,209 @@
+/// The HNSW algorithms of Malkov & Yashunin over a `NodeStore`: layered greedy descent,
+/// best-first beam search per layer, the neighbour-selection heuristic, insertion planned
+/// under the shared lock and applied under the exclusive one, and FreshDiskANN-style repair
+/// of links into deleted nodes.
+enum HNSW {
+    /// Greedy descent on one upper layer (ef = 1).
+    static func greedy(_ s: NodeStore, query q: UnsafePointer<Float>, from start: UInt32, distance: Float, level: Int) -> (UInt32, Float) {
+        var current = start, best = distance
+        var changed = true
+        let count = UInt32(s.count)
+        while changed {
+            changed = false
+            let list = s.linkList(current, level: level)
+            let n = min(Int(list.pointee), s.maxLinks(level: level))
+            for j in 1...max(n, 1) where j <= n {
+                let other = list[j]
+                guard other < count else { continue }
+                let d = s.distance(q, other)
+                if d < best {
+                    best = d
+                    current = other
+                    changed = true
+                }
+            }
+        }
+        return (current, best)
+    }
+
+    /// Best-first search of `level` from `entries`; leaves up to `ef` accepted nodes in
+    /// `scratch.results` (a max-heap). `accept` decides which visited nodes may be results —
+    /// rejected ones are still traversed, which keeps filtered searches connected.
+    static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
+                            scratch: SearchScratch, accept: (UInt32) -> Bool) {
+        let visited = scratch.visited
+        visited.reset(nodeCount: s.count)
+        scratch.candidates.removeAll()
+        scratch.results.removeAll()
+        let count = UInt32(s.count)
+        for (d, id) in entries {
+            guard id < count, visited.insert(id) else { continue }
+            scratch.candidates.push(d, id)
+            if accept(id) { scratch.results.push(d, id) }
+        }
+        while scratch.results.count > ef { scratch.results.pop() }
+        let maxLinks = s.maxLinks(level: level)
+        while !scratch.candidates.isEmpty {
+            let (d, c) = (scratch.candidates.topDistance, scratch.candidates.topID)
+            if scratch.results.count >= ef && d > scratch.results.topDistance { break }
+            scratch.candidates.pop()
+            let list = s.linkList(c, level: level)
+            let n = min(Int(list.pointee), maxLinks)
+            var j = 1
+            while j <= n {
+                let other = list[j]
+                j += 1
+                guard other < count, visited.insert(other) else { continue }
+                let dn = s.distance(q, other)
+                if scratch.results.count < ef || dn < scratch.results.topDistance {
+                    scratch.candidates.push(dn, other)
+                    if accept(other) {
+                        scratch.results.push(dn, other)
+                        if scratch.results.count > ef { scratch.results.pop() }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The neighbour-selection heuristic (paper's Algorithm 4, as in hnswlib): walking the
+    /// candidates nearest first, keep one only if it is closer to the base than to every
+    /// neighbour already kept — this spreads links across directions.
+    static func selectNeighbors(_ s: NodeStore, candidates: [(Float, UInt32)], max: Int) -> [UInt32] {
+        if candidates.count <= max { return candidates.map(\.1) }
+        var kept: [UInt32] = []
+        kept.reserveCapacity(max)
+        for (d, c) in candidates {
+            if kept.count >= max { break }
+            var good = true
+            for k in kept where s.distance(c, k) < d {
+                good = false
+                break
+            }
+            if good { kept.append(c) }
+        }
+        return kept
+    }
+
+    /// What inserting one node changes: its level and links, and new link lists of neighbours.
+    struct InsertPlan {
+        var id: UInt32
+        var level: Int
+        var links: [[UInt32]]                  // per level 0…min(level, maxLevel)
+        var updates: [(UInt32, Int, [UInt32])] // (neighbour, level, new list)
+    }
+
+    /// Plans the insertion of `id` at `level` (shared lock held; the plan stays valid because
+    /// only the single indexer changes links).
+    static func planInsert(_ s: NodeStore, id: UInt32, level: Int, efConstruction: Int, scratch: SearchScratch) -> InsertPlan {
+        var plan = InsertPlan(id: id, level: level, links: [], updates: [])
+        guard let entry = s.entryPoint else { return plan }
+        let query = s.preparedVector(id)
+        query.withUnsafeBufferPointer { qb in
+            let q = qb.baseAddress!
+            var cur = entry
+            var curD = s.distance(q, cur)
+            var l = s.maxLevel
+            while l > level {
+                (cur, curD) = greedy(s, query: q, from: cur, distance: curD, level: l)
+                l -= 1
+            }
+            var entries = [(curD, cur)]
+            var perLevel = [[UInt32]](repeating: [], count: min(level, s.maxLevel) + 1)
+            for lc in stride(from: min(level, s.maxLevel), through: 0, by: -1) {
+                searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch) { !s.isDeleted($0) && $0 != id }
+                let found = scratch.results.sortedAscending()
+                perLevel[lc] = selectNeighbors(s, candidates: found, max: s.m)
+                if !found.isEmpty { entries = found }
+            }
+            plan.links = perLevel
+            for lc in 0..<perLevel.count {
+                let cap = s.maxLinks(level: lc)
+                for n in perLevel[lc] {
+                    let list = s.linkList(n, level: lc)
+                    let count = min(Int(list.pointee), cap)
+                    var current = (0..<count).map { list[1 + $0] }
+                    if count < cap {
+                        current.append(id)
+                        plan.updates.append((n, lc, current))
+                    } else {
+                        var cands = current.filter { Int($0) < s.count }.map { (s.distance(n, $0), $0) }
+                        cands.append((s.distance(n, id), id))
+                        cands.sort { $0.0 < $1.0 }
+                        plan.updates.append((n, lc, selectNeighbors(s, candidates: cands, max: cap)))
+                    }
+                }
+            }
+        }
+        return plan
+    }
+
+    /// Applies a plan (exclusive lock held).
+    static func apply(_ s: NodeStore, _ plan: InsertPlan) throws(StoreError) {
+        do { try s.assignLevel(plan.id, level: plan.level) } catch {
+            throw StoreError.io(path: "(memory)", operation: "mmap", errno: error)
+        }
+        for (lc, links) in plan.links.enumerated() { s.setLinks(plan.id, level: lc, links) }
+        for (n, lc, list) in plan.updates { s.setLinks(n, level: lc, list) }
+        if s.entryPoint == nil || plan.level > s.maxLevel {
+            s.entryPoint = plan.id
+            s.maxLevel = plan.level
+        }
+    }
+
+    /// New link lists for nodes in `range` that point at deleted nodes: live neighbours plus
+    /// the live neighbours of each deleted one, pruned by the heuristic (FreshDiskANN's
+    /// consolidation), so the graph stays navigable however many records are deleted.
+    static func planRepair(_ s: NodeStore, range: Range<Int>) -> [(UInt32, Int, [UInt32])] {
+        var updates: [(UInt32, Int, [UInt32])] = []
+        let count = UInt32(s.count)
+        for idx in range {
+            let id = UInt32(idx)
+            let top = s.level(id)
+            if top < 0 || s.isDeleted(id) { continue }
+            for lc in 0...top {
+                let cap = s.maxLinks(level: lc)
+                let list = s.linkList(id, level: lc)
+                let n = min(Int(list.pointee), cap)
+                var hasDeleted = false
+                for j in 0..<n where list[1 + j] >= count || s.isDeleted(list[1 + j]) { hasDeleted = true; break }
+                if !hasDeleted { continue }
+                var seen = Set<UInt32>([id])
+                var cands: [(Float, UInt32)] = []
+                for j in 0..<n {
+                    let other = list[1 + j]
+                    guard other < count else { continue }
+                    if !s.isDeleted(other) {
+                        if seen.insert(other).inserted { cands.append((s.distance(id, other), other)) }
+                    } else if s.level(other) >= lc {
+                        let second = s.linkList(other, level: lc)
+                        let m2 = min(Int(second.pointee), cap)
+                        for k in 0..<m2 {
+                            let o2 = second[1 + k]
+                            if o2 < count, !s.isDeleted(o2), seen.insert(o2).inserted {
+                                cands.append((s.distance(id, o2), o2))
+                            }
+                        }
+                    }
+                }
+                cands.sort { $0.0 < $1.0 }
+                updates.append((id, lc, selectNeighbors(s, candidates: cands, max: cap)))
+            }
+        }
+        return updates
+    }
+
+    /// After a repair pass: if the entry point is deleted, pick the live linked node with the
+    /// highest level (exclusive lock held).
+    static func fixEntryPoint(_ s: NodeStore) {
+        guard let e = s.entryPoint, s.isDeleted(e) else { return }
+        var best: UInt32? = nil, bestLevel = -1
+        for idx in 0..<s.count {
+            let id = UInt32(idx)
+            let l = s.level(id)
+            if l > bestLevel && !s.isDeleted(id) { best = id; bestLevel = l }
+        }
+        s.entryPoint = best
+        s.maxLevel = best == nil ? -1 : bestLevel
+    }
+}

@@ -1,0 +1,57 @@
+/// How vectors are compared. Scores come back in each metric's natural form:
+///
+/// | metric | `SearchHit.score` | best |
+/// |---|---|---|
+/// | `.cosine` | cosine similarity, in [-1, 1] | highest |
+/// | `.l2` | Euclidean distance (not squared) | lowest |
+/// | `.innerProduct` | dot product | highest |
+public enum Metric: String, Sendable, CaseIterable, CustomStringConvertible {
+    case cosine
+    case l2
+    case innerProduct = "ip"
+
+    /// The on-disk code (docs/storage.md).
+    var code: UInt32 {
+        switch self { case .cosine: 1; case .l2: 2; case .innerProduct: 3 }
+    }
+
+    init?(code: UInt32) {
+        switch code { case 1: self = .cosine; case 2: self = .l2; case 3: self = .innerProduct; default: return nil }
+    }
+
+    /// Parses "cosine", "l2"/"euclidean", "ip"/"dot"/"inner_product".
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "cosine", "cos": self = .cosine
+        case "l2", "euclidean": self = .l2
+        case "ip", "dot", "inner_product", "innerproduct": self = .innerProduct
+        default: return nil
+        }
+    }
+
+    public var description: String { rawValue }
+
+    /// Converts the internal distance (lower is better for every metric) to the public score.
+    @inline(__always)
+    func score(fromDistance d: Float) -> Float {
+        switch self {
+        case .cosine: return 1 - d
+        case .l2: return d > 0 ? d.squareRoot() : 0
+        case .innerProduct: return -d
+        }
+    }
+}
+
+/// How vector components are stored. Only `.f32` is implemented so far; the others are
+/// refused with `StoreError.unsupported` rather than silently stored as f32.
+public enum StorageType: String, Sendable, CaseIterable {
+    case f32, f16, int8
+
+    var code: UInt32 {
+        switch self { case .f32: 1; case .f16: 2; case .int8: 3 }
+    }
+
+    init?(code: UInt32) {
+        switch code { case 1: self = .f32; case 2: self = .f16; case 3: self = .int8; default: return nil }
+    }
+}

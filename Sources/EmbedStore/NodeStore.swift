@@ -1,0 +1,274 @@
+import EmbedSys
+
+/// The in-memory image of a collection: fixed-stride node blocks (header, layer-0 links and
+/// the vector side by side, as hnswlib does, so a visited node's links and its neighbours'
+/// vectors sit in few cache lines), upper-layer links, per-node record entries and a byte heap
+/// holding keys and metadata. Each array lives in a `MappedRegion`, so after a checkpoint it
+/// opens straight from the snapshot file (copy-on-write), and growing never moves it unless
+/// the reservation is exhausted (then it is copied under the writer lock).
+///
+/// Node block (`stride` bytes, see docs/storage.md):
+///
+///     0  level      Int32   −1 until the node is linked into the graph
+///     4  flags      UInt32  bit 0: deleted
+///     8  upperStart UInt32  first word of this node's upper-layer blocks
+///     12 invNorm    Float   1/‖v‖ (cosine), unused otherwise
+///     16 linkCount  UInt32  layer-0 links in use
+///     20 links      UInt32 × maxLinks0
+///     vectorOffset: Float × dimension (16-byte aligned)
+///
+/// Thread safety: none of its own. `Collection` reads it under a shared lock and mutates it
+/// under the exclusive lock (and a single mutator at a time).
+final class NodeStore {
+    let dimension: Int
+    let metric: Metric
+    let m: Int
+    let maxLinks0: Int
+    let stride: Int
+    let vectorOffset: Int
+    /// Words per upper-layer block: count + m links.
+    var upperBlockWords: Int { 1 + m }
+
+    private(set) var nodes: MappedRegion
+    private(set) var nodeCapacity: Int
+    private(set) var records: MappedRegion
+    private(set) var upper: MappedRegion
+    private(set) var upperCapacity: Int
+    private(set) var heap: MappedRegion
+    private(set) var heapCapacity: Int
+
+    /// Nodes allocated (live, deleted and unlinked alike).
+    var count: Int
+    /// Words of `upper` in use.
+    var upperUsed: Int
+    /// Bytes of `heap` in use.
+    var heapUsed: Int
+
+    /// The graph's entry point, or nil while no node is linked.
+    var entryPoint: UInt32?
+    /// The entry point's level.
+    var maxLevel: Int = -1
+
+    static let headerBytes = 20
+    static let recordBytes = 16
+    static let deletedFlag: UInt32 = 1
+
+    static func layout(dimension: Int, m: Int) -> (stride: Int, vectorOffset: Int) {
+        let vectorOffset = (headerBytes + 4 * 2 * m + 15) / 16 * 16
+        let stride = (vectorOffset + 4 * dimension + 15) / 16 * 16
+        return (stride, vectorOffset)
+    }
+
+    /// Creates an empty store, or one whose arrays start as the given snapshot sections.
+    init(dimension: Int, metric: Metric, m: Int, snapshot: SnapshotFile.Mapped? = nil) throws(Errno) {
+        self.dimension = dimension
+        self.metric = metric
+        self.m = m
+        self.maxLinks0 = 2 * m
+        (stride, vectorOffset) = NodeStore.layout(dimension: dimension, m: m)
+        let n = snapshot?.nodeCount ?? 0
+        nodeCapacity = NodeStore.initialCapacity(for: n, stride: stride)
+        upperUsed = snapshot?.upperWords ?? 0
+        upperCapacity = max(1 << 16, upperUsed * 2)
+        heapUsed = snapshot?.heapBytes ?? 0
+        heapCapacity = max(1 << 20, heapUsed * 2)
+        if let s = snapshot {
+            nodes = try MappedRegion(capacity: nodeCapacity * stride, file: s.descriptor,
+                                     offset: s.section(.nodes).offset, length: n * stride)
+            records = try MappedRegion(capacity: nodeCapacity * NodeStore.recordBytes, file: s.descriptor,
+                                       offset: s.section(.records).offset, length: n * NodeStore.recordBytes)
+            upper = try MappedRegion(capacity: upperCapacity * 4, file: s.descriptor,
+                                     offset: s.section(.upper).offset, length: upperUsed * 4)
+            heap = try MappedRegion(capacity: heapCapacity, file: s.descriptor,
+                                    offset: s.section(.heap).offset, length: heapUsed)
+            entryPoint = s.entryPoint
+            maxLevel = s.maxLevel
+        } else {
+            nodes = try MappedRegion(capacity: nodeCapacity * stride)
+            records = try MappedRegion(capacity: nodeCapacity * NodeStore.recordBytes)
+            upper = try MappedRegion(capacity: upperCapacity * 4)
+            heap = try MappedRegion(capacity: heapCapacity)
+        }
+        count = n
+        nodes.adviseRandomAccess()
+    }
+
+    /// Reserve room for 4× the current size (at least ~1M nodes or 1 GiB of blocks): address
+    /// space is cheap, copying a big array under the writer lock is not.
+    static func initialCapacity(for n: Int, stride: Int) -> Int {
+        max(4 * n, min(1 << 20, max(1 << 14, (1 << 30) / stride)))
+    }
+
+    // MARK: Node access (callers guarantee `id < count`)
+
+    @inline(__always) func block(_ id: UInt32) -> UnsafeMutableRawPointer { nodes.base + Int(id) &* stride }
+    @inline(__always) func level(_ id: UInt32) -> Int { Int(block(id).load(as: Int32.self)) }
+    @inline(__always) func isDeleted(_ id: UInt32) -> Bool { block(id).load(fromByteOffset: 4, as: UInt32.self) & NodeStore.deletedFlag != 0 }
+    @inline(__always) func invNorm(_ id: UInt32) -> Float { block(id).load(fromByteOffset: 12, as: Float.self) }
+    @inline(__always) func vector(_ id: UInt32) -> UnsafePointer<Float> {
+        UnsafePointer((block(id) + vectorOffset).assumingMemoryBound(to: Float.self))
+    }
+
+    /// The link list of `id` at `level`: a pointer to its count word, followed by the links.
+    @inline(__always) func linkList(_ id: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
+        if level == 0 {
+            return (block(id) + 16).assumingMemoryBound(to: UInt32.self)
+        }
+        let start = Int(block(id).load(fromByteOffset: 8, as: UInt32.self))
+        return upper.base.assumingMemoryBound(to: UInt32.self) + start + (level - 1) * upperBlockWords
+    }
+
+    /// Capacity of a link list at `level`.
+    @inline(__always) func maxLinks(level: Int) -> Int { level == 0 ? maxLinks0 : m }
+
+    func markDeleted(_ id: UInt32) {
+        let p = block(id) + 4
+        p.storeBytes(of: p.load(as: UInt32.self) | NodeStore.deletedFlag, as: UInt32.self)
+    }
+
+    // MARK: Records
+
+    /// The key bytes of `id`.
+    func keyBytes(_ id: UInt32) -> UnsafeRawBufferPointer {
+        let r = records.base + Int(id) * NodeStore.recordBytes
+        let offset = Int(r.load(as: UInt64.self))
+        let keyLength = Int(r.load(fromByteOffset: 8, as: UInt32.self))
+        return UnsafeRawBufferPointer(start: heap.base + offset, count: keyLength)
+    }
+
+    /// The metadata bytes of `id` (empty when none).
+    func metadataBytes(_ id: UInt32) -> UnsafeRawBufferPointer {
+        let r = records.base + Int(id) * NodeStore.recordBytes
+        let offset = Int(r.load(as: UInt64.self))
+        let keyLength = Int(r.load(fromByteOffset: 8, as: UInt32.self))
+        let metaLength = Int(r.load(fromByteOffset: 12, as: UInt32.self))
+        return UnsafeRawBufferPointer(start: heap.base + offset + keyLength, count: metaLength)
+    }
+
+    func key(_ id: UInt32) -> String { String(decoding: keyBytes(id), as: UTF8.self) }
+
+    func metadata(_ id: UInt32) -> String? {
+        let b = metadataBytes(id)
+        return b.isEmpty ? nil : String(decoding: b, as: UTF8.self)
+    }
+
+    /// Bounds of `id`'s record entry inside the heap, for integrity checks on open.
+    func recordIsInBounds(_ id: UInt32) -> Bool {
+        let r = records.base + Int(id) * NodeStore.recordBytes
+        let offset = r.load(as: UInt64.self)
+        let total = UInt64(r.load(fromByteOffset: 8, as: UInt32.self)) + UInt64(r.load(fromByteOffset: 12, as: UInt32.self))
+        return offset <= UInt64(heapUsed) && total <= UInt64(heapUsed) - offset
+    }
+
+    // MARK: Mutation (exclusive lock held)
+
+    /// Appends a node holding `vector`, `key` and `metadata`; not yet linked (level −1).
+    func append(vector: UnsafeBufferPointer<Float>, invNorm: Float, key: some Swift.Collection<UInt8>, metadata: some Swift.Collection<UInt8>) throws(Errno) -> UInt32 {
+        try reserveNodes(count + 1)
+        let bytes = key.count + metadata.count
+        try reserveHeap(heapUsed + bytes)
+        let id = UInt32(count)
+        let b = block(id)
+        b.initializeMemory(as: UInt8.self, repeating: 0, count: stride)
+        b.storeBytes(of: -1, as: Int32.self)
+        b.storeBytes(of: invNorm, toByteOffset: 12, as: Float.self)
+        (b + vectorOffset).copyMemory(from: vector.baseAddress!, byteCount: dimension * 4)
+        let r = records.base + Int(id) * NodeStore.recordBytes
+        r.storeBytes(of: UInt64(heapUsed), as: UInt64.self)
+        r.storeBytes(of: UInt32(key.count), toByteOffset: 8, as: UInt32.self)
+        r.storeBytes(of: UInt32(metadata.count), toByteOffset: 12, as: UInt32.self)
+        var p = heap.base.assumingMemoryBound(to: UInt8.self) + heapUsed
+        for c in key { p.pointee = c; p += 1 }
+        for c in metadata { p.pointee = c; p += 1 }
+        heapUsed += bytes
+        count += 1
+        return id
+    }
+
+    /// Gives `id` its level and room for its upper-layer link lists.
+    func assignLevel(_ id: UInt32, level: Int) throws(Errno) {
+        if level > 0 {
+            let words = level * upperBlockWords
+            try reserveUpper(upperUsed + words)
+            (upper.base.assumingMemoryBound(to: UInt32.self) + upperUsed).initialize(repeating: 0, count: words)
+            block(id).storeBytes(of: UInt32(upperUsed), toByteOffset: 8, as: UInt32.self)
+            upperUsed += words
+        }
+        block(id).storeBytes(of: Int32(level), as: Int32.self)
+    }
+
+    /// Replaces the link list of `id` at `level`.
+    func setLinks(_ id: UInt32, level: Int, _ links: [UInt32]) {
+        let list = linkList(id, level: level)
+        let n = min(links.count, maxLinks(level: level))
+        list.pointee = UInt32(n)
+        for i in 0..<n { list[1 + i] = links[i] }
+    }
+
+    private func reserveNodes(_ needed: Int) throws(Errno) {
+        guard needed > nodeCapacity else { return }
+        let newCapacity = max(needed, nodeCapacity * 2)
+        let newNodes = try MappedRegion(capacity: newCapacity * stride)
+        let newRecords = try MappedRegion(capacity: newCapacity * NodeStore.recordBytes)
+        newNodes.base.copyMemory(from: nodes.base, byteCount: count * stride)
+        newRecords.base.copyMemory(from: records.base, byteCount: count * NodeStore.recordBytes)
+        newNodes.adviseRandomAccess()
+        nodes = newNodes
+        records = newRecords
+        nodeCapacity = newCapacity
+    }
+
+    private func reserveUpper(_ words: Int) throws(Errno) {
+        guard words > upperCapacity else { return }
+        let newCapacity = max(words, upperCapacity * 2)
+        let region = try MappedRegion(capacity: newCapacity * 4)
+        region.base.copyMemory(from: upper.base, byteCount: upperUsed * 4)
+        upper = region
+        upperCapacity = newCapacity
+    }
+
+    private func reserveHeap(_ bytes: Int) throws(Errno) {
+        guard bytes > heapCapacity else { return }
+        let newCapacity = max(bytes, heapCapacity * 2)
+        let region = try MappedRegion(capacity: newCapacity)
+        region.base.copyMemory(from: heap.base, byteCount: heapUsed)
+        heap = region
+        heapCapacity = newCapacity
+    }
+
+    // MARK: Distances (internal form: lower is better for every metric)
+
+    /// Distance from a prepared query (normalised for cosine) to node `id`.
+    @inline(__always)
+    func distance(_ q: UnsafePointer<Float>, _ id: UInt32) -> Float {
+        switch metric {
+        case .cosine: return 1 - Distance.dot(q, vector(id), dimension) * invNorm(id)
+        case .l2: return Distance.l2Squared(q, vector(id), dimension)
+        case .innerProduct: return -Distance.dot(q, vector(id), dimension)
+        }
+    }
+
+    /// Distance between two stored nodes.
+    @inline(__always)
+    func distance(_ a: UInt32, _ b: UInt32) -> Float {
+        switch metric {
+        case .cosine: return 1 - Distance.dot(vector(a), vector(b), dimension) * invNorm(a) * invNorm(b)
+        case .l2: return Distance.l2Squared(vector(a), vector(b), dimension)
+        case .innerProduct: return -Distance.dot(vector(a), vector(b), dimension)
+        }
+    }
+
+    /// The query as the distance functions expect it: unit length for cosine.
+    func prepare(query: [Float]) -> [Float] {
+        guard metric == .cosine else { return query }
+        let norm = query.withUnsafeBufferPointer { Distance.dot($0.baseAddress!, $0.baseAddress!, dimension) }.squareRoot()
+        return norm > 0 ? query.map { $0 / norm } : query
+    }
+
+    /// Prepared copy of node `id`'s own vector (inserting it uses it as a query).
+    func preparedVector(_ id: UInt32) -> [Float] {
+        let v = UnsafeBufferPointer(start: vector(id), count: dimension)
+        if metric == .cosine { let s = invNorm(id); return v.map { $0 * s } }
+        return Array(v)
+    }
+}

@@ -1,0 +1,31 @@
+/// Tuning knobs for an open collection (not stored on disk).
+public struct OpenOptions: Sendable {
+    /// How section checksums of the snapshot are verified at open.
+    public enum Verification: Sendable {
+        /// Before `open` returns (reads the whole snapshot once).
+        case full
+        /// On a background thread; `open` stays O(1). Damage found later puts the collection
+        /// into the failed state (every call throws, naming the file) — never wrong answers
+        /// once detected. The default.
+        case background
+        /// Header checks only (structure is still bounds-checked during searches).
+        case headerOnly
+    }
+
+    public var verification: Verification
+    /// Checkpoint automatically when the log grows past this many bytes.
+    public var checkpointLogBytes: Int64
+    /// Writers wait while more than this many acknowledged records are not yet in the graph
+    /// (they are searched exactly until then, so the bound keeps searches fast).
+    public var maxUnindexed: Int
+    /// Seed for HNSW level generation of a new collection.
+    public var seed: UInt64
+
+    public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
+                maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED) {
+        self.verification = verification
+        self.checkpointLogBytes = checkpointLogBytes
+        self.maxUnindexed = maxUnindexed
+        self.seed = seed
+    }
+}

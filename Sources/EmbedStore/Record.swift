@@ -1,0 +1,31 @@
+/// One stored item: an external key, its vector and optional metadata (a JSON object).
+public struct Record: Sendable, Equatable {
+    /// The caller's key (1…1024 bytes of UTF-8). Upserting an existing key replaces it.
+    public var key: String
+    /// The vector; its length must equal the collection's dimension, all values finite.
+    public var vector: [Float]
+    /// A JSON object as text (e.g. `{"lang":"en"}`), or nil. Kept byte for byte as given.
+    public var metadata: String?
+
+    public init(key: String, vector: [Float], metadata: String? = nil) {
+        self.key = key
+        self.vector = vector
+        self.metadata = metadata
+    }
+}
+
+/// One search result.
+public struct SearchHit: Sendable, Equatable {
+    /// The record's key.
+    public var key: String
+    /// The metric's natural score (see `Metric`): cosine similarity, Euclidean distance or dot product.
+    public var score: Float
+    /// The record's metadata, byte for byte as stored, or nil.
+    public var metadata: String?
+
+    public init(key: String, score: Float, metadata: String?) {
+        self.key = key
+        self.score = score
+        self.metadata = metadata
+    }
+}

@@ -1,0 +1,711 @@
+import EmbedSys
+
+/// One open collection: records with vectors and metadata, an HNSW index, and the files that
+/// make them durable (`collection.meta`, `wal.log`, `index.snap` in its directory).
+///
+/// Concurrency: any number of threads may call `search`/`get`/`count`/`stats` while others
+/// call `upsert`/`delete`. Writes are acknowledged once their log record is fsync'd; writers
+/// arriving during an fsync share the next one (group commit). Searches take a shared lock
+/// that mutations hold only for memory updates — never across an fsync or a graph search.
+/// New records are linked into the graph by a background thread; until then searches scan
+/// them exactly, so a write is visible to searches as soon as it is acknowledged.
+///
+/// Invariants behind `@unchecked Sendable`: the fields under "state" are read under
+/// `state`'s shared lock and written under its exclusive lock by the one current mutator
+/// (whoever holds `gate`); group-commit fields are guarded by `commit`; indexer fields by
+/// `indexerSignal`.
+public final class VectorCollection: @unchecked Sendable {
+    /// The collection's name.
+    public let name: String
+    /// Its configuration (fixed at creation).
+    public let config: CollectionConfig
+    /// Its directory.
+    public let directory: String
+
+    let options: OpenOptions
+    let logger: StoreLogger
+    private let lock: FileLock
+
+    // MARK: state (see invariants above)
+    private let state = ReadWriteLock()
+    private var store: NodeStore
+    private var keys: KeyIndex
+    private var pending: [UInt32] = []
+    private var pendingHead = 0
+    private var liveCount = 0
+    private var deletedCount = 0
+    private var deletedSinceRepair = 0
+    private var snapshot: SnapshotFile.Mapped?
+    private var snapshotBytes: Int64 = 0
+    private var rng: SplitMix64
+    private var failure: StoreError?
+
+    /// Held by the single mutator of the moment: the commit leader applying, the indexer
+    /// linking or repairing, or a checkpoint.
+    private let gate = ConditionLock()
+
+    // MARK: group commit (guarded by `commit`)
+    private let commit = ConditionLock()
+    private var queue: [Queued] = []
+    private var leaderBusy = false
+    private var nextSeq: UInt64 = 1
+    private var durableSeq: UInt64 = 0
+    private var checkpointSeq: UInt64 = 0
+    private var isClosed = false
+    private let wal: WriteAheadLog
+
+    // MARK: indexer (guarded by `indexerSignal`)
+    private let indexerSignal = ConditionLock()
+    private var indexerStop = false
+    private var indexerWake = false
+    private var indexerIdle = true
+    private var repairRequested = false
+    private var indexerThread: OSThread?
+    private var verifierThread: OSThread?
+
+    private let scratchLock = ConditionLock()
+    private var scratchPool: [SearchScratch] = []
+
+    private final class Queued {
+        let type: WriteAheadLog.RecordType
+        let payload: [UInt8]
+        let op: Operation
+        var seq: UInt64 = 0
+        var affected = 0
+        init(type: WriteAheadLog.RecordType, payload: [UInt8], op: Operation) {
+            self.type = type
+            self.payload = payload
+            self.op = op
+        }
+    }
+
+    private enum Operation {
+        case upsert([Record], [Float])  // records and their inverse norms
+        case delete([String])
+    }
+
+    static let maxKeyBytes = 1024
+    static let maxMetadataBytes = 64 * 1024
+
+    // MARK: Opening
+
+    /// Opens the collection in `directory` (use `StoreCatalog`, which also creates them).
+    init(directory: String, options: OpenOptions, logger: @escaping StoreLogger) throws(StoreError) {
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        let metaPath = directory + "/collection.meta"
+        let metaBytes = try io(metaPath, "read") { () throws(Errno) in try FileSystem.readFile(metaPath, limit: 4096) }
+        (name, config) = try CollectionMeta.decode(metaBytes, path: metaPath)
+        do { lock = try FileLock(path: directory + "/LOCK") } catch {
+            if error == .wouldBlock || error == .permissionDenied { throw StoreError.collectionLocked(directory) }
+            throw StoreError.io(path: directory + "/LOCK", operation: "lock", errno: error)
+        }
+        let snapPath = directory + "/index.snap"
+        try? FileSystem.unlink(snapPath + ".tmp")  // a checkpoint that died before its rename
+        var snapSeq: UInt64 = 0
+        rng = SplitMix64(seed: options.seed)
+        if FileSystem.exists(snapPath) {
+            let s = try SnapshotFile.open(path: snapPath, expected: config)
+            if case .full = options.verification { try SnapshotFile.verifySections(s) }
+            do {
+                store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m, snapshot: s)
+                let table = s.section(.keyTable)
+                let region = try MappedRegion(capacity: Int(table.length), file: s.descriptor, offset: table.offset, length: Int(table.length))
+                keys = KeyIndex(region: region, slots: s.header.keySlots)
+            } catch {
+                throw StoreError.io(path: snapPath, operation: "mmap", errno: error)
+            }
+            let pendingBytes = try s.read(.pending)
+            pending = pendingBytes.withUnsafeBytes { raw in
+                (0..<s.header.pendingCount).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) }
+            }
+            guard pending.allSatisfy({ Int($0) < s.nodeCount }) else {
+                throw StoreError.corrupt(file: snapPath, detail: "pending list names nodes beyond the node count")
+            }
+            liveCount = s.header.liveCount
+            deletedCount = s.header.deletedCount
+            snapSeq = s.header.walSeq
+            rng = SplitMix64(seed: s.header.rngState)
+            snapshot = s
+            snapshotBytes = s.fileSize
+        } else {
+            do { store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m) } catch {
+                throw StoreError.io(path: directory, operation: "mmap", errno: error)
+            }
+            keys = KeyIndex()
+        }
+        checkpointSeq = snapSeq
+        var lastSeq = snapSeq
+        var replayed = 0
+        let walPath = directory + "/wal.log"
+        let dimension = config.dimension
+        let metric = config.metric
+        var ops: [Operation] = []
+        wal = try WriteAheadLog.open(path: walPath, log: logger) { entry throws(StoreError) in
+            guard entry.seq > snapSeq else { return }
+            guard let op = VectorCollection.decode(entry, dimension: dimension, metric: metric) else {
+                throw StoreError.corrupt(file: walPath, detail: "record \(entry.seq) has a valid checksum but cannot be decoded")
+            }
+            lastSeq = entry.seq
+            replayed += 1
+            ops.append(op)
+        }
+        // Replay is idempotent: upserts replace by key, deletes of absent keys do nothing.
+        for op in ops { _ = try applyUnlocked(op) }
+        nextSeq = lastSeq + 1
+        durableSeq = lastSeq
+        if replayed > 0 { logger(.info, "\(name): replayed \(replayed) log records after sequence \(snapSeq)") }
+        try startThreads()
+    }
+
+    private func startThreads() throws(StoreError) {
+        do {
+            // unowned(unsafe): a strong capture would keep an unclosed collection alive forever;
+            // deinit joins these threads before the memory goes away.
+            indexerThread = try OSThread { [unowned(unsafe) self] in indexerLoop() }
+            if case .background = options.verification, let s = snapshot {
+                verifierThread = try OSThread { [unowned(unsafe) self] in
+                    do throws(StoreError) { try SnapshotFile.verifySections(s) } catch {
+                        logger(.error, "\(name): \(error); the collection is failed until repaired")
+                        state.withWriteLock { failure = failure ?? error }
+                    }
+                }
+            }
+        } catch {
+            throw StoreError.io(path: directory, operation: "pthread_create", errno: error)
+        }
+    }
+
+    deinit {
+        indexerSignal.withLock { indexerStop = true; indexerSignal.broadcast() }
+        indexerThread?.join()
+        verifierThread?.join()
+    }
+
+    // MARK: Public API
+
+    /// Inserts or replaces records by key. Returns once their log record is durable (fsync'd);
+    /// a search issued after that sees them.
+    /// - Throws: `StoreError.invalidArgument` naming the first bad record (nothing is written),
+    ///   `.failed` after an unrecoverable I/O error, `.closed` after `close()`.
+    public func upsert(_ records: [Record]) throws(StoreError) {
+        if records.isEmpty { return }
+        var norms = [Float]()
+        norms.reserveCapacity(records.count)
+        var w = ByteWriter(capacity: records.count * (config.dimension * 4 + 64))
+        w.u32(UInt32(records.count))
+        for r in records {
+            norms.append(try validate(r))
+            w.blob(Array(r.key.utf8))
+            w.blob(Array((r.metadata ?? "").utf8))
+            w.f32s(r.vector)
+        }
+        try throttle()
+        _ = try submit(Queued(type: .upsert, payload: w.bytes, op: .upsert(records, norms)))
+    }
+
+    /// Deletes records by key; returns how many existed. Durable when it returns.
+    @discardableResult
+    public func delete(_ keys: [String]) throws(StoreError) -> Int {
+        if keys.isEmpty { return 0 }
+        var w = ByteWriter()
+        w.u32(UInt32(keys.count))
+        for k in keys {
+            try validateKey(k)
+            w.blob(Array(k.utf8))
+        }
+        return try submit(Queued(type: .delete, payload: w.bytes, op: .delete(keys)))
+    }
+
+    /// The record stored under `key`, or nil.
+    public func get(_ key: String) throws(StoreError) -> Record? {
+        try state.withReadLock { () throws(StoreError) -> Record? in
+            if let failure { throw failure }
+            guard let id = keys.lookup(key, in: store), Int(id) < store.count, !store.isDeleted(id) else { return nil }
+            let v = Array(UnsafeBufferPointer(start: store.vector(id), count: config.dimension))
+            return Record(key: key, vector: v, metadata: store.metadata(id))
+        }
+    }
+
+    /// Live records.
+    public var count: Int { state.withReadLock { liveCount } }
+
+    /// The `k` records nearest to `query`, best first, with scores in the metric's natural form.
+    ///
+    /// - Parameters:
+    ///   - ef: search breadth (default: the collection's `ef`; at least `k` is used). Larger is
+    ///     slower and more accurate.
+    ///   - filter: only records whose metadata matches are returned. Applied during the graph
+    ///     walk; when few records match, an exact scan is used instead, so `k` results come
+    ///     back whenever `k` records match.
+    public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: MetadataFilter? = nil) throws(StoreError) -> [SearchHit] {
+        guard query.count == config.dimension else {
+            throw .invalidArgument("query has \(query.count) components, collection '\(name)' has dimension \(config.dimension)")
+        }
+        guard query.allSatisfy({ $0.isFinite }) else { throw .invalidArgument("query contains NaN or infinity") }
+        guard (1...100_000).contains(k) else { throw .invalidArgument("k must be 1…100000, got \(k)") }
+        if let ef, !(1...100_000).contains(ef) { throw .invalidArgument("ef must be 1…100000, got \(ef)") }
+        if let filter { try filter.validate() }
+        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil) }
+        let scratch = takeScratch()
+        defer { returnScratch(scratch) }
+        return try state.withReadLock { () throws(StoreError) -> [SearchHit] in
+            if let failure { throw failure }
+            let s = store
+            let prepared = s.prepare(query: query)
+            let found = prepared.withUnsafeBufferPointer { qb in
+                searchLocked(qb.baseAddress!, k: k, ef: max(ef ?? config.hnsw.ef, k), filter: filter, scratch: scratch)
+            }
+            return found.map { SearchHit(key: s.key($0.1), score: config.metric.score(fromDistance: $0.0), metadata: s.metadata($0.1)) }
+        }
+    }
+
+    /// Sizes and state.
+    public func stats() -> CollectionStats {
+        let (last, cp, walBytes) = commit.withLock { (durableSeq, checkpointSeq, wal.size) }
+        return state.withReadLock {
+            CollectionStats(name: name, config: config, count: liveCount, deleted: deletedCount,
+                            unindexed: pending.count - pendingHead, nodes: store.count, maxLevel: store.maxLevel,
+                            walBytes: walBytes, snapshotBytes: snapshotBytes,
+                            memoryBytes: store.count * (store.stride + NodeStore.recordBytes) + store.upperUsed * 4 + store.heapUsed,
+                            lastSequence: last, checkpointSequence: cp)
+        }
+    }
+
+    /// Blocks until every acknowledged record is linked into the graph and pending delete
+    /// repairs are done (useful before measuring, and in tests).
+    public func waitForIndexing() throws(StoreError) {
+        indexerSignal.withLock { repairRequested = true; indexerWake = true; indexerSignal.broadcast() }
+        while true {
+            let done = indexerSignal.withLock { indexerIdle && !indexerWake && !repairRequested }
+            if try state.withReadLock({ () throws(StoreError) -> Bool in
+                if let failure { throw failure }
+                return done && pendingHead == pending.count
+            }) { return }
+            ChildProcess.sleep(seconds: 0.002)
+        }
+    }
+
+    /// Writes a checkpoint now: the snapshot file replaces the old one and the log is emptied.
+    /// Searches continue meanwhile; writers wait until it is done.
+    public func checkpoint() throws(StoreError) {
+        try lead()
+        defer { unlead() }
+        try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+    }
+
+    /// Stops everything without a checkpoint (the collection is being dropped).
+    func abandon() {
+        commit.withLock { isClosed = true; commit.broadcast() }
+        indexerSignal.withLock { indexerStop = true; indexerSignal.broadcast() }
+        indexerThread?.join()
+        verifierThread?.join()
+        state.withWriteLock { failure = failure ?? .closed(name) }
+    }
+
+    /// Stops the background thread, checkpoints if the log holds records, and releases the
+    /// collection. Later calls throw `.closed`.
+    public func close() throws(StoreError) {
+        let already = commit.withLock { () -> Bool in
+            defer { isClosed = true }
+            return isClosed
+        }
+        if already { return }
+        indexerSignal.withLock { indexerStop = true; indexerSignal.broadcast() }
+        indexerThread?.join()
+        verifierThread?.join()
+        let needs = commit.withLock { () -> Bool in
+            while leaderBusy { commit.wait() }
+            leaderBusy = true
+            return durableSeq > checkpointSeq && failure == nil
+        }
+        defer { commit.withLock { leaderBusy = false; commit.broadcast() } }
+        if needs && state.withReadLock({ failure == nil }) {
+            try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+        }
+    }
+
+    // MARK: Validation
+
+    private func validateKey(_ key: String) throws(StoreError) {
+        let n = key.utf8.count
+        guard n >= 1, n <= VectorCollection.maxKeyBytes else {
+            throw .invalidArgument("key must be 1…\(VectorCollection.maxKeyBytes) bytes of UTF-8, got \(n) bytes")
+        }
+    }
+
+    /// Checks a record and returns its inverse norm (1 for non-cosine metrics).
+    private func validate(_ r: Record) throws(StoreError) -> Float {
+        try validateKey(r.key)
+        guard r.vector.count == config.dimension else {
+            throw .invalidArgument("record '\(r.key)' has \(r.vector.count) components, collection '\(name)' has dimension \(config.dimension)")
+        }
+        guard r.vector.allSatisfy({ $0.isFinite }) else { throw .invalidArgument("record '\(r.key)' contains NaN or infinity") }
+        if let meta = r.metadata {
+            guard meta.utf8.count <= VectorCollection.maxMetadataBytes else {
+                throw .invalidArgument("metadata of '\(r.key)' is \(meta.utf8.count) bytes, limit \(VectorCollection.maxMetadataBytes)")
+            }
+            try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try JSONScanner.validateObject(b, key: r.key) }
+        }
+        guard config.metric == .cosine else { return 1 }
+        let sq = r.vector.withUnsafeBufferPointer { Distance.dot($0.baseAddress!, $0.baseAddress!, $0.count) }
+        guard sq > 0, sq.isFinite else { throw .invalidArgument("record '\(r.key)' is a zero vector, which has no direction under cosine") }
+        return 1 / sq.squareRoot()
+    }
+
+    // MARK: Group commit
+
+    /// Makes `q` durable (sharing an fsync with concurrent writers), applies it, returns its
+    /// affected count.
+    private func submit(_ q: Queued) throws(StoreError) -> Int {
+        let lead = try commit.withLock { () throws(StoreError) -> Bool in
+            if isClosed { throw StoreError.closed(name) }
+            q.seq = nextSeq
+            nextSeq += 1
+            queue.append(q)
+            while true {
+                if durableSeq >= q.seq { return false }
+                if let failure = stateFailure() { throw failure }
+                if !leaderBusy { leaderBusy = true; return true }
+                commit.wait()
+            }
+        }
+        guard lead else { return q.affected }
+        defer { unlead() }
+        // Lead until our own record is durable; batches are whatever queued meanwhile.
+        while true {
+            let batch = commit.withLock { () -> [Queued] in
+                defer { queue.removeAll(keepingCapacity: true) }
+                return queue
+            }
+            if batch.isEmpty { break }
+            var w = ByteWriter(capacity: batch.reduce(0) { $0 + $1.payload.count + WriteAheadLog.recordHeaderSize })
+            for item in batch { WriteAheadLog.frame(seq: item.seq, type: item.type, payload: item.payload, into: &w) }
+            do {
+                try wal.appendAndSync(w.bytes)
+                try gate.withLock { () throws(StoreError) in
+                    try state.withWriteLock { () throws(StoreError) in
+                        for item in batch { item.affected = try applyUnlocked(item.op) }
+                    }
+                }
+            } catch {
+                logger(.error, "\(name): \(error); refusing further writes until reopened")
+                state.withWriteLock { failure = failure ?? .failed("\(error)") }
+                commit.withLock { commit.broadcast() }
+                throw StoreError.failed("\(error)")
+            }
+            let walBytes = commit.withLock { () -> Int64 in
+                durableSeq = batch.last!.seq
+                commit.broadcast()
+                return wal.size
+            }
+            wakeIndexer(checkpointDue: walBytes > options.checkpointLogBytes)
+            if durableSeq >= q.seq { break }
+        }
+        return q.affected
+    }
+
+    private func stateFailure() -> StoreError? { state.withReadLock { failure } }
+
+    /// Becomes the only writer of the log (waits for the current leader).
+    private func lead() throws(StoreError) {
+        try commit.withLock { () throws(StoreError) in
+            if isClosed { throw StoreError.closed(name) }
+            while leaderBusy { commit.wait() }
+            leaderBusy = true
+        }
+    }
+
+    private func unlead() {
+        commit.withLock {
+            leaderBusy = false
+            commit.broadcast()
+        }
+    }
+
+    /// Waits while too many acknowledged records are not yet indexed.
+    private func throttle() throws(StoreError) {
+        while state.withReadLock({ pending.count - pendingHead > options.maxUnindexed && failure == nil }) {
+            wakeIndexer(checkpointDue: false)
+            ChildProcess.sleep(seconds: 0.001)
+        }
+    }
+
+    // MARK: Applying operations (exclusive lock held, or during open)
+
+    private func applyUnlocked(_ op: Operation) throws(StoreError) -> Int {
+        switch op {
+        case .upsert(let records, let norms):
+            for (r, inv) in zip(records, norms) {
+                if let old = keys.lookup(r.key, in: store), Int(old) < store.count, !store.isDeleted(old) {
+                    store.markDeleted(old)
+                    liveCount -= 1
+                    deletedCount += 1
+                    deletedSinceRepair += 1
+                }
+                let id: UInt32
+                do {
+                    id = try withBytes(of: r.vector) { raw throws(Errno) in
+                        let v = raw.bindMemory(to: Float.self)
+                        return try store.append(vector: v, invNorm: inv, key: r.key.utf8, metadata: (r.metadata ?? "").utf8)
+                    }
+                } catch {
+                    throw StoreError.io(path: directory, operation: "grow memory (mmap)", errno: error)
+                }
+                keys.bind(r.key, to: id)
+                pending.append(id)
+                liveCount += 1
+            }
+            return records.count
+        case .delete(let keyList):
+            var n = 0
+            for k in keyList {
+                guard let id = keys.lookup(k, in: store), Int(id) < store.count, !store.isDeleted(id) else { continue }
+                store.markDeleted(id)
+                keys.bind(k, to: id)
+                liveCount -= 1
+                deletedCount += 1
+                deletedSinceRepair += 1
+                n += 1
+            }
+            return n
+        }
+    }
+
+    private static func decode(_ e: WriteAheadLog.Entry, dimension: Int, metric: Metric) -> Operation? {
+        var r = ByteReader(e.payload)
+        guard let n = r.u32() else { return nil }
+        switch e.type {
+        case .upsert:
+            var records: [Record] = []
+            var norms: [Float] = []
+            for _ in 0..<n {
+                guard let key = r.blob(limit: maxKeyBytes), let meta = r.blob(limit: maxMetadataBytes),
+                      let raw = r.raw(dimension * 4) else { return nil }
+                let v = (0..<dimension).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+                var inv: Float = 1
+                if metric == .cosine {
+                    let sq = v.withUnsafeBufferPointer { Distance.dot($0.baseAddress!, $0.baseAddress!, dimension) }
+                    guard sq > 0 else { return nil }
+                    inv = 1 / sq.squareRoot()
+                }
+                records.append(Record(key: String(decoding: key, as: UTF8.self), vector: v,
+                                      metadata: meta.isEmpty ? nil : String(decoding: meta, as: UTF8.self)))
+                norms.append(inv)
+            }
+            return r.remaining == 0 ? .upsert(records, norms) : nil
+        case .delete:
+            var keyList: [String] = []
+            for _ in 0..<n {
+                guard let key = r.blob(limit: maxKeyBytes) else { return nil }
+                keyList.append(String(decoding: key, as: UTF8.self))
+            }
+            return r.remaining == 0 ? .delete(keyList) : nil
+        }
+    }
+
+    // MARK: Search (shared lock held)
+
+    private func searchLocked(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: MetadataFilter?, scratch: SearchScratch) -> [(Float, UInt32)] {
+        let s = store
+        let accept: (UInt32) -> Bool
+        if let filter {
+            accept = { !s.isDeleted($0) && filter.matches(s.metadataBytes($0)) }
+        } else {
+            accept = { !s.isDeleted($0) }
+        }
+        var exact = liveCount <= k
+        if let filter, !exact {
+            // Estimate selectivity from an even sample; a very selective filter would make the
+            // graph walk visit most of the graph anyway, so scan exactly instead.
+            let sample = min(s.count, 256)
+            var live = 0, matched = 0
+            for i in 0..<sample {
+                let id = UInt32(i * s.count / sample)
+                if s.isDeleted(id) { continue }
+                live += 1
+                if filter.matches(s.metadataBytes(id)) { matched += 1 }
+            }
+            exact = live == 0 || matched * 100 < live
+        }
+        var results: [(Float, UInt32)] = []
+        if !exact, let entry = s.entryPoint, Int(entry) < s.count {
+            var cur = entry
+            var curD = s.distance(q, cur)
+            var l = s.maxLevel
+            while l > 0 {
+                (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l)
+                l -= 1
+            }
+            HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, accept: accept)
+            results = scratch.results.sortedAscending()
+            if results.count > k { results.removeLast(results.count - k) }
+        }
+        if !exact {
+            for i in pendingHead..<pending.count {
+                let id = pending[i]
+                if accept(id) { results.append((s.distance(q, id), id)) }
+            }
+            // Fewer than k found while more exist (a very selective filter the sample missed,
+            // or a graph region cut off by deletions): fall back to the exact answer.
+            if results.count < k && liveCount > results.count { exact = true }
+        }
+        if exact {
+            var heap = NeighborHeap(max: true, capacity: k + 1)
+            for i in 0..<s.count {
+                let id = UInt32(i)
+                guard accept(id) else { continue }
+                let d = s.distance(q, id)
+                if heap.count < k { heap.push(d, id) } else if d < heap.topDistance { heap.pop(); heap.push(d, id) }
+            }
+            return heap.sortedAscending()
+        }
+        results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        if results.count > k { results.removeLast(results.count - k) }
+        return results
+    }
+
+    private func takeScratch() -> SearchScratch {
+        scratchLock.withLock { scratchPool.popLast() } ?? SearchScratch(nodeCount: 0)
+    }
+
+    private func returnScratch(_ s: SearchScratch) {
+        scratchLock.withLock { scratchPool.append(s) }
+    }
+
+    // MARK: Background indexing
+
+    private func wakeIndexer(checkpointDue: Bool) {
+        indexerSignal.withLock {
+            indexerWake = true
+            indexerSignal.broadcast()
+        }
+    }
+
+    private func indexerLoop() {
+        let scratch = SearchScratch(nodeCount: 0)
+        while true {
+            let stop = indexerSignal.withLock { () -> Bool in
+                while !indexerStop && !indexerWake { indexerIdle = true; indexerSignal.wait(seconds: 0.5); break }
+                indexerIdle = false
+                indexerWake = false
+                return indexerStop
+            }
+            if stop { break }
+            while !indexerSignal.withLock({ indexerStop }) {
+                do {
+                    if try !indexStep(scratch: scratch) { break }
+                } catch {
+                    logger(.error, "\(name): indexing stopped: \(error)")
+                    state.withWriteLock { failure = failure ?? error }
+                    break
+                }
+            }
+            indexerSignal.withLock { indexerIdle = true }
+        }
+        indexerSignal.withLock { indexerIdle = true }
+    }
+
+    /// Does one unit of background work; returns false when there was none.
+    private func indexStep(scratch: SearchScratch) throws(StoreError) -> Bool {
+        if state.withReadLock({ failure != nil }) { return false }
+        // 1. Link the oldest unindexed record.
+        let linked = try gate.withLock { () throws(StoreError) -> Bool in
+            let planned = state.withReadLock { () -> (UInt32, HNSW.InsertPlan?)? in
+                guard pendingHead < pending.count else { return nil }
+                let id = pending[pendingHead]
+                if store.isDeleted(id) { return (id, nil) }
+                let level = rng.level(m: config.hnsw.m)
+                return (id, HNSW.planInsert(store, id: id, level: level, efConstruction: config.hnsw.efConstruction, scratch: scratch))
+            }
+            guard let (_, plan) = planned else { return false }
+            try state.withWriteLock { () throws(StoreError) in
+                if let plan { try HNSW.apply(store, plan) }
+                pendingHead += 1
+                if pendingHead >= 4096 && pendingHead * 2 >= pending.count {
+                    pending.removeFirst(pendingHead)
+                    pendingHead = 0
+                }
+                if pendingHead == pending.count {
+                    pending.removeAll(keepingCapacity: false)
+                    pendingHead = 0
+                }
+            }
+            return true
+        }
+        if linked { return true }
+        // 2. Repair links into deleted nodes once enough have accumulated (or when asked).
+        let (deletedNow, nodes) = state.withReadLock { (deletedSinceRepair, store.count) }
+        let asked = indexerSignal.withLock { () -> Bool in defer { repairRequested = false }; return repairRequested }
+        if deletedNow > 0 && (asked || deletedNow * 50 >= nodes) {
+            try repairDeleted(upTo: nodes, accounted: deletedNow)
+            return true
+        }
+        // 3. Checkpoint when the log has grown large.
+        let walBytes = commit.withLock { wal.size }
+        if walBytes > options.checkpointLogBytes {
+            try lead()
+            defer { unlead() }
+            try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+            return true
+        }
+        return false
+    }
+
+    private func repairDeleted(upTo nodes: Int, accounted: Int) throws(StoreError) {
+        let chunk = 1024
+        var start = 0
+        while start < nodes {
+            gate.withLock {
+                let updates = state.withReadLock { HNSW.planRepair(store, range: start..<min(start + chunk, nodes)) }
+                state.withWriteLock { for (id, l, list) in updates { store.setLinks(id, level: l, list) } }
+            }
+            start += chunk
+        }
+        gate.withLock {
+            state.withWriteLock {
+                HNSW.fixEntryPoint(store)
+                deletedSinceRepair -= accounted
+            }
+        }
+    }
+
+    // MARK: Checkpoint (log leadership and `gate` held: no mutator runs)
+
+    private func checkpointLocked() throws(StoreError) {
+        if let failure = state.withReadLock({ failure }) { throw failure }
+        let seq = commit.withLock { durableSeq }
+        let s = store
+        let table = KeyIndex.buildTable(store: s, liveCount: liveCount)
+        let pendingIDs = Array(pending[pendingHead...])
+        let header = SnapshotFile.Header(
+            dimension: config.dimension, metric: config.metric, m: config.hnsw.m, stride: s.stride,
+            nodeCount: s.count, liveCount: liveCount, deletedCount: deletedCount, entryPoint: s.entryPoint,
+            maxLevel: s.maxLevel, walSeq: seq, rngState: rng.state, upperWords: s.upperUsed, heapBytes: s.heapUsed,
+            keySlots: table.count, pendingCount: pendingIDs.count)
+        let path = directory + "/index.snap"
+        let started = ContinuousClock.now
+        try withBytes(of: table) { tableBytes throws(StoreError) in
+            try withBytes(of: pendingIDs) { pendingBytes throws(StoreError) in
+                try SnapshotFile.write(path: path, directory: directory, header: header, sections: [
+                    (.nodes, UnsafeRawBufferPointer(start: s.nodes.base, count: s.count * s.stride)),
+                    (.upper, UnsafeRawBufferPointer(start: s.upper.base, count: s.upperUsed * 4)),
+                    (.records, UnsafeRawBufferPointer(start: s.records.base, count: s.count * NodeStore.recordBytes)),
+                    (.heap, UnsafeRawBufferPointer(start: s.heap.base, count: s.heapUsed)),
+                    (.keyTable, tableBytes),
+                    (.pending, pendingBytes),
+                ])
+            }
+        }
+        do { try wal.reset() } catch {
+            state.withWriteLock { failure = failure ?? .failed("\(error)") }
+            throw error
+        }
+        let size = (try? FileSystem.readFile(path, limit: 0)).map { _ in Int64(0) } ?? 0
+        _ = size
+        commit.withLock { checkpointSeq = seq }
+        state.withWriteLock { snapshotBytes = Int64(SnapshotFile.headerSize) + Int64(s.count * s.stride) }
+        logger(.info, "\(name): checkpoint at sequence \(seq): \(s.count) nodes in \(ContinuousClock.now - started)")
+    }
+}

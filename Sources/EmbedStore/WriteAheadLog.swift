@@ -1,0 +1,157 @@
+import EmbedSys
+
+/// The write-ahead log `wal.log`: a 32-byte header, then records appended and fdatasync'd
+/// before a write is acknowledged (docs/storage.md).
+///
+///     record: magic u32 "WALR" | payloadLength u32 | crc32c u32 (of seq, type, payload)
+///             | seq u64 | type u8 | 3 zero bytes | payload
+///
+/// Replay stops at the first record that is short or fails its checksum. If nothing valid
+/// follows, that is a torn tail from a crash (never acknowledged) and is cut off; if a valid
+/// record follows, acknowledged data was damaged and opening fails with an error instead.
+final class WriteAheadLog {
+    static let magic: [UInt8] = Array("EMBWAL".utf8) + [0, 1]
+    static let version: UInt32 = 1
+    static let headerSize = 32
+    static let recordMagic: UInt32 = 0x524C_4157  // "WALR"
+    static let recordHeaderSize = 24
+    static let maxPayload = 1 << 30
+
+    enum RecordType: UInt8 { case upsert = 1, delete = 2 }
+
+    struct Entry {
+        var seq: UInt64
+        var type: RecordType
+        var payload: UnsafeRawBufferPointer
+    }
+
+    let path: String
+    let descriptor: FileDescriptor
+    /// Bytes in the file (header + valid records).
+    private(set) var size: Int64
+
+    private init(path: String, descriptor: FileDescriptor, size: Int64) {
+        self.path = path
+        self.descriptor = descriptor
+        self.size = size
+    }
+
+    deinit { try? descriptor.close() }
+
+    static func headerBytes() -> [UInt8] {
+        var w = ByteWriter(capacity: headerSize)
+        w.raw(magic)
+        w.u32(version)
+        w.u32(0)
+        w.u32(CRC32C.checksum(w.bytes))
+        w.pad(to: headerSize)
+        return w.bytes
+    }
+
+    /// Creates an empty log at `path` (fsync'd; the caller fsyncs the directory).
+    static func create(path: String) throws(StoreError) {
+        let fd = try io(path, "create") { () throws(Errno) in try FileDescriptor.open(path, [.writeOnly, .create, .truncate]) }
+        defer { try? fd.close() }
+        try io(path, "write") { () throws(Errno) in try fd.writeAll(headerBytes()) }
+        try io(path, "fsync") { () throws(Errno) in try fd.sync() }
+    }
+
+    /// Opens the log, hands every valid record to `replay` in order, cuts a torn tail (calling
+    /// `log` about it) and leaves the log ready for appends.
+    static func open(path: String, log: (LogLevel, String) -> Void,
+                     replay: (Entry) throws(StoreError) -> Void) throws(StoreError) -> WriteAheadLog {
+        let fd = try io(path, "open") { () throws(Errno) in try FileDescriptor.open(path, .readWrite) }
+        do throws(StoreError) {
+            let bytes = try io(path, "read") { () throws(Errno) in try fd.readAll() }
+            guard bytes.count >= headerSize else {
+                throw StoreError.corrupt(file: path, detail: "file is \(bytes.count) bytes, shorter than its \(headerSize)-byte header")
+            }
+            guard Array(bytes[0..<8]) == magic else { throw StoreError.corrupt(file: path, detail: "not a write-ahead log (bad magic)") }
+            let valid = try withBytes(of: bytes) { raw throws(StoreError) -> Int in
+                let v = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+                guard v == version else { throw StoreError.corrupt(file: path, detail: "log format version \(v) is not supported") }
+                guard raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<16])) else {
+                    throw StoreError.corrupt(file: path, detail: "header checksum mismatch")
+                }
+                var offset = headerSize
+                var lastSeq: UInt64 = 0
+                while offset < raw.count {
+                    guard let (entry, next) = parseRecord(raw, at: offset) else { break }
+                    guard entry.seq > lastSeq else {
+                        throw StoreError.corrupt(file: path, detail: "record at offset \(offset) has sequence \(entry.seq) after \(lastSeq)")
+                    }
+                    try replay(entry)
+                    lastSeq = entry.seq
+                    offset = next
+                }
+                if offset < raw.count {
+                    // Damaged record: a torn tail only if no valid record follows it.
+                    var probe = offset + 1
+                    while probe + recordHeaderSize <= raw.count {
+                        if raw.loadUnaligned(fromByteOffset: probe, as: UInt32.self) == recordMagic,
+                           parseRecord(raw, at: probe) != nil {
+                            throw StoreError.corrupt(file: path, detail: "damaged record at offset \(offset) is followed by valid records at offset \(probe); acknowledged writes may be lost, refusing to guess")
+                        }
+                        probe += 1
+                    }
+                    log(.warning, "\(path): cut torn or corrupt tail at offset \(offset) (\(raw.count - offset) bytes, never acknowledged)")
+                }
+                return offset
+            }
+            if valid < bytes.count {
+                try io(path, "ftruncate") { () throws(Errno) in try fd.resize(to: Int64(valid)) }
+                try io(path, "fsync") { () throws(Errno) in try fd.sync() }
+            }
+            return WriteAheadLog(path: path, descriptor: fd, size: Int64(valid))
+        } catch {
+            try? fd.close()
+            throw error
+        }
+    }
+
+    /// Parses one record at `offset`; nil if short, oversized or failing its checksum.
+    static func parseRecord(_ raw: UnsafeRawBufferPointer, at offset: Int) -> (Entry, Int)? {
+        guard offset + recordHeaderSize <= raw.count,
+              raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self) == recordMagic else { return nil }
+        let length = Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+        guard length <= maxPayload, offset + recordHeaderSize + length <= raw.count else { return nil }
+        let crc = raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
+        let body = UnsafeRawBufferPointer(rebasing: raw[(offset + 12)..<(offset + recordHeaderSize + length)])
+        guard CRC32C.checksum(body) == crc,
+              let type = RecordType(rawValue: raw[offset + 20]) else { return nil }
+        let seq = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt64.self)
+        let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + recordHeaderSize)..<(offset + recordHeaderSize + length)])
+        return (Entry(seq: seq, type: type, payload: payload), offset + recordHeaderSize + length)
+    }
+
+    /// Frames one record.
+    static func frame(seq: UInt64, type: RecordType, payload: [UInt8], into w: inout ByteWriter) {
+        let start = w.bytes.count
+        w.u32(recordMagic)
+        w.u32(UInt32(payload.count))
+        w.u32(0)
+        w.u64(seq)
+        w.u8(type.rawValue)
+        w.u8(0); w.u8(0); w.u8(0)
+        w.raw(payload)
+        let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 12)...])) }
+        w.patch32(crc, at: start + 8)
+    }
+
+    /// Appends framed records and makes them durable (`pwrite` + `fdatasync`).
+    /// On failure the log must not be used again (a failed fsync may have dropped pages).
+    func appendAndSync(_ bytes: [UInt8]) throws(StoreError) {
+        try io(path, "write") { () throws(Errno) in
+            try withBytes(of: bytes) { raw throws(Errno) in try descriptor.writeAll(toAbsoluteOffset: size, raw) }
+        }
+        try io(path, "fdatasync") { () throws(Errno) in try descriptor.dataSync() }
+        size += Int64(bytes.count)
+    }
+
+    /// Empties the log after a checkpoint made its records redundant (`ftruncate` + `fsync`).
+    func reset() throws(StoreError) {
+        try io(path, "ftruncate") { () throws(Errno) in try descriptor.resize(to: Int64(WriteAheadLog.headerSize)) }
+        try io(path, "fsync") { () throws(Errno) in try descriptor.sync() }
+        size = Int64(WriteAheadLog.headerSize)
+    }
+}
