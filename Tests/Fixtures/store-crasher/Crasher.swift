@@ -19,14 +19,17 @@ enum Crasher {
         }
         do {
             let catalog = try StoreCatalog(directory: args[1], options: OpenOptions(checkpointLogBytes: 48 << 10, seed: seed))
-            let c = (try? catalog.open("crash")) ?? (try catalog.create("crash", config: CollectionConfig(dimension: dimension, metric: .cosine)))
+            let c: VectorCollection
+            if let existing = try? catalog.open("crash") { c = existing } else {
+                c = try catalog.create("crash", config: CollectionConfig(dimension: dimension, metric: .cosine))
+            }
             let side = try FileDescriptor.open(args[2], [.writeOnly, .create, .append])
             var rng = seed &* 0x9E37_79B9_7F4A_7C15 | 1
             func next() -> UInt64 {
                 rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
                 return rng
             }
-            var version = seed << 32
+            var counter = seed << 32
             while true {
                 let n = Int(next() % 8) + 1
                 if next() % 10 == 0 {
@@ -40,8 +43,8 @@ enum Crasher {
                     for _ in 0..<n {
                         let key = "k\(next() % UInt64(keySpace))"
                         guard seen.insert(key).inserted else { continue }
-                        version += 1
-                        records.append(Record(key: key, vector: vector(key: key, version: version), metadata: metadata(key: key, version: version)))
+                        counter += 1
+                        records.append(Record(key: key, vector: vector(key: key, version: counter), metadata: metadata(key: key, version: counter)))
                     }
                     try side.writeAll(Array(records.map { "T \($0.key) \(version(of: $0))\n" }.joined().utf8))
                     try c.upsert(records)
