@@ -1,1 +1,3 @@
-print("embedctl: not yet implemented")
+import EmbedSys
+
+Environment.exit(EmbedCtl.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,23 @@
+import EmbedPluginHost
+import EmbedSys
+import EmbedWire
+
+/// What a handler knows about the call it serves.
+public struct CallContext: Sendable {
+    /// The peer process, from `SO_PEERCRED`.
+    public let peer: PeerCredentials
+    /// Whether the peer may call admin methods.
+    public let isAdmin: Bool
+    /// The method being called.
+    public let method: MethodID
+    /// Monotonic deadline (nanoseconds, `Clock.monotonicNanoseconds`).
+    public let deadline: UInt64
+    /// Raised when the client cancels, the deadline passes or the server stops.
+    public let cancellation: CancellationFlag
+
+    /// Throws DEADLINE_EXCEEDED or CANCELLED if the call should not proceed.
+    public func checkAlive() throws(RPCError) {
+        if cancellation.isCancelled { throw RPCError(.cancelled, "the call was cancelled") }
+        if Clock.monotonicNanoseconds() >= deadline { throw RPCError(.deadlineExceeded, "the call's deadline passed before it ran") }
+    }
+}

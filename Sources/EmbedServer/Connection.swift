@@ -1,0 +1,107 @@
+import EmbedSys
+import EmbedWire
+import Synchronization
+
+/// One client connection.
+///
+/// Threading: the event loop owns the descriptor, the read buffer and the close; workers only
+/// append replies to `outbox` (under its mutex) and wake the loop, which writes them. So the
+/// descriptor has one writer and one closer, and a reply to a closed connection is dropped.
+final class Connection: @unchecked Sendable {
+    // Event-loop-only state (never touched by workers): fd, inbox, handshake, timestamps.
+    let fd: FileDescriptor
+    let id: Int
+    let peer: PeerCredentials
+    let isAdmin: Bool
+    var inbox: [UInt8] = []
+    var inboxStart = 0
+    var handshakeDone = false
+    var lastActivity: UInt64
+    /// Set when the connection must close once its outbox is flushed (GOAWAY sent).
+    var closeAfterFlush = false
+    var closeDeadline: UInt64 = 0
+
+    private struct Shared {
+        var outbox: [UInt8] = []
+        var outboxStart = 0
+        var calls: [UInt32: Call] = [:]
+        var closed = false
+    }
+    private let shared = Mutex(Shared())
+
+    init(fd: FileDescriptor, id: Int, peer: PeerCredentials, isAdmin: Bool, now: UInt64) {
+        self.fd = fd
+        self.id = id
+        self.peer = peer
+        self.isAdmin = isAdmin
+        self.lastActivity = now
+    }
+
+    /// Queues a frame for the event loop to write; false if the connection is closed.
+    @discardableResult
+    func enqueue(_ frame: Frame) -> Bool {
+        shared.withLock { s in
+            guard !s.closed else { return false }
+            frame.encode(into: &s.outbox)
+            return true
+        }
+    }
+
+    /// Bytes waiting to be written.
+    var pendingOutput: Int { shared.withLock { $0.outbox.count - $0.outboxStart } }
+
+    /// Writes as much of the outbox as the socket takes without blocking.
+    /// - Returns: false if the peer is gone (the caller closes the connection).
+    func flush() -> Bool {
+        shared.withLock { s in
+            while s.outboxStart < s.outbox.count {
+                let result = s.outbox.withUnsafeBytes { raw in
+                    Result { () throws(Errno) in try UnixSocket.send(fd, UnsafeRawBufferPointer(rebasing: raw[s.outboxStart...])) }
+                }
+                switch result {
+                case .failure: return false
+                case .success(nil): return true  // socket buffer full; poll for POLLOUT
+                case .success(let n?): s.outboxStart += n
+                }
+            }
+            s.outbox.removeAll(keepingCapacity: s.outbox.capacity <= 1 << 20)
+            s.outboxStart = 0
+            return true
+        }
+    }
+
+    // MARK: Calls in flight
+
+    var callCount: Int { shared.withLock { $0.calls.count } }
+
+    /// Registers a call; false if the id is already in flight.
+    func add(_ call: Call) -> Bool {
+        shared.withLock { s in
+            guard s.calls[call.id] == nil else { return false }
+            s.calls[call.id] = call
+            return true
+        }
+    }
+
+    func call(_ id: UInt32) -> Call? { shared.withLock { $0.calls[id] } }
+
+    func remove(_ call: Call) {
+        shared.withLock { s in
+            if s.calls[call.id] === call { s.calls[call.id] = nil }
+        }
+    }
+
+    var calls: [Call] { shared.withLock { Array($0.calls.values) } }
+
+    /// Marks the connection closed (later replies are dropped) and returns its calls.
+    func markClosed() -> [Call] {
+        shared.withLock { s in
+            s.closed = true
+            let c = Array(s.calls.values)
+            s.calls.removeAll()
+            s.outbox = []
+            s.outboxStart = 0
+            return c
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import EmbedConfig
+import EmbedPluginHost
+import EmbedSys
+import EmbedWire
+
+/// `embedd`'s whole life: options, configuration, socket, models, event loop, shutdown.
+///
+/// Kept out of main.swift on purpose: top-level code there is `@MainActor`, and closures
+/// created in it trap when run on the server's own threads (DESIGN §5).
+public enum Daemon {
+    /// Runs the daemon; returns the process exit status.
+    public static func main(arguments: [String]) -> Int32 {
+        let options: DaemonOptions
+        do { options = try DaemonOptions(arguments: arguments) } catch {
+            printError("embedd: \(error)\nTry 'embedd --help'.")
+            return 2
+        }
+        if options.showHelp { print(DaemonOptions.usage); return 0 }
+        if options.showVersion { print("embedd \(EmbeddVersion.string) (protocol \(ProtocolVersion.major).\(ProtocolVersion.minor))"); return 0 }
+        if let path = options.checkConfigPath { return checkConfig(path) }
+
+        // Signals first: they must be blocked before any thread exists, so that every thread
+        // inherits the mask and only the signalfd sees them.
+        Signals.ignoreBrokenPipe()
+        let signals: Signals
+        do { signals = try Signals.blockAndCreate([Signals.terminate, Signals.interrupt, Signals.hangUp]) } catch {
+            printError("embedd: cannot set up signal handling: \(error)")
+            return 1
+        }
+
+        // Configuration.
+        let cwd = Environment.workingDirectory
+        var config = Config()
+        var configPath = options.configPath
+        if configPath == nil && FileSystem.exists("/etc/embedd/embedd.yaml") { configPath = "/etc/embedd/embedd.yaml" }
+        if let path = configPath {
+            do { config = try Config.load(path: Config.join(cwd, path)) } catch {
+                printError("embedd: \(error)")
+                return 1
+            }
+        }
+        options.overrides.apply(to: &config, workingDirectory: cwd)
+        let log = Logger(verbosity: config.logLevel)
+        let notify = SdNotify()
+        log.notice("embedd \(EmbeddVersion.string) starting (pid \(Environment.processID), config \(config.sourcePath ?? "built-in defaults"))")
+
+        do { try FileSystem.makeDirectories(config.dataDirectory, permissions: 0o750) } catch {
+            log.error("cannot create data directory \(config.dataDirectory): \(error)")
+            return 1
+        }
+
+        // The listening socket: from systemd (socket activation) or our own.
+        var ownedSocket: (path: String, identity: FileSystem.FileIdentity?)?
+        var listeners: [FileDescriptor] = []
+        let activated = SdNotify.listenDescriptors()
+        if !activated.isEmpty {
+            listeners = activated.filter(UnixSocket.isListeningUnixStream)
+            for fd in activated where !listeners.contains(fd) { try? fd.close() }
+            guard !listeners.isEmpty else {
+                log.error("socket activation passed \(activated.count) descriptor(s) but none is a listening Unix stream socket")
+                return 1
+            }
+            let paths = listeners.compactMap(UnixSocket.boundPath)
+            log.notice("socket activation: listening on \(paths.joined(separator: ", "))")
+            if let first = paths.first { config.socket.path = first }
+        } else {
+            switch openSocket(config, log: log) {
+            case .failure(let message):
+                log.error(message)
+                return 1
+            case .success(let fd):
+                listeners = [fd]
+                ownedSocket = (config.socket.path, try? FileSystem.identity(of: config.socket.path))
+            }
+        }
+
+        let service = EmbedService(config: config, overrides: options.overrides, workingDirectory: cwd, log: log, notify: notify)
+        let computeThreads = max(2, config.models.count * config.batching.threadsPerModel)
+        let server: Server
+        do {
+            server = try Server(listeners: listeners, signals: signals, limits: config.limits, computeThreads: computeThreads,
+                                notify: notify, log: log)
+        } catch {
+            log.error("cannot start the server: \(error)")
+            return 1
+        }
+        server.serverName = "embedd/\(EmbeddVersion.string)"
+        if let group = config.adminGroup {
+            if let gid = UserDatabase.groupID(named: group) {
+                server.setAdminGroup(gid)
+            } else {
+                log.warning("admin_group \"\(group)\" does not exist: only uid 0 may call admin methods")
+            }
+        }
+        service.install(on: server)
+        server.onReload = { [service, server] in server.runOnAdminThread { service.reload() } }
+        server.runOnAdminThread { [service, server, log, notify] in
+            service.loadConfiguredModels()
+            if server.state == .starting { server.state = .serving }
+            let entries = service.models.snapshot()
+            let ready = entries.filter { $0.state == .ready }.count
+            log.notice("ready: \(ready) of \(entries.count) model(s) loaded, listening on \(service.config.socket.path)")
+            notify.ready(status: "serving \(ready) of \(entries.count) model(s)")
+        }
+
+        server.run()
+
+        log.notice("drained; releasing models")
+        service.host.shutdown()
+        if let owned = ownedSocket {
+            // Remove the socket file only if it is still the one we created.
+            if let id = owned.identity, (try? FileSystem.identity(of: owned.path)) == id { try? FileSystem.unlink(owned.path) }
+        }
+        log.notice("embedd stopped")
+        return 0
+    }
+
+    /// `--check-config FILE`.
+    static func checkConfig(_ path: String) -> Int32 {
+        do {
+            let c = try Config.load(path: path)
+            print("\(path): OK (\(c.models.count) model(s)\(c.defaultModel.map { ", default \($0)" } ?? ""), socket \(c.socket.path))")
+            return 0
+        } catch {
+            printError("\(error)")
+            return 1
+        }
+    }
+
+    enum SocketResult { case success(FileDescriptor), failure(String) }
+
+    /// Creates the configured socket: refuses to replace a live one or a non-socket file,
+    /// replaces a stale one, then applies mode and group.
+    static func openSocket(_ config: Config, log: Logger) -> SocketResult {
+        let path = config.socket.path
+        guard path.utf8.count <= UnixSocket.maxPathBytes else {
+            return .failure("socket path \(path) is \(path.utf8.count) bytes; Unix sockets allow at most \(UnixSocket.maxPathBytes)")
+        }
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            let dir = String(path[..<slash])
+            if !FileSystem.isDirectory(dir) {
+                do { try FileSystem.makeDirectories(dir, permissions: 0o755) } catch {
+                    return .failure("cannot create socket directory \(dir): \(error)")
+                }
+            }
+        }
+        switch UnixSocket.probe(path: path) {
+        case .live:
+            return .failure("another server is already listening on \(path); not touching it (stop it first, or use --socket)")
+        case .notASocket:
+            return .failure("\(path) exists and is not a socket; refusing to replace it")
+        case .stale:
+            log.notice("removing stale socket \(path) (nobody listens on it)")
+            do { try FileSystem.unlink(path) } catch { return .failure("cannot remove stale socket \(path): \(error)") }
+        case .absent:
+            break
+        }
+        let fd: FileDescriptor
+        do { fd = try UnixSocket.listen(path: path, backlog: 512) } catch {
+            return .failure("cannot listen on \(path): \(error)")
+        }
+        do { try UserDatabase.changeMode(path: path, to: config.socket.mode) } catch {
+            try? fd.close()
+            return .failure("cannot set mode \(String(config.socket.mode, radix: 8)) on \(path): \(error)")
+        }
+        if let group = config.socket.group {
+            if let gid = UserDatabase.groupID(named: group) {
+                do { try UserDatabase.changeGroup(path: path, to: gid) } catch {
+                    log.warning("cannot give \(path) to group \(group): \(error); it keeps the daemon's group")
+                }
+            } else {
+                log.warning("socket group \"\(group)\" does not exist; \(path) keeps the daemon's group")
+            }
+        }
+        log.info("listening on \(path) (mode \(String(config.socket.mode, radix: 8)))")
+        return .success(fd)
+    }
+
+    static func printError(_ s: String) {
+        try? FileDescriptor.standardError.writeAll(Array((s + "\n").utf8))
+    }
+}
+
+extension Daemon {
+    /// Runs the daemon and exits the process with its status.
+    public static func runAndExit(arguments: [String]) -> Never {
+        Environment.exit(main(arguments: arguments))
+    }
+}

@@ -1,1 +1,0 @@
-// EmbedServer — placeholder until its issue lands.

@@ -1,0 +1,353 @@
+import EmbedConfig
+import EmbedPluginHost
+import EmbedSys
+import EmbedWire
+import Synchronization
+
+/// The daemon's methods: the handlers behind the dispatch table, and model management
+/// (start-up load, SIGHUP reload, admin calls) on top of the plugin host.
+public final class EmbedService: Sendable {
+    let host: PluginHost
+    let models = ModelTable()
+    let log: Logger
+    private let configBox: Mutex<Config>
+    private let startedAt = Clock.monotonicNanoseconds()
+    private let reloads = Atomic<UInt64>(0)
+    private let lastReloadError = Mutex("")
+    private let overrides: ConfigOverrides
+    private let workingDirectory: String
+    /// Set once the server exists (the server needs the handlers first).
+    private let serverBox = Mutex<Server?>(nil)
+    private let notify: SdNotify
+
+    public init(config: Config, overrides: ConfigOverrides, workingDirectory: String, log: Logger, notify: SdNotify) {
+        configBox = Mutex(config)
+        self.overrides = overrides
+        self.workingDirectory = workingDirectory
+        self.log = log
+        self.notify = notify
+        host = PluginHost(pluginsDirectory: config.pluginsDirectory, log: log.sink)
+        for m in config.models {
+            models.set(ModelEntry(config: m, directory: config.resolvedModelDirectory(m), state: .loading, error: ""))
+        }
+    }
+
+    public var config: Config { configBox.withLock { $0 } }
+
+    var server: Server? { serverBox.withLock { $0 } }
+
+    // MARK: Wiring
+
+    /// Registers every method of proto/embedd.proto on `server`.
+    public func install(on server: Server) {
+        serverBox.withLock { $0 = server }
+        server.register(.health, .typed(HealthRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in health() })
+        server.register(.status, .typed(StatusRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in status() })
+        server.register(.listModels, .typed(ListModelsRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in
+            ListModelsResponse(models: modelInfos())
+        })
+        server.register(.listPlugins, .typed(ListPluginsRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in
+            ListPluginsResponse(plugins: host.plugins().map(PluginInfo.init))
+        })
+        server.register(.embed, .typed(EmbedRequest.self, executor: .compute) { [self] (ctx, req) throws(RPCError) in
+            try embed(ctx, req)
+        })
+        server.register(.loadPlugin, .typed(LoadPluginRequest.self, requiresAdmin: true, executor: .admin) { [self] (_, req) throws(RPCError) in
+            try loadPlugin(req)
+        })
+        server.register(.reloadPlugin, .typed(ReloadPluginRequest.self, requiresAdmin: true, executor: .admin) { [self] (_, req) throws(RPCError) in
+            try reloadPlugin(req)
+        })
+        server.register(.unloadModel, .typed(UnloadModelRequest.self, requiresAdmin: true, executor: .admin) { [self] (_, req) throws(RPCError) in
+            try unloadModel(req)
+        })
+        server.register(.loadModel, .typed(LoadModelRequest.self, requiresAdmin: true, executor: .admin) { [self] (_, req) throws(RPCError) in
+            try loadModel(req)
+        })
+    }
+
+    // MARK: Start-up and reload (admin thread)
+
+    /// Discovers plugins and loads every configured model; failures are logged and recorded,
+    /// never fatal. Runs on the admin thread.
+    public func loadConfiguredModels() {
+        for result in host.discoverPlugins() {
+            switch result {
+            case .success(let p): log.info("plugin \(p.name) \(p.version) (ABI \(p.abiVersion)) from \(p.path)")
+            case .failure(let e): log.error("plugin discovery: \(e.message)")
+            }
+        }
+        for entry in models.snapshot() where entry.state != .ready {
+            load(entry)
+        }
+    }
+
+    private func spec(_ entry: ModelEntry) -> ModelSpec {
+        ModelSpec(name: entry.config.name, plugin: entry.config.plugin, modelDirectory: entry.directory, options: entry.config.options)
+    }
+
+    @discardableResult
+    private func load(_ entry: ModelEntry) -> PluginError? {
+        models.update(entry.config.name) { $0.state = .loading; $0.error = "" }
+        do {
+            _ = try host.loadModel(spec(entry))
+            models.update(entry.config.name) { $0.state = .ready; $0.error = "" }
+            return nil
+        } catch {
+            log.error("model '\(entry.config.name)' failed to load: \(error.message)")
+            models.update(entry.config.name) { $0.state = .failed; $0.error = error.message }
+            return error
+        }
+    }
+
+    /// SIGHUP: re-reads the configuration file and applies it. Models are hot-swapped through
+    /// the host (the old generation serves until the new one is ready; on failure it keeps
+    /// serving). A configuration that does not parse changes nothing. Runs on the admin thread.
+    public func reload() {
+        notify.reloading(status: "reloading configuration")
+        server?.state = .reloading
+        defer {
+            server?.state = .serving
+            reloads.add(1, ordering: .relaxed)
+        }
+        let old = config
+        var new = old
+        if let path = old.sourcePath {
+            do {
+                new = try Config.load(path: path)
+            } catch {
+                log.error("reload: configuration rejected, keeping the running one: \(error)")
+                lastReloadError.withLock { $0 = error.description }
+                notify.ready(status: "serving; last reload failed: \(error)")
+                return
+            }
+            overrides.apply(to: &new, workingDirectory: workingDirectory)
+        }
+        if new.socket != old.socket { log.warning("reload: socket settings changed; they take effect on restart") }
+        if new.pluginsDirectory != old.pluginsDirectory { log.warning("reload: plugins_dir changed; it takes effect on restart") }
+        log.setVerbosity(new.logLevel)
+        server?.setLimits(new.limits)
+        server?.setAdminGroup(new.adminGroup.flatMap(UserDatabase.groupID(named:)))
+        configBox.withLock { $0 = new }
+
+        var errors: [String] = []
+        let wanted = Set(new.models.map(\.name))
+        // Models gone from the file: unload (they drain first).
+        for entry in models.snapshot() where !wanted.contains(entry.config.name) && old.models.contains(where: { $0.name == entry.config.name }) {
+            if host.model(named: entry.config.name) != nil {
+                do { try host.unloadModel(name: entry.config.name) } catch { errors.append(error.message) }
+            }
+            models.remove(entry.config.name)
+        }
+        for m in new.models {
+            let entry = ModelEntry(config: m, directory: new.resolvedModelDirectory(m), state: .loading, error: "")
+            if host.model(named: m.name) != nil {
+                // Hot swap, also when nothing changed: reload re-reads weights and plugin files.
+                models.update(m.name) { $0.config = m; $0.directory = entry.directory }
+                do {
+                    _ = try host.reloadModel(name: m.name, spec: spec(entry))
+                    models.update(m.name) { $0.state = .ready; $0.error = "" }
+                } catch {
+                    models.update(m.name) { $0.error = "reload failed (previous generation still serving): \(error.message)" }
+                    errors.append(error.message)
+                }
+            } else {
+                models.set(entry)
+                if let e = load(entry) { errors.append(e.message) }
+            }
+        }
+        models.reorder(new.models.map(\.name))
+        lastReloadError.withLock { $0 = errors.joined(separator: "; ") }
+        let ready = models.snapshot().filter { $0.state == .ready }.count
+        log.notice("reload done: \(ready) of \(new.models.count) model(s) ready\(errors.isEmpty ? "" : ", \(errors.count) error(s)")")
+        notify.ready(status: "serving \(ready) model(s)\(errors.isEmpty ? "" : "; last reload had \(errors.count) error(s)")")
+    }
+
+    // MARK: Read-only methods
+
+    func health() -> HealthResponse {
+        let state = server?.state ?? .starting
+        if state == .draining || state == .stopped { return HealthResponse(status: .draining, message: "shutting down") }
+        let entries = models.snapshot()
+        let ready = entries.filter { $0.state == .ready }.count
+        if !entries.isEmpty && ready == 0 {
+            let loading = entries.contains { $0.state == .loading }
+            return HealthResponse(status: .notServing, message: loading ? "models are loading" : "no model is ready")
+        }
+        return HealthResponse(status: .serving, message: "\(ready) of \(entries.count) model(s) ready")
+    }
+
+    func modelInfos() -> [EmbedWire.ModelInfo] {
+        let loaded = Dictionary(host.models().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let def = models.defaultModel()
+        return models.snapshot().map { EmbedWire.ModelInfo(entry: $0, loaded: loaded[$0.config.name], isDefault: $0.config.name == def) }
+    }
+
+    func status() -> StatusResponse {
+        let c = config
+        let s = server
+        return StatusResponse(
+            version: EmbeddVersion.string, pid: UInt32(bitPattern: Environment.processID),
+            uptimeMs: (Clock.monotonicNanoseconds() - startedAt) / 1_000_000, state: (s?.state ?? .starting).rawValue,
+            socketPath: c.socket.path, configPath: c.sourcePath ?? "", connections: UInt32(clamping: s?.connectionCount.load(ordering: .relaxed) ?? 0),
+            callsTotal: s?.callsTotal.load(ordering: .relaxed) ?? 0,
+            callsInFlight: UInt32(clamping: s?.callsInFlight.load(ordering: .relaxed) ?? 0),
+            reloads: reloads.load(ordering: .relaxed), models: modelInfos(), plugins: host.plugins().map(PluginInfo.init),
+            dataDir: c.dataDirectory, pluginsDir: c.pluginsDirectory, modelsDir: c.modelsDirectory,
+            lastReloadError: lastReloadError.withLock { $0 }, protocolMajor: ProtocolVersion.major, protocolMinor: ProtocolVersion.minor)
+    }
+
+    // MARK: Embed (compute thread)
+
+    func embed(_ ctx: CallContext, _ req: EmbedRequest) throws(RPCError) -> EmbedResponse {
+        let limits = config.limits
+        guard !req.inputs.isEmpty else { throw RPCError(.invalidArgument, "Embed needs at least one input") }
+        guard req.inputs.count <= limits.maxInputsPerCall else {
+            throw RPCError(.invalidArgument, "\(req.inputs.count) inputs in one call; the limit is \(limits.maxInputsPerCall) (limits.max_inputs_per_call): split the request")
+        }
+        var name = req.model
+        if name.isEmpty {
+            guard let d = models.defaultModel() else { throw RPCError(.failedPrecondition, "no model is configured, so there is no default model") }
+            name = d
+        }
+        if host.model(named: name) == nil {
+            if let e = models.entry(name) {
+                switch e.state {
+                case .loading: throw RPCError(.unavailable, "model '\(name)' is still loading; retry shortly")
+                case .failed: throw RPCError(.failedPrecondition, "model '\(name)' failed to load: \(e.error)")
+                default: break
+                }
+            }
+            let names = models.snapshot().map(\.config.name)
+            throw RPCError(.notFound, "no model named '\(name)' (configured: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+        }
+        var inputs: [EmbedInput] = []
+        inputs.reserveCapacity(req.inputs.count)
+        for (i, input) in req.inputs.enumerated() {
+            switch input.kind {
+            case .none: throw RPCError(.invalidArgument, "input \(i) is empty (set text, media, pixels or audio)")
+            case .text(let s): inputs.append(.text(s))
+            case .media(let m): inputs.append(.encoded(bytes: m.data, mimeType: m.mimeType))
+            case .pixels(let p):
+                guard p.width > 0, p.height > 0, p.rgb8.count == Int(p.width) * Int(p.height) * 3 else {
+                    throw RPCError(.invalidArgument, "input \(i): pixels hold \(p.rgb8.count) bytes, expected width × height × 3 = \(Int(p.width) * Int(p.height) * 3)")
+                }
+                inputs.append(.rgb8(pixels: p.rgb8, width: Int(p.width), height: Int(p.height)))
+            case .audio(let a):
+                guard a.sampleRate > 0 else { throw RPCError(.invalidArgument, "input \(i): audio needs a sample_rate") }
+                inputs.append(.pcm(samples: a.samples, sampleRate: Int(a.sampleRate)))
+            }
+        }
+        try ctx.checkAlive()
+        let batch: EmbedBatch
+        do {
+            batch = try host.embed(model: name, inputs: inputs, cancel: ctx.cancellation)
+        } catch {
+            throw RPCError(error)
+        }
+        let failed = batch.failures.enumerated().compactMap { i, f in f.map { (i, $0) } }
+        if let (i, f) = failed.first {
+            let code: StatusCode
+            switch f.code {
+            case .invalidInput, .unsupportedInput, .badOptions: code = .invalidArgument
+            case .tooLarge: code = .outOfRange
+            case .cancelled: code = ctx.cancellation.isCancelled ? .cancelled : .aborted
+            case .resourceExhausted: code = .resourceExhausted
+            default: code = .internal
+            }
+            let more = failed.count > 1 ? " (and \(failed.count - 1) more failed input(s))" : ""
+            throw RPCError(code, "input \(i): \(f.message)\(more)")
+        }
+        var response = EmbedResponse(model: name, dim: UInt32(batch.dimension), modelVersion: batch.modelVersion,
+                                     generation: UInt64(batch.generation))
+        response.vectors.reserveCapacity(batch.count)
+        for i in 0..<batch.count { response.vectors.append(Vector(values: batch.vector(at: i))) }
+        return response
+    }
+
+    // MARK: Admin methods (admin thread)
+
+    func loadPlugin(_ req: LoadPluginRequest) throws(RPCError) -> LoadPluginResponse {
+        guard !req.path.isEmpty else { throw RPCError(.invalidArgument, "LoadPlugin needs a path (or a plugin name)") }
+        var path = req.path
+        if path.contains("/") && !path.hasPrefix("/") { path = Config.join(config.pluginsDirectory, path) }
+        do {
+            let p = try host.loadPlugin(path: path)
+            log.notice("plugin \(p.name) \(p.version) loaded from \(p.path) by an admin call")
+            return LoadPluginResponse(plugin: PluginInfo(p))
+        } catch {
+            throw RPCError(error)
+        }
+    }
+
+    func reloadPlugin(_ req: ReloadPluginRequest) throws(RPCError) -> ReloadPluginResponse {
+        guard !req.plugin.isEmpty || !req.model.isEmpty else {
+            throw RPCError(.invalidArgument, "ReloadPlugin needs a plugin name (or a model name)")
+        }
+        var path = req.path
+        if !path.isEmpty && !path.hasPrefix("/") { path = Config.join(config.pluginsDirectory, path) }
+        let loaded = host.models()
+        var targets = loaded.filter { m in
+            (req.plugin.isEmpty || m.plugin.name == req.plugin || m.spec.plugin == req.plugin) && (req.model.isEmpty || m.name == req.model)
+        }.map(\.name)
+        // Configured models of this plugin that failed to load get another try.
+        let failed = models.snapshot().filter { e in
+            e.state == .failed && (req.plugin.isEmpty || e.config.plugin == req.plugin) && (req.model.isEmpty || e.config.name == req.model)
+        }
+        if targets.isEmpty && failed.isEmpty {
+            throw RPCError(.notFound, req.model.isEmpty
+                           ? "no loaded model uses plugin '\(req.plugin)' (loaded plugins: \(host.plugins().map(\.name).joined(separator: ", ")))"
+                           : "no model named '\(req.model)'\(req.plugin.isEmpty ? "" : " uses plugin '\(req.plugin)'")")
+        }
+        var errors: [String] = []
+        for name in targets {
+            var spec = loaded.first { $0.name == name }!.spec
+            if !path.isEmpty { spec.plugin = path }
+            do {
+                _ = try host.reloadModel(name: name, spec: spec)
+                models.update(name) { $0.state = .ready; $0.error = "" }
+            } catch {
+                models.update(name) { $0.error = "reload failed (previous generation still serving): \(error.message)" }
+                errors.append(error.message)
+            }
+        }
+        for var entry in failed {
+            if !path.isEmpty { entry.config.plugin = path }
+            if let e = load(entry) { errors.append(e.message) } else { targets.append(entry.config.name) }
+        }
+        if !errors.isEmpty {
+            throw RPCError(.failedPrecondition, errors.joined(separator: "; "))
+        }
+        let infos = modelInfos().filter { targets.contains($0.name) }
+        return ReloadPluginResponse(models: infos)
+    }
+
+    func unloadModel(_ req: UnloadModelRequest) throws(RPCError) -> UnloadModelResponse {
+        guard !req.name.isEmpty else { throw RPCError(.invalidArgument, "UnloadModel needs a model name") }
+        let before = modelInfos().first { $0.name == req.name }
+        if host.model(named: req.name) != nil {
+            do { try host.unloadModel(name: req.name) } catch { throw RPCError(error) }
+        } else if before == nil {
+            throw RPCError(.notFound, "no model named '\(req.name)' (configured: \(models.snapshot().map(\.config.name).joined(separator: ", ")))")
+        }
+        models.remove(req.name)
+        log.notice("model '\(req.name)' unloaded by an admin call")
+        return UnloadModelResponse(model: before)
+    }
+
+    func loadModel(_ req: LoadModelRequest) throws(RPCError) -> LoadModelResponse {
+        guard !req.name.isEmpty, !req.plugin.isEmpty else { throw RPCError(.invalidArgument, "LoadModel needs a name and a plugin") }
+        if host.model(named: req.name) != nil {
+            throw RPCError(.alreadyExists, "a model named '\(req.name)' is already loaded (use ReloadPlugin to swap it)")
+        }
+        let c = config
+        let m = ModelConfig(name: req.name, plugin: req.plugin, modelDirectory: req.modelDir.isEmpty ? req.name : req.modelDir, options: req.options)
+        let entry = ModelEntry(config: m, directory: c.resolvedModelDirectory(m), state: .loading, error: "")
+        models.set(entry)
+        if let e = load(entry) {
+            models.remove(req.name)
+            throw RPCError(e)
+        }
+        return LoadModelResponse(model: modelInfos().first { $0.name == req.name })
+    }
+}

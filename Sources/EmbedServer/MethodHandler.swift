@@ -1,0 +1,39 @@
+import EmbedWire
+
+/// One entry of the server's dispatch table: how to serve one method id.
+///
+/// The table is keyed by `MethodID`, so the store methods of the serving issue (ids 32…41)
+/// plug in with `Server.register` without touching the framing or connection code.
+public struct MethodHandler: Sendable {
+    /// Only uid 0 and the admin group may call it.
+    public var requiresAdmin: Bool
+    /// Where it runs.
+    public var executor: Executor
+    /// Allowed while the daemon drains after SIGTERM (e.g. Health, Status).
+    public var allowedWhileDraining: Bool
+    /// Decodes the request payload, does the work, returns the encoded response.
+    public var handle: @Sendable (CallContext, [UInt8]) throws(RPCError) -> [UInt8]
+
+    public init(requiresAdmin: Bool = false, executor: Executor, allowedWhileDraining: Bool = false,
+                handle: @escaping @Sendable (CallContext, [UInt8]) throws(RPCError) -> [UInt8]) {
+        self.requiresAdmin = requiresAdmin
+        self.executor = executor
+        self.allowedWhileDraining = allowedWhileDraining
+        self.handle = handle
+    }
+
+    /// A handler typed by its request and response messages.
+    public static func typed<Request: ProtoMessage, Response: ProtoMessage>(
+        _ request: Request.Type, requiresAdmin: Bool = false, executor: Executor, allowedWhileDraining: Bool = false,
+        _ body: @escaping @Sendable (CallContext, Request) throws(RPCError) -> Response
+    ) -> MethodHandler {
+        MethodHandler(requiresAdmin: requiresAdmin, executor: executor, allowedWhileDraining: allowedWhileDraining) {
+            (context, payload) throws(RPCError) in
+            let req: Request
+            do { req = try Request(serializedBytes: payload) } catch {
+                throw RPCError(.invalidArgument, "cannot decode \(Request.self): \(error)")
+            }
+            return try body(context, req).serializedBytes()
+        }
+    }
+}

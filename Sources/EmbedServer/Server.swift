@@ -1,0 +1,471 @@
+import EmbedConfig
+import EmbedPluginHost
+import EmbedSys
+import EmbedWire
+import Synchronization
+
+/// The RPC server: one event-loop thread that accepts connections, reads and decodes frames,
+/// dispatches calls through a table keyed by method id, and writes replies.
+///
+/// Handlers run inline (cheap ones), on the compute pool (plugin calls) or on the admin thread.
+/// The loop never blocks on a handler; workers hand replies back through each connection's
+/// outbox and a wake-up eventfd. Signals arrive as a readable signalfd.
+public final class Server: @unchecked Sendable {
+    // Invariant: everything not behind a Mutex/Atomic is touched only by the event-loop thread
+    // (the thread that calls `run()`), after `init` and the `register` calls that precede it.
+    let log: Logger
+    private var listeners: [FileDescriptor]
+    private let signals: Signals?
+    private let wakeup: WakeupEvent
+    private let notify: SdNotify
+    private var handlers: [MethodID: MethodHandler] = [:]
+    private let compute: WorkQueue
+    private let admin: WorkQueue
+    private let limitsBox: Mutex<ServerLimits>
+    private var connections: [Int32: Connection] = [:]
+    private var nextConnectionID = 1
+    private let adminGroupID = Mutex<UInt32?>(nil)
+    private let watchdogInterval: Double?
+    private var nextWatchdog: UInt64 = 0
+
+    /// Counters for Status.
+    public let callsTotal = Atomic<UInt64>(0)
+    public let callsInFlight = Atomic<Int>(0)
+    public let connectionCount = Atomic<Int>(0)
+    private let stateBox = Mutex(LifecycleState.starting)
+    private let drainRequested = Atomic<Bool>(false)
+    private var drainDeadline: UInt64 = 0
+    private var draining = false
+
+    /// Called on the event loop when SIGHUP arrives.
+    public var onReload: (@Sendable () -> Void)?
+    /// Called on the event loop when SIGTERM/SIGINT arrives, before draining starts.
+    public var onStop: (@Sendable () -> Void)?
+
+    /// Server identity sent in HelloReply.
+    public var serverName = "embedd"
+
+    public init(listeners: [FileDescriptor], signals: Signals?, limits: Limits, computeThreads: Int,
+                notify: SdNotify, log: Logger) throws(Errno) {
+        self.listeners = listeners
+        self.signals = signals
+        self.log = log
+        self.notify = notify
+        wakeup = try WakeupEvent()
+        limitsBox = Mutex(ServerLimits(limits))
+        compute = try WorkQueue(name: "compute", threads: computeThreads)
+        admin = try WorkQueue(name: "admin", threads: 1)
+        watchdogInterval = SdNotify.watchdogInterval()
+        for l in listeners { try l.setNonBlocking(true) }
+    }
+
+    // MARK: Configuration
+
+    /// Adds (or replaces) the handler of a method id. Call before `run()`.
+    public func register(_ method: MethodID, _ handler: MethodHandler) { handlers[method] = handler }
+
+    /// Replaces the limits; existing connections see them on their next frame.
+    public func setLimits(_ l: Limits) { limitsBox.withLock { $0 = ServerLimits(l) } }
+
+    /// Sets the admin group (nil = uid 0 only). Applies to new connections.
+    public func setAdminGroup(_ gid: UInt32?) { adminGroupID.withLock { $0 = gid } }
+
+    public var state: LifecycleState {
+        get { stateBox.withLock { $0 } }
+        set { stateBox.withLock { $0 = newValue } }
+    }
+
+    /// Runs `job` on the admin thread (serialised with admin calls).
+    public func runOnAdminThread(_ job: @escaping @Sendable () -> Void) { admin.submit(job) }
+
+    /// Asks the loop to start draining (as SIGTERM does). Thread-safe.
+    public func requestStop() {
+        drainRequested.store(true, ordering: .releasing)
+        wakeup.signal()
+    }
+
+    // MARK: Event loop
+
+    /// Serves until a stop is requested and the drain completes; then stops the worker threads.
+    public func run() {
+        let now = Clock.monotonicNanoseconds()
+        if let w = watchdogInterval { nextWatchdog = now + UInt64(w / 2 * 1e9) }
+        var readBuffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            var entries: [Poll.Entry] = [Poll.Entry(wakeup.descriptor, .readable)]
+            if let signals { entries.append(Poll.Entry(signals.descriptor, .readable)) }
+            let fixed = entries.count
+            for l in listeners { entries.append(Poll.Entry(l, .readable)) }
+            let listenerEnd = entries.count
+            var order: [Connection] = []
+            for c in connections.values {
+                var ev: Poll.Events = []
+                // Back-pressure: stop reading from a client that does not read its replies.
+                if !c.closeAfterFlush && c.pendingOutput < 32 << 20 { ev.insert(.readable) }
+                if c.pendingOutput > 0 { ev.insert(.writable) }
+                entries.append(Poll.Entry(c.fd, ev))
+                order.append(c)
+            }
+            let timeout = pollTimeout()
+            do {
+                _ = try Poll.wait(&entries, timeoutMilliseconds: timeout)
+            } catch {
+                log.error("poll failed: \(error)")
+                Clock.sleep(seconds: 0.01)
+                continue
+            }
+            let now = Clock.monotonicNanoseconds()
+            if entries[0].returned.contains(.readable) { wakeup.reset() }
+            if let signals, entries[1].returned.contains(.readable) {
+                for s in signals.drain() { handleSignal(s) }
+            }
+            if drainRequested.load(ordering: .acquiring) && !draining { beginDrain(now: now) }
+            if fixed < listenerEnd {
+                for i in fixed..<listenerEnd where !entries[i].returned.isEmpty { acceptAll(entries[i].descriptor, now: now) }
+            }
+            for (k, c) in order.enumerated() {
+                let r = entries[listenerEnd + k].returned
+                guard connections[c.fd.rawValue] === c else { continue }
+                if r.contains(.readable) || r.contains(.hangUp) || r.contains(.error) {
+                    readFrom(c, buffer: &readBuffer, now: now)
+                }
+            }
+            // Flush every connection with pending output (workers' replies woke us).
+            for c in Array(connections.values) {
+                if c.pendingOutput > 0 && !c.flush() { close(c, reason: "peer went away while we were writing") ; continue }
+                if c.closeAfterFlush && (c.pendingOutput == 0 || now >= c.closeDeadline) { close(c, reason: nil) }
+            }
+            timers(now: now)
+            if draining && drainFinished(now: now) { break }
+        }
+        finishDrain()
+    }
+
+    private func pollTimeout() -> Int32 {
+        var ms: Int32 = 1000
+        if callsInFlight.load(ordering: .relaxed) > 0 || draining { ms = 50 }
+        if connections.values.contains(where: { $0.closeAfterFlush }) { ms = min(ms, 50) }
+        if let _ = watchdogInterval {
+            let now = Clock.monotonicNanoseconds()
+            let left = nextWatchdog > now ? Int32(min((nextWatchdog - now) / 1_000_000, 1000)) : 0
+            ms = min(ms, left)
+        }
+        return ms
+    }
+
+    private func handleSignal(_ s: Int32) {
+        switch s {
+        case Signals.hangUp:
+            log.notice("SIGHUP: reloading configuration and models")
+            onReload?()
+        case Signals.terminate, Signals.interrupt:
+            log.notice(s == Signals.terminate ? "SIGTERM: draining" : "SIGINT: draining")
+            drainRequested.store(true, ordering: .releasing)
+        default:
+            break
+        }
+    }
+
+    // MARK: Accept
+
+    private func acceptAll(_ listener: FileDescriptor, now: UInt64) {
+        while true {
+            let fd: FileDescriptor?
+            do { fd = try UnixSocket.accept(listener) } catch {
+                log.warning("accept failed: \(error)")
+                return
+            }
+            guard let fd else { return }
+            let peer: PeerCredentials
+            do { peer = try UnixSocket.peerCredentials(fd) } catch {
+                log.warning("SO_PEERCRED failed on a new connection (\(error)); closing it")
+                try? fd.close()
+                continue
+            }
+            let limits = limitsBox.withLock { $0 }
+            if connections.count >= limits.maxConnections {
+                log.warning("refusing connection from \(peer): \(limits.maxConnections) connections already open (limits.max_connections)")
+                var bytes: [UInt8] = []
+                Frame.goAway(status: .resourceExhausted, message: "too many connections (limit \(limits.maxConnections))").encode(into: &bytes)
+                _ = bytes.withUnsafeBytes { raw in try? UnixSocket.send(fd, raw) }
+                try? fd.close()
+                continue
+            }
+            let isAdmin: Bool
+            if peer.uid == 0 {
+                isAdmin = true
+            } else if let gid = adminGroupID.withLock({ $0 }) {
+                isAdmin = UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
+            } else {
+                isAdmin = false
+            }
+            let c = Connection(fd: fd, id: nextConnectionID, peer: peer, isAdmin: isAdmin, now: now)
+            nextConnectionID += 1
+            connections[fd.rawValue] = c
+            connectionCount.store(connections.count, ordering: .relaxed)
+            log.debug("connection \(c.id) from \(peer)\(isAdmin ? " (admin)" : "")")
+        }
+    }
+
+    // MARK: Read and dispatch
+
+    private func readFrom(_ c: Connection, buffer: inout [UInt8], now: UInt64) {
+        // Read what is there now (bounded, so one busy client cannot starve the others).
+        var total = 0
+        while total < 4 << 20 {
+            let result = buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) in try UnixSocket.receive(c.fd, into: raw) }
+            }
+            switch result {
+            case .failure(let e):
+                close(c, reason: "read failed: \(e)")
+                return
+            case .success(nil):
+                total = Int.max  // drained the socket
+            case .success(0):
+                close(c, reason: nil)
+                return
+            case .success(let n?):
+                if !c.closeAfterFlush { c.inbox.append(contentsOf: buffer[..<n]) }
+                total += n
+            }
+        }
+        c.lastActivity = now
+        processFrames(c, now: now)
+    }
+
+    private func processFrames(_ c: Connection, now: UInt64) {
+        let limits = limitsBox.withLock { $0 }
+        let decoder = FrameDecoder(maxPayloadBytes: limits.maxFrameBytes)
+        while !c.closeAfterFlush {
+            let decoded: (frame: Frame, consumed: Int)?
+            do {
+                decoded = try decoder.decode(c.inbox, from: c.inboxStart)
+            } catch {
+                let code: StatusCode = if case .frameTooLarge = error { .resourceExhausted } else { .invalidArgument }
+                protocolError(c, code, "malformed frame: \(error)", now: now)
+                break
+            }
+            guard let (frame, used) = decoded else { break }
+            c.inboxStart += used
+            handle(frame, on: c, limits: limits, now: now)
+        }
+        if c.inboxStart > 0 {
+            c.inbox.removeFirst(c.inboxStart)
+            c.inboxStart = 0
+        }
+    }
+
+    private func protocolError(_ c: Connection, _ code: StatusCode, _ message: String, now: UInt64) {
+        log.info("connection \(c.id) (\(c.peer)): \(message); closing it")
+        c.enqueue(.goAway(status: code, message: message))
+        c.closeAfterFlush = true
+        c.closeDeadline = now + 1_000_000_000
+        c.inbox = []
+        c.inboxStart = 0
+        cancelCalls(of: c)
+    }
+
+    private func handle(_ frame: Frame, on c: Connection, limits: ServerLimits, now: UInt64) {
+        if !c.handshakeDone {
+            guard frame.kind == .hello else {
+                protocolError(c, .failedPrecondition, "expected a HELLO frame first, got \(frame.kind)", now: now)
+                return
+            }
+            let hello: Hello
+            do { hello = try frame.decodePayload(as: Hello.self) } catch {
+                protocolError(c, .invalidArgument, "cannot decode Hello: \(error)", now: now)
+                return
+            }
+            guard hello.major == ProtocolVersion.major else {
+                protocolError(c, .failedPrecondition,
+                              "protocol version \(hello.major).\(hello.minor) is not supported; this server speaks \(ProtocolVersion.major).\(ProtocolVersion.minor)", now: now)
+                return
+            }
+            c.handshakeDone = true
+            c.enqueue(.hello(HelloReply(
+                major: ProtocolVersion.major, minor: ProtocolVersion.minor, server: serverName,
+                maxFrameBytes: UInt32(clamping: limits.maxFrameBytes), maxCallsInFlight: UInt32(clamping: limits.maxCallsPerConnection),
+                idleTimeoutMs: UInt32(clamping: limits.idleTimeoutNanos / 1_000_000),
+                defaultDeadlineMs: UInt32(clamping: limits.callDeadlineNanos / 1_000_000))))
+            return
+        }
+        switch frame.kind {
+        case .request:
+            startCall(frame, on: c, limits: limits, now: now)
+        case .cancel:
+            if let call = c.call(frame.callID) {
+                call.cancellation.cancel()
+                answer(call, on: c, .failure(RPCError(.cancelled, "cancelled by the client")))
+            }
+        case .hello:
+            protocolError(c, .failedPrecondition, "HELLO sent twice", now: now)
+        case .response, .goAway:
+            protocolError(c, .invalidArgument, "clients must not send \(frame.kind) frames", now: now)
+        }
+    }
+
+    private func startCall(_ frame: Frame, on c: Connection, limits: ServerLimits, now: UInt64) {
+        let fail = { (code: StatusCode, message: String) in
+            _ = c.enqueue(.failure(callID: frame.callID, method: frame.method, status: code, message: message))
+        }
+        if c.call(frame.callID) != nil {
+            protocolError(c, .invalidArgument, "call id \(frame.callID) is already in flight on this connection", now: now)
+            return
+        }
+        guard let handler = handlers[frame.method] else {
+            fail(.unimplemented, "method \(frame.method) (id \(frame.method.rawValue)) is not implemented by this server")
+            return
+        }
+        if draining && !handler.allowedWhileDraining {
+            fail(.unavailable, "the server is shutting down")
+            return
+        }
+        if handler.requiresAdmin && !c.isAdmin {
+            log.notice("denied \(frame.method) to \(c.peer): not root and not in the admin group")
+            fail(.permissionDenied, "\(frame.method) is an admin method: it needs uid 0 or membership in the admin group (you are uid \(c.peer.uid))")
+            return
+        }
+        guard c.callCount < limits.maxCallsPerConnection else {
+            fail(.resourceExhausted, "too many calls in flight on this connection (limit \(limits.maxCallsPerConnection))")
+            return
+        }
+        var budget = limits.callDeadlineNanos
+        if frame.deadlineMilliseconds > 0 { budget = min(budget, UInt64(frame.deadlineMilliseconds) * 1_000_000) }
+        let call = Call(id: frame.callID, method: frame.method, deadline: now + budget)
+        _ = c.add(call)
+        callsTotal.add(1, ordering: .relaxed)
+        callsInFlight.add(1, ordering: .relaxed)
+        let context = CallContext(peer: c.peer, isAdmin: c.isAdmin, method: frame.method, deadline: call.deadline,
+                                  cancellation: call.cancellation)
+        let payload = frame.payload
+        let job: @Sendable () -> Void = { [self] in
+            if call.isAnswered { return }
+            let result: Result<[UInt8], RPCError>
+            do throws(RPCError) {
+                try context.checkAlive()
+                result = .success(try handler.handle(context, payload))
+            } catch {
+                result = .failure(error)
+            }
+            answer(call, on: c, result)
+        }
+        switch handler.executor {
+        case .inline: job()
+        case .compute:
+            if !compute.submit(job) { answer(call, on: c, .failure(RPCError(.unavailable, "the server is shutting down"))) }
+        case .admin:
+            if !admin.submit(job) { answer(call, on: c, .failure(RPCError(.unavailable, "the server is shutting down"))) }
+        }
+    }
+
+    /// Sends the one reply of `call` (if nobody has yet) and retires it. Any thread.
+    private func answer(_ call: Call, on c: Connection, _ result: Result<[UInt8], RPCError>) {
+        guard call.claim() else { return }
+        c.remove(call)
+        callsInFlight.subtract(1, ordering: .relaxed)
+        switch result {
+        case .success(let payload):
+            c.enqueue(Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
+        case .failure(let e):
+            if e.code == .internal || e.code == .unknown { log.warning("\(call.method) failed for connection \(c.id): \(e.message)") }
+            c.enqueue(.failure(callID: call.id, method: call.method, status: e.code, message: e.message))
+        }
+        wakeup.signal()
+    }
+
+    private func cancelCalls(of c: Connection) {
+        for call in c.calls {
+            call.cancellation.cancel()
+            if call.claim() {
+                c.remove(call)
+                callsInFlight.subtract(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    private func close(_ c: Connection, reason: String?) {
+        guard connections[c.fd.rawValue] === c else { return }
+        for call in c.markClosed() {
+            call.cancellation.cancel()
+            if call.claim() { callsInFlight.subtract(1, ordering: .relaxed) }
+        }
+        connections[c.fd.rawValue] = nil
+        connectionCount.store(connections.count, ordering: .relaxed)
+        try? c.fd.close()
+        if let reason { log.debug("connection \(c.id) closed: \(reason)") } else { log.debug("connection \(c.id) closed") }
+    }
+
+    // MARK: Timers
+
+    private func timers(now: UInt64) {
+        if let w = watchdogInterval, now >= nextWatchdog {
+            notify.watchdog()
+            nextWatchdog = now + UInt64(w / 2 * 1e9)
+        }
+        let limits = limitsBox.withLock { $0 }
+        for c in Array(connections.values) {
+            for call in c.calls where now >= call.deadline {
+                call.cancellation.cancel()
+                answer(call, on: c, .failure(RPCError(.deadlineExceeded, "\(call.method) did not finish before its deadline")))
+            }
+            if !c.closeAfterFlush && c.callCount == 0 && c.pendingOutput == 0 && now - min(now, c.lastActivity) >= limits.idleTimeoutNanos {
+                log.debug("connection \(c.id) idle for \(limits.idleTimeoutNanos / 1_000_000_000) s; closing it")
+                c.enqueue(.goAway(status: .unavailable, message: "idle timeout"))
+                c.closeAfterFlush = true
+                c.closeDeadline = now + 1_000_000_000
+            }
+        }
+    }
+
+    // MARK: Drain
+
+    private func beginDrain(now: UInt64) {
+        draining = true
+        state = .draining
+        onStop?()
+        let limits = limitsBox.withLock { $0 }
+        drainDeadline = now + limits.drainTimeoutNanos
+        notify.stopping(status: "draining \(callsInFlight.load(ordering: .relaxed)) call(s)")
+        // Stop accepting: close the listeners (the socket file is removed by the owner).
+        for l in listeners { try? l.close() }
+        listeners = []
+        log.notice("stopped accepting connections; waiting up to \(limits.drainTimeoutNanos / 1_000_000_000) s for \(callsInFlight.load(ordering: .relaxed)) call(s) in flight")
+    }
+
+    private func drainFinished(now: UInt64) -> Bool {
+        if callsInFlight.load(ordering: .relaxed) == 0 {
+            return connections.values.allSatisfy { $0.pendingOutput == 0 }
+        }
+        if now >= drainDeadline {
+            let left = callsInFlight.load(ordering: .relaxed)
+            log.warning("drain timeout: cancelling \(left) call(s) still in flight")
+            for c in connections.values {
+                for call in c.calls {
+                    call.cancellation.cancel()
+                    answer(call, on: c, .failure(RPCError(.unavailable, "the server shut down before the call finished")))
+                }
+            }
+            return false  // next iteration flushes the replies
+        }
+        return false
+    }
+
+    private func finishDrain() {
+        let end = Clock.monotonicNanoseconds() + 2_000_000_000
+        for c in connections.values { c.enqueue(.goAway(status: .unavailable, message: "the server is shutting down")) }
+        // Flush what we can within a short bound, then close everything.
+        while Clock.monotonicNanoseconds() < end {
+            var pending = false
+            for c in Array(connections.values) where c.pendingOutput > 0 {
+                if !c.flush() { close(c, reason: nil) } else if c.pendingOutput > 0 { pending = true }
+            }
+            if !pending { break }
+            Clock.sleep(seconds: 0.005)
+        }
+        for c in Array(connections.values) { close(c, reason: nil) }
+        compute.stop()
+        admin.stop()
+        state = .stopped
+    }
+}

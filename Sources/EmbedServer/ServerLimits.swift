@@ -1,0 +1,20 @@
+import EmbedConfig
+
+/// The limits the event loop enforces, derived from `Limits` (and replaceable on reload).
+struct ServerLimits: Sendable {
+    var maxFrameBytes: Int
+    var maxConnections: Int
+    var maxCallsPerConnection: Int
+    var idleTimeoutNanos: UInt64
+    var callDeadlineNanos: UInt64
+    var drainTimeoutNanos: UInt64
+
+    init(_ l: Limits) {
+        maxFrameBytes = l.maxFrameBytes
+        maxConnections = l.maxConnections
+        maxCallsPerConnection = l.maxCallsPerConnection
+        idleTimeoutNanos = UInt64(l.idleTimeoutSeconds * 1e9)
+        callDeadlineNanos = UInt64(l.callDeadlineSeconds * 1e9)
+        drainTimeoutNanos = UInt64(l.drainTimeoutSeconds * 1e9)
+    }
+}

@@ -1,0 +1,76 @@
+/// The systemd notification protocol, without libsystemd: one datagram of `KEY=VALUE` lines
+/// sent to the socket named by `$NOTIFY_SOCKET` (a path, or "@name" for the abstract namespace).
+///
+/// See sd_notify(3). Messages: `READY=1`, `RELOADING=1` (with `MONOTONIC_USEC=`),
+/// `STOPPING=1`, `STATUS=text`, `WATCHDOG=1`, `MAINPID=`.
+public struct SdNotify: Sendable {
+    /// Where messages go; nil when not started by systemd (every send is then a no-op).
+    public let socketPath: String?
+
+    /// Reads `$NOTIFY_SOCKET`.
+    public init() {
+        let p = Environment.get("NOTIFY_SOCKET")
+        socketPath = (p?.isEmpty ?? true) ? nil : p
+    }
+
+    /// Uses an explicit socket path (tests).
+    public init(socketPath: String?) { self.socketPath = socketPath }
+
+    /// Whether a notify socket is configured.
+    public var isEnabled: Bool { socketPath != nil }
+
+    /// Sends `state` (newline-separated assignments). Errors are returned, not thrown: a
+    /// daemon must keep running when its supervisor's socket is briefly unavailable.
+    @discardableResult
+    public func send(_ state: String) -> Errno? {
+        guard let socketPath else { return nil }
+        do {
+            try UnixSocket.sendDatagram(Array(state.utf8), to: socketPath)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// `READY=1` plus a status line.
+    @discardableResult
+    public func ready(status: String) -> Errno? { send("READY=1\nSTATUS=\(status)") }
+
+    /// `RELOADING=1` with the monotonic timestamp systemd ≥ 253 expects for Type=notify-reload.
+    @discardableResult
+    public func reloading(status: String) -> Errno? {
+        send("RELOADING=1\nMONOTONIC_USEC=\(Clock.monotonicNanoseconds() / 1000)\nSTATUS=\(status)")
+    }
+
+    /// `STOPPING=1` plus a status line.
+    @discardableResult
+    public func stopping(status: String) -> Errno? { send("STOPPING=1\nSTATUS=\(status)") }
+
+    /// `STATUS=` only.
+    @discardableResult
+    public func status(_ text: String) -> Errno? { send("STATUS=\(text)") }
+
+    /// `WATCHDOG=1`: "still alive".
+    @discardableResult
+    public func watchdog() -> Errno? { send("WATCHDOG=1") }
+
+    /// The watchdog interval systemd expects pings within, from `$WATCHDOG_USEC` (honouring
+    /// `$WATCHDOG_PID` when set), in seconds; nil when no watchdog is configured for us.
+    public static func watchdogInterval() -> Double? {
+        guard let usec = Environment.get("WATCHDOG_USEC").flatMap({ UInt64($0) }), usec > 0 else { return nil }
+        if let pid = Environment.get("WATCHDOG_PID").flatMap({ Int32($0) }), pid != Environment.processID { return nil }
+        return Double(usec) / 1e6
+    }
+
+    /// Descriptors passed by socket activation (`$LISTEN_FDS` starting at fd 3) when
+    /// `$LISTEN_PID` is this process; the variables are then removed from the environment so
+    /// they do not leak into children. Empty when not socket-activated.
+    public static func listenDescriptors() -> [FileDescriptor] {
+        guard let pid = Environment.get("LISTEN_PID").flatMap({ Int32($0) }), pid == Environment.processID,
+              let count = Environment.get("LISTEN_FDS").flatMap({ Int32($0) }), count > 0 else { return [] }
+        Environment.unset("LISTEN_PID")
+        Environment.unset("LISTEN_FDS")
+        Environment.unset("LISTEN_FDNAMES")
+        return (0..<count).map { FileDescriptor(rawValue: 3 + $0) }
+    }
+}
