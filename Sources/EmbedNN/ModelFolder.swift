@@ -30,4 +30,33 @@ public enum ModelFolder {
         guard let i = v.int else { throw NNError.file(path, "\"\(key)\" must be an integer") }
         return i
     }
+
+    /// A fingerprint of a model folder for version strings and embedding-space ids: FNV-1a 64
+    /// over the listed small files (absent ones are skipped), the weights file's size and
+    /// 4 KiB samples every MiB of it. Cheap (no full read of hundreds of MB), yet it changes
+    /// when the weights or tokenizer do. 16 hex digits.
+    public static func fingerprint(_ folder: String, files: [String], weights: String) throws(NNError) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        func mix(_ bytes: UnsafeRawBufferPointer) {
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        }
+        for file in files where FileSystem.isRegularFile(folder + "/" + file) {
+            if let bytes = try? FileSystem.readFile(folder + "/" + file, limit: maxJSONBytes) { bytes.withUnsafeBytes { mix($0) } }
+        }
+        let path = folder + "/" + weights
+        let mapping: ReadOnlyMapping
+        do { mapping = try ReadOnlyMapping(path: path) } catch { throw NNError.file(path, "cannot open: \(error)") }
+        mapping.withBytes { raw in
+            var size = UInt64(raw.count)
+            withUnsafeBytes(of: &size) { mix($0) }
+            var offset = 0
+            while offset < raw.count {
+                mix(UnsafeRawBufferPointer(rebasing: raw[offset..<min(offset + 4096, raw.count)]))
+                offset += 1 << 20
+            }
+        }
+        var s = String(h, radix: 16)
+        while s.count < 16 { s = "0" + s }
+        return s
+    }
 }

@@ -1,0 +1,114 @@
+import EmbedPluginCheck
+import EmbedPluginHost
+import EmbedSys
+import Testing
+
+/// The real libembedd-text.so (built next to this test binary) driven through the plugin host.
+enum TextPluginFixtures {
+    static let productsDirectory: String = {
+        let exe = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
+        var dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
+        while dir.hasSuffix(".xctest") || dir.contains(".xctest/") { dir = String(dir[..<dir.lastIndex(of: "/")!]) }
+        return dir
+    }()
+
+    static var plugin: String {
+        let p = productsDirectory + "/libembedd-text.so"
+        precondition(FileSystem.exists(p), "\(p) is missing: run `swift build` before `swift test`")
+        return p
+    }
+
+    /// `$EMBEDD_MODELS_DIR`, else `<repo>/models` (tools/fetch-models fills it).
+    static let modelsDir: String = {
+        if let d = Environment.get("EMBEDD_MODELS_DIR"), !d.isEmpty { return d }
+        return String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/") + "/models"
+    }()
+
+    static func model(_ name: String) throws -> String {
+        let f = modelsDir + "/" + name
+        guard FileSystem.isRegularFile(f + "/model.safetensors") else {
+            throw PluginError(.modelLoadFailed, "model \(name) not found in \(modelsDir): run tools/fetch-models (or set EMBEDD_MODELS_DIR)")
+        }
+        return f
+    }
+
+    static func load(_ folder: String, options: [String: String] = [:]) throws -> (PluginHost, LoadedModel) {
+        let host = PluginHost(pluginsDirectory: nil, log: { _, _ in })
+        _ = try host.loadPlugin(path: plugin)
+        let m = try host.loadUnregisteredModel(ModelSpec(name: "t", plugin: plugin, modelDirectory: folder, options: options), warmUp: false)
+        return (host, m)
+    }
+}
+
+@Suite(.serialized) struct TextPluginTests {
+    @Test func exportsOnlyTheEntrySymbol() throws {
+        let lib = try DynamicLibrary.open(TextPluginFixtures.plugin)
+        defer { lib.leak() }  // Swift images are never unloaded
+        #expect(lib.symbol(named: "embedd_plugin_entry") != nil)
+        // Swift internals stay hidden (the version script), so two plugin versions can coexist.
+        #expect(lib.symbol(named: "$s7EmbedNN12TextEmbedderC6folderSSvg") == nil)
+        #expect(lib.symbol(named: "$s7EmbedNN11VectorMathO9layerNorm_4rows5width5gamma4beta3epsySpySfG_S2iSPySfGAKSftFZ") == nil)
+    }
+
+    @Test(arguments: [("all-MiniLM-L6-v2", "fp32"), ("all-MiniLM-L6-v2", "bf16"), ("all-mpnet-base-v2", "fp32")])
+    func passesConformanceKit(model: String, precision: String) throws {
+        let folder = try TextPluginFixtures.model(model)
+        let report = ConformanceKit.run(pluginPath: TextPluginFixtures.plugin, modelDirectory: folder,
+                                        options: ["precision": precision], concurrencyCalls: 20)
+        print(report.renderText())
+        #expect(report.passed, "\(report.renderText())")
+    }
+
+    @Test func describesTheModel() throws {
+        let (host, m) = try TextPluginFixtures.load(try TextPluginFixtures.model("all-MiniLM-L6-v2"))
+        defer { m.dispose(); host.shutdown() }
+        #expect(m.info.name == "all-MiniLM-L6-v2")
+        #expect(m.info.dimension == 384)
+        #expect(m.info.normalized)
+        #expect(m.info.maxTokens == 256)
+        #expect(m.info.embeddingSpace.hasPrefix("sentence-transformers/all-MiniLM-L6-v2@fnv64:"))
+    }
+
+    @Test func refusesBadOptions() throws {
+        let folder = try TextPluginFixtures.model("all-MiniLM-L6-v2")
+        for (options, needle) in [(["colour": "red"], "unknown option 'colour'"), (["precision": "fp8"], "precision"),
+                                  (["threads": "-1"], "threads"), (["long_input": "split"], "long_input")] {
+            #expect { _ = try TextPluginFixtures.load(folder, options: options) } throws: { e in
+                "\(e)".contains(needle)
+            }
+        }
+    }
+
+    @Test func longInputPolicies() throws {
+        let folder = try TextPluginFixtures.model("all-MiniLM-L6-v2")
+        let long = String(repeating: "the quick brown fox jumps over the lazy dog ", count: 100)  // ~900 tokens
+        let short = "A short sentence."
+        var vectors: [String: [Float]] = [:]
+        for policy in ["truncate", "chunk_mean", "reject"] {
+            let (host, m) = try TextPluginFixtures.load(folder, options: ["long_input": policy])
+            defer { m.dispose(); host.shutdown() }
+            let out = try m.embed([.text(short), .text(long)])
+            #expect(out.failures[0] == nil)
+            if policy == "reject" {
+                let f = try #require(out.failures[1])
+                #expect(f.code == .tooLarge)
+                #expect(f.message.contains("more than the model's limit of 256"))
+            } else {
+                #expect(out.failures[1] == nil)
+                vectors[policy] = out.vector(at: 1)
+            }
+        }
+        // Chunk-mean sees the whole text: a different, still unit-length vector.
+        let t = try #require(vectors["truncate"]), c = try #require(vectors["chunk_mean"])
+        #expect(t != c)
+        #expect(abs(c.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+    }
+
+    @Test func malformedModelFolderNamesTheFile() throws {
+        let dir = "/tmp/embedd-text-bad-\(Clock.monotonicNanoseconds())"
+        try? FileSystem.makeDirectories(dir)
+        #expect { _ = try TextPluginFixtures.load(dir) } throws: { e in
+            "\(e)".contains("\(dir)/config.json") && "\(e)".contains("missing file")
+        }
+    }
+}

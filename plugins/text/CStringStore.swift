@@ -1,0 +1,17 @@
+/// NUL-terminated copies of strings whose addresses must stay stable for a model's lifetime
+/// (the ABI's model description hands out `const char *`). Freed in deinit.
+final class CStringStore {
+    private var owned: [UnsafeMutablePointer<CChar>] = []
+
+    /// A stable C copy of `s` (owned by this store).
+    func make(_ s: String) -> UnsafePointer<CChar> {
+        let bytes = Array(s.utf8)
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+        p[bytes.count] = 0
+        owned.append(p)
+        return UnsafePointer(p)
+    }
+
+    deinit { owned.forEach { $0.deallocate() } }
+}
