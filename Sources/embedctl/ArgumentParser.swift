@@ -15,8 +15,21 @@ struct ArgumentParser {
         var command = root
         var path = [root.name]
         var i = 0
+        // Global options may come before the subcommand (`embedctl --socket S status`).
+        var leading: [String] = []
         // Walk down the subcommands.
-        while !command.subcommands.isEmpty, i < args.count, !args[i].hasPrefix("-") {
+        while !command.subcommands.isEmpty, i < args.count {
+            if args[i] == "--socket" || args[i] == "--timeout", i + 1 < args.count {
+                leading += [args[i], args[i + 1]]
+                i += 2
+                continue
+            }
+            if args[i].hasPrefix("--socket=") || args[i].hasPrefix("--timeout=") {
+                leading.append(args[i])
+                i += 1
+                continue
+            }
+            if args[i].hasPrefix("-") { break }
             guard let sub = command.subcommands.first(where: { $0.name == args[i] }) else {
                 throw .usage("unknown command '\(args[i])' for '\(path.joined(separator: " "))' (expected one of: \(command.subcommands.map(\.name).joined(separator: ", ")))\nSee '\(path.joined(separator: " ")) --help'.")
             }
@@ -27,6 +40,8 @@ struct ArgumentParser {
         let specs = command.options + Command.globalOptions
         var parsed = ParsedArguments()
         var onlyPositionals = false
+        let args = leading + Array(args[i...])
+        i = 0
         while i < args.count {
             let arg = args[i]
             i += 1
