@@ -39,6 +39,9 @@ public final class FloatStorage: @unchecked Sendable {
     /// The elements as a buffer.
     public var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
 
+    /// A copy of the elements (the `buffer` pointer is only valid while this object lives).
+    public var values: [Float] { withExtendedLifetime(self) { Array(buffer) } }
+
     /// Row `i` of a 2-D tensor.
     public func row(_ i: Int) -> UnsafePointer<Float> { pointer + i * shape[shape.count - 1] }
 
