@@ -27,6 +27,10 @@ public final class EmbedClient {
         do throws(ClientError) {
             try send(.hello(Hello(major: ProtocolVersion.major, minor: ProtocolVersion.minor, client: clientName)))
             let reply = try nextFrame()
+            if reply.kind == .goAway {
+                let message = (try? reply.decodePayload(as: RpcStatus.self).message) ?? ""
+                throw ClientError.goAway(reply.status, message)
+            }
             guard reply.kind == .hello else { throw ClientError.protocolViolation("expected HELLO, got \(reply.kind)") }
             do { serverHello = try reply.decodePayload(as: HelloReply.self) } catch {
                 throw ClientError.protocolViolation("cannot decode HelloReply: \(error)")

@@ -139,7 +139,7 @@ final class TestDaemon {
         if waitForReady { try self.waitForReady() }
     }
 
-    /// Waits until Health answers SERVING (or NOT_SERVING once loading is over).
+    /// Waits until the start-up model loading is over (Status leaves "starting").
     func waitForReady(timeout: Double = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -147,8 +147,7 @@ final class TestDaemon {
                 throw TestFailure("embedd exited with \(process.terminationStatus) during start-up:\n\(log)")
             }
             if let c = try? EmbedClient(socketPath: socketPath, timeoutSeconds: 5),
-               let h = try? c.call(.health, HealthRequest(), as: HealthResponse.self),
-               h.status == .serving || (h.status == .notServing && !h.message.contains("loading")) {
+               let s = try? c.call(.status, StatusRequest(), as: StatusResponse.self), s.state != "starting" {
                 return
             }
             usleep(20_000)
@@ -156,7 +155,7 @@ final class TestDaemon {
         throw TestFailure("embedd did not become ready within \(timeout) s:\n\(log)")
     }
 
-    func client(timeout: Double = 30) throws -> EmbedClient {
+    func client(timeout: Double = 30) throws(ClientError) -> EmbedClient {
         try EmbedClient(socketPath: socketPath, clientName: "integration-test", timeoutSeconds: timeout)
     }
 

@@ -1,0 +1,174 @@
+import EmbedClient
+import EmbedSys
+import EmbedWire
+import Foundation
+import Testing
+
+/// The framing rules against a running daemon: pipelining, replies in any order,
+/// cancellation, deadlines, limits, and malformed input closing only its own connection.
+@Suite struct ProtocolTests {
+    static let slowModel = TestDaemon.fixtureModel(name: "fx", isDefault: true)
+        + TestDaemon.fixtureModel(name: "slow", options: ["delay_us": "100000"])
+
+    @Test func manyCallsInFlightAnswerInAnyOrder() throws {
+        let d = try TestDaemon(models: Self.slowModel)
+        let c = try d.client()
+        // A slow embed (5 inputs × 100 ms) first, then fast calls on the same connection.
+        try c.send(.request(callID: 100, method: .embed, message: EmbedRequest(model: "slow", inputs: (0..<5).map { .text("s\($0)") })))
+        try c.send(.request(callID: 101, method: .health, message: HealthRequest()))
+        try c.send(.request(callID: 102, method: .embed, message: EmbedRequest(inputs: [.text("fast")])))
+        var order: [UInt32] = []
+        for _ in 0..<3 {
+            let f = try c.nextFrame()
+            #expect(f.kind == .response && f.status == .ok, "\(f.callID): \(f.status)")
+            order.append(f.callID)
+        }
+        #expect(order.last == 100, "the slow call should answer last, got \(order)")
+        #expect(Set(order) == [100, 101, 102])
+        d.stop()
+    }
+
+    @Test func cancellationAnswersCancelledAtOnce() throws {
+        let d = try TestDaemon(models: Self.slowModel)
+        let c = try d.client()
+        let start = Date()
+        try c.send(.request(callID: 7, method: .embed, message: EmbedRequest(model: "slow", inputs: (0..<50).map { .text("x\($0)") })))
+        usleep(150_000)
+        try c.send(.cancel(callID: 7))
+        do {
+            _ = try c.awaitReply(callID: 7)
+            Issue.record("a cancelled call must not succeed")
+        } catch {
+            #expect(error.status == .cancelled)
+        }
+        #expect(Date().timeIntervalSince(start) < 2, "cancellation should not wait for 5 s of work")
+        // The connection stays usable.
+        #expect(try c.call(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+        d.stop()
+    }
+
+    @Test func deadlinesAreEnforced() throws {
+        let d = try TestDaemon(models: Self.slowModel)
+        let c = try d.client()
+        do {
+            _ = try c.call(.embed, EmbedRequest(model: "slow", inputs: (0..<30).map { .text("x\($0)") }), as: EmbedResponse.self,
+                           deadlineMilliseconds: 200)
+            Issue.record("expected DEADLINE_EXCEEDED")
+        } catch {
+            #expect(error.status == .deadlineExceeded, "\(error)")
+        }
+        d.stop()
+    }
+
+    @Test func statusCodesForBadCalls() throws {
+        let d = try TestDaemon()
+        let c = try d.client()
+        #expect(c.serverHello.major == 1 && c.serverHello.server.hasPrefix("embedd/"))
+        func status(_ method: MethodID, _ payload: [UInt8]) throws -> StatusCode {
+            let id = c.makeCallID()
+            try c.send(Frame(kind: .request, method: method, callID: id, payload: payload))
+            do { _ = try c.awaitReply(callID: id); return .ok } catch { return error.status ?? .unknown }
+        }
+        #expect(try status(MethodID(rawValue: 999), []) == .unimplemented)
+        #expect(try status(.search, []) == .unimplemented)  // reserved for the store
+        #expect(try status(.embed, [0xFF, 0xFF]) == .invalidArgument)  // undecodable payload
+        #expect(try status(.embed, EmbedRequest(model: "fx").serializedBytes()) == .invalidArgument)  // no inputs
+        #expect(try status(.embed, EmbedRequest(model: "fx", inputs: [Input()]).serializedBytes()) == .invalidArgument)
+        #expect(try status(.embed, EmbedRequest(model: "nope", inputs: [.text("a")]).serializedBytes()) == .notFound)
+        // A too-large input fails with the input's index.
+        do {
+            _ = try c.call(.embed, EmbedRequest(inputs: [.text("ok"), .text(String(repeating: "x", count: 70_000))]), as: EmbedResponse.self)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.status == .outOfRange || error.status == .invalidArgument, "\(error)")
+            #expect(error.description.contains("input 1"), "\(error)")
+        }
+        // Media the model does not accept.
+        do {
+            _ = try c.call(.embed, EmbedRequest(inputs: [Input(.media(Media(data: [1, 2, 3], mimeType: "image/png")))]), as: EmbedResponse.self)
+            Issue.record("expected a failure")
+        } catch {
+            #expect(error.status == .invalidArgument, "\(error)")
+        }
+        #expect(try c.call(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+        d.stop()
+    }
+
+    @Test func malformedFrameClosesOnlyItsConnection() throws {
+        let d = try TestDaemon()
+        let good = try d.client()
+        let bad = try d.client()
+        // Unknown frame kind 0x42.
+        try bad.sendRaw([0, 0, 0, 0, 0x42, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0])
+        let f = try bad.nextFrame()
+        #expect(f.kind == .goAway && f.status == .invalidArgument)
+        #expect(String(decoding: f.payload, as: UTF8.self).contains("unknown frame kind 66"))
+        #expect(throws: ClientError.closed) { try bad.nextFrame() }
+        #expect(try good.call(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+
+        // A frame over the limit is refused from its header alone.
+        let big = try d.client()
+        try big.sendRaw([0x7F, 0xFF, 0xFF, 0xFF, 2, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0])
+        let g = try big.nextFrame()
+        #expect(g.kind == .goAway && g.status == .resourceExhausted)
+
+        // A request before HELLO.
+        let fd = try UnixSocket.connect(path: d.socketPath)
+        try UnixSocket.sendAll(fd, Frame.request(callID: 1, method: .health, message: HealthRequest()).encoded())
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = try buf.withUnsafeMutableBytes { try UnixSocket.receive(fd, into: $0) } ?? 0
+        let reply = try FrameDecoder(maxPayloadBytes: 1 << 20).decode(Array(buf[..<n]))
+        #expect(reply?.frame.kind == .goAway && reply?.frame.status == .failedPrecondition)
+        try fd.close()
+
+        // A client speaking protocol 2.
+        let fd2 = try UnixSocket.connect(path: d.socketPath)
+        try UnixSocket.sendAll(fd2, Frame.hello(Hello(major: 2, minor: 0)).encoded())
+        let m = try buf.withUnsafeMutableBytes { try UnixSocket.receive(fd2, into: $0) } ?? 0
+        let r2 = try FrameDecoder(maxPayloadBytes: 1 << 20).decode(Array(buf[..<m]))
+        #expect(r2?.frame.kind == .goAway && r2?.frame.status == .failedPrecondition)
+        let goAwayText = String(decoding: r2?.frame.payload ?? [], as: UTF8.self)
+        #expect(goAwayText.contains("protocol version 2.0 is not supported"))
+        try fd2.close()
+
+        #expect(try good.call(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+        d.stop()
+    }
+
+    @Test func connectionAndCallLimits() throws {
+        let d = try TestDaemon(models: Self.slowModel, settings: """
+        limits:
+          max_connections: 3
+          max_calls_per_connection: 2
+          idle_timeout: 500ms
+          max_frame_bytes: 4KiB
+        """)
+        let a = try d.client(), b = try d.client(), c = try d.client()
+        #expect(a.serverHello.maxFrameBytes == 4096 && a.serverHello.maxCallsInFlight == 2)
+        // The fourth connection is refused with RESOURCE_EXHAUSTED.
+        do {
+            _ = try d.client()
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.status == .resourceExhausted, "\(error)")
+        }
+        // Two calls in flight are fine, the third is refused.
+        try a.send(.request(callID: 1, method: .embed, message: EmbedRequest(model: "slow", inputs: [.text("a"), .text("b")])))
+        try a.send(.request(callID: 2, method: .embed, message: EmbedRequest(model: "slow", inputs: [.text("a")])))
+        try a.send(.request(callID: 3, method: .health, message: HealthRequest()))
+        do { _ = try a.awaitReply(callID: 3); Issue.record("expected RESOURCE_EXHAUSTED") } catch {
+            #expect(error.status == .resourceExhausted)
+        }
+        _ = try a.awaitReply(callID: 1)
+        _ = try a.awaitReply(callID: 2)
+        // Idle connections are closed with GOAWAY after the idle timeout.
+        usleep(1_200_000)
+        let f = try b.nextFrame()
+        #expect(f.kind == .goAway && f.status == .unavailable)
+        _ = c
+        // Now there is room again.
+        let e = try d.client()
+        #expect(try e.call(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+        d.stop()
+    }
+}
