@@ -4,7 +4,8 @@
 /// of links into deleted nodes.
 enum HNSW {
     /// Greedy descent on one upper layer (ef = 1).
-    static func greedy(_ s: NodeStore, query q: UnsafePointer<Float>, from start: UInt32, distance: Float, level: Int) -> (UInt32, Float) {
+    static func greedy(_ s: NodeStore, query q: UnsafePointer<Float>, from start: UInt32, distance: Float, level: Int,
+                       construction: Float? = nil) -> (UInt32, Float) {
         var current = start, best = distance
         var changed = true
         let count = UInt32(s.count)
@@ -15,7 +16,7 @@ enum HNSW {
             for j in 1...max(n, 1) where j <= n {
                 let other = list[j]
                 guard other < count else { continue }
-                let d = s.distance(q, other)
+                let d = construction.map { s.graphDistance(q, lift: $0, other) } ?? s.distance(q, other)
                 if d < best {
                     best = d
                     current = other
@@ -26,11 +27,13 @@ enum HNSW {
         return (current, best)
     }
 
+    /// `construction` is nil for searches, or the inserted node's lift (see `NodeStore.lift`)
+    /// to rank by construction distance.
     /// Best-first search of `level` from `entries`; leaves up to `ef` accepted nodes in
     /// `scratch.results` (a max-heap). `accept` decides which visited nodes may be results —
     /// rejected ones are still traversed, which keeps filtered searches connected.
     static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
-                            scratch: SearchScratch, accept: (UInt32) -> Bool) {
+                            scratch: SearchScratch, construction: Float? = nil, accept: (UInt32) -> Bool) {
         let visited = scratch.visited
         visited.reset(nodeCount: s.count)
         scratch.candidates.removeAll()
@@ -54,7 +57,7 @@ enum HNSW {
                 let other = list[j]
                 j += 1
                 guard other < count, visited.insert(other) else { continue }
-                let dn = s.distance(q, other)
+                let dn = construction.map { s.graphDistance(q, lift: $0, other) } ?? s.distance(q, other)
                 if scratch.results.count < ef || dn < scratch.results.topDistance {
                     scratch.candidates.push(dn, other)
                     if accept(other) {
@@ -102,16 +105,17 @@ enum HNSW {
         query.withUnsafeBufferPointer { qb in
             let q = qb.baseAddress!
             var cur = entry
-            var curD = s.distance(q, cur)
+            let qt = s.lift(id)
+            var curD = s.graphDistance(q, lift: qt, cur)
             var l = s.maxLevel
             while l > level {
-                (cur, curD) = greedy(s, query: q, from: cur, distance: curD, level: l)
+                (cur, curD) = greedy(s, query: q, from: cur, distance: curD, level: l, construction: qt)
                 l -= 1
             }
             var entries = [(curD, cur)]
             var perLevel = [[UInt32]](repeating: [], count: min(level, s.maxLevel) + 1)
             for lc in stride(from: min(level, s.maxLevel), through: 0, by: -1) {
-                searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch) { !s.isDeleted($0) && $0 != id }
+                searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch, construction: qt) { !s.isDeleted($0) && $0 != id }
                 let found = scratch.results.sortedAscending()
                 perLevel[lc] = selectNeighbors(s, candidates: found, max: s.m)
                 if !found.isEmpty { entries = found }

@@ -44,6 +44,9 @@ final class NodeStore {
     /// Bytes of `heap` in use.
     var heapUsed: Int
 
+    /// Φ², an upper bound of every squared norm (inner-product collections; see `lift`).
+    var normBound2: Float = 0
+
     /// The graph's entry point, or nil while no node is linked.
     var entryPoint: UInt32?
     /// The entry point's level.
@@ -83,6 +86,7 @@ final class NodeStore {
                                     offset: s.section(.heap).offset, length: heapUsed)
             entryPoint = s.entryPoint
             maxLevel = s.maxLevel
+            normBound2 = s.header.normBound2
         } else {
             nodes = try MappedRegion(capacity: nodeCapacity * stride)
             records = try MappedRegion(capacity: nodeCapacity * NodeStore.recordBytes)
@@ -171,7 +175,13 @@ final class NodeStore {
         let b = block(id)
         b.initializeMemory(as: UInt8.self, repeating: 0, count: stride)
         b.storeBytes(of: -1, as: Int32.self)
-        b.storeBytes(of: invNorm, toByteOffset: 12, as: Float.self)
+        if metric == .innerProduct {
+            let sq = Distance.dot(vector.baseAddress!, vector.baseAddress!, dimension)
+            b.storeBytes(of: sq, toByteOffset: 12, as: Float.self)
+            normBound2 = max(normBound2, sq)
+        } else {
+            b.storeBytes(of: invNorm, toByteOffset: 12, as: Float.self)
+        }
         (b + vectorOffset).copyMemory(from: vector.baseAddress!, byteCount: dimension * 4)
         let r = records.base + Int(id) * NodeStore.recordBytes
         r.storeBytes(of: UInt64(heapUsed), as: UInt64.self)
@@ -248,13 +258,31 @@ final class NodeStore {
         }
     }
 
-    /// Distance between two stored nodes.
+    /// For inner-product collections the graph is built in the space of the MIPS→L2 reduction
+    /// (Bachrach et al. 2014): x ↦ [x, t(x)] with t(x) = √(Φ² − ‖x‖²), Φ ≥ every norm. There,
+    /// L2 order equals inner-product order for queries [q, 0], so the graph suits the search
+    /// objective; building with raw inner product instead leaves large-norm points as hubs and
+    /// the neighbour heuristic prunes badly. Φ² (`normBound2`) only grows.
+    @inline(__always)
+    func lift(_ id: UInt32) -> Float { max(0, normBound2 - invNorm(id)).squareRoot() }
+
+    /// Construction distance from a node's own prepared vector `q` (lift `qt`) to node `id`.
+    @inline(__always)
+    func graphDistance(_ q: UnsafePointer<Float>, lift qt: Float, _ id: UInt32) -> Float {
+        guard metric == .innerProduct else { return distance(q, id) }
+        let dt = qt - lift(id)
+        return Distance.l2Squared(q, vector(id), dimension) + dt * dt
+    }
+
+    /// Construction distance between two stored nodes.
     @inline(__always)
     func distance(_ a: UInt32, _ b: UInt32) -> Float {
         switch metric {
         case .cosine: return 1 - Distance.dot(vector(a), vector(b), dimension) * invNorm(a) * invNorm(b)
         case .l2: return Distance.l2Squared(vector(a), vector(b), dimension)
-        case .innerProduct: return -Distance.dot(vector(a), vector(b), dimension)
+        case .innerProduct:
+            let dt = lift(a) - lift(b)
+            return Distance.l2Squared(vector(a), vector(b), dimension) + dt * dt
         }
     }
 

@@ -38,6 +38,7 @@ enum SnapshotFile {
         var heapBytes: Int
         var keySlots: Int
         var pendingCount: Int
+        var normBound2: Float
     }
 
     /// An opened snapshot: descriptor kept open for the mappings' lifetime is not needed by
@@ -134,7 +135,7 @@ enum SnapshotFile {
         let walSeq = r.u64()!, rng = r.u64()!, upperWords = Int(r.u64()!), heapBytes = Int(r.u64()!)
         let keySlots = Int(r.u64()!), pendingCount = Int(r.u64()!)
         let sectionCount = Int(r.u32()!)
-        _ = r.u32()
+        let normBound2 = Float(bitPattern: r.u32()!)
         guard nodeCount < Int(UInt32.max), live + deleted <= nodeCount, live >= 0, deleted >= 0 else { throw bad("node counts are inconsistent") }
         guard (entry == noEntry) == (maxLevel < 0), entry == noEntry || Int(entry) < nodeCount, maxLevel < 64 else {
             throw bad("entry point \(entry) / max level \(maxLevel) are inconsistent")
@@ -164,7 +165,8 @@ enum SnapshotFile {
         let header = Header(dimension: dim, metric: expected.metric, m: m, stride: stride, nodeCount: nodeCount,
                             liveCount: live, deletedCount: deleted, entryPoint: entry == noEntry ? nil : entry,
                             maxLevel: maxLevel, walSeq: walSeq, rngState: rng, upperWords: upperWords,
-                            heapBytes: heapBytes, keySlots: keySlots, pendingCount: pendingCount)
+                            heapBytes: heapBytes, keySlots: keySlots, pendingCount: pendingCount,
+                            normBound2: normBound2.isFinite && normBound2 >= 0 ? normBound2 : 0)
         return (header, sections)
     }
 
@@ -249,7 +251,7 @@ enum SnapshotFile {
         w.u64(UInt64(h.keySlots))
         w.u64(UInt64(h.pendingCount))
         w.u32(UInt32(sections.count))
-        w.u32(0)
+        w.u32(h.normBound2.bitPattern)
         for s in sections {
             w.u32(s.kind.rawValue)
             w.u32(0)

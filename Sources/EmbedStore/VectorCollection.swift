@@ -683,7 +683,7 @@ public final class VectorCollection: @unchecked Sendable {
             dimension: config.dimension, metric: config.metric, m: config.hnsw.m, stride: s.stride,
             nodeCount: s.count, liveCount: liveCount, deletedCount: deletedCount, entryPoint: s.entryPoint,
             maxLevel: s.maxLevel, walSeq: seq, rngState: rng.state, upperWords: s.upperUsed, heapBytes: s.heapUsed,
-            keySlots: table.count, pendingCount: pendingIDs.count)
+            keySlots: table.count, pendingCount: pendingIDs.count, normBound2: s.normBound2)
         let path = directory + "/index.snap"
         let started = ContinuousClock.now
         try withBytes(of: table) { tableBytes throws(StoreError) in
