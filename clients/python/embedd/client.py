@@ -165,6 +165,8 @@ class Client:
         with self._lock:
             conn = self._conn
             if conn is None or conn.idle_and_stale():
+                if conn is not None:
+                    conn.close()
                 conn = Connection(self.socket_path, self.client_name, self.connect_timeout)
                 self._conn = conn
             return conn

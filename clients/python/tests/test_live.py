@@ -1,0 +1,433 @@
+"""The client against the real ``embedd`` daemon with the C fixture plugin (no model weights).
+
+Each test class starts its own daemon (temp socket, data dir and config) and stops it with
+SIGTERM. The fixture's vectors are recomputed in Python (``_support.fixture_vector``), so every
+returned vector is checked exactly, also under concurrency. Skipped with a message when the
+daemon or the fixture plugin is not built.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import sys
+import threading
+import time
+import unittest
+from pathlib import Path
+from typing import List
+
+import _support
+from _support import Daemon, assert_rows_equal, fixture_media, fixture_vector, rows
+
+import embedd
+from embedd import messages as m
+
+FIXTURE_MIME = "application/x-embedd-fixture"
+
+
+def setUpModule() -> None:
+    reason = _support.missing_daemon_reason()
+    if reason:
+        raise unittest.SkipTest(f"live daemon tests skipped: {reason}")
+
+
+class LiveTestCase(unittest.TestCase):
+    daemon: Daemon
+    MODELS = {"fx": {"dim": "32"}}
+    KW: dict = {}
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.daemon = Daemon(cls.MODELS, **cls.KW).start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.daemon.cleanup()
+
+    def client(self, **kw: object) -> embedd.Client:
+        c = self.daemon.client(**kw)
+        self.addCleanup(c.close)
+        return c
+
+
+class ApiTests(LiveTestCase):
+    MODELS = {"fx": {"dim": "32"}, "fx64": {"dim": "64", "version": "v2"}, "slow": {"dim": "16", "delay_us": "300000"}}
+    KW = {"socket_mode": "0666"}
+
+    def test_health_status_and_listings(self) -> None:
+        c = self.client()
+        h = c.health()
+        self.assertEqual(h.status, embedd.ServingStatus.SERVING)
+        self.assertIn("3 of 3", h.message)
+        st = c.status()
+        self.assertEqual(st.pid, self.daemon.process.pid)  # type: ignore[union-attr]
+        self.assertEqual(st.socket_path, self.daemon.socket_path)
+        self.assertEqual(st.config_path, str(self.daemon.config_path))
+        self.assertEqual((st.protocol_major, st.state), (1, "serving"))
+        self.assertGreaterEqual(st.calls_total, 2)
+        self.assertEqual([x.name for x in st.models], ["fx", "fx64", "slow"])
+        models = {x.name: x for x in c.models()}
+        self.assertEqual(models["fx"].dimension, 32)
+        self.assertTrue(models["fx"].is_default)
+        self.assertEqual(models["fx64"].version, "v2")
+        self.assertEqual(models["fx"].state, embedd.ModelState.READY)
+        self.assertEqual(models["fx"].embedding_space, "fixture/trigram")
+        self.assertEqual(models["fx"].metric, "cosine")
+        self.assertEqual(models["fx"].mime_types, [FIXTURE_MIME])
+        plugins = c.plugins()
+        self.assertEqual([p.name for p in plugins], ["fixture"])
+        self.assertEqual(plugins[0].abi_version, "1.0")
+        hello = c.server_hello
+        self.assertEqual(hello.major, 1)
+        self.assertTrue(hello.server.startswith("embedd/"))
+        self.assertGreater(hello.max_frame_bytes, 0)
+
+    def test_embed_texts_returns_exact_vectors(self) -> None:
+        c = self.client()
+        texts = ["Hello world", "héllo wörld", "a", "The quick brown fox jumps over the lazy dog", "日本語"]
+        got = c.embed(texts)
+        if embedd.HAS_NUMPY:
+            import numpy as np
+            self.assertIsInstance(got, np.ndarray)
+            self.assertEqual((got.shape, got.dtype), ((5, 32), np.float32))
+        assert_rows_equal(self, got, [fixture_vector(t, 32) for t in texts])
+        # One text alone is a (1, dim) result; batching does not change vectors.
+        for t in texts:
+            assert_rows_equal(self, c.embed(t), [fixture_vector(t, 32)])
+        # A named model, a generator of inputs.
+        assert_rows_equal(self, c.embed((t for t in texts[:2]), model="fx64"),
+                          [fixture_vector(t, 64, version="v2") for t in texts[:2]])
+        full = c.embed_full(texts[:1], model="fx64")
+        self.assertEqual((full.model, full.dim, full.model_version), ("fx64", 64, "v2"))
+        self.assertGreaterEqual(full.generation, 1)
+
+    def test_embed_as_lists_without_numpy(self) -> None:
+        c = self.client(numpy=False)
+        got = c.embed(["x y", "z"])
+        self.assertIsInstance(got, list)
+        self.assertIsInstance(got[0], list)
+        self.assertEqual(got, [fixture_vector("x y", 32), fixture_vector("z", 32)])
+
+    def test_large_input_lists_are_split_and_reassembled_in_order(self) -> None:
+        c = self.client(embed_batch=7)
+        texts = [f"sentence number {i}" for i in range(100)]
+        assert_rows_equal(self, c.embed(texts), [fixture_vector(t, 32) for t in texts])
+
+    def test_embed_media_bytes_files_and_pixels(self) -> None:
+        c = self.client()
+        blob = fixture_media("media payload".encode())
+        want = fixture_vector("media payload", 32)
+        assert_rows_equal(self, c.embed(embedd.Media(blob, FIXTURE_MIME)), [want])
+        path = self.daemon.dir / "item.fxtr"
+        path.write_bytes(blob)
+        assert_rows_equal(self, c.embed([embedd.File(path, FIXTURE_MIME), embedd.File(str(path), FIXTURE_MIME), "media payload"]),
+                          [want, want, want])
+        # A pathlib.Path: the MIME type is guessed from the name; unknown here, so the plugin refuses it.
+        with self.assertRaises(embedd.InvalidArgumentError) as cm:
+            c.embed(["ok", path])
+        self.assertIn("input 1", cm.exception.message)
+        # Raw bytes go as media with no MIME type.
+        with self.assertRaises(embedd.InvalidArgumentError) as cm:
+            c.embed(blob)
+        self.assertIn("media type ''", cm.exception.message)
+        px = embedd.Pixels(rgb8=bytes([255, 0, 0] * 4 + [0, 0, 255] * 4), width=4, height=2)
+        a = rows(c.embed(px))
+        self.assertEqual(len(a[0]), 32)
+        self.assertEqual(a, rows(c.embed([px])))
+        self.assertAlmostEqual(sum(x * x for x in a[0]), 1.0, places=5)
+
+    def test_errors_carry_status_and_message(self) -> None:
+        c = self.client()
+        with self.assertRaises(embedd.NotFoundError) as cm:
+            c.embed("x", model="no-such-model")
+        e = cm.exception
+        self.assertEqual((e.code, e.method), (embedd.StatusCode.NOT_FOUND, "Embed"))
+        self.assertIn("no-such-model", e.message)
+        self.assertIn("NOT_FOUND", str(e))
+        self.assertIsInstance(e, embedd.EmbeddError)
+        with self.assertRaises(embedd.InvalidArgumentError) as cm2:
+            c.embed(["fine", "   "])
+        self.assertIn("input 1", cm2.exception.message)
+        self.assertIn("empty", cm2.exception.message)
+        with self.assertRaises(embedd.OutOfRangeError) as cm3:
+            c.embed("x" * 70000)  # the fixture's max_input_bytes is 65536
+        self.assertIn("input 0", cm3.exception.message)
+        with self.assertRaises(embedd.InvalidArgumentError):
+            c.embed([])
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "input 1: cannot embed a int"):
+            c.embed(["a", 5])  # type: ignore[list-item]
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "cannot read"):
+            c.embed(Path("/nonexistent/file.png"))
+        # The connection survives all of that.
+        self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
+
+    def test_many_threads_share_one_connection(self) -> None:
+        c = self.client()
+        c.connect()
+        conn = c._conn
+        failures: List[str] = []
+
+        def worker(k: int) -> None:
+            try:
+                for i in range(30):
+                    texts = [f"thread {k} call {i} item {j}" for j in range(1 + (i % 3))]
+                    got = rows(c.embed(texts, model="fx64" if i % 2 else "fx"))
+                    want = [fixture_vector(t, 64, version="v2") if i % 2 else fixture_vector(t, 32) for t in texts]
+                    if got != want:
+                        failures.append(f"thread {k} call {i}: wrong vectors")
+            except Exception as e:  # reported below
+                failures.append(f"thread {k}: {e!r}")
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(failures, [])
+        self.assertIs(c._conn, conn, "the client opened a second connection")
+
+    def test_replies_arrive_out_of_order(self) -> None:
+        c = self.client()
+        slow_result: List[object] = []
+        started = time.monotonic()
+        t = threading.Thread(target=lambda: slow_result.append(c.embed("slow one", model="slow")))
+        t.start()
+        time.sleep(0.02)
+        for i in range(20):
+            assert_rows_equal(self, c.embed(f"fast {i}"), [fixture_vector(f"fast {i}", 32)])
+        fast_done = time.monotonic() - started
+        t.join(10)
+        self.assertLess(fast_done, 0.29, "fast calls waited behind the slow one")
+        assert_rows_equal(self, slow_result[0], [fixture_vector("slow one", 16)])
+
+    def test_deadline_exceeded_and_the_connection_stays_usable(self) -> None:
+        c = self.client()
+        t0 = time.monotonic()
+        with self.assertRaises(embedd.DeadlineExceededError) as cm:
+            c.embed(["a", "b", "c", "d"], model="slow", timeout=0.1)
+        took = time.monotonic() - t0
+        self.assertLess(took, 0.5)
+        self.assertGreaterEqual(took, 0.09)
+        self.assertEqual(cm.exception.code, embedd.StatusCode.DEADLINE_EXCEEDED)
+        assert_rows_equal(self, c.embed("after"), [fixture_vector("after", 32)])
+        # The abandoned call is gone from the daemon well before its 1.2 s of work would end.
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end and c.status().calls_in_flight > 1:
+            time.sleep(0.01)
+        self.assertEqual(c.status().calls_in_flight, 1)  # only the Status call itself
+
+    def test_client_default_timeout(self) -> None:
+        c = self.client(timeout=0.05)
+        with self.assertRaises(embedd.DeadlineExceededError):
+            c.embed("x", model="slow")
+        assert_rows_equal(self, c.embed("x", model="slow", timeout=5), [fixture_vector("x", 16)])
+
+    def test_admin_methods(self) -> None:
+        c = self.client()
+        if os.getuid() != 0:
+            with self.assertRaises(embedd.PermissionDeniedError):
+                c.load_model("dyn", "fixture")
+            self.skipTest("not root: admin calls are refused as expected; the rest of this test needs uid 0")
+        (self.daemon.dir / "models" / "dyn").mkdir(exist_ok=True)
+        info = c.load_model("dyn", "fixture", options={"dim": 8, "version": "v7"})
+        self.assertEqual((info.name, info.dimension, info.version, info.state), ("dyn", 8, "v7", embedd.ModelState.READY))
+        assert_rows_equal(self, c.embed("dynamic", model="dyn"), [fixture_vector("dynamic", 8, version="v7")])
+        with self.assertRaises(embedd.AlreadyExistsError):
+            c.load_model("dyn", "fixture")
+        with self.assertRaises(embedd.FailedPreconditionError) as cm:
+            c.load_model("nodir", "fixture")
+        self.assertIn("nodir", cm.exception.message)
+        swapped = c.reload_plugin("fixture", model="dyn")
+        self.assertEqual([x.name for x in swapped], ["dyn"])
+        self.assertGreater(swapped[0].generation, info.generation)
+        p = c.load_plugin(self.daemon.fixture_path)
+        self.assertEqual(p.name, "fixture")
+        gone = c.unload_model("dyn")
+        self.assertEqual(gone.name, "dyn")
+        with self.assertRaises(embedd.NotFoundError):
+            c.embed("x", model="dyn")
+        with self.assertRaises(embedd.NotFoundError):
+            c.unload_model("dyn")
+
+    def test_admin_methods_are_denied_to_other_users(self) -> None:
+        if os.getuid() != 0:
+            self.skipTest("needs uid 0 to run a child as another user (covered by test_admin_methods as non-root)")
+        nobody = pwd.getpwnam("nobody")
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); import embedd\n"
+            "c = embedd.Client(sys.argv[2])\n"
+            "print(c.embed('x').shape if embedd.HAS_NUMPY else len(c.embed('x')[0]))\n"
+            "try:\n    c.load_model('evil', 'fixture')\nexcept embedd.PermissionDeniedError as e:\n    print(e.code_name, e.message)\n"
+        )
+        # An interpreter that uid nobody may run (a pyenv under /root is not one).
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        try:
+            r = subprocess.run([python, "-c", code, str(_support.PACKAGE_ROOT), self.daemon.socket_path],
+                               user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
+                               text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+        except PermissionError as e:
+            self.skipTest(f"uid nobody cannot run {python}: {e}")
+        if r.returncode != 0 and "Permission denied" in r.stderr and "embedd" not in r.stderr:
+            self.skipTest(f"uid nobody cannot run the client from this checkout: {r.stderr.strip()[-200:]}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("PERMISSION_DENIED", r.stdout)
+        self.assertIn("admin", r.stdout)
+
+    def test_unknown_method_and_raw_call(self) -> None:
+        c = self.client()
+        r = c.call("Health", m.HealthRequest())
+        self.assertIsInstance(r, m.HealthResponse)
+        with self.assertRaises(ValueError):
+            c.call("NoSuchMethod", m.HealthRequest())
+        with self.assertRaises(TypeError):
+            c.call("Health", m.StatusRequest())
+        # A method id the daemon does not serve answers UNIMPLEMENTED (and the connection lives on).
+        conn = c._connection()
+        with self.assertRaises(embedd.UnimplementedError):
+            conn.call(127, "method-127", b"", 5)
+        self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
+
+
+class ConnectionTests(LiveTestCase):
+    MODELS = {"fx": {"dim": "32", "delay_us": "20000"}}
+    KW = {"limits": {"idle_timeout": "1s", "max_frame_bytes": "64KiB", "max_calls_per_connection": "4"}}
+
+    def test_idle_connection_is_replaced_transparently(self) -> None:
+        c = self.client()
+        c.health()
+        first = c._conn
+        time.sleep(1.3)  # the daemon closes idle connections after 1 s (GOAWAY)
+        self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
+        self.assertIsNot(c._conn, first)
+
+    def test_goaway_on_an_idle_connection_is_noticed_before_sending(self) -> None:
+        c = self.client()
+        c.health()
+        first = c._conn
+        assert first is not None
+        first.hello.idle_timeout_ms = 0  # disable the proactive reconnect: rely on reading the GOAWAY
+        time.sleep(1.3)
+        self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
+        self.assertTrue(first.closed)
+        self.assertIsNot(c._conn, first)
+
+    def test_request_over_max_frame_bytes_is_refused_locally(self) -> None:
+        c = self.client()
+        self.assertEqual(c.server_hello.max_frame_bytes, 64 * 1024)
+        with self.assertRaises(embedd.ResourceExhaustedError) as cm:
+            c.embed("y" * 70000)
+        self.assertIn("max_frame_bytes", cm.exception.message)
+        assert_rows_equal(self, c.embed("small"), [fixture_vector("small", 32)])
+
+    def test_calls_beyond_the_connection_limit_wait_instead_of_failing(self) -> None:
+        c = self.client()
+        self.assertEqual(c.server_hello.max_calls_in_flight, 4)
+        errors: List[BaseException] = []
+
+        def worker(k: int) -> None:
+            try:
+                assert_rows_equal(self, c.embed(f"t{k}"), [fixture_vector(f"t{k}", 32)])
+            except BaseException as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(errors, [])
+
+    def test_connect_errors(self) -> None:
+        with self.assertRaises(embedd.UnavailableError) as cm:
+            embedd.Client(str(self.daemon.dir / "missing.sock")).health()
+        self.assertIn("missing.sock", cm.exception.message)
+        self.assertIn("EMBEDD_SOCKET", cm.exception.message)
+        old = os.environ.get("EMBEDD_SOCKET")
+        os.environ["EMBEDD_SOCKET"] = self.daemon.socket_path
+        try:
+            with embedd.Client() as c:
+                self.assertEqual(c.socket_path, self.daemon.socket_path)
+                self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
+        finally:
+            if old is None:
+                del os.environ["EMBEDD_SOCKET"]
+            else:
+                os.environ["EMBEDD_SOCKET"] = old
+
+    def test_protocol_version_mismatch_is_refused(self) -> None:
+        from embedd import _connection
+        saved = _connection.PROTOCOL_MAJOR
+        _connection.PROTOCOL_MAJOR = 2
+        try:
+            with self.assertRaises(embedd.FailedPreconditionError) as cm:
+                self.client().health()
+            self.assertIn("2.0", cm.exception.message)
+        finally:
+            _connection.PROTOCOL_MAJOR = saved
+
+
+class ShutdownTests(unittest.TestCase):
+    def test_sigterm_drains_then_calls_fail_with_unavailable(self) -> None:
+        d = Daemon({"slow": {"dim": "16", "delay_us": "400000"}}).start()
+        self.addCleanup(d.cleanup)
+        c = d.client()
+        self.addCleanup(c.close)
+        result: List[object] = []
+        t = threading.Thread(target=lambda: result.append(c.embed("in flight")))
+        t.start()
+        time.sleep(0.1)
+        d.process.send_signal(15)  # type: ignore[union-attr]
+        t.join(10)
+        # The call in flight finished during the drain.
+        assert_rows_equal(self, result[0], [fixture_vector("in flight", 16)])
+        self.assertEqual(d.process.wait(10), 0)  # type: ignore[union-attr]
+        with self.assertRaises(embedd.UnavailableError):
+            c.embed("after the daemon stopped")
+
+
+class OverloadTests(unittest.TestCase):
+    def test_full_queue_answers_resource_exhausted_at_once(self) -> None:
+        server_src = _support.REPO_ROOT / "Sources" / "EmbedServer"
+        if not any("queueDepth" in p.read_text(errors="replace") for p in server_src.glob("*.swift")):
+            self.skipTest("the daemon does not implement batching.queue_depth load shedding yet (issue 5, daemon side)")
+        d = Daemon({"fx": {"dim": "16", "delay_us": "20000"}},
+                   batching={"queue_depth": "4", "max_delay": "1ms", "max_batch": "4"}).start()
+        self.addCleanup(d.cleanup)
+        clients = [d.client() for _ in range(4)]
+        for c in clients:
+            self.addCleanup(c.close)
+        shed: List[float] = []
+        ok: List[float] = []
+        other: List[BaseException] = []
+        lock = threading.Lock()
+
+        def worker(c: embedd.Client, k: int) -> None:
+            for i in range(8):
+                t0 = time.monotonic()
+                try:
+                    assert_rows_equal(self, c.embed(f"{k}/{i}"), [fixture_vector(f"{k}/{i}", 16)])
+                    with lock:
+                        ok.append(time.monotonic() - t0)
+                except embedd.ResourceExhaustedError:
+                    with lock:
+                        shed.append(time.monotonic() - t0)
+                except BaseException as e:
+                    with lock:
+                        other.append(e)
+
+        threads = [threading.Thread(target=worker, args=(clients[k % 4], k)) for k in range(32)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(other, [])
+        self.assertGreater(len(shed), 0, "32 concurrent callers on a queue of 4 were never refused")
+        self.assertGreater(len(ok), 0)
+        shed.sort()
+        self.assertLess(shed[len(shed) // 2], 0.010, f"RESOURCE_EXHAUSTED was slow: median {shed[len(shed) // 2]:.4f} s")
+
+
+if __name__ == "__main__":
+    unittest.main()
