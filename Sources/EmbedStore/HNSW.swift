@@ -191,7 +191,15 @@ enum HNSW {
                     }
                 }
                 cands.sort { $0.0 < $1.0 }
-                updates.append((id, lc, selectNeighbors(s, candidates: cands, max: cap)))
+                // Heuristic first; then top up with the nearest pruned candidates up to the
+                // node's previous link count, so a repaired node keeps its out-degree (the
+                // heuristic alone over a 2-hop pool prunes harder than the original build did).
+                var kept = selectNeighbors(s, candidates: cands, max: cap)
+                if kept.count < n {
+                    var inKept = Set(kept)
+                    for (_, c) in cands where kept.count < n && inKept.insert(c).inserted { kept.append(c) }
+                }
+                updates.append((id, lc, kept))
             }
         }
         return updates

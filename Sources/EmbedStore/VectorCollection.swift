@@ -24,7 +24,8 @@ public final class VectorCollection: @unchecked Sendable {
 
     let options: OpenOptions
     let logger: StoreLogger
-    private let lock: FileLock
+    /// Released by `close()`/`abandon()` (guarded by `commit`) so the collection can be reopened.
+    private var lock: FileLock?
 
     // MARK: state (see invariants above)
     private let state = ReadWriteLock()
@@ -302,6 +303,7 @@ public final class VectorCollection: @unchecked Sendable {
         indexerThread?.join()
         verifierThread?.join()
         state.withWriteLock { failure = failure ?? .closed(name) }
+        commit.withLock { lock = nil }
     }
 
     /// Stops the background thread, checkpoints if the log holds records, and releases the
@@ -320,7 +322,10 @@ public final class VectorCollection: @unchecked Sendable {
             leaderBusy = true
             return durableSeq > checkpointSeq && failure == nil
         }
-        defer { commit.withLock { leaderBusy = false; commit.broadcast() } }
+        defer {
+            state.withWriteLock { failure = failure ?? .closed(name) }
+            commit.withLock { leaderBusy = false; lock = nil; commit.broadcast() }
+        }
         if needs && state.withReadLock({ failure == nil }) {
             try gate.withLock { () throws(StoreError) in try checkpointLocked() }
         }

@@ -1,0 +1,72 @@
+@testable import EmbedStore
+import Testing
+
+/// Filtered search: only matching records, and k of them whenever k match.
+@Suite struct FilterTests {
+    static let colors = ["red", "green", "blue", "black", "white"]
+
+    func metadata(_ i: Int) -> String {
+        var m = "{\"color\":\"\(FilterTests.colors[i % 5])\",\"n\":\(i),\"even\":\(i % 2 == 0),\"tags\":[1,2]"
+        if i % 571 == 0 { m += ",\"rare\":\"yes\"" }
+        return m + "}"
+    }
+
+    @Test func filtersDuringTraversalAndFallsBackToExactScan() throws {
+        let dir = TempDirectory("filter")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 11)
+        let n = 4000
+        let (items, queries) = gen.clustered(n: n, queries: 30, dim: 16)
+        let (catalog, c) = try makeCollection(dir, dim: 16, metric: .l2)
+        try upsertAll(c, items, metadata: metadata)
+        try c.waitForIndexing()
+        let rare = (0..<n).filter { $0 % 571 == 0 }  // 8 records
+        let cases: [(MetadataFilter, (Int) -> Bool)] = [
+            (MetadataFilter().equals("color", .string("red")), { $0 % 5 == 0 }),
+            (MetadataFilter().in("color", [.string("green"), .string("blue")]), { $0 % 5 == 1 || $0 % 5 == 2 }),
+            (MetadataFilter().equals("color", .string("red")).equals("even", .bool(true)), { $0 % 10 == 0 }),
+            (MetadataFilter().in("n", [.number(7), .number(8), .number(9.0), .number(123456)]), { (7...9).contains($0) }),
+            (MetadataFilter().equals("rare", .string("yes")), { rare.contains($0) }),
+            (MetadataFilter().equals("tags", .number(1)), { _ in false }),
+            (MetadataFilter().equals("missing", .null), { _ in false }),
+        ]
+        for (filter, truth) in cases {
+            let matching = (0..<n).filter(truth).count
+            var total = 0.0
+            for q in queries {
+                let hits = try c.search(q, k: 10, filter: filter)
+                #expect(hits.count == min(10, matching), "\(filter.conditions)")
+                for h in hits { #expect(truth(Int(h.key)!), "\(h.key) does not match \(filter.conditions)") }
+                let exact = Set(BruteForce.topK(q, items, k: 10, metric: .l2, include: truth).map(String.init))
+                total += exact.isEmpty ? (hits.isEmpty ? 1 : 0) : Double(exact.intersection(hits.map(\.key)).count) / Double(exact.count)
+            }
+            let r = total / Double(queries.count)
+            #expect(r >= 0.95, "filtered recall \(r) for \(filter.conditions)")
+        }
+        // Metadata comes back byte for byte.
+        #expect(try c.search(items[5], k: 1, filter: MetadataFilter().equals("n", .number(5))).first?.metadata == metadata(5))
+        try catalog.closeAll()
+    }
+
+    @Test func jsonScannerReadsTopLevelScalars() {
+        let text = #"{"a":"x\"y\u00e9","b":-1.5e2,"c":[{"a":1}],"d":{"e":true},"f":null,"g":false}"#
+        var seen: [String: JSONValue?] = [:]
+        let ok = Array(text.utf8).withUnsafeBytes { raw in
+            JSONScanner.forEachTopLevelScalar(in: raw) { name, value in seen[name] = value; return true }
+        }
+        #expect(ok)
+        #expect(seen["a"] == .some(.string("x\"yé")))
+        #expect(seen["b"] == .some(.number(-150)))
+        #expect(seen["c"] == .some(nil))
+        #expect(seen["d"] == .some(nil))
+        #expect(seen["f"] == .some(.null))
+        #expect(seen["g"] == .some(.bool(false)))
+        for bad in ["[1]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{} x", "\"s\"", "{\"a\":\"\u{01}\"}", "{\"a\":tru}"] {
+            #expect(throws: StoreError.self, "\(bad)") {
+                try Array(bad.utf8).withUnsafeBytes { raw in try JSONScanner.validateObject(raw, key: "k") }
+            }
+        }
+        let deep = String(repeating: "{\"a\":", count: 100) + "1" + String(repeating: "}", count: 100)
+        #expect(throws: StoreError.self) { try Array(deep.utf8).withUnsafeBytes { try JSONScanner.validateObject($0, key: "k") } }
+    }
+}
