@@ -17,6 +17,8 @@ final class Connection: @unchecked Sendable {
     var inboxStart = 0
     var handshakeDone = false
     var lastActivity: UInt64
+    /// The peer shut down its write side: answer the calls already received, then close.
+    var readClosed = false
     /// Set when the connection must close once its outbox is flushed (GOAWAY sent).
     var closeAfterFlush = false
     var closeDeadline: UInt64 = 0

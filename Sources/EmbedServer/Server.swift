@@ -101,7 +101,7 @@ public final class Server: @unchecked Sendable {
             for c in connections.values {
                 var ev: Poll.Events = []
                 // Back-pressure: stop reading from a client that does not read its replies.
-                if !c.closeAfterFlush && c.pendingOutput < 32 << 20 { ev.insert(.readable) }
+                if !c.closeAfterFlush && !c.readClosed && c.pendingOutput < 32 << 20 { ev.insert(.readable) }
                 if c.pendingOutput > 0 { ev.insert(.writable) }
                 entries.append(Poll.Entry(c.fd, ev))
                 order.append(c)
@@ -126,14 +126,18 @@ public final class Server: @unchecked Sendable {
             for (k, c) in order.enumerated() {
                 let r = entries[listenerEnd + k].returned
                 guard connections[c.fd.rawValue] === c else { continue }
-                if r.contains(.readable) || r.contains(.hangUp) || r.contains(.error) {
+                if c.readClosed {
+                    // Half-closed: only a full hang-up matters (nobody left to answer).
+                    if r.contains(.hangUp) || r.contains(.error) { close(c, reason: "peer hung up") }
+                } else if r.contains(.readable) || r.contains(.hangUp) || r.contains(.error) {
                     readFrom(c, buffer: &readBuffer, now: now)
                 }
             }
             // Flush every connection with pending output (workers' replies woke us).
             for c in Array(connections.values) {
                 if c.pendingOutput > 0 && !c.flush() { close(c, reason: "peer went away while we were writing") ; continue }
-                if c.closeAfterFlush && (c.pendingOutput == 0 || now >= c.closeDeadline) { close(c, reason: nil) }
+                if c.closeAfterFlush && (c.pendingOutput == 0 || now >= c.closeDeadline) { close(c, reason: nil); continue }
+                if c.readClosed && c.callCount == 0 && c.pendingOutput == 0 { close(c, reason: "peer finished sending") }
             }
             timers(now: now)
             if draining && drainFinished(now: now) { break }
@@ -223,8 +227,10 @@ public final class Server: @unchecked Sendable {
             case .success(nil):
                 total = Int.max  // drained the socket
             case .success(0):
-                close(c, reason: nil)
-                return
+                // End of stream: the peer may still read. Serve what arrived, then close
+                // once every call is answered (see the flush loop).
+                c.readClosed = true
+                total = Int.max
             case .success(let n?):
                 if !c.closeAfterFlush { c.inbox.append(contentsOf: buffer[..<n]) }
                 total += n
