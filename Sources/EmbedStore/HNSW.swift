@@ -11,6 +11,7 @@ enum HNSW {
         let count = UInt32(s.count)
         while changed {
             changed = false
+            guard s.hasLinks(current, level: level) else { break }
             let list = s.linkList(current, level: level)
             let n = min(Int(list.pointee), s.maxLinks(level: level))
             for j in 1...max(n, 1) where j <= n {
@@ -50,6 +51,7 @@ enum HNSW {
             let (d, c) = (scratch.candidates.topDistance, scratch.candidates.topID)
             if scratch.results.count >= ef && d > scratch.results.topDistance { break }
             scratch.candidates.pop()
+            guard s.hasLinks(c, level: level) else { continue }
             let list = s.linkList(c, level: level)
             let n = min(Int(list.pointee), maxLinks)
             var j = 1
@@ -123,7 +125,7 @@ enum HNSW {
             plan.links = perLevel
             for lc in 0..<perLevel.count {
                 let cap = s.maxLinks(level: lc)
-                for n in perLevel[lc] {
+                for n in perLevel[lc] where s.hasLinks(n, level: lc) {
                     let list = s.linkList(n, level: lc)
                     let count = min(Int(list.pointee), cap)
                     var current = (0..<count).map { list[1 + $0] }
@@ -165,7 +167,7 @@ enum HNSW {
             let id = UInt32(idx)
             let top = s.level(id)
             if top < 0 || s.isDeleted(id) { continue }
-            for lc in 0...top {
+            for lc in 0...top where s.hasLinks(id, level: lc) {
                 let cap = s.maxLinks(level: lc)
                 let list = s.linkList(id, level: lc)
                 let n = min(Int(list.pointee), cap)
@@ -179,7 +181,7 @@ enum HNSW {
                     guard other < count else { continue }
                     if !s.isDeleted(other) {
                         if seen.insert(other).inserted { cands.append((s.distance(id, other), other)) }
-                    } else if s.level(other) >= lc {
+                    } else if s.hasLinks(other, level: lc) {
                         let second = s.linkList(other, level: lc)
                         let m2 = min(Int(second.pointee), cap)
                         for k in 0..<m2 {

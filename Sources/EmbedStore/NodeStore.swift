@@ -122,6 +122,15 @@ final class NodeStore {
         return upper.base.assumingMemoryBound(to: UInt32.self) + start + (level - 1) * upperBlockWords
     }
 
+    /// Whether `id` really has a link list at `level` inside the upper array. Always true for
+    /// intact data; checked on every upper-layer step so a damaged snapshot opened without
+    /// verification can give wrong answers but never read outside its memory.
+    @inline(__always) func hasLinks(_ id: UInt32, level: Int) -> Bool {
+        if level == 0 { return true }
+        let start = Int(block(id).load(fromByteOffset: 8, as: UInt32.self))
+        return self.level(id) >= level && start + level * upperBlockWords <= upperUsed
+    }
+
     /// Capacity of a link list at `level`.
     @inline(__always) func maxLinks(level: Int) -> Int { level == 0 ? maxLinks0 : m }
 
@@ -132,16 +141,18 @@ final class NodeStore {
 
     // MARK: Records
 
-    /// The key bytes of `id`.
+    /// The key bytes of `id` (empty if its record entry is damaged).
     func keyBytes(_ id: UInt32) -> UnsafeRawBufferPointer {
+        guard recordIsInBounds(id) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let r = records.base + Int(id) * NodeStore.recordBytes
         let offset = Int(r.load(as: UInt64.self))
         let keyLength = Int(r.load(fromByteOffset: 8, as: UInt32.self))
         return UnsafeRawBufferPointer(start: heap.base + offset, count: keyLength)
     }
 
-    /// The metadata bytes of `id` (empty when none).
+    /// The metadata bytes of `id` (empty when none, or if its record entry is damaged).
     func metadataBytes(_ id: UInt32) -> UnsafeRawBufferPointer {
+        guard recordIsInBounds(id) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let r = records.base + Int(id) * NodeStore.recordBytes
         let offset = Int(r.load(as: UInt64.self))
         let keyLength = Int(r.load(fromByteOffset: 8, as: UInt32.self))

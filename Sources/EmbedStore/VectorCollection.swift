@@ -117,6 +117,9 @@ public final class VectorCollection: @unchecked Sendable {
             } catch {
                 throw StoreError.io(path: snapPath, operation: "mmap", errno: error)
             }
+            if let e = store.entryPoint, store.level(e) != store.maxLevel || !store.hasLinks(e, level: store.maxLevel) {
+                throw StoreError.corrupt(file: snapPath, detail: "entry point \(e) does not have the header's level \(store.maxLevel)")
+            }
             let pendingBytes = try s.read(.pending)
             pending = pendingBytes.withUnsafeBytes { raw in
                 (0..<s.header.pendingCount).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) }
