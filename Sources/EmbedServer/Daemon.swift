@@ -75,7 +75,8 @@ public enum Daemon {
         }
 
         let service = EmbedService(config: config, overrides: options.overrides, workingDirectory: cwd, log: log, notify: notify)
-        let computeThreads = max(2, config.models.count * config.batching.threadsPerModel)
+        // Embed runs on per-model batcher threads; the shared pool serves other compute methods.
+        let computeThreads = 2
         let server: Server
         do {
             server = try Server(listeners: listeners, signals: signals, limits: config.limits, computeThreads: computeThreads,
@@ -106,6 +107,7 @@ public enum Daemon {
         server.run()
 
         log.notice("drained; releasing models")
+        service.stopBatchers()
         service.host.shutdown()
         if let owned = ownedSocket {
             // Remove the socket file only if it is still the one we created.

@@ -19,6 +19,7 @@ public final class EmbedService: Sendable {
     /// Set once the server exists (the server needs the handlers first).
     private let serverBox = Mutex<Server?>(nil)
     private let notify: SdNotify
+    private let batchers = Mutex<[String: ModelBatcher]>([:])
 
     public init(config: Config, overrides: ConfigOverrides, workingDirectory: String, log: Logger, notify: SdNotify) {
         configBox = Mutex(config)
@@ -49,8 +50,8 @@ public final class EmbedService: Sendable {
         server.register(.listPlugins, .typed(ListPluginsRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in
             ListPluginsResponse(plugins: host.plugins().map(PluginInfo.init))
         })
-        server.register(.embed, .typed(EmbedRequest.self, executor: .compute) { [self] (ctx, req) throws(RPCError) in
-            try embed(ctx, req)
+        server.register(.embed, .deferred(EmbedRequest.self) { [self] ctx, req, completion in
+            startEmbed(ctx, req, completion)
         })
         server.register(.loadPlugin, .typed(LoadPluginRequest.self, requiresAdmin: true, executor: .admin) { [self] (_, req) throws(RPCError) in
             try loadPlugin(req)
@@ -197,9 +198,69 @@ public final class EmbedService: Sendable {
             lastReloadError: lastReloadError.withLock { $0 }, protocolMajor: ProtocolVersion.major, protocolMinor: ProtocolVersion.minor)
     }
 
-    // MARK: Embed (compute thread)
+    // MARK: Embed (event loop → batcher threads)
 
-    func embed(_ ctx: CallContext, _ req: EmbedRequest) throws(RPCError) -> EmbedResponse {
+    /// Validates an Embed call on the event loop and queues it on its model's batcher.
+    func startEmbed(_ ctx: CallContext, _ req: EmbedRequest, _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
+        let name: String
+        let inputs: [EmbedInput]
+        do throws(RPCError) {
+            (name, inputs) = try prepareEmbed(req)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        let batcher: ModelBatcher
+        do throws(RPCError) {
+            batcher = try self.batcher(for: name)
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        let job = EmbedJob(inputs: inputs, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
+            [self] result in
+            switch result {
+            case .failure(let e): completion(.failure(e))
+            case .success(let slice):
+                do throws(RPCError) { completion(.success(try finishEmbed(name, slice, ctx))) } catch { completion(.failure(error)) }
+            }
+        }
+        if !batcher.submit(job) {
+            completion(.failure(RPCError(.resourceExhausted,
+                "model '\(name)' has \(batcher.queuedInputs) inputs queued (batching.queue_depth \(config.batching.queueDepth)); retry later")))
+        }
+    }
+
+    private func batcher(for name: String) throws(RPCError) -> ModelBatcher {
+        let settings = config.batching
+        let result = batchers.withLock { b -> Result<ModelBatcher, Errno> in
+            if let existing = b[name] { return .success(existing) }
+            do throws(Errno) {
+                let created = try ModelBatcher(model: name, host: host, settings: settings)
+                b[name] = created
+                return .success(created)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let b): return b
+        case .failure(let e): throw RPCError(.resourceExhausted, "cannot start a compute thread for model '\(name)': \(e)")
+        }
+    }
+
+    /// Stops every batcher (queued calls fail with UNAVAILABLE); joins their threads.
+    public func stopBatchers() {
+        let all = batchers.withLock { b in
+            let list = Array(b.values)
+            b.removeAll()
+            return list
+        }
+        for b in all { b.stop() }
+    }
+
+    /// Checks an Embed request and resolves its model; converts the inputs for the host.
+    func prepareEmbed(_ req: EmbedRequest) throws(RPCError) -> (String, [EmbedInput]) {
         let limits = config.limits
         guard !req.inputs.isEmpty else { throw RPCError(.invalidArgument, "Embed needs at least one input") }
         guard req.inputs.count <= limits.maxInputsPerCall else {
@@ -238,13 +299,11 @@ public final class EmbedService: Sendable {
                 inputs.append(.pcm(samples: a.samples, sampleRate: Int(a.sampleRate)))
             }
         }
-        try ctx.checkAlive()
-        let batch: EmbedBatch
-        do {
-            batch = try host.embed(model: name, inputs: inputs, cancel: ctx.cancellation)
-        } catch {
-            throw RPCError(error)
-        }
+        return (name, inputs)
+    }
+
+    /// Turns a job's rows into the response, or fails the call naming the first bad input.
+    func finishEmbed(_ name: String, _ batch: BatchSlice, _ ctx: CallContext) throws(RPCError) -> EmbedResponse {
         let failed = batch.failures.enumerated().compactMap { i, f in f.map { (i, $0) } }
         if let (i, f) = failed.first {
             let code: StatusCode

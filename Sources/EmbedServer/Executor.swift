@@ -6,4 +6,7 @@ public enum Executor: Sendable {
     case compute
     /// On the single admin thread, one at a time (loads, swaps, reloads).
     case admin
+    /// Started on the event loop (which must not block), answered later from another thread
+    /// through a completion: how Embed hands calls to the per-model batchers.
+    case deferred
 }

@@ -13,6 +13,11 @@ public struct MethodHandler: Sendable {
     public var allowedWhileDraining: Bool
     /// Decodes the request payload, does the work, returns the encoded response.
     public var handle: @Sendable (CallContext, [UInt8]) throws(RPCError) -> [UInt8]
+    /// For `.deferred` handlers: starts the work and calls the completion exactly once, later.
+    public var start: (@Sendable (CallContext, [UInt8], @escaping Completion) -> Void)?
+
+    /// How a deferred handler delivers its result.
+    public typealias Completion = @Sendable (Result<[UInt8], RPCError>) -> Void
 
     public init(requiresAdmin: Bool = false, executor: Executor, allowedWhileDraining: Bool = false,
                 handle: @escaping @Sendable (CallContext, [UInt8]) throws(RPCError) -> [UInt8]) {
@@ -20,6 +25,27 @@ public struct MethodHandler: Sendable {
         self.executor = executor
         self.allowedWhileDraining = allowedWhileDraining
         self.handle = handle
+        self.start = nil
+    }
+
+    /// A deferred handler typed by its request and response messages: `body` runs on the event
+    /// loop, must not block, and must call its completion exactly once.
+    public static func deferred<Request: ProtoMessage, Response: ProtoMessage>(
+        _ request: Request.Type, requiresAdmin: Bool = false,
+        _ body: @escaping @Sendable (CallContext, Request, @escaping @Sendable (Result<Response, RPCError>) -> Void) -> Void
+    ) -> MethodHandler {
+        var h = MethodHandler(requiresAdmin: requiresAdmin, executor: .deferred) { (_, _) throws(RPCError) in
+            throw RPCError(.internal, "deferred handler called synchronously")
+        }
+        h.start = { context, payload, completion in
+            let req: Request
+            do { req = try Request(serializedBytes: payload) } catch {
+                completion(.failure(RPCError(.invalidArgument, "cannot decode \(Request.self): \(error)")))
+                return
+            }
+            body(context, req) { result in completion(result.map { $0.serializedBytes() }) }
+        }
+        return h
     }
 
     /// A handler typed by its request and response messages.

@@ -362,6 +362,12 @@ public final class Server: @unchecked Sendable {
             if !compute.submit(job) { answer(call, on: c, .failure(RPCError(.unavailable, "the server is shutting down"))) }
         case .admin:
             if !admin.submit(job) { answer(call, on: c, .failure(RPCError(.unavailable, "the server is shutting down"))) }
+        case .deferred:
+            if let start = handler.start {
+                start(context, payload) { [self] result in answer(call, on: c, result) }
+            } else {
+                answer(call, on: c, .failure(RPCError(.internal, "method \(frame.method) has no deferred start")))
+            }
         }
     }
 

@@ -27,6 +27,8 @@ extension EmbedWire.ModelInfo {
             generation = UInt64(clamping: m.generation)
             inFlight = UInt32(clamping: m.inFlight)
             maxInputBytes = UInt64(clamping: m.info.maxInputBytes)
+            pluginCalls = UInt64(clamping: m.calls)
+            inputsEmbedded = UInt64(clamping: m.inputs)
         }
     }
 }

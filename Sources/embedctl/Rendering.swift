@@ -12,6 +12,7 @@ enum Rendering {
             ("dim", String(m.dimension)), ("metric", JSON.string(m.metric)), ("normalized", m.normalized ? "true" : "false"),
             ("max_tokens", String(m.maxTokens)), ("max_batch", String(m.maxBatch)), ("preferred_batch", String(m.preferredBatch)),
             ("max_input_bytes", String(m.maxInputBytes)), ("generation", String(m.generation)), ("in_flight", String(m.inFlight)),
+            ("plugin_calls", String(m.pluginCalls)), ("inputs_embedded", String(m.inputsEmbedded)),
         ], indent: indent)
     }
 

@@ -7,7 +7,7 @@ enum Samples {
         name: "all-MiniLM-L6-v2", plugin: "text", state: .ready, error: "", modelDir: "/m/all-MiniLM-L6-v2",
         version: "1.0", embeddingSpace: "minilm-l6-v2", modalities: ["text"], mimeTypes: ["text/plain", ""],
         dimension: 384, metric: "cosine", normalized: true, maxTokens: 256, maxBatch: 64, preferredBatch: 32,
-        generation: 3, inFlight: 2, isDefault: true, maxInputBytes: 1 << 33)
+        generation: 3, inFlight: 2, isDefault: true, maxInputBytes: 1 << 33, pluginCalls: 77, inputsEmbedded: 1 << 35)
     static let failedModel = ModelInfo(name: "all-mpnet-base-v2", plugin: "text", state: .failed,
                                        error: "model directory not found: ünïcödé ✓")
     static let plugin = PluginInfo(name: "text", version: "0.1.0", path: "/usr/lib/embedd/plugins/libembedd-text.so",

@@ -172,3 +172,48 @@ import Testing
         d.stop()
     }
 }
+
+/// Per-model batching: concurrent small calls share plugin calls; the queue is bounded.
+@Suite struct BatchingTests {
+    @Test func concurrentCallsAreCoalesced() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", options: ["delay_us": "2000"], isDefault: true),
+                               settings: "batching: {max_batch: 16, max_delay: 50ms}")
+        let c = try d.client()
+        let before = try c.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self).models[0].pluginCalls
+        for id in UInt32(1)...40 {
+            try c.send(.request(callID: id, method: .embed, message: EmbedRequest(inputs: [.text("input \(id)")])))
+        }
+        var vectors: [UInt32: [Float]] = [:]
+        for id in UInt32(1)...40 {
+            vectors[id] = try c.awaitReply(callID: id).decodePayload(as: EmbedResponse.self).vectors[0].values
+        }
+        let after = try c.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self).models[0]
+        let calls = after.pluginCalls - before
+        #expect(calls <= 10, "40 single-input calls took \(calls) plugin calls: no coalescing")
+        // Coalescing must not change results: each vector equals the input embedded alone.
+        for id in [UInt32(1), 17, 40] {
+            let alone = try c.call(.embed, EmbedRequest(inputs: [.text("input \(id)")]), as: EmbedResponse.self)
+            #expect(alone.vectors[0].values == vectors[id])
+        }
+        d.stop()
+    }
+
+    @Test func queueDepthRefusesExcessAtOnce() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", options: ["delay_us": "100000"], isDefault: true),
+                               settings: "batching: {max_batch: 1, max_delay: 0, queue_depth: 2}")
+        let c = try d.client()
+        for id in UInt32(1)...8 {
+            try c.send(.request(callID: id, method: .embed, message: EmbedRequest(inputs: [.text("q\(id)")])))
+        }
+        var ok = 0, refused = 0
+        for id in UInt32(1)...8 {
+            do { _ = try c.awaitReply(callID: id); ok += 1 } catch {
+                #expect(error.status == .resourceExhausted, "\(error)")
+                #expect(error.description.contains("queue_depth"))
+                refused += 1
+            }
+        }
+        #expect(refused >= 4 && ok >= 2, "ok \(ok), refused \(refused)")
+        d.stop()
+    }
+}

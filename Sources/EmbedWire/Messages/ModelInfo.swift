@@ -40,12 +40,16 @@ public struct ModelInfo: ProtoMessage {
     public var isDefault: Bool = false
     /// Field 19 (`max_input_bytes`).
     public var maxInputBytes: UInt64 = 0
+    /// Field 20 (`plugin_calls`): calls into the plugin, after batching.
+    public var pluginCalls: UInt64 = 0
+    /// Field 21 (`inputs_embedded`).
+    public var inputsEmbedded: UInt64 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0) {
+    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0) {
         self.name = name
         self.plugin = plugin
         self.state = state
@@ -65,6 +69,8 @@ public struct ModelInfo: ProtoMessage {
         self.inFlight = inFlight
         self.isDefault = isDefault
         self.maxInputBytes = maxInputBytes
+        self.pluginCalls = pluginCalls
+        self.inputsEmbedded = inputsEmbedded
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -88,6 +94,8 @@ public struct ModelInfo: ProtoMessage {
         case 17: inFlight = try reader.readUInt32(field, type)
         case 18: isDefault = try reader.readBool(field, type)
         case 19: maxInputBytes = try reader.readUInt64(field, type)
+        case 20: pluginCalls = try reader.readUInt64(field, type)
+        case 21: inputsEmbedded = try reader.readUInt64(field, type)
         default: return false
         }
         return true
@@ -113,5 +121,7 @@ public struct ModelInfo: ProtoMessage {
         writer.uint(17, UInt64(inFlight))
         writer.bool(18, isDefault)
         writer.uint(19, maxInputBytes)
+        writer.uint(20, pluginCalls)
+        writer.uint(21, inputsEmbedded)
     }
 }

@@ -1,0 +1,15 @@
+import EmbedPluginHost
+
+/// One job's share of a coalesced plugin call: its rows, in its own input order.
+struct BatchSlice: Sendable {
+    let dimension: Int
+    /// `count × dimension` floats.
+    let vectors: [Float]
+    let failures: [InputFailure?]
+    let modelVersion: String
+    let generation: Int
+
+    var count: Int { failures.count }
+
+    func vector(at i: Int) -> [Float] { Array(vectors[i * dimension ..< (i + 1) * dimension]) }
+}

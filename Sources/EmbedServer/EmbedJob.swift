@@ -1,0 +1,13 @@
+import EmbedPluginHost
+
+/// One Embed call waiting in a model's batcher.
+struct EmbedJob: Sendable {
+    let inputs: [EmbedInput]
+    let cancellation: CancellationFlag
+    /// Monotonic deadline in nanoseconds.
+    let deadline: UInt64
+    /// When the job was queued (monotonic ns), for the batching delay.
+    let queuedAt: UInt64
+    /// Receives this job's rows of the batch, or the error that failed the whole batch.
+    let complete: @Sendable (Result<BatchSlice, RPCError>) -> Void
+}

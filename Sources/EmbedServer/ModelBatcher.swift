@@ -1,0 +1,148 @@
+import EmbedConfig
+import EmbedPluginHost
+import EmbedSys
+
+/// Queues Embed calls for one model and feeds them to the plugin host in batches.
+///
+/// Small concurrent calls are coalesced into one plugin call (up to `max_batch` inputs,
+/// waiting at most `max_delay` for company), which is where a transformer's throughput comes
+/// from; large calls run alone (the host splits them by the model's own max batch). The queue
+/// is bounded by `queue_depth` inputs: beyond it calls are refused at once instead of growing
+/// latency without bound (TEI's lesson). Workers are dedicated OS threads (`threads_per_model`),
+/// so plugin code never runs on the event loop or on Swift concurrency's pool.
+final class ModelBatcher: Sendable {
+    let model: String
+    private let host: PluginHost
+    private let lock = ConditionLock()
+    // Invariant: `state` is touched only inside `lock.withLock`.
+    private nonisolated(unsafe) var state = State()
+    private let settings: Batching
+    private let threads: ThreadList
+
+    private struct State {
+        var jobs: [EmbedJob] = []
+        var queuedInputs = 0
+        var stopping = false
+    }
+
+    private final class ThreadList: @unchecked Sendable {
+        // Written in init only, then read by stop().
+        var threads: [OSThread] = []
+    }
+
+    init(model: String, host: PluginHost, settings: Batching) throws(Errno) {
+        self.model = model
+        self.host = host
+        self.settings = settings
+        threads = ThreadList()
+        for _ in 0..<max(1, settings.threadsPerModel) {
+            threads.threads.append(try OSThread { [self] in self.work() })
+        }
+    }
+
+    /// Queues a job; false when the queue is full or stopping (the caller answers for it).
+    func submit(_ job: EmbedJob) -> Bool {
+        lock.withLock {
+            guard !state.stopping else { return false }
+            // An empty queue always takes a job, however big: a lone large call must not be refused.
+            guard state.queuedInputs == 0 || state.queuedInputs + job.inputs.count <= settings.queueDepth else { return false }
+            state.jobs.append(job)
+            state.queuedInputs += job.inputs.count
+            lock.broadcast()
+            return true
+        }
+    }
+
+    /// Inputs waiting.
+    var queuedInputs: Int { lock.withLock { state.queuedInputs } }
+
+    /// Fails queued jobs, lets running batches finish, joins the threads.
+    func stop() {
+        let dropped: [EmbedJob] = lock.withLock {
+            state.stopping = true
+            let j = state.jobs
+            state.jobs = []
+            state.queuedInputs = 0
+            lock.broadcast()
+            return j
+        }
+        for j in dropped { j.complete(.failure(RPCError(.unavailable, "the server is shutting down"))) }
+        for t in threads.threads { t.join() }
+    }
+
+    private func targetBatch() -> Int {
+        if settings.maxBatch > 0 { return settings.maxBatch }
+        return max(1, host.model(named: model)?.info.preferredBatch ?? 32)
+    }
+
+    private func work() {
+        while true {
+            guard let batch = nextBatch() else { return }
+            run(batch)
+        }
+    }
+
+    /// Takes the next batch: the first job plus whatever fits, waiting up to `max_delay`
+    /// (measured from the first job's arrival) for more when the batch is not full.
+    private func nextBatch() -> [EmbedJob]? {
+        let target = targetBatch()
+        let delay = UInt64(settings.maxDelayMilliseconds * 1_000_000)
+        return lock.withLock { () -> [EmbedJob]? in
+            while state.jobs.isEmpty && !state.stopping { lock.wait() }
+            if state.jobs.isEmpty { return nil }
+            // Wait for company while the queue holds less than a full batch.
+            while !state.stopping && delay > 0 && state.queuedInputs < target {
+                let now = Clock.monotonicNanoseconds()
+                let until = state.jobs[0].queuedAt + delay
+                if now >= until { break }
+                lock.wait(seconds: Double(until - now) / 1e9)
+                if state.jobs.isEmpty { return [] }
+            }
+            var taken: [EmbedJob] = []
+            var total = 0
+            while let first = state.jobs.first, taken.isEmpty || total + first.inputs.count <= target {
+                taken.append(first)
+                total += first.inputs.count
+                state.jobs.removeFirst()
+            }
+            state.queuedInputs -= total
+            return taken
+        }
+    }
+
+    private func run(_ batch: [EmbedJob]) {
+        let now = Clock.monotonicNanoseconds()
+        var live: [EmbedJob] = []
+        for job in batch {
+            if job.cancellation.isCancelled {
+                job.complete(.failure(RPCError(.cancelled, "the call was cancelled")))
+            } else if now >= job.deadline {
+                job.complete(.failure(RPCError(.deadlineExceeded, "the call's deadline passed while it waited in the queue")))
+            } else {
+                live.append(job)
+            }
+        }
+        guard !live.isEmpty else { return }
+        // One job: its own flag cancels the plugin call. Several: the plugin call is shared, so
+        // it runs to the end and cancelled jobs are answered by the server already.
+        let flag = live.count == 1 ? live[0].cancellation : nil
+        let inputs = live.count == 1 ? live[0].inputs : live.flatMap(\.inputs)
+        let result: EmbedBatch
+        do {
+            result = try host.embed(model: model, inputs: inputs, cancel: flag)
+        } catch {
+            for job in live { job.complete(.failure(RPCError(error))) }
+            return
+        }
+        var offset = 0
+        let d = result.dimension
+        for job in live {
+            let n = job.inputs.count
+            let slice = BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
+                                   failures: Array(result.failures[offset ..< offset + n]),
+                                   modelVersion: result.modelVersion, generation: result.generation)
+            offset += n
+            job.complete(.success(slice))
+        }
+    }
+}
