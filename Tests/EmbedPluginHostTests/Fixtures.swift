@@ -52,6 +52,7 @@ enum Fixtures {
         let log = out + ".log"
         let child = try ChildProcess.spawn("/usr/bin/cc", arguments: [
             "-shared", "-fPIC", "-O1", "-I", packageRoot + "/Sources/CEmbedABI/include",
+            "-I", packageRoot + "/Tests/Fixtures/CFixturePlugin/include",
             packageRoot + "/Tests/Fixtures/CFixturePlugin/fixture.c", "-lm", "-o", out,
         ] + defines.map { "-D" + $0 }, outputPath: log)
         guard try child.wait() == .exited(0) else {

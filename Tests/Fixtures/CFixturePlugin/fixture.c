@@ -31,7 +31,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define FIXTURE_MIME "application/x-embedd-fixture"
+#include "embedd_fixture.h"
+#define FIXTURE_MIME EMBEDD_FIXTURE_MIME
 
 /* Tests compile variants of this file with `cc -shared` to prove the host's refusals:
    -DFIXTURE_ABI_MAJOR=N / -DFIXTURE_ABI_MINOR=N fake another ABI version,
