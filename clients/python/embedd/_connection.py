@@ -37,7 +37,9 @@ class _Call:
     def __init__(self, call_id: int, method: str) -> None:
         self.id = call_id
         self.method = method
-        self.event = threading.Event()
+        # Created only when the call's thread has to wait for another reader (most calls of a
+        # single-threaded caller never need one).
+        self.event: Optional[threading.Event] = None
         self.frame: Optional[_frame.Frame] = None
         self.error: Optional[EmbeddError] = None
         self.done = False
@@ -114,6 +116,10 @@ class Connection:
             if self._pending:
                 return False
         idle_ms = (time.monotonic() - self.last_used) * 1000
+        if idle_ms < 200:
+            # The daemon sends GOAWAY only after its idle timeout (seconds) or when it shuts
+            # down (then the call fails with UNAVAILABLE anyway): skip the syscall when busy.
+            return False
         if self.hello.idle_timeout_ms and idle_ms > max(self.hello.idle_timeout_ms - 1000, self.hello.idle_timeout_ms * 0.8):
             return True
         # Whatever arrived while we were idle: late replies to abandoned calls (dropped) or a
@@ -215,6 +221,18 @@ class Connection:
                 if call.done:
                     return
             else:
+                with self._state:
+                    if call.done:
+                        return
+                    if call.event is None:
+                        call.event = threading.Event()
+                        # A reader that stepped down just now could not nudge us (no event
+                        # yet): try for the read role once more before sleeping.
+                        retry = True
+                    else:
+                        retry = False
+                if retry:
+                    continue
                 remaining = deadline - time.monotonic()
                 if remaining > 0:
                     call.event.wait(remaining)
@@ -231,7 +249,7 @@ class Connection:
         """Wakes one waiting call so that its thread becomes the reader."""
         with self._state:
             for c in self._pending.values():
-                if not c.done:
+                if not c.done and c.event is not None:
                     c.event.set()
                     return
 
@@ -290,7 +308,9 @@ class Connection:
                     return  # reply to a call we abandoned (timed out / cancelled)
                 call.frame = frame
                 call.done = True
-            call.event.set()
+                event = call.event
+            if event is not None:
+                event.set()
         elif frame.kind == FrameKind.GOAWAY:
             # Calls still in flight when the daemon drops the connection did not complete.
             code = frame.word if frame.word != StatusCode.OK else StatusCode.UNAVAILABLE
@@ -309,7 +329,8 @@ class Connection:
                 c.error = error
                 c.done = True
         for c in calls:
-            c.event.set()
+            if c.event is not None:
+                c.event.set()
         # shutdown() wakes a reader blocked in poll(); the descriptor itself is closed only by
         # a thread holding the read lock, so the reader never polls a reused descriptor number.
         try:

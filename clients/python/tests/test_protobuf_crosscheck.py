@@ -37,6 +37,19 @@ subprocess.run(["protoc", "--proto_path=" + proto_dir, "--python_out=" + out,
                 os.path.join(proto_dir, "embedd.proto")], check=True)
 sys.path.insert(0, out)
 pb = importlib.import_module("embedd_pb2")
+from google.protobuf import descriptor as D
+TYPES = {v: k[5:].lower() for k, v in vars(D.FieldDescriptor).items() if k.startswith("TYPE_")}
+for name, md in pb.DESCRIPTOR.message_types_by_name.items():
+    for f in md.fields:
+        kind = TYPES[f.type]
+        if kind == "message" and f.message_type.GetOptions().map_entry:
+            kind = "map"
+        repeated = f.label == D.FieldDescriptor.LABEL_REPEATED and kind != "map"
+        oneof = f.containing_oneof.name if f.containing_oneof else "-"
+        print("DESC", name, f.number, f.name, kind, int(repeated), oneof)
+for name, sd in pb.DESCRIPTOR.services_by_name.items():
+    for meth in sd.methods:
+        print("RPC", meth.name, meth.input_type.name, meth.output_type.name)
 for line in sys.stdin:
     name, hx = line.split()
     hx = "" if hx == "-" else hx
@@ -162,7 +175,42 @@ class ProtobufCrossCheckTests(unittest.TestCase):
             raise AssertionError(f"protobuf helper failed ({python}):\n{r.stderr}")
         cls.lines = r.stdout.splitlines()
 
-    def test_every_message_class_matches_the_proto(self) -> None:
+    def test_messages_and_fields_match_the_proto(self) -> None:
+        # protoc's descriptors of proto/embedd.proto against our field tables: a message or field
+        # added to (or changed in) the .proto but not here fails this test.
+        theirs = {}
+        for line in self.lines:
+            if line.startswith("DESC "):
+                _, msg, number, name, kind, repeated, oneof = line.split()
+                theirs.setdefault(msg, set()).add((int(number), name, kind, repeated == "1", None if oneof == "-" else oneof))
+        ours = {}
+        for msg, cls in m.ALL_MESSAGES.items():
+            specs, _ = cls._table()
+            ours[msg] = {(s.number, s.name, s.kind, s.repeated, s.oneof) for s in specs}
+        # proto messages with no fields print no DESC line
+        for msg in list(ours):
+            if not ours[msg]:
+                theirs.setdefault(msg, set())
+        missing = sorted(set(theirs) - set(ours))
+        self.assertEqual(missing, [], f"proto/embedd.proto has messages the Python client lacks: {missing}")
+        self.assertEqual(sorted(set(ours) - set(theirs)), [], "the client has messages the .proto does not")
+        for msg in sorted(theirs):
+            self.assertEqual(sorted(ours[msg]), sorted(theirs[msg]), f"fields of {msg} differ from proto/embedd.proto")
+
+    def test_rpcs_match_the_method_table(self) -> None:
+        rpcs = {}
+        for line in self.lines:
+            if line.startswith("RPC "):
+                _, name, req, resp = line.split()
+                rpcs[name] = (req, resp)
+        ours = {name: (req.__name__, resp.__name__) for name, (_, req, resp) in m.METHODS.items()}
+        self.assertEqual(ours, rpcs, "service Embedd in proto/embedd.proto differs from embedd.messages.METHODS")
+        # Method ids: the .proto lists them in comments (`// id N`); check ours against that text.
+        text = (PROTO_DIR / "embedd.proto").read_text()
+        for name, (method_id, _, _) in m.METHODS.items():
+            self.assertRegex(text, rf"rpc {name}\(.*// id {method_id}\b", f"method id of {name}")
+
+    def test_every_message_class_is_exercised(self) -> None:
         # Field numbers and types per message must agree with protoc's descriptors; a message
         # or field added to the .proto but not here shows up as an unknown-field count.
         rt = [line for line in self.lines if line.startswith("RT ")]
