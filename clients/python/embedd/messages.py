@@ -100,6 +100,8 @@ class ModelInfo(Message):
     in_flight: int = pb(17, "uint32")
     is_default: bool = pb(18, "bool")
     max_input_bytes: int = pb(19, "uint64")
+    plugin_calls: int = pb(20, "uint64")
+    inputs_embedded: int = pb(21, "uint64")
 
 
 @dataclass
