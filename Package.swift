@@ -53,7 +53,10 @@ let package = Package(
                           dependencies: ["EmbedClient", "EmbedWire", "EmbedPluginCheck", "EmbedSys"]),
 
         // MARK: Inference and plugins
-        .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys"]),
+        // EmbedNN's SIMD16 kernels need AVX2/FMA code generation (the x86-64 baseline is SSE2,
+        // 3-4× slower here); every machine embedd targets has at least AVX2.
+        .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",

@@ -8,8 +8,9 @@ public struct Attention: Sendable {
     public let heads: Int
     /// Size of one head (a multiple of 16).
     public let headSize: Int
-    /// Optional additive bias by relative position, `[heads][2·span − 1]`, indexed by
-    /// `(key − query) + span − 1` (MPNet). Shared by all layers.
+    /// Optional additive bias by relative position, `[heads][biasStride(span)]`, indexed by
+    /// `(key − query) + span + 16` (MPNet). Shared by all layers. The 16-entry margins let the
+    /// kernel read whole 16-lane vectors past the last key.
     public let relativeBias: FloatStorage?
     /// Largest sequence length the relative bias covers.
     public let span: Int
@@ -41,27 +42,37 @@ public struct Attention: Sendable {
                     for c in 0..<d { kt[c * lp + j] = k[c] }
                 }
                 if lp > length { for c in 0..<d { for j in length..<lp { kt[c * lp + j] = 0 } } }
-                let bias = relativeBias.map { $0.pointer + h * (2 * span - 1) + span - 1 }
+                let bias = relativeBias.map { $0.pointer + h * Self.biasStride(span: span) + span + 16 }
                 for i in 0..<length {
                     let q = qkv + (start + i) * rowStride + h * d
-                    for j in stride(from: 0, to: lp, by: 16) { VectorMath.store(.zero, scores + j) }
-                    for c in 0..<d { VectorMath.axpy(q[c], kt + c * lp, scores, lp) }
-                    if let bias {
-                        let b = bias - i
-                        for j in 0..<length { scores[j] = scores[j] * scale + b[j] }
-                    } else {
-                        for j in stride(from: 0, to: lp, by: 16) { VectorMath.store(VectorMath.load(scores + j) * scale, scores + j) }
+                    // scores[j] = q·k_j · scale (+ bias): accumulate 16 keys at a time in a register.
+                    var jc = 0
+                    while jc < lp {
+                        var acc = VectorMath.V()
+                        for c in 0..<d { acc += q[c] * VectorMath.load(kt + c * lp + jc) }
+                        acc *= scale
+                        if let bias { acc += VectorMath.load(bias - i + jc) }
+                        VectorMath.store(acc, scores + jc)
+                        jc += 16
                     }
                     VectorMath.softmax(scores, count: length)
+                    // context_i = Σ_j p_j · v_j, 16 features at a time in a register.
                     let out = context + (start + i) * hidden + h * d
-                    for c in stride(from: 0, to: d, by: 16) { VectorMath.store(.zero, out + c) }
-                    for j in 0..<length {
-                        VectorMath.axpy(scores[j], qkv + (start + j) * rowStride + vOffset, out, d)
+                    let v0 = qkv + start * rowStride + vOffset
+                    var c = 0
+                    while c < d {
+                        var acc = VectorMath.V()
+                        for j in 0..<length { acc += scores[j] * VectorMath.load(v0 + j * rowStride + c) }
+                        VectorMath.store(acc, out + c)
+                        c += 16
                     }
                 }
             }
         }
     }
+
+    /// Row length of the relative-bias table for sequences up to `span` tokens.
+    public static func biasStride(span: Int) -> Int { 2 * span + 32 }
 
     /// Floats of scratch `forward` needs for sequences up to `maxLength` tokens.
     public func scratchCount(maxLength: Int) -> Int {

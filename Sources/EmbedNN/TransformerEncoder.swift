@@ -57,13 +57,14 @@ public final class TransformerEncoder: @unchecked Sendable {
             maxSequenceLength = c.maxPositions - c.padTokenID - 1
             let table = try weights.floats(prefix + "encoder.relative_attention_bias.weight", shape: [c.relativeAttentionBuckets, c.heads])
             let span = maxSequenceLength
-            var bias = [Float](repeating: 0, count: c.heads * (2 * span - 1))
+            let stride = Attention.biasStride(span: span)
+            var bias = [Float](repeating: 0, count: c.heads * stride)
             for rel in -(span - 1)...(span - 1) {
                 let bucket = Self.relativePositionBucket(rel, buckets: c.relativeAttentionBuckets, maxDistance: 128)
-                for head in 0..<c.heads { bias[head * (2 * span - 1) + rel + span - 1] = table.pointer[bucket * c.heads + head] }
+                for head in 0..<c.heads { bias[head * stride + rel + span + 16] = table.pointer[bucket * c.heads + head] }
             }
             attention = Attention(heads: c.heads, headSize: c.headSize,
-                                  relativeBias: FloatStorage(copying: bias, shape: [c.heads, 2 * span - 1]), span: span)
+                                  relativeBias: FloatStorage(copying: bias, shape: [c.heads, stride]), span: span)
         }
         guard maxSequenceLength > 2 else { throw NNError("config: max_position_embeddings \(c.maxPositions) is too small") }
         workspace = Workspace(hiddenSize: h, intermediateSize: c.intermediateSize)

@@ -12,10 +12,34 @@ public enum VectorMath {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// Horizontal sum by halving (the generic `sum()` is a lane-by-lane loop).
+    @inline(__always) static func hsum(_ v: V) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
+    /// Horizontal maximum by halving.
+    @inline(__always) static func hmax(_ v: V) -> Float {
+        let a = pointwiseMax(v.lowHalf, v.highHalf)
+        let b = pointwiseMax(a.lowHalf, a.highHalf)
+        let c = pointwiseMax(b.lowHalf, b.highHalf)
+        return max(c[0], c[1])
+    }
+
     /// `e^x` for 16 lanes (Cephes' single-precision polynomial, max error ~2 ulp).
+    /// Rounding and the float→int conversion use the 1.5·2²³ "magic number" so everything stays
+    /// in vector registers (SIMD's generic conversions compile to per-lane calls).
     @inline(__always) static func exp(_ x0: V) -> V {
-        let x = x0.clamped(lowerBound: V(repeating: -87.33654), upperBound: V(repeating: 88.72283))
-        let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        expNonPositive(pointwiseMin(pointwiseMax(x0, V(repeating: -87.33654)), V(repeating: 88.72283)))
+    }
+
+    /// `e^x` for lanes already within [−87.3, 88.7] (no clamping).
+    @inline(__always) static func expNonPositive(_ x: V) -> V {
+        let magic = V(repeating: 12582912)  // 1.5 · 2^23
+        let t = x * 1.44269504088896341 + magic
+        let n = t - magic                    // round(x · log2 e), to nearest even
         var r = x - n * 0.693359375
         r = r + n * 2.12194440e-4
         let r2 = r * r
@@ -26,8 +50,10 @@ public enum VectorMath {
         p = p * r + 1.6666665459E-1
         p = p * r + 5.0000001201E-1
         p = p * r2 + r + 1
-        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        // The low mantissa bits of t hold n (offset by 2^22): shift them into the exponent.
+        let tBits = unsafeBitCast(t, to: SIMD16<UInt32>.self)
+        let scale = (tBits &- 0x4B40_0000 &+ 127) &<< 23
+        return p * unsafeBitCast(scale, to: V.self)
     }
 
     /// Layer normalisation of `rows` rows of `width` (a multiple of 16) in place:
@@ -41,11 +67,11 @@ public enum VectorMath {
             var s = V()
             var i = 0
             while i < width { s += load(row + i); i += 16 }
-            let mean = s.sum() * inv
+            let mean = hsum(s) * inv
             var q = V()
             i = 0
             while i < width { let d = load(row + i) - mean; q += d * d; i += 16 }
-            let variance = q.sum() * inv
+            let variance = hsum(q) * inv
             let rstd = 1 / (variance + eps).squareRoot()
             i = 0
             while i < width {
@@ -60,20 +86,22 @@ public enum VectorMath {
     /// of 16 are used as scratch and set to 0).
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         let padded = (count + 15) / 16 * 16
-        for j in count..<padded { x[j] = -.infinity }
-        var m = V(repeating: -.infinity)
-        var i = 0
-        while i < padded { m = pointwiseMax(m, load(x + i)); i += 16 }
-        let mx = m.max()
+        // Max and shift in plain scalar loops: SIMD's generic min/max compile to lane loops,
+        // and the counts here are short.
+        var mx = -Float.infinity
+        for j in 0..<count where x[j] > mx { mx = x[j] }
+        for j in 0..<count { x[j] = Swift.max(x[j] - mx, -87.33654) }
+        for j in count..<padded { x[j] = -87.33654 }
         var s = V()
-        i = 0
+        var i = 0
         while i < padded {
-            let e = exp(load(x + i) - mx)
+            let e = expNonPositive(load(x + i))
             store(e, x + i)
             s += e
             i += 16
         }
-        let inv = 1 / s.sum()
+        for j in count..<padded { x[j] = 0 }
+        let inv = 1 / hsum(s)
         i = 0
         while i < padded { store(load(x + i) * inv, x + i); i += 16 }
     }
