@@ -57,20 +57,32 @@ public struct SdNotify: Sendable {
     /// The watchdog interval systemd expects pings within, from `$WATCHDOG_USEC` (honouring
     /// `$WATCHDOG_PID` when set), in seconds; nil when no watchdog is configured for us.
     public static func watchdogInterval() -> Double? {
-        guard let usec = Environment.get("WATCHDOG_USEC").flatMap({ UInt64($0) }), usec > 0 else { return nil }
-        if let pid = Environment.get("WATCHDOG_PID").flatMap({ Int32($0) }), pid != Environment.processID { return nil }
+        watchdogInterval(usec: Environment.get("WATCHDOG_USEC"), pid: Environment.get("WATCHDOG_PID"), ourPID: Environment.processID)
+    }
+
+    /// The rule behind `watchdogInterval()`, on explicit values (testable without setenv).
+    public static func watchdogInterval(usec: String?, pid: String?, ourPID: Int32) -> Double? {
+        guard let usec = usec.flatMap({ UInt64($0) }), usec > 0 else { return nil }
+        if let pid = pid.flatMap({ Int32($0) }), pid != ourPID { return nil }
         return Double(usec) / 1e6
+    }
+
+    /// The rule behind `listenDescriptors()`: descriptors 3…3+n-1 when `pid` is ours.
+    public static func listenDescriptors(pid: String?, count: String?, ourPID: Int32) -> [FileDescriptor] {
+        guard let pid = pid.flatMap({ Int32($0) }), pid == ourPID, let n = count.flatMap({ Int32($0) }), n > 0, n < 65536 else { return [] }
+        return (0..<n).map { FileDescriptor(rawValue: 3 + $0) }
     }
 
     /// Descriptors passed by socket activation (`$LISTEN_FDS` starting at fd 3) when
     /// `$LISTEN_PID` is this process; the variables are then removed from the environment so
     /// they do not leak into children. Empty when not socket-activated.
     public static func listenDescriptors() -> [FileDescriptor] {
-        guard let pid = Environment.get("LISTEN_PID").flatMap({ Int32($0) }), pid == Environment.processID,
-              let count = Environment.get("LISTEN_FDS").flatMap({ Int32($0) }), count > 0 else { return [] }
-        Environment.unset("LISTEN_PID")
-        Environment.unset("LISTEN_FDS")
-        Environment.unset("LISTEN_FDNAMES")
-        return (0..<count).map { FileDescriptor(rawValue: 3 + $0) }
+        let fds = listenDescriptors(pid: Environment.get("LISTEN_PID"), count: Environment.get("LISTEN_FDS"), ourPID: Environment.processID)
+        if !fds.isEmpty {
+            Environment.unset("LISTEN_PID")
+            Environment.unset("LISTEN_FDS")
+            Environment.unset("LISTEN_FDNAMES")
+        }
+        return fds
     }
 }

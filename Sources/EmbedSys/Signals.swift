@@ -54,3 +54,12 @@ public final class Signals: Sendable {
         _ = try checkingErrno { Glibc.kill(pid, signal) }
     }
 }
+
+extension Signals {
+    /// Sends `signal` to the calling thread only (`pthread_kill(pthread_self())`): the signal
+    /// stays pending on this thread, where `blockAndCreate` blocked it, so tests can exercise
+    /// the signalfd without disturbing other threads.
+    public static func raiseOnCurrentThread(_ signal: Int32) {
+        _ = pthread_kill(pthread_self(), signal)
+    }
+}
