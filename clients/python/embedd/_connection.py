@@ -64,6 +64,7 @@ class Connection:
             raise UnavailableError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: {e.strerror or e}") from None
         sock.settimeout(None)
         self._sock = sock
+        self._sock_fd = sock.fileno()
         self._poll = select.poll()
         self._poll.register(sock.fileno(), _POLL_IN)
         self._buf = bytearray()
@@ -74,6 +75,8 @@ class Connection:
         self._next_id = 1
         self._closed: Optional[EmbeddError] = None
         self.last_used = time.monotonic()
+        #: The process that opened the connection: after fork() a child must not share it.
+        self.pid = os.getpid()
         try:
             self._send(encode_frame(FrameKind.HELLO,
                                     Hello(major=PROTOCOL_MAJOR, minor=PROTOCOL_MINOR, client=client_name).encode()))
@@ -106,6 +109,16 @@ class Connection:
         self._fail_all(UnavailableError(StatusCode.UNAVAILABLE, "the client closed the connection"))
         with self._read_lock:  # wait for a reader to step down, then make sure the fd is closed
             self._sock.close()
+
+    def forget(self) -> None:
+        """In a forked child: closes this process's copy of the socket without sending
+        anything or shutting the stream down (the parent still uses it)."""
+        self._closed = UnavailableError(StatusCode.UNAVAILABLE, "connection inherited through fork()")
+        try:
+            self._sock.detach()
+            os.close(self._sock_fd)
+        except OSError:
+            pass
 
     def idle_and_stale(self) -> bool:
         """True when no call is in flight and the daemon has (or is about to have) dropped the

@@ -164,6 +164,11 @@ class Client:
     def _connection(self) -> Connection:
         with self._lock:
             conn = self._conn
+            if conn is not None and conn.pid != os.getpid():
+                # Inherited through fork(): the parent owns that socket's stream. Leave it to
+                # the parent (closing our copy of the descriptor only) and open our own.
+                conn.forget()
+                conn = None
             if conn is None or conn.idle_and_stale():
                 if conn is not None:
                     conn.close()

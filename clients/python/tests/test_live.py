@@ -275,6 +275,24 @@ class ApiTests(LiveTestCase):
         self.assertIn("PERMISSION_DENIED", r.stdout)
         self.assertIn("admin", r.stdout)
 
+    def test_forked_child_opens_its_own_connection(self) -> None:
+        c = self.client()
+        assert_rows_equal(self, c.embed("parent"), [fixture_vector("parent", 32)])
+        parent_conn = c._conn
+        pid = os.fork()
+        if pid == 0:  # child: use the inherited client, report through the exit status
+            code = 1
+            try:
+                ok = rows(c.embed("child")) == [fixture_vector("child", 32)] and c._conn is not parent_conn
+                code = 0 if ok else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        # The parent's connection is untouched by the child.
+        self.assertIs(c._conn, parent_conn)
+        assert_rows_equal(self, c.embed("parent again"), [fixture_vector("parent again", 32)])
+
     def test_unknown_method_and_raw_call(self) -> None:
         c = self.client()
         r = c.call("Health", m.HealthRequest())
