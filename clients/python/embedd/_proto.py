@@ -117,7 +117,7 @@ def _to_signed(value: int, bits: int) -> int:
 def _float_bytes(values: Any) -> bytes:
     """Little-endian float32 bytes of a sequence, an array('f') or a NumPy array."""
     if hasattr(values, "dtype") and hasattr(values, "astype"):  # NumPy, without importing it
-        return values.astype("<f4", copy=False).reshape(-1).tobytes()
+        return bytes(values.astype("<f4", copy=False).reshape(-1).tobytes())
     if isinstance(values, array.array) and values.typecode == "f":
         a = values
     else:
@@ -128,26 +128,27 @@ def _float_bytes(values: Any) -> bytes:
     return a.tobytes()
 
 
-class FloatArray(array.array):  # type: ignore[type-arg]
+class FloatArray(array.array):  # type: ignore[type-arg]  # (array is generic only in stubs)
     """``array.array('f')`` that compares equal to any sequence holding the same values, so a
     decoded message equals one built with a list (or a NumPy array)."""
 
     def __new__(cls, values: Iterable[float] = ()) -> "FloatArray":
-        return super().__new__(cls, "f", values)  # type: ignore[call-arg]
+        return super().__new__(cls, "f", values)  # type: ignore[return-value]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, array.array):
             return array.array.__eq__(self, other)
         try:
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))  # type: ignore[arg-type]
+            items = list(other)  # type: ignore[call-overload]
         except TypeError:
             return NotImplemented
+        return len(self) == len(items) and all(a == b for a, b in zip(self, items))
 
     def __ne__(self, other: object) -> bool:
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # mutable, like list
 
     def __repr__(self) -> str:
         return f"FloatArray({self.tolist()!r})"
@@ -454,11 +455,11 @@ def _read_field(msg: Message, s: _FieldSpec, data: bytes, pos: int, end: int, wi
         if wire != expected:
             raise DecodeError(f"{name}: field {s.number} ({s.name}) has wire type {_WIRE_NAMES.get(wire, wire)}, "
                               f"expected {_WIRE_NAMES[expected]}")
-        value, pos = _read_scalar(kind, s.enum, data, pos, end, s.number, name)
+        element, pos = _read_scalar(kind, s.enum, data, pos, end, s.number, name)
         if kind == "float" and not isinstance(target, array.array):
             target = FloatArray(target)
             setattr(msg, s.name, target)
-        target.append(value)
+        target.append(element)
         return pos
     if wire != expected:
         raise DecodeError(f"{name}: field {s.number} ({s.name}) has wire type {_WIRE_NAMES.get(wire, wire)}, "

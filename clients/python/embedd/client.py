@@ -14,9 +14,9 @@ from ._proto import DecodeError, Message
 from .errors import InvalidArgumentError, ProtocolError, StatusCode
 
 try:  # NumPy is optional: arrays are returned (and accepted) when it is installed.
-    import numpy as _np
+    import numpy as _np  # type: ignore[import-not-found, unused-ignore]
 except ImportError:  # pragma: no cover - depends on the environment
-    _np = None  # type: ignore[assignment]
+    _np = None
 
 __all__ = ["Client", "File", "EmbedResult", "InputLike", "Vectors", "HAS_NUMPY"]
 
@@ -258,7 +258,7 @@ class Client:
     @staticmethod
     def _input_list(inputs: Union[InputLike, Iterable[InputLike]]) -> List[m.Input]:
         single = (str, bytes, bytearray, memoryview, os.PathLike, File, m.Media, m.Pixels, m.Audio, m.Input)
-        seq = [inputs] if isinstance(inputs, single) else list(inputs)  # type: ignore[arg-type]
+        seq: List[Any] = [inputs] if isinstance(inputs, single) else list(inputs)
         return [to_input(x, i) for i, x in enumerate(seq)]
 
     def _parallel(self, fn: Any, chunks: List[Any]) -> List[Any]:
