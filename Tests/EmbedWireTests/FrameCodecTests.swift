@@ -72,3 +72,28 @@ import Testing
         }
     }
 }
+
+/// The worked example of docs/protocol.md, byte for byte: if this fails, fix the document too.
+@Suite struct ProtocolDocumentExampleTests {
+    static func hex(_ s: String) -> [UInt8] { s.split(separator: " ").map { UInt8($0, radix: 16)! } }
+
+    @Test func helloFrames() {
+        #expect(Frame.hello(Hello(major: 1, minor: 0, client: "embedctl/0.1")).encoded() == Self.hex(
+            "00 00 00 10 01 01 00 00 00 00 00 00 00 00 00 00 08 01 1a 0c 65 6d 62 65 64 63 74 6c 2f 30 2e 31"))
+        #expect(Frame.hello(HelloReply(major: 1, minor: 0, server: "embedd/0.1.0", maxFrameBytes: 64 << 20, maxCallsInFlight: 64,
+                                       idleTimeoutMs: 300_000, defaultDeadlineMs: 60_000)).encoded() == Self.hex(
+            "00 00 00 1f 01 01 00 00 00 00 00 00 00 00 00 00 08 01 1a 0c 65 6d 62 65 64 64 2f 30 2e 31 2e 30 20 80 80 80 20 28 40 30 e0 a7 12 38 e0 d4 03"))
+    }
+
+    @Test func embedCallAndReplies() {
+        #expect(Frame.request(callID: 1, method: .embed, deadlineMilliseconds: 5000,
+                              message: EmbedRequest(model: "all-MiniLM-L6-v2", inputs: [.text("hello")])).encoded() == Self.hex(
+            "00 00 00 1b 02 01 00 05 00 00 00 01 00 00 13 88 0a 10 61 6c 6c 2d 4d 69 6e 69 4c 4d 2d 4c 36 2d 76 32 12 07 0a 05 68 65 6c 6c 6f"))
+        #expect(Frame.response(callID: 1, method: .embed, message: EmbedResponse(
+            model: "all-MiniLM-L6-v2", dim: 3, vectors: [Vector(values: [0.5, -0.25, 1])], modelVersion: "v1", generation: 1)).encoded() == Self.hex(
+            "00 00 00 2a 03 01 00 05 00 00 00 01 00 00 00 00 0a 10 61 6c 6c 2d 4d 69 6e 69 4c 4d 2d 4c 36 2d 76 32 10 03 1a 0e 0a 0c 00 00 00 3f 00 00 80 be 00 00 80 3f 22 02 76 31 28 01"))
+        #expect(Frame.failure(callID: 2, method: .embed, status: .notFound, message: "no model named 'x'").encoded() == Self.hex(
+            "00 00 00 16 03 01 00 05 00 00 00 02 00 00 00 05 08 05 12 12 6e 6f 20 6d 6f 64 65 6c 20 6e 61 6d 65 64 20 27 78 27"))
+        #expect(Frame.cancel(callID: 1).encoded() == Self.hex("00 00 00 00 04 01 00 00 00 00 00 01 00 00 00 00"))
+    }
+}
