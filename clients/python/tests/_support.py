@@ -135,10 +135,12 @@ class Daemon:
             if os.path.exists(self.socket_path):
                 try:
                     with embedd.Client(self.socket_path, connect_timeout=2) as c:
-                        h = c.health(timeout=2)
-                        if h.status == embedd.ServingStatus.SERVING:
+                        # Health is SERVING once one model is ready; wait for all of them.
+                        models = c.models(timeout=2)
+                        waiting = [f"{x.name} {x.state.name} {x.error}" for x in models if x.state != embedd.ModelState.READY]
+                        if not waiting and c.health(timeout=2).status == embedd.ServingStatus.SERVING:
                             return self
-                        last = f"health {h.status.name}: {h.message}"
+                        last = "models not ready: " + "; ".join(waiting)
                 except embedd.EmbeddError as e:
                     last = str(e)
             time.sleep(0.02)

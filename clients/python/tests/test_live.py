@@ -188,6 +188,42 @@ class ApiTests(LiveTestCase):
         self.assertEqual(failures, [])
         self.assertIs(c._conn, conn, "the client opened a second connection")
 
+    def test_timeouts_mixed_with_calls_never_strand_a_waiter(self) -> None:
+        # Threads whose calls time out give up the reader role while others still wait: every
+        # other call must still get its reply (the hand-over between readers is what is tested).
+        c = self.client()
+        failures: List[str] = []
+        expired = [0]
+        lock = threading.Lock()
+
+        def worker(k: int) -> None:
+            rng = __import__("random").Random(k)
+            for i in range(25):
+                try:
+                    if rng.random() < 0.3:
+                        try:
+                            c.embed(f"s{k}.{i}", model="slow", timeout=rng.uniform(0.001, 0.02))
+                            failures.append(f"{k}.{i}: a 300 ms call finished within its short deadline")
+                        except embedd.DeadlineExceededError:
+                            with lock:
+                                expired[0] += 1
+                    else:
+                        got = rows(c.embed(f"f{k}.{i}", timeout=10))
+                        if got != [fixture_vector(f"f{k}.{i}", 32)]:
+                            failures.append(f"{k}.{i}: wrong vector")
+                except Exception as e:
+                    failures.append(f"{k}.{i}: {e!r}")
+
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(failures, [])
+        self.assertGreater(expired[0], 10)
+        self.assertLess(time.monotonic() - t0, 20)
+
     def test_replies_arrive_out_of_order(self) -> None:
         c = self.client()
         slow_result: List[object] = []
