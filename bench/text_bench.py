@@ -10,7 +10,7 @@ prints one JSON line per batch size: {"engine", "batch", "sent_per_s", "p50_ms",
 The embedd engine drives libembedd-text.so in-process through its C ABI (ctypes), exactly as
 the daemon's plugin host does.
 """
-import argparse, ctypes as C, json, os, sys, time
+import argparse, ctypes as C, json, os, sys, time, zlib
 
 THREADS = int(os.environ.get('BENCH_THREADS', '2'))
 
@@ -26,7 +26,7 @@ def sentences(n=1024):
             for chunk in f.read().split('\n%\n'):
                 s = ' '.join(chunk.split())
                 if 20 <= len(s) <= 160: out.append(s)
-    out.sort(key=lambda s: hash(s) & 0xffff)  # deterministic mix, not sorted by length
+    out.sort(key=lambda s: zlib.crc32(s.encode()))  # deterministic mix (not Python's salted hash), not by length
     return out[:n]
 
 

@@ -26,6 +26,13 @@ public struct Attention: Sendable {
     /// (`[tokens, hidden]`). `scratch` must hold `scratchCount(maxLength:)` floats.
     public func forward(qkv: UnsafePointer<Float>, context: UnsafeMutablePointer<Float>,
                         sequences: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>) {
+        forward(qkv: qkv, context: context, sequences: sequences, scratch: scratch, heads: 0..<heads, step: 1)
+    }
+
+    /// The heads `first, first + step, …` of every sequence (one share of a parallel run).
+    func forward(qkv: UnsafePointer<Float>, context: UnsafeMutablePointer<Float>,
+                 sequences: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>,
+                 heads headRange: Range<Int>, step: Int) {
         let hidden = heads * headSize
         let rowStride = 3 * hidden
         let d = headSize
@@ -34,7 +41,7 @@ public struct Attention: Sendable {
             let lp = (length + 15) / 16 * 16
             let kt = scratch                     // [d][lp]: keys transposed, so scores vectorise over keys
             let scores = scratch + d * lp        // [lp]
-            for h in 0..<heads {
+            for h in stride(from: headRange.lowerBound, to: headRange.upperBound, by: step) {
                 let kOffset = hidden + h * d
                 let vOffset = 2 * hidden + h * d
                 for j in 0..<length {

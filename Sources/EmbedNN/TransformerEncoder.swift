@@ -18,6 +18,7 @@ public final class TransformerEncoder: @unchecked Sendable {
     private let layers: [EncoderLayer]
     private let attention: Attention
     private let workspace: Workspace
+    private let parallel: ParallelFor
     /// Longest sequence (tokens, specials included) the position embeddings allow.
     public let maxSequenceLength: Int
 
@@ -68,6 +69,26 @@ public final class TransformerEncoder: @unchecked Sendable {
         }
         guard maxSequenceLength > 2 else { throw NNError("config: max_position_embeddings \(c.maxPositions) is too small") }
         workspace = Workspace(hiddenSize: h, intermediateSize: c.intermediateSize)
+        // One helper per extra core the model may use (its OpenMP team size).
+        parallel = ParallelFor(helpers: (context.threads > 0 ? context.threads : ComputeContext.currentThreadCount) - 1)
+    }
+
+    /// Attention for all sequences, split by head over the pool when there is enough work
+    /// (about 16k query·key pairs per head; below that the hand-off costs more than it saves).
+    private func runAttention(qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
+                              spans: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>,
+                              perShare: Int, work: Int) {
+        let width = parallel.width
+        guard width > 1 && work >= 16_384 else {
+            attention.forward(qkv: qkv, context: context, sequences: spans, scratch: scratch)
+            return
+        }
+        let attention = self.attention
+        let heads = attention.heads
+        parallel.run { share in
+            attention.forward(qkv: qkv, context: context, sequences: spans, scratch: scratch + share * perShare,
+                              heads: share..<heads, step: width)
+        }
     }
 
     /// MPNet's (T5-style) bucket for relative position `key − query`, computed in Float32 as
@@ -118,7 +139,9 @@ public final class TransformerEncoder: @unchecked Sendable {
         }
         let rows = Linear.bucket(total)
         let ws = workspace
-        ws.reserve(rows: rows, scratch: attention.scratchCount(maxLength: longest))
+        let scratchPerShare = attention.scratchCount(maxLength: longest)
+        ws.reserve(rows: rows, scratch: scratchPerShare * parallel.width)
+        let work = spans.reduce(0) { $0 + $1.length * $1.length }
 
         // Embeddings: word + position (+ token type 0), then LayerNorm.
         let hidden = ws.hidden
@@ -148,7 +171,7 @@ public final class TransformerEncoder: @unchecked Sendable {
             } else {
                 try layer.qkv.forward(rows: total, source: hidden, destination: ws.qkv)
             }
-            attention.forward(qkv: ws.qkv, context: ws.context, sequences: spans, scratch: ws.scratch)
+            runAttention(qkv: ws.qkv, context: ws.context, spans: spans, scratch: ws.scratch, perShare: scratchPerShare, work: work)
             if bf16 {
                 VectorMath.toBF16(ws.context, ws.half, count: rows * h)
                 try layer.output.forward(rows: total, source: ws.half, destination: hidden)
