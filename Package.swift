@@ -38,7 +38,9 @@ let package = Package(
         .target(name: "EmbedSys"),
         .target(name: "EmbedWire"),
         .target(name: "EmbedConfig", dependencies: ["CYAML", "EmbedSys"]),
-        .target(name: "EmbedStore", dependencies: ["EmbedSys"]),
+        // Run-time dispatched AVX-512/AVX2 distance kernels and prefetch for EmbedStore's HNSW.
+        .target(name: "CStoreKernels", path: "Sources/CStoreKernels"),
+        .target(name: "EmbedStore", dependencies: ["EmbedSys", "CStoreKernels"]),
 
         // MARK: Plugins, host side
         .target(name: "EmbedPluginHost", dependencies: ["CEmbedABI", "EmbedSys"]),

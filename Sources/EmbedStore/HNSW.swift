@@ -37,34 +37,48 @@ enum HNSW {
                             scratch: SearchScratch, construction: Float? = nil, accept: (UInt32) -> Bool) {
         let visited = scratch.visited
         visited.reset(nodeCount: s.count)
-        scratch.candidates.removeAll()
-        scratch.results.removeAll()
+        // Work on local heaps (swapped back at the end): no exclusivity checks or
+        // copy-on-write tests on the class's stored properties in the hot loop.
+        var candidates = NeighborHeap(max: false)
+        var results = NeighborHeap(max: true)
+        swap(&candidates, &scratch.candidates)
+        swap(&results, &scratch.results)
+        defer {
+            swap(&candidates, &scratch.candidates)
+            swap(&results, &scratch.results)
+        }
+        candidates.removeAll()
+        results.removeAll()
+        let isConstruction = construction != nil
+        let lift = construction ?? 0
         let count = UInt32(s.count)
         for (d, id) in entries {
             guard id < count, visited.insert(id) else { continue }
-            scratch.candidates.push(d, id)
-            if accept(id) { scratch.results.push(d, id) }
+            candidates.push(d, id)
+            if accept(id) { results.push(d, id) }
         }
-        while scratch.results.count > ef { scratch.results.pop() }
+        while results.count > ef { results.pop() }
         let maxLinks = s.maxLinks(level: level)
-        while !scratch.candidates.isEmpty {
-            let (d, c) = (scratch.candidates.topDistance, scratch.candidates.topID)
-            if scratch.results.count >= ef && d > scratch.results.topDistance { break }
-            scratch.candidates.pop()
+        while !candidates.isEmpty {
+            let (d, c) = (candidates.topDistance, candidates.topID)
+            if results.count >= ef && d > results.topDistance { break }
+            candidates.pop()
             guard s.hasLinks(c, level: level) else { continue }
             let list = s.linkList(c, level: level)
             let n = min(Int(list.pointee), maxLinks)
+            if n > 0 { s.prefetchVector(list[1]) }
             var j = 1
             while j <= n {
                 let other = list[j]
+                if j < n { s.prefetchVector(list[j + 1]) }
                 j += 1
                 guard other < count, visited.insert(other) else { continue }
-                let dn = construction.map { s.graphDistance(q, lift: $0, other) } ?? s.distance(q, other)
-                if scratch.results.count < ef || dn < scratch.results.topDistance {
-                    scratch.candidates.push(dn, other)
+                let dn = isConstruction ? s.graphDistance(q, lift: lift, other) : s.distance(q, other)
+                if results.count < ef || dn < results.topDistance {
+                    candidates.push(dn, other)
                     if accept(other) {
-                        scratch.results.push(dn, other)
-                        if scratch.results.count > ef { scratch.results.pop() }
+                        results.push(dn, other)
+                        if results.count > ef { results.pop() }
                     }
                 }
             }

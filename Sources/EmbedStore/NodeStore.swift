@@ -1,3 +1,4 @@
+import CStoreKernels
 import EmbedSys
 
 /// The in-memory image of a collection: fixed-stride node blocks (header, layer-0 links and
@@ -26,6 +27,10 @@ final class NodeStore {
     let maxLinks0: Int
     let stride: Int
     let vectorOffset: Int
+    /// CPU-specific kernels (AVX-512, AVX2 or portable; see CStoreKernels).
+    let dotKernel: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
+    let l2Kernel: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
+
     /// Words per upper-layer block: count + m links.
     var upperBlockWords: Int { 1 + m }
 
@@ -68,6 +73,8 @@ final class NodeStore {
         self.metric = metric
         self.m = m
         self.maxLinks0 = 2 * m
+        dotKernel = esk_dot_kernel()!
+        l2Kernel = esk_l2sq_kernel()!
         (stride, vectorOffset) = NodeStore.layout(dimension: dimension, m: m)
         let n = snapshot?.nodeCount ?? 0
         nodeCapacity = NodeStore.initialCapacity(for: n, stride: stride)
@@ -111,6 +118,14 @@ final class NodeStore {
     @inline(__always) func invNorm(_ id: UInt32) -> Float { block(id).load(fromByteOffset: 12, as: Float.self) }
     @inline(__always) func vector(_ id: UInt32) -> UnsafePointer<Float> {
         UnsafePointer((block(id) + vectorOffset).assumingMemoryBound(to: Float.self))
+    }
+
+    /// Starts loading the first cache lines of `id`'s vector (no bounds check needed: a
+    /// prefetch never faults).
+    @inline(__always) func prefetchVector(_ id: UInt32) {
+        let p = nodes.base + (Int(id) &* stride &+ vectorOffset)
+        esk_prefetch(p)
+        esk_prefetch(p + 64)
     }
 
     /// The link list of `id` at `level`: a pointer to its count word, followed by the links.
@@ -263,9 +278,9 @@ final class NodeStore {
     @inline(__always)
     func distance(_ q: UnsafePointer<Float>, _ id: UInt32) -> Float {
         switch metric {
-        case .cosine: return 1 - Distance.dot(q, vector(id), dimension) * invNorm(id)
-        case .l2: return Distance.l2Squared(q, vector(id), dimension)
-        case .innerProduct: return -Distance.dot(q, vector(id), dimension)
+        case .cosine: return 1 - dotKernel(q, vector(id), dimension) * invNorm(id)
+        case .l2: return l2Kernel(q, vector(id), dimension)
+        case .innerProduct: return -dotKernel(q, vector(id), dimension)
         }
     }
 
@@ -282,18 +297,18 @@ final class NodeStore {
     func graphDistance(_ q: UnsafePointer<Float>, lift qt: Float, _ id: UInt32) -> Float {
         guard metric == .innerProduct else { return distance(q, id) }
         let dt = qt - lift(id)
-        return Distance.l2Squared(q, vector(id), dimension) + dt * dt
+        return l2Kernel(q, vector(id), dimension) + dt * dt
     }
 
     /// Construction distance between two stored nodes.
     @inline(__always)
     func distance(_ a: UInt32, _ b: UInt32) -> Float {
         switch metric {
-        case .cosine: return 1 - Distance.dot(vector(a), vector(b), dimension) * invNorm(a) * invNorm(b)
-        case .l2: return Distance.l2Squared(vector(a), vector(b), dimension)
+        case .cosine: return 1 - dotKernel(vector(a), vector(b), dimension) * invNorm(a) * invNorm(b)
+        case .l2: return l2Kernel(vector(a), vector(b), dimension)
         case .innerProduct:
             let dt = lift(a) - lift(b)
-            return Distance.l2Squared(vector(a), vector(b), dimension) + dt * dt
+            return l2Kernel(vector(a), vector(b), dimension) + dt * dt
         }
     }
 

@@ -1,0 +1,23 @@
+// Distance kernels for EmbedStore, chosen at run time for the CPU (AVX-512, AVX2+FMA or
+// portable C), so one binary is both fast here and safe on older x86-64 machines.
+// Swift cannot compile a function for a wider instruction set than the whole module, nor
+// issue a prefetch; this small C target does both.
+#ifndef STORE_KERNELS_H
+#define STORE_KERNELS_H
+
+#include <stddef.h>
+
+/// A distance kernel: Σ a·b or Σ (a−b)² over n floats.
+typedef float (*esk_kernel)(const float *a, const float *b, size_t n);
+
+/// The best dot-product kernel for this CPU.
+esk_kernel esk_dot_kernel(void);
+/// The best squared-L2 kernel for this CPU.
+esk_kernel esk_l2sq_kernel(void);
+/// Which instruction set the kernels use: "avx512", "avx2" or "generic".
+const char *esk_kernel_name(void);
+
+/// Hints the CPU to start loading the cache line at p (no effect on results).
+static inline void esk_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+#endif
