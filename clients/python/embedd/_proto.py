@@ -57,6 +57,12 @@ _STRUCT_OF_KIND = {"fixed32": "I", "sfixed32": "i", "float": "f", "fixed64": "Q"
 _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 5: "I32"}
 
 
+_FAST_STR, _FAST_BYTES, _FAST_U64, _FAST_U32, _FAST_BOOL, _FAST_F32 = range(6)
+_FAST_CODES = {"string": _FAST_STR, "bytes": _FAST_BYTES, "uint64": _FAST_U64, "uint32": _FAST_U32,
+               "bool": _FAST_BOOL, "float": _FAST_F32}
+_F32 = struct.Struct("<f")
+
+
 class DecodeError(ValueError):
     """Bytes that are not a valid encoding of the expected message."""
 
@@ -288,12 +294,68 @@ class Message:
         return cls._decode_range(data, 0, len(data))
 
     @classmethod
+    def _fast_table(cls) -> Dict[int, Tuple[str, int]]:
+        """tag → (attribute, reader code) for singular scalar fields with their usual wire type:
+        the decoder reads those inline (most fields of most messages)."""
+        t = cls.__dict__.get("_pb_fast")
+        if t is None:
+            specs, _ = cls._table()
+            t = {}
+            for s in specs:
+                if s.repeated or s.oneof is not None or s.kind not in _FAST_CODES:
+                    continue
+                t[(s.number << 3) | s.wire] = (s.name, _FAST_CODES[s.kind])
+            setattr(cls, "_pb_fast", t)
+        return t
+
+    @classmethod
     def _decode_range(cls: Type[M], data: bytes, pos: int, end: int) -> M:
         msg = cls()
         _, by_number = cls._table()
+        fast = cls._fast_table()
+        attrs = msg.__dict__
         name = cls.__name__
         while pos < end:
-            tag, pos = decode_varint(data, pos, end)
+            tag = data[pos]
+            if tag < 0x80:
+                pos += 1
+            else:
+                tag, pos = decode_varint(data, pos, end)
+            f = fast.get(tag)
+            if f is not None:
+                attr, code = f
+                if code == _FAST_F32:
+                    if end - pos < 4:
+                        raise DecodeError(f"{name}: truncated field {tag >> 3}")
+                    attrs[attr] = _F32.unpack_from(data, pos)[0]
+                    pos += 4
+                    continue
+                if pos >= end:
+                    raise DecodeError(f"{name}: truncated field {tag >> 3}")
+                v = data[pos]
+                if v < 0x80:
+                    pos += 1
+                else:
+                    v, pos = decode_varint(data, pos, end)
+                if code <= _FAST_BYTES:  # v is the length
+                    stop = pos + v
+                    if stop > end:
+                        raise DecodeError(f"{name}: truncated length-delimited field {tag >> 3}")
+                    if code == _FAST_STR:
+                        try:
+                            attrs[attr] = data[pos:stop].decode("utf-8")
+                        except UnicodeDecodeError:
+                            raise DecodeError(f"{name}: field {tag >> 3} ({attr}) is not valid UTF-8") from None
+                    else:
+                        attrs[attr] = data[pos:stop]
+                    pos = stop
+                elif code == _FAST_U64:
+                    attrs[attr] = v
+                elif code == _FAST_U32:
+                    attrs[attr] = v & _MASK32
+                else:
+                    attrs[attr] = v != 0
+                continue
             number = tag >> 3
             wire = tag & 7
             if number == 0 or number > 0x1FFFFFFF:
