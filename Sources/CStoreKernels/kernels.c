@@ -103,11 +103,52 @@ static float l2sq_avx512(const float *a, const float *b, size_t n) {
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
+static int dot_i8_generic(const signed char *a, const signed char *b, size_t n) {
+    int s = 0;
+    for (size_t i = 0; i < n; i++) s += (int)a[i] * (int)b[i];
+    return s;
+}
+
+__attribute__((target("avx2")))
+static int dot_i8_avx2(const signed char *a, const signed char *b, size_t n) {
+    __m256i acc = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+    }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    int r = _mm_cvtsi128_si32(s);
+    for (; i < n; i++) r += (int)a[i] * (int)b[i];
+    return r;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static int dot_i8_avx512(const signed char *a, const signed char *b, size_t n) {
+    __m512i acc = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i x = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i)));
+        __m512i y = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+    }
+    if (i < n) {
+        __mmask32 m = (n - i >= 32) ? 0xFFFFFFFFu : ((1u << (n - i)) - 1);
+        __m512i x = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+        __m512i y = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+    }
+    return _mm512_reduce_add_epi32(acc);
+}
+
 static int level(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) cached = 2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) cached = 2;
         else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cached = 1;
         else cached = 0;
     }
@@ -124,4 +165,8 @@ esk_kernel esk_l2sq_kernel(void) {
 
 const char *esk_kernel_name(void) {
     switch (level()) { case 2: return "avx512"; case 1: return "avx2"; default: return "generic"; }
+}
+
+esk_kernel_i8 esk_dot_i8_kernel(void) {
+    switch (level()) { case 2: return dot_i8_avx512; case 1: return dot_i8_avx2; default: return dot_i8_generic; }
 }

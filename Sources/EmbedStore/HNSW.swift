@@ -5,7 +5,7 @@
 enum HNSW {
     /// Greedy descent on one upper layer (ef = 1).
     static func greedy(_ s: NodeStore, query q: UnsafePointer<Float>, from start: UInt32, distance: Float, level: Int,
-                       construction: Float? = nil) -> (UInt32, Float) {
+                       construction: Float? = nil, quantized: QuantizedQuery? = nil) -> (UInt32, Float) {
         var current = start, best = distance
         var changed = true
         let count = UInt32(s.count)
@@ -17,7 +17,10 @@ enum HNSW {
             for j in 1...max(n, 1) where j <= n {
                 let other = list[j]
                 guard other < count else { continue }
-                let d = construction.map { s.graphDistance(q, lift: $0, other) } ?? s.distance(q, other)
+                let d: Float
+                if let construction { d = s.graphDistance(q, lift: construction, other) }
+                else if let quantized { d = s.approximateDistance(quantized, other) }
+                else { d = s.distance(q, other) }
                 if d < best {
                     best = d
                     current = other
@@ -34,7 +37,8 @@ enum HNSW {
     /// `scratch.results` (a max-heap). `accept` decides which visited nodes may be results —
     /// rejected ones are still traversed, which keeps filtered searches connected.
     static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
-                            scratch: SearchScratch, construction: Float? = nil, accept: (UInt32) -> Bool) {
+                            scratch: SearchScratch, construction: Float? = nil, quantized: QuantizedQuery? = nil,
+                            accept: (UInt32) -> Bool) {
         let visited = scratch.visited
         visited.reset(nodeCount: s.count)
         // Work on local heaps (swapped back at the end): no exclusivity checks or
@@ -49,11 +53,14 @@ enum HNSW {
         }
         candidates.removeAll()
         results.removeAll()
-        let isConstruction = construction != nil
+        // 0: exact search distance, 1: construction distance, 2: quantised approximation.
+        let mode = construction != nil ? 1 : quantized != nil ? 2 : 0
         let lift = construction ?? 0
+        let qq = quantized ?? QuantizedQuery(codes: UnsafePointer(bitPattern: 1)!, scale: 0, norm2: 0)
         let count = UInt32(s.count)
         for (d, id) in entries {
             guard id < count, visited.insert(id) else { continue }
+            _ = qq
             candidates.push(d, id)
             if accept(id) { results.push(d, id) }
         }
@@ -66,14 +73,19 @@ enum HNSW {
             guard s.hasLinks(c, level: level) else { continue }
             let list = s.linkList(c, level: level)
             let n = min(Int(list.pointee), maxLinks)
-            if n > 0 { s.prefetchVector(list[1]) }
+            if n > 0 { mode == 2 ? s.prefetchCodes(list[1]) : s.prefetchVector(list[1]) }
             var j = 1
             while j <= n {
                 let other = list[j]
-                if j < n { s.prefetchVector(list[j + 1]) }
+                if j < n { mode == 2 ? s.prefetchCodes(list[j + 1]) : s.prefetchVector(list[j + 1]) }
                 j += 1
                 guard other < count, visited.insert(other) else { continue }
-                let dn = isConstruction ? s.graphDistance(q, lift: lift, other) : s.distance(q, other)
+                let dn: Float
+                switch mode {
+                case 1: dn = s.graphDistance(q, lift: lift, other)
+                case 2: dn = s.approximateDistance(qq, other)
+                default: dn = s.distance(q, other)
+                }
                 if results.count < ef || dn < results.topDistance {
                     candidates.push(dn, other)
                     if accept(other) {

@@ -16,7 +16,9 @@ import EmbedSys
 ///     12 invNorm    Float   1/‖v‖ (cosine), unused otherwise
 ///     16 linkCount  UInt32  layer-0 links in use
 ///     20 links      UInt32 × maxLinks0
-///     vectorOffset: Float × dimension (16-byte aligned)
+///     codesOffset:  scale Float, ‖v‖² Float, Int8 × dimension — the vector quantised with its
+///                   own scale (v ≈ scale·code), read by searches; 16-byte aligned
+///     vectorOffset: Float × dimension (16-byte aligned), exact, for re-ranking and `get`
 ///
 /// Thread safety: none of its own. `Collection` reads it under a shared lock and mutates it
 /// under the exclusive lock (and a single mutator at a time).
@@ -27,9 +29,11 @@ final class NodeStore {
     let maxLinks0: Int
     let stride: Int
     let vectorOffset: Int
+    let codesOffset: Int
     /// CPU-specific kernels (AVX-512, AVX2 or portable; see CStoreKernels).
     let dotKernel: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
     let l2Kernel: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
+    let dotI8Kernel: @convention(c) (UnsafePointer<Int8>?, UnsafePointer<Int8>?, Int) -> Int32
 
     /// Words per upper-layer block: count + m links.
     var upperBlockWords: Int { 1 + m }
@@ -61,10 +65,11 @@ final class NodeStore {
     static let recordBytes = 16
     static let deletedFlag: UInt32 = 1
 
-    static func layout(dimension: Int, m: Int) -> (stride: Int, vectorOffset: Int) {
-        let vectorOffset = (headerBytes + 4 * 2 * m + 15) / 16 * 16
+    static func layout(dimension: Int, m: Int) -> (stride: Int, codesOffset: Int, vectorOffset: Int) {
+        let codesOffset = (headerBytes + 4 * 2 * m + 15) / 16 * 16
+        let vectorOffset = codesOffset + (8 + dimension + 15) / 16 * 16
         let stride = (vectorOffset + 4 * dimension + 15) / 16 * 16
-        return (stride, vectorOffset)
+        return (stride, codesOffset, vectorOffset)
     }
 
     /// Creates an empty store, or one whose arrays start as the given snapshot sections.
@@ -75,7 +80,8 @@ final class NodeStore {
         self.maxLinks0 = 2 * m
         dotKernel = esk_dot_kernel()!
         l2Kernel = esk_l2sq_kernel()!
-        (stride, vectorOffset) = NodeStore.layout(dimension: dimension, m: m)
+        dotI8Kernel = esk_dot_i8_kernel()!
+        (stride, codesOffset, vectorOffset) = NodeStore.layout(dimension: dimension, m: m)
         let n = snapshot?.nodeCount ?? 0
         nodeCapacity = NodeStore.initialCapacity(for: n, stride: stride)
         upperUsed = snapshot?.upperWords ?? 0
@@ -126,6 +132,40 @@ final class NodeStore {
         let p = nodes.base + (Int(id) &* stride &+ vectorOffset)
         esk_prefetch(p)
         esk_prefetch(p + 64)
+    }
+
+    /// Starts loading `id`'s quantised codes (what a quantised search reads).
+    @inline(__always) func prefetchCodes(_ id: UInt32) {
+        let p = nodes.base + (Int(id) &* stride &+ codesOffset)
+        esk_prefetch(p)
+        esk_prefetch(p + 64)
+        if dimension > 120 { esk_prefetch(p + 128) }
+    }
+
+    /// Quantises `n` floats with their own scale: code = round(x / scale), scale = max|x|/127.
+    static func quantize(_ v: UnsafePointer<Float>, _ n: Int, into codes: UnsafeMutablePointer<Int8>) -> Float {
+        var maxAbs: Float = 0
+        for i in 0..<n { maxAbs = max(maxAbs, abs(v[i])) }
+        guard maxAbs > 0, maxAbs.isFinite else {
+            codes.initialize(repeating: 0, count: n)
+            return 0
+        }
+        let inv = 127 / maxAbs
+        for i in 0..<n { codes[i] = Int8(max(-127, min(127, (v[i] * inv).rounded()))) }
+        return maxAbs / 127
+    }
+
+    /// Approximate distance from a quantised query to node `id` (same order as `distance`).
+    @inline(__always)
+    func approximateDistance(_ q: QuantizedQuery, _ id: UInt32) -> Float {
+        let c = block(id) + codesOffset
+        let dot = Float(dotI8Kernel(q.codes, (c + 8).assumingMemoryBound(to: Int8.self), dimension))
+            * q.scale * c.load(as: Float.self)
+        switch metric {
+        case .cosine: return 1 - dot * invNorm(id)
+        case .l2: return q.norm2 + c.load(fromByteOffset: 4, as: Float.self) - 2 * dot
+        case .innerProduct: return -dot
+        }
     }
 
     /// The link list of `id` at `level`: a pointer to its count word, followed by the links.
@@ -209,6 +249,10 @@ final class NodeStore {
             b.storeBytes(of: invNorm, toByteOffset: 12, as: Float.self)
         }
         (b + vectorOffset).copyMemory(from: vector.baseAddress!, byteCount: dimension * 4)
+        let codes = b + codesOffset
+        codes.storeBytes(of: NodeStore.quantize(vector.baseAddress!, dimension, into: (codes + 8).assumingMemoryBound(to: Int8.self)), as: Float.self)
+        codes.storeBytes(of: dotKernel(vector.baseAddress!, vector.baseAddress!, dimension),
+                         toByteOffset: 4, as: Float.self)
         let r = records.base + Int(id) * NodeStore.recordBytes
         r.storeBytes(of: UInt64(heapUsed), as: UInt64.self)
         r.storeBytes(of: UInt32(key.count), toByteOffset: 8, as: UInt32.self)
@@ -325,4 +369,11 @@ final class NodeStore {
         if metric == .cosine { let s = invNorm(id); return v.map { $0 * s } }
         return Array(v)
     }
+}
+
+/// A query quantised like the stored codes, for the approximate first pass of a search.
+struct QuantizedQuery {
+    let codes: UnsafePointer<Int8>
+    let scale: Float
+    let norm2: Float
 }

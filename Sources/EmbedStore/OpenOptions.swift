@@ -20,9 +20,12 @@ public struct OpenOptions: Sendable {
     public var maxUnindexed: Int
     /// Seed for HNSW level generation of a new collection.
     public var seed: UInt64
+    /// Walk the graph on 8-bit codes and re-rank exactly (true), or on f32 vectors (false).
+    public var quantizedSearch: Bool
 
     public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
-                maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED) {
+                maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true) {
+        self.quantizedSearch = quantizedSearch
         self.verification = verification
         self.checkpointLogBytes = checkpointLogBytes
         self.maxUnindexed = maxUnindexed

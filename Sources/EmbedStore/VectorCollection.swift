@@ -539,15 +539,35 @@ public final class VectorCollection: @unchecked Sendable {
         }
         var results: [(Float, UInt32)] = []
         if !exact, let entry = s.entryPoint, Int(entry) < s.count {
-            var cur = entry
-            var curD = s.distance(q, cur)
-            var l = s.maxLevel
-            while l > 0 {
-                (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l)
-                l -= 1
+            if options.quantizedSearch {
+                // Walk the graph on the 8-bit codes (a quarter of the memory traffic and a
+                // cheaper kernel), then re-rank the ef candidates with exact distances.
+                var codes = [Int8](repeating: 0, count: s.dimension)
+                codes.withUnsafeMutableBufferPointer { cb in
+                    let scale = NodeStore.quantize(q, s.dimension, into: cb.baseAddress!)
+                    let qq = QuantizedQuery(codes: UnsafePointer(cb.baseAddress!), scale: scale, norm2: s.dotKernel(q, q, s.dimension))
+                    var cur = entry
+                    var curD = s.approximateDistance(qq, cur)
+                    var l = s.maxLevel
+                    while l > 0 {
+                        (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l, quantized: qq)
+                        l -= 1
+                    }
+                    HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)
+                }
+                results = scratch.results.ids.map { (s.distance(q, $0), $0) }
+                results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+            } else {
+                var cur = entry
+                var curD = s.distance(q, cur)
+                var l = s.maxLevel
+                while l > 0 {
+                    (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l)
+                    l -= 1
+                }
+                HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, accept: accept)
+                results = scratch.results.sortedAscending()
             }
-            HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, accept: accept)
-            results = scratch.results.sortedAscending()
             if results.count > k { results.removeLast(results.count - k) }
         }
         if !exact {

@@ -61,7 +61,9 @@ import Testing
         var gen = DataGen(seed: 1234)
         var model = Model()
         var verifiedPresent = 0
-        for round in 0..<30 {
+        // 30 rounds in the suite; tools/store-stress sets STORE_CRASH_ROUNDS for many more.
+        let rounds = Environment.get("STORE_CRASH_ROUNDS").flatMap { Int($0) } ?? 30
+        for round in 0..<rounds {
             let child = try ChildProcess.spawn(crasher, arguments: [store, side, String(round + 1)], outputPath: dir.path + "/crasher.out")
             ChildProcess.sleep(seconds: 0.05 + Double(gen.next() % 250) / 1000)
             try child.send(signal: ChildProcess.killSignal)

@@ -14,6 +14,11 @@ typedef float (*esk_kernel)(const float *a, const float *b, size_t n);
 esk_kernel esk_dot_kernel(void);
 /// The best squared-L2 kernel for this CPU.
 esk_kernel esk_l2sq_kernel(void);
+/// An int8 dot-product kernel: Σ a·b over n signed bytes, exact in 32 bits for n ≤ 65536.
+typedef int (*esk_kernel_i8)(const signed char *a, const signed char *b, size_t n);
+/// The best int8 dot-product kernel for this CPU.
+esk_kernel_i8 esk_dot_i8_kernel(void);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *esk_kernel_name(void);
 

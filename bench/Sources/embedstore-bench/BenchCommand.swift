@@ -46,8 +46,8 @@ enum BenchCommand {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    static func catalog(_ dir: String, verification: OpenOptions.Verification = .background) throws -> StoreCatalog {
-        try StoreCatalog(directory: dir, options: OpenOptions(verification: verification, maxUnindexed: 10_000_000),
+    static func catalog(_ dir: String, verification: OpenOptions.Verification = .background, quantized: Bool = true) throws -> StoreCatalog {
+        try StoreCatalog(directory: dir, options: OpenOptions(verification: verification, maxUnindexed: 10_000_000, quantizedSearch: quantized),
                          logger: { level, msg in if level >= .warning { try? FileDescriptor.standardError.writeAll(Array("\(level): \(msg)\n".utf8)) } })
     }
 
@@ -77,7 +77,16 @@ enum BenchCommand {
         let cp = ContinuousClock.now
         try cat.close("bench")
         let checkpointSeconds = seconds(since: cp)
-        print("{\"rows\": \(data.rows), \"dim\": \(data.dimension), \"read_s\": \(readSeconds), \"ingest_s\": \(ingestSeconds), \"build_s\": \(buildSeconds), \"checkpoint_s\": \(checkpointSeconds)}")
+        print("{\"rows\": \(data.rows), \"dim\": \(data.dimension), \"read_s\": \(readSeconds), \"ingest_s\": \(ingestSeconds), \"build_s\": \(buildSeconds), \"checkpoint_s\": \(checkpointSeconds), \"peak_rss_bytes\": \(peakRSS())}")
+    }
+
+    /// VmHWM from /proc/self/status, in bytes.
+    static func peakRSS() -> Int {
+        let text = String(decoding: (try? FileSystem.readFile("/proc/self/status")) ?? [], as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+        }
+        return 0
     }
 
     static func query(_ o: [String: String]) throws {
@@ -85,7 +94,7 @@ enum BenchCommand {
         let k = Int(o["k"] ?? "10")!
         let efs = (o["ef"] ?? "10,20,40,80,160").split(separator: ",").map { Int($0)! }
         let queries = try VectorImport.read(path: qpath)
-        let cat = try catalog(dir, verification: .headerOnly)
+        let cat = try catalog(dir, verification: .headerOnly, quantized: o["quantized"] != "0")
         let t0 = ContinuousClock.now
         let c = try cat.open("bench")
         let openSeconds = seconds(since: t0)
