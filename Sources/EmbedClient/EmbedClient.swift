@@ -8,7 +8,7 @@ import EmbedWire
 /// use one client per thread.
 public final class EmbedClient {
     public let socketPath: String
-    private let fd: FileDescriptor
+    let fd: FileDescriptor  // internal: EmbedClient+Store sends descriptors on it
     private var inbox: [UInt8] = []
     private var inboxStart = 0
     private var nextCallID: UInt32 = 1
@@ -25,8 +25,16 @@ public final class EmbedClient {
         do { fd = try UnixSocket.connect(path: socketPath) } catch { throw .connect(path: socketPath, error) }
         if let t = timeoutSeconds { try? UnixSocket.setReceiveTimeout(fd, seconds: t) }
         do throws(ClientError) {
-            try send(.hello(Hello(major: ProtocolVersion.major, minor: ProtocolVersion.minor, client: clientName)))
-            let reply = try nextFrame()
+            // A server that refuses us (too many connections) writes GOAWAY and closes at once,
+            // so our HELLO may hit a closed socket: read its GOAWAY before reporting that.
+            var sendError: ClientError?
+            do throws(ClientError) {
+                try send(.hello(Hello(major: ProtocolVersion.major, minor: ProtocolVersion.minor, client: clientName)))
+            } catch {
+                sendError = error
+            }
+            let reply: Frame
+            do throws(ClientError) { reply = try nextFrame() } catch { throw sendError ?? error }
             if reply.kind == .goAway {
                 let message = (try? reply.decodePayload(as: RpcStatus.self).message) ?? ""
                 throw ClientError.goAway(reply.status, message)

@@ -297,6 +297,9 @@ public final class EmbedService: Sendable {
             case .audio(let a):
                 guard a.sampleRate > 0 else { throw RPCError(.invalidArgument, "input \(i): audio needs a sample_rate") }
                 inputs.append(.pcm(samples: a.samples, sampleRate: Int(a.sampleRate)))
+            case .file(let f):
+                // Passed descriptors are read (off the event loop) before the call gets here.
+                throw RPCError(.invalidArgument, "input \(i): file descriptor #\(f.index) was not passed with this frame")
             }
         }
         return (name, inputs)

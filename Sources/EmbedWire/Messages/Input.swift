@@ -1,4 +1,4 @@
-/// One input of an Embed call: `oneof kind { text, media, pixels, audio }`.
+/// One input of an Embed call: `oneof kind { text, media, pixels, audio, file }`.
 ///
 /// Mirrors `message Input` in proto/embedd.proto. When a sender sets several members of the
 /// oneof, the last one on the wire wins, as in every protobuf implementation.
@@ -13,6 +13,8 @@ public struct Input: ProtoMessage {
         case pixels(Pixels)
         /// Field 4: decoded PCM audio.
         case audio(Audio)
+        /// Field 5: a file passed as a descriptor with the frame (`SCM_RIGHTS`).
+        case file(FileRef)
     }
 
     /// nil when no member is set (the server rejects such an input).
@@ -33,6 +35,7 @@ public struct Input: ProtoMessage {
         case 2: kind = .media(try reader.readMessage(field, type, as: Media.self))
         case 3: kind = .pixels(try reader.readMessage(field, type, as: Pixels.self))
         case 4: kind = .audio(try reader.readMessage(field, type, as: Audio.self))
+        case 5: kind = .file(try reader.readMessage(field, type, as: FileRef.self))
         default: return false
         }
         return true
@@ -46,6 +49,7 @@ public struct Input: ProtoMessage {
         case .media(let m): writer.message(2, m)
         case .pixels(let p): writer.message(3, p)
         case .audio(let a): writer.message(4, a)
+        case .file(let f): writer.message(5, f)
         }
     }
 }

@@ -1,0 +1,27 @@
+/// Request of method DescribeCollection (id 35); needs read permission.
+///
+/// Mirrors `message DescribeCollectionRequest` in proto/embedd.proto.
+public struct DescribeCollectionRequest: ProtoMessage {
+    /// Field 1 (`name`).
+    public var name: String = ""
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(name: String = "") {
+        self.name = name
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: name = try reader.readString(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, name)
+    }
+}

@@ -1,0 +1,14 @@
+/// Response of method DropCollection (empty).
+///
+/// Mirrors `message DropCollectionResponse` in proto/embedd.proto.
+public struct DropCollectionResponse: ProtoMessage {
+    /// Creates the empty message.
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        false
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+    }
+}
