@@ -120,9 +120,7 @@ public final class Server: @unchecked Sendable {
                 for s in signals.drain() { handleSignal(s) }
             }
             if drainRequested.load(ordering: .acquiring) && !draining { beginDrain(now: now) }
-            if fixed < listenerEnd {
-                for i in fixed..<listenerEnd where !entries[i].returned.isEmpty { acceptAll(entries[i].descriptor, now: now) }
-            }
+            // Reads (and hang-ups) before accepts, so closed connections free their slot first.
             for (k, c) in order.enumerated() {
                 let r = entries[listenerEnd + k].returned
                 guard connections[c.fd.rawValue] === c else { continue }
@@ -131,7 +129,13 @@ public final class Server: @unchecked Sendable {
                     if r.contains(.hangUp) || r.contains(.error) { close(c, reason: "peer hung up") }
                 } else if r.contains(.readable) || r.contains(.hangUp) || r.contains(.error) {
                     readFrom(c, buffer: &readBuffer, now: now)
+                    if c.readClosed && c.callCount == 0 && c.pendingOutput == 0 && connections[c.fd.rawValue] === c {
+                        close(c, reason: "peer closed the connection")
+                    }
                 }
+            }
+            if fixed < listenerEnd {
+                for i in fixed..<listenerEnd where !entries[i].returned.isEmpty { acceptAll(entries[i].descriptor, now: now) }
             }
             // Flush every connection with pending output (workers' replies woke us).
             for c in Array(connections.values) {

@@ -184,7 +184,14 @@ final class TestDaemon {
     /// Runs embedctl against this daemon.
     func ctl(_ args: [String], stdin: Data? = nil, asNobody: Bool = false) throws -> RunResult {
         if asNobody {
-            return try runProgram("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", Products.embedctl,
+            // The build directory may sit under a home that `nobody` cannot enter (/root is 0700):
+            // run a copy from this daemon's world-readable directory.
+            let copy = directory + "/embedctl"
+            if !FileManager.default.fileExists(atPath: copy) {
+                try FileManager.default.copyItem(atPath: Products.embedctl, toPath: copy)
+                chmod(copy, 0o755)
+            }
+            return try runProgram("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", copy,
                                                       "--socket", socketPath] + args)
         }
         return try runProgram(Products.embedctl, ["--socket", socketPath] + args, stdin: stdin)
