@@ -86,6 +86,7 @@ public final class TransformerEncoder: @unchecked Sendable {
         let attention = self.attention
         let heads = attention.heads
         parallel.run { share in
+            guard share < heads else { return }  // more threads than heads: the rest idle
             attention.forward(qkv: qkv, context: context, sequences: spans, scratch: scratch + share * perShare,
                               heads: share..<heads, step: width)
         }

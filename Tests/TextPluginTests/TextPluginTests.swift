@@ -112,3 +112,15 @@ enum TextPluginFixtures {
         }
     }
 }
+
+extension TextPluginTests {
+    /// More threads than attention heads (16 > 12): the extra shares must idle, not trap.
+    @Test func moreThreadsThanHeads() throws {
+        let (host, m) = try TextPluginFixtures.load(try TextPluginFixtures.model("all-MiniLM-L6-v2"), options: ["threads": "16"])
+        defer { m.dispose(); host.shutdown() }
+        // ~40 tokens each: 48 × 40² query·key pairs, above the threshold for splitting attention.
+        let texts = (0..<48).map { String(repeating: "sentence number \($0) is long enough to split. ", count: 4) }
+        let out = try m.embed(texts.map { .text($0) })
+        #expect(out.failures.allSatisfy { $0 == nil })
+    }
+}
