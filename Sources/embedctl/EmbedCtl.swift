@@ -13,6 +13,7 @@ enum EmbedCtl {
             """,
             options: [OptionSpec(names: ["--version"], valueName: nil, help: "print the version")],
             subcommands: [Commands.status, Commands.models, Commands.plugins, EmbedCommand.command, PluginCheckCommand.command]
+                + StoreCommands.all
         )
     }
 

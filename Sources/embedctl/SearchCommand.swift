@@ -1,0 +1,161 @@
+import EmbedClient
+import EmbedSys
+import EmbedWire
+
+/// `embedctl search NAME ...`: nearest neighbours by text, file or vector.
+enum SearchCommand {
+    /// Queries per request when many are given (--npy): bounded so one call stays small.
+    static let queriesPerCall = 64
+
+    static var command: Command {
+        Command(
+            name: "search", abstract: "Search a collection by text, file or vector.",
+            discussion: """
+            Queries, in command-line order: TEXT arguments and --file (embedded by the collection's model),
+            --vector-json '[...]', and --npy FILE (one query per row of a float32 (n, dim) array).
+
+            --filter keeps records whose metadata matches every member: '{"lang": "en"}' (equality),
+            '{"year": {"in": [2023, 2024]}}' or '{"year": [2023, 2024]}' (any of).
+
+            --format json prints {"results": [[{"key", "score", "metadata"}, ...], ...]}: one list per
+            query, in query order, best first. The score is the cosine similarity, the L2 distance or the
+            dot product, by the collection's metric; metadata is the stored object, or null.
+            """,
+            arguments: "NAME [TEXT...]",
+            options: [
+                Commands.formatOption,
+                OptionSpec(names: ["-k", "--k"], valueName: "N", help: "results per query (default 10)"),
+                OptionSpec(names: ["--ef"], valueName: "N", help: "search breadth (default: the collection's; at least k)"),
+                OptionSpec(names: ["--filter"], valueName: "JSON", help: "metadata filter, e.g. '{\"lang\": \"en\", \"year\": {\"in\": [2023, 2024]}}'"),
+                OptionSpec(names: ["--file", "-f"], valueName: "PATH", help: "query by the contents of a file", repeatable: true),
+                OptionSpec(names: ["--vector-json"], valueName: "JSON", help: "query by a vector, e.g. '[0.1, 0.2]'", repeatable: true),
+                OptionSpec(names: ["--npy"], valueName: "FILE", help: "query by each row of a float32 (n, dim) .npy array", repeatable: true),
+                OptionSpec(names: ["--mime"], valueName: "TYPE", help: "media type of --file queries (default: from the extension)"),
+                OptionSpec(names: ["--model"], valueName: "MODEL", help: "refuse unless the collection's model embeds into this model's space"),
+                OptionSpec(names: ["--send-bytes"], valueName: nil, help: "read files here and send their bytes instead of descriptors"),
+            ],
+            minPositionals: 1, maxPositionals: Int.max
+        ) { (args, g) throws(CLIError) in
+            try run(args, g)
+        }
+    }
+
+    /// One query and a label for the table output.
+    enum Query {
+        case text(String)
+        case file(String)
+        case vector([Float])
+    }
+
+    static func gather(_ args: ParsedArguments) throws(CLIError) -> [(Query, String)] {
+        var queries: [(Query, String)] = []
+        var skippedName = false
+        for (name, value) in args.ordered {
+            switch name {
+            case "":
+                if !skippedName { skippedName = true; continue }  // the collection
+                if value.isEmpty { throw .usage("a query text is empty") }
+                queries.append((.text(value), value))
+            case "--file":
+                for path in try AddInputs.expand(value) { queries.append((.file(path), path)) }
+            case "--vector-json":
+                let v = try JSONNode.parse(value, what: "--vector-json").floats(what: "--vector-json")
+                queries.append((.vector(v), "vector [\(v.prefix(3).map(EmbedCommand.format4).joined(separator: ", "))\(v.count > 3 ? ", ..." : "")]"))
+            case "--npy":
+                let m = try NPYMatrix.decode(try EmbedCommand.readFile(value), name: value)
+                for r in 0..<m.rows { queries.append((.vector(m.row(r)), "\(value) row \(r)")) }
+            default: break
+            }
+        }
+        if queries.isEmpty {
+            throw .usage("nothing to search for: give a TEXT, --file PATH, --vector-json '[...]' or --npy FILE\nSee 'embedctl search --help'.")
+        }
+        return queries
+    }
+
+    static func run(_ args: ParsedArguments, _ g: GlobalOptions) throws(CLIError) {
+        let collection = args.positionals[0]
+        let queries = try gather(args)
+        var k = 10
+        if let v = args.value("-k") { k = Int(try CollectionCommand.number(v, "-k", max: 10_000)) }
+        var ef = 0
+        if let v = args.value("--ef") { ef = Int(try CollectionCommand.number(v, "--ef", max: 100_000)) }
+        var filter = ""
+        if let f = args.value("--filter") {
+            filter = try SearchFilter.translate(f)
+            if filter == "{}" { filter = "" }
+        }
+        let client = try g.connect()
+        defer { client.close() }
+        var results: [[SearchHit]] = []
+        results.reserveCapacity(queries.count)
+        var start = 0
+        while start < queries.count {
+            let chunk = queries[start..<min(start + queriesPerCall, queries.count)]
+            var wire: [SearchQuery] = []
+            var files: [FileDescriptor] = []
+            defer { for fd in files { try? fd.close() } }
+            for (q, _) in chunk {
+                switch q {
+                case .text(let s): wire.append(.text(s))
+                case .vector(let v): wire.append(.vector(v))
+                case .file(let path):
+                    if args.has("--send-bytes") {
+                        let bytes = try EmbedCommand.readFile(path)
+                        switch FileInputs.bytesInput(path: path, bytes: bytes, mime: args.value("--mime")) {
+                        case .success(let input): wire.append(SearchQuery(.input(input)))
+                        case .failure(let e): throw e
+                        }
+                    } else {
+                        let fd: FileDescriptor
+                        do { fd = try FileDescriptor.open(path, .readOnly) } catch { throw .runtime("cannot open \(path): \(error)") }
+                        files.append(fd)
+                        let ref = FileRef(index: UInt32(files.count - 1), mimeType: FileInputs.mimeType(path: path, override: args.value("--mime")))
+                        wire.append(SearchQuery(.input(Input(.file(ref)))))
+                    }
+                }
+            }
+            let response: SearchResponse
+            do {
+                response = try client.search(collection, wire, k: k, ef: ef, filter: filter, model: args.value("--model") ?? "",
+                                             files: files, deadlineMilliseconds: g.deadlineMilliseconds)
+            } catch {
+                throw .runtime(error.description)
+            }
+            guard response.results.count == wire.count else {
+                throw .runtime("the daemon answered \(response.results.count) results for \(wire.count) queries")
+            }
+            results += response.results.map(\.hits)
+            start += chunk.count
+        }
+
+        if args.value("--format") == "json" {
+            Output.out(json(results))
+        } else {
+            var out = ""
+            for (i, hits) in results.enumerated() {
+                if queries.count > 1 { out += (i == 0 ? "" : "\n") + "query \(i + 1): \(AddCommand.display(queries[i].1))\n" }
+                if hits.isEmpty { out += "no results\n"; continue }
+                out += Table.render(["#", "SCORE", "KEY", "METADATA"], hits.enumerated().map { r, h in
+                    [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key), h.metadata.replacing("\n", with: " ")]
+                })
+            }
+            Output.out(out)
+        }
+    }
+
+    /// `{"results": [[{"key", "score", "metadata"}, ...], ...]}`: the scripting contract.
+    static func json(_ results: [[SearchHit]]) -> String {
+        var out = "{\"results\": ["
+        for (i, hits) in results.enumerated() {
+            out += i == 0 ? "\n  [" : ",\n  ["
+            for (j, h) in hits.enumerated() {
+                out += (j == 0 ? "\n    " : ",\n    ")
+                out += "{\"key\": \(JSON.string(h.key)), \"score\": \(JSON.number(h.score)), \"metadata\": \(StoreRendering.metadataJSON(h.metadata))}"
+            }
+            out += hits.isEmpty ? "]" : "\n  ]"
+        }
+        out += results.isEmpty ? "]}\n" : "\n]}\n"
+        return out
+    }
+}
