@@ -203,7 +203,14 @@ public final class Server: @unchecked Sendable {
             if peer.uid == 0 {
                 isAdmin = true
             } else if let gid = adminGroupID.withLock({ $0 }) {
-                isAdmin = UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
+                // The peer's real credentials decide: its gid and the supplementary groups
+                // its process holds (SO_PEERGROUPS); the group database only as a fallback
+                // for kernels without SO_PEERGROUPS.
+                if let groups = UnixSocket.peerGroups(fd) {
+                    isAdmin = peer.gid == gid || groups.contains(gid)
+                } else {
+                    isAdmin = UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
+                }
             } else {
                 isAdmin = false
             }
@@ -221,9 +228,19 @@ public final class Server: @unchecked Sendable {
         // Read what is there now (bounded, so one busy client cannot starve the others).
         var total = 0
         while total < 4 << 20 {
-            let result = buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(Errno) in try UnixSocket.receive(c.fd, into: raw) }
+            // recvmsg, not recv: clients may pass open files with a frame (SCM_RIGHTS).
+            let received = buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) in try DescriptorPassing.receive(c.fd, into: raw) }
             }
+            if case .success(let r) = received, !r.descriptors.isEmpty {
+                c.descriptorBatches.append(r.descriptors)
+                if r.truncated || c.descriptorBatches.count > 16 {
+                    protocolError(c, .invalidArgument, r.truncated ? "too many descriptors in one message"
+                                  : "descriptors were passed without REQUEST frames flagged DESCRIPTORS to claim them", now: now)
+                    return
+                }
+            }
+            let result = received.map { $0.count }
             switch result {
             case .failure(let e):
                 close(c, reason: "read failed: \(e)")
@@ -346,8 +363,17 @@ public final class Server: @unchecked Sendable {
         _ = c.add(call)
         callsTotal.add(1, ordering: .relaxed)
         callsInFlight.add(1, ordering: .relaxed)
-        let context = CallContext(peer: c.peer, isAdmin: c.isAdmin, method: frame.method, deadline: call.deadline,
-                                  cancellation: call.cancellation)
+        var passed = CallContext(peer: c.peer, isAdmin: c.isAdmin, method: frame.method, deadline: call.deadline,
+                                 cancellation: call.cancellation)
+        if frame.carriesDescriptors {
+            // The frame's descriptors rode on its first bytes, so they arrived before it completed.
+            guard !c.descriptorBatches.isEmpty else {
+                answer(call, on: c, .failure(RPCError(.invalidArgument, "the frame is flagged DESCRIPTORS but no descriptors arrived with it")))
+                return
+            }
+            passed.files = PassedDescriptors(c.descriptorBatches.removeFirst())
+        }
+        let context = passed
         let payload = frame.payload
         let job: @Sendable () -> Void = { [self] in
             if call.isAnswered { return }

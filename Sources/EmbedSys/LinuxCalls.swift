@@ -23,6 +23,8 @@ enum LinuxCalls {
     static let EFD_CLOEXEC: Int32 = 0o2000000
     static let SOCK_NONBLOCK: Int32 = 0o4000
     static let SOCK_CLOEXEC: Int32 = 0o2000000
+    /// `SO_PEERGROUPS` from <asm-generic/socket.h>.
+    static let SO_PEERGROUPS: Int32 = 59
     /// Size of `struct signalfd_siginfo`; its first field is `uint32_t ssi_signo`.
     static let signalfdSiginfoSize = 128
 

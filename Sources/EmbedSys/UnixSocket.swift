@@ -107,6 +107,24 @@ public enum UnixSocket {
         return PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
     }
 
+    /// The supplementary groups of the peer process at `connect` time (`SO_PEERGROUPS`,
+    /// Linux ≥ 4.13). Returns nil when the kernel does not support it.
+    @inline(never)
+    public static func peerGroups(_ fd: FileDescriptor) -> [UInt32]? {
+        var groups = [UInt32](repeating: 0, count: 64)
+        while true {
+            var len = socklen_t(groups.count * 4)
+            let rc = groups.withUnsafeMutableBytes { Glibc.getsockopt(fd.rawValue, SOL_SOCKET, LinuxCalls.SO_PEERGROUPS, $0.baseAddress, &len) }
+            if rc == 0 { return Array(groups.prefix(Int(len) / 4)) }
+            // ERANGE: the buffer was too small; `len` now holds the size needed.
+            if errno == ERANGE && Int(len) / 4 > groups.count && groups.count < 65536 {
+                groups = [UInt32](repeating: 0, count: Int(len) / 4)
+                continue
+            }
+            return nil
+        }
+    }
+
     /// Sends bytes (`send` with `MSG_NOSIGNAL`); returns how many were sent.
     /// - Returns: nil when the socket is non-blocking and its buffer is full (`EAGAIN`).
     @inline(never)

@@ -20,6 +20,9 @@ import Testing
         let cred = try UnixSocket.peerCredentials(server)
         #expect(cred.pid == Environment.processID)
         #expect(cred.uid == Environment.userID && cred.gid == Environment.groupID)
+        // SO_PEERGROUPS: the supplementary groups this process holds (Linux ≥ 4.13).
+        let groups = try #require(UnixSocket.peerGroups(server))
+        #expect(groups.count < 65536)
         try UnixSocket.sendAll(client, Array("ping".utf8))
         var buf = [UInt8](repeating: 0, count: 16)
         // The accepted socket is non-blocking; poll first.

@@ -166,6 +166,23 @@ import Testing
         d.stop()
     }
 
+    @Test func adminGroupMembersMayCallAdminMethods() throws {
+        // "users" (gid 100 on Debian) as admin group: nobody holding it as a supplementary group
+        // is admin; nobody without it is not; the group database is not what decides.
+        try #require(UserDatabase_groupExists("users"), "group 'users' is missing")
+        let d = try TestDaemon(settings: "admin_group: users")
+        let denied = try d.ctl(["plugins", "reload", "fixture"], asNobody: true)
+        #expect(denied.status == 1 && denied.stderr.contains("PERMISSION_DENIED"), "\(denied.stderr)")
+        let allowed = try d.ctl(["plugins", "reload", "fixture"], asNobody: true, groups: ["users"])
+        #expect(allowed.status == 0, "\(allowed.stderr)\n\(d.log.suffix(2000))")
+        #expect(allowed.stdout.contains("reloaded fx: generation 2"))
+        d.stop()
+    }
+
+    func UserDatabase_groupExists(_ name: String) -> Bool {
+        (try? String(contentsOfFile: "/etc/group", encoding: .utf8))?.split(separator: "\n").contains { $0.hasPrefix(name + ":") } ?? false
+    }
+
     @Test func pluginCheckRunsTheConformanceKit() throws {
         try Products.require()
         let dir = try FileSystem_tempDir()

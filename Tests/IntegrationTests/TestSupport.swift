@@ -182,7 +182,7 @@ final class TestDaemon {
     }
 
     /// Runs embedctl against this daemon.
-    func ctl(_ args: [String], stdin: Data? = nil, asNobody: Bool = false) throws -> RunResult {
+    func ctl(_ args: [String], stdin: Data? = nil, asNobody: Bool = false, groups: [String] = []) throws -> RunResult {
         if asNobody {
             // The build directory may sit under a home that `nobody` cannot enter (/root is 0700):
             // run a copy from this daemon's world-readable directory.
@@ -191,7 +191,8 @@ final class TestDaemon {
                 try FileManager.default.copyItem(atPath: Products.embedctl, toPath: copy)
                 chmod(copy, 0o755)
             }
-            return try runProgram("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", copy,
+            let groupArgs = groups.isEmpty ? ["--clear-groups"] : ["--groups=" + groups.joined(separator: ",")]
+            return try runProgram("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup"] + groupArgs + [copy,
                                                       "--socket", socketPath] + args)
         }
         return try runProgram(Products.embedctl, ["--socket", socketPath] + args, stdin: stdin)
