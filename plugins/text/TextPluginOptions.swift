@@ -9,7 +9,7 @@ import EmbedNN
 /// | `threads` | OpenMP threads for this model, 0 = all cores / `OMP_NUM_THREADS` | `0` |
 /// | `long_input` | `truncate`, `chunk_mean`, `reject` | `truncate` |
 /// | `max_seq_length` | tokens per window incl. specials, ≤ the model's | from sentence_bert_config.json |
-/// | `max_batch_tokens` | tokens per forward pass (bounds memory) | `16384` |
+/// | `max_batch_tokens` | tokens per forward pass (bounds memory) | `4096` |
 /// | `max_input_bytes` | largest accepted text in bytes | `1048576` |
 /// | `max_batch` | largest batch accepted in one call | `1024` |
 /// | `preferred_batch` | batch size the host should aim for | `32` |
