@@ -7,17 +7,19 @@
 See README.md for the full API. NumPy, when installed, is used for vectors in and out.
 """
 
-from .client import HAS_NUMPY, Client, EmbedResult, File, InputLike
+from .client import HAS_NUMPY, Client, EmbedResult, File, Hit, InputLike, MetadataLike, Record, UpsertError, UpsertSummary
 from .errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError, DeadlineExceededError,
                      EmbeddError, FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError,
                      OutOfRangeError, PermissionDeniedError, ProtocolError, ResourceExhaustedError, StatusCode,
                      UnauthenticatedError, UnavailableError, UnimplementedError, UnknownError)
-from .messages import Audio, Media, ModelInfo, ModelState, Pixels, PluginInfo, ServingStatus
+from .messages import (Audio, CollectionAcl, CollectionInfo, CollectionStats, Media, ModelInfo, ModelState, Pixels,
+                       PluginInfo, ServingStatus, UpsertOutcome)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "EmbedResult", "File", "InputLike", "HAS_NUMPY", "Media", "Pixels", "Audio", "ModelInfo",
+    "Client", "EmbedResult", "File", "InputLike", "HAS_NUMPY", "Hit", "Record", "UpsertSummary", "UpsertError",
+    "MetadataLike", "CollectionAcl", "CollectionInfo", "CollectionStats", "UpsertOutcome", "Media", "Pixels", "Audio", "ModelInfo",
     "ModelState", "PluginInfo", "ServingStatus", "StatusCode", "EmbeddError", "AbortedError",
     "AlreadyExistsError", "CancelledError", "DataLossError", "DeadlineExceededError", "FailedPreconditionError",
     "InternalError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "PermissionDeniedError",

@@ -10,16 +10,17 @@ share one socket with exactly one of them reading at any time.
 
 from __future__ import annotations
 
+import array
 import math
 import os
 import select
 import socket
 import threading
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 from . import _frame
-from ._frame import FrameKind, decode_frame, encode_frame
+from ._frame import DESCRIPTORS, END_OF_CALL, FrameKind, decode_frame, encode_frame
 from ._proto import DecodeError
 from .errors import (DeadlineExceededError, EmbeddError, ProtocolError, ResourceExhaustedError, StatusCode,
                      UnavailableError, error_for)
@@ -156,8 +157,13 @@ class Connection:
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, method_id: int, method: str, payload: bytes, timeout: Optional[float]) -> bytes:
+    def call(self, method_id: int, method: str, payload: bytes, timeout: Optional[float],
+             fds: Sequence[int] = ()) -> bytes:
         """Sends one REQUEST and returns the payload of its OK RESPONSE.
+
+        ``fds`` are open descriptors passed with the frame (SCM_RIGHTS, frame flag
+        DESCRIPTORS); ``FileRef.index`` in the request counts among them. The caller keeps
+        ownership of its descriptors (the daemon receives duplicates).
 
         ``timeout`` (seconds) is sent as the call's deadline and enforced here too: when it
         passes, the call is cancelled on the daemon and DeadlineExceededError is raised.
@@ -194,7 +200,9 @@ class Connection:
                 call = _Call(call_id, method)
                 self._pending[call_id] = call
             try:
-                self._send(encode_frame(FrameKind.REQUEST, payload, method=method_id, call_id=call_id, word=deadline_ms))
+                flags = END_OF_CALL | (DESCRIPTORS if fds else 0)
+                self._send(encode_frame(FrameKind.REQUEST, payload, method=method_id, call_id=call_id, word=deadline_ms,
+                                        flags=flags), fds)
                 self._wait(call, deadline)
             except BaseException:
                 self._abandon(call)
@@ -363,10 +371,17 @@ class Connection:
 
     # ------------------------------------------------------------------ I/O helpers
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes, fds: Sequence[int] = ()) -> None:
         try:
             with self._send_lock:
-                self._sock.sendall(data)
+                if fds:
+                    # The descriptors ride on the frame's first byte (one sendmsg); the rest of
+                    # the frame follows as ordinary stream data.
+                    sent = self._sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+                    if sent < len(data):
+                        self._sock.sendall(memoryview(data)[sent:])
+                else:
+                    self._sock.sendall(data)
         except OSError as e:
             err = UnavailableError(StatusCode.UNAVAILABLE, f"connection to {self.path} broke while sending: {e.strerror or e}")
             self._fail_all(err)

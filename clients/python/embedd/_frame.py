@@ -23,10 +23,16 @@ from typing import Optional, Tuple
 
 from ._proto import DecodeError
 
-__all__ = ["FrameKind", "Frame", "HEADER_SIZE", "END_OF_CALL", "encode_frame", "decode_frame"]
+__all__ = ["FrameKind", "Frame", "HEADER_SIZE", "END_OF_CALL", "DESCRIPTORS", "MAX_DESCRIPTORS", "encode_frame",
+           "decode_frame"]
 
 HEADER_SIZE = 16
+#: Flag bit 0: this frame ends the call (set on every frame today).
 END_OF_CALL = 1
+#: Flag bit 1: open descriptors (SCM_RIGHTS) were sent with this REQUEST frame's first byte.
+DESCRIPTORS = 2
+#: The kernel's limit of descriptors in one SCM_RIGHTS message (SCM_MAX_FD).
+MAX_DESCRIPTORS = 253
 _HEADER = struct.Struct(">IBBHII")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import threading
@@ -10,6 +11,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Type, TypeVar,
 
 from . import messages as m
 from ._connection import Connection, default_socket_path
+from ._frame import MAX_DESCRIPTORS
 from ._proto import DecodeError, Message
 from .errors import InvalidArgumentError, ProtocolError, StatusCode
 
@@ -18,7 +20,8 @@ try:  # NumPy is optional: arrays are returned (and accepted) when it is install
 except ImportError:  # pragma: no cover - depends on the environment
     _np = None
 
-__all__ = ["Client", "File", "EmbedResult", "InputLike", "Vectors", "HAS_NUMPY"]
+__all__ = ["Client", "File", "EmbedResult", "InputLike", "Vectors", "HAS_NUMPY", "Hit", "Record", "UpsertSummary",
+           "UpsertError", "MetadataLike"]
 
 #: Whether NumPy could be imported (then vectors come back as ``numpy.ndarray``).
 HAS_NUMPY = _np is not None
@@ -31,10 +34,23 @@ Vectors = Any
 
 @dataclass(frozen=True)
 class File:
-    """A file to embed: the client reads it and sends its bytes (the daemon never opens paths
-    that clients name). ``mime_type=None`` guesses from the file name; "" lets the plugin sniff."""
+    """A file to embed. The daemon never opens paths that clients name: by default the client
+    reads the file and sends its bytes; with ``send_fd=True`` it opens the file and passes the
+    open descriptor (SCM_RIGHTS) instead, so a large file is not copied through the socket and
+    the daemon reads only what this process could open.
+
+    ``mime_type=None`` guesses from the file name; "" lets the plugin sniff (with ``send_fd``,
+    "" means text for text-only models); a ``text/...`` type is read as UTF-8 text.
+    """
     path: Union[str, "os.PathLike[str]"]
     mime_type: Optional[str] = None
+    send_fd: bool = False
+
+
+@dataclass
+class _FdInput(m.Input):
+    """An Input whose file travels as a descriptor: opened when its request is sent."""
+    path: str = ""
 
 
 #: One input to :meth:`Client.embed`: a ``str`` is text; ``bytes`` are encoded media for the
@@ -68,6 +84,10 @@ def to_input(item: InputLike, index: int = 0) -> m.Input:
         return m.Input(pixels=item)
     if isinstance(item, m.Audio):
         return m.Input(audio=item)
+    if isinstance(item, File) and item.send_fd:
+        path = os.fspath(item.path)
+        fd_mime = item.mime_type if item.mime_type is not None else (mimetypes.guess_type(path)[0] or "")
+        return _FdInput(file=m.FileRef(index=0, mime_type=fd_mime), path=path)
     if isinstance(item, File) or isinstance(item, os.PathLike):
         path = os.fspath(item.path if isinstance(item, File) else item)
         mime = item.mime_type if isinstance(item, File) else None
@@ -188,11 +208,29 @@ class Client:
         return self._call(method, request, response_type, timeout)
 
     def _call(self, method: str, request: Message, response_type: Type[R], timeout: Optional[float]) -> R:
-        payload = request.encode()
         method_id = m.METHODS[method][0]
         t = self.timeout if timeout is None else timeout
-        conn = self._connection()
-        reply = conn.call(method_id, method, payload, t)
+        fd_inputs = _fd_inputs(request)
+        fds: List[int] = []
+        try:
+            for i, inp in enumerate(fd_inputs):
+                try:
+                    fds.append(os.open(inp.path, os.O_RDONLY | os.O_CLOEXEC))
+                except OSError as e:
+                    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                               f"cannot open {inp.path}: {e.strerror or e}", method) from None
+                assert inp.file is not None
+                inp.file.index = i
+            if len(fds) > MAX_DESCRIPTORS:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                           f"{len(fds)} files passed as descriptors in one call; the limit is "
+                                           f"{MAX_DESCRIPTORS}: send fewer per call", method)
+            payload = request.encode()
+            conn = self._connection()
+            reply = conn.call(method_id, method, payload, t, fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
         try:
             return response_type.decode(reply)
         except DecodeError as e:
@@ -257,8 +295,7 @@ class Client:
 
     @staticmethod
     def _input_list(inputs: Union[InputLike, Iterable[InputLike]]) -> List[m.Input]:
-        single = (str, bytes, bytearray, memoryview, os.PathLike, File, m.Media, m.Pixels, m.Audio, m.Input)
-        seq: List[Any] = [inputs] if isinstance(inputs, single) else list(inputs)
+        seq: List[Any] = [inputs] if isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
         return [to_input(x, i) for i, x in enumerate(seq)]
 
     def _parallel(self, fn: Any, chunks: List[Any]) -> List[Any]:
@@ -326,3 +363,287 @@ class Client:
         r = self._call("LoadModel", m.LoadModelRequest(name=name, plugin=plugin, model_dir=model_dir, options=opts),
                        m.LoadModelResponse, timeout)
         return r.model or m.ModelInfo(name=name)
+
+    # ------------------------------------------------------------------ vector store
+
+    def create_collection(self, name: str, *, model: Optional[str] = None, dim: Optional[int] = None,
+                          metric: Optional[str] = None, hnsw_m: int = 0, hnsw_ef_construction: int = 0,
+                          hnsw_ef: int = 0, acl: Optional[m.CollectionAcl] = None, exist_ok: bool = False,
+                          storage: str = "", timeout: Optional[float] = None) -> m.CollectionInfo:
+        """Creates a collection bound to a ``model`` (dimension, metric and embedding space come
+        from the model; texts and files are embedded with it) or to a raw dimension ``dim``
+        (bring your own vectors). ``metric``: "cosine", "l2" or "ip". ``acl`` grants read/write
+        to other uids/gids (the creator owns the collection). ``exist_ok``: an existing
+        collection with the same binding is not an error (AlreadyExistsError otherwise)."""
+        req = m.CreateCollectionRequest(name=name, model=model or "", dimension=dim or 0, metric=metric or "",
+                                        storage=storage, hnsw_m=hnsw_m, hnsw_ef_construction=hnsw_ef_construction,
+                                        hnsw_ef=hnsw_ef, acl=acl, exist_ok=exist_ok)
+        r = self._call("CreateCollection", req, m.CreateCollectionResponse, timeout)
+        return r.collection or m.CollectionInfo(name=name)
+
+    def drop_collection(self, name: str, *, timeout: Optional[float] = None) -> None:
+        """Deletes a collection and its files (needs write permission). NotFoundError if absent."""
+        self._call("DropCollection", m.DropCollectionRequest(name=name), m.DropCollectionResponse, timeout)
+
+    def list_collections(self, *, timeout: Optional[float] = None) -> List[m.CollectionInfo]:
+        """Every collection, with the caller's permissions (``can_read``, ``can_write``)."""
+        return self._call("ListCollections", m.ListCollectionsRequest(), m.ListCollectionsResponse, timeout).collections
+
+    def describe_collection(self, name: str, *, timeout: Optional[float] = None) -> m.CollectionInfo:
+        """One collection's binding, ACL and store statistics."""
+        r = self._call("DescribeCollection", m.DescribeCollectionRequest(name=name), m.DescribeCollectionResponse, timeout)
+        return r.collection or m.CollectionInfo(name=name)
+
+    def upsert(self, collection: str, keys: Union[str, Sequence[str]],
+               inputs: Union[InputLike, Sequence[InputLike], None] = None, *,
+               texts: Union[str, Sequence[str], None] = None, vectors: Any = None,
+               metadata: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
+               model: Optional[str] = None, batch: int = 256, check: bool = True,
+               timeout: Optional[float] = None) -> "UpsertSummary":
+        """Stores records: ``keys[i]`` gets ``inputs[i]`` (texts, files, media — embedded by the
+        daemon with the collection's model) or ``vectors[i]`` (a list of floats per key, or an
+        ``(n, dim)`` NumPy array), and ``metadata[i]`` (a dict, a JSON object string, or None).
+
+        One key may be given as a plain string with one input / one vector / one dict.
+        ``skip_existing`` leaves keys already stored alone (resuming a bulk load). Records are
+        durable when this returns. Lists longer than ``batch`` go in several concurrent calls.
+        With ``check`` (default), an item the daemon refused raises :class:`UpsertError`
+        (carrying the summary: the other items are stored); otherwise see ``summary.failed``.
+        """
+        if texts is not None:
+            if inputs is not None:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "pass inputs or texts, not both", "Upsert")
+            inputs = texts
+        single = isinstance(keys, str)
+        key_list: List[str] = [keys] if isinstance(keys, str) else list(keys)
+        n = len(key_list)
+        if (inputs is None) == (vectors is None):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       "upsert needs either inputs (texts, files, media) or vectors", "Upsert")
+        values: List[Any]
+        if inputs is not None:
+            in_list: List[Any] = [inputs] if single or isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
+            values = [("input", to_input(x, i)) for i, x in enumerate(in_list)]
+        else:
+            rows = _vector_rows(vectors, single)
+            values = [("vector", m.Vector(values=r)) for r in rows]
+        if len(values) != n:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"{n} keys but {len(values)} {'inputs' if inputs is not None else 'vectors'}", "Upsert")
+        if metadata is None:
+            meta = [""] * n
+        else:
+            meta_any: Any = [metadata] if (single or isinstance(metadata, (dict, str))) and n == 1 else metadata
+            if isinstance(meta_any, (dict, str)) or len(meta_any) != n:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                           f"metadata must be one entry per key ({n} keys)", "Upsert")
+            meta = [_metadata_json(x, i) for i, x in enumerate(meta_any)]
+        items = []
+        for i, key in enumerate(key_list):
+            kind, value = values[i]
+            item = m.UpsertItem(key=key, metadata=meta[i])
+            setattr(item, kind, value)
+            items.append(item)
+        if not items:
+            return UpsertSummary(0, 0, 0, [])
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        chunks = [items[i:i + batch] for i in range(0, len(items), batch)]
+
+        def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
+            req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "")
+            return self._call("Upsert", req, m.UpsertResponse, timeout)
+
+        responses = [send(chunks[0])] if len(chunks) == 1 else self._parallel(send, chunks)
+        results: List[m.UpsertResult] = []
+        for r in responses:
+            results.extend(r.results)
+        summary = UpsertSummary(stored=sum(r.stored for r in responses), skipped=sum(r.skipped for r in responses),
+                                failed=sum(r.failed for r in responses), results=results)
+        if check and summary.failed:
+            bad = [r for r in results if r.outcome == m.UpsertOutcome.UPSERT_FAILED]
+            shown = "; ".join(f"key {r.key!r}: {r.error}" for r in bad[:3])
+            more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+            raise UpsertError(f"{summary.failed} of {len(items)} items were not stored: {shown}{more}", summary)
+        return summary
+
+    def search(self, collection: str, query: Any = None, *, text: Optional[str] = None,
+               input: Optional[InputLike] = None, vector: Any = None, vectors: Any = None,
+               queries: Optional[Sequence[Any]] = None, k: int = 10, ef: int = 0,
+               filter: Union[Dict[str, Any], str, None] = None, model: Optional[str] = None,
+               timeout: Optional[float] = None) -> Any:
+        """Nearest neighbours, best first.
+
+        One query — ``query`` (a str is text; a list of floats / 1-D array is a vector; else an
+        input), ``text=``, ``input=`` (a file, media, …, embedded with the collection's model)
+        or ``vector=`` — returns a list of :class:`Hit`. Many queries — ``vectors=`` (an
+        ``(n, dim)`` array or list of vectors) or ``queries=`` (a list of texts/inputs/vectors)
+        — return one list of hits per query, in query order.
+
+        ``filter`` is a dict (or JSON string) on metadata: ``{"lang": "en"}``,
+        ``{"year": [2023, 2024]}`` or ``{"year": {"$in": [...]}}``; every member must hold.
+        A model whose embedding space differs from the collection's is refused
+        (InvalidArgumentError naming the collection's model).
+        """
+        given = [x for x in (query, text, input, vector, vectors, queries) if x is not None]
+        if len(given) != 1:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       "search needs exactly one of query, text, input, vector, vectors or queries", "Search")
+        many = vectors is not None or queries is not None
+        if text is not None:
+            qs = [m.SearchQuery(input=m.Input(text=text))]
+        elif input is not None:
+            qs = [m.SearchQuery(input=to_input(input))]
+        elif vector is not None:
+            rows = _vector_rows(vector, True)
+            if len(rows) != 1:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                           f"vector= takes one vector, got {len(rows)} (use vectors= for many)", "Search")
+            qs = [m.SearchQuery(vector=m.Vector(values=rows[0]))]
+        elif vectors is not None:
+            qs = [m.SearchQuery(vector=m.Vector(values=r)) for r in _vector_rows(vectors, False)]
+        else:
+            items = [query] if query is not None else list(queries or [])
+            qs = [_search_query(x, i) for i, x in enumerate(items)]
+        if not qs:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "search needs at least one query", "Search")
+        if isinstance(filter, dict):
+            filter = json.dumps(filter, separators=(",", ":"), ensure_ascii=False)
+        req = m.SearchRequest(collection=collection, queries=qs, k=k, ef=ef, filter=filter or "", model=model or "")
+        r = self._call("Search", req, m.SearchResponse, timeout)
+        if len(r.results) != len(qs):
+            raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(qs)} queries", "Search")
+        out = [[Hit(h.key, h.score, _parse_metadata(h.metadata)) for h in res.hits] for res in r.results]
+        return out if many else out[0]
+
+    def get(self, collection: str, key: str, *, timeout: Optional[float] = None) -> "Record":
+        """One record by key (NotFoundError when absent): its vector and metadata."""
+        r = self._call("Get", m.GetRequest(collection=collection, key=key), m.GetResponse, timeout)
+        values: Any = r.vector.values if r.vector is not None else []
+        if self.numpy and _np is not None:
+            vec: Any = _np.asarray(values, dtype=_np.float32)
+        else:
+            vec = list(values)
+        return Record(r.key or key, vec, _parse_metadata(r.metadata))
+
+    def delete(self, collection: str, keys: Union[str, Sequence[str]], *, timeout: Optional[float] = None) -> int:
+        """Deletes records by key; returns how many of the keys existed."""
+        key_list = [keys] if isinstance(keys, str) else list(keys)
+        return self._call("Delete", m.DeleteRequest(collection=collection, keys=key_list), m.DeleteResponse, timeout).deleted
+
+    def count(self, collection: str, *, timeout: Optional[float] = None) -> int:
+        """Live records in a collection."""
+        return self._call("Count", m.CountRequest(collection=collection), m.CountResponse, timeout).count
+
+    def stats(self, collection: Optional[str] = None, *, timeout: Optional[float] = None) -> List[m.CollectionInfo]:
+        """Store statistics of one collection, or of every collection the caller may read."""
+        return self._call("Stats", m.StatsRequest(collection=collection or ""), m.StatsResponse, timeout).collections
+
+
+#: Metadata of one record: a dict (sent as JSON), a JSON object string, or None.
+MetadataLike = Union[Dict[str, Any], str, None]
+
+_SINGLE_INPUTS = (str, bytes, bytearray, memoryview, os.PathLike, File, m.Media, m.Pixels, m.Audio, m.Input)
+
+
+@dataclass
+class Hit:
+    """One search result: the record's key, its score (cosine similarity, l2 distance or dot
+    product, as the collection's metric) and its metadata (parsed JSON, or None)."""
+    key: str
+    score: float
+    metadata: Any = None
+
+
+@dataclass
+class Record:
+    """A stored record (from :meth:`Client.get`)."""
+    key: str
+    vector: Any
+    metadata: Any = None
+
+
+@dataclass
+class UpsertSummary:
+    """What an upsert did: counts, and one ``UpsertResult`` per item in item order."""
+    stored: int
+    skipped: int
+    failed: int
+    results: List[m.UpsertResult]
+
+
+class UpsertError(InvalidArgumentError):
+    """Some items of an upsert were refused (the others are stored); ``summary`` says which."""
+
+    def __init__(self, message: str, summary: UpsertSummary) -> None:
+        super().__init__(StatusCode.INVALID_ARGUMENT, message, "Upsert")
+        self.summary = summary
+
+
+def _fd_inputs(request: Message) -> List[_FdInput]:
+    """The inputs of a request whose files travel as descriptors, in message order."""
+    if isinstance(request, m.EmbedRequest):
+        inputs: List[Any] = list(request.inputs)
+    elif isinstance(request, m.UpsertRequest):
+        inputs = [item.input for item in request.items]
+    elif isinstance(request, m.SearchRequest):
+        inputs = [q.input for q in request.queries]
+    else:
+        return []
+    return [x for x in inputs if isinstance(x, _FdInput)]
+
+
+def _metadata_json(x: Any, index: int) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, dict):
+        try:
+            return json.dumps(x, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"metadata {index} is not JSON-serialisable: {e}",
+                                       "Upsert") from None
+    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                               f"metadata {index} must be a dict, a JSON string or None, not {type(x).__name__}", "Upsert")
+
+
+def _parse_metadata(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # not JSON after all: hand it over as stored
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) or type(x).__name__.startswith(("float", "int"))
+
+
+def _vector_rows(vectors: Any, single: bool) -> List[Any]:
+    """Rows of float32 values from a NumPy array (1-D = one vector), a list of floats (one
+    vector) or a list of such lists."""
+    if hasattr(vectors, "ndim") and hasattr(vectors, "astype"):
+        if vectors.ndim == 1:
+            return [vectors]
+        if vectors.ndim == 2:
+            if single and vectors.shape[0] != 1:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                           f"one key needs one vector, got an array of shape {tuple(vectors.shape)}")
+            return [vectors[i] for i in range(vectors.shape[0])]
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                   f"vectors must be 1-D or 2-D, got an array of shape {tuple(vectors.shape)}")
+    seq = list(vectors)
+    if seq and _is_number(seq[0]):
+        return [seq]
+    return [list(r) if not hasattr(r, "astype") else r for r in seq]
+
+
+def _search_query(x: Any, index: int) -> m.SearchQuery:
+    if isinstance(x, _SINGLE_INPUTS):
+        return m.SearchQuery(input=to_input(x, index))
+    if hasattr(x, "ndim") or isinstance(x, (list, tuple)):
+        return m.SearchQuery(vector=m.Vector(values=_vector_rows(x, True)[0]))
+    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                               f"query {index}: a {type(x).__name__} is neither an input nor a vector", "Search")

@@ -40,7 +40,8 @@ class EmbeddError(Exception):
     code this client does not know), ``message`` the daemon's explanation, ``method`` the rpc.
 
     Catch a subclass (``NotFoundError``, ``ResourceExhaustedError``, …) for one status, or this
-    class for all of them.
+    class for all of them. ``InvalidArgumentError`` and ``OutOfRangeError`` are also
+    ``ValueError``s, ``NotFoundError`` a ``LookupError``.
     """
 
     code: int
@@ -78,7 +79,7 @@ class UnknownError(EmbeddError):
     """UNKNOWN."""
 
 
-class InvalidArgumentError(EmbeddError):
+class InvalidArgumentError(EmbeddError, ValueError):
     """INVALID_ARGUMENT: the request is wrong (bad input, mixed spaces, missing field…)."""
 
 
@@ -86,7 +87,7 @@ class DeadlineExceededError(EmbeddError):
     """DEADLINE_EXCEEDED: the call did not finish before its deadline (on the daemon or here)."""
 
 
-class NotFoundError(EmbeddError):
+class NotFoundError(EmbeddError, LookupError):
     """NOT_FOUND: no such model, collection or key."""
 
 
@@ -110,7 +111,7 @@ class AbortedError(EmbeddError):
     """ABORTED."""
 
 
-class OutOfRangeError(EmbeddError):
+class OutOfRangeError(EmbeddError, ValueError):
     """OUT_OF_RANGE: e.g. an input larger than the model accepts."""
 
 

@@ -24,6 +24,8 @@ def _random_value(kind: str, spec: Any, rng: random.Random) -> Any:
         return rng.choice([0, 1, 127, 128, 2**31, 2**32 - 1, rng.randrange(2**32)])
     if kind == "uint64":
         return rng.choice([0, 1, 2**32, 2**63 + 5, 2**64 - 1, rng.randrange(2**64)])
+    if kind == "int32":
+        return rng.choice([0, 1, -1, 2**31 - 1, -(2**31), rng.randrange(-(2**31), 2**31)])
     if kind == "bool":
         return rng.random() < 0.5
     if kind == "string":
@@ -109,6 +111,28 @@ def sample_messages() -> List[Tuple[str, Message]]:
         ("UnloadModelResponse", m.UnloadModelResponse(model=model)),
         ("LoadPluginResponse", m.LoadPluginResponse(plugin=plugin)),
         ("LoadModelResponse", m.LoadModelResponse(model=m.ModelInfo())),
+        ("CreateCollectionRequest", m.CreateCollectionRequest(
+            name="docs", model="all-MiniLM-L6-v2", metric="cosine", hnsw_m=32, exist_ok=True,
+            acl=m.CollectionAcl(reader_uids=[1000, 0, 2**32 - 1], writer_gids=[27], restrict_read=True))),
+        ("CollectionInfo", m.CollectionInfo(
+            name="docs", dimension=384, metric="l2", count=2**40, created_unix_ms=1764100000000, can_read=True,
+            stats=m.CollectionStats(count=5, max_level=-1, wal_bytes=4096), acl=m.CollectionAcl(owner_uid=1000))),
+        ("UpsertRequest", m.UpsertRequest(collection="docs", skip_existing=True, model="m", items=[
+            m.UpsertItem(key="a", input=m.Input(text="hello"), metadata='{"lang": "en"}'),
+            m.UpsertItem(key="b", vector=m.Vector(values=[0.5, -1.0])),
+            m.UpsertItem(key="c", input=m.Input(file=m.FileRef(index=0, mime_type="image/png"))),
+            m.UpsertItem(key="")])),
+        ("UpsertResponse", m.UpsertResponse(stored=1, skipped=1, failed=1, results=[
+            m.UpsertResult(key="a", outcome=m.UpsertOutcome.UPSERT_STORED),
+            m.UpsertResult(key="b", outcome=m.UpsertOutcome.UPSERT_FAILED, error="dimension 2, expected 384")])),
+        ("SearchRequest", m.SearchRequest(collection="docs", k=10, ef=64, filter='{"lang": "en"}', queries=[
+            m.SearchQuery(input=m.Input(text="q")), m.SearchQuery(vector=m.Vector(values=[1.0]))])),
+        ("SearchResponse", m.SearchResponse(metric="cosine", results=[
+            m.SearchResult(hits=[m.SearchHit(key="a", score=0.75, metadata="{}"), m.SearchHit(key="b", score=-0.0)]),
+            m.SearchResult()])),
+        ("GetResponse", m.GetResponse(key="a", vector=m.Vector(values=[1.0, 2.0]), metadata='{"x": 1}')),
+        ("DeleteRequest", m.DeleteRequest(collection="docs", keys=["a", "", "é"])),
+        ("StatsResponse", m.StatsResponse(collections=[m.CollectionInfo(name="x")])),
     ]
 
 

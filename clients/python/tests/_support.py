@@ -131,7 +131,7 @@ class Daemon:
         last = "socket not created"
         while time.monotonic() < end:
             if self.process.poll() is not None:
-                raise RuntimeError(f"embedd exited with {self.process.returncode} during start-up:\n{self.log()}")
+                raise RuntimeError(f"{self.binary} exited with {self.process.returncode} during start-up:\n{self.log()}")
             if os.path.exists(self.socket_path):
                 try:
                     with embedd.Client(self.socket_path, connect_timeout=2) as c:

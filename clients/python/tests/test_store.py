@@ -1,0 +1,258 @@
+"""The vector-store API against the real daemon (C fixture plugin, no model weights).
+
+Model-bound collections use the fixture model, whose vectors ``_support.fixture_vector``
+recomputes, so stored vectors and search results are checked exactly. Skipped with a message
+while the daemon does not serve the store methods (ids 32..41).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pwd
+import subprocess
+import sys
+import threading
+import unittest
+from typing import Any, List
+
+import _support
+from _support import Daemon, fixture_media, fixture_vector
+
+import embedd
+
+FIXTURE_MIME = "application/x-embedd-fixture"
+SENTENCES = [
+    "the cat sat on the mat", "a dog barked at the mailman", "stock markets fell sharply today",
+    "the recipe needs two cups of flour", "rain is expected over the weekend", "she plays the violin beautifully",
+    "the train to paris leaves at noon", "quantum computers use qubits", "he planted tomatoes in the garden",
+    "the museum opens at nine",
+]
+
+
+def setUpModule() -> None:
+    reason = _support.missing_daemon_reason()
+    if reason:
+        raise unittest.SkipTest(f"store tests skipped: {reason}")
+
+
+def l2(a: List[float], b: List[float]) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b))
+
+
+class StoreTests(unittest.TestCase):
+    daemon: Daemon
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.daemon = Daemon({"fx": {"dim": "32"}, "other": {"dim": "32", "space": "other/space"}},
+                            socket_mode="0666").start()
+        with cls.daemon.client() as c:
+            try:
+                c.list_collections()
+            except embedd.UnimplementedError as e:
+                cls.daemon.cleanup()
+                raise unittest.SkipTest(f"the daemon does not serve the store methods yet: {e.message}")
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.daemon.cleanup()
+
+    def client(self, **kw: Any) -> embedd.Client:
+        c = self.daemon.client(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def fresh(self, c: embedd.Client, name: str, **kw: Any) -> embedd.CollectionInfo:
+        try:
+            c.drop_collection(name)
+        except embedd.NotFoundError:
+            pass
+        return c.create_collection(name, **kw)
+
+    def test_raw_collection_round_trip(self) -> None:
+        c = self.client()
+        info = self.fresh(c, "raw4", dim=4, metric="l2")
+        self.assertEqual((info.name, info.dimension, info.metric, info.model), ("raw4", 4, "l2", ""))
+        pts = {f"p{i}": [float(i), float(i % 3), float(-i), 0.5] for i in range(20)}
+        s = c.upsert("raw4", list(pts), vectors=list(pts.values()),
+                     metadata=[{"i": i, "even": i % 2 == 0} for i in range(20)])
+        self.assertEqual((s.stored, s.skipped, s.failed), (20, 0, 0))
+        self.assertTrue(all(r.outcome == embedd.UpsertOutcome.UPSERT_STORED for r in s.results))
+        self.assertEqual(c.count("raw4"), 20)
+        rec = c.get("raw4", "p7")
+        self.assertEqual((rec.key, list(map(float, rec.vector)), rec.metadata), ("p7", pts["p7"], {"i": 7, "even": False}))
+        q = [6.2, 0.9, -6.1, 0.5]
+        hits = c.search("raw4", vector=q, k=3)
+        want = sorted(pts, key=lambda k: l2(pts[k], q))[:3]
+        self.assertEqual([h.key for h in hits], want)
+        d2 = l2(pts[want[0]], q)  # the daemon may report the distance or its square
+        self.assertTrue(abs(hits[0].score - d2) < 1e-3 or abs(hits[0].score - math.sqrt(d2)) < 1e-3, hits[0])
+        self.assertEqual([h.score for h in hits], sorted(h.score for h in hits))
+        self.assertEqual(hits[0].metadata["i"], int(want[0][1:]))
+        # A filter on metadata, several queries at once (results in query order).
+        filtered = c.search("raw4", vector=q, k=3, filter={"even": True})
+        self.assertTrue(all(h.metadata["even"] for h in filtered))
+        self.assertEqual([h.key for h in filtered], sorted([k for k in pts if int(k[1:]) % 2 == 0], key=lambda k: l2(pts[k], q))[:3])
+        multi = c.search("raw4", vectors=[pts["p1"], pts["p15"]], k=1)
+        self.assertEqual([[h.key for h in r] for r in multi], [["p1"], ["p15"]])
+        self.assertEqual(c.delete("raw4", ["p1", "p2", "nope"]), 2)
+        self.assertEqual(c.count("raw4"), 18)
+        with self.assertRaises(embedd.NotFoundError):
+            c.get("raw4", "p1")
+        d = c.describe_collection("raw4")
+        self.assertTrue(d.can_read and d.can_write)
+        self.assertEqual(d.count, 18)
+        self.assertIn("raw4", [x.name for x in c.list_collections()])
+        self.assertEqual([x.name for x in c.stats("raw4")], ["raw4"])
+        c.drop_collection("raw4")
+        with self.assertRaises(embedd.NotFoundError):
+            c.count("raw4")
+
+    def test_numpy_vectors_in_and_out(self) -> None:
+        if not embedd.HAS_NUMPY:
+            self.skipTest("NumPy not installed (the list path is covered by test_raw_collection_round_trip)")
+        import numpy as np
+        c = self.client()
+        self.fresh(c, "np8", dim=8)
+        rng = np.random.default_rng(3)
+        vecs = rng.standard_normal((50, 8)).astype(np.float32)
+        c.upsert("np8", [f"k{i}" for i in range(50)], vectors=vecs, batch=16)
+        self.assertEqual(c.count("np8"), 50)
+        rec = c.get("np8", "k31")
+        self.assertIsInstance(rec.vector, np.ndarray)
+        got = rec.vector / np.linalg.norm(rec.vector)
+        self.assertTrue(np.allclose(got, vecs[31] / np.linalg.norm(vecs[31]), atol=1e-6))  # cosine may normalise
+        res = c.search("np8", vectors=vecs[:5], k=1)
+        self.assertEqual([r[0].key for r in res], [f"k{i}" for i in range(5)])
+        c.upsert("np8", "single", vectors=vecs[0])
+        self.assertEqual(c.count("np8"), 51)
+
+    def test_model_bound_collection_embeds_texts_and_files(self) -> None:
+        c = self.client()
+        info = self.fresh(c, "docs", model="fx")
+        self.assertEqual((info.model, info.dimension, info.embedding_space, info.metric), ("fx", 32, "fixture/trigram", "cosine"))
+        keys = [f"s{i}" for i in range(len(SENTENCES))]
+        s = c.upsert("docs", keys, SENTENCES, metadata=[{"n": i} for i in range(len(SENTENCES))])
+        self.assertEqual(s.stored, len(SENTENCES))
+        rec = c.get("docs", "s3")
+        self.assertEqual([float(x) for x in rec.vector], fixture_vector(SENTENCES[3], 32))
+        # A slightly misspelt query finds its sentence first (trigram vectors).
+        for i in (0, 4, 7):
+            hits = c.search("docs", text=SENTENCES[i].replace("the", "teh"), k=3)
+            self.assertEqual(hits[0].key, f"s{i}")
+            self.assertEqual(hits[0].metadata, {"n": i})
+        # The same by vector and as a positional query.
+        self.assertEqual(c.search("docs", vector=fixture_vector(SENTENCES[5], 32), k=1)[0].key, "s5")
+        self.assertEqual(c.search("docs", SENTENCES[6], k=1)[0].key, "s6")
+        # Files: read by the client and embedded by the daemon.
+        path = self.daemon.dir / "doc.fxtr"
+        path.write_bytes(fixture_media(b"a file about violins"))
+        c.upsert("docs", "file1", embedd.File(path, FIXTURE_MIME), metadata={"src": str(path)})
+        self.assertEqual(c.search("docs", input=embedd.File(path, FIXTURE_MIME), k=1)[0].key, "file1")
+        self.assertEqual([float(x) for x in c.get("docs", "file1").vector], fixture_vector("a file about violins", 32))
+
+    def test_mixed_spaces_and_bad_items_are_refused(self) -> None:
+        c = self.client()
+        self.fresh(c, "mix", model="fx")
+        c.upsert("mix", ["a"], ["alpha"])
+        with self.assertRaises(embedd.InvalidArgumentError) as cm:
+            c.search("mix", text="alpha", model="other")
+        self.assertIn("fx", cm.exception.message)
+        with self.assertRaises(embedd.InvalidArgumentError) as cm2:
+            c.upsert("mix", ["b"], ["beta"], model="other")
+        self.assertIn("fx", cm2.exception.message)
+        # A vector of the wrong dimension fails alone; the good item is stored.
+        with self.assertRaises(embedd.UpsertError) as cm3:
+            c.upsert("mix", ["good", "bad"], vectors=[fixture_vector("g", 32), [1.0, 2.0]])
+        summary = cm3.exception.summary
+        self.assertEqual((summary.stored, summary.failed), (1, 1))
+        self.assertIn("bad", cm3.exception.message)
+        self.assertEqual(c.get("mix", "good").key, "good")
+        s = c.upsert("mix", ["bad2"], vectors=[[1.0]], check=False)
+        self.assertEqual(s.failed, 1)
+        self.assertEqual(s.results[0].outcome, embedd.UpsertOutcome.UPSERT_FAILED)
+        with self.assertRaises(embedd.NotFoundError):
+            c.search("no-such-collection", text="x")
+        with self.assertRaises(embedd.InvalidArgumentError):
+            c.search("mix")  # no query at all (refused locally)
+        with self.assertRaises(embedd.InvalidArgumentError):
+            c.upsert("mix", ["a", "b"], ["only one"])
+
+    def test_skip_existing_and_exist_ok(self) -> None:
+        c = self.client()
+        self.fresh(c, "resume", model="fx")
+        c.upsert("resume", ["a", "b"], ["one", "two"])
+        s = c.upsert("resume", ["a", "b", "c"], ["changed", "changed", "three"], skip_existing=True)
+        self.assertEqual((s.stored, s.skipped), (1, 2))
+        self.assertEqual([float(x) for x in c.get("resume", "a").vector], fixture_vector("one", 32))
+        with self.assertRaises(embedd.AlreadyExistsError):
+            c.create_collection("resume", model="fx")
+        self.assertEqual(c.create_collection("resume", model="fx", exist_ok=True).name, "resume")
+
+    def test_concurrent_upserts_and_searches(self) -> None:
+        c = self.client()
+        self.fresh(c, "busy", model="fx")
+        failures: List[str] = []
+
+        def worker(k: int) -> None:
+            try:
+                for i in range(15):
+                    text = f"worker {k} sentence {i} about topic {k * 100 + i}"
+                    c.upsert("busy", f"{k}-{i}", text)
+                    hits = c.search("busy", text=text, k=1)
+                    if not hits or hits[0].key != f"{k}-{i}":
+                        failures.append(f"{k}-{i}: {hits[:1]}")
+            except Exception as e:
+                failures.append(repr(e))
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(failures, [])
+        self.assertEqual(c.count("busy"), 120)
+
+    def test_records_survive_a_restart(self) -> None:
+        c = self.client()
+        self.fresh(c, "durable", model="fx")
+        c.upsert("durable", [f"d{i}" for i in range(len(SENTENCES))], SENTENCES)
+        before = [h.key for h in c.search("durable", text="a violin played", k=5)]
+        c.close()
+        self.assertEqual(self.daemon.stop(), 0)
+        self.daemon.start()
+        c2 = self.client()
+        self.assertEqual(c2.count("durable"), len(SENTENCES))
+        self.assertEqual([h.key for h in c2.search("durable", text="a violin played", k=5)], before)
+
+    def test_reader_without_write_permission(self) -> None:
+        if os.getuid() != 0:
+            self.skipTest("needs uid 0 to run a child as another user")
+        c = self.client()
+        self.fresh(c, "shared", model="fx")
+        c.upsert("shared", ["x"], ["shared text"])
+        nobody = pwd.getpwnam("nobody")
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); import embedd\n"
+            "c = embedd.Client(sys.argv[2])\n"
+            "print('search', [h.key for h in c.search('shared', text='shared text', k=1)])\n"
+            "try:\n    c.upsert('shared', ['y'], ['nope'])\nexcept embedd.PermissionDeniedError as e:\n    print('upsert', e.code_name)\n"
+            "try:\n    c.drop_collection('shared')\nexcept embedd.PermissionDeniedError as e:\n    print('drop', e.code_name)\n"
+        )
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        try:
+            r = subprocess.run([python, "-c", code, str(_support.PACKAGE_ROOT), self.daemon.socket_path],
+                               user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
+                               text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+        except PermissionError as e:
+            self.skipTest(f"uid nobody cannot run {python}: {e}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("search ['x']", r.stdout)
+        self.assertIn("upsert PERMISSION_DENIED", r.stdout)
+        self.assertIn("drop PERMISSION_DENIED", r.stdout)
+        self.assertEqual(c.count("shared"), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
