@@ -18,8 +18,11 @@ struct FuzzRandom: RandomNumberGenerator {
 
 /// Throws ≥ 100,000 random and mutated frames at a running daemon: it must never crash, never
 /// hang a connection, and must still answer Health afterwards.
+///
+/// Longer runs: `EMBEDD_FUZZ_FRAMES=5000000 swift test --filter FuzzTests`; replay a failure
+/// with the printed seed: `EMBEDD_FUZZ_SEED=N`.
 @Suite struct FuzzTests {
-    static let frameCount = 100_000
+    static let frameCount = max(100_000, Int(Environment.get("EMBEDD_FUZZ_FRAMES") ?? "") ?? 0)
 
     /// Valid frames to mutate: every non-admin method with plausible payloads, HELLO, CANCEL.
     static func seeds() -> [Frame] {
