@@ -152,6 +152,23 @@ class StoreTests(unittest.TestCase):
         self.assertEqual(c.search("docs", input=embedd.File(path, FIXTURE_MIME), k=1)[0].key, "file1")
         self.assertEqual([float(x) for x in c.get("docs", "file1").vector], fixture_vector("a file about violins", 32))
 
+    def test_files_passed_as_descriptors(self) -> None:
+        c = self.client()
+        self.fresh(c, "fds", model="fx")
+        media = self.daemon.dir / "fd.fxtr"
+        media.write_bytes(fixture_media(b"passed by descriptor"))
+        text = self.daemon.dir / "note.txt"
+        text.write_text("a plain text file")
+        os.chmod(media, 0o600)
+        # embed, upsert and search all take descriptors; text/plain is read as text.
+        got = c.embed([embedd.File(media, FIXTURE_MIME, send_fd=True), embedd.File(text, send_fd=True)], model="fx")
+        want = [fixture_vector("passed by descriptor", 32), fixture_vector("a plain text file", 32)]
+        self.assertEqual(_support.rows(got), want)
+        c.upsert("fds", ["m", "t"], [embedd.File(media, FIXTURE_MIME, send_fd=True), embedd.File(text, send_fd=True)])
+        self.assertEqual([float(x) for x in c.get("fds", "t").vector], want[1])
+        hits = c.search("fds", input=embedd.File(media, FIXTURE_MIME, send_fd=True), k=1)
+        self.assertEqual(hits[0].key, "m")
+
     def test_mixed_spaces_and_bad_items_are_refused(self) -> None:
         c = self.client()
         self.fresh(c, "mix", model="fx")
@@ -162,15 +179,24 @@ class StoreTests(unittest.TestCase):
         with self.assertRaises(embedd.InvalidArgumentError) as cm2:
             c.upsert("mix", ["b"], ["beta"], model="other")
         self.assertIn("fx", cm2.exception.message)
-        # A vector of the wrong dimension fails alone; the good item is stored.
-        with self.assertRaises(embedd.UpsertError) as cm3:
+        # A vector of the wrong dimension refuses the call, naming the collection's model.
+        with self.assertRaises(embedd.InvalidArgumentError) as cm3:
             c.upsert("mix", ["good", "bad"], vectors=[fixture_vector("g", 32), [1.0, 2.0]])
-        summary = cm3.exception.summary
-        self.assertEqual((summary.stored, summary.failed), (1, 1))
+        self.assertIn("'fx'", cm3.exception.message)
         self.assertIn("bad", cm3.exception.message)
+        # An input the model rejects fails alone; the other items are stored.
+        with self.assertRaises(embedd.UpsertError) as cm4:
+            c.upsert("mix", ["good", "empty"], ["fine text", "   "])
+        summary = cm4.exception.summary
+        self.assertEqual((summary.stored, summary.failed), (1, 1))
+        self.assertEqual([r.outcome for r in summary.results],
+                         [embedd.UpsertOutcome.UPSERT_STORED, embedd.UpsertOutcome.UPSERT_FAILED])
+        self.assertIn("empty", cm4.exception.message)
         self.assertEqual(c.get("mix", "good").key, "good")
-        s = c.upsert("mix", ["bad2"], vectors=[[1.0]], check=False)
-        self.assertEqual(s.failed, 1)
+        with self.assertRaises(embedd.NotFoundError):
+            c.get("mix", "empty")
+        s = c.upsert("mix", ["empty2"], ["  "], check=False)
+        self.assertEqual((s.stored, s.failed), (0, 1))
         self.assertEqual(s.results[0].outcome, embedd.UpsertOutcome.UPSERT_FAILED)
         with self.assertRaises(embedd.NotFoundError):
             c.search("no-such-collection", text="x")
