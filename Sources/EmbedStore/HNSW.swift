@@ -39,8 +39,11 @@ enum HNSW {
     static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
                             scratch: SearchScratch, construction: Float? = nil, quantized: QuantizedQuery? = nil,
                             accept: (UInt32) -> Bool) {
+        // One reading of the node count: the indexer may plan while writers append nodes, and
+        // the visited marks must cover every id this search accepts.
+        let count = UInt32(s.count)
         let visited = scratch.visited
-        visited.reset(nodeCount: s.count)
+        visited.reset(nodeCount: Int(count))
         // Work on local heaps (swapped back at the end): no exclusivity checks or
         // copy-on-write tests on the class's stored properties in the hot loop.
         var candidates = NeighborHeap(max: false)
@@ -57,7 +60,6 @@ enum HNSW {
         let mode = construction != nil ? 1 : quantized != nil ? 2 : 0
         let lift = construction ?? 0
         let qq = quantized ?? QuantizedQuery(codes: UnsafePointer(bitPattern: 1)!, scale: 0, norm2: 0)
-        let count = UInt32(s.count)
         for (d, id) in entries {
             guard id < count, visited.insert(id) else { continue }
             _ = qq

@@ -285,6 +285,11 @@ final class NodeStore {
         for i in 0..<n { list[1 + i] = links[i] }
     }
 
+    /// Whether appending `nodes` nodes with `heapBytes` of keys and metadata would move memory.
+    func needsGrowth(nodes n: Int, heapBytes: Int) -> Bool {
+        count + n > nodeCapacity || heapUsed + heapBytes > heapCapacity
+    }
+
     private func reserveNodes(_ needed: Int) throws(Errno) {
         guard needed > nodeCapacity else { return }
         let newCapacity = max(needed, nodeCapacity * 2)

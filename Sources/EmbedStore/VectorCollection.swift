@@ -1,4 +1,5 @@
 import EmbedSys
+import Synchronization
 
 /// One open collection: records with vectors and metadata, an HNSW index, and the files that
 /// make them durable (`collection.meta`, `wal.log`, `index.snap` in its directory).
@@ -14,6 +15,14 @@ import EmbedSys
 /// `state`'s shared lock and written under its exclusive lock by the one current mutator
 /// (whoever holds `gate`); group-commit fields are guarded by `commit`; indexer fields by
 /// `indexerSignal`.
+///
+/// Two mutators may run at once: the commit leader appends nodes, keys and tombstones (under
+/// the exclusive lock), while the indexer plans graph insertions *without* the shared lock —
+/// so writers never wait for a graph search. That is safe because (1) only the indexer changes
+/// links, entry point and levels; (2) nodes appended meanwhile are unreachable until the
+/// indexer links them; (3) tombstone bits are single aligned words; (4) memory never moves
+/// while the indexer holds `gate`: a leader whose batch needs the arrays to grow takes `gate`
+/// first. Checkpoints hold both log leadership and `gate`, so nothing mutates during them.
 public final class VectorCollection: @unchecked Sendable {
     /// The collection's name.
     public let name: String
@@ -29,8 +38,8 @@ public final class VectorCollection: @unchecked Sendable {
 
     // MARK: state (see invariants above)
     private let state = ReadWriteLock()
-    private var store: NodeStore
-    private var keys: KeyIndex
+    private let store: NodeStore
+    private let keys: KeyIndex
     private var pending: [UInt32] = []
     private var pendingHead = 0
     private var liveCount = 0
@@ -44,6 +53,10 @@ public final class VectorCollection: @unchecked Sendable {
     /// Held by the single mutator of the moment: the commit leader applying, the indexer
     /// linking or repairing, or a checkpoint.
     private let gate = ConditionLock()
+    /// Commit leaders waiting for `gate`. A mutex is not fair: without this the indexer, which
+    /// re-takes `gate` for every node, would starve writers (measured: 900 acknowledged
+    /// upserts/s instead of tens of thousands). The indexer steps aside while it is non-zero.
+    private let appliersWaiting = Atomic<Int>(0)
 
     // MARK: group commit (guarded by `commit`)
     private let commit = ConditionLock()
@@ -392,10 +405,25 @@ public final class VectorCollection: @unchecked Sendable {
             for item in batch { WriteAheadLog.frame(seq: item.seq, type: item.type, payload: item.payload, into: &w) }
             do {
                 try wal.appendAndSync(w.bytes)
-                try gate.withLock { () throws(StoreError) in
-                    try state.withWriteLock { () throws(StoreError) in
-                        for item in batch { item.affected = try applyUnlocked(item.op) }
+                var newNodes = 0, newBytes = 0
+                for item in batch {
+                    if case .upsert(let records, _) = item.op {
+                        newNodes += records.count
+                        for r in records { newBytes += r.key.utf8.count + (r.metadata?.utf8.count ?? 0) }
                     }
+                }
+                let apply = { () throws(StoreError) in
+                    try self.state.withWriteLock { () throws(StoreError) in
+                        for item in batch { item.affected = try self.applyUnlocked(item.op) }
+                    }
+                }
+                if store.needsGrowth(nodes: newNodes, heapBytes: newBytes) {
+                    // Growing moves memory: wait until the indexer is between steps.
+                    appliersWaiting.add(1, ordering: .relaxed)
+                    defer { appliersWaiting.subtract(1, ordering: .relaxed) }
+                    try gate.withLock { () throws(StoreError) in try apply() }
+                } else {
+                    try apply()
                 }
             } catch {
                 logger(.error, "\(name): \(error); refusing further writes until reopened")
@@ -638,16 +666,19 @@ public final class VectorCollection: @unchecked Sendable {
     /// Does one unit of background work; returns false when there was none.
     private func indexStep(scratch: SearchScratch) throws(StoreError) -> Bool {
         if state.withReadLock({ failure != nil }) { return false }
+        while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
         // 1. Link the oldest unindexed record.
         let linked = try gate.withLock { () throws(StoreError) -> Bool in
-            let planned = state.withReadLock { () -> (UInt32, HNSW.InsertPlan?)? in
+            let next = state.withReadLock { () -> (UInt32, Bool)? in
                 guard pendingHead < pending.count else { return nil }
                 let id = pending[pendingHead]
-                if store.isDeleted(id) { return (id, nil) }
-                let level = rng.level(m: config.hnsw.m)
-                return (id, HNSW.planInsert(store, id: id, level: level, efConstruction: config.hnsw.efConstruction, scratch: scratch))
+                return (id, store.isDeleted(id))
             }
-            guard let (_, plan) = planned else { return false }
+            guard let (id, deleted) = next else { return false }
+            // Planned without the shared lock (see the type's invariants): searches and
+            // writers proceed while the indexer searches the graph.
+            let plan = deleted ? nil : HNSW.planInsert(store, id: id, level: rng.level(m: config.hnsw.m),
+                                                       efConstruction: config.hnsw.efConstruction, scratch: scratch)
             try state.withWriteLock { () throws(StoreError) in
                 if let plan { try HNSW.apply(store, plan) }
                 pendingHead += 1
@@ -685,8 +716,9 @@ public final class VectorCollection: @unchecked Sendable {
         let chunk = 1024
         var start = 0
         while start < nodes {
+            while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
             gate.withLock {
-                let updates = state.withReadLock { HNSW.planRepair(store, range: start..<min(start + chunk, nodes)) }
+                let updates = HNSW.planRepair(store, range: start..<min(start + chunk, nodes))
                 state.withWriteLock { for (id, l, list) in updates { store.setLinks(id, level: l, list) } }
             }
             start += chunk
