@@ -8,6 +8,7 @@
 \\u{HEX}), runs Hugging Face `tokenizers` and sentence-transformers (PyTorch, fp32, CPU) on every
 input and writes, per model, into Tests/Fixtures/text/:
   <model>.ids   one line per input: the token ids (decimal, space separated)
+  <model>.long.ids  untruncated content ids of inputs over 2048 characters: index, then ids
   <model>.f32   little-endian float32 vectors, input after input (dimension from the model)
 The corpus itself is made once by `corpus` (real sentences from Debian's fortunes + edge cases).
 
@@ -116,6 +117,13 @@ def golden(models_dir):
         enc = tok(inputs, truncation=True, max_length=model.max_seq_length)['input_ids']
         with open(os.path.join(FIX, name + '.ids'), 'w') as f:
             for ids in enc: f.write(' '.join(map(str, ids)) + '\n')
+        # Untruncated ids of the inputs longer than 2048 characters (the tokenizer works on such
+        # texts in pieces; this checks the pieces join up): "index id id id ...".
+        with open(os.path.join(FIX, name + '.long.ids'), 'w') as f:
+            for i, text in enumerate(inputs):
+                if len(text) > 2048:
+                    full = tok(text, add_special_tokens=False, truncation=False)['input_ids']
+                    f.write(str(i) + ' ' + ' '.join(map(str, full)) + '\n')
         vecs = model.encode(inputs, batch_size=16, convert_to_numpy=True, normalize_embeddings=False).astype('<f4')
         vecs.tofile(os.path.join(FIX, name + '.f32'))
         print(f'{name}: {len(inputs)} inputs, dim {vecs.shape[1]}, max_seq_length {model.max_seq_length}')

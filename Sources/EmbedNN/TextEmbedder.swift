@@ -107,13 +107,14 @@ public final class TextEmbedder: @unchecked Sendable {
 
     /// The sequences to run for one input under the long-input policy.
     func sequences(for text: String) -> Result<[[Int32]], NNError> {
-        let content = tokenizer.contentIDs(text)
         let room = maxSequenceLength - tokenizer.specialTokenCount
+        // Only chunk_mean needs every token; the others need to know just "longer than room".
+        let content = tokenizer.contentIDs(text, limit: options.longInput == .chunkMean ? nil : room + 1)
         if content.count <= room { return .success([tokenizer.wrap(content, maxLength: maxSequenceLength)]) }
         switch options.longInput {
         case .truncate: return .success([tokenizer.wrap(content, maxLength: maxSequenceLength)])
         case .reject:
-            return .failure(NNError("input has \(content.count + tokenizer.specialTokenCount) tokens, more than the model's limit of \(maxSequenceLength) (long_input=reject)"))
+            return .failure(NNError("input has more than the model's limit of \(maxSequenceLength) tokens (long_input=reject)"))
         case .chunkMean:
             return .success(stride(from: 0, to: content.count, by: room).map {
                 tokenizer.wrap(content[$0..<min($0 + room, content.count)], maxLength: maxSequenceLength)

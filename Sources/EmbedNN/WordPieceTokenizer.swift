@@ -182,24 +182,45 @@ public struct WordPieceTokenizer: Sendable {
         maxInputCharsPerWord = 100
     }
 
-    /// The token ids of `text` without special tokens and without truncation.
-    public func contentIDs(_ text: String) -> [Int32] {
+    /// The token ids of `text` without special tokens. With `limit`, stops once at least
+    /// `limit` ids are known (the result may hold a few more), so truncating a huge input does
+    /// not tokenise all of it.
+    ///
+    /// The text is processed in pieces cut before ASCII whitespace, a CJK ideograph or a
+    /// punctuation character (one that no added token contains) after ~2048 scalars: all are
+    /// word boundaries for BertPreTokenizer and starters for NFD, and no added token spans them,
+    /// so the ids equal those of the whole text at once (the golden tests cover long inputs).
+    public func contentIDs(_ text: String, limit: Int? = nil) -> [Int32] {
         var ids: [Int32] = []
         let raw = Array(text.unicodeScalars)
-        // Pass 1: literal added tokens in the raw text; pass 2: normalised ones in each segment.
-        for segment in split(raw[...], on: addedTokens.filter { !$0.normalized }) {
-            switch segment {
-            case .token(let id): ids.append(id)
-            case .text(let s):
-                let normalized = normalizer.normalize(s)
-                for inner in split(normalized[...], on: addedTokens.filter { $0.normalized }) {
-                    switch inner {
-                    case .token(let id): ids.append(id)
-                    case .text(let t):
-                        for word in BertNormalizer.splitWords(t) { wordPieces(word, into: &ids) }
+        let literal = addedTokens.filter { !$0.normalized }
+        let normalizedTokens = addedTokens.filter { $0.normalized }
+        var start = 0
+        while start < raw.count {
+            var end = min(raw.count, start + 2048)
+            while end < raw.count {
+                let c = raw[end]
+                if c == " " || c == "\n" || c == "\t" || c == "\r" || (c.value >= 0x3400 && BertNormalizer.chinese.contains(c)) { break }
+                if BertNormalizer.punctuation.contains(c) && !addedTokens.contains(where: { $0.content.contains(c) }) { break }
+                end += 1
+            }
+            // Pass 1: literal added tokens in the raw text; pass 2: normalised ones in each segment.
+            for segment in split(raw[start..<end], on: literal) {
+                switch segment {
+                case .token(let id): ids.append(id)
+                case .text(let s):
+                    let normalized = normalizer.normalize(s)
+                    for inner in split(normalized[...], on: normalizedTokens) {
+                        switch inner {
+                        case .token(let id): ids.append(id)
+                        case .text(let t):
+                            for word in BertNormalizer.splitWords(t) { wordPieces(word, into: &ids) }
+                        }
                     }
                 }
             }
+            if let limit, ids.count >= limit { break }
+            start = end
         }
         return ids
     }
@@ -207,7 +228,7 @@ public struct WordPieceTokenizer: Sendable {
     /// The model input for `text`: special tokens around the content, truncated so the whole
     /// sequence has at most `maxLength` tokens.
     public func encode(_ text: String, maxLength: Int) -> [Int32] {
-        wrap(contentIDs(text), maxLength: maxLength)
+        wrap(contentIDs(text, limit: maxLength), maxLength: maxLength)
     }
 
     /// Wraps content ids in the template's special tokens, truncating the content to fit.

@@ -1,4 +1,5 @@
 import EmbedNN
+import EmbedSys
 import Testing
 
 /// Token ids and vectors against the reference (sentence-transformers + tokenizers, fp32).
@@ -62,5 +63,28 @@ import Testing
             for c in alone.indices { worst = max(worst, abs(alone[c] - inBatch[c])) }
         }
         #expect(worst <= 1e-5, "\(model): max abs difference alone vs batch of 64 is \(worst)")
+    }
+}
+
+extension GoldenTextTests {
+    /// Inputs over 2048 characters are tokenised in pieces; untruncated ids must still equal the
+    /// reference's for the whole text (what chunk_mean embeds).
+    @Test(arguments: TextFixtures.modelNames)
+    func longInputIDsMatchReference(model: String) throws {
+        let embedder = try TextEmbedder(folder: try TextFixtures.requireModel(model))
+        let bytes = try FileSystem.readFile(TextFixtures.fixtureDir + "/\(model).long.ids")
+        let lines = bytes.split(separator: UInt8(ascii: "\n"))
+        #expect(lines.count >= 2)
+        for line in lines {
+            let numbers = line.split(separator: UInt8(ascii: " ")).map { Int(String(decoding: $0, as: UTF8.self))! }
+            let text = TextFixtures.corpus[numbers[0]]
+            let want = numbers.dropFirst().map { Int32($0) }
+            #expect(want.count > 1000)
+            #expect(embedder.tokenizer.contentIDs(text) == Array(want), "\(model): input \(numbers[0])")
+            // The limited form stops early but agrees on the prefix.
+            let limited = embedder.tokenizer.contentIDs(text, limit: 300)
+            #expect(limited.count >= 300 && limited.count < want.count)
+            #expect(Array(want.prefix(limited.count)) == limited)
+        }
     }
 }
