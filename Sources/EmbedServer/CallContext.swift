@@ -14,6 +14,8 @@ public struct CallContext: Sendable {
     public let deadline: UInt64
     /// Raised when the client cancels, the deadline passes or the server stops.
     public let cancellation: CancellationFlag
+    /// Files passed with the REQUEST frame (`SCM_RIGHTS`), nil when none were.
+    var files: PassedDescriptors? = nil
 
     /// Throws DEADLINE_EXCEEDED or CANCELLED if the call should not proceed.
     public func checkAlive() throws(RPCError) {

@@ -22,6 +22,9 @@ final class Connection: @unchecked Sendable {
     /// Set when the connection must close once its outbox is flushed (GOAWAY sent).
     var closeAfterFlush = false
     var closeDeadline: UInt64 = 0
+    /// Descriptor batches received (`SCM_RIGHTS`), one per sendmsg, in stream order; each
+    /// REQUEST frame flagged DESCRIPTORS takes the oldest. Closed with the connection.
+    var descriptorBatches: [[FileDescriptor]] = []
 
     private struct Shared {
         var outbox: [UInt8] = []
@@ -97,7 +100,9 @@ final class Connection: @unchecked Sendable {
 
     /// Marks the connection closed (later replies are dropped) and returns its calls.
     func markClosed() -> [Call] {
-        shared.withLock { s in
+        for batch in descriptorBatches { for d in batch { try? d.close() } }
+        descriptorBatches = []
+        return shared.withLock { s in
             s.closed = true
             let c = Array(s.calls.values)
             s.calls.removeAll()

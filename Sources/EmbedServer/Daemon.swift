@@ -94,6 +94,13 @@ public enum Daemon {
             }
         }
         service.install(on: server)
+        // The vector store (collections under <data_dir>/collections) and its methods.
+        let store: StoreService
+        do { store = try StoreService(embed: service, log: log) } catch {
+            log.error(error.message)
+            return 1
+        }
+        store.install(on: server)
         server.onReload = { [service, server] in server.runOnAdminThread { service.reload() } }
         server.runOnAdminThread { [service, server, log, notify] in
             service.loadConfiguredModels()
@@ -108,6 +115,7 @@ public enum Daemon {
 
         log.notice("drained; releasing models")
         service.stopBatchers()
+        store.stop()
         service.host.shutdown()
         if let owned = ownedSocket {
             // Remove the socket file only if it is still the one we created.

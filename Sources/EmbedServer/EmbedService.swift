@@ -231,7 +231,7 @@ public final class EmbedService: Sendable {
         }
     }
 
-    private func batcher(for name: String) throws(RPCError) -> ModelBatcher {
+    func batcher(for name: String) throws(RPCError) -> ModelBatcher {
         let settings = config.batching
         let result = batchers.withLock { b -> Result<ModelBatcher, Errno> in
             if let existing = b[name] { return .success(existing) }

@@ -1,0 +1,151 @@
+import EmbedSys
+import EmbedWire
+
+/// What the daemon adds to a store collection: the model it is bound to, that model's
+/// embedding space at creation, and who may use it (the ACL). Kept in a small text file,
+/// `embedd.binding`, inside the collection's directory, so dropping the collection removes it
+/// too. Written atomically (temporary file, fsync, rename, fsync of the directory).
+///
+/// Format (UTF-8 lines, `key value`; lists comma-separated):
+///
+///     embedd-binding 1
+///     model all-MiniLM-L6-v2
+///     space sentence-transformers/all-MiniLM-L6-v2
+///     owner 1000
+///     created_ms 1764000000000
+///     restrict_read 0
+///     reader_uids 1001,1002
+///     reader_gids
+///     writer_uids
+///     writer_gids 100
+struct CollectionBinding: Sendable, Equatable {
+    static let fileName = "embedd.binding"
+
+    /// The bound model's name; empty for a raw collection.
+    var model: String = ""
+    /// The model's embedding space at creation; empty for a raw collection.
+    var space: String = ""
+    var ownerUID: UInt32 = 0
+    var createdUnixMilliseconds: UInt64 = 0
+    var restrictRead = false
+    var readerUIDs: [UInt32] = []
+    var readerGIDs: [UInt32] = []
+    var writerUIDs: [UInt32] = []
+    var writerGIDs: [UInt32] = []
+
+    var isRaw: Bool { model.isEmpty }
+
+    var acl: CollectionAcl {
+        CollectionAcl(ownerUid: ownerUID, readerUids: readerUIDs, readerGids: readerGIDs, writerUids: writerUIDs,
+                      writerGids: writerGIDs, restrictRead: restrictRead)
+    }
+
+    /// Read permission: the owner, uid 0 and admins, writers, listed readers; everyone unless
+    /// `restrictRead`.
+    func canRead(_ ctx: CallContext) -> Bool {
+        !restrictRead || canWrite(ctx) || readerUIDs.contains(ctx.peer.uid) || readerGIDs.contains { CollectionBinding.inGroup(ctx, $0) }
+    }
+
+    /// Write permission: the owner, uid 0 and admins, listed writers.
+    func canWrite(_ ctx: CallContext) -> Bool {
+        ctx.isAdmin || ctx.peer.uid == ownerUID || writerUIDs.contains(ctx.peer.uid)
+            || writerGIDs.contains { CollectionBinding.inGroup(ctx, $0) }
+    }
+
+    private static func inGroup(_ ctx: CallContext, _ gid: UInt32) -> Bool {
+        ctx.peer.gid == gid || UserDatabase.isMember(uid: ctx.peer.uid, gid: ctx.peer.gid, of: gid)
+    }
+
+    // MARK: File
+
+    func encoded() -> [UInt8] {
+        func list(_ v: [UInt32]) -> String { v.map(String.init).joined(separator: ",") }
+        let text = """
+        embedd-binding 1
+        model \(model)
+        space \(space)
+        owner \(ownerUID)
+        created_ms \(createdUnixMilliseconds)
+        restrict_read \(restrictRead ? 1 : 0)
+        reader_uids \(list(readerUIDs))
+        reader_gids \(list(readerGIDs))
+        writer_uids \(list(writerUIDs))
+        writer_gids \(list(writerGIDs))
+
+        """
+        return Array(text.utf8)
+    }
+
+    /// Parses the file's bytes; `path` names it in errors.
+    static func decode(_ bytes: [UInt8], path: String) throws(RPCError) -> CollectionBinding {
+        func bad(_ why: String) -> RPCError { RPCError(.dataLoss, "\(path) is damaged (\(why)); fix or remove it (a missing file makes the collection admin-only)") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw bad("not UTF-8") }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.first == "embedd-binding 1" else { throw bad("unknown header") }
+        var b = CollectionBinding()
+        var seen = Set<String>()
+        for line in lines.dropFirst() {
+            let key: String, value: String
+            if let sp = line.firstIndex(of: " ") {
+                key = String(line[..<sp]); value = String(line[line.index(after: sp)...])
+            } else {
+                key = line; value = ""
+            }
+            seen.insert(key)
+            func number<T: FixedWidthInteger>(_ s: String) throws(RPCError) -> T {
+                guard let v = T(s) else { throw bad("\(key) is not a number") }
+                return v
+            }
+            func list(_ s: String) throws(RPCError) -> [UInt32] {
+                if s.isEmpty { return [] }
+                var out: [UInt32] = []
+                for part in s.split(separator: ",", omittingEmptySubsequences: false) { out.append(try number(String(part))) }
+                return out
+            }
+            switch key {
+            case "model": b.model = value
+            case "space": b.space = value
+            case "owner": b.ownerUID = try number(value)
+            case "created_ms": b.createdUnixMilliseconds = try number(value)
+            case "restrict_read": b.restrictRead = value == "1"
+            case "reader_uids": b.readerUIDs = try list(value)
+            case "reader_gids": b.readerGIDs = try list(value)
+            case "writer_uids": b.writerUIDs = try list(value)
+            case "writer_gids": b.writerGIDs = try list(value)
+            default: break  // newer keys are ignored
+            }
+        }
+        for k in ["model", "space", "owner", "restrict_read"] where !seen.contains(k) { throw bad("no \(k) line") }
+        return b
+    }
+
+    /// Writes the file atomically into `directory`.
+    func save(in directory: String) throws(Errno) {
+        let final = directory + "/" + CollectionBinding.fileName
+        let tmp = final + ".tmp"
+        let fd = try FileDescriptor.open(tmp, [.writeOnly, .create, .truncate], permissions: 0o640)
+        do {
+            try fd.writeAll(encoded())
+            try fd.sync()
+            try fd.close()
+        } catch {
+            try? fd.close()
+            try? FileSystem.unlink(tmp)
+            throw error
+        }
+        try FileSystem.rename(tmp, to: final)
+        try FileSystem.syncDirectory(directory)
+    }
+
+    /// Reads the file in `directory`; nil when there is none.
+    static func load(from directory: String) throws(RPCError) -> CollectionBinding? {
+        let path = directory + "/" + fileName
+        guard FileSystem.exists(path) else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(path, limit: 1 << 20) } catch {
+            throw RPCError(.internal, "cannot read \(path): \(error)")
+        }
+        return try decode(bytes, path: path)
+    }
+}

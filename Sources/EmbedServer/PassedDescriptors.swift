@@ -1,0 +1,54 @@
+import EmbedSys
+import EmbedWire
+
+/// The open files a client passed with one REQUEST frame (`SCM_RIGHTS`), owned by the call.
+///
+/// A class so that every copy of the call's context shares one owner: the descriptors close
+/// when the last reference goes, i.e. after every thread working for the call is done with
+/// them — never while a worker may still read one (a closed number could be reused by an
+/// unrelated file in between).
+final class PassedDescriptors: Sendable {
+    let descriptors: [FileDescriptor]
+
+    init(_ descriptors: [FileDescriptor]) { self.descriptors = descriptors }
+
+    deinit {
+        for d in descriptors { try? d.close() }
+    }
+
+    /// The whole content of descriptor `index`, read from offset 0 without moving the client's
+    /// file offset. Only regular files of at most `limit` bytes are accepted; the daemon never
+    /// opens a path, so it reads only what the client could open itself.
+    func read(_ index: UInt32, limit: Int, what: String) throws(RPCError) -> [UInt8] {
+        guard Int(index) < descriptors.count else {
+            throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(descriptors.count) descriptor(s) arrived)")
+        }
+        let fd = descriptors[Int(index)]
+        let size: Int64?
+        do { size = try DescriptorPassing.regularFileSize(fd) } catch {
+            throw RPCError(.invalidArgument, "\(what): cannot stat file #\(index): \(error)")
+        }
+        guard let size else { throw RPCError(.invalidArgument, "\(what): file #\(index) is not a regular file") }
+        guard size <= Int64(limit) else {
+            throw RPCError(.outOfRange, "\(what): file #\(index) has \(size) bytes; the limit is \(limit)")
+        }
+        var out = [UInt8](repeating: 0, count: Int(size))
+        var done = 0
+        while done < out.count {
+            let n: Int
+            do {
+                n = try out.withUnsafeMutableBytes { raw in
+                    try Result { () throws(Errno) in
+                        try fd.read(fromAbsoluteOffset: Int64(done), into: UnsafeMutableRawBufferPointer(rebasing: raw[done...]))
+                    }.get()
+                }
+            } catch {
+                throw RPCError(.invalidArgument, "\(what): cannot read file #\(index): \(error) (was it opened for reading?)")
+            }
+            if n == 0 { break }  // the file shrank meanwhile: take what is there
+            done += n
+        }
+        if done < out.count { out.removeLast(out.count - done) }
+        return out
+    }
+}

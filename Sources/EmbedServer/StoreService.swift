@@ -1,0 +1,657 @@
+import EmbedConfig
+import EmbedPluginHost
+import EmbedStore
+import EmbedSys
+import EmbedWire
+import Synchronization
+
+/// The vector-store methods (ids 32…41): collections bound to a model or to a raw dimension,
+/// upsert and search through the model's batcher, per-collection access control, and files
+/// passed as descriptors.
+///
+/// Threads: handlers start on the event loop (decode only), then hop to `reads` (searches,
+/// gets, listings) or `writes` (upserts, deletes, create/drop: they wait for fsync) so a slow
+/// disk never delays searches; inputs are embedded on the model's batcher thread in between.
+final class StoreService: Sendable {
+    let embed: EmbedService
+    let catalog: StoreCatalog
+    let log: Logger
+    private let reads: WorkQueue
+    private let writes: WorkQueue
+    /// Bindings of open collections, by name (the store caches the collections themselves).
+    private let bindings = Mutex<[String: CollectionBinding]>([:])
+    /// Serialises create and drop (they check, then change, the directory).
+    private let ddl = Mutex(())
+
+    init(embed: EmbedService, log: Logger) throws(RPCError) {
+        self.embed = embed
+        self.log = log
+        let dir = Config.join(embed.config.dataDirectory, "collections")
+        do {
+            catalog = try StoreCatalog(directory: dir, logger: { [log] level, message in
+                switch level {
+                case .error: log.error("store: \(message)")
+                case .warning: log.warning("store: \(message)")
+                default: log.info("store: \(message)")
+                }
+            })
+        } catch {
+            throw RPCError(.internal, "cannot open the collections directory \(dir): \(error)")
+        }
+        do {
+            reads = try WorkQueue(name: "store-read", threads: 2)
+            writes = try WorkQueue(name: "store-write", threads: 4)
+        } catch {
+            throw RPCError(.internal, "cannot start store threads: \(error)")
+        }
+    }
+
+    /// Registers the store methods, and wraps Embed so that inputs can be passed files.
+    func install(on server: Server) {
+        server.register(.createCollection, .deferred(CreateCollectionRequest.self) { [self] ctx, req, done in
+            on(writes, ctx, done) { [self] () throws(RPCError) in CreateCollectionResponse(collection: try create(ctx, req)) }
+        })
+        server.register(.dropCollection, .deferred(DropCollectionRequest.self) { [self] ctx, req, done in
+            on(writes, ctx, done) { [self] () throws(RPCError) in try drop(ctx, req.name); return DropCollectionResponse() }
+        })
+        server.register(.listCollections, .deferred(ListCollectionsRequest.self) { [self] ctx, _, done in
+            on(reads, ctx, done) { [self] () throws(RPCError) in ListCollectionsResponse(collections: try list(ctx, stats: false, readableOnly: false)) }
+        })
+        server.register(.describeCollection, .deferred(DescribeCollectionRequest.self) { [self] ctx, req, done in
+            on(reads, ctx, done) { [self] () throws(RPCError) in
+                let (c, b) = try open(req.name, ctx, .read)
+                return DescribeCollectionResponse(collection: info(c, b, ctx, stats: true))
+            }
+        })
+        server.register(.count, .deferred(CountRequest.self) { [self] ctx, req, done in
+            on(reads, ctx, done) { [self] () throws(RPCError) in
+                let (c, _) = try open(req.collection, ctx, .read)
+                return CountResponse(count: UInt64(c.count))
+            }
+        })
+        server.register(.stats, .deferred(StatsRequest.self) { [self] ctx, req, done in
+            on(reads, ctx, done) { [self] () throws(RPCError) in
+                if req.collection.isEmpty { return StatsResponse(collections: try list(ctx, stats: true, readableOnly: true)) }
+                let (c, b) = try open(req.collection, ctx, .read)
+                return StatsResponse(collections: [info(c, b, ctx, stats: true)])
+            }
+        })
+        server.register(.get, .deferred(GetRequest.self) { [self] ctx, req, done in
+            on(reads, ctx, done) { [self] () throws(RPCError) in try get(ctx, req) }
+        })
+        server.register(.delete, .deferred(DeleteRequest.self) { [self] ctx, req, done in
+            on(writes, ctx, done) { [self] () throws(RPCError) in try delete(ctx, req) }
+        })
+        server.register(.upsert, .deferred(UpsertRequest.self) { [self] ctx, req, done in
+            writes.submit { [self] in upsert(ctx, req, done) }
+        })
+        server.register(.search, .deferred(SearchRequest.self) { [self] ctx, req, done in
+            reads.submit { [self] in search(ctx, req, done) }
+        })
+        // Embed with files: read them off the event loop, then continue as a plain Embed.
+        server.register(.embed, .deferred(EmbedRequest.self) { [self] ctx, req, done in
+            guard req.inputs.contains(where: { if case .file = $0.kind { return true } else { return false } }) else {
+                embed.startEmbed(ctx, req, done)
+                return
+            }
+            reads.submit { [self] in
+                var r = req
+                do throws(RPCError) {
+                    try ctx.checkAlive()
+                    let limit = embed.config.limits.maxFrameBytes
+                    for i in r.inputs.indices {
+                        if case .file(let f) = r.inputs[i].kind {
+                            let textOnly = embed.host.model(named: req.model.isEmpty ? (embed.models.defaultModel() ?? "") : req.model)
+                                .map { !$0.info.inputKinds.contains(.encoded) } ?? false
+                            r.inputs[i] = try fileInput(ctx, f, limit: limit, textOnly: textOnly, what: "input \(i)")
+                        }
+                    }
+                } catch {
+                    done(.failure(error))
+                    return
+                }
+                embed.startEmbed(ctx, r, done)
+            }
+        })
+    }
+
+    /// Stops the store threads and closes every collection (checkpointing them).
+    func stop() {
+        reads.stop()
+        writes.stop()
+        do { try catalog.closeAll() } catch { log.error("closing collections: \(error)") }
+    }
+
+    // MARK: Plumbing
+
+    private func on<R: ProtoMessage>(_ queue: WorkQueue, _ ctx: CallContext, _ done: @escaping @Sendable (Result<R, RPCError>) -> Void,
+                                     _ body: @escaping @Sendable () throws(RPCError) -> R) {
+        let ok = queue.submit {
+            do throws(RPCError) {
+                try ctx.checkAlive()
+                done(.success(try body()))
+            } catch {
+                done(.failure(error))
+            }
+        }
+        if !ok { done(.failure(RPCError(.unavailable, "the server is shutting down"))) }
+    }
+
+    static func rpc(_ e: StoreError) -> RPCError {
+        switch e {
+        case .invalidArgument(let m): return RPCError(.invalidArgument, m)
+        case .collectionNotFound(let n): return RPCError(.notFound, "collection '\(n)' does not exist")
+        case .collectionExists(let n): return RPCError(.alreadyExists, "collection '\(n)' already exists")
+        case .collectionLocked: return RPCError(.failedPrecondition, e.description)
+        case .corrupt: return RPCError(.dataLoss, e.description)
+        case .io, .failed: return RPCError(.internal, e.description)
+        case .closed(let n): return RPCError(.aborted, "collection '\(n)' was dropped or closed during the call")
+        case .unsupported(let m): return RPCError(.invalidArgument, "not supported: \(m)")
+        }
+    }
+
+    enum Access { case read, write }
+
+    /// Opens a collection and checks the caller's permission.
+    private func open(_ name: String, _ ctx: CallContext, _ access: Access) throws(RPCError) -> (VectorCollection, CollectionBinding) {
+        guard !name.isEmpty else { throw RPCError(.invalidArgument, "no collection named in the request") }
+        let c: VectorCollection
+        do { c = try catalog.open(name) } catch { throw StoreService.rpc(error) }
+        let b = try binding(of: c)
+        switch access {
+        case .read:
+            guard b.canRead(ctx) else {
+                throw RPCError(.permissionDenied, "collection '\(name)': uid \(ctx.peer.uid) has no read permission (ask its owner, uid \(b.ownerUID), for reader access)")
+            }
+        case .write:
+            guard b.canWrite(ctx) else {
+                throw RPCError(.permissionDenied, "collection '\(name)': uid \(ctx.peer.uid) has no write permission (only its owner uid \(b.ownerUID), the listed writers, uid 0 and the admin group may write)")
+            }
+        }
+        return (c, b)
+    }
+
+    private func binding(of c: VectorCollection) throws(RPCError) -> CollectionBinding {
+        if let b = bindings.withLock({ $0[c.name] }) { return b }
+        var b: CollectionBinding
+        if let loaded = try CollectionBinding.load(from: c.directory) {
+            b = loaded
+        } else {
+            // Created by the store alone (or a crash between create and the binding file):
+            // fail closed, only admins may write; the space is known from the store's config.
+            log.warning("collection '\(c.name)' has no \(CollectionBinding.fileName); treating it as owned by uid 0")
+            b = CollectionBinding(model: "", space: c.config.spaceID ?? "", ownerUID: 0)
+        }
+        let final = b
+        bindings.withLock { $0[c.name] = final }
+        return b
+    }
+
+    private func info(_ c: VectorCollection, _ b: CollectionBinding, _ ctx: CallContext, stats: Bool) -> CollectionInfo {
+        var i = CollectionInfo(name: c.name, model: b.model, embeddingSpace: b.space, dimension: UInt32(c.config.dimension),
+                               metric: c.config.metric.rawValue, storage: c.config.storage.rawValue, count: UInt64(c.count), acl: b.acl,
+                               createdUnixMs: b.createdUnixMilliseconds, hnswM: UInt32(c.config.hnsw.m),
+                               hnswEfConstruction: UInt32(c.config.hnsw.efConstruction), hnswEf: UInt32(c.config.hnsw.ef),
+                               canRead: b.canRead(ctx), canWrite: b.canWrite(ctx))
+        if stats {
+            let s = c.stats()
+            i.stats = EmbedWire.CollectionStats(count: UInt64(s.count), deleted: UInt64(s.deleted), unindexed: UInt64(s.unindexed),
+                                                nodes: UInt64(s.nodes), maxLevel: Int32(s.maxLevel), walBytes: UInt64(max(0, s.walBytes)),
+                                                snapshotBytes: UInt64(max(0, s.snapshotBytes)), memoryBytes: UInt64(s.memoryBytes),
+                                                lastSequence: s.lastSequence, checkpointSequence: s.checkpointSequence)
+        }
+        if !b.isRaw {
+            do throws(RPCError) { _ = try boundModel(c, b, ctx: nil) } catch { i.error = error.message }
+        }
+        return i
+    }
+
+    // MARK: Models and spaces
+
+    private func describe(_ c: VectorCollection, _ b: CollectionBinding) -> String {
+        b.isRaw ? "raw \(c.config.dimension)-dimensional collection '\(c.name)'"
+            : "collection '\(c.name)' belongs to model '\(b.model)' (space \(b.space), dimension \(c.config.dimension))"
+    }
+
+    /// The loaded model a bound collection embeds with, after checking that it still produces
+    /// vectors of the collection's space and dimension (a hot swap may have changed them).
+    private func boundModel(_ c: VectorCollection, _ b: CollectionBinding, ctx: CallContext?) throws(RPCError) -> ModelSummary {
+        guard let m = embed.host.model(named: b.model) else {
+            if let e = embed.models.entry(b.model) {
+                switch e.state {
+                case .loading: throw RPCError(.unavailable, "model '\(b.model)' of collection '\(c.name)' is still loading; retry shortly")
+                case .failed: throw RPCError(.failedPrecondition, "model '\(b.model)' of collection '\(c.name)' failed to load: \(e.error)")
+                default: break
+                }
+            }
+            throw RPCError(.failedPrecondition, "\(describe(c, b)), which is not loaded: load it to embed inputs (vectors can still be used)")
+        }
+        guard m.info.embeddingSpace == b.space, m.info.dimension == c.config.dimension else {
+            // FAILED_PRECONDITION rather than INVALID_ARGUMENT: the request is fine, the
+            // daemon's state (the model swapped under the collection) is what must change.
+            throw RPCError(.failedPrecondition, "\(describe(c, b)), but '\(b.model)' is now loaded with space \(m.info.embeddingSpace) (dimension \(m.info.dimension)): vectors of the two spaces are not comparable; load a model of space \(b.space) under that name or create a new collection")
+        }
+        return m
+    }
+
+    /// A request may name the model it expects; it must embed into the collection's space.
+    private func checkRequestedModel(_ name: String, _ c: VectorCollection, _ b: CollectionBinding) throws(RPCError) {
+        guard !name.isEmpty, name != b.model else { return }
+        if let m = embed.host.model(named: name), !b.isRaw, m.info.embeddingSpace == b.space, m.info.dimension == c.config.dimension {
+            return  // another model of the same space (e.g. the text and image towers of one CLIP)
+        }
+        let theirs = embed.host.model(named: name).map { " (space \($0.info.embeddingSpace), dimension \($0.info.dimension))" } ?? ""
+        throw RPCError(.invalidArgument, "\(describe(c, b)); the request names model '\(name)'\(theirs), whose vectors are not comparable")
+    }
+
+    private func checkVector(_ v: [Float], _ c: VectorCollection, _ b: CollectionBinding, what: String) throws(RPCError) {
+        guard v.count == c.config.dimension else {
+            throw RPCError(.invalidArgument, "\(what) has \(v.count) components; \(describe(c, b))")
+        }
+    }
+
+    /// Reads a passed file as a text or media input.
+    private func fileInput(_ ctx: CallContext, _ f: FileRef, limit: Int, textOnly: Bool, what: String) throws(RPCError) -> Input {
+        guard let files = ctx.files else {
+            throw RPCError(.invalidArgument, "\(what): refers to file #\(f.index) but no descriptors were passed with the call")
+        }
+        let bytes = try files.read(f.index, limit: limit, what: what)
+        if f.mimeType.hasPrefix("text/") || (f.mimeType.isEmpty && textOnly) {
+            guard let s = String(validating: bytes, as: UTF8.self) else {
+                throw RPCError(.invalidArgument, "\(what): file #\(f.index) is not valid UTF-8 text")
+            }
+            return .text(s)
+        }
+        return Input(.media(Media(data: bytes, mimeType: f.mimeType)))
+    }
+
+    /// Converts a wire input for the host, refusing kinds the model does not take.
+    private func hostInput(_ input: Input, _ ctx: CallContext, _ model: ModelSummary, what: String) throws(RPCError) -> EmbedInput {
+        var i = input
+        if case .file(let f) = input.kind {
+            i = try fileInput(ctx, f, limit: embed.config.limits.maxFrameBytes, textOnly: !model.info.inputKinds.contains(.encoded), what: what)
+        }
+        let converted: EmbedInput
+        switch i.kind {
+        case .none: throw RPCError(.invalidArgument, "\(what) is empty (set text, media, pixels, audio or file)")
+        case .text(let s): converted = .text(s)
+        case .media(let m): converted = .encoded(bytes: m.data, mimeType: m.mimeType)
+        case .pixels(let p):
+            guard p.width > 0, p.height > 0, p.rgb8.count == Int(p.width) * Int(p.height) * 3 else {
+                throw RPCError(.invalidArgument, "\(what): pixels hold \(p.rgb8.count) bytes, expected width × height × 3")
+            }
+            converted = .rgb8(pixels: p.rgb8, width: Int(p.width), height: Int(p.height))
+        case .audio(let a):
+            guard a.sampleRate > 0 else { throw RPCError(.invalidArgument, "\(what): audio needs a sample_rate") }
+            converted = .pcm(samples: a.samples, sampleRate: Int(a.sampleRate))
+        case .file: throw RPCError(.internal, "\(what): unresolved file")
+        }
+        guard model.info.inputKinds.contains(converted.kind) else {
+            let takes = model.info.inputKinds.map(\.description).sorted().joined(separator: ", ")
+            throw RPCError(.invalidArgument, "\(what) is \(converted.kind), but model '\(model.name)' (modalities \(model.info.modalities.names.joined(separator: ", "))) takes only \(takes)")
+        }
+        return converted
+    }
+
+    /// Embeds `inputs` through the model's batcher; `then` runs on `queue` with the rows.
+    private func embedThenContinue(_ model: String, _ inputs: [EmbedInput], _ ctx: CallContext, on queue: WorkQueue,
+                                   fail: @escaping @Sendable (RPCError) -> Void,
+                                   then: @escaping @Sendable (BatchSlice) -> Void) {
+        let batcher: ModelBatcher
+        do throws(RPCError) { batcher = try embed.batcher(for: model) } catch {
+            fail(error)
+            return
+        }
+        let job = EmbedJob(inputs: inputs, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
+            result in
+            switch result {
+            case .failure(let e): fail(e)
+            case .success(let slice):
+                if !queue.submit({ then(slice) }) { fail(RPCError(.unavailable, "the server is shutting down")) }
+            }
+        }
+        if !batcher.submit(job) {
+            fail(RPCError(.resourceExhausted,
+                          "model '\(model)' has \(batcher.queuedInputs) inputs queued (batching.queue_depth \(embed.config.batching.queueDepth)); retry later"))
+        }
+    }
+
+    // MARK: Create, drop, list
+
+    private func create(_ ctx: CallContext, _ req: CreateCollectionRequest) throws(RPCError) -> CollectionInfo {
+        do { try StoreCatalog.validate(name: req.name) } catch { throw StoreService.rpc(error) }
+        var binding = CollectionBinding(ownerUID: ctx.peer.uid, createdUnixMilliseconds: Clock.realtimeMicroseconds() / 1000)
+        if let acl = req.acl {
+            binding.restrictRead = acl.restrictRead
+            binding.readerUIDs = acl.readerUids
+            binding.readerGIDs = acl.readerGids
+            binding.writerUIDs = acl.writerUids
+            binding.writerGIDs = acl.writerGids
+        }
+        var metric: EmbedStore.Metric
+        let dimension: Int
+        if !req.model.isEmpty {
+            guard let m = embed.host.model(named: req.model) else {
+                let names = embed.host.models().map(\.name)
+                throw RPCError(.notFound, "cannot bind collection '\(req.name)' to model '\(req.model)': no such model is loaded (loaded: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
+            }
+            if req.dimension != 0 && Int(req.dimension) != m.info.dimension {
+                throw RPCError(.invalidArgument, "model '\(req.model)' produces \(m.info.dimension)-dimensional vectors (space \(m.info.embeddingSpace)); dimension \(req.dimension) contradicts it (leave dimension 0 with a model)")
+            }
+            guard let modelMetric = EmbedStore.Metric(name: m.info.metric.rawValue) else {
+                throw RPCError(.internal, "model '\(req.model)' reports an unknown metric \(m.info.metric.rawValue)")
+            }
+            metric = modelMetric
+            if !req.metric.isEmpty {
+                guard let asked = EmbedStore.Metric(name: req.metric), asked == modelMetric else {
+                    throw RPCError(.invalidArgument, "model '\(req.model)' (space \(m.info.embeddingSpace)) compares vectors with \(modelMetric.rawValue); a collection bound to it cannot use metric '\(req.metric)' (use a raw collection for that)")
+                }
+            }
+            dimension = m.info.dimension
+            binding.model = req.model
+            binding.space = m.info.embeddingSpace
+        } else {
+            guard req.dimension > 0 else {
+                throw RPCError(.invalidArgument, "CreateCollection needs a model (to bind the collection to) or a dimension (for a raw collection)")
+            }
+            dimension = Int(req.dimension)
+            if req.metric.isEmpty {
+                metric = .cosine
+            } else {
+                guard let m = EmbedStore.Metric(name: req.metric) else {
+                    throw RPCError(.invalidArgument, "unknown metric '\(req.metric)' (use cosine, l2 or ip)")
+                }
+                metric = m
+            }
+        }
+        let storage: StorageType
+        switch req.storage {
+        case "", "f32": storage = .f32
+        case "f16": storage = .f16
+        case "int8": storage = .int8
+        default: throw RPCError(.invalidArgument, "unknown storage '\(req.storage)' (use f32)")
+        }
+        var hnsw = HNSWParameters()
+        if req.hnswM > 0 { hnsw.m = Int(req.hnswM) }
+        if req.hnswEfConstruction > 0 { hnsw.efConstruction = Int(req.hnswEfConstruction) }
+        else if hnsw.efConstruction < hnsw.m { hnsw.efConstruction = hnsw.m }
+        if req.hnswEf > 0 { hnsw.ef = Int(req.hnswEf) }
+        let config = CollectionConfig(dimension: dimension, metric: metric, spaceID: binding.isRaw ? nil : binding.space,
+                                      storage: storage, hnsw: hnsw)
+        return try ddl.withLock { _ throws(RPCError) -> CollectionInfo in
+            if FileSystem.isRegularFile(catalog.directory + "/" + req.name + "/collection.meta") {
+                let (c, b) = try open(req.name, ctx, .read)
+                if req.existOk && b.model == binding.model && b.space == binding.space && c.config.dimension == dimension
+                    && c.config.metric == metric {
+                    return info(c, b, ctx, stats: false)
+                }
+                throw RPCError(.alreadyExists, "collection '\(req.name)' already exists (\(describe(c, b)))")
+            }
+            let c: VectorCollection
+            do throws(StoreError) { c = try catalog.create(req.name, config: config) } catch { throw StoreService.rpc(error) }
+            do {
+                try binding.save(in: c.directory)
+            } catch {
+                try? catalog.drop(req.name)
+                throw RPCError(.internal, "cannot write \(c.directory)/\(CollectionBinding.fileName): \(error); the collection was not created")
+            }
+            let saved = binding
+            bindings.withLock { $0[req.name] = saved }
+            log.notice("collection '\(req.name)' created by uid \(ctx.peer.uid): \(describe(c, binding)), metric \(metric.rawValue)")
+            return info(c, binding, ctx, stats: false)
+        }
+    }
+
+    private func drop(_ ctx: CallContext, _ name: String) throws(RPCError) {
+        try ddl.withLock { _ throws(RPCError) in
+            _ = try open(name, ctx, .write)
+            do throws(StoreError) { try catalog.drop(name) } catch { throw StoreService.rpc(error) }
+            bindings.withLock { $0[name] = nil }
+            log.notice("collection '\(name)' dropped by uid \(ctx.peer.uid)")
+        }
+    }
+
+    private func list(_ ctx: CallContext, stats: Bool, readableOnly: Bool) throws(RPCError) -> [CollectionInfo] {
+        let names: [String]
+        do { names = try catalog.list() } catch { throw StoreService.rpc(error) }
+        var out: [CollectionInfo] = []
+        for n in names {
+            do throws(RPCError) {
+                let c: VectorCollection
+                do { c = try catalog.open(n) } catch { throw StoreService.rpc(error) }
+                let b = try binding(of: c)
+                if readableOnly && !b.canRead(ctx) { continue }
+                var i = info(c, b, ctx, stats: stats && b.canRead(ctx))
+                if !b.canRead(ctx) { i.count = 0 }
+                out.append(i)
+            } catch {
+                if !readableOnly { out.append(CollectionInfo(name: n, error: error.message)) }
+            }
+        }
+        return out
+    }
+
+    // MARK: Records
+
+    private func get(_ ctx: CallContext, _ req: GetRequest) throws(RPCError) -> GetResponse {
+        let (c, _) = try open(req.collection, ctx, .read)
+        let r: Record?
+        do { r = try c.get(req.key) } catch { throw StoreService.rpc(error) }
+        guard let r else { throw RPCError(.notFound, "no record with key '\(req.key)' in collection '\(req.collection)'") }
+        return GetResponse(key: r.key, vector: Vector(values: r.vector), metadata: r.metadata ?? "")
+    }
+
+    private func delete(_ ctx: CallContext, _ req: DeleteRequest) throws(RPCError) -> DeleteResponse {
+        let (c, _) = try open(req.collection, ctx, .write)
+        for k in req.keys where k.isEmpty || k.utf8.count > 1024 {
+            throw RPCError(.invalidArgument, "key '\(k.prefix(40))' must be 1…1024 bytes of UTF-8")
+        }
+        do { return DeleteResponse(deleted: UInt64(try c.delete(req.keys))) } catch { throw StoreService.rpc(error) }
+    }
+
+    /// Upsert: checks on the write queue, embeds through the batcher, stores on the write queue.
+    private func upsert(_ ctx: CallContext, _ req: UpsertRequest, _ done: @escaping @Sendable (Result<UpsertResponse, RPCError>) -> Void) {
+        var results: [UpsertResult] = []
+        var records: [Int: Record] = [:]     // item index → record ready to store
+        var toEmbed: [(index: Int, input: EmbedInput)] = []
+        let c: VectorCollection
+        let modelName: String
+        do throws(RPCError) {
+            try ctx.checkAlive()
+            let b: CollectionBinding
+            (c, b) = try open(req.collection, ctx, .write)
+            guard !req.items.isEmpty else { throw RPCError(.invalidArgument, "Upsert needs at least one item") }
+            let limit = embed.config.limits.maxInputsPerCall
+            guard req.items.count <= limit else {
+                throw RPCError(.invalidArgument, "\(req.items.count) items in one Upsert; the limit is \(limit) (limits.max_inputs_per_call): split the request")
+            }
+            try checkRequestedModel(req.model, c, b)
+            modelName = b.model
+            let needsModel = req.items.contains { if case .input = $0.value { return true } else { return false } }
+            var model: ModelSummary?
+            if needsModel {
+                guard !b.isRaw else {
+                    throw RPCError(.invalidArgument, "\(describe(c, b)) has no model: send vectors, not inputs")
+                }
+                model = try boundModel(c, b, ctx: ctx)
+            }
+            results.reserveCapacity(req.items.count)
+            for (i, item) in req.items.enumerated() {
+                var result = UpsertResult(key: item.key, outcome: .failed)
+                defer { results.append(result) }
+                if item.key.isEmpty || item.key.utf8.count > 1024 {
+                    result.error = "key must be 1…1024 bytes of UTF-8"
+                    continue
+                }
+                if !item.metadata.isEmpty {
+                    guard case .some(.object) = try? JSONText.parse(item.metadata) else {
+                        result.error = "metadata is not a JSON object"
+                        continue
+                    }
+                    if item.metadata.utf8.count > 65536 {
+                        result.error = "metadata is \(item.metadata.utf8.count) bytes; the limit is 65536"
+                        continue
+                    }
+                }
+                if req.skipExisting {
+                    let exists: Bool
+                    do { exists = try c.get(item.key) != nil } catch { throw StoreService.rpc(error) }
+                    if exists { result.outcome = .skippedExisting; continue }
+                }
+                switch item.value {
+                case .none:
+                    result.error = "item has neither an input nor a vector"
+                case .vector(let v):
+                    try checkVector(v.values, c, b, what: "the vector of item \(i) (key '\(item.key)')")
+                    if !v.values.allSatisfy({ $0.isFinite }) {
+                        result.error = "vector contains NaN or infinity"
+                    } else if c.config.metric == .cosine && v.values.allSatisfy({ $0 == 0 }) {
+                        result.error = "zero vector: it has no direction under cosine"
+                    } else {
+                        result.outcome = .unknown
+                        records[i] = Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)
+                    }
+                case .input(let input):
+                    do throws(RPCError) {
+                        toEmbed.append((i, try hostInput(input, ctx, model!, what: "item \(i) (key '\(item.key)')")))
+                        result.outcome = .unknown
+                    } catch {
+                        if error.code == .invalidArgument && error.message.contains("takes only") { throw error }
+                        result.error = error.message
+                    }
+                }
+            }
+        } catch {
+            done(.failure(error))
+            return
+        }
+        let partial = results
+        let ready = records
+        let store: @Sendable ([UpsertResult], [Int: Record]) -> Void = { [self] results, records in
+            var results = results
+            do throws(RPCError) {
+                try ctx.checkAlive()
+                let order = records.keys.sorted()
+                if !order.isEmpty {
+                    do throws(StoreError) { try c.upsert(order.map { records[$0]! }) } catch {
+                        if case .invalidArgument(let m) = error {
+                            for i in order { results[i].outcome = .failed; results[i].error = m }
+                        } else {
+                            throw StoreService.rpc(error)
+                        }
+                    }
+                }
+                for i in order where results[i].outcome == .unknown { results[i].outcome = .stored }
+                var response = UpsertResponse(results: results)
+                for r in results {
+                    switch r.outcome {
+                    case .stored: response.stored += 1
+                    case .skippedExisting: response.skipped += 1
+                    default: response.failed += 1
+                    }
+                }
+                done(.success(response))
+            } catch {
+                done(.failure(error))
+            }
+        }
+        guard !toEmbed.isEmpty else {
+            store(partial, ready)
+            return
+        }
+        let pending = toEmbed
+        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, fail: { done(.failure($0)) }) { slice in
+            var results = partial
+            var records = ready
+            for (row, (index, _)) in pending.enumerated() {
+                let item = req.items[index]
+                if let f = slice.failures[row] {
+                    results[index].outcome = .failed
+                    results[index].error = f.message
+                } else if slice.dimension != c.config.dimension {
+                    results[index].outcome = .failed
+                    results[index].error = "model '\(modelName)' returned \(slice.dimension) components; the collection holds \(c.config.dimension)"
+                } else {
+                    records[index] = Record(key: item.key, vector: slice.vector(at: row), metadata: item.metadata.isEmpty ? nil : item.metadata)
+                }
+            }
+            store(results, records)
+        }
+    }
+
+    /// Search: checks on the read queue, embeds input queries through the batcher, searches.
+    private func search(_ ctx: CallContext, _ req: SearchRequest, _ done: @escaping @Sendable (Result<SearchResponse, RPCError>) -> Void) {
+        var vectors: [[Float]?] = []
+        var toEmbed: [(index: Int, input: EmbedInput)] = []
+        let c: VectorCollection
+        let b: CollectionBinding
+        let filter: MetadataFilter?
+        let k = req.k == 0 ? 10 : Int(req.k)
+        let ef: Int? = req.ef == 0 ? nil : Int(req.ef)
+        do throws(RPCError) {
+            try ctx.checkAlive()
+            (c, b) = try open(req.collection, ctx, .read)
+            guard !req.queries.isEmpty else { throw RPCError(.invalidArgument, "Search needs at least one query") }
+            let limit = embed.config.limits.maxInputsPerCall
+            guard req.queries.count <= limit else {
+                throw RPCError(.invalidArgument, "\(req.queries.count) queries in one Search; the limit is \(limit) (limits.max_inputs_per_call)")
+            }
+            guard k <= 100_000 else { throw RPCError(.invalidArgument, "k must be 1…100000, got \(k)") }
+            if let ef, ef > 100_000 { throw RPCError(.invalidArgument, "ef must be 1…100000, got \(ef)") }
+            filter = try SearchFilter.parse(req.filter)
+            try checkRequestedModel(req.model, c, b)
+            var model: ModelSummary?
+            for (i, q) in req.queries.enumerated() {
+                switch q.query {
+                case .none: throw RPCError(.invalidArgument, "query \(i) is empty (set an input or a vector)")
+                case .vector(let v):
+                    try checkVector(v.values, c, b, what: "query \(i)")
+                    guard v.values.allSatisfy({ $0.isFinite }) else { throw RPCError(.invalidArgument, "query \(i) contains NaN or infinity") }
+                    vectors.append(v.values)
+                case .input(let input):
+                    guard !b.isRaw else {
+                        throw RPCError(.invalidArgument, "query \(i): \(describe(c, b)) has no model to embed inputs with: search by vector")
+                    }
+                    if model == nil { model = try boundModel(c, b, ctx: ctx) }
+                    toEmbed.append((i, try hostInput(input, ctx, model!, what: "query \(i)")))
+                    vectors.append(nil)
+                }
+            }
+        } catch {
+            done(.failure(error))
+            return
+        }
+        let run: @Sendable ([[Float]?]) -> Void = { vectors in
+            do throws(RPCError) {
+                try ctx.checkAlive()
+                var response = SearchResponse(metric: c.config.metric.rawValue)
+                response.results.reserveCapacity(vectors.count)
+                for v in vectors {
+                    let hits: [EmbedStore.SearchHit]
+                    do throws(StoreError) { hits = try c.search(v!, k: k, ef: ef, filter: filter) } catch { throw StoreService.rpc(error) }
+                    response.results.append(SearchResult(hits: hits.map { EmbedWire.SearchHit(key: $0.key, score: $0.score, metadata: $0.metadata ?? "") }))
+                }
+                done(.success(response))
+            } catch {
+                done(.failure(error))
+            }
+        }
+        guard !toEmbed.isEmpty else {
+            run(vectors)
+            return
+        }
+        let pending = toEmbed
+        let partial = vectors
+        embedThenContinue(b.model, pending.map(\.input), ctx, on: reads, fail: { done(.failure($0)) }) { slice in
+            var vectors = partial
+            for (row, (index, _)) in pending.enumerated() {
+                if let f = slice.failures[row] {
+                    done(.failure(RPCError(.invalidArgument, "query \(index): \(f.message)")))
+                    return
+                }
+                vectors[index] = slice.vector(at: row)
+            }
+            run(vectors)
+        }
+    }
+}
