@@ -44,12 +44,42 @@ final class ModelBatcher: Sendable {
     func submit(_ job: EmbedJob) -> Bool {
         lock.withLock {
             guard !state.stopping else { return false }
+            // Cancelled and expired calls leave the queue before it counts as full (the
+            // server has answered them already).
+            if state.queuedInputs > 0 && state.queuedInputs + job.inputs.count > settings.queueDepth { purgeDeadJobs() }
             // An empty queue always takes a job, however big: a lone large call must not be refused.
             guard state.queuedInputs == 0 || state.queuedInputs + job.inputs.count <= settings.queueDepth else { return false }
             state.jobs.append(job)
             state.queuedInputs += job.inputs.count
             lock.broadcast()
             return true
+        }
+    }
+
+    /// Drops cancelled and expired jobs from the queue, answering them. Call under the lock.
+    private func purgeDeadJobs() {
+        let now = Clock.monotonicNanoseconds()
+        var kept: [EmbedJob] = []
+        for j in state.jobs {
+            if j.cancellation.isCancelled {
+                j.complete(.failure(RPCError(.cancelled, "the call was cancelled")))
+            } else if now >= j.deadline {
+                j.complete(.failure(RPCError(.deadlineExceeded, "the call's deadline passed while it waited in the queue")))
+            } else {
+                kept.append(j)
+                continue
+            }
+            state.queuedInputs -= j.inputs.count
+        }
+        state.jobs = kept
+    }
+
+    /// A rough token count for the batch budget: about 4 UTF-8 bytes per token for text;
+    /// other inputs count as one short sequence.
+    private static func tokenEstimate(_ job: EmbedJob) -> Int {
+        job.inputs.reduce(0) { n, input in
+            if case .text(let t) = input { return n + t.utf8.count / 4 + 2 }
+            return n + 64
         }
     }
 
@@ -100,9 +130,15 @@ final class ModelBatcher: Sendable {
             }
             var taken: [EmbedJob] = []
             var total = 0
-            while let first = state.jobs.first, taken.isEmpty || total + first.inputs.count <= target {
+            // Token budget (TEI's max-batch-tokens idea): a batch of long texts is cut sooner,
+            // so padding to the longest sequence never makes one batch enormous.
+            let tokenBudget = target * min(max(host.model(named: model)?.info.maxTokens ?? 128, 16), 128)
+            var tokens = 0
+            while let first = state.jobs.first, taken.isEmpty
+                    || (total + first.inputs.count <= target && tokens + Self.tokenEstimate(first) <= tokenBudget) {
                 taken.append(first)
                 total += first.inputs.count
+                tokens += Self.tokenEstimate(first)
                 state.jobs.removeFirst()
             }
             state.queuedInputs -= total
