@@ -206,18 +206,17 @@ final class NotifyListener {
     @Test func staleSocketIsReplacedLiveSocketIsNot() throws {
         let dir = try FileSystem.makeTemporaryDirectory(template: "/tmp/embedd-stale.XXXXXX")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        // A stale socket: bound, then its listener closed without unlinking.
-        let first = try TestDaemon(waitForReady: false)
-        first.signal(SIGKILL)
-        _ = first.waitForExit()
-        let stale = first.socketPath
-        if !FileManager.default.fileExists(atPath: stale) {
-            let fd = try UnixSocket.listen(path: stale)
-            try fd.close()
-        }
+        // A stale socket: what a daemon killed with SIGKILL leaves behind.
+        let stale = dir + "/embedd.sock"
+        let first = try runDaemonOn(socket: stale, directory: dir)
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
         #expect(UnixSocket.probe(path: stale) == .stale)
         let second = try runDaemonOn(socket: stale, directory: dir)
-        defer { second.process.terminate() }
+        defer {
+            second.process.terminate()
+            second.process.waitUntilExit()
+        }
         #expect(UnixSocket.probe(path: stale) == .live)
         // A third daemon on the live socket refuses and leaves it alone.
         let third = try runProgram(Products.embedd, ["--socket", stale, "--data-dir", dir + "/d3", "--plugins-dir", dir], timeout: 20)
