@@ -395,6 +395,7 @@ public final class VectorCollection: @unchecked Sendable {
         guard lead else { return q.affected }
         defer { unlead() }
         // Lead until our own record is durable; batches are whatever queued meanwhile.
+        var rounds = 0
         while true {
             let batch = commit.withLock { () -> [Queued] in
                 defer { queue.removeAll(keepingCapacity: true) }
@@ -437,7 +438,10 @@ public final class VectorCollection: @unchecked Sendable {
                 return wal.size
             }
             wakeIndexer(checkpointDue: walBytes > options.checkpointLogBytes)
-            if durableSeq >= q.seq { break }
+            // Keep leading for a few rounds while others queued meanwhile: handing over costs
+            // a wake-up and a context switch per fsync on a busy machine.
+            rounds += 1
+            if durableSeq >= q.seq && (rounds >= 8 || commit.withLock({ queue.isEmpty })) { break }
         }
         return q.affected
     }
