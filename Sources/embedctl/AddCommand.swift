@@ -74,6 +74,11 @@ enum AddCommand {
 
         let client = try g.connect()
         defer { client.close() }
+        // Readers of the collection learn its shape; others find out from the Upsert answer.
+        if let info = try? client.describeCollection(collection) {
+            options.dimension = Int(info.dimension)
+            options.boundModel = info.model
+        }
         let frameLimit = Int(client.serverHello.maxFrameBytes)
         if frameLimit > 0 { options.maxBatchBytes = max(1 << 16, min(options.maxBatchBytes, frameLimit / 2)) }
         let bulk = BulkUpsert(client: client, options: options)

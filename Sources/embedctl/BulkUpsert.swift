@@ -28,6 +28,11 @@ final class BulkUpsert {
         var deadlineMilliseconds: UInt32 = 0
         /// How long overload and unavailability may be waited out in total.
         var retrySeconds = 30.0
+        /// The collection's dimension and whether it has a model, when DescribeCollection told
+        /// us: items that cannot fit are failed here, alone, instead of failing their batch.
+        var dimension: Int?
+        /// The collection's model ("" for a raw collection).
+        var boundModel: String?
     }
 
     struct Failure {
@@ -66,7 +71,12 @@ final class BulkUpsert {
     }
 
     /// Sends every item; `progress` is told after each answer.
-    func run(_ items: [AddItem], progress: ProgressBar) {
+    func run(_ all: [AddItem], progress: ProgressBar) {
+        let items = all.filter { item in
+            guard let why = localProblem(item) else { return true }
+            failures.append(Failure(key: item.key, error: why))
+            return false
+        }
         var next = 0
         var inFlight: [(id: UInt32, batch: Batch)] = []
         var stop: String?
@@ -140,6 +150,23 @@ final class BulkUpsert {
         }
         progress.update(done: done, failed: failures.count, force: true)
         progress.finish()
+    }
+
+    /// Why `item` cannot be stored in the collection, known before sending (a wrong vector
+    /// length would make the daemon refuse the whole batch, as it refuses any mix of spaces).
+    private func localProblem(_ item: AddItem) -> String? {
+        switch item.content {
+        case .vector(let v):
+            if let d = options.dimension, v.count != d {
+                let owner = (options.boundModel ?? "").isEmpty ? "" : " of model \(options.boundModel!)"
+                return "the vector has \(v.count) components; collection \(options.collection) holds \(d)-dimensional vectors\(owner)"
+            }
+        case .text, .file:
+            if options.boundModel == "" {
+                return "collection \(options.collection) stores raw vectors and has no model to embed with: give a vector"
+            }
+        }
+        return nil
     }
 
     /// The next batch: up to `batchSize` items and `maxBatchBytes` of payload (at least one item).
