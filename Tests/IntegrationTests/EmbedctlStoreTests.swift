@@ -137,6 +137,21 @@ import Testing
         let foxText = try vector("fox-text"), foxBytes = try vector("fox-bytes")
         #expect(fox.count == 16 && fox == foxText && fox == foxBytes)
 
+        // Media files go as descriptors too (the fixture plugin's own format), and JSONL can come from stdin.
+        var media = Data("FXTR".utf8)
+        var n = UInt32(5).littleEndian
+        media.append(Data(bytes: &n, count: 4))
+        media.append(Data("hello".utf8))
+        try media.write(to: URL(fileURLWithPath: dir + "/x.fxtr"))
+        Self.ok(try d.ctl(["add", "docs", "--key", "media", "--file", dir + "/x.fxtr"]))
+        let byMedia = try d.ctl(["search", "docs", "--file", dir + "/x.fxtr", "-k", "1", "--format", "json"])
+        Self.ok(byMedia)
+        #expect(try Self.keys(byMedia) == [["media"]])
+        let fromStdin = try d.ctl(["add", "docs", "--jsonl", "-", "--format", "json"], stdin: Data(#"{"key": "stdin", "text": "from standard input"}"#.utf8))
+        Self.ok(fromStdin)
+        #expect((try jsonOutput(fromStdin) as? [String: Any])?["stored_keys"] as? [String] == ["stdin"])
+        Self.ok(try d.ctl(["delete", "docs", "media", "stdin"]))
+
         // search: one list per query, in query order; a stored text finds itself first.
         let s = try d.ctl(["search", "docs", "beta text", "alpha text", "--file", dir + "/notes/dog.txt", "-k", "3", "--format", "json"])
         Self.ok(s, "search")
@@ -213,6 +228,16 @@ import Testing
         let hit = try #require(((try jsonOutput(s) as? [String: Any])?["results"] as? [[[String: Any]]])?[3].first)
         let l2 = (hit["score"] as? NSNumber)?.floatValue ?? -1
         #expect(abs(l2 - 0.1) < 1e-4 || abs(l2 - 0.01) < 1e-4, "L2 distance (or its square) of [0,0,0.9,0] to r2: \(l2)")
+
+        // Many queries are sent in several calls and still answered in order.
+        var generator = SystemRandomNumberGenerator()
+        let many: [[Float]] = (0..<150).map { _ in (0..<4).map { _ in Float.random(in: -1...1, using: &generator) } }
+        try Self.writeNPY(d.directory + "/many.npy", many)
+        Self.ok(try d.ctl(["collection", "create", "many", "--dim", "4", "--metric", "l2"]))
+        Self.ok(try d.ctl(["add", "many", "--npy", d.directory + "/many.npy", "--batch-size", "32"]))
+        let manyHits = try d.ctl(["search", "many", "--npy", d.directory + "/many.npy", "-k", "1", "--format", "json"])
+        Self.ok(manyHits)
+        #expect(try Self.keys(manyHits) == (0..<150).map { ["\($0)"] })
 
         // A bad item fails alone, named with its reason; the others are stored; exit 1.
         try """
@@ -320,6 +345,22 @@ import Testing
         d.stop()
     }
 
+    @Test func progressBarOnlyOnATerminal() throws {
+        let d = try Self.daemon()
+        Self.ok(try d.ctl(["collection", "create", "docs", "--model", "fx"]))
+        // A pipe: no bar, no carriage returns.
+        let piped = try d.ctl(["add", "docs", "a", "b", "c", "--batch-size", "1"])
+        Self.ok(piped)
+        #expect(!piped.stderr.contains("\r") && !piped.stderr.contains("adding to"))
+        // A terminal (script(1) gives the command a pseudo-terminal): the bar is drawn and cleared.
+        let command = "\(Products.embedctl) --socket \(d.socketPath) add docs d e f --batch-size 1"
+        let tty = try runProgram("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(tty.status == 0, "\(tty.stdout) \(tty.stderr)")
+        #expect(tty.stdout.contains("adding to docs [") && tty.stdout.contains("3/3 100%"), "\(tty.stdout)")
+        #expect(tty.stdout.contains("stored 3, failed 0 of 3 items"))
+        d.stop()
+    }
+
     @Test func helpUsageAndCompletion() throws {
         try Products.require()
         for args in [["collection", "--help"], ["collection", "create", "--help"], ["collection", "list", "--help"],
@@ -346,6 +387,8 @@ import Testing
         // A runtime problem before sending (unreadable file, no daemon) exits 1.
         let noFile = try runProgram(Products.embedctl, socket + ["add", "c", "--file", "/nonexistent/file.txt"])
         #expect(noFile.status == 1 && noFile.stderr.contains("/nonexistent/file.txt"))
+        let noMatch = try runProgram(Products.embedctl, socket + ["add", "c", "--file", "/nonexistent/*.txt"])
+        #expect(noMatch.status == 1 && noMatch.stderr.contains("no file matches"))
         let noDaemon = try runProgram(Products.embedctl, socket + ["search", "c", "x"])
         #expect(noDaemon.status == 1 && noDaemon.stderr.contains("is embedd running?"))
 
