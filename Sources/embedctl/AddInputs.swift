@@ -12,6 +12,9 @@ enum AddInputs {
         var metadata: String?
         if let m = args.value("--metadata") { metadata = try AddItem.validate(metadata: m, origin: "--metadata") }
         let prefix = args.value("--key-prefix") ?? ""
+        if args.value("--key-prefix") != nil && args.all("--npy").isEmpty {
+            throw .usage("--key-prefix applies to --npy rows; give --npy FILE")
+        }
 
         if let key = args.value("--key") {
             try AddItem.validate(key: key, origin: "--key")

@@ -17,8 +17,9 @@ enum CollectionCommand {
             With --dim, it stores vectors you bring (add --vector-json, --jsonl "vector", --npy).
 
             Access: the creator (owner), root and the daemon's admin group may always read, write and drop.
-            --writer/--writer-group grant writing (and reading); anyone who can open the socket may read,
-            unless --restrict-read limits reading to the owner, writers and --reader/--reader-group.
+            --writer/--writer-group grant writing (add, delete, drop; writers may also read); anyone who
+            can open the socket may read, unless --restrict-read limits reading to the owner, writers and
+            --reader/--reader-group. The access list is fixed at creation.
             Users and groups are names or numeric ids.
             """,
             arguments: "NAME",
@@ -101,7 +102,7 @@ enum CollectionCommand {
     }
 
     static var drop: Command {
-        Command(name: "drop", abstract: "Delete a collection and its files (owner, root or admin group).", arguments: "NAME",
+        Command(name: "drop", abstract: "Delete a collection and its files (needs write permission).", arguments: "NAME",
                 options: [Commands.formatOption], minPositionals: 1, maxPositionals: 1) { (args, g) throws(CLIError) in
             _ = try Commands.call(g, .dropCollection, DropCollectionRequest(name: args.positionals[0]), DropCollectionResponse.self)
             if args.value("--format") == "json" {

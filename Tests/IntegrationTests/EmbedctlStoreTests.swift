@@ -377,7 +377,7 @@ import Testing
         let socket = ["--socket", "/nonexistent/embedd.sock"]
         for args in [["add"], ["add", "c"], ["add", "c", "--key", "k"], ["add", "c", "--key", "k", "a", "b"], ["add", "c", "--vector-json", "[1]"],
                      ["add", "c", "--key", "k", "--vector-json", "[1, x]"], ["add", "c", "--metadata", "[1]", "x"],
-                     ["add", "c", "x", "--batch-size", "0"], ["search"], ["search", "c"], ["search", "c", "x", "-k", "0"],
+                     ["add", "c", "x", "--batch-size", "0"], ["add", "c", "x", "--key-prefix", "p"], ["search"], ["search", "c"], ["search", "c", "x", "-k", "0"],
                      ["search", "c", "x", "--filter", "[1]"], ["search", "c", "x", "--filter", #"{"a": {"in": 3}}"#],
                      ["get", "c"], ["get", "c", "k", "extra"], ["delete", "c"], ["stats", "a", "b"]] {
             let r = try runProgram(Products.embedctl, socket + args)
