@@ -73,6 +73,16 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == search.stdout, "search results changed across a restart")
         #expect(try d.client().count("fortunes") == 1000)
+
+        // A uid without write permission is refused on upsert and can still search.
+        let denied = try d.ctl(["add", "fortunes", "written by nobody", "--format", "json"], asNobody: true)
+        #expect(denied.status == 1)
+        let why = ((try jsonOutput(denied) as? [String: Any])?["failures"] as? [[String: Any]])?.first?["error"] as? String ?? ""
+        #expect(why.contains("PERMISSION_DENIED"), "\(why) \(denied.stderr)")
+        let read = try d.ctl(["search", "fortunes", "-k", "3", "--format", "json", queries[0].query], asNobody: true)
+        #expect(read.status == 0, "\(read.stderr)")
+        let readKeys = ((try jsonOutput(read) as? [String: Any])?["results"] as? [[[String: Any]]])?.first?.compactMap { $0["key"] as? String }
+        #expect(readKeys?.contains(queries[0].target) == true)
         d.stop()
     }
 
