@@ -58,7 +58,7 @@ enum StoreRendering {
             ("storage", c.storage),
             ("count", String(c.count)),
             ("hnsw", "m \(c.hnswM), ef_construction \(c.hnswEfConstruction), ef \(c.hnswEf)"),
-            ("created", c.createdUnixMs == 0 ? "-" : "\(c.createdUnixMs / 1000) (unix seconds)"),
+            ("created", c.createdUnixMs == 0 ? "-" : utc(milliseconds: c.createdUnixMs)),
             ("owner", user(c.acl?.ownerUid ?? 0)),
             ("readers", readers(c.acl ?? CollectionAcl())),
             ("writers", writers(c.acl ?? CollectionAcl())),
@@ -96,6 +96,23 @@ enum StoreRendering {
 
     static func writers(_ a: CollectionAcl) -> String {
         (["owner"] + a.writerUids.map(user) + a.writerGids.map(group)).joined(separator: ", ")
+    }
+
+    /// "2026-11-26 17:50:01 UTC" (days to civil date after Howard Hinnant; no Foundation).
+    static func utc(milliseconds: UInt64) -> String {
+        let seconds = Int64(milliseconds / 1000)
+        let days = seconds / 86400, rest = seconds % 86400
+        let z = days + 719_468
+        let era = z / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(rest / 3600)):\(two(rest % 3600 / 60)):\(two(rest % 60)) UTC"
     }
 
     /// 1536 → "1.5 KiB".

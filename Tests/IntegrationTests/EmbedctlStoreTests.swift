@@ -59,6 +59,13 @@ import Testing
         #expect(describe.stdout.contains("dimension:") && describe.stdout.contains("16") && describe.stdout.contains("model:"))
         let dj = try #require(try jsonOutput(try d.ctl(["collection", "describe", "docs", "--format", "json"])) as? [String: Any])
         #expect(dj["stats"] is [String: Any])
+        // The table shows the creation time as a UTC date.
+        let created = Date(timeIntervalSince1970: Double(dj["created_unix_ms"] as? Int ?? 0) / 1000)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        #expect(describe.stdout.contains("created:     " + formatter.string(from: created)), "\(describe.stdout)")
 
         Self.ok(try d.ctl(["collection", "drop", "vecs"]))
         let gone = try d.ctl(["collection", "describe", "vecs"])
