@@ -29,11 +29,12 @@ import Testing
             let complete = text.hasSuffix("\n") ? Substring(text) : text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)]
             for line in complete.split(separator: "\n") {
                 let f = line.split(separator: " ")
-                switch f[0] {
-                case "T": tried[String(f[1]), default: []].append(UInt64(f[2])!)
-                case "TD": tried[String(f[1]), default: []].append(nil)
-                case "A": acked[String(f[1])] = .some(UInt64(f[2])!); tried[String(f[1])] = []; ackCount += 1
-                case "AD": acked[String(f[1])] = .some(nil); tried[String(f[1])] = []; ackCount += 1
+                let version = f.count == 3 ? UInt64(f[2]) : nil
+                switch (f.first, f.count) {
+                case ("T", 3) where version != nil: tried[String(f[1]), default: []].append(version)
+                case ("TD", 2): tried[String(f[1]), default: []].append(nil)
+                case ("A", 3) where version != nil: acked[String(f[1])] = .some(version); tried[String(f[1])] = []; ackCount += 1
+                case ("AD", 2): acked[String(f[1])] = .some(nil); tried[String(f[1])] = []; ackCount += 1
                 default: Issue.record("bad side-file line \(line)")
                 }
             }
@@ -73,7 +74,19 @@ import Testing
                 Issue.record("crasher ended with \(end) in round \(round): \(out)")
                 return
             }
-            model.read(String(decoding: (try? FileSystem.readFile(side)) ?? [], as: UTF8.self))
+            let sideBytes = (try? FileSystem.readFile(side)) ?? []
+            model.read(String(decoding: sideBytes, as: UTF8.self))
+            // A kill can land inside a write(2) of the side file and leave a torn last line; cut
+            // it off, or the next round's first line would be appended to it.
+            if let last = sideBytes.lastIndex(of: UInt8(ascii: "\n")), last + 1 < sideBytes.count {
+                let fd = try FileDescriptor.open(side, [.writeOnly])
+                try fd.resize(to: Int64(last + 1))
+                try fd.close()
+            } else if !sideBytes.isEmpty && sideBytes.last != UInt8(ascii: "\n") {
+                let fd = try FileDescriptor.open(side, [.writeOnly])
+                try fd.resize(to: 0)
+                try fd.close()
+            }
             let logs = LogCollector()
             let catalog = try StoreCatalog(directory: store, options: OpenOptions(verification: .full), logger: logs.logger)
             guard let c = try? catalog.open("crash") else {
