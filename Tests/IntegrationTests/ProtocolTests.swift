@@ -70,7 +70,7 @@ import Testing
             do { _ = try c.awaitReply(callID: id); return .ok } catch { return error.status ?? .unknown }
         }
         #expect(try status(MethodID(rawValue: 999), []) == .unimplemented)
-        #expect(try status(.search, []) == .unimplemented)  // reserved for the store
+        #expect(try status(.search, []) == .invalidArgument)  // a store method with no collection named
         #expect(try status(.embed, [0xFF, 0xFF]) == .invalidArgument)  // undecodable payload
         #expect(try status(.embed, EmbedRequest(model: "fx").serializedBytes()) == .invalidArgument)  // no inputs
         #expect(try status(.embed, EmbedRequest(model: "fx", inputs: [Input()]).serializedBytes()) == .invalidArgument)
