@@ -49,15 +49,22 @@ def fixture_plugin(daemon: Path) -> Optional[Path]:
 
 
 def missing_daemon_reason() -> Optional[str]:
-    """Why the live tests cannot run, or None when they can."""
+    """Why the live tests cannot run, or None when they can.
+
+    With ``EMBEDD_BIN`` set (as ``tools/test`` does) a missing binary or fixture is an error, not
+    a reason to skip: the suite must not pass by testing nothing.
+    """
+    reason = None
     d = find_daemon()
     if d is None:
         where = os.environ.get("EMBEDD_BIN") or f"{REPO_ROOT}/.build/{{release,debug}}/embedd"
-        return (f"embedd binary not found at {where}: build it first "
-                f"(swift build -c release --product embedd; --product embedd-fixture) or set EMBEDD_BIN")
-    if fixture_plugin(d) is None:
-        return f"libembedd-fixture.so not found next to {d}: swift build --product embedd-fixture"
-    return None
+        reason = (f"embedd binary not found at {where}: build it first "
+                  f"(swift build -c release --product embedd; --product embedd-fixture) or set EMBEDD_BIN")
+    elif fixture_plugin(d) is None:
+        reason = f"libembedd-fixture.so not found next to {d}: swift build --product embedd-fixture"
+    if reason and os.environ.get("EMBEDD_BIN"):
+        raise RuntimeError(reason)
+    return reason
 
 
 # ---------------------------------------------------------------------------- the daemon

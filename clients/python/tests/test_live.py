@@ -443,9 +443,6 @@ class ShutdownTests(unittest.TestCase):
 
 class OverloadTests(unittest.TestCase):
     def test_full_queue_answers_resource_exhausted_at_once(self) -> None:
-        server_src = _support.REPO_ROOT / "Sources" / "EmbedServer"
-        if not any("queueDepth" in p.read_text(errors="replace") for p in server_src.glob("*.swift")):
-            self.skipTest("the daemon does not implement batching.queue_depth load shedding yet (issue 5, daemon side)")
         d = Daemon({"fx": {"dim": "16", "delay_us": "20000"}},
                    batching={"queue_depth": "4", "max_delay": "1ms", "max_batch": "4"}).start()
         self.addCleanup(d.cleanup)
