@@ -4,9 +4,12 @@ import EmbedSys
 
 /// Queues Embed calls for one model and feeds them to the plugin host in batches.
 ///
-/// Small concurrent calls are coalesced into one plugin call (up to `max_batch` inputs,
-/// waiting at most `max_delay` for company), which is where a transformer's throughput comes
-/// from; large calls run alone (the host splits them by the model's own max batch). The queue
+/// Small concurrent calls are coalesced into one plugin call (up to `max_batch` inputs), which
+/// is where a transformer's throughput comes from. Batching is continuous, as in TEI: an idle
+/// model starts on whatever is queued at once (a lone call never waits for company), and calls
+/// that arrive while a batch computes are taken together by the next one. Only when another
+/// worker of the same model is busy (`threads_per_model` > 1) does a batch wait up to
+/// `max_delay` to fill, since the cores are taken anyway. Large calls run alone (the host splits them by the model's own max batch). The queue
 /// is bounded by `queue_depth` inputs: beyond it calls are refused at once instead of growing
 /// latency without bound (TEI's lesson). Workers are dedicated OS threads (`threads_per_model`),
 /// so plugin code never runs on the event loop or on Swift concurrency's pool.
@@ -22,6 +25,7 @@ final class ModelBatcher: Sendable {
     private struct State {
         var jobs: [EmbedJob] = []
         var queuedInputs = 0
+        var running = 0      // batches in plugin calls now
         var stopping = false
     }
 
@@ -109,11 +113,13 @@ final class ModelBatcher: Sendable {
         while true {
             guard let batch = nextBatch() else { return }
             run(batch)
+            lock.withLock { state.running -= 1; lock.broadcast() }  // a waiting batch may start now
         }
     }
 
-    /// Takes the next batch: the first job plus whatever fits, waiting up to `max_delay`
-    /// (measured from the first job's arrival) for more when the batch is not full.
+    /// Takes the next batch: the first job plus whatever fits. While another worker's batch is
+    /// computing, waits up to `max_delay` (measured from the first job's arrival) for more when
+    /// the batch is not full; an idle model starts at once.
     private func nextBatch() -> [EmbedJob]? {
         let target = targetBatch()
         let delay = UInt64(settings.maxDelayMilliseconds * 1_000_000)
@@ -121,12 +127,15 @@ final class ModelBatcher: Sendable {
             while state.jobs.isEmpty && !state.stopping { lock.wait() }
             if state.jobs.isEmpty { return nil }
             // Wait for company while the queue holds less than a full batch.
-            while !state.stopping && delay > 0 && state.queuedInputs < target {
+            while !state.stopping && delay > 0 && state.running > 0 && state.queuedInputs < target {
                 let now = Clock.monotonicNanoseconds()
                 let until = state.jobs[0].queuedAt + delay
                 if now >= until { break }
                 lock.wait(seconds: Double(until - now) / 1e9)
-                if state.jobs.isEmpty { return [] }
+                if state.jobs.isEmpty {
+                    state.running += 1  // balanced by work() after the empty run
+                    return []
+                }
             }
             var taken: [EmbedJob] = []
             var total = 0
@@ -142,6 +151,7 @@ final class ModelBatcher: Sendable {
                 state.jobs.removeFirst()
             }
             state.queuedInputs -= total
+            state.running += 1
             return taken
         }
     }
