@@ -32,5 +32,14 @@ public final class FileLock: Sendable {
     /// `F_OFD_SETLK` from <fcntl.h> (Linux ≥ 3.15); Swift does not import it.
     private static let setOFDLock: Int32 = 37
 
-    deinit { try? descriptor.close() }
+    /// Unlocks explicitly before closing: closing alone releases an OFD lock only when every
+    /// copy of the descriptor is closed, and a child forked by another thread holds a copy
+    /// until its `exec` closes it (`O_CLOEXEC`), so a reopen right after would spuriously fail.
+    deinit {
+        var request = Glibc.flock()
+        request.l_type = Int16(F_UNLCK)
+        request.l_whence = Int16(SEEK_SET)
+        _ = Glibc.fcntl(descriptor.rawValue, FileLock.setOFDLock, &request)
+        try? descriptor.close()
+    }
 }
