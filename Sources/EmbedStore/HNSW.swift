@@ -124,6 +124,9 @@ enum HNSW {
         var level: Int
         var links: [[UInt32]]                  // per level 0…min(level, maxLevel)
         var updates: [(UInt32, Int, [UInt32])] // (neighbour, level, new list)
+        /// The graph walk reached no live node and neighbours came from an exact scan: the
+        /// entry point leads only through deleted nodes, which a repair pass should fix.
+        var scanned = false
     }
 
     /// Plans the insertion of `id` at `level` (shared lock held; the plan stays valid because
@@ -146,7 +149,14 @@ enum HNSW {
             var perLevel = [[UInt32]](repeating: [], count: min(level, s.maxLevel) + 1)
             for lc in stride(from: min(level, s.maxLevel), through: 0, by: -1) {
                 searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch, construction: qt) { !s.isDeleted($0) && $0 != id }
-                let found = scratch.results.sortedAscending()
+                var found = scratch.results.sortedAscending()
+                if found.isEmpty {
+                    // Everything the walk reached is deleted (the entry point sits in a region
+                    // of tombstones). Linking the node to nothing would strand it, and every
+                    // node inserted after it: take the nearest live linked nodes exactly.
+                    found = nearestByScan(s, query: q, lift: qt, level: lc, limit: efConstruction, excluding: id)
+                    plan.scanned = plan.scanned || !found.isEmpty
+                }
                 perLevel[lc] = selectNeighbors(s, candidates: found, max: s.m)
                 if !found.isEmpty { entries = found }
             }
@@ -172,10 +182,27 @@ enum HNSW {
         return plan
     }
 
-    /// Applies a plan (exclusive lock held).
-    static func apply(_ s: NodeStore, _ plan: InsertPlan) throws(StoreError) {
-        do { try s.assignLevel(plan.id, level: plan.level) } catch {
-            throw StoreError.io(path: "(memory)", operation: "mmap", errno: error)
+    /// The `limit` live nodes nearest to `q` (construction distance) among those linked at
+    /// `level`, by exact scan: the fallback when a graph walk reaches no live node.
+    static func nearestByScan(_ s: NodeStore, query q: UnsafePointer<Float>, lift qt: Float, level: Int, limit: Int,
+                              excluding id: UInt32) -> [(Float, UInt32)] {
+        var heap = NeighborHeap(max: true, capacity: limit + 1)
+        for i in 0..<s.count {
+            let other = UInt32(i)
+            guard other != id, s.level(other) >= level, !s.isDeleted(other) else { continue }
+            let d = s.graphDistance(q, lift: qt, other)
+            if heap.count < limit { heap.push(d, other) } else if d < heap.topDistance { heap.pop(); heap.push(d, other) }
+        }
+        return heap.sortedAscending()
+    }
+
+    /// Applies a plan (exclusive lock held). `assignLevel` is false when re-linking a node
+    /// that already has its level and upper-layer blocks.
+    static func apply(_ s: NodeStore, _ plan: InsertPlan, assignLevel: Bool = true) throws(StoreError) {
+        if assignLevel {
+            do { try s.assignLevel(plan.id, level: plan.level) } catch {
+                throw StoreError.io(path: "(memory)", operation: "mmap", errno: error)
+            }
         }
         for (lc, links) in plan.links.enumerated() { s.setLinks(plan.id, level: lc, links) }
         for (n, lc, list) in plan.updates { s.setLinks(n, level: lc, list) }
@@ -235,17 +262,42 @@ enum HNSW {
         return updates
     }
 
-    /// After a repair pass: if the entry point is deleted, pick the live linked node with the
-    /// highest level (exclusive lock held).
+    /// After a repair pass: if the entry point is deleted, or has no layer-0 links while
+    /// other live nodes are linked, pick the live linked node with the highest level,
+    /// preferring one with layer-0 links (exclusive lock held).
     static func fixEntryPoint(_ s: NodeStore) {
-        guard let e = s.entryPoint, s.isDeleted(e) else { return }
-        var best: UInt32? = nil, bestLevel = -1
+        guard let e = s.entryPoint else { return }
+        if !s.isDeleted(e) && s.linkList(e, level: 0).pointee > 0 { return }
+        var best: UInt32? = nil, bestLevel = -1, bestConnected = false
         for idx in 0..<s.count {
             let id = UInt32(idx)
             let l = s.level(id)
-            if l > bestLevel && !s.isDeleted(id) { best = id; bestLevel = l }
+            guard l >= 0, !s.isDeleted(id) else { continue }
+            let connected = s.linkList(id, level: 0).pointee > 0
+            if (connected && !bestConnected) || (connected == bestConnected && l > bestLevel) {
+                best = id; bestLevel = l; bestConnected = connected
+            }
         }
+        if best == e { return }
         s.entryPoint = best
         s.maxLevel = best == nil ? -1 : bestLevel
+    }
+
+    /// Marks every node layer 0 reaches from `start` (through deleted nodes too, as searches
+    /// walk), skipping nodes already marked.
+    static func markReachable(_ s: NodeStore, from start: UInt32, reached: inout [Bool]) {
+        guard Int(start) < reached.count, !reached[Int(start)] else { return }
+        reached[Int(start)] = true
+        var stack = [start]
+        while let c = stack.popLast() {
+            let list = s.linkList(c, level: 0)
+            for j in 0..<min(Int(list.pointee), s.maxLinks0) {
+                let o = list[1 + j]
+                if Int(o) < reached.count && !reached[Int(o)] {
+                    reached[Int(o)] = true
+                    stack.append(o)
+                }
+            }
+        }
     }
 }

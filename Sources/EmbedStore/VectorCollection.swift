@@ -74,6 +74,8 @@ public final class VectorCollection: @unchecked Sendable {
     private var indexerWake = false
     private var indexerIdle = true
     private var repairRequested = false
+    /// An insertion found no live node by walking the graph: check reachability soon.
+    private var relinkRequested = false
     private var indexerThread: OSThread?
     private var verifierThread: OSThread?
 
@@ -626,6 +628,52 @@ public final class VectorCollection: @unchecked Sendable {
         return results
     }
 
+    /// Graph health, for tests and diagnosis (see `graphHealth`).
+    struct GraphHealth: CustomStringConvertible {
+        var nodes = 0, live = 0, linkedLive = 0, pending = 0
+        /// Live linked nodes that layer 0 cannot reach from the entry point.
+        var unreachable = 0
+        var entry = "none"
+        var keyReport = ""
+        var description: String {
+            "nodes \(nodes), live \(live), linked live \(linkedLive), unreachable \(unreachable), pending \(pending), entry \(entry)"
+                + (keyReport.isEmpty ? "" : "; " + keyReport)
+        }
+    }
+
+    /// Walks layer 0 from the entry point (through deleted nodes too, as searches do) and
+    /// counts the live linked nodes it cannot reach; with `key`, also describes that key's node.
+    func graphHealth(key: String? = nil) -> GraphHealth {
+        state.withReadLock {
+            let s = store
+            var h = GraphHealth(nodes: s.count, live: liveCount, pending: pending.count - pendingHead)
+            let pendingSet = Set(pending[pendingHead...])
+            var reached = [Bool](repeating: false, count: s.count)
+            if let e = s.entryPoint, Int(e) < s.count {
+                h.entry = "\(e) (level \(s.maxLevel), deleted \(s.isDeleted(e)))"
+                HNSW.markReachable(s, from: e, reached: &reached)
+            }
+            for i in 0..<s.count where !s.isDeleted(UInt32(i)) && s.level(UInt32(i)) >= 0 {
+                h.linkedLive += 1
+                if !reached[i] { h.unreachable += 1 }
+            }
+            if let key, let id = keys.lookup(key, in: store), Int(id) < s.count {
+                var inLinks = 0, liveInLinks = 0
+                for i in 0..<s.count where s.hasLinks(UInt32(i), level: 0) {
+                    let list = s.linkList(UInt32(i), level: 0)
+                    if (0..<min(Int(list.pointee), s.maxLinks0)).contains(where: { list[1 + $0] == id }) {
+                        inLinks += 1
+                        if !s.isDeleted(UInt32(i)) { liveInLinks += 1 }
+                    }
+                }
+                let outLinks = s.hasLinks(id, level: 0) ? Int(s.linkList(id, level: 0).pointee) : 0
+                h.keyReport = "\(key): node \(id), level \(s.level(id)), deleted \(s.isDeleted(id)), pending \(pendingSet.contains(id)), "
+                    + "reachable \(reached[Int(id)]), out-links \(outLinks), in-links \(inLinks) (\(liveInLinks) live)"
+            }
+            return h
+        }
+    }
+
     private func takeScratch() -> SearchScratch {
         scratchLock.withLock { scratchPool.popLast() } ?? SearchScratch(nodeCount: 0)
     }
@@ -683,6 +731,7 @@ public final class VectorCollection: @unchecked Sendable {
             // writers proceed while the indexer searches the graph.
             let plan = deleted ? nil : HNSW.planInsert(store, id: id, level: rng.level(m: config.hnsw.m),
                                                        efConstruction: config.hnsw.efConstruction, scratch: scratch)
+            if plan?.scanned == true { indexerSignal.withLock { relinkRequested = true } }
             try state.withWriteLock { () throws(StoreError) in
                 if let plan { try HNSW.apply(store, plan) }
                 pendingHead += 1
@@ -703,6 +752,11 @@ public final class VectorCollection: @unchecked Sendable {
         let asked = indexerSignal.withLock { () -> Bool in defer { repairRequested = false }; return repairRequested }
         if deletedNow > 0 && (asked || deletedNow * 50 >= nodes) {
             try repairDeleted(upTo: nodes, accounted: deletedNow)
+            return true
+        }
+        if indexerSignal.withLock({ () -> Bool in defer { relinkRequested = false }; return relinkRequested }) {
+            gate.withLock { state.withWriteLock { HNSW.fixEntryPoint(store) } }
+            try relinkUnreachable()
             return true
         }
         // 3. Checkpoint when the log has grown large.
@@ -733,6 +787,35 @@ public final class VectorCollection: @unchecked Sendable {
                 deletedSinceRepair -= accounted
             }
         }
+        try relinkUnreachable()
+    }
+
+    /// Re-inserts live nodes that layer 0 no longer reaches from the entry point (a node whose
+    /// in-links all came through deleted nodes can lose them all in a repair), so an indexed
+    /// record is always findable. One walk of the graph, then one insertion per stranded island.
+    private func relinkUnreachable() throws(StoreError) {
+        var reached = gate.withLock { () -> [Bool] in
+            state.withReadLock {
+                var reached = [Bool](repeating: false, count: store.count)
+                if let e = store.entryPoint { HNSW.markReachable(store, from: e, reached: &reached) }
+                return reached
+            }
+        }
+        let scratch = SearchScratch(nodeCount: 0)
+        var relinked = 0
+        for i in 0..<reached.count where !reached[i] {
+            while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
+            try gate.withLock { () throws(StoreError) in
+                let id = UInt32(i)
+                let level = state.withReadLock { store.isDeleted(id) || store.entryPoint == nil ? -1 : store.level(id) }
+                guard level >= 0, !reached[i] else { return }
+                let plan = HNSW.planInsert(store, id: id, level: level, efConstruction: config.hnsw.efConstruction, scratch: scratch)
+                try state.withWriteLock { () throws(StoreError) in try HNSW.apply(store, plan, assignLevel: false) }
+                HNSW.markReachable(store, from: id, reached: &reached)
+                relinked += 1
+            }
+        }
+        if relinked > 0 { logger(.info, "\(name): re-linked \(relinked) graph regions that deletions had cut off") }
     }
 
     // MARK: Checkpoint (log leadership and `gate` held: no mutator runs)

@@ -110,7 +110,7 @@ import Testing
             #expect(c.count == present.count)
             for (key, v) in present.prefix(25) {
                 let hits = try c.search(v, k: 5)
-                #expect(hits.contains { $0.key == key }, "round \(round): search did not find \(key)")
+                #expect(hits.contains { $0.key == key }, "round \(round): search did not find \(key): \(c.graphHealth(key: key))")
             }
             verifiedPresent += present.count
             try catalog.closeAll()

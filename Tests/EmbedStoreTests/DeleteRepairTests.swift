@@ -1,4 +1,5 @@
 @testable import EmbedStore
+import EmbedSys
 import Testing
 
 /// Deleting and replacing half of a collection must not make recall decay (the graph is
@@ -60,5 +61,91 @@ import Testing
         try c.waitForIndexing()
         #expect(try c.search(items[3], k: 5).map(\.key) == ["again"])
         try catalog.closeAll()
+    }
+}
+
+/// The crash test's workload without the crashes: a small key space rewritten over and over
+/// (upserts of 1–8 records, one call in ten a delete), so most nodes are tombstones and the
+/// graph is repaired many times. Every live record must stay reachable and findable by its
+/// own vector, across a checkpoint and reopen too.
+@Suite struct ChurnTests {
+    @Test func heavyRewriteKeepsEveryRecordFindable() throws {
+        let dir = TempDirectory("churn")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: Environment.get("STORE_CHURN_SEED").flatMap { UInt64($0) } ?? 77)
+        let keySpace = 3000, dim = 16
+        var (catalog, c) = try makeCollection(dir, dim: dim, metric: .cosine)
+        var current: [String: [Float]] = [:]
+        for _ in 0..<12_000 {
+            let n = Int(gen.next() % 8) + 1
+            if gen.next() % 10 == 0 {
+                let keys = (0..<n).map { _ in "k\(gen.next() % UInt64(keySpace))" }
+                try c.delete(keys)
+                for k in keys { current[k] = nil }
+            } else {
+                var records: [String: [Float]] = [:]
+                for _ in 0..<n { records["k\(gen.next() % UInt64(keySpace))"] = gen.random(n: 1, dim: dim)[0] }
+                try c.upsert(records.map { Record(key: $0.key, vector: $0.value) })
+                current.merge(records) { $1 }
+            }
+        }
+        // As acknowledged (indexer and repairs still behind), once indexed, and reopened.
+        for phase in ["acknowledged", "indexed", "reopened"] {
+            if phase == "reopened" {
+                try catalog.closeAll()
+                catalog = try StoreCatalog(directory: dir.path, options: OpenOptions(), logger: { _, _ in })
+                c = try catalog.open("c")
+            }
+            if phase != "acknowledged" { try c.waitForIndexing() }
+            let health = c.graphHealth()
+            #expect(c.count == current.count)
+            if phase != "acknowledged" { #expect(health.unreachable == 0, "\(phase): \(health)") }
+            var missed: [String] = []
+            for (key, v) in current where try !c.search(v, k: 5).contains(where: { $0.key == key }) { missed.append(key) }
+            print("churn: \(phase): \(health); missed \(missed.count)")
+            #expect(missed.isEmpty, "\(phase): \(missed.count) of \(current.count) not found by their own vector; \(c.graphHealth(key: missed.first))")
+        }
+        try catalog.closeAll()
+    }
+}
+
+/// The graph algorithms on a hand-built store: an entry point whose whole region is deleted
+/// must not strand the nodes inserted after it.
+@Suite struct StrandedRegionTests {
+    /// Two islands, A (holding the entry point) and B, linked only within themselves; then
+    /// all of A is deleted.
+    static func islands() throws -> NodeStore {
+        let s = try NodeStore(dimension: 4, metric: .l2, m: 4)
+        var gen = DataGen(seed: 3)
+        for (i, v) in gen.random(n: 20, dim: 4).enumerated() {
+            let id = try v.withUnsafeBufferPointer { vb throws(Errno) in try s.append(vector: vb, invNorm: 1, key: Array("k\(i)".utf8), metadata: []) }
+            try s.assignLevel(id, level: 0)
+            let base = i / 10 * 10  // each node links to the next 8 of its island, cyclically
+            s.setLinks(id, level: 0, (1...8).map { UInt32(base + (i - base + $0) % 10) })
+        }
+        s.entryPoint = 0
+        s.maxLevel = 0
+        for i in 0..<10 { s.markDeleted(UInt32(i)) }
+        return s
+    }
+
+    @Test func insertionBehindADeletedRegionLinksToLiveNodes() throws {
+        let s = try StrandedRegionTests.islands()
+        let v: [Float] = [0.1, 0.2, 0.3, 0.4]
+        let id = try v.withUnsafeBufferPointer { vb throws(Errno) in try s.append(vector: vb, invNorm: 1, key: Array("new".utf8), metadata: []) }
+        let plan = HNSW.planInsert(s, id: id, level: 0, efConstruction: 16, scratch: SearchScratch(nodeCount: 0))
+        #expect(plan.scanned)
+        #expect(!plan.links[0].isEmpty && plan.links[0].allSatisfy { $0 >= 10 && $0 < 20 }, "links \(plan.links)")
+        #expect(plan.updates.contains { $0.0 >= 10 }, "a live neighbour links back")
+    }
+
+    @Test func entryPointMovesToTheLiveIsland() throws {
+        let s = try StrandedRegionTests.islands()
+        HNSW.fixEntryPoint(s)
+        #expect(s.entryPoint.map { $0 >= 10 } == true)
+        var reached = [Bool](repeating: false, count: s.count)
+        HNSW.markReachable(s, from: s.entryPoint!, reached: &reached)
+        #expect((10..<20).allSatisfy { reached[$0] })
+        #expect(!reached[0])
     }
 }
