@@ -28,6 +28,19 @@ if str(PACKAGE_ROOT) not in sys.path:
 import embedd  # noqa: E402  (after the path set-up above)
 
 
+def package_copy_for_other_users() -> str:
+    """A directory every user may read holding a copy of the ``embedd`` package, for tests that
+    run the client as another uid: the checkout itself may sit under a private directory (a CI
+    workspace made by ``mktemp -d`` is mode 0700). The caller removes it."""
+    root = tempfile.mkdtemp(prefix="embedd-client-")
+    shutil.copytree(PACKAGE_ROOT / "embedd", os.path.join(root, "embedd"))
+    for path, _dirs, files in os.walk(root):
+        os.chmod(path, 0o755)
+        for f in files:
+            os.chmod(os.path.join(path, f), 0o644)
+    return root
+
+
 # ---------------------------------------------------------------------------- finding binaries
 
 

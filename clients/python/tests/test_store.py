@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 import threading
@@ -262,7 +263,9 @@ class StoreTests(unittest.TestCase):
         )
         python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
         try:
-            r = subprocess.run([python, "-c", code, str(_support.PACKAGE_ROOT), self.daemon.socket_path],
+            package = _support.package_copy_for_other_users()
+            self.addCleanup(shutil.rmtree, package, True)
+            r = subprocess.run([python, "-c", code, package, self.daemon.socket_path],
                                user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
                                text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
         except PermissionError as e:
