@@ -99,7 +99,11 @@ final class RestartableDaemon {
             // The build directory may sit under a home that `nobody` cannot enter: run a copy.
             let copy = directory + "/embedctl"
             if !FileManager.default.fileExists(atPath: copy) {
-                try FileManager.default.copyItem(atPath: Products.embedctl, toPath: copy)
+                // Copied by cp(1), not from this process: a write descriptor open here would be
+                // inherited by a child another test thread forks meanwhile, and exec of the
+                // copy would fail with ETXTBSY (exit 126) while that child lives.
+                let cp = try runProgram("/bin/cp", [Products.embedctl, copy])
+                guard cp.status == 0 else { throw TestFailure("cp embedctl: \(cp.stderr)") }
                 chmod(copy, 0o755)
             }
             return try runProgram("/usr/bin/setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", copy, "--socket", socketPath] + args,
