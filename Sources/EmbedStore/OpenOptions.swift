@@ -22,9 +22,20 @@ public struct OpenOptions: Sendable {
     public var seed: UInt64
     /// Walk the graph on 8-bit codes and re-rank exactly (true), or on f32 vectors (false).
     public var quantizedSearch: Bool
+    /// Deleted and replaced records keep their slots (as tombstones the graph still routes
+    /// through) until a checkpoint compacts them away: it does once at least this many are
+    /// deleted and they make up `compactionDeletedFraction` of all slots. The background
+    /// thread checkpoints as soon as both hold, so a collection rewritten over and over stays
+    /// near its live size on disk and in memory.
+    public var compactionMinDeleted: Int
+    /// See `compactionMinDeleted`.
+    public var compactionDeletedFraction: Double
 
     public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
-                maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true) {
+                maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true,
+                compactionMinDeleted: Int = 1000, compactionDeletedFraction: Double = 0.3) {
+        self.compactionMinDeleted = compactionMinDeleted
+        self.compactionDeletedFraction = compactionDeletedFraction
         self.quantizedSearch = quantizedSearch
         self.verification = verification
         self.checkpointLogBytes = checkpointLogBytes

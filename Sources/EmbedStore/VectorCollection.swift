@@ -38,8 +38,11 @@ public final class VectorCollection: @unchecked Sendable {
 
     // MARK: state (see invariants above)
     private let state = ReadWriteLock()
-    private let store: NodeStore
-    private let keys: KeyIndex
+    private var store: NodeStore   // replaced (exclusive lock) only by a compacting checkpoint
+    private var keys: KeyIndex
+    /// Bumped when a compaction renumbers the nodes (changed only with `gate` held), so
+    /// background passes that span several `gate` sections notice and stop.
+    private var generation = 0
     private var pending: [UInt32] = []
     private var pendingHead = 0
     private var liveCount = 0
@@ -122,32 +125,16 @@ public final class VectorCollection: @unchecked Sendable {
         var snapSeq: UInt64 = 0
         rng = SplitMix64(seed: options.seed)
         if FileSystem.exists(snapPath) {
-            let s = try SnapshotFile.open(path: snapPath, expected: config)
-            if case .full = options.verification { try SnapshotFile.verifySections(s) }
-            do {
-                store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m, snapshot: s)
-                let table = s.section(.keyTable)
-                let region = try MappedRegion(capacity: Int(table.length), file: s.descriptor, offset: table.offset, length: Int(table.length))
-                keys = KeyIndex(region: region, slots: s.header.keySlots)
-            } catch {
-                throw StoreError.io(path: snapPath, operation: "mmap", errno: error)
-            }
-            if let e = store.entryPoint, store.level(e) != store.maxLevel || !store.hasLinks(e, level: store.maxLevel) {
-                throw StoreError.corrupt(file: snapPath, detail: "entry point \(e) does not have the header's level \(store.maxLevel)")
-            }
-            let pendingBytes = try s.read(.pending)
-            pending = pendingBytes.withUnsafeBytes { raw in
-                (0..<s.header.pendingCount).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) }
-            }
-            guard pending.allSatisfy({ Int($0) < s.nodeCount }) else {
-                throw StoreError.corrupt(file: snapPath, detail: "pending list names nodes beyond the node count")
-            }
-            liveCount = s.header.liveCount
-            deletedCount = s.header.deletedCount
-            snapSeq = s.header.walSeq
-            rng = SplitMix64(seed: s.header.rngState)
-            snapshot = s
-            snapshotBytes = s.fileSize
+            let loaded = try VectorCollection.load(snapshot: snapPath, config: config, verify: options.verification == .full)
+            store = loaded.store
+            keys = loaded.keys
+            pending = loaded.pending
+            liveCount = loaded.mapped.header.liveCount
+            deletedCount = loaded.mapped.header.deletedCount
+            snapSeq = loaded.mapped.header.walSeq
+            rng = SplitMix64(seed: loaded.mapped.header.rngState)
+            snapshot = loaded.mapped
+            snapshotBytes = loaded.mapped.fileSize
         } else {
             do { store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m) } catch {
                 throw StoreError.io(path: directory, operation: "mmap", errno: error)
@@ -176,6 +163,34 @@ public final class VectorCollection: @unchecked Sendable {
         durableSeq = lastSeq
         if replayed > 0 { logger(.info, "\(name): replayed \(replayed) log records after sequence \(snapSeq)") }
         try startThreads()
+    }
+
+    /// Maps a snapshot file: the node arrays and key table straight from it (copy-on-write).
+    private static func load(snapshot path: String, config: CollectionConfig, verify: Bool) throws(StoreError)
+        -> (store: NodeStore, keys: KeyIndex, pending: [UInt32], mapped: SnapshotFile.Mapped) {
+        let s = try SnapshotFile.open(path: path, expected: config)
+        if verify { try SnapshotFile.verifySections(s) }
+        let store: NodeStore
+        let keys: KeyIndex
+        do {
+            store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m, snapshot: s)
+            let table = s.section(.keyTable)
+            let region = try MappedRegion(capacity: Int(table.length), file: s.descriptor, offset: table.offset, length: Int(table.length))
+            keys = KeyIndex(region: region, slots: s.header.keySlots)
+        } catch {
+            throw StoreError.io(path: path, operation: "mmap", errno: error)
+        }
+        if let e = store.entryPoint, store.level(e) != store.maxLevel || !store.hasLinks(e, level: store.maxLevel) {
+            throw StoreError.corrupt(file: path, detail: "entry point \(e) does not have the header's level \(store.maxLevel)")
+        }
+        let pendingBytes = try s.read(.pending)
+        let pending = pendingBytes.withUnsafeBytes { raw in
+            (0..<s.header.pendingCount).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self) }
+        }
+        guard pending.allSatisfy({ Int($0) < s.nodeCount }) else {
+            throw StoreError.corrupt(file: path, detail: "pending list names nodes beyond the node count")
+        }
+        return (store, keys, pending, s)
     }
 
     private func startThreads() throws(StoreError) {
@@ -345,7 +360,7 @@ public final class VectorCollection: @unchecked Sendable {
             commit.withLock { leaderBusy = false; lock = nil; commit.broadcast() }
         }
         if needs && state.withReadLock({ failure == nil }) {
-            try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+            try gate.withLock { () throws(StoreError) in try checkpointLocked(reload: false) }
         }
     }
 
@@ -761,7 +776,7 @@ public final class VectorCollection: @unchecked Sendable {
         }
         // 3. Checkpoint when the log has grown large.
         let walBytes = commit.withLock { wal.size }
-        if walBytes > options.checkpointLogBytes {
+        if walBytes > options.checkpointLogBytes || compactionDue {
             try lead()
             defer { unlead() }
             try gate.withLock { () throws(StoreError) in try checkpointLocked() }
@@ -773,27 +788,34 @@ public final class VectorCollection: @unchecked Sendable {
     private func repairDeleted(upTo nodes: Int, accounted: Int) throws(StoreError) {
         let chunk = 1024
         var start = 0
+        let started = gate.withLock { generation }
         while start < nodes {
             while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
-            gate.withLock {
+            let renumbered = gate.withLock { () -> Bool in
+                if generation != started { return true }  // a compaction did the repair
                 let updates = HNSW.planRepair(store, range: start..<min(start + chunk, nodes))
                 state.withWriteLock { for (id, l, list) in updates { store.setLinks(id, level: l, list) } }
+                return false
             }
+            if renumbered { return }
             start += chunk
         }
-        gate.withLock {
+        let renumbered = gate.withLock { () -> Bool in
+            if generation != started { return true }
             state.withWriteLock {
                 HNSW.fixEntryPoint(store)
                 deletedSinceRepair -= accounted
             }
+            return false
         }
-        try relinkUnreachable()
+        if !renumbered { try relinkUnreachable() }
     }
 
     /// Re-inserts live nodes that layer 0 no longer reaches from the entry point (a node whose
     /// in-links all came through deleted nodes can lose them all in a repair), so an indexed
     /// record is always findable. One walk of the graph, then one insertion per stranded island.
     private func relinkUnreachable() throws(StoreError) {
+        let started = gate.withLock { generation }
         var reached = gate.withLock { () -> [Bool] in
             state.withReadLock {
                 var reached = [Bool](repeating: false, count: store.count)
@@ -807,6 +829,7 @@ public final class VectorCollection: @unchecked Sendable {
             while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
             try gate.withLock { () throws(StoreError) in
                 let id = UInt32(i)
+                guard generation == started else { return }
                 let level = state.withReadLock { store.isDeleted(id) || store.entryPoint == nil ? -1 : store.level(id) }
                 guard level >= 0, !reached[i] else { return }
                 let plan = HNSW.planInsert(store, id: id, level: level, efConstruction: config.hnsw.efConstruction, scratch: scratch)
@@ -820,19 +843,99 @@ public final class VectorCollection: @unchecked Sendable {
 
     // MARK: Checkpoint (log leadership and `gate` held: no mutator runs)
 
-    private func checkpointLocked() throws(StoreError) {
+    /// Whether deleted records are worth reclaiming (see `OpenOptions.compactionMinDeleted`).
+    private var compactionDue: Bool {
+        state.withReadLock {
+            deletedCount >= options.compactionMinDeleted
+                && Double(deletedCount) >= options.compactionDeletedFraction * Double(store.count)
+        }
+    }
+
+    /// Writes the snapshot and empties the log. When deleted records have piled up, the
+    /// snapshot is a compacted copy without them and the collection continues from it
+    /// (`reload`; false when closing).
+    private func checkpointLocked(reload: Bool = true) throws(StoreError) {
         if let failure = state.withReadLock({ failure }) { throw failure }
         let seq = commit.withLock { durableSeq }
-        let s = store
-        let table = KeyIndex.buildTable(store: s, liveCount: liveCount)
-        let pendingIDs = Array(pending[pendingHead...])
+        let started = ContinuousClock.now
+        let path = directory + "/index.snap"
+        let before = store.count
+        let compact = compactionDue
+        if compact {
+            let (image, pendingIDs, live) = try compactedImage()
+            try writeSnapshot(image, pending: pendingIDs, liveCount: live, deletedCount: 0, seq: seq, path: path)
+        } else {
+            try writeSnapshot(store, pending: Array(pending[pendingHead...]), liveCount: liveCount, deletedCount: deletedCount, seq: seq, path: path)
+        }
+        do { try wal.reset() } catch {
+            state.withWriteLock { failure = failure ?? .failed("\(error)") }
+            throw error
+        }
+        commit.withLock { checkpointSeq = seq }
+        if compact && reload {
+            // Continue from the compacted file, exactly as a reopen would.
+            let loaded: (store: NodeStore, keys: KeyIndex, pending: [UInt32], mapped: SnapshotFile.Mapped)
+            do { loaded = try VectorCollection.load(snapshot: path, config: config, verify: false) } catch {
+                logger(.error, "\(name): reloading the compacted snapshot failed: \(error); the collection is failed until reopened")
+                state.withWriteLock { failure = failure ?? error }
+                throw error
+            }
+            state.withWriteLock {
+                store = loaded.store
+                keys = loaded.keys
+                pending = loaded.pending
+                pendingHead = 0
+                deletedCount = 0
+                deletedSinceRepair = 0
+                snapshot = loaded.mapped
+                snapshotBytes = loaded.mapped.fileSize
+                generation += 1
+            }
+        } else if !compact {
+            state.withWriteLock { snapshotBytes = Int64(SnapshotFile.headerSize) + Int64(store.count * store.stride) }
+        }
+        let nodes = compact ? "\(before) → \(state.withReadLock { store.count }) nodes (compacted)" : "\(before) nodes"
+        logger(.info, "\(name): checkpoint at sequence \(seq): \(nodes) in \(ContinuousClock.now - started)")
+    }
+
+    /// The current contents without deleted records: repairs links into them first, copies the
+    /// rest renumbered, and re-links anything the copy left unreachable. Returns the image, its
+    /// pending (unindexed) nodes and its live count. `gate` and log leadership held.
+    private func compactedImage() throws(StoreError) -> (NodeStore, [UInt32], Int) {
+        let nodes = store.count
+        var start = 0
+        while start < nodes {
+            let updates = HNSW.planRepair(store, range: start..<min(start + 1024, nodes))
+            state.withWriteLock { for (id, l, list) in updates { store.setLinks(id, level: l, list) } }
+            start += 1024
+        }
+        state.withWriteLock { HNSW.fixEntryPoint(store) }
+        let image: NodeStore, newID: [UInt32?]
+        do { (image, newID) = try store.compacted() } catch {
+            throw StoreError.io(path: directory, operation: "compact (mmap)", errno: error)
+        }
+        let pendingIDs = pending[pendingHead...].compactMap { newID[Int($0)] }
+        // Paths that only ran through deleted nodes are gone: re-insert what they stranded.
+        var reached = [Bool](repeating: false, count: image.count)
+        if let e = image.entryPoint { HNSW.markReachable(image, from: e, reached: &reached) }
+        let scratch = SearchScratch(nodeCount: 0)
+        for i in 0..<image.count where !reached[i] && image.level(UInt32(i)) >= 0 {
+            let plan = HNSW.planInsert(image, id: UInt32(i), level: image.level(UInt32(i)),
+                                       efConstruction: config.hnsw.efConstruction, scratch: scratch)
+            try HNSW.apply(image, plan, assignLevel: false)
+            HNSW.markReachable(image, from: UInt32(i), reached: &reached)
+        }
+        return (image, pendingIDs, image.count)
+    }
+
+    private func writeSnapshot(_ s: NodeStore, pending pendingIDs: [UInt32], liveCount live: Int, deletedCount deleted: Int,
+                               seq: UInt64, path: String) throws(StoreError) {
+        let table = KeyIndex.buildTable(store: s, liveCount: live)
         let header = SnapshotFile.Header(
             dimension: config.dimension, metric: config.metric, m: config.hnsw.m, stride: s.stride,
-            nodeCount: s.count, liveCount: liveCount, deletedCount: deletedCount, entryPoint: s.entryPoint,
+            nodeCount: s.count, liveCount: live, deletedCount: deleted, entryPoint: s.entryPoint,
             maxLevel: s.maxLevel, walSeq: seq, rngState: rng.state, upperWords: s.upperUsed, heapBytes: s.heapUsed,
             keySlots: table.count, pendingCount: pendingIDs.count, normBound2: s.normBound2)
-        let path = directory + "/index.snap"
-        let started = ContinuousClock.now
         try withBytes(of: table) { tableBytes throws(StoreError) in
             try withBytes(of: pendingIDs) { pendingBytes throws(StoreError) in
                 try SnapshotFile.write(path: path, directory: directory, header: header, sections: [
@@ -845,14 +948,5 @@ public final class VectorCollection: @unchecked Sendable {
                 ])
             }
         }
-        do { try wal.reset() } catch {
-            state.withWriteLock { failure = failure ?? .failed("\(error)") }
-            throw error
-        }
-        let size = (try? FileSystem.readFile(path, limit: 0)).map { _ in Int64(0) } ?? 0
-        _ = size
-        commit.withLock { checkpointSeq = seq }
-        state.withWriteLock { snapshotBytes = Int64(SnapshotFile.headerSize) + Int64(s.count * s.stride) }
-        logger(.info, "\(name): checkpoint at sequence \(seq): \(s.count) nodes in \(ContinuousClock.now - started)")
     }
 }
