@@ -406,12 +406,14 @@ public final class Server: @unchecked Sendable {
         guard call.claim() else { return }
         c.remove(call)
         callsInFlight.subtract(1, ordering: .relaxed)
+        // Written from this thread at once; the event loop is still woken for what the socket
+        // did not take and for its bookkeeping (closing half-closed connections, draining).
         switch result {
         case .success(let payload):
-            c.enqueue(Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
+            c.reply(Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
         case .failure(let e):
             if e.code == .internal || e.code == .unknown { log.warning("\(call.method) failed for connection \(c.id): \(e.message)") }
-            c.enqueue(.failure(callID: call.id, method: call.method, status: e.code, message: e.message))
+            c.reply(.failure(callID: call.id, method: call.method, status: e.code, message: e.message))
         }
         wakeup.signal()
     }
