@@ -25,11 +25,17 @@ struct JSONNode {
         var message: String
         var offset: Int
 
-        /// "line L, column C: message" (line only shown for multi-line input).
-        func describe(in bytes: [UInt8]) -> String {
+        /// 1-based line and column of `offset`.
+        func position(in bytes: [UInt8]) -> (line: Int, column: Int) {
             var line = 1, col = 1
             for b in bytes[..<min(offset, bytes.count)] { if b == 0x0A { line += 1; col = 1 } else { col += 1 } }
-            return bytes.contains(0x0A) ? "line \(line), column \(col): \(message)" : "column \(col): \(message)"
+            return (line, col)
+        }
+
+        /// "line L, column C: message" (line only shown for multi-line input, unless asked).
+        func describe(in bytes: [UInt8], alwaysLine: Bool = false) -> String {
+            let (line, col) = position(in: bytes)
+            return alwaysLine || bytes.contains(0x0A) ? "line \(line), column \(col): \(message)" : "column \(col): \(message)"
         }
     }
 
