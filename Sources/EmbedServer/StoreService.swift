@@ -484,8 +484,8 @@ final class StoreService: Sendable {
                     continue
                 }
                 if !item.metadata.isEmpty {
-                    guard case .some(.object) = try? JSONText.parse(item.metadata) else {
-                        result.error = "metadata is not a JSON object"
+                    if let problem = Record.metadataProblem(item.metadata) {
+                        result.error = problem
                         continue
                     }
                     if item.metadata.utf8.count > 65536 {
@@ -598,7 +598,7 @@ final class StoreService: Sendable {
             }
             guard k <= 100_000 else { throw RPCError(.invalidArgument, "k must be 1…100000, got \(k)") }
             if let ef, ef > 100_000 { throw RPCError(.invalidArgument, "ef must be 1…100000, got \(ef)") }
-            filter = try SearchFilter.parse(req.filter)
+            do throws(StoreError) { filter = try MetadataFilter(json: req.filter) } catch { throw StoreService.rpc(error) }
             try checkRequestedModel(req.model, c, b)
             var model: ModelSummary?
             for (i, q) in req.queries.enumerated() {

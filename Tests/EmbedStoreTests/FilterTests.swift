@@ -70,3 +70,38 @@ import Testing
         #expect(throws: StoreError.self) { try Array(deep.utf8).withUnsafeBytes { try JSONScanner.validateObject($0, key: "k") } }
     }
 }
+
+@Suite struct FilterJSONTests {
+    @Test func spellings() throws {
+        #expect(try MetadataFilter(json: "") == nil)
+        #expect(try MetadataFilter(json: " \n ") == nil)
+        #expect(try MetadataFilter(json: "{}") == MetadataFilter())
+        #expect(try MetadataFilter(json: #"{"lang": "en"}"#) == MetadataFilter().equals("lang", .string("en")))
+        #expect(try MetadataFilter(json: #"{"y": [2023, 2024.0], "ok": true}"#)
+                == MetadataFilter().in("y", [.number(2023), .number(2024)]).equals("ok", .bool(true)))
+        #expect(try MetadataFilter(json: #"{"y": {"$in": [1, null]}, "s": {"$eq": "a\"b"}}"#)
+                == MetadataFilter().in("y", [.number(1), .null]).equals("s", .string("a\"b")))
+    }
+
+    @Test func errorsNameTheProblem() {
+        func message(_ text: String) -> String {
+            do { _ = try MetadataFilter(json: text); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message("[1]").contains("must be a JSON object"))
+        #expect(message("{").contains("not valid JSON"))
+        #expect(message(#"{"a": 1} x"#).contains("unexpected text after the filter object at byte 9"))
+        #expect(message(#"{"": 1}"#).contains("empty field name"))
+        #expect(message(#"{"a": []}"#).contains("the list of values is empty"))
+        #expect(message(#"{"a": [{"b": 1}]}"#).contains("values must be strings, numbers, booleans or null"))
+        #expect(message(#"{"a": {"$gt": 1}}"#).contains("unknown operator '$gt'"))
+        #expect(message(#"{"a": {"$eq": 1, "$in": [2]}}"#).contains("exactly one"))
+        #expect(message(#"{"a": {"$in": 3}}"#).contains("\"$in\" takes an array"))
+        #expect(message(#"{"a": {"$eq": [3]}}"#).contains("\"$eq\" takes a string"))
+    }
+
+    @Test func metadataProblems() {
+        #expect(Record.metadataProblem(#"{"a": [1, {"b": null}]}"#) == nil)
+        #expect(Record.metadataProblem("[1]")?.contains("must be a JSON object") == true)
+        #expect(Record.metadataProblem(#"{"a": }"#)?.contains("not valid JSON") == true)
+    }
+}
