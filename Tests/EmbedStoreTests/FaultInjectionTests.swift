@@ -24,6 +24,16 @@ import Testing
         return expected
     }
 
+    /// The log's records without the zero reserve the file is extended with.
+    static func logicalLog(_ bytes: [UInt8]) -> [UInt8] {
+        let end = bytes.withUnsafeBytes { raw -> Int in
+            var offset = WriteAheadLog.headerSize
+            while let (_, next) = WriteAheadLog.parseRecord(raw, at: offset) { offset = next }
+            return offset
+        }
+        return Array(bytes[..<end])
+    }
+
     static func write(_ path: String, _ bytes: [UInt8]) throws {
         let fd = try FileDescriptor.open(path, [.writeOnly, .create, .truncate])
         defer { try? fd.close() }
@@ -71,7 +81,7 @@ import Testing
         defer { dir.cleanup() }
         let expected = try FaultInjectionTests.build(dir)
         let wal = dir.path + "/f/wal.log"
-        var bytes = try FileSystem.readFile(wal)
+        var bytes = FaultInjectionTests.logicalLog(try FileSystem.readFile(wal))
         bytes.removeLast(7)  // a record half-written when the power went
         try FaultInjectionTests.write(wal, bytes + [0x57, 0x41, 0x4C])
         let logs = LogCollector()
@@ -84,6 +94,26 @@ import Testing
         try c.upsert([Record(key: "after", vector: expected["a1"]!)])  // the log is usable again
         try catalog.closeAll()
         #expect(try StoreCatalog(directory: dir.path).open("f").get("after") != nil)
+    }
+
+    @Test func zeroReserveAfterTheLogIsNotDamage() throws {
+        let dir = TempDirectory("reserve")
+        defer { dir.cleanup() }
+        let expected = try FaultInjectionTests.build(dir)
+        let wal = dir.path + "/f/wal.log"
+        let bytes = try FileSystem.readFile(wal)
+        let logical = FaultInjectionTests.logicalLog(bytes)
+        #expect(bytes.count >= 256 << 10 && bytes.count > logical.count, "the log is extended ahead of its records")
+        #expect(bytes[logical.count...].allSatisfy { $0 == 0 })
+        let logs = LogCollector()
+        let catalog = try StoreCatalog(directory: dir.path, logger: logs.logger)
+        let c = try catalog.open("f")
+        #expect(!logs.contains(.warning, "torn or corrupt tail"))
+        #expect(c.count == expected.count)
+        try c.upsert([Record(key: "after", vector: expected["a1"]!)])
+        #expect(try FileSystem.readFile(wal).count == bytes.count, "appends go into the reserve")
+        c.abandon()
+        #expect(try StoreCatalog(directory: dir.path).open("f").get("after")?.vector == expected["a1"])
     }
 
     @Test func damagedLogRecordFollowedByValidOnesIsAnError() throws {
