@@ -413,12 +413,20 @@ public final class VectorCollection: @unchecked Sendable {
         defer { unlead() }
         // Lead until our own record is durable; batches are whatever queued meanwhile.
         var rounds = 0
+        var lastBatch = 0
         while true {
+            if rounds > 0 && lastBatch > 1 {
+                // The writers just acknowledged usually come straight back: give them a moment
+                // (yielding the CPU to them) to join this fsync instead of paying for the next.
+                let deadline = Clock.monotonicNanoseconds() + 60_000
+                while commit.withLock({ queue.count }) < lastBatch && Clock.monotonicNanoseconds() < deadline { OSThread.yield() }
+            }
             let batch = commit.withLock { () -> [Queued] in
                 defer { queue.removeAll(keepingCapacity: true) }
                 return queue
             }
             if batch.isEmpty { break }
+            lastBatch = batch.count
             var w = ByteWriter(capacity: batch.reduce(0) { $0 + $1.payload.count + WriteAheadLog.recordHeaderSize })
             for item in batch { WriteAheadLog.frame(seq: item.seq, type: item.type, payload: item.payload, into: &w) }
             do {

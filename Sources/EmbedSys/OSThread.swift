@@ -30,6 +30,9 @@ public final class OSThread: @unchecked Sendable {
         pthread_join(handle, nil)
     }
 
+    /// Gives the CPU to another runnable thread, if any (`sched_yield`).
+    public static func yield() { _ = sched_yield() }
+
     private final class Box {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
