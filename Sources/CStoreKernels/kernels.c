@@ -144,11 +144,38 @@ static int dot_i8_avx512(const signed char *a, const signed char *b, size_t n) {
     return _mm512_reduce_add_epi32(acc);
 }
 
+/* AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes, so a is shifted to unsigned
+ * (a + 128, by flipping its sign bit) and 128 * sum(b) is taken off again; the sum comes from a
+ * second vpdpbusd against bytes of 1. Per 64 elements: two dot instructions instead of four
+ * widenings, two multiply-adds and two additions. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+static int dot_i8_vnni(const signed char *a, const signed char *b, size_t n) {
+    __m512i acc = _mm512_setzero_si512(), sum = _mm512_setzero_si512();
+    const __m512i flip = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512i x = _mm512_xor_si512(_mm512_loadu_si512((const void *)(a + i)), flip);
+        __m512i y = _mm512_loadu_si512((const void *)(b + i));
+        acc = _mm512_dpbusd_epi32(acc, x, y);
+        sum = _mm512_dpbusd_epi32(sum, ones, y);
+    }
+    if (i < n) {
+        __mmask64 m = (n - i >= 64) ? ~0ull : ((1ull << (n - i)) - 1);
+        /* masked-off lanes: x = 0 ^ 0x80 would count; zero x's lanes after the flip instead */
+        __m512i x = _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, a + i), flip));
+        __m512i y = _mm512_maskz_loadu_epi8(m, b + i);
+        acc = _mm512_dpbusd_epi32(acc, x, y);
+        sum = _mm512_dpbusd_epi32(sum, ones, y);
+    }
+    return _mm512_reduce_add_epi32(acc) - 128 * _mm512_reduce_add_epi32(sum);
+}
+
 static int level(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) cached = 2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+            cached = __builtin_cpu_supports("avx512vnni") ? 3 : 2;
         else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) cached = 1;
         else cached = 0;
     }
@@ -156,17 +183,17 @@ static int level(void) {
 }
 
 esk_kernel esk_dot_kernel(void) {
-    switch (level()) { case 2: return dot_avx512; case 1: return dot_avx2; default: return dot_generic; }
+    switch (level()) { case 3: case 2: return dot_avx512; case 1: return dot_avx2; default: return dot_generic; }
 }
 
 esk_kernel esk_l2sq_kernel(void) {
-    switch (level()) { case 2: return l2sq_avx512; case 1: return l2sq_avx2; default: return l2sq_generic; }
+    switch (level()) { case 3: case 2: return l2sq_avx512; case 1: return l2sq_avx2; default: return l2sq_generic; }
 }
 
 const char *esk_kernel_name(void) {
-    switch (level()) { case 2: return "avx512"; case 1: return "avx2"; default: return "generic"; }
+    switch (level()) { case 3: return "avx512+vnni"; case 2: return "avx512"; case 1: return "avx2"; default: return "generic"; }
 }
 
 esk_kernel_i8 esk_dot_i8_kernel(void) {
-    switch (level()) { case 2: return dot_i8_avx512; case 1: return dot_i8_avx2; default: return dot_i8_generic; }
+    switch (level()) { case 3: return dot_i8_vnni; case 2: return dot_i8_avx512; case 1: return dot_i8_avx2; default: return dot_i8_generic; }
 }

@@ -136,10 +136,14 @@ final class NodeStore {
 
     /// Starts loading `id`'s quantised codes (what a quantised search reads).
     @inline(__always) func prefetchCodes(_ id: UInt32) {
-        let p = nodes.base + (Int(id) &* stride &+ codesOffset)
-        esk_prefetch(p)
-        esk_prefetch(p + 64)
-        if dimension > 120 { esk_prefetch(p + 128) }
+        let b = nodes.base + Int(id) &* stride
+        if metric == .cosine { esk_prefetch(b) }  // invNorm sits in the header line
+        var p = b + codesOffset
+        let end = p + 8 + dimension
+        while p < end {
+            esk_prefetch(p)
+            p += 64
+        }
     }
 
     /// Quantises `n` floats with their own scale: code = round(x / scale), scale = max|x|/127.
