@@ -48,11 +48,14 @@ enum HNSW {
         // copy-on-write tests on the class's stored properties in the hot loop.
         var candidates = NeighborHeap(max: false)
         var results = NeighborHeap(max: true)
+        var fresh: [UInt32] = []
         swap(&candidates, &scratch.candidates)
         swap(&results, &scratch.results)
+        swap(&fresh, &scratch.fresh)
         defer {
             swap(&candidates, &scratch.candidates)
             swap(&results, &scratch.results)
+            swap(&fresh, &scratch.fresh)
         }
         candidates.removeAll()
         results.removeAll()
@@ -75,13 +78,16 @@ enum HNSW {
             guard s.hasLinks(c, level: level) else { continue }
             let list = s.linkList(c, level: level)
             let n = min(Int(list.pointee), maxLinks)
-            if n > 0 { mode == 2 ? s.prefetchCodes(list[1]) : s.prefetchVector(list[1]) }
-            var j = 1
-            while j <= n {
+            // First the neighbours not seen yet, with their data prefetched all at once (the
+            // loads overlap instead of one miss after another), then their distances.
+            fresh.removeAll(keepingCapacity: true)
+            for j in stride(from: 1, through: n, by: 1) {
                 let other = list[j]
-                if j < n { mode == 2 ? s.prefetchCodes(list[j + 1]) : s.prefetchVector(list[j + 1]) }
-                j += 1
                 guard other < count, visited.insert(other) else { continue }
+                mode == 2 ? s.prefetchCodes(other) : s.prefetchVector(other)
+                fresh.append(other)
+            }
+            for other in fresh {
                 let dn: Float
                 switch mode {
                 case 1: dn = s.graphDistance(q, lift: lift, other)

@@ -1,9 +1,11 @@
 /// Per-thread working memory of one graph search, pooled by the collection so a query does
-/// not allocate: the visited marks and the candidate/result heaps.
+/// not allocate: the visited marks, the candidate/result heaps and the list of a node's
+/// not-yet-visited neighbours.
 final class SearchScratch {
     let visited: VisitedSet
     var candidates = NeighborHeap(max: false, capacity: 512)
     var results = NeighborHeap(max: true, capacity: 512)
+    var fresh: [UInt32] = { var a = [UInt32](); a.reserveCapacity(256); return a }()
 
     init(nodeCount: Int) { visited = VisitedSet(capacity: nodeCount) }
 }
