@@ -742,6 +742,16 @@ public final class VectorCollection: @unchecked Sendable {
     private func indexStep(scratch: SearchScratch) throws(StoreError) -> Bool {
         if state.withReadLock({ failure != nil }) { return false }
         while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
+        // 0. A log past its limit is checkpointed before any more linking: under a write load
+        //    the indexer never catches up with, waiting for an idle moment would let the log
+        //    (and the replay after a crash) grow without bound. Unindexed records are saved
+        //    as such in the snapshot.
+        if commit.withLock({ wal.size }) > options.checkpointLogBytes {
+            try lead()
+            defer { unlead() }
+            try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+            return true
+        }
         // 1. Link the oldest unindexed record.
         let linked = try gate.withLock { () throws(StoreError) -> Bool in
             let next = state.withReadLock { () -> (UInt32, Bool)? in
@@ -782,9 +792,8 @@ public final class VectorCollection: @unchecked Sendable {
             try relinkUnreachable()
             return true
         }
-        // 3. Checkpoint when the log has grown large.
-        let walBytes = commit.withLock { wal.size }
-        if walBytes > options.checkpointLogBytes || compactionDue {
+        // 3. Compact when deleted records have piled up (a checkpoint that drops them).
+        if compactionDue {
             try lead()
             defer { unlead() }
             try gate.withLock { () throws(StoreError) in try checkpointLocked() }

@@ -122,3 +122,28 @@ import Testing
 }
 
 import Synchronization
+
+/// Under a write load the indexer never catches up with, the log must still be checkpointed
+/// when it passes its limit (else it, and the replay after a crash, grows without bound).
+@Suite struct CheckpointUnderLoadTests {
+    @Test func logIsCheckpointedWhileTheIndexerIsBehind() throws {
+        let dir = TempDirectory("ckpt-load")
+        defer { dir.cleanup() }
+        let options = OpenOptions(checkpointLogBytes: 256 << 10, maxUnindexed: 300)
+        let (catalog, c) = try makeCollection(dir, dim: 384, metric: .l2, options: options,
+                                              hnsw: HNSWParameters(m: 16, efConstruction: 400))
+        var gen = DataGen(seed: 21)
+        var written = 0, sawBacklog = false
+        // ~1.5 KB per record: 6 MB of log is ~24 times the limit.
+        while written < 4000 {
+            try c.upsert(gen.random(n: 50, dim: 384).enumerated().map { Record(key: "r\(written + $0.offset)", vector: $0.element) })
+            written += 50
+            sawBacklog = sawBacklog || c.stats().unindexed > 0
+            if c.stats().checkpointSequence > 0 { break }
+        }
+        let s = c.stats()
+        #expect(sawBacklog, "the writer should have outrun the indexer")
+        #expect(s.checkpointSequence > 0, "no checkpoint after \(written) records (\(s.walBytes) bytes of log, \(s.unindexed) unindexed)")
+        try catalog.closeAll()
+    }
+}
