@@ -60,6 +60,9 @@ public final class VectorCollection: @unchecked Sendable {
     /// re-takes `gate` for every node, would starve writers (measured: 900 acknowledged
     /// upserts/s instead of tens of thousands). The indexer steps aside while it is non-zero.
     private let appliersWaiting = Atomic<Int>(0)
+    /// Set by a commit leader whose write took the log past `checkpointLogBytes`; the indexer
+    /// checkpoints before linking more (a flag, so its hot loop takes no lock to check).
+    private let logPastLimit = Atomic<Bool>(false)
 
     // MARK: group commit (guarded by `commit`)
     private let commit = ConditionLock()
@@ -708,6 +711,7 @@ public final class VectorCollection: @unchecked Sendable {
     // MARK: Background indexing
 
     private func wakeIndexer(checkpointDue: Bool) {
+        if checkpointDue { logPastLimit.store(true, ordering: .relaxed) }
         indexerSignal.withLock {
             indexerWake = true
             indexerSignal.broadcast()
@@ -746,10 +750,12 @@ public final class VectorCollection: @unchecked Sendable {
         //    the indexer never catches up with, waiting for an idle moment would let the log
         //    (and the replay after a crash) grow without bound. Unindexed records are saved
         //    as such in the snapshot.
-        if commit.withLock({ wal.size }) > options.checkpointLogBytes {
+        if logPastLimit.exchange(false, ordering: .relaxed) {
             try lead()
             defer { unlead() }
-            try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+            if commit.withLock({ wal.size }) > options.checkpointLogBytes {  // not done meanwhile
+                try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+            }
             return true
         }
         // 1. Link the oldest unindexed record.
@@ -792,8 +798,9 @@ public final class VectorCollection: @unchecked Sendable {
             try relinkUnreachable()
             return true
         }
-        // 3. Compact when deleted records have piled up (a checkpoint that drops them).
-        if compactionDue {
+        // 3. Checkpoint when the log has grown large (also a log replayed at open), or to
+        //    compact when deleted records have piled up.
+        if commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue {
             try lead()
             defer { unlead() }
             try gate.withLock { () throws(StoreError) in try checkpointLocked() }
