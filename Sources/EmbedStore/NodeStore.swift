@@ -172,6 +172,15 @@ final class NodeStore {
         }
     }
 
+    /// Node `id`'s own codes as a query for `approximateDistance` (for cosine the scale folds
+    /// in 1/‖v‖, as a search's normalised query would). Valid while memory does not move.
+    func ownQuantizedQuery(_ id: UInt32) -> QuantizedQuery {
+        let c = block(id) + codesOffset
+        let scale = c.load(as: Float.self) * (metric == .cosine ? invNorm(id) : 1)
+        return QuantizedQuery(codes: UnsafePointer((c + 8).assumingMemoryBound(to: Int8.self)), scale: scale,
+                              norm2: c.load(fromByteOffset: 4, as: Float.self))
+    }
+
     /// The link list of `id` at `level`: a pointer to its count word, followed by the links.
     @inline(__always) func linkList(_ id: UInt32, level: Int) -> UnsafeMutablePointer<UInt32> {
         if level == 0 {
