@@ -62,19 +62,27 @@ final class Connection: @unchecked Sendable {
         shared.withLock { s in
             guard !s.closed else { return false }
             frame.encode(into: &s.outbox)
-            while s.outboxStart < s.outbox.count {
-                let result = s.outbox.withUnsafeBytes { raw in
-                    Result { () throws(Errno) in try UnixSocket.send(fd, UnsafeRawBufferPointer(rebasing: raw[s.outboxStart...])) }
-                }
-                guard case .success(let n?) = result else { break }
-                s.outboxStart += n
-            }
-            if s.outboxStart == s.outbox.count {
-                s.outbox.removeAll(keepingCapacity: s.outbox.capacity <= 1 << 20)
-                s.outboxStart = 0
-            }
+            _ = write(&s)
             return true
         }
+    }
+
+    /// Sends the outbox until it is empty or the socket is full (outbox mutex held).
+    /// - Returns: false if the send failed (the peer is gone).
+    private func write(_ s: inout Shared) -> Bool {
+        while s.outboxStart < s.outbox.count {
+            let result = s.outbox.withUnsafeBytes { raw in
+                Result { () throws(Errno) in try UnixSocket.send(fd, UnsafeRawBufferPointer(rebasing: raw[s.outboxStart...])) }
+            }
+            switch result {
+            case .failure: return false
+            case .success(nil): return true  // socket buffer full; the event loop polls for POLLOUT
+            case .success(let n?): s.outboxStart += n
+            }
+        }
+        s.outbox.removeAll(keepingCapacity: s.outbox.capacity <= 1 << 20)
+        s.outboxStart = 0
+        return true
     }
 
     /// Bytes waiting to be written.
@@ -83,21 +91,7 @@ final class Connection: @unchecked Sendable {
     /// Writes as much of the outbox as the socket takes without blocking.
     /// - Returns: false if the peer is gone (the caller closes the connection).
     func flush() -> Bool {
-        shared.withLock { s in
-            while s.outboxStart < s.outbox.count {
-                let result = s.outbox.withUnsafeBytes { raw in
-                    Result { () throws(Errno) in try UnixSocket.send(fd, UnsafeRawBufferPointer(rebasing: raw[s.outboxStart...])) }
-                }
-                switch result {
-                case .failure: return false
-                case .success(nil): return true  // socket buffer full; poll for POLLOUT
-                case .success(let n?): s.outboxStart += n
-                }
-            }
-            s.outbox.removeAll(keepingCapacity: s.outbox.capacity <= 1 << 20)
-            s.outboxStart = 0
-            return true
-        }
+        shared.withLock { s in write(&s) }
     }
 
     // MARK: Calls in flight
