@@ -35,10 +35,11 @@ enum HNSW {
     /// to rank by construction distance.
     /// Best-first search of `level` from `entries`; leaves up to `ef` accepted nodes in
     /// `scratch.results` (a max-heap). `accept` decides which visited nodes may be results —
-    /// rejected ones are still traversed, which keeps filtered searches connected.
+    /// rejected ones are still traversed, which keeps filtered searches connected; nil accepts
+    /// every node without reading it (no deletions, no filter).
     static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
                             scratch: SearchScratch, construction: Float? = nil, quantized: QuantizedQuery? = nil,
-                            accept: (UInt32) -> Bool) {
+                            accept: ((UInt32) -> Bool)?) {
         // One reading of the node count: the indexer may plan while writers append nodes, and
         // the visited marks must cover every id this search accepts.
         let count = UInt32(s.count)
@@ -67,7 +68,7 @@ enum HNSW {
             guard id < count, visited.insert(id) else { continue }
             _ = qq
             candidates.push(d, id)
-            if accept(id) { results.push(d, id) }
+            if accept?(id) ?? true { results.push(d, id) }
         }
         while results.count > ef { results.pop() }
         let maxLinks = s.maxLinks(level: level)
@@ -75,6 +76,9 @@ enum HNSW {
             let (d, c) = (candidates.topDistance, candidates.topID)
             if results.count >= ef && d > results.topDistance { break }
             candidates.pop()
+            // The next candidate is most often the current runner-up: start loading its links
+            // now, so they arrive while this one's neighbours are scored.
+            if level == 0 && !candidates.isEmpty { s.prefetchLinks(candidates.topID) }
             guard s.hasLinks(c, level: level) else { continue }
             let list = s.linkList(c, level: level)
             let n = min(Int(list.pointee), maxLinks)
@@ -96,7 +100,7 @@ enum HNSW {
                 }
                 if results.count < ef || dn < results.topDistance {
                     candidates.push(dn, other)
-                    if accept(other) {
+                    if accept?(other) ?? true {
                         results.push(dn, other)
                         if results.count > ef { results.pop() }
                     }

@@ -134,6 +134,16 @@ final class NodeStore {
         esk_prefetch(p + 64)
     }
 
+    /// Starts loading `id`'s layer-0 link list (what expanding a candidate reads first).
+    @inline(__always) func prefetchLinks(_ id: UInt32) {
+        var p = nodes.base + (Int(id) &* stride &+ 16)
+        let end = p + 4 * (1 + maxLinks0)
+        while p < end {
+            esk_prefetch(p)
+            p += 64
+        }
+    }
+
     /// Starts loading `id`'s quantised codes (what a quantised search reads).
     @inline(__always) func prefetchCodes(_ id: UInt32) {
         let b = nodes.base + Int(id) &* stride

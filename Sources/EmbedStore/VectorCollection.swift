@@ -577,11 +577,15 @@ public final class VectorCollection: @unchecked Sendable {
 
     private func searchLocked(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: MetadataFilter?, scratch: SearchScratch) -> [(Float, UInt32)] {
         let s = store
-        let accept: (UInt32) -> Bool
+        // Without deletions or a filter every node is a result: the walk then never reads a
+        // visited node's header (one cache miss per accepted candidate).
+        let accept: ((UInt32) -> Bool)?
         if let filter {
             accept = { !s.isDeleted($0) && filter.matches(s.metadataBytes($0)) }
-        } else {
+        } else if deletedCount > 0 {
             accept = { !s.isDeleted($0) }
+        } else {
+            accept = nil
         }
         var exact = liveCount <= k
         if let filter, !exact {
@@ -615,7 +619,12 @@ public final class VectorCollection: @unchecked Sendable {
                     }
                     HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)
                 }
-                results = scratch.results.ids.map { (s.distance(q, $0), $0) }
+                // Exact distances for the best rerankFactor·k by code distance only: the f32
+                // rows are the largest reads of a search.
+                results = scratch.results.sortedAscending()
+                let (r, overflow) = options.rerankFactor.multipliedReportingOverflow(by: k)
+                if !overflow && results.count > r { results.removeLast(results.count - r) }
+                for i in results.indices { results[i].0 = s.distance(q, results[i].1) }
                 results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             } else {
                 var cur = entry
@@ -633,7 +642,7 @@ public final class VectorCollection: @unchecked Sendable {
         if !exact {
             for i in pendingHead..<pending.count {
                 let id = pending[i]
-                if accept(id) { results.append((s.distance(q, id), id)) }
+                if accept?(id) ?? true { results.append((s.distance(q, id), id)) }
             }
             // Fewer than k found while more exist (a very selective filter the sample missed,
             // or a graph region cut off by deletions): fall back to the exact answer.
@@ -643,7 +652,7 @@ public final class VectorCollection: @unchecked Sendable {
             var heap = NeighborHeap(max: true, capacity: k + 1)
             for i in 0..<s.count {
                 let id = UInt32(i)
-                guard accept(id) else { continue }
+                guard accept?(id) ?? !s.isDeleted(id) else { continue }
                 let d = s.distance(q, id)
                 if heap.count < k { heap.push(d, id) } else if d < heap.topDistance { heap.pop(); heap.push(d, id) }
             }

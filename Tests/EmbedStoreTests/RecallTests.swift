@@ -27,6 +27,38 @@ import Testing
         try catalog.closeAll()
     }
 
+    /// Re-ranking only the best 2·k of ef candidates exactly keeps recall (the codes order
+    /// the candidates well) and every reported score is still the exact distance.
+    @Test func partialRerankKeepsRecallAndExactScores() throws {
+        let dir = TempDirectory("rerank")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 11)
+        let dim = 48
+        let (items, queries) = gen.clustered(n: 4000, queries: 100, dim: dim)
+        let (catalog, c) = try makeCollection(dir, dim: dim, metric: .l2)
+        try upsertAll(c, items)
+        try c.waitForIndexing()
+        try catalog.closeAll()
+        var recalls: [Int: Double] = [:]
+        for factor in [Int.max, 2] {
+            let cat = try StoreCatalog(directory: dir.path, options: OpenOptions(rerankFactor: factor))
+            let reopened = try cat.open("c")
+            recalls[factor] = try recall(reopened, queries: queries, items: items, ef: 100)
+            for q in queries.prefix(20) {
+                let hits = try reopened.search(q, k: 10, ef: 100)
+                #expect(hits.count == 10)
+                for (a, b) in zip(hits, hits.dropFirst()) { #expect(a.score <= b.score) }
+                for h in hits {
+                    let exact = BruteForce.distance(q, items[Int(h.key)!], .l2).squareRoot()
+                    #expect(abs(h.score - exact) <= 1e-3 * max(1, exact), "score of \(h.key) is not its exact distance")
+                }
+            }
+            try cat.closeAll()
+        }
+        #expect(recalls[2]! >= 0.95)
+        #expect(recalls[2]! >= recalls[Int.max]! - 0.01, "recall with 2·k re-ranked \(recalls[2]!) vs all \(recalls[Int.max]!)")
+    }
+
     @Test func searchSeesUnindexedRecordsAtOnce() throws {
         let dir = TempDirectory("unindexed")
         defer { dir.cleanup() }

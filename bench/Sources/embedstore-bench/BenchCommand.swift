@@ -4,7 +4,7 @@ import EmbedSys
 /// `embedstore-bench`: the Swift side of bench/ann and the ingest benchmark.
 ///
 ///     embedstore-bench build  --base B.npy --dir D [--metric cosine] [--m 16] [--efc 200]
-///     embedstore-bench query  --dir D --queries Q.npy --k 10 --ef 10,20,40 --out R.bin
+///     embedstore-bench query  --dir D --queries Q.npy --k 10 --ef 10,20,40 --out R.bin [--quantized 0] [--rerank F]
 ///     embedstore-bench ingest --dir D --dim 384 --writers 8 --records 100000 --batch 1
 ///
 /// Prints one JSON object per command on stdout.
@@ -46,8 +46,10 @@ enum BenchCommand {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    static func catalog(_ dir: String, verification: OpenOptions.Verification = .background, quantized: Bool = true) throws -> StoreCatalog {
-        try StoreCatalog(directory: dir, options: OpenOptions(verification: verification, maxUnindexed: 10_000_000, quantizedSearch: quantized),
+    static func catalog(_ dir: String, verification: OpenOptions.Verification = .background, quantized: Bool = true,
+                        rerankFactor: Int = OpenOptions().rerankFactor) throws -> StoreCatalog {
+        try StoreCatalog(directory: dir, options: OpenOptions(verification: verification, maxUnindexed: 10_000_000, quantizedSearch: quantized,
+                                                              rerankFactor: rerankFactor),
                          logger: { level, msg in if level >= .warning { try? FileDescriptor.standardError.writeAll(Array("\(level): \(msg)\n".utf8)) } })
     }
 
@@ -94,7 +96,8 @@ enum BenchCommand {
         let k = Int(o["k"] ?? "10")!
         let efs = (o["ef"] ?? "10,20,40,80,160").split(separator: ",").map { Int($0)! }
         let queries = try VectorImport.read(path: qpath)
-        let cat = try catalog(dir, verification: .headerOnly, quantized: o["quantized"] != "0")
+        let cat = try catalog(dir, verification: .headerOnly, quantized: o["quantized"] != "0",
+                              rerankFactor: o["rerank"].flatMap { Int($0) } ?? OpenOptions().rerankFactor)
         let t0 = ContinuousClock.now
         let c = try cat.open("bench")
         let openSeconds = seconds(since: t0)
