@@ -18,6 +18,7 @@ public struct Config: Sendable, Equatable {
     public var logLevel: Verbosity = .info
     public var limits = Limits()
     public var batching = Batching()
+    public var store = StoreSettings()
     public var models: [ModelConfig] = []
     /// The file this configuration came from (nil for built-in defaults).
     public var sourcePath: String? = nil

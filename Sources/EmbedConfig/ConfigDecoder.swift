@@ -19,7 +19,7 @@ struct ConfigDecoder {
         var config = Config()
         if root.isNull { return config }
         try forEachEntry(root, section: "the top level", allowed: [
-            "socket", "admin_group", "data_dir", "plugins_dir", "models_dir", "log_level", "limits", "batching", "models",
+            "socket", "admin_group", "data_dir", "plugins_dir", "models_dir", "log_level", "limits", "batching", "store", "models",
         ]) { (key, value) throws(ConfigError) in
             switch key {
             case "socket": try decodeSocket(value, into: &config.socket)
@@ -35,6 +35,7 @@ struct ConfigDecoder {
                 config.logLevel = v
             case "limits": try decodeLimits(value, into: &config.limits)
             case "batching": try decodeBatching(value, into: &config.batching)
+            case "store": try decodeStore(value, into: &config.store)
             case "models": config.models = try decodeModels(value)
             default: break
             }
@@ -92,6 +93,32 @@ struct ConfigDecoder {
             case "max_delay": b.maxDelayMilliseconds = try duration(value, "batching.max_delay", allowZero: true) * 1000
             case "queue_depth": b.queueDepth = try integer(value, "batching.queue_depth", min: 1, max: 1 << 24)
             case "threads_per_model": b.threadsPerModel = try integer(value, "batching.threads_per_model", min: 1, max: 256)
+            default: break
+            }
+        }
+    }
+
+    func decodeStore(_ node: YAMLNode, into s: inout StoreSettings) throws(ConfigError) {
+        try forEachEntry(node, section: "store", allowed: [
+            "verify_on_open", "checkpoint_log_size", "max_unindexed", "compaction_min_deleted", "compaction_deleted_fraction",
+            "rerank_factor", "quantized_search",
+        ]) { (key, value) throws(ConfigError) in
+            switch key {
+            case "verify_on_open":
+                let v = try string(value, "store.verify_on_open")
+                guard let mode = StoreSettings.Verification(rawValue: v) else {
+                    throw error(value, "store.verify_on_open must be one of full, background, header (got \"\(v)\")")
+                }
+                s.verifyOnOpen = mode
+            case "checkpoint_log_size":
+                s.checkpointLogBytes = try size(value, "store.checkpoint_log_size", min: 1 << 20, max: 1 << 40)
+            case "max_unindexed": s.maxUnindexed = try integer(value, "store.max_unindexed", min: 1, max: 1 << 30)
+            case "compaction_min_deleted":
+                s.compactionMinDeleted = try integer(value, "store.compaction_min_deleted", min: 0, max: Int(Int32.max))
+            case "compaction_deleted_fraction":
+                s.compactionDeletedFraction = try fraction(value, "store.compaction_deleted_fraction")
+            case "rerank_factor": s.rerankFactor = try integer(value, "store.rerank_factor", min: 1, max: 1000)
+            case "quantized_search": s.quantizedSearch = try bool(value, "store.quantized_search")
             default: break
             }
         }
@@ -201,6 +228,14 @@ struct ConfigDecoder {
         let s = try string(node, what)
         guard let v = Int(s.replacingUnderscores()) else { throw error(node, "\(what) must be a whole number (got \"\(s)\")") }
         guard v >= min, v <= max else { throw error(node, "\(what) must be between \(min) and \(max) (got \(v))") }
+        return v
+    }
+
+    /// A number from 0 to 1 (`0.3`).
+    func fraction(_ node: YAMLNode, _ what: String) throws(ConfigError) -> Double {
+        let s = try string(node, what).trimmingSpaces()
+        guard let v = Double(s), v.isFinite else { throw error(node, "\(what) must be a number from 0 to 1 such as 0.3 (got \"\(s)\")") }
+        guard v >= 0, v <= 1 else { throw error(node, "\(what) must be between 0 and 1 (got \(s))") }
         return v
     }
 

@@ -126,6 +126,7 @@ public final class EmbedService: Sendable {
         }
         if new.socket != old.socket { log.warning("reload: socket settings changed; they take effect on restart") }
         if new.pluginsDirectory != old.pluginsDirectory { log.warning("reload: plugins_dir changed; it takes effect on restart") }
+        if new.store != old.store { log.warning("reload: store settings changed; they take effect on restart") }
         log.setVerbosity(new.logLevel)
         server?.setLimits(new.limits)
         server?.setAdminGroup(new.adminGroup.flatMap(UserDatabase.groupID(named:)))

@@ -28,7 +28,7 @@ final class StoreService: Sendable {
         self.log = log
         let dir = Config.join(embed.config.dataDirectory, "collections")
         do {
-            catalog = try StoreCatalog(directory: dir, logger: { [log] level, message in
+            catalog = try StoreCatalog(directory: dir, options: StoreService.openOptions(embed.config.store), logger: { [log] level, message in
                 switch level {
                 case .error: log.error("store: \(message)")
                 case .warning: log.warning("store: \(message)")
@@ -44,6 +44,25 @@ final class StoreService: Sendable {
         } catch {
             throw RPCError(.internal, "cannot start store threads: \(error)")
         }
+    }
+
+    /// The store's options with the `store:` settings of the configuration applied over its
+    /// defaults.
+    static func openOptions(_ s: StoreSettings) -> OpenOptions {
+        var o = OpenOptions()
+        switch s.verifyOnOpen {
+        case .full?: o.verification = .full
+        case .background?: o.verification = .background
+        case .header?: o.verification = .headerOnly
+        case nil: break
+        }
+        if let v = s.checkpointLogBytes { o.checkpointLogBytes = Int64(v) }
+        if let v = s.maxUnindexed { o.maxUnindexed = v }
+        if let v = s.compactionMinDeleted { o.compactionMinDeleted = v }
+        if let v = s.compactionDeletedFraction { o.compactionDeletedFraction = v }
+        if let v = s.rerankFactor { o.rerankFactor = v }
+        if let v = s.quantizedSearch { o.quantizedSearch = v }
+        return o
     }
 
     /// Registers the store methods, and wraps Embed so that inputs can be passed files.

@@ -622,7 +622,7 @@ public final class VectorCollection: @unchecked Sendable {
                 // Exact distances for the best rerankFactor·k by code distance only: the f32
                 // rows are the largest reads of a search.
                 results = scratch.results.sortedAscending()
-                let (r, overflow) = options.rerankFactor.multipliedReportingOverflow(by: k)
+                let (r, overflow) = max(1, options.rerankFactor).multipliedReportingOverflow(by: k)
                 if !overflow && results.count > r { results.removeLast(results.count - r) }
                 for i in results.indices { results[i].0 = s.distance(q, results[i].1) }
                 results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }

@@ -77,6 +77,20 @@ import Testing
         #expect(c.defaultModel == "b")
         #expect(c.resolvedModelDirectory(c.models[1]) == "/abs/b")
         #expect(try parse("limits: {max_frame_bytes: 16MiB}").limits.maxFrameBytes == 16 << 20)
+        let store = try parse("""
+        store:
+          verify_on_open: full
+          checkpoint_log_size: 64MiB
+          max_unindexed: 10_000
+          compaction_min_deleted: 0
+          compaction_deleted_fraction: 0.5
+          rerank_factor: 4
+          quantized_search: false
+        """).store
+        #expect(store.verifyOnOpen == .full && store.checkpointLogBytes == 64 << 20 && store.maxUnindexed == 10_000)
+        #expect(store.compactionMinDeleted == 0 && store.compactionDeletedFraction == 0.5)
+        #expect(store.rerankFactor == 4 && store.quantizedSearch == false)
+        #expect(try parse("store: {rerank_factor: 3}").store.verifyOnOpen == nil, "unset store fields keep the store's defaults")
     }
 
     @Test func errorsNameLineAndColumn() {
@@ -92,6 +106,11 @@ import Testing
         expectError("models: text\n", line: 1, column: 9, containing: "models must be a list")
         expectError("models:\n  - {name: a, plugin: t, default: true}\n  - {name: b, plugin: t, default: true}\n", line: 3, column: 5,
                     containing: "only one model can be the default")
+        expectError("store:\n  compaction_deleted_fraction: 1.5\n", line: 2, column: 32, containing: "between 0 and 1")
+        expectError("store:\n  verify_on_open: sometimes\n", line: 2, column: 19, containing: "full, background, header")
+        expectError("store:\n  rerank_factor: 0\n", line: 2, column: 18, containing: "store.rerank_factor must be between 1 and 1000")
+        expectError("store:\n  checkpoint_log_size: 1KiB\n", line: 2, column: 24, containing: "store.checkpoint_log_size must be between")
+        expectError("store:\n  rerank: 2\n", line: 2, column: 3, containing: "unknown setting \"rerank\" in store")
         expectError("socket: [1, 2]\n", line: 1, column: 9, containing: "socket must be a mapping")
         expectError("data_dir: /a\ndata_dir: /b\n", line: 2, column: 1, containing: "appears twice")
         expectError("socket:\n  path: /\(String(repeating: "x", count: 120))\n", line: 2, column: 9, containing: "at most 107")

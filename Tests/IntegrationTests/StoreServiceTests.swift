@@ -93,6 +93,30 @@ import Testing
         #expect(Self.status { _ = try c.count("raw") }.0 == .notFound)
     }
 
+    /// The `store:` section of embedd.yaml reaches the collections: with a 1 MiB log limit a
+    /// collection checkpoints after ~2 MiB of upserts (the default limit is 256 MiB).
+    @Test func storeSettingsFromTheConfigurationApply() throws {
+        let d = try TestDaemon(settings: "store:\n  checkpoint_log_size: 1MiB\n  rerank_factor: 3")
+        let c = try d.client()
+        _ = try c.createCollection("small-log", dimension: 256, metric: "l2")
+        for batch in 0..<20 {
+            let items = (0..<100).map { i in
+                UpsertItem.vector("k\(batch * 100 + i)", (0..<256).map { Float(($0 * 7 + i + batch) % 31) })
+            }
+            #expect(try c.upsert("small-log", items).stored == 100)
+        }
+        var stats = try #require(c.describeCollection("small-log").stats)
+        let deadline = Date().addingTimeInterval(30)
+        while stats.checkpointSequence == 0 && Date() < deadline {
+            usleep(50_000)
+            stats = try #require(c.describeCollection("small-log").stats)
+        }
+        #expect(stats.checkpointSequence > 0, "no checkpoint after 2 MiB of log with a 1 MiB limit")
+        #expect(stats.walBytes < 2 << 20, "log still \(stats.walBytes) bytes")
+        #expect(try c.count("small-log") == 2000)
+        #expect(try c.search("small-log", vector: (0..<256).map { Float(($0 * 7 + 5) % 31) }, k: 1).first?.key == "k5")
+    }
+
     @Test func rawCollectionsPerItemResultsAndSkipExisting() throws {
         let d = try TestDaemon()
         let c = try d.client()
