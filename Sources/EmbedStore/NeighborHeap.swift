@@ -22,19 +22,26 @@ struct NeighborHeap {
         ids.removeAll(keepingCapacity: true)
     }
 
-    @inline(__always)
-    private func above(_ a: Float, _ b: Float) -> Bool { max ? a > b : a < b }
-
+    /// Sift-up and sift-down move a hole instead of swapping, over the arrays' buffers (no
+    /// per-element bounds or uniqueness checks in the search loop's hottest code).
     mutating func push(_ d: Float, _ id: UInt32) {
         distances.append(d)
         ids.append(id)
-        var i = ids.count - 1
-        while i > 0 {
-            let parent = (i - 1) >> 1
-            guard above(distances[i], distances[parent]) else { break }
-            distances.swapAt(i, parent)
-            ids.swapAt(i, parent)
-            i = parent
+        let isMax = max
+        distances.withUnsafeMutableBufferPointer { dp in
+            ids.withUnsafeMutableBufferPointer { ip in
+                var i = dp.count - 1
+                while i > 0 {
+                    let parent = (i - 1) >> 1
+                    let p = dp[parent]
+                    guard isMax ? d > p : d < p else { break }
+                    dp[i] = p
+                    ip[i] = ip[parent]
+                    i = parent
+                }
+                dp[i] = d
+                ip[i] = id
+            }
         }
     }
 
@@ -43,21 +50,26 @@ struct NeighborHeap {
         let top = (distances[0], ids[0])
         let lastD = distances.removeLast()
         let lastI = ids.removeLast()
-        let n = ids.count
-        if n > 0 {
-            var i = 0
-            while true {
-                let l = 2 * i + 1
-                if l >= n { break }
-                var c = l
-                if l + 1 < n && above(distances[l + 1], distances[l]) { c = l + 1 }
-                guard above(distances[c], lastD) else { break }
-                distances[i] = distances[c]
-                ids[i] = ids[c]
-                i = c
+        let isMax = max
+        distances.withUnsafeMutableBufferPointer { dp in
+            ids.withUnsafeMutableBufferPointer { ip in
+                let n = dp.count
+                guard n > 0 else { return }
+                var i = 0
+                while true {
+                    let l = 2 * i + 1
+                    if l >= n { break }
+                    var c = l
+                    if l + 1 < n && (isMax ? dp[l + 1] > dp[l] : dp[l + 1] < dp[l]) { c = l + 1 }
+                    let dc = dp[c]
+                    guard isMax ? dc > lastD : dc < lastD else { break }
+                    dp[i] = dc
+                    ip[i] = ip[c]
+                    i = c
+                }
+                dp[i] = lastD
+                ip[i] = lastI
             }
-            distances[i] = lastD
-            ids[i] = lastI
         }
         return top
     }
