@@ -20,9 +20,9 @@ final class Connection: @unchecked Sendable {
     var handshakeDone = false
     var lastActivity: UInt64
     /// The peer shut down its write side: answer the calls already received, then close.
-    var readClosed = false
+    var readClosed = false { didSet { if readClosed { needEventLoopAfterReplies() } } }
     /// Set when the connection must close once its outbox is flushed (GOAWAY sent).
-    var closeAfterFlush = false
+    var closeAfterFlush = false { didSet { if closeAfterFlush { needEventLoopAfterReplies() } } }
     var closeDeadline: UInt64 = 0
     /// Descriptor batches received (`SCM_RIGHTS`), one per sendmsg, in stream order; each
     /// REQUEST frame flagged DESCRIPTORS takes the oldest. Closed with the connection.
@@ -33,6 +33,9 @@ final class Connection: @unchecked Sendable {
         var outboxStart = 0
         var calls: [UInt32: Call] = [:]
         var closed = false
+        /// The event loop has bookkeeping to do after each reply (closing a half-closed or
+        /// GOAWAY'd connection); otherwise a fully written reply needs no wake-up.
+        var wakeAfterReply = false
     }
     private let shared = Mutex(Shared())
 
@@ -54,18 +57,27 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Queues a reply and writes as much of the outbox as the socket takes without blocking,
-    /// from the worker's thread: the reply leaves without waiting for the event loop to wake
-    /// (two context switches on a busy machine). False if the connection is closed. Errors are
-    /// left to the event loop, which sees them on its next write or poll.
-    func reply(_ frame: Frame) -> Bool {
+    /// Retires `call` and queues its reply in one step, then writes as much of the outbox as
+    /// the socket takes without blocking, from the worker's thread: the reply leaves without
+    /// waiting for the event loop to wake (two context switches on a busy machine). One step,
+    /// so the event loop never sees the call gone but its reply not yet queued (it would close
+    /// a half-closed connection too early), and the client never sees the reply while its call
+    /// id is still taken. Errors are left to the event loop, which sees them on its next write
+    /// or poll.
+    /// - Returns: whether the event loop must run for this connection: output is left (the
+    ///   socket was full or the write failed) or it has bookkeeping to do. False for a closed
+    ///   connection (the reply is dropped).
+    func finish(_ call: Call, reply frame: Frame) -> Bool {
         shared.withLock { s in
+            if s.calls[call.id] === call { s.calls[call.id] = nil }
             guard !s.closed else { return false }
             frame.encode(into: &s.outbox)
-            _ = write(&s)
-            return true
+            let sent = write(&s)
+            return !sent || s.outboxStart < s.outbox.count || s.wakeAfterReply
         }
     }
+
+    private func needEventLoopAfterReplies() { shared.withLock { $0.wakeAfterReply = true } }
 
     /// Sends the outbox until it is empty or the socket is full (outbox mutex held).
     /// - Returns: false if the send failed (the peer is gone).

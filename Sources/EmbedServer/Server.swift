@@ -404,18 +404,19 @@ public final class Server: @unchecked Sendable {
     /// Sends the one reply of `call` (if nobody has yet) and retires it. Any thread.
     private func answer(_ call: Call, on c: Connection, _ result: Result<[UInt8], RPCError>) {
         guard call.claim() else { return }
-        c.remove(call)
-        callsInFlight.subtract(1, ordering: .relaxed)
-        // Written from this thread at once; the event loop is still woken for what the socket
-        // did not take and for its bookkeeping (closing half-closed connections, draining).
+        // Written from this thread at once; the event loop is woken only for what the socket
+        // did not take and for its bookkeeping (closing half-closed connections, draining) —
+        // a wake-up per reply costs an idle CPU's wake on a quiet machine.
+        let needLoop: Bool
         switch result {
         case .success(let payload):
-            c.reply(Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
+            needLoop = c.finish(call, reply: Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
         case .failure(let e):
             if e.code == .internal || e.code == .unknown { log.warning("\(call.method) failed for connection \(c.id): \(e.message)") }
-            c.reply(.failure(callID: call.id, method: call.method, status: e.code, message: e.message))
+            needLoop = c.finish(call, reply: .failure(callID: call.id, method: call.method, status: e.code, message: e.message))
         }
-        wakeup.signal()
+        callsInFlight.subtract(1, ordering: .relaxed)
+        if needLoop || drainRequested.load(ordering: .acquiring) { wakeup.signal() }
     }
 
     private func cancelCalls(of c: Connection) {

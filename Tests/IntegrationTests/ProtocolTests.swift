@@ -28,6 +28,49 @@ import Testing
         d.stop()
     }
 
+    /// A client that sends its calls and shuts down its write side gets every reply, then the
+    /// end of the stream promptly: replies written by workers still close the connection once
+    /// the last call is answered (the event loop is woken for that bookkeeping).
+    @Test func halfClosedConnectionGetsEveryReplyThenEOF() throws {
+        let d = try TestDaemon(models: Self.slowModel)
+        let fd = try UnixSocket.connect(path: d.socketPath)
+        defer { try? fd.close() }
+        try UnixSocket.setReceiveTimeout(fd, seconds: 10)
+        var stream = Frame.hello(Hello(major: 1, minor: 0, client: "half-close")).encoded()
+        for i in 0..<6 {
+            let model = i % 2 == 0 ? "slow" : "fx"
+            stream += Frame.request(callID: UInt32(10 + i), method: .embed,
+                                    message: EmbedRequest(model: model, inputs: [.text("t\(i)")])).encoded()
+        }
+        stream += Frame.request(callID: 20, method: .health, message: HealthRequest()).encoded()
+        try UnixSocket.sendAll(fd, stream)
+        UnixSocket.shutdownWrite(fd)
+        let start = Date()
+        var received: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let r = buf.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try UnixSocket.receive(fd, into: raw) } }
+            guard case .success(let got?) = r, got > 0 else { break }
+            received += buf[..<got]
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        var ids: [UInt32] = []
+        var offset = 0
+        let decoder = FrameDecoder(maxPayloadBytes: 1 << 20)
+        while let (frame, used) = try decoder.decode(received, from: offset) {
+            if frame.kind == .response {
+                #expect(frame.status == .ok, "call \(frame.callID): \(frame.status)")
+                ids.append(frame.callID)
+            }
+            offset += used
+        }
+        #expect(Set(ids) == Set((10..<16).map(UInt32.init) + [20]), "replies for \(ids.sorted())")
+        // Three slow calls of 100 ms on one model thread; the close must not wait for the
+        // event loop's idle poll (1 s).
+        #expect(elapsed < 0.9, "end of stream after \(elapsed) s")
+        d.stop()
+    }
+
     @Test func cancellationAnswersCancelledAtOnce() throws {
         let d = try TestDaemon(models: Self.slowModel)
         let c = try d.client()
