@@ -57,7 +57,7 @@ _STRUCT_OF_KIND = {"fixed32": "I", "sfixed32": "i", "float": "f", "fixed64": "Q"
 _WIRE_NAMES = {0: "VARINT", 1: "I64", 2: "LEN", 5: "I32"}
 
 
-_FAST_STR, _FAST_BYTES, _FAST_U64, _FAST_U32, _FAST_BOOL, _FAST_F32 = range(6)
+_FAST_STR, _FAST_BYTES, _FAST_U64, _FAST_U32, _FAST_BOOL, _FAST_F32, _FAST_MSGS = range(7)
 _FAST_CODES = {"string": _FAST_STR, "bytes": _FAST_BYTES, "uint64": _FAST_U64, "uint32": _FAST_U32,
                "bool": _FAST_BOOL, "float": _FAST_F32}
 _F32 = struct.Struct("<f")
@@ -294,25 +294,29 @@ class Message:
         return cls._decode_range(data, 0, len(data))
 
     @classmethod
-    def _fast_table(cls) -> Dict[int, Tuple[str, int]]:
-        """tag → (attribute, reader code) for singular scalar fields with their usual wire type:
-        the decoder reads those inline (most fields of most messages)."""
+    def _fast_table(cls) -> Dict[int, Tuple[str, int, Any]]:
+        """tag → (attribute, reader code, message class) for singular scalar fields with their
+        usual wire type and for repeated message fields: the decoder reads those inline (most
+        fields of most messages, and the lists of hits, results and vectors in replies)."""
         t = cls.__dict__.get("_pb_fast")
         if t is None:
             specs, _ = cls._table()
             t = {}
             for s in specs:
+                if s.repeated and s.kind == "message" and s.oneof is None:
+                    assert s.message is not None
+                    t[(s.number << 3) | WIRE_LEN] = (s.name, _FAST_MSGS, s.message())
+                    continue
                 if s.repeated or s.oneof is not None or s.kind not in _FAST_CODES:
                     continue
-                t[(s.number << 3) | s.wire] = (s.name, _FAST_CODES[s.kind])
+                t[(s.number << 3) | s.wire] = (s.name, _FAST_CODES[s.kind], None)
             setattr(cls, "_pb_fast", t)
         return t
 
     @classmethod
     def _decode_range(cls: Type[M], data: bytes, pos: int, end: int) -> M:
         msg = cls()
-        _, by_number = cls._table()
-        fast = cls._fast_table()
+        fast = cls.__dict__.get("_pb_fast") or cls._fast_table()
         attrs = msg.__dict__
         name = cls.__name__
         while pos < end:
@@ -323,7 +327,7 @@ class Message:
                 tag, pos = decode_varint(data, pos, end)
             f = fast.get(tag)
             if f is not None:
-                attr, code = f
+                attr, code, sub = f
                 if code == _FAST_F32:
                     if end - pos < 4:
                         raise DecodeError(f"{name}: truncated field {tag >> 3}")
@@ -337,11 +341,13 @@ class Message:
                     pos += 1
                 else:
                     v, pos = decode_varint(data, pos, end)
-                if code <= _FAST_BYTES:  # v is the length
+                if code <= _FAST_BYTES or code == _FAST_MSGS:  # v is the length
                     stop = pos + v
                     if stop > end:
                         raise DecodeError(f"{name}: truncated length-delimited field {tag >> 3}")
-                    if code == _FAST_STR:
+                    if code == _FAST_MSGS:
+                        attrs[attr].append(sub._decode_range(data, pos, stop))
+                    elif code == _FAST_STR:
                         try:
                             attrs[attr] = data[pos:stop].decode("utf-8")
                         except UnicodeDecodeError:
@@ -360,7 +366,7 @@ class Message:
             wire = tag & 7
             if number == 0 or number > 0x1FFFFFFF:
                 raise DecodeError(f"{name}: invalid field number {number}")
-            spec = by_number.get(number)
+            spec = cls._table()[1].get(number)
             if spec is None:
                 pos = _skip(data, pos, end, wire, number, name)
                 continue

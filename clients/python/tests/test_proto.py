@@ -188,6 +188,18 @@ class MessageTests(unittest.TestCase):
                    bytes([18 << 3 | 5 | 0x80, 1]) + b"\x00" * 4)   # fixed32
         self.assertEqual(m.Hello.decode(unknown + known + unknown), m.Hello(major=1, minor=2, client="c"))
 
+    def test_repeated_messages_between_unknown_fields(self) -> None:
+        # Repeated message fields take the decoder's inline path: order, unknown fields around
+        # them and errors inside them behave as on the general path.
+        hits = [m.SearchHit(key=f"k{i}", score=float(i), metadata="{}") for i in range(3)]
+        body = b"".join(b"\x0a" + varint(len(h.encode())) + h.encode() + b"\x78\x05" for h in hits)
+        result = m.SearchResult.decode(body)
+        self.assertEqual([h.key for h in result.hits], ["k0", "k1", "k2"])
+        self.assertEqual([h.score for h in result.hits], [0.0, 1.0, 2.0])
+        bad_hit = b"\x0a\x02\xc3\x28"  # key: invalid UTF-8
+        with self.assertRaisesRegex(DecodeError, "SearchHit: field 1 \\(key\\) is not valid UTF-8"):
+            m.SearchResponse.decode(b"\x0a\x06\x0a\x04" + bad_hit)
+
     def test_malformed_input_raises_decode_error(self) -> None:
         bad = {
             "truncated varint": b"\x08\x80",
