@@ -114,6 +114,51 @@ import Testing
     }
 }
 
+/// `optimize()`: a compaction on request that also numbers nodes in breadth-first graph order.
+@Suite struct OptimizeTests {
+    @Test func optimizeKeepsEveryRecordAndStoresNeighboursNearEachOther() throws {
+        let dir = TempDirectory("optimize")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 5)
+        let dim = 16
+        let (items, _) = gen.clustered(n: 3000, queries: 1, dim: dim)
+        // Inserted in a shuffled order, as real ingest is: ids carry no locality.
+        var order = Array(items.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(gen.next() % UInt64(i + 1))) }
+        var (catalog, c) = try makeCollection(dir, dim: dim, metric: .l2)
+        for chunk in stride(from: 0, to: order.count, by: 500) {
+            try c.upsert(order[chunk..<min(order.count, chunk + 500)].map {
+                Record(key: String($0), vector: items[$0], metadata: "{\"i\":\($0)}")
+            })
+        }
+        _ = try c.delete((0..<100).map { String($0) })  // below the compaction thresholds
+        try c.waitForIndexing()
+        let before = c.graphHealth()
+        try c.optimize()
+        let after = c.graphHealth()
+        print("optimize: pages per neighbour list \(before.neighbourPages) → \(after.neighbourPages); \(before) → \(after)")
+        #expect(after.nodes == 2900 && after.unreachable == 0, "\(after)")
+        #expect(after.neighbourPages < 0.9 * before.neighbourPages,
+                "neighbours not stored closer: \(before.neighbourPages) → \(after.neighbourPages) pages per list")
+        for phase in ["optimized", "reopened"] {
+            if phase == "reopened" {
+                try catalog.closeAll()
+                catalog = try StoreCatalog(directory: dir.path)
+                c = try catalog.open("c")
+            }
+            #expect(c.count == 2900, "\(phase)")
+            for i in 0..<3000 {
+                let got = try c.get(String(i))
+                if i < 100 { #expect(got == nil, "\(phase): k\(i) was deleted"); continue }
+                #expect(got?.vector == items[i] && got?.metadata == "{\"i\":\(i)}", "\(phase): k\(i)")
+            }
+            let r = try recall(c, queries: Array(items[100..<300]), items: items, include: { $0 >= 100 })
+            #expect(r >= 0.95, "\(phase): recall \(r)")
+        }
+        try catalog.closeAll()
+    }
+}
+
 /// The graph algorithms on a hand-built store: an entry point whose whole region is deleted
 /// must not strand the nodes inserted after it.
 @Suite struct StrandedRegionTests {

@@ -24,6 +24,7 @@ enum BenchCommand {
             switch command {
             case "build": try build(opts)
             case "query": try query(opts)
+            case "optimize": try optimize(opts)
             case "ingest": try ingest(opts)
             default: fail("unknown command \(command)")
             }
@@ -89,6 +90,16 @@ enum BenchCommand {
             return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
         }
         return 0
+    }
+
+    static func optimize(_ o: [String: String]) throws {
+        guard let dir = o["dir"] else { fail("optimize needs --dir") }
+        let cat = try catalog(dir)
+        let c = try cat.open("bench")
+        let t0 = ContinuousClock.now
+        try c.optimize()
+        print("{\"optimize_s\": \(seconds(since: t0))}")
+        try cat.closeAll()
     }
 
     static func query(_ o: [String: String]) throws {
