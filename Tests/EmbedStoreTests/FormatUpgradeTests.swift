@@ -31,8 +31,10 @@ import Testing
     }
 
     /// How the fixture was made (run once with the build of the old format, then committed):
-    /// `STORE_FIXTURE_OUT=DIR swift test --filter writeFixture`. Skipped otherwise.
-    @Test func writeFixture() throws {
+    /// `STORE_FIXTURE_OUT=DIR swift test --filter writeFixture`. A generator, not a check:
+    /// skipped unless that variable is set.
+    @Test(.enabled(if: Environment.get("STORE_FIXTURE_OUT") != nil, "generates the fixture; set STORE_FIXTURE_OUT"))
+    func writeFixture() throws {
         guard let dir = Environment.get("STORE_FIXTURE_OUT") else { return }
         let catalog = try StoreCatalog(directory: dir)
         let c = try catalog.create("fx", config: CollectionConfig(dimension: Self.dim, metric: .l2))
