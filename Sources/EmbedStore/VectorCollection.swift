@@ -335,8 +335,8 @@ public final class VectorCollection: @unchecked Sendable {
     }
 
     /// Checkpoints through a compaction even if few records are deleted: deleted records are
-    /// dropped and the nodes renumbered in breadth-first order of the graph, so that graph
-    /// neighbours sit near each other in memory (bench/NOTES.md: +5–10 % QPS on a collection
+    /// dropped and the nodes renumbered in breadth-first order of the graph, so that a node's
+    /// neighbour list spans fewer pages (bench/NOTES.md: +5–10 % QPS on a collection
     /// built in insertion order). Costs a full copy of the collection; writers wait for it as
     /// for any checkpoint, searches do not.
     public func optimize() throws(StoreError) {
