@@ -255,6 +255,28 @@ class ApiTests(LiveTestCase):
             time.sleep(0.01)
         self.assertEqual(c.status().calls_in_flight, 1)  # only the Status call itself
 
+    def test_client_enforces_its_deadline_when_the_daemon_is_frozen(self) -> None:
+        # The daemon cannot answer DEADLINE_EXCEEDED while stopped: the client's own deadline
+        # (the receive timeout of its blocking recv, in slices of one second) must end the call.
+        import signal
+        c = self.client()
+        c.health()
+        pid = self.daemon.process.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for timeout in (0.2, 1.3):  # shorter than one slice; longer than one slice
+                t0 = time.monotonic()
+                with self.assertRaises(embedd.DeadlineExceededError):
+                    c.health(timeout=timeout)
+                took = time.monotonic() - t0
+                self.assertGreaterEqual(took, timeout - 0.01)
+                self.assertLess(took, timeout + 0.4, f"a {timeout} s deadline ended the call after {took:.2f} s")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        # The late replies to the abandoned calls are dropped; the connection stays usable.
+        self.assertEqual(c.health(timeout=5).status, embedd.ServingStatus.SERVING)
+        assert_rows_equal(self, c.embed("after a freeze"), [fixture_vector("after a freeze", 32)])
+
     def test_client_default_timeout(self) -> None:
         c = self.client(timeout=0.05)
         with self.assertRaises(embedd.DeadlineExceededError):
