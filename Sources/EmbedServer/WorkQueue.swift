@@ -40,7 +40,7 @@ public final class WorkQueue: Sendable {
         lock.withLock {
             guard !state.stopping else { return false }
             state.jobs.append(job)
-            lock.broadcast()
+            lock.signal()  // one job, one worker; `stop()` wakes them all
             return true
         }
     }

@@ -53,4 +53,9 @@ public final class ConditionLock: @unchecked Sendable {
 
     /// Wakes every waiter (`pthread_cond_broadcast`).
     public func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Wakes one waiter, if any (`pthread_cond_signal`): for a queue whose waiters are
+    /// interchangeable, one new item needs one of them, not all (each needless wake-up is a
+    /// context switch on a CPU that the woken work needs).
+    public func signal() { pthread_cond_signal(condition) }
 }
