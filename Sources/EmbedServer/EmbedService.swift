@@ -286,22 +286,12 @@ public final class EmbedService: Sendable {
         var inputs: [EmbedInput] = []
         inputs.reserveCapacity(req.inputs.count)
         for (i, input) in req.inputs.enumerated() {
-            switch input.kind {
-            case .none: throw RPCError(.invalidArgument, "input \(i) is empty (set text, media, pixels or audio)")
-            case .text(let s): inputs.append(.text(s))
-            case .media(let m): inputs.append(.encoded(bytes: m.data, mimeType: m.mimeType))
-            case .pixels(let p):
-                guard p.width > 0, p.height > 0, p.rgb8.count == Int(p.width) * Int(p.height) * 3 else {
-                    throw RPCError(.invalidArgument, "input \(i): pixels hold \(p.rgb8.count) bytes, expected width × height × 3 = \(Int(p.width) * Int(p.height) * 3)")
-                }
-                inputs.append(.rgb8(pixels: p.rgb8, width: Int(p.width), height: Int(p.height)))
-            case .audio(let a):
-                guard a.sampleRate > 0 else { throw RPCError(.invalidArgument, "input \(i): audio needs a sample_rate") }
-                inputs.append(.pcm(samples: a.samples, sampleRate: Int(a.sampleRate)))
-            case .file(let f):
+            guard let converted = try EmbedInput(wire: input, what: "input \(i)") else {
                 // Passed descriptors are read (off the event loop) before the call gets here.
-                throw RPCError(.invalidArgument, "input \(i): file descriptor #\(f.index) was not passed with this frame")
+                let index: UInt32 = if case .file(let f) = input.kind { f.index } else { 0 }
+                throw RPCError(.invalidArgument, "input \(i): file descriptor #\(index) was not passed with this frame")
             }
+            inputs.append(converted)
         }
         return (name, inputs)
     }

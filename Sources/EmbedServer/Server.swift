@@ -15,6 +15,9 @@ public final class Server: @unchecked Sendable {
     // (the thread that calls `run()`), after `init` and the `register` calls that precede it.
     let log: Logger
     private var listeners: [FileDescriptor]
+    /// While out of descriptors (EMFILE/ENFILE) the listeners are left out of the poll set
+    /// until this time: a pending connection keeps them readable, and polling them would spin.
+    private var acceptPausedUntil: UInt64 = 0
     private let signals: Signals?
     private let wakeup: WakeupEvent
     private let notify: SdNotify
@@ -95,7 +98,9 @@ public final class Server: @unchecked Sendable {
             var entries: [Poll.Entry] = [Poll.Entry(wakeup.descriptor, .readable)]
             if let signals { entries.append(Poll.Entry(signals.descriptor, .readable)) }
             let fixed = entries.count
-            for l in listeners { entries.append(Poll.Entry(l, .readable)) }
+            if Clock.monotonicNanoseconds() >= acceptPausedUntil {
+                for l in listeners { entries.append(Poll.Entry(l, .readable)) }
+            }
             let listenerEnd = entries.count
             var order: [Connection] = []
             for c in connections.values {
@@ -106,7 +111,8 @@ public final class Server: @unchecked Sendable {
                 entries.append(Poll.Entry(c.fd, ev))
                 order.append(c)
             }
-            let timeout = pollTimeout()
+            var timeout = pollTimeout()
+            if acceptPausedUntil > 0 { timeout = min(timeout, 100) }
             do {
                 _ = try Poll.wait(&entries, timeoutMilliseconds: timeout)
             } catch {
@@ -180,9 +186,17 @@ public final class Server: @unchecked Sendable {
         while true {
             let fd: FileDescriptor?
             do { fd = try UnixSocket.accept(listener) } catch {
-                log.warning("accept failed: \(error)")
+                if error == Errno.tooManyOpenFiles || error == Errno.fileTableOverflow {
+                    // Connections wait in the backlog until descriptors free up; try again
+                    // in 100 ms instead of spinning on a listener that stays readable.
+                    if acceptPausedUntil == 0 { log.error("accept failed: \(error); pausing new connections (raise LimitNOFILE?)") }
+                    acceptPausedUntil = now + 100_000_000
+                } else {
+                    log.warning("accept failed: \(error)")
+                }
                 return
             }
+            acceptPausedUntil = 0
             guard let fd else { return }
             let peer: PeerCredentials
             do { peer = try UnixSocket.peerCredentials(fd) } catch {
@@ -234,9 +248,15 @@ public final class Server: @unchecked Sendable {
             }
             if case .success(let r) = received, !r.descriptors.isEmpty {
                 c.descriptorBatches.append(r.descriptors)
-                if r.truncated || c.descriptorBatches.count > 16 {
-                    protocolError(c, .invalidArgument, r.truncated ? "too many descriptors in one message"
-                                  : "descriptors were passed without REQUEST frames flagged DESCRIPTORS to claim them", now: now)
+                // Unclaimed descriptors count against the daemon's open-file limit: bound them
+                // per connection (two full frames' worth). (Not "none before HELLO": one read
+                // may return a HELLO and a pipelined flagged request with its descriptors.)
+                let pending = c.descriptorBatches.reduce(0) { $0 + $1.count }
+                let problem: String? = r.truncated ? "too many descriptors in one message"
+                    : c.descriptorBatches.count > 16 || pending > 2 * DescriptorPassing.maxDescriptorsPerMessage
+                    ? "descriptors were passed without REQUEST frames flagged DESCRIPTORS to claim them" : nil
+                if let problem {
+                    protocolError(c, .invalidArgument, problem, now: now)
                     return
                 }
             }
@@ -336,6 +356,10 @@ public final class Server: @unchecked Sendable {
         let fail = { (code: StatusCode, message: String) in
             _ = c.enqueue(.failure(callID: frame.callID, method: frame.method, status: code, message: message))
         }
+        // Claim the frame's descriptors before anything can refuse the call: left queued, they
+        // would be handed to the next flagged frame (another call's files). A refused call's
+        // files close when `files` goes out of scope.
+        let files = frame.carriesDescriptors && !c.descriptorBatches.isEmpty ? PassedDescriptors(c.descriptorBatches.removeFirst()) : nil
         if c.call(frame.callID) != nil {
             protocolError(c, .invalidArgument, "call id \(frame.callID) is already in flight on this connection", now: now)
             return
@@ -367,11 +391,11 @@ public final class Server: @unchecked Sendable {
                                  cancellation: call.cancellation)
         if frame.carriesDescriptors {
             // The frame's descriptors rode on its first bytes, so they arrived before it completed.
-            guard !c.descriptorBatches.isEmpty else {
+            guard let files else {
                 answer(call, on: c, .failure(RPCError(.invalidArgument, "the frame is flagged DESCRIPTORS but no descriptors arrived with it")))
                 return
             }
-            passed.files = PassedDescriptors(c.descriptorBatches.removeFirst())
+            passed.files = files
         }
         let context = passed
         let payload = frame.payload

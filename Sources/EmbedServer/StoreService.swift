@@ -290,21 +290,7 @@ final class StoreService: Sendable {
         if case .file(let f) = input.kind {
             i = try fileInput(ctx, f, limit: embed.config.limits.maxFrameBytes, textOnly: !model.info.inputKinds.contains(.encoded), what: what)
         }
-        let converted: EmbedInput
-        switch i.kind {
-        case .none: throw RPCError(.invalidArgument, "\(what) is empty (set text, media, pixels, audio or file)")
-        case .text(let s): converted = .text(s)
-        case .media(let m): converted = .encoded(bytes: m.data, mimeType: m.mimeType)
-        case .pixels(let p):
-            guard p.width > 0, p.height > 0, p.rgb8.count == Int(p.width) * Int(p.height) * 3 else {
-                throw RPCError(.invalidArgument, "\(what): pixels hold \(p.rgb8.count) bytes, expected width × height × 3")
-            }
-            converted = .rgb8(pixels: p.rgb8, width: Int(p.width), height: Int(p.height))
-        case .audio(let a):
-            guard a.sampleRate > 0 else { throw RPCError(.invalidArgument, "\(what): audio needs a sample_rate") }
-            converted = .pcm(samples: a.samples, sampleRate: Int(a.sampleRate))
-        case .file: throw RPCError(.internal, "\(what): unresolved file")
-        }
+        guard let converted = try EmbedInput(wire: i, what: what) else { throw RPCError(.internal, "\(what): unresolved file") }
         guard model.info.inputKinds.contains(converted.kind) else {
             let takes = model.info.inputKinds.map(\.description).sorted().joined(separator: ", ")
             throw RPCError(.invalidArgument, "\(what) is \(converted.kind), but model '\(model.name)' (modalities \(model.info.modalities.names.joined(separator: ", "))) takes only \(takes)")

@@ -38,3 +38,30 @@ extension PluginInfo {
         self.init(name: p.name, version: p.version, path: p.path, abiVersion: p.abiVersion, description: p.description)
     }
 }
+
+extension EmbedInput {
+    /// The host's form of a wire input, checked: nil for `.file` (the caller resolves passed
+    /// descriptors first). `what` names the input in errors ("input 3").
+    /// - Throws: `INVALID_ARGUMENT` for an empty input, pixels whose byte count is not
+    ///   width × height × 3 (computed without overflow: sizes come from the client), or audio
+    ///   without a sample rate.
+    init?(wire input: Input, what: String) throws(RPCError) {
+        switch input.kind {
+        case .none: throw RPCError(.invalidArgument, "\(what) is empty (set text, media, pixels, audio or file)")
+        case .text(let s): self = .text(s)
+        case .media(let m): self = .encoded(bytes: m.data, mimeType: m.mimeType)
+        case .pixels(let p):
+            let (area, o1) = Int(p.width).multipliedReportingOverflow(by: Int(p.height))
+            let (bytes, o2) = area.multipliedReportingOverflow(by: 3)
+            guard p.width > 0, p.height > 0, !o1, !o2, p.rgb8.count == bytes else {
+                throw RPCError(.invalidArgument, "\(what): pixels hold \(p.rgb8.count) bytes, expected width × height × 3 "
+                               + "for \(p.width) × \(p.height)")
+            }
+            self = .rgb8(pixels: p.rgb8, width: Int(p.width), height: Int(p.height))
+        case .audio(let a):
+            guard a.sampleRate > 0 else { throw RPCError(.invalidArgument, "\(what): audio needs a sample_rate") }
+            self = .pcm(samples: a.samples, sampleRate: Int(a.sampleRate))
+        case .file: return nil
+        }
+    }
+}

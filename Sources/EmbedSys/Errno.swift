@@ -33,6 +33,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let brokenPipe = Errno(rawValue: EPIPE)
     public static let connectionRefused = Errno(rawValue: ECONNREFUSED)
     public static let connectionReset = Errno(rawValue: ECONNRESET)
+    public static let tooManyOpenFiles = Errno(rawValue: EMFILE)
+    public static let fileTableOverflow = Errno(rawValue: ENFILE)
     public static let addressInUse = Errno(rawValue: EADDRINUSE)
     public static let badFileDescriptor = Errno(rawValue: EBADF)
     public static let inProgress = Errno(rawValue: EINPROGRESS)

@@ -22,6 +22,26 @@ import Testing
         return try #require(models.first { $0.name == name })
     }
 
+    /// Sizes come from the client: width × height × 3 must be computed without trapping on
+    /// overflow (it once crashed the daemon on the event loop), in Embed and in the store paths.
+    @Test func hugePixelSizesAreRefusedNotTrapped() throws {
+        let d = try TestDaemon()
+        let c = try d.client()
+        _ = try c.createCollection("img", model: "fx")
+        for (w, h) in [(UInt32.max, UInt32.max), (UInt32.max, 3), (1 << 31, 1 << 31), (0, 5)] {
+            let huge = Input(.pixels(Pixels(rgb8: [], width: w, height: h)))
+            let e = Self.status { _ = try c.embed(model: "fx", inputs: [huge]) }
+            #expect(e.0 == .invalidArgument && e.1.contains("pixels"), "\(w)×\(h): \(e)")
+            // Upsert answers per item: the call is OK, the item failed naming the problem.
+            let u = try c.upsert("img", [UpsertItem(key: "p", value: .input(huge))])
+            #expect(u.failed == 1 && u.results.first?.error.contains("pixels") == true, "\(w)×\(h): \(u)")
+            let s = Self.status { _ = try c.search("img", [SearchQuery(.input(huge))]) }
+            #expect(s.0 == .invalidArgument && s.1.contains("pixels"), "\(w)×\(h): \(s)")
+        }
+        #expect(try c.call(.health, HealthRequest(), as: HealthResponse.self).status == .serving)
+        d.stop()
+    }
+
     @Test func collectionLifecycleAndRecords() throws {
         let d = try TestDaemon()
         let c = try d.client()
@@ -212,6 +232,29 @@ import Testing
         let none = try c.upsert("files", [UpsertItem(key: "x", value: .input(Input(.file(FileRef(index: 0)))))])
         #expect(none.results[0].outcome == .failed && none.results[0].error.contains("no descriptors"))
         #expect(try c.count("files") == 1)
+    }
+
+    /// A flagged request that is refused before it runs (unknown method, admin method) must not
+    /// leave its descriptors queued for the next flagged request: that call would read another
+    /// call's files.
+    @Test func refusedCallsDoNotHandTheirFilesToTheNextCall() throws {
+        let d = try TestDaemon()
+        let c = try d.client()
+        let wrongPath = d.directory + "/wrong.txt", rightPath = d.directory + "/right.txt"
+        try "the wrong file".write(toFile: wrongPath, atomically: true, encoding: .utf8)
+        try "the right file".write(toFile: rightPath, atomically: true, encoding: .utf8)
+        let wrong = try FileDescriptor.open(wrongPath, .readOnly), right = try FileDescriptor.open(rightPath, .readOnly)
+        defer { try? wrong.close(); try? right.close() }
+        let input = Input(.file(FileRef(index: 0, mimeType: "text/plain")))
+        let expected = try c.embed(model: "fx", inputs: [.text("the right file")]).vectors[0].values
+        let refusals: [(MethodID, StatusCode)] = getuid() == 0 ? [(MethodID(rawValue: 99), .unimplemented)]
+            : [(MethodID(rawValue: 99), .unimplemented), (.loadPlugin, .permissionDenied)]
+        for (method, code) in refusals {
+            let refused = Self.status { _ = try c.call(method, EmbedRequest(model: "fx", inputs: [input]), as: EmbedResponse.self, descriptors: [wrong]) }
+            #expect(refused.0 == code, "\(method): \(refused)")
+            let e = try c.embed(model: "fx", inputs: [input], files: [right])
+            #expect(e.vectors[0].values == expected, "after a refused \(method), the next call read another call's file")
+        }
     }
 
     @Test func restartKeepsCollectionsBindingsAndACLs() throws {
