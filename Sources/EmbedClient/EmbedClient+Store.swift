@@ -68,6 +68,14 @@ extension EmbedClient {
         _ = try call(.dropCollection, DropCollectionRequest(name: name), as: DropCollectionResponse.self)
     }
 
+    /// Compacts the collection in graph order once every record is linked (OptimizeCollection,
+    /// protocol 1.1; needs write permission); returns its description afterwards.
+    public func optimizeCollection(_ name: String) throws(ClientError) -> CollectionInfo {
+        let r = try call(.optimizeCollection, OptimizeCollectionRequest(name: name), as: OptimizeCollectionResponse.self)
+        guard let c = r.collection else { throw .protocolViolation("OptimizeCollectionResponse without a collection") }
+        return c
+    }
+
     /// Every collection, with the caller's permissions.
     public func listCollections() throws(ClientError) -> [CollectionInfo] {
         try call(.listCollections, ListCollectionsRequest(), as: ListCollectionsResponse.self).collections

@@ -73,6 +73,9 @@ final class StoreService: Sendable {
         server.register(.dropCollection, .deferred(DropCollectionRequest.self) { [self] ctx, req, done in
             on(writes, ctx, done) { [self] () throws(RPCError) in try drop(ctx, req.name); return DropCollectionResponse() }
         })
+        server.register(.optimizeCollection, .deferred(OptimizeCollectionRequest.self) { [self] ctx, req, done in
+            on(writes, ctx, done) { [self] () throws(RPCError) in OptimizeCollectionResponse(collection: try optimize(ctx, req.name)) }
+        })
         server.register(.listCollections, .deferred(ListCollectionsRequest.self) { [self] ctx, _, done in
             on(reads, ctx, done) { [self] () throws(RPCError) in ListCollectionsResponse(collections: try list(ctx, stats: false, readableOnly: false)) }
         })
@@ -413,6 +416,32 @@ final class StoreService: Sendable {
             do throws(StoreError) { try catalog.drop(name) } catch { throw StoreService.rpc(error) }
             bindings.withLock { $0[name] = nil }
             log.notice("collection '\(name)' dropped by uid \(ctx.peer.uid)")
+        }
+    }
+
+    /// Waits (within the call's deadline) until every acknowledged record is linked, so the
+    /// new order covers them all, then checkpoints through a graph-order compaction. Holds
+    /// `ddl` during the copy: a drop and re-create of the name meanwhile would otherwise
+    /// receive the old collection's snapshot in the new directory.
+    private func optimize(_ ctx: CallContext, _ name: String) throws(RPCError) -> CollectionInfo {
+        let (c, _) = try open(name, ctx, .write)
+        while true {
+            let unindexed = c.stats().unindexed
+            if unindexed == 0 { break }
+            if ctx.cancellation.isCancelled { throw RPCError(.cancelled, "the call was cancelled") }
+            if Clock.monotonicNanoseconds() >= ctx.deadline {
+                throw RPCError(.deadlineExceeded, "collection '\(name)': \(unindexed) records are still being linked into the graph; "
+                               + "nothing was optimized (retry when indexing has caught up, or with a longer deadline)")
+            }
+            ChildProcess.sleep(seconds: 0.005)
+        }
+        return try ddl.withLock { _ throws(RPCError) -> CollectionInfo in
+            let (c, b) = try open(name, ctx, .write)  // the collection now under that name
+            let started = Clock.monotonicNanoseconds()
+            do throws(StoreError) { try c.optimize() } catch { throw StoreService.rpc(error) }
+            let ms = (Clock.monotonicNanoseconds() - started) / 1_000_000
+            log.notice("collection '\(name)' optimized by uid \(ctx.peer.uid) in \(ms) ms (\(c.count) records)")
+            return info(c, b, ctx, stats: true)
         }
     }
 

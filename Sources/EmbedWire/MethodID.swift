@@ -29,12 +29,15 @@ public struct MethodID: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let delete = MethodID(rawValue: 39)
     public static let count = MethodID(rawValue: 40)
     public static let stats = MethodID(rawValue: 41)
+    /// Since protocol 1.1.
+    public static let optimizeCollection = MethodID(rawValue: 42)
 
     private static let names: [UInt16: String] = [
         1: "Health", 2: "Status", 3: "ListModels", 4: "ListPlugins", 5: "Embed",
         16: "LoadPlugin", 17: "ReloadPlugin", 18: "UnloadModel", 19: "LoadModel",
         32: "CreateCollection", 33: "DropCollection", 34: "ListCollections", 35: "DescribeCollection",
         36: "Upsert", 37: "Search", 38: "Get", 39: "Delete", 40: "Count", 41: "Stats",
+        42: "OptimizeCollection",
     ]
 
     /// The rpc name from the .proto, or `method-N` for ids it does not define.

@@ -67,6 +67,26 @@ import Testing
         formatter.locale = Locale(identifier: "en_US_POSIX")
         #expect(describe.stdout.contains("created:     " + formatter.string(from: created)), "\(describe.stdout)")
 
+        // optimize: deleted slots are reclaimed, every remaining record and answer is kept.
+        Self.ok(try d.ctl(["add", "vecs", "--key", "a", "--vector-json", "[1,0,0,0]"]))
+        Self.ok(try d.ctl(["add", "vecs", "--key", "b", "--vector-json", "[0,1,0,0]"]))
+        Self.ok(try d.ctl(["add", "vecs", "--key", "c", "--vector-json", "[0,0,1,0]"]))
+        Self.ok(try d.ctl(["delete", "vecs", "b"]))
+        Self.ok(try d.ctl(["add", "vecs", "--key", "a", "--vector-json", "[0,0,0,1]"]))  // replaces a
+        let opt = try d.ctl(["collection", "optimize", "vecs", "--format", "json"])
+        Self.ok(opt)
+        let oj = try #require(try jsonOutput(opt) as? [String: Any])
+        #expect(oj["optimized"] as? String == "vecs" && oj["deleted_reclaimed"] as? Int == 2, "\(opt.stdout)")
+        let ostats = try #require((oj["collection"] as? [String: Any])?["stats"] as? [String: Any])
+        #expect(ostats["deleted"] as? Int == 0 && ostats["nodes"] as? Int == 2 && ostats["count"] as? Int == 2, "\(opt.stdout)")
+        #expect(try Self.keys(try d.ctl(["search", "vecs", "--vector-json", "[0,0,0.9,0.1]", "-k", "2", "--format", "json"])) == [["c", "a"]])
+        let optText = try d.ctl(["collection", "optimize", "vecs"])
+        Self.ok(optText)
+        #expect(optText.stdout.hasPrefix("optimized collection vecs in ") && optText.stdout.contains("2 records, 0 deleted slots reclaimed"),
+                "\(optText.stdout)")
+        let optMissing = try d.ctl(["collection", "optimize", "nope"])
+        #expect(optMissing.status == 1 && optMissing.stderr.contains("NOT_FOUND"), "\(optMissing.stderr)")
+
         Self.ok(try d.ctl(["collection", "drop", "vecs"]))
         let gone = try d.ctl(["collection", "describe", "vecs"])
         #expect(gone.status == 1 && gone.stderr.contains("NOT_FOUND"), "\(gone.stderr)")
@@ -80,7 +100,7 @@ import Testing
         for args in [["collection", "create", "x"], ["collection", "create", "x", "--model", "fx", "--dim", "3"],
                      ["collection", "create", "x", "--dim", "0"], ["collection", "create", "x", "--dim", "3", "--metric", "hamming"],
                      ["collection", "create"], ["collection", "create", "x", "--dim", "3", "--writer", "no-such-user-xyz"],
-                     ["collection", "drop"], ["collection", "frob"]] {
+                     ["collection", "drop"], ["collection", "optimize"], ["collection", "frob"]] {
             let r = try d.ctl(args)
             #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
             #expect(r.stderr.hasPrefix("embedctl: "), "\(args)")
@@ -339,6 +359,8 @@ import Testing
         #expect(del.status == 1 && del.stderr.contains("PERMISSION_DENIED"))
         let drop = try d.ctl(["collection", "drop", "docs"], asNobody: true)
         #expect(drop.status == 1 && drop.stderr.contains("PERMISSION_DENIED"))
+        let optimize = try d.ctl(["collection", "optimize", "docs"], asNobody: true)
+        #expect(optimize.status == 1 && optimize.stderr.contains("PERMISSION_DENIED"), "\(optimize.stderr)")
         let list = try #require(try jsonOutput(try d.ctl(["collection", "list", "--format", "json"], asNobody: true)) as? [[String: Any]])
         #expect(list.first?["can_read"] as? Bool == true && list.first?["can_write"] as? Bool == false)
 
@@ -371,7 +393,7 @@ import Testing
     @Test func helpUsageAndCompletion() throws {
         try Products.require()
         for args in [["collection", "--help"], ["collection", "create", "--help"], ["collection", "list", "--help"],
-                     ["collection", "describe", "--help"], ["collection", "drop", "--help"], ["add", "--help"],
+                     ["collection", "describe", "--help"], ["collection", "drop", "--help"], ["collection", "optimize", "--help"], ["add", "--help"],
                      ["search", "--help"], ["get", "--help"], ["delete", "--help"], ["stats", "--help"]] {
             let h = try runProgram(Products.embedctl, args)
             #expect(h.status == 0 && h.stdout.contains("Usage: embedctl"), "\(args)")
@@ -409,7 +431,7 @@ import Testing
             return try runProgram("/bin/bash", ["-c", script]).stdout.split(separator: "\n").map(String.init)
         }
         #expect(try complete(["embedctl", "col"]) == ["collection"])
-        #expect(Set(try complete(["embedctl", "collection", ""])).isSuperset(of: ["create", "list", "describe", "drop"]))
+        #expect(Set(try complete(["embedctl", "collection", ""])).isSuperset(of: ["create", "list", "describe", "optimize", "drop"]))
         #expect(Set(try complete(["embedctl", "add", "docs", "--"])).isSuperset(of: ["--jsonl", "--npy", "--skip-existing", "--vector-json"]))
         #expect(Set(try complete(["embedctl", "search", "docs", "-"])).isSuperset(of: ["-k", "--ef", "--filter"]))
         #expect(try complete(["embedctl", "collection", "create", "x", "--metric", ""]) == ["cosine", "l2", "ip"])

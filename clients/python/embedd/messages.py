@@ -482,6 +482,17 @@ class CountResponse(Message):
 
 
 @dataclass
+class OptimizeCollectionRequest(Message):
+    """Compacts a collection in graph order once every record is linked (protocol 1.1)."""
+    name: str = pb(1, "string")
+
+
+@dataclass
+class OptimizeCollectionResponse(Message):
+    collection: Optional[CollectionInfo] = pb(1, "message", message=CollectionInfo)
+
+
+@dataclass
 class StatsRequest(Message):
     collection: str = pb(1, "string")
 
@@ -514,6 +525,7 @@ METHODS: Dict[str, Tuple[int, Type[Message], Type[Message]]] = {
     "Delete": (39, DeleteRequest, DeleteResponse),
     "Count": (40, CountRequest, CountResponse),
     "Stats": (41, StatsRequest, StatsResponse),
+    "OptimizeCollection": (42, OptimizeCollectionRequest, OptimizeCollectionResponse),
 }
 
 #: Every message class by its .proto name (tests cross-check each against Google's protobuf).
@@ -529,5 +541,6 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
         DescribeCollectionRequest, DescribeCollectionResponse, UpsertItem, UpsertRequest, UpsertResult,
         UpsertResponse, SearchQuery, SearchRequest, SearchHit, SearchResult, SearchResponse, GetRequest,
         GetResponse, DeleteRequest, DeleteResponse, CountRequest, CountResponse, StatsRequest, StatsResponse,
+        OptimizeCollectionRequest, OptimizeCollectionResponse,
     ]
 }

@@ -133,6 +133,9 @@ def sample_messages() -> List[Tuple[str, Message]]:
         ("GetResponse", m.GetResponse(key="a", vector=m.Vector(values=[1.0, 2.0]), metadata='{"x": 1}')),
         ("DeleteRequest", m.DeleteRequest(collection="docs", keys=["a", "", "é"])),
         ("StatsResponse", m.StatsResponse(collections=[m.CollectionInfo(name="x")])),
+        ("OptimizeCollectionRequest", m.OptimizeCollectionRequest(name="docs")),
+        ("OptimizeCollectionResponse", m.OptimizeCollectionResponse(collection=m.CollectionInfo(
+            name="docs", stats=m.CollectionStats(count=3, nodes=3, max_level=0)))),
     ]
 
 

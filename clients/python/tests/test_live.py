@@ -440,7 +440,7 @@ class ConnectionTests(LiveTestCase):
         try:
             with self.assertRaises(embedd.FailedPreconditionError) as cm:
                 self.client().health()
-            self.assertIn("2.0", cm.exception.message)
+            self.assertIn(f"2.{_connection.PROTOCOL_MINOR}", cm.exception.message)
         finally:
             _connection.PROTOCOL_MAJOR = saved
 

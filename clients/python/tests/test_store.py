@@ -7,8 +7,10 @@ while the daemon does not serve the store methods (ids 32..41).
 
 from __future__ import annotations
 
+import array
 import math
 import os
+import random
 import pwd
 import shutil
 import subprocess
@@ -103,6 +105,37 @@ class StoreTests(unittest.TestCase):
         c.drop_collection("raw4")
         with self.assertRaises(embedd.NotFoundError):
             c.count("raw4")
+
+    def test_optimize_reclaims_deleted_records_and_keeps_every_answer(self) -> None:
+        c = self.client()
+        self.fresh(c, "opt", dim=8, metric="l2")
+        rng = random.Random(5)
+        pts = {f"k{i}": [rng.uniform(-1, 1) for _ in range(8)] for i in range(600)}
+        c.upsert("opt", list(pts), vectors=list(pts.values()), metadata=[{"i": i} for i in range(600)])
+        gone = [f"k{i}" for i in range(0, 600, 2)]
+        self.assertEqual(c.delete("opt", gone), 300)
+        for k in gone[:50]:
+            del pts[k]
+        c.upsert("opt", gone[:50], vectors=[[9.0 + i] * 8 for i in range(50)])  # replaced: new vectors
+        live = {k: v for k, v in pts.items() if k not in gone} | {k: [9.0 + i] * 8 for i, k in enumerate(gone[:50])}
+        queries = [[rng.uniform(-1, 1) for _ in range(8)] for _ in range(20)]
+        before = [[h.key for h in r] for r in c.search("opt", vectors=queries, k=5, ef=400)]
+        self.assertGreater(c.describe_collection("opt").stats.deleted, 0)
+        info = c.optimize_collection("opt")
+        self.assertEqual((info.name, info.count, info.stats.count, info.stats.deleted, info.stats.unindexed),
+                         ("opt", len(live), len(live), 0, 0))
+        self.assertEqual(info.stats.nodes, len(live))
+        self.assertEqual(info.stats.checkpoint_sequence, info.stats.last_sequence)  # checkpointed
+        after = [[h.key for h in r] for r in c.search("opt", vectors=queries, k=5, ef=400)]
+        self.assertEqual(after, before)
+        exact = [sorted(live, key=lambda k: l2(live[k], q))[:5] for q in queries]
+        self.assertEqual(after, exact)
+        for k in ("k1", "k599", gone[0], gone[49]):
+            self.assertEqual(list(map(float, c.get("opt", k).vector)), array.array("f", live[k]).tolist())
+        with self.assertRaises(embedd.NotFoundError):
+            c.get("opt", gone[50])
+        with self.assertRaises(embedd.NotFoundError):
+            c.optimize_collection("no-such-collection")
 
     def test_numpy_vectors_in_and_out(self) -> None:
         if not embedd.HAS_NUMPY:
@@ -260,6 +293,7 @@ class StoreTests(unittest.TestCase):
             "print('search', [h.key for h in c.search('shared', text='shared text', k=1)])\n"
             "try:\n    c.upsert('shared', ['y'], ['nope'])\nexcept embedd.PermissionDeniedError as e:\n    print('upsert', e.code_name)\n"
             "try:\n    c.drop_collection('shared')\nexcept embedd.PermissionDeniedError as e:\n    print('drop', e.code_name)\n"
+            "try:\n    c.optimize_collection('shared')\nexcept embedd.PermissionDeniedError as e:\n    print('optimize', e.code_name)\n"
         )
         python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
         try:
@@ -274,6 +308,7 @@ class StoreTests(unittest.TestCase):
         self.assertIn("search ['x']", r.stdout)
         self.assertIn("upsert PERMISSION_DENIED", r.stdout)
         self.assertIn("drop PERMISSION_DENIED", r.stdout)
+        self.assertIn("optimize PERMISSION_DENIED", r.stdout)
         self.assertEqual(c.count("shared"), 1)
 
 
