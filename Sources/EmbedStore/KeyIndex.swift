@@ -6,10 +6,14 @@ import EmbedSys
 ///
 /// Table slot (UInt64, little-endian): low 32 bits = node id + 1 (0 = empty), high 32 bits =
 /// upper half of the key's 64-bit FNV-1a hash. Linear probing; capacity a power of two ≥ 2n.
+///
+/// Keys are compared as UTF-8 bytes everywhere — never as Swift `String`s, whose equality is
+/// Unicode canonical equivalence ("é" == "e\u{301}"): that would make two clients' different
+/// keys one record in the overlay while the table kept them apart.
 final class KeyIndex {
     private var table: MappedRegion?
     private var mask: Int = 0
-    private(set) var overlay: [String: UInt32] = [:]
+    private var overlay: [[UInt8]: UInt32] = [:]
 
     init() {}
 
@@ -27,7 +31,7 @@ final class KeyIndex {
 
     /// The node currently bound to `key` (possibly deleted), or nil.
     func lookup(_ key: String, in store: NodeStore) -> UInt32? {
-        if let id = overlay[key] { return id }
+        if !overlay.isEmpty, let id = overlay[Array(key.utf8)] { return id }
         guard let table else { return nil }
         var key = key
         return key.withUTF8 { utf8 in
@@ -50,7 +54,7 @@ final class KeyIndex {
     }
 
     /// Binds `key` to `id` (newer than anything in the table).
-    func bind(_ key: String, to id: UInt32) { overlay[key] = id }
+    func bind(_ key: String, to id: UInt32) { overlay[Array(key.utf8)] = id }
 
     /// Builds a fresh table over every live node of `store`, for the next snapshot.
     static func buildTable(store: NodeStore, liveCount: Int) -> [UInt64] {

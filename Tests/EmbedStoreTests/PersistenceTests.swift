@@ -45,6 +45,38 @@ import Testing
         try again.close()
     }
 
+    /// Keys are byte strings: two keys that Swift's String considers equal (canonically
+    /// equivalent Unicode, "é" vs "e" + combining acute) are different records, before and
+    /// after a checkpoint.
+    @Test func canonicallyEquivalentKeysAreDistinctRecords() throws {
+        let dir = TempDirectory("keys")
+        defer { dir.cleanup() }
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed && Array(composed.utf8) != Array(decomposed.utf8))  // the trap
+        let (catalog, c) = try makeCollection(dir, "k", dim: 2, metric: .l2)
+        try c.upsert([Record(key: composed, vector: [1, 0], metadata: "{\"form\":\"nfc\"}")])
+        try c.upsert([Record(key: decomposed, vector: [0, 1], metadata: "{\"form\":\"nfd\"}")])
+        func check(_ c: VectorCollection, decomposedPresent: Bool = true) throws {
+            let a = try #require(try c.get(composed))
+            #expect(Array(a.key.utf8) == Array(composed.utf8) && a.vector == [1, 0] && a.metadata == "{\"form\":\"nfc\"}")
+            if decomposedPresent {
+                let b = try #require(try c.get(decomposed))
+                #expect(Array(b.key.utf8) == Array(decomposed.utf8) && b.vector == [0, 1])
+            }
+            #expect(c.count == (decomposedPresent ? 2 : 1))
+        }
+        try check(c)
+        try c.waitForIndexing()
+        try c.checkpoint()  // now both keys are found through the snapshot's table
+        try check(c)
+        try catalog.close("k")
+        let again = try StoreCatalog(directory: dir.path).open("k")
+        try check(again)
+        #expect(try again.delete([decomposed]) == 1)
+        try check(again, decomposedPresent: false)
+        try again.close()
+    }
+
     @Test func catalogLifecycleAndErrors() throws {
         let dir = TempDirectory("catalog")
         defer { dir.cleanup() }
