@@ -434,7 +434,15 @@ public final class Server: @unchecked Sendable {
         let needLoop: Bool
         switch result {
         case .success(let payload):
-            needLoop = c.finish(call, reply: Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
+            let limit = limitsBox.withLock { $0.maxFrameBytes }
+            if payload.count > limit {
+                // Clients refuse frames over the limit (and a length over 4 GiB cannot be framed).
+                let message = "the reply to \(call.method) would be \(payload.count) bytes, over max_frame_bytes (\(limit)): ask for less per call"
+                log.warning("\(message) (connection \(c.id))")
+                needLoop = c.finish(call, reply: .failure(callID: call.id, method: call.method, status: .resourceExhausted, message: message))
+            } else {
+                needLoop = c.finish(call, reply: Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
+            }
         case .failure(let e):
             if e.code == .internal || e.code == .unknown { log.warning("\(call.method) failed for connection \(c.id): \(e.message)") }
             needLoop = c.finish(call, reply: .failure(callID: call.id, method: call.method, status: e.code, message: e.message))

@@ -169,6 +169,7 @@ final class StoreService: Sendable {
         case .io, .failed: return RPCError(.internal, e.description)
         case .closed(let n): return RPCError(.aborted, "collection '\(n)' was dropped or closed during the call")
         case .unsupported(let m): return RPCError(.invalidArgument, "not supported: \(m)")
+        case .resultTooLarge(let m): return RPCError(.resourceExhausted, m)
         }
     }
 
@@ -655,14 +656,26 @@ final class StoreService: Sendable {
             done(.failure(error))
             return
         }
+        let frameLimit = embed.config.limits.maxFrameBytes
         let run: @Sendable ([[Float]?]) -> Void = { vectors in
             do throws(RPCError) {
                 try ctx.checkAlive()
                 var response = SearchResponse(metric: c.config.metric.rawValue)
                 response.results.reserveCapacity(vectors.count)
-                for v in vectors {
+                // The reply must fit one frame: each query gets what the earlier ones left.
+                var budget = frameLimit - 64
+                for (i, v) in vectors.enumerated() {
                     let hits: [EmbedStore.SearchHit]
-                    do throws(StoreError) { hits = try c.search(v!, k: k, ef: ef, filter: filter) } catch { throw StoreService.rpc(error) }
+                    do throws(StoreError) { hits = try c.search(v!, k: k, ef: ef, filter: filter, resultBytesLimit: budget) } catch {
+                        if case .resultTooLarge = error {
+                            throw RPCError(.resourceExhausted, "the reply to this Search would exceed max_frame_bytes "
+                                           + "(\(frameLimit)) at query \(i) of \(vectors.count): ask for fewer hits "
+                                           + "(k \(k)) or send fewer queries per call")
+                        }
+                        throw StoreService.rpc(error)
+                    }
+                    for h in hits { budget -= h.key.utf8.count + (h.metadata?.utf8.count ?? 0) + 24 }
+                    budget -= 8
                     response.results.append(SearchResult(hits: hits.map { EmbedWire.SearchHit(key: $0.key, score: $0.score, metadata: $0.metadata ?? "") }))
                 }
                 done(.success(response))

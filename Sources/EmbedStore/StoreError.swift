@@ -22,6 +22,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed(String)
     /// The feature exists in the API but is not available yet.
     case unsupported(String)
+    /// An answer would exceed the caller's size budget (e.g. a search's `resultBytesLimit`).
+    case resultTooLarge(String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .failed(let m): return "collection failed: \(m)"
         case .closed(let n): return "collection '\(n)' is closed"
         case .unsupported(let m): return "unsupported: \(m)"
+        case .resultTooLarge(let m): return "result too large: \(m)"
         }
     }
 }

@@ -278,7 +278,11 @@ public final class VectorCollection: @unchecked Sendable {
     ///   - filter: only records whose metadata matches are returned. Applied during the graph
     ///     walk; when few records match, an exact scan is used instead, so `k` results come
     ///     back whenever `k` records match.
-    public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: MetadataFilter? = nil) throws(StoreError) -> [SearchHit] {
+    ///   - resultBytesLimit: throws `.resultTooLarge` instead of materialising hits whose keys
+    ///     and metadata (plus 24 bytes of framing per hit) would exceed this many bytes — a
+    ///     server's bound on its reply (k up to 100 000 × metadata up to 64 KiB each).
+    public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: MetadataFilter? = nil,
+                       resultBytesLimit: Int = .max) throws(StoreError) -> [SearchHit] {
         guard query.count == config.dimension else {
             throw .invalidArgument("query has \(query.count) components, collection '\(name)' has dimension \(config.dimension)")
         }
@@ -286,7 +290,7 @@ public final class VectorCollection: @unchecked Sendable {
         guard (1...100_000).contains(k) else { throw .invalidArgument("k must be 1…100000, got \(k)") }
         if let ef, !(1...100_000).contains(ef) { throw .invalidArgument("ef must be 1…100000, got \(ef)") }
         if let filter { try filter.validate() }
-        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil) }
+        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
         return try state.withReadLock { () throws(StoreError) -> [SearchHit] in
@@ -296,7 +300,19 @@ public final class VectorCollection: @unchecked Sendable {
             let found = prepared.withUnsafeBufferPointer { qb in
                 searchLocked(qb.baseAddress!, k: k, ef: max(ef ?? config.hnsw.ef, k), filter: filter, scratch: scratch)
             }
-            return found.map { SearchHit(key: s.key($0.1), score: config.metric.score(fromDistance: $0.0), metadata: s.metadata($0.1)) }
+            var bytes = 0
+            var hits: [SearchHit] = []
+            hits.reserveCapacity(found.count)
+            for (distance, id) in found {
+                let hit = SearchHit(key: s.key(id), score: config.metric.score(fromDistance: distance), metadata: s.metadata(id))
+                bytes += hit.key.utf8.count + (hit.metadata?.utf8.count ?? 0) + 24
+                if bytes > resultBytesLimit {
+                    throw .resultTooLarge("the \(found.count) hits of this search hold more than \(resultBytesLimit) bytes of keys and "
+                                          + "metadata (after \(hits.count) hits); ask for fewer (smaller k, fewer queries per call)")
+                }
+                hits.append(hit)
+            }
+            return hits
         }
     }
 

@@ -234,6 +234,38 @@ import Testing
         #expect(try c.count("files") == 1)
     }
 
+    /// A Search whose hits would not fit one frame is refused with RESOURCE_EXHAUSTED before
+    /// the daemon builds the reply (k may be 100 000 and metadata 64 KiB per hit), and smaller
+    /// searches on the same data still work.
+    @Test func searchRepliesStayWithinTheFrameLimit() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel() + "\n" + TestDaemon.fixtureModel(name: "wide", options: ["dim": "4096"]),
+                               settings: """
+        limits:
+          max_frame_bytes: 64KiB
+        """)
+        let c = try d.client()
+        // Any method's reply over the limit becomes RESOURCE_EXHAUSTED (here: 8 × 4096 floats).
+        let wide = Self.status { _ = try c.embed(model: "wide", inputs: (0..<8).map { .text("t\($0)") }) }
+        #expect(wide.0 == .resourceExhausted && wide.1.contains("max_frame_bytes"), "\(wide)")
+        #expect(try c.embed(model: "wide", inputs: [.text("one")]).vectors[0].values.count == 4096)
+        _ = try c.createCollection("big", dimension: 2, metric: "l2")
+        let pad = String(repeating: "x", count: 1000)
+        for chunk in 0..<10 {
+            let items = (0..<20).map { j -> UpsertItem in
+                let i = chunk * 20 + j
+                return .vector("k\(i)", [Float(i), 0], metadata: #"{"pad":"\#(pad)","i":\#(i)}"#)
+            }
+            #expect(try c.upsert("big", items).stored == 20)
+        }
+        let one = [SearchQuery(.vector(Vector(values: [0, 0])))]
+        let big = Self.status { _ = try c.search("big", one, k: 100) }
+        #expect(big.0 == .resourceExhausted && big.1.contains("max_frame_bytes") && big.1.contains("k 100"), "\(big)")
+        let many = Self.status { _ = try c.search("big", Array(repeating: one[0], count: 10), k: 10) }
+        #expect(many.0 == .resourceExhausted && many.1.contains("query"), "\(many)")
+        let fine = try c.search("big", Array(repeating: one[0], count: 3), k: 10)
+        #expect(fine.results.count == 3 && fine.results.allSatisfy { $0.hits.map(\.key) == (0..<10).map { "k\($0)" } })
+    }
+
     /// A flagged request that is refused before it runs (unknown method, admin method) must not
     /// leave its descriptors queued for the next flagged request: that call would read another
     /// call's files.
