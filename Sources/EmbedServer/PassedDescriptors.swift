@@ -1,5 +1,6 @@
 import EmbedSys
 import EmbedWire
+import Synchronization
 
 /// The open files a client passed with one REQUEST frame (`SCM_RIGHTS`), owned by the call.
 ///
@@ -9,6 +10,9 @@ import EmbedWire
 /// unrelated file in between).
 final class PassedDescriptors: Sendable {
     let descriptors: [FileDescriptor]
+    /// Contents already read, by index (inputs naming one file many times read it once), and
+    /// the bytes read in all, which `read(_:limit:totalLimit:what:)` bounds per call.
+    private let loaded = Mutex<(contents: [UInt32: [UInt8]], total: Int)>(([:], 0))
 
     init(_ descriptors: [FileDescriptor]) { self.descriptors = descriptors }
 
@@ -17,9 +21,25 @@ final class PassedDescriptors: Sendable {
     }
 
     /// The whole content of descriptor `index`, read from offset 0 without moving the client's
-    /// file offset. Only regular files of at most `limit` bytes are accepted; the daemon never
-    /// opens a path, so it reads only what the client could open itself.
-    func read(_ index: UInt32, limit: Int, what: String) throws(RPCError) -> [UInt8] {
+    /// file offset. Only regular files of at most `limit` bytes are accepted, and at most
+    /// `totalLimit` bytes over all the call's files (`RESOURCE_EXHAUSTED` beyond: one frame may
+    /// name a file a thousand times, or pass hundreds of big ones); each file is read once.
+    /// The daemon never opens a path, so it reads only what the client could open itself.
+    func read(_ index: UInt32, limit: Int, totalLimit: Int, what: String) throws(RPCError) -> [UInt8] {
+        if let cached = loaded.withLock({ $0.contents[index] }) { return cached }
+        let bytes = try readFile(index, limit: limit, what: what)
+        return try loaded.withLock { (l) throws(RPCError) -> [UInt8] in
+            guard l.total + bytes.count <= totalLimit else {
+                throw RPCError(.resourceExhausted, "\(what): the files passed with this call hold more than \(totalLimit) bytes "
+                               + "in all (4 × limits.max_frame_bytes); send them in several calls")
+            }
+            l.total += bytes.count
+            l.contents[index] = bytes
+            return bytes
+        }
+    }
+
+    private func readFile(_ index: UInt32, limit: Int, what: String) throws(RPCError) -> [UInt8] {
         guard Int(index) < descriptors.count else {
             throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(descriptors.count) descriptor(s) arrived)")
         }

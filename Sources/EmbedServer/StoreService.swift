@@ -120,6 +120,11 @@ final class StoreService: Sendable {
                 var r = req
                 do throws(RPCError) {
                     try ctx.checkAlive()
+                    // The count first: every file below is read into memory.
+                    let most = embed.config.limits.maxInputsPerCall
+                    guard r.inputs.count <= most else {
+                        throw RPCError(.invalidArgument, "\(r.inputs.count) inputs in one call; the limit is \(most) (limits.max_inputs_per_call): split the request")
+                    }
                     let limit = embed.config.limits.maxFrameBytes
                     for i in r.inputs.indices {
                         if case .file(let f) = r.inputs[i].kind {
@@ -278,7 +283,7 @@ final class StoreService: Sendable {
         guard let files = ctx.files else {
             throw RPCError(.invalidArgument, "\(what): refers to file #\(f.index) but no descriptors were passed with the call")
         }
-        let bytes = try files.read(f.index, limit: limit, what: what)
+        let bytes = try files.read(f.index, limit: limit, totalLimit: 4 * limit, what: what)
         if f.mimeType.hasPrefix("text/") || (f.mimeType.isEmpty && textOnly) {
             guard let s = String(validating: bytes, as: UTF8.self) else {
                 throw RPCError(.invalidArgument, "\(what): file #\(f.index) is not valid UTF-8 text")

@@ -266,6 +266,37 @@ import Testing
         #expect(fine.results.count == 3 && fine.results.allSatisfy { $0.hits.map(\.key) == (0..<10).map { "k\($0)" } })
     }
 
+    /// Files passed with one call are bounded in all (4 × max_frame_bytes), each is read once
+    /// however many inputs name it, and the input count is checked before any file is read.
+    @Test func passedFilesAreBoundedPerCall() throws {
+        let d = try TestDaemon(settings: """
+        limits:
+          max_frame_bytes: 64KiB
+          max_inputs_per_call: 8
+        """)
+        let c = try d.client()
+        let small = d.directory + "/small.txt"
+        try "a small file".write(toFile: small, atomically: true, encoding: .utf8)
+        let smallFD = try FileDescriptor.open(small, .readOnly)
+        defer { try? smallFD.close() }
+        let same = Array(repeating: Input(.file(FileRef(index: 0, mimeType: "text/plain"))), count: 8)
+        let e = try c.embed(model: "fx", inputs: same, files: [smallFD])
+        #expect(e.vectors.count == 8 && Set(e.vectors.map(\.values)).count == 1)
+        var big: [FileDescriptor] = []
+        defer { for f in big { try? f.close() } }
+        for i in 0..<5 {
+            let p = d.directory + "/big\(i).txt"
+            try String(repeating: "\(i)", count: 60 << 10).write(toFile: p, atomically: true, encoding: .utf8)
+            big.append(try FileDescriptor.open(p, .readOnly))
+        }
+        let five = (0..<5).map { Input(.file(FileRef(index: UInt32($0), mimeType: "text/plain"))) }
+        let tooMuch = Self.status { _ = try c.embed(model: "fx", inputs: five, files: big) }
+        #expect(tooMuch.0 == .resourceExhausted && tooMuch.1.contains("in all"), "\(tooMuch)")
+        let nine = Array(repeating: Input(.file(FileRef(index: 7))), count: 9)
+        let counted = Self.status { _ = try c.embed(model: "fx", inputs: nine, files: [smallFD]) }
+        #expect(counted.0 == .invalidArgument && counted.1.contains("max_inputs_per_call"), "\(counted)")
+    }
+
     /// A flagged request that is refused before it runs (unknown method, admin method) must not
     /// leave its descriptors queued for the next flagged request: that call would read another
     /// call's files.
