@@ -18,8 +18,10 @@ final class StoreService: Sendable {
     let log: Logger
     private let reads: WorkQueue
     private let writes: WorkQueue
-    /// Bindings of open collections, by name (the store caches the collections themselves).
-    private let bindings = Mutex<[String: CollectionBinding]>([:])
+    /// Bindings of open collections, by name, with the instance they were read for: a
+    /// lookup for another instance (the name was dropped and created again meanwhile) reloads,
+    /// so a late writer cannot give a new collection the old one's owner and ACL.
+    private let bindings = Mutex<[String: (collection: VectorCollection, binding: CollectionBinding)]>([:])
     /// Serialises create and drop (they check, then change, the directory).
     private let ddl = Mutex(())
 
@@ -200,7 +202,7 @@ final class StoreService: Sendable {
     }
 
     private func binding(of c: VectorCollection) throws(RPCError) -> CollectionBinding {
-        if let b = bindings.withLock({ $0[c.name] }) { return b }
+        if let e = bindings.withLock({ $0[c.name] }), e.collection === c { return e.binding }
         var b: CollectionBinding
         if let loaded = try CollectionBinding.load(from: c.directory) {
             b = loaded
@@ -211,7 +213,7 @@ final class StoreService: Sendable {
             b = CollectionBinding(model: "", space: c.config.spaceID ?? "", ownerUID: 0)
         }
         let final = b
-        bindings.withLock { $0[c.name] = final }
+        bindings.withLock { $0[c.name] = (c, final) }
         return b
     }
 
@@ -394,10 +396,16 @@ final class StoreService: Sendable {
                                       storage: storage, hnsw: hnsw)
         return try ddl.withLock { _ throws(RPCError) -> CollectionInfo in
             if FileSystem.isRegularFile(catalog.directory + "/" + req.name + "/collection.meta") {
-                let (c, b) = try open(req.name, ctx, .read)
+                // Existence first (ALREADY_EXISTS even for callers who may not read it; the
+                // name, model and shape are public through ListCollections anyway).
+                let c: VectorCollection
+                do throws(StoreError) { c = try catalog.open(req.name) } catch { throw StoreService.rpc(error) }
+                let b = try self.binding(of: c)
                 if req.existOk && b.model == binding.model && b.space == binding.space && c.config.dimension == dimension
                     && c.config.metric == metric {
-                    return info(c, b, ctx, stats: false)
+                    var i = info(c, b, ctx, stats: false)
+                    if !b.canRead(ctx) { i.count = 0 }
+                    return i
                 }
                 throw RPCError(.alreadyExists, "collection '\(req.name)' already exists (\(describe(c, b)))")
             }
@@ -410,7 +418,7 @@ final class StoreService: Sendable {
                 throw RPCError(.internal, "cannot write \(c.directory)/\(CollectionBinding.fileName): \(error); the collection was not created")
             }
             let saved = binding
-            bindings.withLock { $0[req.name] = saved }
+            bindings.withLock { $0[req.name] = (c, saved) }
             log.notice("collection '\(req.name)' created by uid \(ctx.peer.uid): \(describe(c, binding)), metric \(metric.rawValue)")
             return info(c, binding, ctx, stats: false)
         }

@@ -12,6 +12,10 @@ public final class StoreCatalog: Sendable {
     let options: OpenOptions
     let logger: StoreLogger
     private let open = Mutex<[String: VectorCollection]>([:])
+    /// Names being dropped: `open` refuses them (as not found) until their directory is gone,
+    /// so nobody opens — and caches — a second instance on files about to be deleted. Locked
+    /// only inside `open`'s lock or alone (never the other way round).
+    private let dropping = Mutex<Set<String>>([])
 
     /// Uses (and creates if missing) `directory`.
     /// - Parameters:
@@ -83,6 +87,7 @@ public final class StoreCatalog: Sendable {
         try StoreCatalog.validate(name: name)
         return try open.withLock { table throws(StoreError) -> VectorCollection in
             if let c = table[name] { return c }
+            if dropping.withLock({ $0.contains(name) }) { throw .collectionNotFound(name) }
             let path = directory + "/" + name
             guard FileSystem.isRegularFile(path + "/collection.meta") else { throw .collectionNotFound(name) }
             let c = try VectorCollection(directory: path, options: options, logger: logger)
@@ -118,7 +123,13 @@ public final class StoreCatalog: Sendable {
         try StoreCatalog.validate(name: name)
         let path = directory + "/" + name
         guard FileSystem.isRegularFile(path + "/collection.meta") else { throw .collectionNotFound(name) }
-        if let c = open.withLock({ $0.removeValue(forKey: name) }) { c.abandon() }
+        let c = try open.withLock { table throws(StoreError) -> VectorCollection? in
+            if dropping.withLock({ $0.contains(name) }) { throw .collectionNotFound(name) }  // a concurrent drop
+            dropping.withLock { _ = $0.insert(name) }
+            return table.removeValue(forKey: name)
+        }
+        defer { dropping.withLock { _ = $0.remove(name) } }
+        c?.abandon()
         // Rename first: atomic, so a crash leaves either the collection or a dot-name leftover.
         let gone = directory + "/.dropped-\(name)-\(UInt64.random(in: 0...UInt64.max))"
         try io(path, "rename") { () throws(Errno) in try FileSystem.rename(path, to: gone) }
