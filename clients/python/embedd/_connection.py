@@ -159,6 +159,9 @@ class Connection:
                 return True
             finally:
                 self._read_lock.release()
+                # A call registered meanwhile may have found the read role taken and gone to
+                # sleep on its event: hand the role over, as every reader does when it steps down.
+                self._nudge_one()
         return self._closed is not None
 
     # ------------------------------------------------------------------ calls
