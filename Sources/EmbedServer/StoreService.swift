@@ -553,8 +553,8 @@ final class StoreService: Sendable {
                     try checkVector(v.values, c, b, what: "the vector of item \(i) (key '\(item.key)')")
                     if !v.values.allSatisfy({ $0.isFinite }) {
                         result.error = "vector contains NaN or infinity"
-                    } else if c.config.metric == .cosine && v.values.allSatisfy({ $0 == 0 }) {
-                        result.error = "zero vector: it has no direction under cosine"
+                    } else if c.config.metric == .cosine && Metric.inverseNorm(v.values) == nil {
+                        result.error = "the vector is \(Metric.directionProblem(v.values))"
                     } else {
                         result.outcome = .unknown
                         records[i] = Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)

@@ -31,6 +31,23 @@ public enum Metric: String, Sendable, CaseIterable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
+    /// 1/‖v‖, the factor that normalises `v` for cosine, summed in double precision (a float32
+    /// sum of squares overflows from components near 1e19 and underflows below 1e-19). nil when
+    /// `v` has no usable direction: all zeros, or a norm whose inverse float32 cannot hold.
+    public static func inverseNorm(_ v: [Float]) -> Float? {
+        var sq = 0.0
+        for x in v { sq += Double(x) * Double(x) }
+        guard sq > 0, sq.isFinite else { return nil }
+        let inverse = Float(1 / sq.squareRoot())
+        return inverse.isNormal ? inverse : nil
+    }
+
+    /// Why `v` cannot be normalised (for error messages), given `inverseNorm(v) == nil`.
+    public static func directionProblem(_ v: [Float]) -> String {
+        v.allSatisfy({ $0 == 0 }) ? "a zero vector, which has no direction under cosine"
+            : "too close to zero or too large to normalise in float32 (scale it)"
+    }
+
     /// Converts the internal distance (lower is better for every metric) to the public score.
     @inline(__always)
     func score(fromDistance d: Float) -> Float {

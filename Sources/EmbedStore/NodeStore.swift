@@ -386,9 +386,8 @@ final class NodeStore {
 
     /// The query as the distance functions expect it: unit length for cosine.
     func prepare(query: [Float]) -> [Float] {
-        guard metric == .cosine else { return query }
-        let norm = query.withUnsafeBufferPointer { Distance.dot($0.baseAddress!, $0.baseAddress!, dimension) }.squareRoot()
-        return norm > 0 ? query.map { $0 / norm } : query
+        guard metric == .cosine, let inverse = Metric.inverseNorm(query) else { return query }
+        return query.map { $0 * inverse }
     }
 
     /// Prepared copy of node `id`'s own vector (inserting it uses it as a query).

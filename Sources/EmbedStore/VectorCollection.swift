@@ -287,6 +287,9 @@ public final class VectorCollection: @unchecked Sendable {
             throw .invalidArgument("query has \(query.count) components, collection '\(name)' has dimension \(config.dimension)")
         }
         guard query.allSatisfy({ $0.isFinite }) else { throw .invalidArgument("query contains NaN or infinity") }
+        if config.metric == .cosine && Metric.inverseNorm(query) == nil {
+            throw .invalidArgument("query is \(Metric.directionProblem(query))")
+        }
         guard (1...100_000).contains(k) else { throw .invalidArgument("k must be 1…100000, got \(k)") }
         if let ef, !(1...100_000).contains(ef) { throw .invalidArgument("ef must be 1…100000, got \(ef)") }
         if let filter { try filter.validate() }
@@ -418,9 +421,10 @@ public final class VectorCollection: @unchecked Sendable {
             try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try JSONScanner.validateObject(b, key: r.key) }
         }
         guard config.metric == .cosine else { return 1 }
-        let sq = r.vector.withUnsafeBufferPointer { Distance.dot($0.baseAddress!, $0.baseAddress!, $0.count) }
-        guard sq > 0, sq.isFinite else { throw .invalidArgument("record '\(r.key)' is a zero vector, which has no direction under cosine") }
-        return 1 / sq.squareRoot()
+        guard let inverse = Metric.inverseNorm(r.vector) else {
+            throw .invalidArgument("record '\(r.key)' is \(Metric.directionProblem(r.vector))")
+        }
+        return inverse
     }
 
     // MARK: Group commit
@@ -582,9 +586,8 @@ public final class VectorCollection: @unchecked Sendable {
                 let v = (0..<dimension).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
                 var inv: Float = 1
                 if metric == .cosine {
-                    let sq = v.withUnsafeBufferPointer { Distance.dot($0.baseAddress!, $0.baseAddress!, dimension) }
-                    guard sq > 0 else { return nil }
-                    inv = 1 / sq.squareRoot()
+                    guard let i = Metric.inverseNorm(v) else { return nil }  // as `validate` computed it
+                    inv = i
                 }
                 records.append(Record(key: String(decoding: key, as: UTF8.self), vector: v,
                                       metadata: meta.isEmpty ? nil : String(decoding: meta, as: UTF8.self)))

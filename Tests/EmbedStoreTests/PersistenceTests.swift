@@ -153,6 +153,32 @@ import Testing
         #expect(errors.isEmpty, "\(errors.count) errors other than not-found while racing drops, e.g. \(errors.prefix(3))")
     }
 
+    /// Cosine needs a direction, not a float32-sized sum of squares: components near 1e20 or
+    /// 1e-25 (whose squares overflow or underflow float32) are stored and found, before and
+    /// after a replay of the log; only vectors with no usable direction are refused.
+    @Test func cosineAcceptsHugeAndTinyVectors() throws {
+        let dir = TempDirectory("norms")
+        defer { dir.cleanup() }
+        do {
+            let (_, c) = try makeCollection(dir, "n", dim: 3, metric: .cosine)
+            try c.upsert([Record(key: "huge", vector: [1e20, 1e20, 0]), Record(key: "tiny", vector: [0, 1e-25, 0]),
+                          Record(key: "plain", vector: [0, 0, 1])])
+            for bad: [Float] in [[0, 0, 0], [Float.leastNonzeroMagnitude, 0, 0]] {
+                #expect(throws: StoreError.self) { try c.upsert([Record(key: "bad", vector: bad)]) }
+            }
+            #expect(try c.search([3, 3, 0], k: 1).map(\.key) == ["huge"])
+            #expect(try c.search([0, 5e-30, 0], k: 1).map(\.key) == ["tiny"])
+            #expect(abs(try c.search([1e20, 1e20, 0], k: 1)[0].score - 1) < 1e-5)
+            #expect(throws: StoreError.self) { try c.search([0, 0, 0], k: 1) }
+            c.abandon()  // no checkpoint: the next open replays the log
+        }
+        let c = try StoreCatalog(directory: dir.path).open("n")
+        #expect(c.count == 3)
+        #expect(try c.search([3, 3, 0], k: 1).map(\.key) == ["huge"])
+        #expect(try c.search([0, 1, 0], k: 1).map(\.key) == ["tiny"])
+        try c.close()
+    }
+
     @Test func concurrentSearchesWithWritersAndGroupCommit() throws {
         let dir = TempDirectory("concurrent")
         defer { dir.cleanup() }
