@@ -242,7 +242,7 @@ enum HNSW {
         let count = UInt32(s.count)
         for idx in range {
             let id = UInt32(idx)
-            let top = s.level(id)
+            let top = s.usableLevel(id)
             if top < 0 || s.isDeleted(id) { continue }
             for lc in 0...top where s.hasLinks(id, level: lc) {
                 let cap = s.maxLinks(level: lc)
@@ -293,7 +293,7 @@ enum HNSW {
         var best: UInt32? = nil, bestLevel = -1, bestConnected = false
         for idx in 0..<s.count {
             let id = UInt32(idx)
-            let l = s.level(id)
+            let l = s.usableLevel(id)
             guard l >= 0, !s.isDeleted(id) else { continue }
             let connected = s.linkList(id, level: 0).pointee > 0
             if (connected && !bestConnected) || (connected == bestConnected && l > bestLevel) {

@@ -23,7 +23,7 @@ extension NodeStore {
         for old in order {
             let id = try out.append(vector: UnsafeBufferPointer(start: vector(old), count: dimension), invNorm: invNorm(old),
                                     key: keyBytes(old), metadata: metadataBytes(old))
-            let top = level(old)
+            let top = usableLevel(old)
             guard top >= 0 else { continue }  // not linked yet: stays pending
             try out.assignLevel(id, level: top)
             for l in 0...top where hasLinks(old, level: l) {

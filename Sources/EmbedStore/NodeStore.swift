@@ -209,6 +209,17 @@ final class NodeStore {
         return self.level(id) >= level && start + level * upperBlockWords <= upperUsed
     }
 
+    /// `level(id)` for code that writes links or sizes new memory from it (repair, relinking,
+    /// compaction, entry-point choice): a stored level outside -1…63, or one whose upper link
+    /// lists would lie outside the upper array (a damaged snapshot opened before or without
+    /// verification), counts as 0 — a layer-0 node — instead of sending a write out of bounds
+    /// or a loop over two billion levels. Intact data: the stored level.
+    func usableLevel(_ id: UInt32) -> Int {
+        let l = level(id)
+        if l <= 0 { return max(l, -1) }
+        return l <= 63 && hasLinks(id, level: l) ? l : 0
+    }
+
     /// Capacity of a link list at `level`.
     @inline(__always) func maxLinks(level: Int) -> Int { level == 0 ? maxLinks0 : m }
 
@@ -302,6 +313,7 @@ final class NodeStore {
 
     /// Replaces the link list of `id` at `level`.
     func setLinks(_ id: UInt32, level: Int, _ links: [UInt32]) {
+        guard hasLinks(id, level: level) else { return }  // damaged level / upperStart: never write outside
         let list = linkList(id, level: level)
         let n = min(links.count, maxLinks(level: level))
         list.pointee = UInt32(n)

@@ -86,6 +86,11 @@ public final class VectorCollection: @unchecked Sendable {
     private var relinkRequested = false
     private var indexerThread: OSThread?
     private var verifierThread: OSThread?
+    /// True while the background verifier reads the snapshot (guarded by `verification`): a
+    /// checkpoint waits for it, or it could copy damage it has not found yet into a new
+    /// snapshot with fresh checksums.
+    private var verificationPending = false
+    private let verification = ConditionLock()
 
     private let scratchLock = ConditionLock()
     private var scratchPool: [SearchScratch] = []
@@ -202,6 +207,7 @@ public final class VectorCollection: @unchecked Sendable {
         do {
             // unowned(unsafe): a strong capture would keep an unclosed collection alive forever;
             // deinit joins these threads before the memory goes away.
+            if case .background = options.verification, snapshot != nil { verificationPending = true }  // before the indexer runs
             indexerThread = try OSThread { [unowned(unsafe) self] in indexerLoop() }
             if case .background = options.verification, let s = snapshot {
                 verifierThread = try OSThread { [unowned(unsafe) self] in
@@ -209,6 +215,7 @@ public final class VectorCollection: @unchecked Sendable {
                         logger(.error, "\(name): \(error); the collection is failed until repaired")
                         state.withWriteLock { failure = failure ?? error }
                     }
+                    verification.withLock { verificationPending = false; verification.broadcast() }
                 }
             }
         } catch {
@@ -240,6 +247,7 @@ public final class VectorCollection: @unchecked Sendable {
             w.blob(Array((r.metadata ?? "").utf8))
             w.f32s(r.vector)
         }
+        try checkLogRecordSize(w.bytes.count, "upsert of \(records.count) records")
         try throttle()
         _ = try submit(Queued(type: .upsert, payload: w.bytes, op: .upsert(records, norms)))
     }
@@ -254,6 +262,7 @@ public final class VectorCollection: @unchecked Sendable {
             try validateKey(k)
             w.blob(Array(k.utf8))
         }
+        try checkLogRecordSize(w.bytes.count, "delete of \(keys.count) keys")
         return try submit(Queued(type: .delete, payload: w.bytes, op: .delete(keys)))
     }
 
@@ -399,6 +408,14 @@ public final class VectorCollection: @unchecked Sendable {
     }
 
     // MARK: Validation
+
+    /// One call is one log record, and recovery accepts records up to `WriteAheadLog.maxPayload`:
+    /// a bigger one would be acknowledged, then dropped at replay as damaged.
+    private func checkLogRecordSize(_ bytes: Int, _ what: String) throws(StoreError) {
+        guard bytes <= WriteAheadLog.maxPayload else {
+            throw .invalidArgument("\(what) is \(bytes) bytes in the log; one call may write at most \(WriteAheadLog.maxPayload) bytes: split it")
+        }
+    }
 
     private func validateKey(_ key: String) throws(StoreError) {
         let n = key.utf8.count
@@ -834,10 +851,12 @@ public final class VectorCollection: @unchecked Sendable {
         }
         if linked { return true }
         // 2. Repair links into deleted nodes once enough have accumulated (or when asked).
-        let (deletedNow, nodes) = state.withReadLock { (deletedSinceRepair, store.count) }
+        // Counts and generation read together under `gate`: a compaction between them would
+        // leave a node count of the old numbering paired with the new generation.
+        let (deletedNow, nodes, generationNow) = gate.withLock { state.withReadLock { (deletedSinceRepair, store.count, generation) } }
         let asked = indexerSignal.withLock { () -> Bool in defer { repairRequested = false }; return repairRequested }
         if deletedNow > 0 && (asked || deletedNow * 50 >= nodes) {
-            try repairDeleted(upTo: nodes, accounted: deletedNow)
+            try repairDeleted(upTo: nodes, accounted: deletedNow, generation: generationNow)
             return true
         }
         if indexerSignal.withLock({ () -> Bool in defer { relinkRequested = false }; return relinkRequested }) {
@@ -856,10 +875,9 @@ public final class VectorCollection: @unchecked Sendable {
         return false
     }
 
-    private func repairDeleted(upTo nodes: Int, accounted: Int) throws(StoreError) {
+    private func repairDeleted(upTo nodes: Int, accounted: Int, generation started: Int) throws(StoreError) {
         let chunk = 1024
         var start = 0
-        let started = gate.withLock { generation }
         while start < nodes {
             while appliersWaiting.load(ordering: .relaxed) > 0 { ChildProcess.sleep(seconds: 0.00002) }
             let renumbered = gate.withLock { () -> Bool in
@@ -901,7 +919,7 @@ public final class VectorCollection: @unchecked Sendable {
             try gate.withLock { () throws(StoreError) in
                 let id = UInt32(i)
                 guard generation == started else { return }
-                let level = state.withReadLock { store.isDeleted(id) || store.entryPoint == nil ? -1 : store.level(id) }
+                let level = state.withReadLock { store.isDeleted(id) || store.entryPoint == nil ? -1 : store.usableLevel(id) }
                 guard level >= 0, !reached[i] else { return }
                 let plan = HNSW.planInsert(store, id: id, level: level, efConstruction: config.hnsw.efConstruction, scratch: scratch)
                 try state.withWriteLock { () throws(StoreError) in try HNSW.apply(store, plan, assignLevel: false) }
@@ -926,6 +944,7 @@ public final class VectorCollection: @unchecked Sendable {
     /// snapshot is a compacted copy without them and the collection continues from it
     /// (`reload`; false when closing).
     private func checkpointLocked(reload: Bool = true) throws(StoreError) {
+        verification.withLock { while verificationPending { verification.wait() } }
         if let failure = state.withReadLock({ failure }) { throw failure }
         let seq = commit.withLock { durableSeq }
         let started = ContinuousClock.now
@@ -991,8 +1010,8 @@ public final class VectorCollection: @unchecked Sendable {
         var reached = [Bool](repeating: false, count: image.count)
         if let e = image.entryPoint { HNSW.markReachable(image, from: e, reached: &reached) }
         let scratch = SearchScratch(nodeCount: 0)
-        for i in 0..<image.count where !reached[i] && image.level(UInt32(i)) >= 0 {
-            let plan = HNSW.planInsert(image, id: UInt32(i), level: image.level(UInt32(i)),
+        for i in 0..<image.count where !reached[i] && image.usableLevel(UInt32(i)) >= 0 {
+            let plan = HNSW.planInsert(image, id: UInt32(i), level: image.usableLevel(UInt32(i)),
                                        efConstruction: config.hnsw.efConstruction, scratch: scratch)
             try HNSW.apply(image, plan, assignLevel: false)
             HNSW.markReachable(image, from: UInt32(i), reached: &reached)

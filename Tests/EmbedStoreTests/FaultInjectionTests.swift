@@ -180,6 +180,62 @@ import Testing
 
     /// Random flips and truncations in every file: each open either fails with a StoreError or
     /// yields exactly the right data; with verification off it must at least not crash.
+    /// Node levels and upper-link offsets are not covered by header checks: with damaged ones
+    /// and verification off, repair, relinking, entry-point choice and compaction must stay
+    /// inside memory (they once wrote out of bounds or reserved terabytes), and every record
+    /// stays readable by key.
+    @Test func damagedNodeLevelsDoNotCrashMaintenance() throws {
+        let dir = TempDirectory("levels")
+        defer { dir.cleanup() }
+        let expected = try FaultInjectionTests.build(dir)
+        let path = dir.path + "/f/index.snap"
+        var bytes = try FileSystem.readFile(path)
+        func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        func put32(_ at: Int, _ v: UInt32) { for i in 0..<4 { bytes[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) } }
+        let nodesOffset = u64(128 + 8), nodesLength = u64(128 + 16)  // section 1 of the table at byte 128
+        let stride = nodesLength / 200
+        put32(nodesOffset + 5 * stride, 0x7FFF_FFF0)                                        // level of node 5
+        put32(nodesOffset + 7 * stride, 2); put32(nodesOffset + 7 * stride + 8, 0xFFFF_FF00)  // node 7: level 2, upper offset far out
+        put32(nodesOffset + 9 * stride, UInt32(bitPattern: -7))                              // a negative level
+        try FaultInjectionTests.write(path, bytes)
+        let catalog = try StoreCatalog(directory: dir.path, options: OpenOptions(verification: .headerOnly))
+        let c = try catalog.open("f")
+        let gone = (0..<260).filter { $0 % 3 == 0 }.map { "a\($0)" }
+        #expect(try c.delete(gone) == gone.count)
+        try c.waitForIndexing()  // repair of the deleted nodes, reachability relinking
+        try c.optimize()         // compaction: renumbering, upper layers rebuilt
+        for (key, v) in expected where !gone.contains(key) { #expect(try c.get(key)?.vector == v, "\(key)") }
+        for v in expected.values.prefix(20) { #expect(try c.search(v, k: 3).count == 3) }
+        try c.close()
+    }
+
+    /// With background verification, a checkpoint right after open waits for the verifier: it
+    /// must not copy damage the verifier has not reported yet into a new snapshot with fresh
+    /// checksums (which would make the damage permanent and invisible).
+    @Test func checkpointWaitsForBackgroundVerification() throws {
+        let dir = TempDirectory("verifywait")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 9)
+        let items = gen.random(n: 20_000, dim: 8)
+        do {
+            let (catalog, c) = try makeCollection(dir, "f", dim: 8, metric: .l2)
+            try upsertAll(c, items, batch: 5000)
+            try c.waitForIndexing()
+            try catalog.close("f")
+        }
+        let path = dir.path + "/f/index.snap"
+        var bytes = try FileSystem.readFile(path)
+        let nodesOffset = (0..<8).reduce(0) { $0 | Int(bytes[128 + 8 + $1]) << (8 * $1) }
+        let nodesLength = (0..<8).reduce(0) { $0 | Int(bytes[128 + 16 + $1]) << (8 * $1) }
+        bytes[nodesOffset + nodesLength - 100] ^= 0x40  // a vector byte of the last node
+        try FaultInjectionTests.write(path, bytes)
+        let c = try StoreCatalog(directory: dir.path, options: OpenOptions(verification: .background)).open("f")
+        #expect(throws: StoreError.self) { try c.checkpoint() }
+        c.abandon()
+        // The damaged file was not replaced by a "clean" copy: a full verification still finds it.
+        #expect(throws: StoreError.self) { try StoreCatalog(directory: dir.path, options: OpenOptions(verification: .full)).open("f") }
+    }
+
     @Test func randomDamageNeverCrashesOrLies() throws {
         let dir = TempDirectory("fuzz")
         defer { dir.cleanup() }
