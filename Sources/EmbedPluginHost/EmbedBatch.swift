@@ -22,12 +22,14 @@ public struct InputFailure: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The result of one embed call: a row per input, in input order.
 public struct EmbedBatch: Sendable {
-    public init(dimension: Int, vectors: [Float], failures: [InputFailure?], modelVersion: String, generation: Int) {
+    public init(dimension: Int, vectors: [Float], failures: [InputFailure?], modelVersion: String, generation: Int,
+                embeddingSpace: String = "") {
         self.dimension = dimension
         self.vectors = vectors
         self.failures = failures
         self.modelVersion = modelVersion
         self.generation = generation
+        self.embeddingSpace = embeddingSpace
     }
 
     /// Output dimension.
@@ -40,6 +42,9 @@ public struct EmbedBatch: Sendable {
     public let modelVersion: String
     /// The host's generation number of the model instance that computed this batch.
     public let generation: Int
+    /// The embedding space of the model instance that computed this batch: a hot swap may
+    /// change it while calls wait, and vectors of different spaces must never be mixed.
+    public let embeddingSpace: String
     /// When the plugin call returned, on the host's event clock (`ModelEvent.sequence`): a
     /// model instance's `released` event always comes after every call it served.
     public var completedSequence = 0

@@ -119,7 +119,7 @@ public final class LoadedModel: @unchecked Sendable {
         self.inputs.add(inputs.count, ordering: .relaxed)
         failedInputs.add(failures.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, ordering: .relaxed)
         return EmbedBatch(dimension: dim, vectors: vectors, failures: failures,
-                          modelVersion: info.version, generation: generation)
+                          modelVersion: info.version, generation: generation, embeddingSpace: info.embeddingSpace)
     }
 
     private func runChunk(_ chunk: ArraySlice<EmbedInput>, vectors: inout [Float], failures: inout [InputFailure?],

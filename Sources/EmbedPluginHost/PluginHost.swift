@@ -356,7 +356,7 @@ public final class PluginHost: Sendable {
             }
         }
         var batch = EmbedBatch(dimension: info.dimension, vectors: vectors, failures: failures,
-                               modelVersion: info.version, generation: model.generation)
+                               modelVersion: info.version, generation: model.generation, embeddingSpace: info.embeddingSpace)
         batch.completedSequence = nextSequence()
         return batch
     }

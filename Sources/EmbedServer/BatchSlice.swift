@@ -8,6 +8,8 @@ struct BatchSlice: Sendable {
     let failures: [InputFailure?]
     let modelVersion: String
     let generation: Int
+    /// The space of the model instance that computed the rows (see `EmbedBatch`).
+    let embeddingSpace: String
 
     var count: Int { failures.count }
 

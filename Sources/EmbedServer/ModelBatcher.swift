@@ -186,7 +186,8 @@ final class ModelBatcher: Sendable {
             let n = job.inputs.count
             let slice = BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
                                    failures: Array(result.failures[offset ..< offset + n]),
-                                   modelVersion: result.modelVersion, generation: result.generation)
+                                   modelVersion: result.modelVersion, generation: result.generation,
+                                   embeddingSpace: result.embeddingSpace)
             offset += n
             job.complete(.success(slice))
         }

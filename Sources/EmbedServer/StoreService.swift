@@ -309,6 +309,14 @@ final class StoreService: Sendable {
         return converted
     }
 
+    /// FAILED_PRECONDITION when the rows were computed in another space than the collection's
+    /// (the model was swapped while the call waited in its queue); nil when they match.
+    private func spaceChanged(_ slice: BatchSlice, _ c: VectorCollection, _ b: CollectionBinding) -> RPCError? {
+        guard slice.embeddingSpace != b.space else { return nil }
+        return RPCError(.failedPrecondition, "\(describe(c, b)), but model '\(b.model)' was swapped to space \(slice.embeddingSpace) "
+                        + "while this call waited: its vectors are not comparable with the collection's; nothing was stored or searched")
+    }
+
     /// Embeds `inputs` through the model's batcher; `then` runs on `queue` with the rows.
     private func embedThenContinue(_ model: String, _ inputs: [EmbedInput], _ ctx: CallContext, on queue: WorkQueue,
                                    fail: @escaping @Sendable (RPCError) -> Void,
@@ -504,9 +512,9 @@ final class StoreService: Sendable {
         var toEmbed: [(index: Int, input: EmbedInput)] = []
         let c: VectorCollection
         let modelName: String
+        let b: CollectionBinding
         do throws(RPCError) {
             try ctx.checkAlive()
-            let b: CollectionBinding
             (c, b) = try open(req.collection, ctx, .write)
             guard !req.items.isEmpty else { throw RPCError(.invalidArgument, "Upsert needs at least one item") }
             let limit = embed.config.limits.maxInputsPerCall
@@ -608,7 +616,13 @@ final class StoreService: Sendable {
             return
         }
         let pending = toEmbed
-        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, fail: { done(.failure($0)) }) { slice in
+        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, fail: { done(.failure($0)) }) { [self] slice in
+            // The space was checked before the inputs queued; a hot swap may have changed the
+            // model meanwhile. Vectors of another space must never enter the collection.
+            if let e = spaceChanged(slice, c, b) {
+                done(.failure(e))
+                return
+            }
             var results = partial
             var records = ready
             for (row, (index, _)) in pending.enumerated() {
@@ -702,7 +716,11 @@ final class StoreService: Sendable {
         }
         let pending = toEmbed
         let partial = vectors
-        embedThenContinue(b.model, pending.map(\.input), ctx, on: reads, fail: { done(.failure($0)) }) { slice in
+        embedThenContinue(b.model, pending.map(\.input), ctx, on: reads, fail: { done(.failure($0)) }) { [self] slice in
+            if let e = spaceChanged(slice, c, b) {
+                done(.failure(e))
+                return
+            }
             var vectors = partial
             for (row, (index, _)) in pending.enumerated() {
                 if let f = slice.failures[row] {

@@ -2,6 +2,7 @@ import EmbedClient
 import EmbedSys
 import EmbedWire
 import Foundation
+import Synchronization
 import Testing
 
 /// The store methods (ids 32…41) against a real daemon with the C fixture plugin, through
@@ -199,6 +200,41 @@ import Testing
         #expect(try c.describeCollection("docs").error.contains("fixture/changed"))
         // Vectors of the right dimension still work.
         #expect(try c.search("docs", vector: [Float](repeating: 0.25, count: 16), k: 1).count == 1)
+    }
+
+    /// Inputs queued before a hot swap that changes the model's space are computed by the new
+    /// instance: an Upsert or Search waiting in the queue then fails with FAILED_PRECONDITION
+    /// and stores nothing — the space is checked again on the vectors that come back.
+    @Test func callsQueuedAcrossASpaceChangingSwapAreRefused() throws {
+        let models = TestDaemon.fixtureModel(name: "fx", options: ["space": "fixture/trigram", "delay_us": "150000"])
+        let d = try TestDaemon(models: models)
+        let c = try d.client()
+        _ = try c.createCollection("docs", model: "fx")
+        let before = try Self.model(c, "fx").generation
+        // Occupy the model's compute thread (4 × 150 ms), then queue an Upsert and a Search behind it.
+        let path = d.socketPath
+        let connect = { @Sendable () throws -> EmbedClient in try EmbedClient(socketPath: path, clientName: "swap-test", timeoutSeconds: 30) }
+        let busy = Thread { _ = try? connect().embed(model: "fx", inputs: (0..<4).map { .text("busy \($0)") }) }
+        busy.start()
+        usleep(100_000)
+        let upsert = Mutex<(StatusCode?, String)>((nil, "")), search = Mutex<(StatusCode?, String)>((nil, ""))
+        let u = Thread { let r = Self.status { _ = try connect().upsert("docs", [.text("queued", "hello")]) }; upsert.withLock { $0 = r } }
+        let q = Thread { let r = Self.status { _ = try connect().search("docs", [.text("hello")]) }; search.withLock { $0 = r } }
+        u.start(); q.start()
+        usleep(50_000)
+        let config = try String(contentsOfFile: d.configPath, encoding: .utf8)
+        let swapped = config.replacingOccurrences(of: "space: \"fixture/trigram\"", with: "space: \"fixture/changed\"")
+        try #require(swapped != config)
+        try swapped.write(toFile: d.configPath, atomically: true, encoding: .utf8)
+        d.signal(SIGHUP)
+        let deadline = Date().addingTimeInterval(20)
+        while (upsert.withLock { $0.0 } == nil || search.withLock { $0.0 } == nil) && Date() < deadline { usleep(20_000) }
+        #expect(try Self.model(c, "fx").generation != before && Self.model(c, "fx").embeddingSpace == "fixture/changed")
+        let (uc, um) = upsert.withLock { $0 }, (sc, sm) = search.withLock { $0 }
+        #expect(uc == .failedPrecondition && um.contains("fixture/changed") && um.contains("swapped"), "\(String(describing: uc)): \(um)")
+        #expect(sc == .failedPrecondition && sm.contains("fixture/changed"), "\(String(describing: sc)): \(sm)")
+        #expect(try c.get("docs", key: "queued") == nil)
+        #expect(try c.count("docs") == 0)
     }
 
     @Test func filesPassedAsDescriptors() throws {
