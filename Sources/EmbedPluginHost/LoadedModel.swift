@@ -1,4 +1,5 @@
 import CEmbedABI
+import EmbedSys
 import Synchronization
 
 /// One model instance inside a plugin image, with its in-flight accounting.
@@ -57,13 +58,18 @@ public final class LoadedModel: @unchecked Sendable {
         }
     }
 
-    /// Counts a call out; releases the model if it was retired and this was the last call.
+    /// Counts a call out; releases the model if it was retired and this was the last call —
+    /// on a thread of its own: `release_model` waits for the plugin's lifecycle lock, which a
+    /// `load_model` of the same plugin (a swap of another of its models) may hold for seconds,
+    /// and this is the thread that serves the call's reply and the model's next batch.
     func leave() {
         let release = accounting.withLock { a -> Bool in
             a.inFlight -= 1
             return claimRelease(&a)
         }
-        if release { releaseNow() }
+        if release {
+            do { try OSThread.detach { [self] in releaseNow() } } catch { releaseNow() }
+        }
     }
 
     /// Takes the model out of service: no new calls; released once in-flight calls are done.

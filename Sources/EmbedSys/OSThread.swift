@@ -23,6 +23,23 @@ public final class OSThread: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on a new detached thread (nobody joins it; its resources go when it ends).
+    /// - Throws: `Errno` from `pthread_create`.
+    public static func detach(_ body: @escaping @Sendable () -> Void) throws(Errno) {
+        var handle: pthread_t = 0
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let rc = pthread_create(&handle, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        if rc != 0 {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw Errno(rawValue: rc)
+        }
+        pthread_detach(handle)
+    }
+
     /// Waits for the thread to finish (`pthread_join`). Safe to call more than once.
     public func join() {
         guard !joined else { return }
