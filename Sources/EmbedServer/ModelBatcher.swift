@@ -177,19 +177,40 @@ final class ModelBatcher: Sendable {
         do {
             result = try host.embed(model: model, inputs: inputs, cancel: flag)
         } catch {
-            for job in live { job.complete(.failure(RPCError(error))) }
+            guard live.count > 1 else {
+                live[0].complete(.failure(RPCError(error)))
+                return
+            }
+            // A whole-call failure of a shared batch may come from one job's inputs: run each
+            // job alone, so a call fails only for its own inputs (and a systemic failure, e.g.
+            // an unloaded model, still fails every job — quickly).
+            for job in live {
+                if job.cancellation.isCancelled {
+                    job.complete(.failure(RPCError(.cancelled, "the call was cancelled")))
+                    continue
+                }
+                do {
+                    let alone = try host.embed(model: model, inputs: job.inputs, cancel: job.cancellation)
+                    job.complete(.success(Self.slice(alone, offset: 0, count: job.inputs.count)))
+                } catch {
+                    job.complete(.failure(RPCError(error)))
+                }
+            }
             return
         }
         var offset = 0
-        let d = result.dimension
         for job in live {
-            let n = job.inputs.count
-            let slice = BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
-                                   failures: Array(result.failures[offset ..< offset + n]),
-                                   modelVersion: result.modelVersion, generation: result.generation,
-                                   embeddingSpace: result.embeddingSpace)
-            offset += n
-            job.complete(.success(slice))
+            job.complete(.success(Self.slice(result, offset: offset, count: job.inputs.count)))
+            offset += job.inputs.count
         }
+    }
+
+    /// Rows `offset ..< offset + count` of a plugin call's result, for one job.
+    private static func slice(_ result: EmbedBatch, offset: Int, count n: Int) -> BatchSlice {
+        let d = result.dimension
+        return BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
+                          failures: Array(result.failures[offset ..< offset + n]),
+                          modelVersion: result.modelVersion, generation: result.generation,
+                          embeddingSpace: result.embeddingSpace)
     }
 }

@@ -74,6 +74,33 @@ import Testing
         for i in 0..<8 { #expect(try c.get("b", key: "k\(i)")?.vector?.values == alone[i]) }
     }
 
+    /// A plugin error that fails a whole shared batch (the fixture fails any call holding the
+    /// text "fixture:fail-call") fails only the job whose inputs caused it: the batcher runs
+    /// each job of a failed shared batch alone.
+    @Test func oneJobsWholeCallFailureDoesNotFailItsBatchmates() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(options: ["delay_us": "100000"]),
+                               settings: "batching:\n  max_batch: 32\n  max_delay: 30ms")
+        let c = try d.client()
+        let alone = try c.embed(model: "fx", inputs: [.text("an innocent sentence")]).vectors[0].values
+        let socket = d.socketPath
+        let results = Box<String>()
+        let before = try Self.fx(c)
+        Self.concurrently(3) { i in
+            guard let cl = try? EmbedClient(socketPath: socket, timeoutSeconds: 30) else { results.set(i, "connect"); return }
+            if i > 0 { usleep(80_000) }  // 0 holds the compute thread; 1 and 2 queue and share the next batch
+            let text = i == 1 ? "fixture:fail-call" : (i == 2 ? "an innocent sentence" : "a slow first call")
+            do {
+                let r = try cl.embed(model: "fx", inputs: [.text(text)])
+                results.set(i, i == 2 && r.vectors[0].values != alone ? "wrong vector" : "ok")
+            } catch { results.set(i, "\(error)") }
+        }
+        let after = try Self.fx(c)
+        #expect(results.get(0) == "ok" && results.get(2) == "ok", "\(String(describing: results.get(2)))")
+        #expect(results.get(1)?.contains("INTERNAL") == true && results.get(1)?.contains("fail-call") == true,
+                "\(String(describing: results.get(1)))")
+        #expect(after.pluginCalls - before.pluginCalls >= 3, "the two queued calls were not batched together first")
+    }
+
     @Test func fullQueueAnswersResourceExhaustedAtOnce() throws {
         let d = try TestDaemon(models: TestDaemon.fixtureModel(options: ["delay_us": "300000"]),
                                settings: "batching:\n  max_batch: 1\n  max_delay: 0ms\n  queue_depth: 2")

@@ -17,6 +17,8 @@
  *   max_input_bytes=N  hard input cap (default 65536)
  *   fail_load=1        load_model fails with EMBEDD_ERR_MODEL
  *   fail_embed=1       every embed call fails as a whole (warm-up failure tests)
+ * Input text "fixture:fail-call" fails the whole embed call it is in (EMBEDD_ERR_INTERNAL), as a
+ * plugin that cannot attribute an error to one input would: tests that the host isolates jobs.
  *   log_loads=1        log a line on each load/release (default 1)
  * Model directory: must exist; if it holds `fixture.txt`, its first line is a salt mixed into vectors.
  * Encoded media: MIME "application/x-embedd-fixture", bytes "FXTR" + u32 little-endian length + payload.
@@ -323,6 +325,14 @@ static int fixture_embed(embedd_model *m, const embedd_embed_request *r) {
     if (r->count > m->info.max_batch) {
         embedd_copy_message(r->error, r->error_capacity, "fixture: batch larger than max_batch");
         return EMBEDD_ERR_TOO_LARGE;
+    }
+    static const char poison[] = "fixture:fail-call";
+    for (uint32_t i = 0; i < r->count; i++) {
+        const embedd_input *in = &r->inputs[i];
+        if (in->kind == EMBEDD_INPUT_TEXT && in->data != NULL && in->size == sizeof poison - 1 && memcmp(in->data, poison, in->size) == 0) {
+            embedd_copy_message(r->error, r->error_capacity, "fixture: a fixture:fail-call input fails the whole call");
+            return EMBEDD_ERR_INTERNAL;
+        }
     }
     uint32_t before = __atomic_fetch_add(&m->active_calls, 1, __ATOMIC_ACQ_REL);
     int result = EMBEDD_OK;
