@@ -94,8 +94,9 @@ public final class TextEmbedder: @unchecked Sendable {
         guard limit > 2 else { throw NNError.file(stConfigPath, "max_seq_length \(limit) leaves no room for text") }
         maxSequenceLength = limit
         tokenizer = try WordPieceTokenizer(folder: folder)
-        if let bad = tokenizer.vocabulary.values.first(where: { Int($0) >= config.vocabularySize }) {
-            throw NNError.file(folder + "/tokenizer.json", "token id \(bad) is outside the model's vocab_size \(config.vocabularySize)")
+        let largest = Int(tokenizer.largestTokenID)
+        if largest >= config.vocabularySize {
+            throw NNError.file(folder + "/tokenizer.json", "token id \(largest) is outside the model's vocab_size \(config.vocabularySize)")
         }
         dimension = config.hiddenSize * pooling.modeCount
     }

@@ -25,6 +25,13 @@ public struct WordPieceTokenizer: Sendable {
     /// Longer words become the unknown token without being split.
     public let maxInputCharsPerWord: Int
 
+    /// The largest id this tokenizer can emit (vocabulary, added and special tokens, padding):
+    /// the model's embedding table must have a row for it.
+    public var largestTokenID: Int32 {
+        max(vocabulary.values.max() ?? 0, addedTokens.map(\.id).max() ?? 0, prefixIDs.max() ?? 0, suffixIDs.max() ?? 0,
+            unknownID, padID)
+    }
+
     /// Number of special tokens the template adds to one sequence.
     public var specialTokenCount: Int { prefixIDs.count + suffixIDs.count }
 
@@ -46,6 +53,13 @@ public struct WordPieceTokenizer: Sendable {
 
     /// Builds from a parsed tokenizer.json.
     init(tokenizerJSON json: JSONValue, path: String) throws(NNError) {
+        // Every id in the file is checked: `Int32(_:)` on a value out of range would trap.
+        func tokenID(_ value: Int?, _ what: String) throws(NNError) -> Int32 {
+            guard let value, value >= 0, value <= Int(Int32.max) else {
+                throw NNError.file(path, "\(what) has no valid token id (\(value.map(String.init) ?? "none"))")
+            }
+            return Int32(value)
+        }
         guard let model = json["model"] else { throw NNError.file(path, "missing \"model\"") }
         guard model["type"]?.string == "WordPiece" else {
             throw NNError.file(path, "tokenizer model type \(model["type"]?.string ?? "none") is not supported (WordPiece only)")
@@ -68,13 +82,12 @@ public struct WordPieceTokenizer: Sendable {
 
         var added: [AddedToken] = []
         for t in json["added_tokens"]?.array ?? [] {
-            guard let content = t["content"]?.string, let id = t["id"]?.int else {
-                throw NNError.file(path, "added_tokens entry without content or id")
-            }
-            added.append(AddedToken(content: Array(content.unicodeScalars), id: Int32(id),
+            guard let content = t["content"]?.string else { throw NNError.file(path, "added_tokens entry without content") }
+            let id = try tokenID(t["id"]?.int, "added token '\(content)'")
+            added.append(AddedToken(content: Array(content.unicodeScalars), id: id,
                                     normalized: t["normalized"]?.bool ?? false,
                                     lstrip: t["lstrip"]?.bool ?? false, rstrip: t["rstrip"]?.bool ?? false))
-            vocab[content] = vocab[content] ?? Int32(id)
+            vocab[content] = vocab[content] ?? id
         }
 
         var norm = BertNormalizer()
@@ -108,7 +121,9 @@ public struct WordPieceTokenizer: Sendable {
                     }
                     let ids: [Int32]
                     if let list = post["special_tokens"]?[name]?["ids"]?.array {
-                        ids = list.compactMap { $0.int.map(Int32.init) }
+                        var checked: [Int32] = []
+                        for v in list { checked.append(try tokenID(v.int, "post_processor special token '\(name)'")) }
+                        ids = checked
                     } else if let id = vocab[name] {
                         ids = [id]
                     } else {
@@ -117,18 +132,17 @@ public struct WordPieceTokenizer: Sendable {
                     if seenSequence { suffix += ids } else { prefix += ids }
                 }
             case "RobertaProcessing", "BertProcessing":
-                guard let cls = post["cls"]?.array, cls.count == 2, let clsID = cls[1].int,
-                      let sep = post["sep"]?.array, sep.count == 2, let sepID = sep[1].int else {
+                guard let cls = post["cls"]?.array, cls.count == 2, let sep = post["sep"]?.array, sep.count == 2 else {
                     throw NNError.file(path, "post_processor cls/sep missing")
                 }
-                prefix = [Int32(clsID)]
-                suffix = [Int32(sepID)]
+                prefix = [try tokenID(cls[1].int, "post_processor cls")]
+                suffix = [try tokenID(sep[1].int, "post_processor sep")]
             case let other:
                 throw NNError.file(path, "post_processor type \(other ?? "?") is not supported")
             }
         }
         let padName = json["padding"]?["pad_token"]?.string
-        padID = Int32(json["padding"]?["pad_id"]?.int ?? padName.flatMap { vocab[$0] }.map(Int.init) ?? 0)
+        padID = try tokenID(json["padding"]?["pad_id"]?.int ?? padName.flatMap { vocab[$0] }.map(Int.init) ?? 0, "padding.pad_id")
         vocabulary = vocab
         unknownID = unkID
         prefixIDs = prefix

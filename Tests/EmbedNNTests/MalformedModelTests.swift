@@ -61,6 +61,31 @@ struct MalformedModelTests {
         expectFailure(d5, [d5 + "/config.json", "missing \"hidden_size\""])
     }
 
+    /// Token ids in tokenizer.json are checked, not converted blindly: ids beyond Int32 (a trap
+    /// before) and ids beyond the model's vocab_size from added tokens and the post-processor
+    /// template (not checked before; they would index past the embedding table) name the file.
+    @Test func hostileTokenIDs() {
+        let vocab = TinyModel.vocab.enumerated().map { "\"\($0.element)\": \($0.offset)" }.joined(separator: ", ")
+        func tokenizer(added: String = "[]", post: String = "null") -> String {
+            #"{"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"# + vocab + #"}}, "added_tokens": "# + added
+                + #", "normalizer": null, "pre_tokenizer": null, "post_processor": "# + post + "}"
+        }
+        let cases: [(String, String, [String])] = [
+            ("hugeadded", tokenizer(added: #"[{"id": 99999999999, "content": "[MASK]"}]"#), ["added token '[MASK]'", "no valid token id"]),
+            ("negadded", tokenizer(added: #"[{"id": -3, "content": "zz"}]"#), ["added token 'zz'", "no valid token id"]),
+            ("bigadded", tokenizer(added: #"[{"id": 40, "content": "[MASK]"}]"#), ["token id 40", "vocab_size 15"]),
+            ("hugecls", tokenizer(post: #"{"type": "BertProcessing", "cls": ["[CLS]", 4294967296], "sep": ["[SEP]", 3]}"#),
+             ["post_processor cls", "no valid token id"]),
+            ("bigtemplate", tokenizer(post: #"{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[CLS]"}}, {"Sequence": {"id": "A"}}], "special_tokens": {"[CLS]": {"ids": [77]}}}"#),
+             ["token id 77", "vocab_size 15"]),
+        ]
+        for (name, json, needles) in cases {
+            let d = TinyModel.make(name)
+            TinyModel.write(d + "/tokenizer.json", json)
+            expectFailure(d, [d + "/tokenizer.json"] + needles)
+        }
+    }
+
     @Test func wrongShapes() {
         let d = TinyModel.make("shapes")
         TinyModel.write(d + "/config.json", TinyModel.config(hidden: 64))
