@@ -134,6 +134,8 @@ public final class TextEmbedder: @unchecked Sendable {
         var work: [(input: Int, ids: [Int32])] = []
         var chunks = [Int](repeating: 0, count: texts.count)
         for (i, t) in texts.enumerated() {
+            // Tokenising megabytes of text takes a while too: a cancelled call stops here.
+            if i % 16 == 15, cancelled() { throw TransformerEncoder.Cancelled() }
             switch sequences(for: t) {
             case .success(let seqs):
                 chunks[i] = seqs.count

@@ -24,6 +24,10 @@ public struct WordPieceTokenizer: Sendable {
     public let continuingPrefix: String
     /// Longer words become the unknown token without being split.
     public let maxInputCharsPerWord: Int
+    /// Length in scalars of the longest vocabulary entry (with its "##"): no word piece is
+    /// longer, so the longest-match search never tries longer candidates — without this bound
+    /// it builds O(L²) candidate strings of up to L scalars per word (L³ work on crafted text).
+    let longestToken: Int
 
     /// The largest id this tokenizer can emit (vocabulary, added and special tokens, padding):
     /// the model's embedding table must have a row for it.
@@ -144,6 +148,7 @@ public struct WordPieceTokenizer: Sendable {
         let padName = json["padding"]?["pad_token"]?.string
         padID = try tokenID(json["padding"]?["pad_id"]?.int ?? padName.flatMap { vocab[$0] }.map(Int.init) ?? 0, "padding.pad_id")
         vocabulary = vocab
+        longestToken = vocab.keys.reduce(0) { max($0, $1.unicodeScalars.count) }
         unknownID = unkID
         prefixIDs = prefix
         suffixIDs = suffix
@@ -192,6 +197,7 @@ public struct WordPieceTokenizer: Sendable {
         }
         addedTokens = added
         vocabulary = vocab
+        longestToken = vocab.keys.reduce(0) { max($0, $1.unicodeScalars.count) }
         continuingPrefix = "##"
         maxInputCharsPerWord = 100
     }
@@ -288,10 +294,13 @@ public struct WordPieceTokenizer: Sendable {
         var pieces: [Int32] = []
         var start = word.startIndex
         while start < word.endIndex {
-            var end = word.endIndex
+            let prefix = start == word.startIndex ? "" : continuingPrefix
+            var end = min(word.endIndex, start + max(1, longestToken - prefix.unicodeScalars.count))
             var found: Int32? = nil
+            var candidate = ""
             while start < end {
-                var candidate = start == word.startIndex ? "" : continuingPrefix
+                candidate.removeAll(keepingCapacity: true)
+                candidate += prefix
                 candidate.unicodeScalars.append(contentsOf: word[start..<end])
                 if let id = vocabulary[candidate] { found = id; break }
                 end -= 1
