@@ -158,7 +158,7 @@ public final class VectorCollection: @unchecked Sendable {
         let dimension = config.dimension
         let metric = config.metric
         var ops: [Operation] = []
-        wal = try WriteAheadLog.open(path: walPath, log: logger) { entry throws(StoreError) in
+        wal = try WriteAheadLog.open(path: walPath, afterSeq: snapSeq, log: logger) { entry throws(StoreError) in
             guard entry.seq > snapSeq else { return }
             guard let op = VectorCollection.decode(entry, dimension: dimension, metric: metric) else {
                 throw StoreError.corrupt(file: walPath, detail: "record \(entry.seq) has a valid checksum but cannot be decoded")
@@ -480,7 +480,9 @@ public final class VectorCollection: @unchecked Sendable {
             if batch.isEmpty { break }
             lastBatch = batch.count
             var w = ByteWriter(capacity: batch.reduce(0) { $0 + $1.payload.count + WriteAheadLog.recordHeaderSize })
-            for item in batch { WriteAheadLog.frame(seq: item.seq, type: item.type, payload: item.payload, into: &w) }
+            for (i, item) in batch.enumerated() {
+                WriteAheadLog.frame(seq: item.seq, type: item.type, payload: item.payload, indexInGroup: i, into: &w)
+            }
             do {
                 try wal.appendAndSync(w.bytes)
                 var newNodes = 0, newBytes = 0

@@ -3,12 +3,18 @@ import EmbedSys
 /// The write-ahead log `wal.log`: a 32-byte header, then records appended and fdatasync'd
 /// before a write is acknowledged (docs/storage.md).
 ///
-///     record: magic u32 "WALR" | payloadLength u32 | crc32c u32 (of seq, type, payload)
-///             | seq u64 | type u8 | 3 zero bytes | payload
+///     record: magic u32 "WALR" | payloadLength u32 | crc32c u32 (of seq … payload)
+///             | seq u64 | type u8 | 0 u8 | indexInGroup u16 (format 2; 0 in format 1) | payload
+///
+/// A group commit writes its records with one `pwrite` and one `fdatasync`; `indexInGroup`
+/// numbers them 0, 1, 2 … so recovery knows which records were made durable together.
 ///
 /// Replay stops at the first record that is short or fails its checksum. If nothing valid
-/// follows, that is a torn tail from a crash (never acknowledged) and is cut off; if a valid
-/// record follows, acknowledged data was damaged and opening fails with an error instead.
+/// follows, that is a torn tail from a crash (never acknowledged) and is cut off. If valid
+/// records follow, they may be the rest of the last group commit — a power loss can persist
+/// a later page of one `pwrite` and not an earlier one, and none of that group was
+/// acknowledged — and the tail is cut too (format 2). Otherwise acknowledged data was damaged
+/// and opening fails with an error instead of guessing.
 ///
 /// The file is extended ahead of the records with zeros that are written and fsync'd once
 /// (`preallocated`): an fdatasync that overwrites allocated blocks need not update the file's
@@ -16,7 +22,8 @@ import EmbedSys
 /// last record are that reserve, not damage.
 final class WriteAheadLog {
     static let magic: [UInt8] = Array("EMBWAL".utf8) + [0, 1]
-    static let version: UInt32 = 1
+    /// Written in new headers; 1 (records without group numbers) is still read.
+    static let version: UInt32 = 2
     static let headerSize = 32
     static let recordMagic: UInt32 = 0x524C_4157  // "WALR"
     static let recordHeaderSize = 24
@@ -27,6 +34,8 @@ final class WriteAheadLog {
     struct Entry {
         var seq: UInt64
         var type: RecordType
+        /// Position in its group commit (0 = first); always 0 in a format-1 log.
+        var indexInGroup: Int
         var payload: UnsafeRawBufferPointer
     }
 
@@ -65,8 +74,9 @@ final class WriteAheadLog {
     }
 
     /// Opens the log, hands every valid record to `replay` in order, cuts a torn tail (calling
-    /// `log` about it) and leaves the log ready for appends.
-    static func open(path: String, log: (LogLevel, String) -> Void,
+    /// `log` about it) and leaves the log ready for appends. `afterSeq`: the sequence the
+    /// snapshot covers (a log emptied at that checkpoint continues with `afterSeq + 1`).
+    static func open(path: String, afterSeq: UInt64 = 0, log: (LogLevel, String) -> Void,
                      replay: (Entry) throws(StoreError) -> Void) throws(StoreError) -> WriteAheadLog {
         let fd = try io(path, "open") { () throws(Errno) in try FileDescriptor.open(path, .readWrite) }
         do throws(StoreError) {
@@ -77,7 +87,7 @@ final class WriteAheadLog {
             guard Array(bytes[0..<8]) == magic else { throw StoreError.corrupt(file: path, detail: "not a write-ahead log (bad magic)") }
             let valid = try withBytes(of: bytes) { raw throws(StoreError) -> Int in
                 let v = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
-                guard v == version else { throw StoreError.corrupt(file: path, detail: "log format version \(v) is not supported") }
+                guard v == 1 || v == version else { throw StoreError.corrupt(file: path, detail: "log format version \(v) is not supported") }
                 guard raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<16])) else {
                     throw StoreError.corrupt(file: path, detail: "header checksum mismatch")
                 }
@@ -93,16 +103,17 @@ final class WriteAheadLog {
                     offset = next
                 }
                 if offset < raw.count && !UnsafeRawBufferPointer(rebasing: raw[offset...]).allSatisfy({ $0 == 0 }) {
-                    // Damaged record: a torn tail only if no valid record follows it.
-                    var probe = offset + 1
-                    while probe + recordHeaderSize <= raw.count {
-                        if raw.loadUnaligned(fromByteOffset: probe, as: UInt32.self) == recordMagic,
-                           parseRecord(raw, at: probe) != nil {
-                            throw StoreError.corrupt(file: path, detail: "damaged record at offset \(offset) is followed by valid records at offset \(probe); acknowledged writes may be lost, refusing to guess")
+                    // Damaged record: a torn tail if no valid record follows it, or if what
+                    // follows is the rest of the damaged record's own (last) group commit.
+                    if let q = nextValidRecord(raw, after: offset) {
+                        let firstDamaged = (lastSeq > 0 ? lastSeq : afterSeq) + 1
+                        guard v >= 2, isRestOfLastGroup(raw, from: q, firstDamagedSeq: firstDamaged) else {
+                            throw StoreError.corrupt(file: path, detail: "damaged record at offset \(offset) is followed by valid records at offset \(q) of a later group commit; acknowledged writes may be lost, refusing to guess")
                         }
-                        probe += 1
+                        log(.warning, "\(path): cut a torn group commit at offset \(offset) (\(raw.count - offset) bytes: the damaged records and the rest of their group, never acknowledged)")
+                    } else {
+                        log(.warning, "\(path): cut torn or corrupt tail at offset \(offset) (\(raw.count - offset) bytes, never acknowledged)")
                     }
-                    log(.warning, "\(path): cut torn or corrupt tail at offset \(offset) (\(raw.count - offset) bytes, never acknowledged)")
                 }
                 return offset
             }
@@ -121,6 +132,36 @@ final class WriteAheadLog {
         }
     }
 
+    /// The offset of the first parseable record after `offset`, if any.
+    static func nextValidRecord(_ raw: UnsafeRawBufferPointer, after offset: Int) -> Int? {
+        var probe = offset + 1
+        while probe + recordHeaderSize <= raw.count {
+            if raw.loadUnaligned(fromByteOffset: probe, as: UInt32.self) == recordMagic, parseRecord(raw, at: probe) != nil {
+                return probe
+            }
+            probe += 1
+        }
+        return nil
+    }
+
+    /// Whether the valid records from `q` to the end are the rest of one group commit that
+    /// began at or before the first damaged record (sequence `firstDamagedSeq`): then that
+    /// group's `fdatasync` never completed (a later group would only start after it), so none
+    /// of it was acknowledged. False if any of them starts a new group or anything valid lies
+    /// beyond them.
+    static func isRestOfLastGroup(_ raw: UnsafeRawBufferPointer, from q: Int, firstDamagedSeq: UInt64) -> Bool {
+        guard let (first, _) = parseRecord(raw, at: q), first.indexInGroup > 0,
+              first.seq >= UInt64(first.indexInGroup), first.seq - UInt64(first.indexInGroup) <= firstDamagedSeq else { return false }
+        var offset = q
+        var seq = first.seq
+        while let (entry, next) = parseRecord(raw, at: offset) {
+            if offset != q && (entry.indexInGroup == 0 || entry.seq != seq + 1) { return false }
+            seq = entry.seq
+            offset = next
+        }
+        return offset >= raw.count || nextValidRecord(raw, after: offset) == nil
+    }
+
     /// Parses one record at `offset`; nil if short, oversized or failing its checksum.
     static func parseRecord(_ raw: UnsafeRawBufferPointer, at offset: Int) -> (Entry, Int)? {
         guard offset + recordHeaderSize <= raw.count,
@@ -132,19 +173,23 @@ final class WriteAheadLog {
         guard CRC32C.checksum(body) == crc,
               let type = RecordType(rawValue: raw[offset + 20]) else { return nil }
         let seq = raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt64.self)
+        let indexInGroup = Int(raw.loadUnaligned(fromByteOffset: offset + 22, as: UInt16.self))
         let payload = UnsafeRawBufferPointer(rebasing: raw[(offset + recordHeaderSize)..<(offset + recordHeaderSize + length)])
-        return (Entry(seq: seq, type: type, payload: payload), offset + recordHeaderSize + length)
+        return (Entry(seq: seq, type: type, indexInGroup: indexInGroup, payload: payload), offset + recordHeaderSize + length)
     }
 
-    /// Frames one record.
-    static func frame(seq: UInt64, type: RecordType, payload: [UInt8], into w: inout ByteWriter) {
+    /// Frames one record; `indexInGroup` is its position in the group commit (saturating at
+    /// 65535, which only weakens recovery's torn-group rule for giant groups).
+    static func frame(seq: UInt64, type: RecordType, payload: [UInt8], indexInGroup: Int = 0, into w: inout ByteWriter) {
         let start = w.bytes.count
         w.u32(recordMagic)
         w.u32(UInt32(payload.count))
         w.u32(0)
         w.u64(seq)
         w.u8(type.rawValue)
-        w.u8(0); w.u8(0); w.u8(0)
+        w.u8(0)
+        let index = UInt16(clamping: indexInGroup)
+        w.u8(UInt8(truncatingIfNeeded: index)); w.u8(UInt8(truncatingIfNeeded: index >> 8))
         w.raw(payload)
         let crc = w.bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 12)...])) }
         w.patch32(crc, at: start + 8)
@@ -165,6 +210,11 @@ final class WriteAheadLog {
     /// The reserve goes too: records past the new end must never survive into a later replay.
     func reset() throws(StoreError) {
         try io(path, "ftruncate") { () throws(Errno) in try descriptor.resize(to: Int64(WriteAheadLog.headerSize)) }
+        try io(path, "fsync") { () throws(Errno) in try descriptor.sync() }
+        // An emptied log takes the current format's header (a format-1 log becomes format 2).
+        try io(path, "write") { () throws(Errno) in
+            try withBytes(of: WriteAheadLog.headerBytes()) { raw throws(Errno) in try descriptor.writeAll(toAbsoluteOffset: 0, raw) }
+        }
         try io(path, "fsync") { () throws(Errno) in try descriptor.sync() }
         size = Int64(WriteAheadLog.headerSize)
         preallocated = size

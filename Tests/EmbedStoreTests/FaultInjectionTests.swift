@@ -236,6 +236,69 @@ import Testing
         #expect(throws: StoreError.self) { try StoreCatalog(directory: dir.path, options: OpenOptions(verification: .full)).open("f") }
     }
 
+    /// Power loss during a group commit can persist a later page of its one `pwrite` and not an
+    /// earlier one. Nothing of that group was acknowledged, so recovery cuts it — the damaged
+    /// record and the rest of its group — and keeps every earlier group; damage to an earlier
+    /// (acknowledged) group followed by later groups is still an error, and so is any such
+    /// damage in a format-1 log, whose records do not say which group they belong to.
+    @Test func tornGroupCommitIsCutOnlyWhenItIsTheLastGroup() throws {
+        let dir = TempDirectory("torngroup")
+        defer { dir.cleanup() }
+        let expected = try FaultInjectionTests.build(dir)  // 60 one-record groups in the log
+        let walPath = dir.path + "/f/wal.log"
+        let original = try FileSystem.readFile(walPath)
+        let logical = FaultInjectionTests.logicalLog(original)
+        var records: [(offset: Int, seq: UInt64)] = []
+        logical.withUnsafeBytes { raw in
+            var offset = WriteAheadLog.headerSize
+            while let (e, next) = WriteAheadLog.parseRecord(raw, at: offset) { records.append((offset, e.seq)); offset = next }
+        }
+        #expect(records.count == 60)
+        // A last group of three upserts (g0, g1, g2) written with one pwrite.
+        var w = ByteWriter()
+        var groupOffsets: [Int] = []
+        for i in 0..<3 {
+            var p = ByteWriter()
+            p.u32(1); p.blob(Array("g\(i)".utf8)); p.blob(Array("{}".utf8)); p.f32s([Float](repeating: Float(i), count: FaultInjectionTests.dim))
+            groupOffsets.append(logical.count + w.bytes.count)
+            WriteAheadLog.frame(seq: records.last!.seq + 1 + UInt64(i), type: .upsert, payload: p.bytes, indexInGroup: i, into: &w)
+        }
+        let withGroup = logical + w.bytes + [UInt8](repeating: 0, count: 4096)
+        func attempt(_ label: String, damageAt: Int, version: UInt32 = WriteAheadLog.version) throws -> (StoreError?, LogCollector, VectorCollection?) {
+            let copy = dir.path + "/" + label
+            try FaultInjectionTests.copyTree(dir.path + "/f", copy + "/f")
+            var bytes = withGroup
+            bytes[damageAt + WriteAheadLog.recordHeaderSize + 1] ^= 0x10  // a payload byte: the record's checksum fails
+            if version != WriteAheadLog.version {  // rewrite the header as format 1
+                var h = ByteWriter()
+                h.raw(WriteAheadLog.magic); h.u32(version); h.u32(0); h.u32(CRC32C.checksum(h.bytes)); h.pad(to: WriteAheadLog.headerSize)
+                bytes.replaceSubrange(0..<WriteAheadLog.headerSize, with: h.bytes)
+            }
+            try FaultInjectionTests.write(copy + "/f/wal.log", bytes)
+            let logs = LogCollector()
+            do throws(StoreError) {
+                return (nil, logs, try StoreCatalog(directory: copy, logger: logs.logger).open("f"))
+            } catch { return (error, logs, nil) }
+        }
+        // The middle and the first record of the last group: cut, every acknowledged record kept.
+        for (label, at, survivors) in [("mid", groupOffsets[1], ["g0"]), ("first", groupOffsets[0], [String]())] {
+            let (error, logs, c) = try attempt(label, damageAt: at)
+            #expect(error == nil, "\(label): \(String(describing: error))")
+            guard let c else { continue }
+            #expect(logs.contains(.warning, "cut a torn group commit"), "\(label)")
+            for (key, v) in expected { #expect(try c.get(key)?.vector == v, "\(label): \(key)") }
+            for i in 0..<3 { #expect((try c.get("g\(i)") != nil) == survivors.contains("g\(i)"), "\(label): g\(i)") }
+            c.abandon()
+        }
+        // A damaged earlier group, later groups intact: acknowledged data is gone, refuse.
+        let (earlier, _, _) = try attempt("earlier", damageAt: records[30].offset)
+        #expect(earlier.map { "\($0)".contains("later group commit") } == true, "\(String(describing: earlier))")
+        // Format 1 cannot tell groups apart: the same torn last group is an error there.
+        let (v1, _, _) = try attempt("v1", damageAt: groupOffsets[1], version: 1)
+        #expect(v1 != nil)
+        _ = original
+    }
+
     @Test func randomDamageNeverCrashesOrLies() throws {
         let dir = TempDirectory("fuzz")
         defer { dir.cleanup() }
