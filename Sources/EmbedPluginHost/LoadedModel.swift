@@ -177,10 +177,23 @@ public final class LoadedModel: @unchecked Sendable {
                 continue
             }
             // Never hand NaN or infinity to a store or a client.
+            var finite = true
             for j in 0..<dim where !vectors[row * dim + j].isFinite {
                 failures[row] = InputFailure(code: .internalError, message: "plugin returned a non-finite value in dimension \(j)")
                 for z in 0..<dim { vectors[row * dim + z] = 0 }
+                finite = false
                 break
+            }
+            // A model that declares unit vectors must deliver them: a row left unwritten (all
+            // zeros) or scaled wrongly is a plugin fault, not a result.
+            if finite && info.normalized {
+                var sq: Double = 0
+                for j in 0..<dim { sq += Double(vectors[row * dim + j]) * Double(vectors[row * dim + j]) }
+                if abs(sq.squareRoot() - 1) > 1e-3 {
+                    failures[row] = InputFailure(code: .internalError,
+                                                 message: "plugin returned a vector of norm \(sq.squareRoot()) from a model that declares unit vectors")
+                    for z in 0..<dim { vectors[row * dim + z] = 0 }
+                }
             }
         }
     }

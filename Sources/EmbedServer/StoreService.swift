@@ -309,12 +309,14 @@ final class StoreService: Sendable {
         return converted
     }
 
-    /// FAILED_PRECONDITION when the rows were computed in another space than the collection's
-    /// (the model was swapped while the call waited in its queue); nil when they match.
+    /// FAILED_PRECONDITION when the rows were computed in another space (or dimension) than
+    /// the collection's — the model was swapped while the call waited in its queue; nil when
+    /// they match.
     private func spaceChanged(_ slice: BatchSlice, _ c: VectorCollection, _ b: CollectionBinding) -> RPCError? {
-        guard slice.embeddingSpace != b.space else { return nil }
+        guard slice.embeddingSpace != b.space || slice.dimension != c.config.dimension else { return nil }
         return RPCError(.failedPrecondition, "\(describe(c, b)), but model '\(b.model)' was swapped to space \(slice.embeddingSpace) "
-                        + "while this call waited: its vectors are not comparable with the collection's; nothing was stored or searched")
+                        + "(dimension \(slice.dimension)) while this call waited: its vectors are not comparable with the "
+                        + "collection's; nothing was stored or searched")
     }
 
     /// Embeds `inputs` through the model's batcher; `then` runs on `queue` with the rows.

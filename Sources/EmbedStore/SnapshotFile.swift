@@ -130,10 +130,17 @@ enum SnapshotFile {
             throw bad("header (dimension \(dim), metric code \(metricCode), m \(m)) disagrees with collection.meta")
         }
         guard stride == NodeStore.layout(dimension: dim, m: m).stride else { throw bad("node stride \(stride) is wrong for dimension \(dim), m \(m)") }
-        let nodeCount = Int(r.u64()!), live = Int(r.u64()!), deleted = Int(r.u64()!)
+        // Counts and sizes are bounded by the file's size before any arithmetic: a header whose
+        // checksum matches may still be crafted, and `Int(_:)` or a product would trap.
+        func bounded(_ v: UInt64, _ what: String) throws(StoreError) -> Int {
+            guard v <= UInt64(max(fileSize, 0)) else { throw bad("\(what) \(v) exceeds the \(fileSize)-byte file") }
+            return Int(v)
+        }
+        let nodeCount = try bounded(r.u64()!, "node count"), live = try bounded(r.u64()!, "live count")
+        let deleted = try bounded(r.u64()!, "deleted count")
         let entry = r.u32()!, maxLevel = Int(Int32(bitPattern: r.u32()!))
-        let walSeq = r.u64()!, rng = r.u64()!, upperWords = Int(r.u64()!), heapBytes = Int(r.u64()!)
-        let keySlots = Int(r.u64()!), pendingCount = Int(r.u64()!)
+        let walSeq = r.u64()!, rng = r.u64()!, upperWords = try bounded(r.u64()!, "upper words"), heapBytes = try bounded(r.u64()!, "heap bytes")
+        let keySlots = try bounded(r.u64()!, "key slots"), pendingCount = try bounded(r.u64()!, "pending count")
         let sectionCount = Int(r.u32()!)
         let normBound2 = Float(bitPattern: r.u32()!)
         guard nodeCount < Int(UInt32.max), live + deleted <= nodeCount, live >= 0, deleted >= 0 else { throw bad("node counts are inconsistent") }
@@ -149,7 +156,7 @@ enum SnapshotFile {
             let offset = Int64(bitPattern: r.u64()!), length = Int64(bitPattern: r.u64()!)
             let crc = r.u32()!
             _ = r.u32()
-            guard offset >= Int64(headerSize), offset % 4096 == 0, length >= 0, offset + length <= fileSize else {
+            guard offset >= Int64(headerSize), offset % 4096 == 0, offset <= fileSize, length >= 0, length <= fileSize - offset else {
                 throw bad("section \(kind) (offset \(offset), length \(length)) lies outside the \(fileSize)-byte file (truncated?)")
             }
             sections[kind] = Section(kind: kind, offset: offset, length: length, crc: crc)

@@ -1,4 +1,5 @@
 import EmbedSys
+import Synchronization
 
 /// The write-ahead log `wal.log`: a 32-byte header, then records appended and fdatasync'd
 /// before a write is acknowledged (docs/storage.md).
@@ -42,14 +43,17 @@ final class WriteAheadLog {
     let path: String
     let descriptor: FileDescriptor
     /// Bytes of the log (header + valid records); the file may be longer (zero reserve).
-    private(set) var size: Int64
+    /// Written by the log's one writer of the moment (commit leader, checkpoint), read by
+    /// anyone (stats, checkpoint triggers): hence atomic.
+    var size: Int64 { sizeStorage.load(ordering: .acquiring) }
+    private let sizeStorage: Atomic<Int64>
     /// Bytes of the file known to be written (records or zeros) and fsync'd.
     private var preallocated: Int64
 
     private init(path: String, descriptor: FileDescriptor, size: Int64, preallocated: Int64) {
         self.path = path
         self.descriptor = descriptor
-        self.size = size
+        self.sizeStorage = Atomic(size)
         self.preallocated = max(size, preallocated)
     }
 
@@ -203,7 +207,7 @@ final class WriteAheadLog {
             try withBytes(of: bytes) { raw throws(Errno) in try descriptor.writeAll(toAbsoluteOffset: size, raw) }
         }
         try io(path, "fdatasync") { () throws(Errno) in try descriptor.dataSync() }
-        size += Int64(bytes.count)
+        sizeStorage.add(Int64(bytes.count), ordering: .releasing)
     }
 
     /// Empties the log after a checkpoint made its records redundant (`ftruncate` + `fsync`).
@@ -216,8 +220,8 @@ final class WriteAheadLog {
             try withBytes(of: WriteAheadLog.headerBytes()) { raw throws(Errno) in try descriptor.writeAll(toAbsoluteOffset: 0, raw) }
         }
         try io(path, "fsync") { () throws(Errno) in try descriptor.sync() }
-        size = Int64(WriteAheadLog.headerSize)
-        preallocated = size
+        sizeStorage.store(Int64(WriteAheadLog.headerSize), ordering: .releasing)
+        preallocated = Int64(WriteAheadLog.headerSize)
     }
 
     /// Writes zeros from the reserve's end to at least `needed` bytes, growing the step with

@@ -28,6 +28,19 @@ import Testing
         host.shutdown()
     }
 
+    /// A model that declares unit vectors but returns others is a broken plugin: its rows are
+    /// failed (INTERNAL, naming the norm), so its warm-up probe fails and it is not loaded.
+    @Test func aModelThatBreaksItsDeclaredNormIsRefused() throws {
+        let so = try Fixtures.compileVariant(["FIXTURE_UNNORMALISED=1"], name: "unnormalised")
+        let (host, _) = Fixtures.host()
+        #expect {
+            _ = try host.loadModel(ModelSpec(name: "fx", plugin: so, modelDirectory: Fixtures.modelDirectory(), options: [:]))
+        } throws: { error in
+            "\(error)".contains("warm-up") && "\(error)".contains("declares unit vectors")
+        }
+        host.shutdown()
+    }
+
     @Test func missingFileIsRefusedWithItsPath() {
         let (host, _) = Fixtures.host()
         let error = #expect(throws: PluginError.self) {

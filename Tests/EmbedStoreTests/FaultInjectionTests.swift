@@ -299,6 +299,25 @@ import Testing
         _ = original
     }
 
+    /// A snapshot header whose checksum matches but whose counts are absurd (a crafted file)
+    /// is refused naming the file — no trap in a conversion or a product.
+    @Test func craftedSnapshotHeaderCountsAreRefused() throws {
+        let dir = TempDirectory("crafted")
+        defer { dir.cleanup() }
+        _ = try FaultInjectionTests.build(dir)
+        let original = try FileSystem.readFile(dir.path + "/f/index.snap")
+        for (field, value) in [(40, UInt64.max), (40, UInt64(1) << 62), (48, UInt64.max), (88, UInt64.max >> 1), (112, UInt64.max)] {
+            var bytes = original
+            for i in 0..<8 { bytes[field + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+            let crc = bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<SnapshotFile.headerCRCOffset])) }
+            for i in 0..<4 { bytes[SnapshotFile.headerCRCOffset + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+            try FaultInjectionTests.write(dir.path + "/f/index.snap", bytes)
+            #expect(throws: StoreError.self, "field at \(field) = \(value)") {
+                try StoreCatalog(directory: dir.path, options: OpenOptions(verification: .headerOnly)).open("f")
+            }
+        }
+    }
+
     @Test func randomDamageNeverCrashesOrLies() throws {
         let dir = TempDirectory("fuzz")
         defer { dir.cleanup() }
