@@ -111,10 +111,9 @@ public final class PluginImage: @unchecked Sendable {
             host_context: context.toOpaque(), log: pluginLogTrampoline))
     }
 
-    deinit {
-        hostAPI.deallocate()
-        logContext.release()
-    }
+    // `hostAPI` and `logContext` are deliberately never freed (a hundred bytes per image
+    // load): an image that is never unmapped (Swift runtimes) may keep a thread, or a copy of
+    // the host API, that logs after `finalize` — with them freed that was a use-after-free.
 
     /// "name version (path)" for messages.
     public var label: String { "plugin '\(name)' \(version) (\(path))" }
