@@ -6,6 +6,11 @@ import CYAML
 /// scalars. Anchors/aliases and multiple documents are refused with a positioned error,
 /// because silently mis-reading them would be worse.
 public enum YAMLParser {
+    /// Deepest nesting of mappings and sequences accepted. A configuration needs four or five
+    /// levels; tens of thousands (80 KB of "[") made the recursive release of the node tree
+    /// overflow the stack — a crash of the running daemon on SIGHUP.
+    public static let maxDepth = 64
+
     /// Parses `bytes`; `fileName` is used in errors. An empty document yields an empty mapping.
     public static func parse(_ bytes: [UInt8], fileName: String) throws(ConfigError) -> YAMLNode {
         var parser = yaml_parser_t()
@@ -32,6 +37,11 @@ public enum YAMLParser {
             guard yaml_parser_parse(&parser, &event) == 1 else {
                 let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
                 let context = parser.context.map { String(cString: $0) + ": " } ?? ""
+                if parser.error == YAML_READER_ERROR {
+                    // The reader (encoding) reports a byte offset, not a mark.
+                    let (line, column) = position(of: Int(parser.problem_offset), in: bytes)
+                    throw ConfigError(file: fileName, line: line, column: column, message: "YAML syntax error: \(context)\(problem)")
+                }
                 throw fail(parser.problem_mark, "YAML syntax error: \(context)\(problem)")
             }
             defer { yaml_event_delete(&event) }
@@ -54,9 +64,11 @@ public enum YAMLParser {
                 finished = .scalar(text, plain: s.style == YAML_PLAIN_SCALAR_STYLE, mark)
             case YAML_SEQUENCE_START_EVENT:
                 if event.data.sequence_start.anchor != nil { throw fail(event.start_mark, "YAML anchors (&name) are not supported in the configuration") }
+                guard stack.count < maxDepth else { throw fail(event.start_mark, "nesting deeper than \(maxDepth) levels") }
                 stack.append(Builder(kind: .sequence, mark: mark))
             case YAML_MAPPING_START_EVENT:
                 if event.data.mapping_start.anchor != nil { throw fail(event.start_mark, "YAML anchors (&name) are not supported in the configuration") }
+                guard stack.count < maxDepth else { throw fail(event.start_mark, "nesting deeper than \(maxDepth) levels") }
                 stack.append(Builder(kind: .mapping, mark: mark))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 let b = stack.removeLast()
@@ -78,6 +90,15 @@ public enum YAMLParser {
                 if stack.isEmpty { root = node } else { stack[stack.count - 1].items.append(node) }
             }
         }
+    }
+
+    /// 1-based line and column (in characters) of byte `offset`.
+    static func position(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1, column = 1
+        for b in bytes.prefix(min(offset, bytes.count)) {
+            if b == UInt8(ascii: "\n") { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+        }
+        return (line, column)
     }
 
     private struct Builder {

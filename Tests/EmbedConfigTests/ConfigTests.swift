@@ -127,6 +127,16 @@ import Testing
         }
         expectError("a: &x 1\nb: *x\n", line: 1, column: 4, containing: "anchors")
         expectError("---\na: 1\n---\nb: 2\n", line: 3, column: 1, containing: "only one YAML document")
+        // 40 000 nested lists once overflowed the stack releasing the tree (a SIGHUP crash).
+        expectError("store: " + String(repeating: "[", count: 40_000) + "\n", line: 1, column: 8 + YAMLParser.maxDepth - 1,
+                    containing: "nesting deeper than 64 levels")
+        // Encoding errors come from libyaml's reader with a byte offset: still line and column.
+        do {
+            _ = try YAMLParser.parse(Array("a: 1\nb: \"ok\" \u{E9}".utf8).dropLast(1) + [0xFF, 0x0A], fileName: "bad8.yaml")
+            Issue.record("expected an encoding error")
+        } catch {
+            #expect(error.line == 2 && error.column == 10, "\(error)")  // the byte that breaks the "é"
+        }
     }
 
     @Test func missingFileIsAClearError() {
