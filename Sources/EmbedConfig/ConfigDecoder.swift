@@ -76,7 +76,7 @@ struct ConfigDecoder {
             case "max_connections": l.maxConnections = try integer(value, "limits.max_connections", min: 1, max: 65536)
             case "max_calls_per_connection":
                 l.maxCallsPerConnection = try integer(value, "limits.max_calls_per_connection", min: 1, max: 65536)
-            case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout")
+            case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout", minimum: 0.1)
             case "call_deadline": l.callDeadlineSeconds = try duration(value, "limits.call_deadline")
             case "drain_timeout": l.drainTimeoutSeconds = try duration(value, "limits.drain_timeout", allowZero: true)
             case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
@@ -90,7 +90,7 @@ struct ConfigDecoder {
             (key, value) throws(ConfigError) in
             switch key {
             case "max_batch": b.maxBatch = try integer(value, "batching.max_batch", min: 0, max: 1 << 16)
-            case "max_delay": b.maxDelayMilliseconds = try duration(value, "batching.max_delay", allowZero: true) * 1000
+            case "max_delay": b.maxDelayMilliseconds = try duration(value, "batching.max_delay", allowZero: true, minimum: 0.000001) * 1000
             case "queue_depth": b.queueDepth = try integer(value, "batching.queue_depth", min: 1, max: 1 << 24)
             case "threads_per_model": b.threadsPerModel = try integer(value, "batching.threads_per_model", min: 1, max: 256)
             default: break
@@ -255,7 +255,9 @@ struct ConfigDecoder {
     }
 
     /// Accepts seconds as a number, or a number with a unit: `250ms`, `30s`, `5m`, `1h`.
-    func duration(_ node: YAMLNode, _ what: String, allowZero: Bool = false) throws(ConfigError) -> Double {
+    /// Positive values below `minimum` are refused: they would round to zero in the server's
+    /// nanosecond and millisecond timers (an `idle_timeout: 1e-12` closed every connection).
+    func duration(_ node: YAMLNode, _ what: String, allowZero: Bool = false, minimum: Double = 0.001) throws(ConfigError) -> Double {
         let s = try string(node, what).trimmingSpaces()
         var value: Double?
         if let v = Double(s) { value = v }
@@ -267,6 +269,9 @@ struct ConfigDecoder {
         }
         guard v > 0 || (allowZero && v == 0) else { throw error(node, "\(what) must be \(allowZero ? "zero or " : "")positive (got \(s))") }
         guard v <= 366 * 86400 else { throw error(node, "\(what) is longer than a year (got \(s))") }
+        guard v == 0 || v >= minimum else {
+            throw error(node, "\(what) must be at least \(minimum >= 0.001 ? "\(Int((minimum * 1000).rounded())) ms" : "\(Int((minimum * 1e6).rounded())) µs") (got \(s))")
+        }
         return v
     }
 }

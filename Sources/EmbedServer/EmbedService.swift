@@ -105,10 +105,15 @@ public final class EmbedService: Sendable {
     /// the host (the old generation serves until the new one is ready; on failure it keeps
     /// serving). A configuration that does not parse changes nothing. Runs on the admin thread.
     public func reload() {
+        // Only from serving: a reload queued just before SIGTERM must not swap models while
+        // the daemon drains, nor report it serving again (nor send RELOADING after STOPPING).
+        if let server, !server.transition(from: .serving, to: .reloading) {
+            log.notice("reload skipped: the daemon is \(server.state.rawValue)")
+            return
+        }
         notify.reloading(status: "reloading configuration")
-        server?.state = .reloading
         defer {
-            server?.state = .serving
+            if server?.transition(from: .reloading, to: .serving) ?? true { notifyReady() }
             reloads.add(1, ordering: .relaxed)
         }
         let old = config
@@ -119,7 +124,6 @@ public final class EmbedService: Sendable {
             } catch {
                 log.error("reload: configuration rejected, keeping the running one: \(error)")
                 lastReloadError.withLock { $0 = error.description }
-                notify.ready(status: "serving; last reload failed: \(error)")
                 return
             }
             overrides.apply(to: &new, workingDirectory: workingDirectory)
@@ -162,7 +166,13 @@ public final class EmbedService: Sendable {
         lastReloadError.withLock { $0 = errors.joined(separator: "; ") }
         let ready = models.snapshot().filter { $0.state == .ready }.count
         log.notice("reload done: \(ready) of \(new.models.count) model(s) ready\(errors.isEmpty ? "" : ", \(errors.count) error(s)")")
-        notify.ready(status: "serving \(ready) model(s)\(errors.isEmpty ? "" : "; last reload had \(errors.count) error(s)")")
+    }
+
+    /// READY=1 after a reload, with what the last one left.
+    private func notifyReady() {
+        let error = lastReloadError.withLock { $0 }
+        let ready = models.snapshot().filter { $0.state == .ready }.count
+        notify.ready(status: error.isEmpty ? "serving \(ready) model(s)" : "serving \(ready) model(s); last reload failed: \(error)")
     }
 
     // MARK: Read-only methods

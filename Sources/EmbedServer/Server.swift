@@ -78,6 +78,17 @@ public final class Server: @unchecked Sendable {
         set { stateBox.withLock { $0 = newValue } }
     }
 
+    /// Sets the state to `to` only if it is `from` now; returns whether it did (a reload must
+    /// not turn a draining daemon back to serving).
+    @discardableResult
+    public func transition(from: LifecycleState, to: LifecycleState) -> Bool {
+        stateBox.withLock { s in
+            guard s == from else { return false }
+            s = to
+            return true
+        }
+    }
+
     /// Runs `job` on the admin thread (serialised with admin calls).
     public func runOnAdminThread(_ job: @escaping @Sendable () -> Void) { admin.submit(job) }
 
@@ -170,6 +181,10 @@ public final class Server: @unchecked Sendable {
     private func handleSignal(_ s: Int32) {
         switch s {
         case Signals.hangUp:
+            if draining || drainRequested.load(ordering: .acquiring) {
+                log.notice("SIGHUP ignored: the daemon is shutting down")
+                return
+            }
             log.notice("SIGHUP: reloading configuration and models")
             onReload?()
         case Signals.terminate, Signals.interrupt:
@@ -512,7 +527,14 @@ public final class Server: @unchecked Sendable {
 
     private func drainFinished(now: UInt64) -> Bool {
         if callsInFlight.load(ordering: .relaxed) == 0 {
-            return connections.values.allSatisfy { $0.pendingOutput == 0 }
+            if connections.values.allSatisfy({ $0.pendingOutput == 0 }) { return true }
+            // A client that does not read its replies must not hold the shutdown: past the
+            // deadline the final flush (bounded) gives it what the socket takes.
+            if now >= drainDeadline {
+                log.warning("drain timeout: \(connections.values.filter { $0.pendingOutput > 0 }.count) connection(s) still have unread replies")
+                return true
+            }
+            return false
         }
         if now >= drainDeadline {
             let left = callsInFlight.load(ordering: .relaxed)

@@ -34,21 +34,27 @@ public struct SdNotify: Sendable {
 
     /// `READY=1` plus a status line.
     @discardableResult
-    public func ready(status: String) -> Errno? { send("READY=1\nSTATUS=\(status)") }
+    public func ready(status: String) -> Errno? { send("READY=1\nSTATUS=\(Self.line(status))") }
 
     /// `RELOADING=1` with the monotonic timestamp systemd ≥ 253 expects for Type=notify-reload.
     @discardableResult
     public func reloading(status: String) -> Errno? {
-        send("RELOADING=1\nMONOTONIC_USEC=\(Clock.monotonicNanoseconds() / 1000)\nSTATUS=\(status)")
+        send("RELOADING=1\nMONOTONIC_USEC=\(Clock.monotonicNanoseconds() / 1000)\nSTATUS=\(Self.line(status))")
     }
 
     /// `STOPPING=1` plus a status line.
     @discardableResult
-    public func stopping(status: String) -> Errno? { send("STOPPING=1\nSTATUS=\(status)") }
+    public func stopping(status: String) -> Errno? { send("STOPPING=1\nSTATUS=\(Self.line(status))") }
 
     /// `STATUS=` only.
     @discardableResult
-    public func status(_ text: String) -> Errno? { send("STATUS=\(text)") }
+    public func status(_ text: String) -> Errno? { send("STATUS=\(Self.line(text))") }
+
+    /// Status text as one line: a newline in it (an error quoting a config value) would start
+    /// another assignment of the notify message.
+    static func line(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
+    }
 
     /// `WATCHDOG=1`: "still alive".
     @discardableResult

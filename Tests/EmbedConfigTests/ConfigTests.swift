@@ -96,6 +96,8 @@ import Testing
     @Test func errorsNameLineAndColumn() {
         expectError("socket:\n  path: /x\n  mdoe: \"0660\"\n", line: 3, column: 3, containing: "unknown setting \"mdoe\" in socket")
         expectError("limits:\n  idle_timeout: soon\n", line: 2, column: 17, containing: "limits.idle_timeout must be a duration")
+        expectError("limits:\n  idle_timeout: 1e-12\n", line: 2, column: 17, containing: "limits.idle_timeout must be at least 100 ms")
+        expectError("limits:\n  call_deadline: 0.0001\n", line: 2, column: 18, containing: "limits.call_deadline must be at least 1 ms")
         expectError("limits:\n  max_connections: 0\n", line: 2, column: 20, containing: "between 1 and 65536")
         expectError("socket:\n  mode: \"0999\"\n", line: 2, column: 9, containing: "octal")
         expectError("log_level: loud\n", line: 1, column: 12, containing: "log_level must be one of")

@@ -24,6 +24,9 @@ import Testing
         #expect(try next() == "WATCHDOG=1")
         let reloading = try next()
         #expect(reloading.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") && reloading.hasSuffix("\nSTATUS=r"))
+        // Status text stays one assignment: a newline (a quoted config value) cannot add another.
+        #expect(notify.status("reload failed: \"x\nWATCHDOG_USEC=1\"") == nil)
+        #expect(try next() == "STATUS=reload failed: \"x WATCHDOG_USEC=1\"")
         // No socket configured: a no-op; an unreachable socket: an error returned, not thrown.
         #expect(SdNotify(socketPath: nil).ready(status: "x") == nil)
         #expect(SdNotify(socketPath: dir + "/missing").ready(status: "x") != nil)

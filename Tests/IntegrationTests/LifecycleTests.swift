@@ -175,6 +175,28 @@ final class NotifyListener {
         #expect(Date().timeIntervalSince(start) < 5, "drain must not wait for 10 s of work")
     }
 
+    /// A client that sends calls but never reads the replies cannot hold the shutdown past the
+    /// drain timeout (its replies stay queued in the daemon); and a SIGHUP that arrives while
+    /// the daemon drains is ignored (no models swapped, no RELOADING after STOPPING).
+    @Test func aClientThatDoesNotReadCannotHoldTheDrain() throws {
+        let d = try TestDaemon(settings: "limits: {drain_timeout: 1s}")
+        let fd = try UnixSocket.connect(path: d.socketPath)
+        defer { try? fd.close() }
+        var stream = Frame.hello(Hello(major: 1, minor: 1, client: "no-reader")).encoded()
+        for id in UInt32(1)...60_000 { stream += Frame.request(callID: id, method: .status, message: StatusRequest()).encoded() }
+        _ = try? UnixSocket.sendAll(fd, stream)  // the daemon answers into a socket nobody reads
+        usleep(300_000)
+        let start = Date()
+        d.signal(SIGTERM)
+        usleep(50_000)
+        d.signal(SIGHUP)
+        #expect(d.waitForExit(timeout: 15) == 0, "\(d.log)")
+        #expect(Date().timeIntervalSince(start) < 6, "the drain waited for a client that never reads")
+        // Whether the loop sees the SIGHUP before or after it starts draining, nothing reloads.
+        #expect(d.log.contains("SIGHUP ignored") || d.log.contains("reload skipped: the daemon is draining"), "\(d.log)")
+        #expect(!d.log.contains("reload done"))
+    }
+
     @Test func socketActivationThroughSystemdSocketActivate() throws {
         let tool = "/usr/bin/systemd-socket-activate"
         try #require(FileManager.default.isExecutableFile(atPath: tool), "systemd-socket-activate is missing (apt-get install systemd)")
