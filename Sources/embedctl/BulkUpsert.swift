@@ -83,9 +83,14 @@ final class BulkUpsert {
         var retryWaited = 0.0
         var backoff = 0.01
 
-        func send(_ batch: Batch) -> UInt32? {
+        /// Sends what of `batch` could be prepared (unreadable files are recorded as failures
+        /// here, once) and returns the call id with the batch as sent — the items the answer's
+        /// results belong to, and all a retry resends.
+        func send(_ batch: Batch) -> (UInt32, Batch)? {
             let p = prepare(batch.items)
             guard !p.wire.isEmpty else { return nil }
+            var sent = batch
+            sent.items = p.items
             defer { for fd in p.files { try? fd.close() } }
             let id = client.makeCallID()
             let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
@@ -96,13 +101,13 @@ final class BulkUpsert {
                 stop = error.description
                 return nil
             }
-            return id
+            return (id, sent)
         }
 
         while true {
             while stop == nil && inFlight.count < Self.window && next < items.count {
                 let batch = Batch(items: takeBatch(items, from: &next))
-                if let id = send(batch) { inFlight.append((id, batch)) }
+                if let (id, sent) = send(batch) { inFlight.append((id, sent)) }
             }
             guard !inFlight.isEmpty else { break }
             let (id, batch) = inFlight.removeFirst()
@@ -128,7 +133,7 @@ final class BulkUpsert {
                     backoff = min(backoff * 2, 1)
                     var again = batch
                     again.attempts += 1
-                    if let id = send(again) { inFlight.append((id, again)) }
+                    if let (id, sent) = send(again) { inFlight.append((id, sent)) }
                     continue
                 }
                 switch error {

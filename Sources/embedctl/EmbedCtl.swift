@@ -18,6 +18,15 @@ enum EmbedCtl {
     }
 
     static func main(_ args: [String]) -> Int32 {
+        let status = run(args)
+        if let e = Output.stdoutFailure.withLock({ $0 }) {
+            Output.err("embedctl: cannot write to standard output: \(e)\n")
+            return status == 0 ? 1 : status
+        }
+        return status
+    }
+
+    private static func run(_ args: [String]) -> Int32 {
         if args == ["--version"] { Output.out("embedctl \(version)\n"); return 0 }
         let parser = ArgumentParser(root: root)
         do throws(CLIError) {

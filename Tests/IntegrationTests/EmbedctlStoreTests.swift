@@ -374,6 +374,35 @@ import Testing
         d.stop()
     }
 
+    /// Files that cannot be sent (empty, not UTF-8) fail alone, counted once; the items sent
+    /// with them are reported by their own results. A failed write of the output is exit 1.
+    @Test func unsendableFilesFailAloneAndOutputErrorsAreExitOne() throws {
+        let d = try Self.daemon()
+        Self.ok(try d.ctl(["collection", "create", "docs", "--model", "fx"]))
+        let dir = d.directory + "/mixed"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "alpha text".write(toFile: dir + "/a.txt", atomically: true, encoding: .utf8)
+        try Data().write(to: URL(fileURLWithPath: dir + "/b.txt"))
+        try "gamma text".write(toFile: dir + "/c.txt", atomically: true, encoding: .utf8)
+        try Data([0x66, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: dir + "/d.txt"))
+        let r = try d.ctl(["add", "docs", "--send-bytes", "--file", dir + "/*.txt", "--format", "json"])
+        #expect(r.status == 1)
+        let j = try #require(try jsonOutput(r) as? [String: Any])
+        #expect(j["stored"] as? Int == 2 && j["failed"] as? Int == 2, "\(r.stdout)")
+        let failed = ((j["failures"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String }.sorted()
+        #expect(failed.count == 2 && failed.allSatisfy { $0.hasSuffix("b.txt") || $0.hasSuffix("d.txt") }, "\(failed)")
+        let storedKeys = (j["stored_keys"] as? [String]) ?? []
+        #expect(storedKeys.count == 2)
+        for name in ["a.txt", "c.txt"] {
+            let key = try #require(storedKeys.first { $0.hasSuffix(name) }, "\(storedKeys)")
+            #expect(try d.ctl(["get", "docs", key]).status == 0, "\(key) was stored")
+        }
+        // Output that cannot be written: exit 1, not a silent truncation.
+        let full = try runProgram("/bin/sh", ["-c", "\(Products.embedctl) --socket \(d.socketPath) search docs alpha --format json >/dev/full"])
+        #expect(full.status == 1 && full.stderr.contains("cannot write to standard output"), "\(full.status) \(full.stderr)")
+        d.stop()
+    }
+
     @Test func progressBarOnlyOnATerminal() throws {
         let d = try Self.daemon()
         Self.ok(try d.ctl(["collection", "create", "docs", "--model", "fx"]))
