@@ -55,7 +55,13 @@ public enum Daemon {
         let activated = SdNotify.listenDescriptors()
         if !activated.isEmpty {
             listeners = activated.filter(UnixSocket.isListeningUnixStream)
-            for fd in activated where !listeners.contains(fd) { try? fd.close() }
+            // The others are left open: with a wrong LISTEN_FDS count they may be this
+            // process's own descriptors (the signalfd opened above), not systemd's.
+            let ignored = activated.filter { !listeners.contains($0) }
+            if !ignored.isEmpty {
+                log.warning("socket activation: ignoring descriptor(s) \(ignored.map { String($0.rawValue) }.joined(separator: ", ")): not listening Unix stream sockets")
+            }
+            for fd in listeners { try? fd.setCloseOnExec() }
             guard !listeners.isEmpty else {
                 log.error("socket activation passed \(activated.count) descriptor(s) but none is a listening Unix stream socket")
                 return 1

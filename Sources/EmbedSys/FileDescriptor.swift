@@ -131,6 +131,13 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         Int64(try retryingOnInterrupt { Glibc.lseek(rawValue, off_t(offset), whence) })
     }
 
+    /// Sets `FD_CLOEXEC` (`fcntl(2)`): inherited descriptors (socket activation) are not passed
+    /// on to programs this process starts.
+    public func setCloseOnExec() throws(Errno) {
+        let flags = try retryingOnInterrupt { fcntl_getfd(rawValue) }
+        _ = try retryingOnInterrupt { fcntl_setfd(rawValue, flags | FD_CLOEXEC) }
+    }
+
     /// Sets or clears `O_NONBLOCK` (`fcntl(2)`).
     @inline(never)
     public func setNonBlocking(_ on: Bool) throws(Errno) {
@@ -143,6 +150,8 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
 // `fcntl` is variadic in C and not imported directly; these call it with fixed arguments.
 private func fcntl_getfl(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_GETFL) }
 private func fcntl_setfl(_ fd: Int32, _ flags: Int32) -> Int32 { Glibc.fcntl(fd, F_SETFL, flags) }
+private func fcntl_getfd(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_GETFD) }
+private func fcntl_setfd(_ fd: Int32, _ flags: Int32) -> Int32 { Glibc.fcntl(fd, F_SETFD, flags) }
 
 /// A descriptor that closes itself when its owner goes away: the way to hold one in a type.
 ///
