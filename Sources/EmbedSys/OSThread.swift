@@ -11,21 +11,17 @@ public final class OSThread: @unchecked Sendable {
     /// Starts a thread running `body`.
     /// - Throws: `Errno` from `pthread_create` (e.g. `EAGAIN` at the thread limit).
     public init(_ body: @escaping @Sendable () -> Void) throws(Errno) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&handle, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-        if rc != 0 {
-            Unmanaged<Box>.fromOpaque(box).release()
-            throw Errno(rawValue: rc)
-        }
+        handle = try Self.spawn(body)
     }
 
     /// Runs `body` on a new detached thread (nobody joins it; its resources go when it ends).
     /// - Throws: `Errno` from `pthread_create`.
     public static func detach(_ body: @escaping @Sendable () -> Void) throws(Errno) {
+        pthread_detach(try spawn(body))
+    }
+
+    /// `pthread_create` running `body`; the box carrying it is released by the thread.
+    private static func spawn(_ body: @escaping @Sendable () -> Void) throws(Errno) -> pthread_t {
         var handle: pthread_t = 0
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         let rc = pthread_create(&handle, nil, { raw in
@@ -37,7 +33,7 @@ public final class OSThread: @unchecked Sendable {
             Unmanaged<Box>.fromOpaque(box).release()
             throw Errno(rawValue: rc)
         }
-        pthread_detach(handle)
+        return handle
     }
 
     /// Waits for the thread to finish (`pthread_join`). Safe to call more than once.
