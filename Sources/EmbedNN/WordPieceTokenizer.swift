@@ -1,3 +1,4 @@
+@_spi(_Unicode) import Swift
 import EmbedSys
 
 /// BERT's WordPiece tokenizer as Hugging Face `tokenizers` runs it for BERT and MPNet models:
@@ -24,10 +25,19 @@ public struct WordPieceTokenizer: Sendable {
     public let continuingPrefix: String
     /// Longer words become the unknown token without being split.
     public let maxInputCharsPerWord: Int
-    /// Length in scalars of the longest vocabulary entry (with its "##"): no word piece is
-    /// longer, so the longest-match search never tries longer candidates — without this bound
-    /// it builds O(L²) candidate strings of up to L scalars per word (L³ work on crafted text).
+    /// Length in scalars of the longest vocabulary entry in its canonical decomposition (NFD,
+    /// the longest form a canonically equivalent candidate can take — vocabulary lookups use
+    /// String equality): no word piece is longer, so the longest-match search never tries
+    /// longer candidates. Without the bound it builds O(L²) candidate strings of up to L scalars
+    /// per word (L³ work on crafted text).
     let longestToken: Int
+
+    static func longestDecomposed(_ keys: some Sequence<String>) -> Int {
+        keys.reduce(0) { longest, key in
+            let n = key.unicodeScalars.allSatisfy(\.isASCII) ? key.unicodeScalars.count : key._nfd.reduce(0) { c, _ in c + 1 }
+            return max(longest, n)
+        }
+    }
 
     /// The largest id this tokenizer can emit (vocabulary, added and special tokens, padding):
     /// the model's embedding table must have a row for it.
@@ -148,7 +158,7 @@ public struct WordPieceTokenizer: Sendable {
         let padName = json["padding"]?["pad_token"]?.string
         padID = try tokenID(json["padding"]?["pad_id"]?.int ?? padName.flatMap { vocab[$0] }.map(Int.init) ?? 0, "padding.pad_id")
         vocabulary = vocab
-        longestToken = vocab.keys.reduce(0) { max($0, $1.unicodeScalars.count) }
+        longestToken = WordPieceTokenizer.longestDecomposed(vocab.keys)
         unknownID = unkID
         prefixIDs = prefix
         suffixIDs = suffix
@@ -197,7 +207,7 @@ public struct WordPieceTokenizer: Sendable {
         }
         addedTokens = added
         vocabulary = vocab
-        longestToken = vocab.keys.reduce(0) { max($0, $1.unicodeScalars.count) }
+        longestToken = WordPieceTokenizer.longestDecomposed(vocab.keys)
         continuingPrefix = "##"
         maxInputCharsPerWord = 100
     }

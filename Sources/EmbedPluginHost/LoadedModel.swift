@@ -27,7 +27,22 @@ public final class LoadedModel: @unchecked Sendable {
     private struct Accounting {
         var inFlight = 0
         var retired = false
-        var released = false
+        var released = false       // claimed: exactly one thread releases
+        var releaseDone = false    // the plugin's release_model has returned
+    }
+
+    /// Releases running on threads of their own (see `leave`); `PluginHost.shutdown` waits
+    /// for them, so the daemon never exits in the middle of a plugin's `release_model`.
+    private static let detached = ConditionLock()
+    nonisolated(unsafe) private static var detachedRunning = 0  // guarded by `detached`
+
+    /// Waits until no detached release is running, at most `seconds`; returns whether none is.
+    static func waitForDetachedReleases(seconds: Double) -> Bool {
+        let end = Clock.monotonicNanoseconds() + UInt64(seconds * 1e9)
+        return detached.withLock {
+            while detachedRunning > 0 && Clock.monotonicNanoseconds() < end { detached.wait(seconds: 0.05) }
+            return detachedRunning == 0
+        }
     }
     private let accounting = Mutex(Accounting())
 
@@ -68,7 +83,17 @@ public final class LoadedModel: @unchecked Sendable {
             return claimRelease(&a)
         }
         if release {
-            do { try OSThread.detach { [self] in releaseNow() } } catch { releaseNow() }
+            Self.detached.withLock { Self.detachedRunning += 1 }
+            let finished = { @Sendable in Self.detached.withLock { Self.detachedRunning -= 1; Self.detached.broadcast() } }
+            do {
+                try OSThread.detach { [self] in
+                    releaseNow()
+                    finished()
+                }
+            } catch {
+                releaseNow()
+                finished()
+            }
         }
     }
 
@@ -83,6 +108,7 @@ public final class LoadedModel: @unchecked Sendable {
 
     private func releaseNow() {
         image.release(handle)
+        accounting.withLock { $0.releaseDone = true }
         onRelease(self)
     }
 
@@ -98,7 +124,7 @@ public final class LoadedModel: @unchecked Sendable {
     /// Calls running now.
     public var inFlight: Int { accounting.withLock { $0.inFlight } }
     /// Whether the plugin has released this instance.
-    public var isReleased: Bool { accounting.withLock { $0.released } }
+    public var isReleased: Bool { accounting.withLock { $0.releaseDone } }
 
     // MARK: Embedding
 

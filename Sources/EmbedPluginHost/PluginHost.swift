@@ -420,6 +420,10 @@ public final class PluginHost: Sendable {
             models.forEach { $0.retire() }
             images.forEach { $0.unpin() }
         }
+        // A swap's last call may be releasing its old model on a thread of its own.
+        if !LoadedModel.waitForDetachedReleases(seconds: 30) {
+            log(.warning, "shutdown: a plugin's release_model is still running after 30 s")
+        }
     }
 }
 

@@ -177,16 +177,20 @@ final class ModelBatcher: Sendable {
         do {
             result = try host.embed(model: model, inputs: inputs, cancel: flag)
         } catch {
-            guard live.count > 1 else {
-                live[0].complete(.failure(RPCError(error)))
+            // A shared call the plugin failed as a whole may have failed for one job's inputs:
+            // run each job alone, so a call fails only for its own inputs. Other failures (no
+            // such model, shutting down) are the same for every job and are not retried.
+            guard live.count > 1, error.kind == .batchFailed else {
+                for job in live { job.complete(.failure(RPCError(error))) }
                 return
             }
-            // A whole-call failure of a shared batch may come from one job's inputs: run each
-            // job alone, so a call fails only for its own inputs (and a systemic failure, e.g.
-            // an unloaded model, still fails every job — quickly).
             for job in live {
                 if job.cancellation.isCancelled {
                     job.complete(.failure(RPCError(.cancelled, "the call was cancelled")))
+                    continue
+                }
+                if Clock.monotonicNanoseconds() >= job.deadline {
+                    job.complete(.failure(RPCError(.deadlineExceeded, "the call's deadline passed while its batch was retried")))
                     continue
                 }
                 do {

@@ -21,7 +21,15 @@ final class StoreService: Sendable {
     /// Bindings of open collections, by name, with the instance they were read for: a
     /// lookup for another instance (the name was dropped and created again meanwhile) reloads,
     /// so a late writer cannot give a new collection the old one's owner and ACL.
-    private let bindings = Mutex<[String: (collection: VectorCollection, binding: CollectionBinding)]>([:])
+    private let bindings = Mutex<[String: BindingEntry]>([:])
+
+    /// A cached binding and the instance it was read for (weakly: the cache must not keep a
+    /// dropped collection's memory and mappings alive).
+    private final class BindingEntry: @unchecked Sendable {
+        weak var collection: VectorCollection?
+        let binding: CollectionBinding
+        init(_ collection: VectorCollection, _ binding: CollectionBinding) { self.collection = collection; self.binding = binding }
+    }
     /// Serialises create and drop (they check, then change, the directory).
     private let ddl = Mutex(())
 
@@ -213,7 +221,7 @@ final class StoreService: Sendable {
             b = CollectionBinding(model: "", space: c.config.spaceID ?? "", ownerUID: 0)
         }
         let final = b
-        bindings.withLock { $0[c.name] = (c, final) }
+        bindings.withLock { $0[c.name] = BindingEntry(c, final) }
         return b
     }
 
@@ -428,7 +436,7 @@ final class StoreService: Sendable {
                 throw RPCError(.internal, "cannot write \(c.directory)/\(CollectionBinding.fileName): \(error); the collection was not created")
             }
             let saved = binding
-            bindings.withLock { $0[req.name] = (c, saved) }
+            bindings.withLock { $0[req.name] = BindingEntry(c, saved) }
             log.notice("collection '\(req.name)' created by uid \(ctx.peer.uid): \(describe(c, binding)), metric \(metric.rawValue)")
             return info(c, binding, ctx, stats: false)
         }
@@ -444,14 +452,15 @@ final class StoreService: Sendable {
     }
 
     /// Waits (within the call's deadline) until every acknowledged record is linked, so the
-    /// new order covers them all, then checkpoints through a graph-order compaction. Holds
-    /// `ddl` during the copy: a drop and re-create of the name meanwhile would otherwise
-    /// receive the old collection's snapshot in the new directory.
+    /// new order covers them all, then checkpoints through a graph-order compaction. A drop
+    /// meanwhile waits for the copy (it takes the log's leadership, which the copy holds), so
+    /// the snapshot never lands in a re-created directory; other collections are not held up.
     private func optimize(_ ctx: CallContext, _ name: String) throws(RPCError) -> CollectionInfo {
-        let (c, _) = try open(name, ctx, .write)
+        let (c, b) = try open(name, ctx, .write)
         while true {
             let unindexed = c.stats().unindexed
             if unindexed == 0 { break }
+            if let e = c.failureReason { throw StoreService.rpc(e) }
             if ctx.cancellation.isCancelled { throw RPCError(.cancelled, "the call was cancelled") }
             if Clock.monotonicNanoseconds() >= ctx.deadline {
                 throw RPCError(.deadlineExceeded, "collection '\(name)': \(unindexed) records are still being linked into the graph; "
@@ -459,14 +468,11 @@ final class StoreService: Sendable {
             }
             ChildProcess.sleep(seconds: 0.005)
         }
-        return try ddl.withLock { _ throws(RPCError) -> CollectionInfo in
-            let (c, b) = try open(name, ctx, .write)  // the collection now under that name
-            let started = Clock.monotonicNanoseconds()
-            do throws(StoreError) { try c.optimize() } catch { throw StoreService.rpc(error) }
-            let ms = (Clock.monotonicNanoseconds() - started) / 1_000_000
-            log.notice("collection '\(name)' optimized by uid \(ctx.peer.uid) in \(ms) ms (\(c.count) records)")
-            return info(c, b, ctx, stats: true)
-        }
+        let started = Clock.monotonicNanoseconds()
+        do throws(StoreError) { try c.optimize() } catch { throw StoreService.rpc(error) }
+        let ms = (Clock.monotonicNanoseconds() - started) / 1_000_000
+        log.notice("collection '\(name)' optimized by uid \(ctx.peer.uid) in \(ms) ms (\(c.count) records)")
+        return info(c, b, ctx, stats: true)
     }
 
     private func list(_ ctx: CallContext, stats: Bool, readableOnly: Bool) throws(RPCError) -> [CollectionInfo] {
@@ -585,7 +591,7 @@ final class StoreService: Sendable {
         }
         let partial = results
         let ready = records
-        let store: @Sendable ([UpsertResult], [Int: Record]) -> Void = { [self] results, records in
+        let store: @Sendable ([UpsertResult], [Int: Record]) -> Void = { results, records in
             var results = results
             do throws(RPCError) {
                 try ctx.checkAlive()

@@ -31,21 +31,20 @@ public enum Metric: String, Sendable, CaseIterable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
-    /// 1/‖v‖, the factor that normalises `v` for cosine, summed in double precision (a float32
-    /// sum of squares overflows from components near 1e19 and underflows below 1e-19). nil when
-    /// `v` has no usable direction: all zeros, or a norm whose inverse float32 cannot hold.
+    /// 1/‖v‖, the factor that normalises `v` for cosine, from the same float32 sum of squares
+    /// the distance kernels compute; nil when that sum is zero, subnormal or infinite (components
+    /// beyond about 1e19 or all below about 1e-19): graph distances between such vectors would
+    /// overflow or vanish, so the store refuses them rather than link them badly.
     public static func inverseNorm(_ v: [Float]) -> Float? {
-        var sq = 0.0
-        for x in v { sq += Double(x) * Double(x) }
-        guard sq > 0, sq.isFinite else { return nil }
-        let inverse = Float(1 / sq.squareRoot())
-        return inverse.isNormal ? inverse : nil
+        let sq = v.withUnsafeBufferPointer { b in b.isEmpty ? 0 : Distance.dot(b.baseAddress!, b.baseAddress!, b.count) }
+        guard sq.isNormal, sq.isFinite else { return nil }
+        return 1 / sq.squareRoot()
     }
 
-    /// Why `v` cannot be normalised (for error messages), given `inverseNorm(v) == nil`.
+    /// Why `v` cannot be used under cosine (for error messages), given `inverseNorm(v) == nil`.
     public static func directionProblem(_ v: [Float]) -> String {
         v.allSatisfy({ $0 == 0 }) ? "a zero vector, which has no direction under cosine"
-            : "too close to zero or too large to normalise in float32 (scale it)"
+            : "outside float32's range for cosine: its squared norm overflows or underflows (scale it to a norm between 1e-18 and 1e18)"
     }
 
     /// Converts the internal distance (lower is better for every metric) to the public score.

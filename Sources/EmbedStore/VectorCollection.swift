@@ -357,6 +357,7 @@ public final class VectorCollection: @unchecked Sendable {
     /// Writes a checkpoint now: the snapshot file replaces the old one and the log is emptied.
     /// Searches continue meanwhile; writers wait until it is done.
     public func checkpoint() throws(StoreError) {
+        awaitVerification()  // before leadership: writers keep going while the verifier reads
         try lead()
         defer { unlead() }
         try gate.withLock { () throws(StoreError) in try checkpointLocked() }
@@ -372,9 +373,27 @@ public final class VectorCollection: @unchecked Sendable {
         try checkpoint()
     }
 
-    /// Stops everything without a checkpoint (the collection is being dropped).
+    /// Why the collection refuses calls (damage found, a failed fsync, closed), or nil.
+    public var failureReason: StoreError? { state.withReadLock { failure } }
+
+    /// Whether the background verifier still reads the snapshot.
+    private func verifying() -> Bool { verification.withLock { verificationPending } }
+
+    /// Waits until the background verifier has read the snapshot (at once without one).
+    private func awaitVerification() { verification.withLock { while verificationPending { verification.wait() } } }
+
+    /// Stops everything without a checkpoint (the collection is being dropped). Waits for the
+    /// log's current leader — a group commit or a checkpoint/optimize writing files by path —
+    /// and keeps leadership, so nothing writes into the directory once it is renamed away (a
+    /// name dropped and created again would otherwise receive the old collection's snapshot).
+    /// Writers still queued fail with `.closed`.
     func abandon() {
-        commit.withLock { isClosed = true; commit.broadcast() }
+        commit.withLock {
+            isClosed = true
+            commit.broadcast()
+            while leaderBusy { commit.wait() }
+            leaderBusy = true
+        }
         indexerSignal.withLock { indexerStop = true; indexerSignal.broadcast() }
         indexerThread?.join()
         verifierThread?.join()
@@ -457,6 +476,12 @@ public final class VectorCollection: @unchecked Sendable {
             while true {
                 if durableSeq >= q.seq { return false }
                 if let failure = stateFailure() { throw failure }
+                // Closed or dropped while still queued (no leader took it): never written.
+                // Once a leader has taken it, its outcome (durable or failed) is awaited.
+                if isClosed, let i = queue.firstIndex(where: { $0 === q }) {
+                    queue.remove(at: i)
+                    throw StoreError.closed(name)
+                }
                 if !leaderBusy { leaderBusy = true; return true }
                 commit.wait()
             }
@@ -816,7 +841,11 @@ public final class VectorCollection: @unchecked Sendable {
         //    the indexer never catches up with, waiting for an idle moment would let the log
         //    (and the replay after a crash) grow without bound. Unindexed records are saved
         //    as such in the snapshot.
-        if logPastLimit.exchange(false, ordering: .relaxed) {
+        //    Not while the background verifier still reads the snapshot (a checkpoint waits for
+        //    it, and holding leadership meanwhile would stop every writer): retried later.
+        if verifying() {
+            // fall through: link records meanwhile
+        } else if logPastLimit.exchange(false, ordering: .relaxed) {
             try lead()
             defer { unlead() }
             if commit.withLock({ wal.size }) > options.checkpointLogBytes {  // not done meanwhile
@@ -868,7 +897,7 @@ public final class VectorCollection: @unchecked Sendable {
         }
         // 3. Checkpoint when the log has grown large (also a log replayed at open), or to
         //    compact when deleted records have piled up.
-        if commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue {
+        if (commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue) && !verifying() {
             try lead()
             defer { unlead() }
             try gate.withLock { () throws(StoreError) in try checkpointLocked() }

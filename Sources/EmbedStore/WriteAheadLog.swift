@@ -13,8 +13,8 @@ import Synchronization
 /// Replay stops at the first record that is short or fails its checksum. If nothing valid
 /// follows, that is a torn tail from a crash (never acknowledged) and is cut off. If valid
 /// records follow, they may be the rest of the last group commit — a power loss can persist
-/// a later page of one `pwrite` and not an earlier one, and none of that group was
-/// acknowledged — and the tail is cut too (format 2). Otherwise acknowledged data was damaged
+/// a later sector of one `pwrite` and not an earlier one (which still reads as the zero
+/// reserve), and none of that group was acknowledged — and the tail is cut too (format 2). Otherwise acknowledged data was damaged
 /// and opening fails with an error instead of guessing.
 ///
 /// The file is extended ahead of the records with zeros that are written and fsync'd once
@@ -111,8 +111,9 @@ final class WriteAheadLog {
                     // follows is the rest of the damaged record's own (last) group commit.
                     if let q = nextValidRecord(raw, after: offset) {
                         let firstDamaged = (lastSeq > 0 ? lastSeq : afterSeq) + 1
-                        guard v >= 2, isRestOfLastGroup(raw, from: q, firstDamagedSeq: firstDamaged) else {
-                            throw StoreError.corrupt(file: path, detail: "damaged record at offset \(offset) is followed by valid records at offset \(q) of a later group commit; acknowledged writes may be lost, refusing to guess")
+                        guard v >= 2, isRestOfLastGroup(raw, from: q, firstDamagedSeq: firstDamaged),
+                              hasZeroSector(raw, from: offset, to: q) else {
+                            throw StoreError.corrupt(file: path, detail: "damaged record at offset \(offset) is followed by valid records at offset \(q) and is not the torn end of the last group commit; acknowledged writes may be lost, refusing to guess")
                         }
                         log(.warning, "\(path): cut a torn group commit at offset \(offset) (\(raw.count - offset) bytes: the damaged records and the rest of their group, never acknowledged)")
                     } else {
@@ -164,6 +165,18 @@ final class WriteAheadLog {
             offset = next
         }
         return offset >= raw.count || nextValidRecord(raw, after: offset) == nil
+    }
+
+    /// Whether a 512-byte-aligned all-zero block lies inside `[from, to)`: the mark of a torn
+    /// write into the zero reserve — the sector that did not persist still reads as zeros —
+    /// as opposed to bit rot or a misdirected write inside acknowledged records.
+    static func hasZeroSector(_ raw: UnsafeRawBufferPointer, from: Int, to: Int) -> Bool {
+        var start = (from + 511) / 512 * 512
+        while start + 512 <= to {
+            if UnsafeRawBufferPointer(rebasing: raw[start..<(start + 512)]).allSatisfy({ $0 == 0 }) { return true }
+            start += 512
+        }
+        return false
     }
 
     /// Parses one record at `offset`; nil if short, oversized or failing its checksum.

@@ -236,11 +236,12 @@ import Testing
         #expect(throws: StoreError.self) { try StoreCatalog(directory: dir.path, options: OpenOptions(verification: .full)).open("f") }
     }
 
-    /// Power loss during a group commit can persist a later page of its one `pwrite` and not an
-    /// earlier one. Nothing of that group was acknowledged, so recovery cuts it — the damaged
-    /// record and the rest of its group — and keeps every earlier group; damage to an earlier
-    /// (acknowledged) group followed by later groups is still an error, and so is any such
-    /// damage in a format-1 log, whose records do not say which group they belong to.
+    /// Power loss during a group commit can persist a later sector of its one `pwrite` and not
+    /// an earlier one, which then still reads as the zero reserve. Nothing of that group was
+    /// acknowledged, so recovery cuts it — the damaged record and the rest of its group — and
+    /// keeps every earlier group. Still errors: damage to an earlier (acknowledged) group
+    /// followed by later groups; damage without a zeroed sector (bit rot, not a torn write);
+    /// any such damage in a format-1 log, whose records do not say which group they belong to.
     @Test func tornGroupCommitIsCutOnlyWhenItIsTheLastGroup() throws {
         let dir = TempDirectory("torngroup")
         defer { dir.cleanup() }
@@ -259,16 +260,23 @@ import Testing
         var groupOffsets: [Int] = []
         for i in 0..<3 {
             var p = ByteWriter()
-            p.u32(1); p.blob(Array("g\(i)".utf8)); p.blob(Array("{}".utf8)); p.f32s([Float](repeating: Float(i), count: FaultInjectionTests.dim))
+            // ~1.5 KB per record, so each spans whole 512-byte sectors.
+            let meta = "{\"pad\":\"" + String(repeating: "p", count: 1500) + "\"}"
+            p.u32(1); p.blob(Array("g\(i)".utf8)); p.blob(Array(meta.utf8)); p.f32s([Float](repeating: Float(i), count: FaultInjectionTests.dim))
             groupOffsets.append(logical.count + w.bytes.count)
             WriteAheadLog.frame(seq: records.last!.seq + 1 + UInt64(i), type: .upsert, payload: p.bytes, indexInGroup: i, into: &w)
         }
         let withGroup = logical + w.bytes + [UInt8](repeating: 0, count: 4096)
-        func attempt(_ label: String, damageAt: Int, version: UInt32 = WriteAheadLog.version) throws -> (StoreError?, LogCollector, VectorCollection?) {
+        func attempt(_ label: String, damageAt: Int, torn: Bool = true, version: UInt32 = WriteAheadLog.version) throws -> (StoreError?, LogCollector, VectorCollection?) {
             let copy = dir.path + "/" + label
             try FaultInjectionTests.copyTree(dir.path + "/f", copy + "/f")
             var bytes = withGroup
-            bytes[damageAt + WriteAheadLog.recordHeaderSize + 1] ^= 0x10  // a payload byte: the record's checksum fails
+            if torn {  // the first whole sector inside the record never reached the disk
+                let sector = (damageAt + WriteAheadLog.recordHeaderSize + 511) / 512 * 512
+                for i in sector..<(sector + 512) { bytes[i] = 0 }
+            } else {   // one flipped payload byte
+                bytes[damageAt + WriteAheadLog.recordHeaderSize + 1] ^= 0x10
+            }
             if version != WriteAheadLog.version {  // rewrite the header as format 1
                 var h = ByteWriter()
                 h.raw(WriteAheadLog.magic); h.u32(version); h.u32(0); h.u32(CRC32C.checksum(h.bytes)); h.pad(to: WriteAheadLog.headerSize)
@@ -291,8 +299,11 @@ import Testing
             c.abandon()
         }
         // A damaged earlier group, later groups intact: acknowledged data is gone, refuse.
-        let (earlier, _, _) = try attempt("earlier", damageAt: records[30].offset)
-        #expect(earlier.map { "\($0)".contains("later group commit") } == true, "\(String(describing: earlier))")
+        let (earlier, _, _) = try attempt("earlier", damageAt: records[30].offset, torn: false)
+        #expect(earlier.map { "\($0)".contains("not the torn end of the last group commit") } == true, "\(String(describing: earlier))")
+        // A flipped byte in the last group (no zeroed sector): bit rot, not a torn write — an error.
+        let (rot, _, _) = try attempt("rot", damageAt: groupOffsets[1], torn: false)
+        #expect(rot.map { "\($0)".contains("not the torn end of the last group commit") } == true, "\(String(describing: rot))")
         // Format 1 cannot tell groups apart: the same torn last group is an error there.
         let (v1, _, _) = try attempt("v1", damageAt: groupOffsets[1], version: 1)
         #expect(v1 != nil)
