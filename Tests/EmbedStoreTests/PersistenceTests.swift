@@ -182,6 +182,28 @@ import Testing
         try c.close()
     }
 
+    /// A drop during an optimize (a checkpoint writing files by path) waits for it: the name
+    /// created again right after must start empty, with none of the old collection's files.
+    @Test func dropDuringOptimizeThenCreateStartsEmpty() throws {
+        let dir = TempDirectory("dropopt")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 5)
+        let items = gen.random(n: 20_000, dim: 8)
+        let (catalog, c) = try makeCollection(dir, "x", dim: 8, metric: .l2)
+        try upsertAll(c, items, batch: 5000)
+        try c.waitForIndexing()
+        let optimizer = try OSThread { _ = try? c.optimize() }
+        ChildProcess.sleep(seconds: 0.002)
+        try catalog.drop("x")
+        let fresh = try catalog.create("x", config: CollectionConfig(dimension: 8, metric: .l2))
+        optimizer.join()
+        #expect(fresh.count == 0)
+        try catalog.close("x")
+        let reopened = try StoreCatalog(directory: dir.path).open("x")
+        #expect(reopened.count == 0, "the dropped collection's snapshot landed in the new directory")
+        try reopened.close()
+    }
+
     @Test func concurrentSearchesWithWritersAndGroupCommit() throws {
         let dir = TempDirectory("concurrent")
         defer { dir.cleanup() }
