@@ -58,7 +58,12 @@ enum JSONScanner {
         }
     }
 
-    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool { a == b }
+    /// Filter equality: numbers by value (1 equals 1.0), strings by their UTF-8 bytes — as keys
+    /// are — not by Swift's canonical equivalence ("é" and "e" + U+0301 are different values).
+    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if case .string(let x) = a, case .string(let y) = b { return x.utf8.elementsEqual(y.utf8) }
+        return a == b
+    }
 
     struct Parser {
         let bytes: UnsafeRawBufferPointer

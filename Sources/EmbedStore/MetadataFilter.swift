@@ -47,7 +47,7 @@ public struct MetadataFilter: Sendable, Equatable {
         var found = [Bool](repeating: false, count: conditions.count)
         var remaining = conditions.count
         let ok = JSONScanner.forEachTopLevelScalar(in: metadata) { name, value in
-            for (i, c) in conditions.enumerated() where !found[i] && c.field == name {
+            for (i, c) in conditions.enumerated() where !found[i] && c.field.utf8.elementsEqual(name.utf8) {
                 if let value, c.anyOf.contains(where: { JSONScanner.equal($0, value) }) {
                     found[i] = true
                     remaining -= 1

@@ -66,6 +66,21 @@ import Testing
                 try Array(bad.utf8).withUnsafeBytes { raw in try JSONScanner.validateObject(raw, key: "k") }
             }
         }
+        // Strings and field names compare as bytes, as keys do: canonically equivalent spellings
+        // are different values.
+        let nfc = MetadataFilter().equals("caf\u{E9}", .string("caf\u{E9}"))
+        let nfd = MetadataFilter().equals("cafe\u{301}", .string("cafe\u{301}"))
+        let meta = Array(#"{"caf\#u{E9}":"caf\#u{E9}"}"#.utf8)
+        meta.withUnsafeBytes { raw in
+            #expect(nfc.matches(raw))
+            #expect(!nfd.matches(raw))
+        }
+        #expect(MetadataFilter().equals("n", .number(1)).matches(UnsafeRawBufferPointer(start: nil, count: 0)) == false)
+        Array(#"{"n":1.0,"s":"e\u0301"}"#.utf8).withUnsafeBytes { raw in
+            #expect(MetadataFilter().equals("n", .number(1)).matches(raw))
+            #expect(MetadataFilter().equals("s", .string("e\u{301}")).matches(raw))
+            #expect(!MetadataFilter().equals("s", .string("\u{E9}")).matches(raw))
+        }
         let deep = String(repeating: "{\"a\":", count: 100) + "1" + String(repeating: "}", count: 100)
         #expect(throws: StoreError.self) { try Array(deep.utf8).withUnsafeBytes { try JSONScanner.validateObject($0, key: "k") } }
     }
