@@ -37,6 +37,16 @@ _POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR
 _RECV_SLICE = 1.0
 
 
+class NotSentError(UnavailableError):
+    """The connection was already closed (by this client replacing an idle one, a GOAWAY, a
+    break) when a call was about to be sent: nothing reached the daemon, so the call may be
+    retried on a new connection as is."""
+
+
+def _not_sent(closed: EmbeddError) -> NotSentError:
+    return NotSentError(StatusCode.UNAVAILABLE, closed.message)
+
+
 class _Call:
     __slots__ = ("id", "method", "event", "frame", "error", "done")
 
@@ -179,7 +189,7 @@ class Connection:
         None = the daemon's default deadline.
         """
         if self._closed is not None:
-            raise self._closed
+            raise _not_sent(self._closed)
         limit = self.hello.max_frame_bytes
         if limit and len(payload) > limit:
             raise ResourceExhaustedError(StatusCode.RESOURCE_EXHAUSTED,
@@ -202,7 +212,7 @@ class Connection:
         try:
             with self._state:
                 if self._closed is not None:
-                    raise self._closed
+                    raise _not_sent(self._closed)
                 call_id = self._next_id
                 # Call ids are never reused soon: a cancelled call may still be known to the daemon.
                 self._next_id = call_id + 1 if call_id < 0xFFFFFFFF else 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Type, TypeVar, Union
 
 from . import messages as m
-from ._connection import Connection, default_socket_path
+from ._connection import Connection, NotSentError, default_socket_path
 from ._frame import MAX_DESCRIPTORS
 from ._proto import DecodeError, Message
 from .errors import InvalidArgumentError, ProtocolError, StatusCode, UnimplementedError
@@ -227,7 +227,12 @@ class Client:
                                            f"{MAX_DESCRIPTORS}: send fewer per call", method)
             payload = request.encode()
             conn = self._connection()
-            reply = conn.call(method_id, method, payload, t, fds)
+            try:
+                reply = conn.call(method_id, method, payload, t, fds)
+            except NotSentError:
+                # Another thread replaced this (idle) connection, or it broke, between our
+                # getting it and sending: nothing was sent, so once more on a fresh one.
+                reply = self._connection().call(method_id, method, payload, t, fds)
         finally:
             for fd in fds:
                 os.close(fd)

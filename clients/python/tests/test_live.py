@@ -277,6 +277,22 @@ class ApiTests(LiveTestCase):
         self.assertEqual(c.health(timeout=5).status, embedd.ServingStatus.SERVING)
         assert_rows_equal(self, c.embed("after a freeze"), [fixture_vector("after a freeze", 32)])
 
+    def test_a_call_on_a_connection_closed_before_sending_is_retried(self) -> None:
+        # Another thread may replace an idle connection between our taking it and sending on
+        # it: nothing was sent, so the call goes out once more on a fresh connection.
+        c = self.client()
+        stale = c._connection()
+        stale.close()
+        fresh = c._connection
+        taken = []
+
+        def stale_first() -> object:
+            taken.append(1)
+            return stale if len(taken) == 1 else fresh()
+        c._connection = stale_first  # type: ignore[method-assign]
+        self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
+        self.assertEqual(len(taken), 2)
+
     def test_client_default_timeout(self) -> None:
         c = self.client(timeout=0.05)
         with self.assertRaises(embedd.DeadlineExceededError):
