@@ -65,6 +65,12 @@ public final class VectorCollection: @unchecked Sendable {
     private let logPastLimit = Atomic<Bool>(false)
     /// The next checkpoint compacts whatever the deleted count (see `optimize`).
     private let compactionRequested = Atomic<Bool>(false)
+    /// Set when a checkpoint failed while writing its snapshot file (disk full, I/O error):
+    /// nothing changed then — the old snapshot and the whole log still hold every write — so
+    /// the collection keeps serving and background checkpoints retry after a pause.
+    private let snapshotWriteFailed = Atomic<Bool>(false)
+    /// Monotonic time before which background checkpoints are not retried (indexer only).
+    private var checkpointRetryAt: UInt64 = 0
 
     // MARK: group commit (guarded by `commit`)
     private let commit = ConditionLock()
@@ -360,7 +366,10 @@ public final class VectorCollection: @unchecked Sendable {
         awaitVerification()  // before leadership: writers keep going while the verifier reads
         try lead()
         defer { unlead() }
-        try gate.withLock { () throws(StoreError) in try checkpointLocked() }
+        do { try gate.withLock { () throws(StoreError) in try checkpointLocked() } } catch {
+            snapshotWriteFailed.store(false, ordering: .relaxed)  // the caller has the error; the indexer must not see it
+            throw error
+        }
     }
 
     /// Checkpoints through a compaction even if few records are deleted: deleted records are
@@ -823,6 +832,11 @@ public final class VectorCollection: @unchecked Sendable {
                 do {
                     if try !indexStep(scratch: scratch) { break }
                 } catch {
+                    if snapshotWriteFailed.exchange(false, ordering: .relaxed) {
+                        logger(.error, "\(name): checkpoint failed, still serving from the log; retrying in 10 s: \(error)")
+                        checkpointRetryAt = Clock.monotonicNanoseconds() + 10_000_000_000
+                        continue
+                    }
                     logger(.error, "\(name): indexing stopped: \(error)")
                     state.withWriteLock { failure = failure ?? error }
                     break
@@ -843,7 +857,7 @@ public final class VectorCollection: @unchecked Sendable {
         //    as such in the snapshot.
         //    Not while the background verifier still reads the snapshot (a checkpoint waits for
         //    it, and holding leadership meanwhile would stop every writer): retried later.
-        if verifying() {
+        if verifying() || Clock.monotonicNanoseconds() < checkpointRetryAt {
             // fall through: link records meanwhile
         } else if logPastLimit.exchange(false, ordering: .relaxed) {
             try lead()
@@ -897,7 +911,8 @@ public final class VectorCollection: @unchecked Sendable {
         }
         // 3. Checkpoint when the log has grown large (also a log replayed at open), or to
         //    compact when deleted records have piled up.
-        if (commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue) && !verifying() {
+        if (commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue) && !verifying()
+            && Clock.monotonicNanoseconds() >= checkpointRetryAt {
             try lead()
             defer { unlead() }
             try gate.withLock { () throws(StoreError) in try checkpointLocked() }
@@ -985,9 +1000,17 @@ public final class VectorCollection: @unchecked Sendable {
         let compact = compactionDue || requested
         if compact {
             let (image, pendingIDs, live) = try compactedImage()
-            try writeSnapshot(image, pending: pendingIDs, liveCount: live, deletedCount: 0, seq: seq, path: path)
+            do { try writeSnapshot(image, pending: pendingIDs, liveCount: live, deletedCount: 0, seq: seq, path: path) } catch {
+                snapshotWriteFailed.store(true, ordering: .relaxed)
+                throw error
+            }
         } else {
-            try writeSnapshot(store, pending: Array(pending[pendingHead...]), liveCount: liveCount, deletedCount: deletedCount, seq: seq, path: path)
+            do {
+                try writeSnapshot(store, pending: Array(pending[pendingHead...]), liveCount: liveCount, deletedCount: deletedCount, seq: seq, path: path)
+            } catch {
+                snapshotWriteFailed.store(true, ordering: .relaxed)
+                throw error
+            }
         }
         do { try wal.reset() } catch {
             state.withWriteLock { failure = failure ?? .failed("\(error)") }

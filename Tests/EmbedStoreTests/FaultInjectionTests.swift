@@ -329,6 +329,40 @@ import Testing
         }
     }
 
+    /// A checkpoint that cannot write its snapshot (here: a directory in the way of
+    /// index.snap.tmp, as a full disk would fail it) changes nothing: the collection keeps
+    /// serving reads and writes from the log, background checkpoints retry, and a later
+    /// checkpoint succeeds once the obstacle is gone.
+    @Test func aSnapshotThatCannotBeWrittenDoesNotFailTheCollection() throws {
+        let dir = TempDirectory("nospace")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 13)
+        let items = gen.random(n: 400, dim: 8)
+        let logs = LogCollector()
+        let (catalog, c) = try makeCollection(dir, "f", dim: 8, metric: .l2, options: OpenOptions(checkpointLogBytes: 4096), logger: logs.logger)
+        try FileSystem.makeDirectory(dir.path + "/f/index.snap.tmp", existOK: false)
+        #expect(throws: StoreError.self) { try c.checkpoint() }
+        // Past the log limit: the background thread tries to checkpoint and fails; the
+        // collection stays usable.
+        try upsertAll(c, items, batch: 50)
+        try c.waitForIndexing()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !logs.contains(.error, "checkpoint failed, still serving") && ContinuousClock.now < deadline {
+            ChildProcess.sleep(seconds: 0.02)
+        }
+        #expect(logs.contains(.error, "checkpoint failed, still serving"))
+        #expect(c.count == 400)
+        try c.upsert([Record(key: "after", vector: items[0])])
+        #expect(try c.get("after")?.vector == items[0])
+        #expect(try c.search(items[7], k: 1).first?.key == "7")
+        try FileSystem.removeDirectory(dir.path + "/f/index.snap.tmp")
+        try c.checkpoint()
+        try catalog.close("f")
+        let again = try StoreCatalog(directory: dir.path).open("f")
+        #expect(again.count == 401)
+        try again.close()
+    }
+
     @Test func randomDamageNeverCrashesOrLies() throws {
         let dir = TempDirectory("fuzz")
         defer { dir.cleanup() }
