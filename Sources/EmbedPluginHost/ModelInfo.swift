@@ -30,8 +30,10 @@ public struct ModelInfo: Sendable, Hashable {
     /// Copies and validates a plugin's description; throws a message naming the bad field.
     init(copying raw: UnsafePointer<embedd_model_info>) throws(DescriptionError) {
         let i = raw.pointee
-        guard i.struct_size >= UInt32(MemoryLayout<embedd_model_info>.size) else {
-            throw DescriptionError("model description is \(i.struct_size) bytes, expected at least \(MemoryLayout<embedd_model_info>.size)")
+        // ABI 1.0's fields end with `batch_tolerance` (see PluginImage on later minors).
+        let info10 = MemoryLayout<embedd_model_info>.offset(of: \.batch_tolerance)! + MemoryLayout<Float>.size
+        guard i.struct_size >= UInt32(info10) else {
+            throw DescriptionError("model description is \(i.struct_size) bytes, ABI 1.0 needs at least \(info10)")
         }
         func string(_ p: UnsafePointer<CChar>?, _ field: String) throws(DescriptionError) -> String {
             guard let p else { throw DescriptionError("model description has a NULL \(field)") }

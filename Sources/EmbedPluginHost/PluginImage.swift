@@ -68,7 +68,11 @@ public final class PluginImage: @unchecked Sendable {
                               "plugin \(path) was built for embedd plugin ABI \(d.abi_major).\(d.abi_minor), but this daemon implements ABI \(host) (it accepts major \(EMBEDD_ABI_VERSION_MAJOR), minor 0...\(EMBEDD_ABI_VERSION_MINOR))")
         }
         var missing: [String] = []
-        if d.struct_size < UInt32(MemoryLayout<embedd_plugin_descriptor>.size) { missing.append("struct_size (\(d.struct_size) bytes)") }
+        // The ABI 1.0 fields end with `release_model`: a plugin of any 1.x minor covers them,
+        // and fields a later minor adds must be read only when its struct_size covers them
+        // (comparing with this build's full struct size would refuse every older plugin).
+        let descriptor10 = MemoryLayout<embedd_plugin_descriptor>.offset(of: \.release_model)! + MemoryLayout<UnsafeRawPointer>.size
+        if d.struct_size < UInt32(descriptor10) { missing.append("struct_size (\(d.struct_size) bytes, ABI 1.0 needs \(descriptor10))") }
         if d.name == nil { missing.append("name") }
         if d.version == nil { missing.append("version") }
         if d.`init` == nil { missing.append("init") }

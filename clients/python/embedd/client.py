@@ -305,15 +305,21 @@ class Client:
 
     def _parallel(self, fn: Any, chunks: List[Any]) -> List[Any]:
         """Runs ``fn`` on every chunk with the calls in flight together; re-raises the first
-        failure (in chunk order) after all have finished."""
+        failure (in chunk order) once the calls in flight have finished. After a failure (or
+        Ctrl-C in the calling thread) no further chunk is sent."""
         results: List[Any] = [None] * len(chunks)
         errors: List[Optional[BaseException]] = [None] * len(chunks)
+        stop = threading.Event()
 
         def run(i: int) -> None:
             try:
                 results[i] = fn(chunks[i])
-            except BaseException as e:  # re-raised in the caller's thread below
+            except Exception as e:  # re-raised in the caller's thread below
                 errors[i] = e
+                stop.set()
+            except BaseException:  # KeyboardInterrupt, SystemExit: stop the others, propagate
+                stop.set()
+                raise
 
         width = min(len(chunks), 8)
         threads: List[threading.Thread] = []
@@ -321,7 +327,7 @@ class Client:
         lock = threading.Lock()
 
         def worker() -> None:
-            while True:
+            while not stop.is_set():
                 with lock:
                     i = next_index[0]
                     next_index[0] += 1
@@ -472,7 +478,9 @@ class Client:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "")
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
-        responses = [send(chunks[0])] if len(chunks) == 1 else self._parallel(send, chunks)
+        # A key given twice must end with its last value: chunks holding repeats go in order.
+        in_order = len(chunks) == 1 or len(set(key_list)) < len(key_list)
+        responses = [send(c) for c in chunks] if in_order else self._parallel(send, chunks)
         results: List[m.UpsertResult] = []
         for r in responses:
             results.extend(r.results)
@@ -662,6 +670,11 @@ def _search_query(x: Any, index: int) -> m.SearchQuery:
     if isinstance(x, _SINGLE_INPUTS):
         return m.SearchQuery(input=to_input(x, index))
     if hasattr(x, "ndim") or isinstance(x, (list, tuple)):
-        return m.SearchQuery(vector=m.Vector(values=_vector_rows(x, True)[0]))
+        rows = _vector_rows(x, True)
+        if len(rows) != 1:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"query {index}: one query is one vector, got {len(rows)} rows "
+                                       "(pass them as separate queries, or vectors=)", "Search")
+        return m.SearchQuery(vector=m.Vector(values=rows[0]))
     raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                f"query {index}: a {type(x).__name__} is neither an input nor a vector", "Search")

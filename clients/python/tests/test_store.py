@@ -137,6 +137,18 @@ class StoreTests(unittest.TestCase):
         with self.assertRaises(embedd.NotFoundError):
             c.optimize_collection("no-such-collection")
 
+    def test_repeated_keys_across_chunks_keep_the_last_value_and_nested_queries_are_refused(self) -> None:
+        c = self.client()
+        self.fresh(c, "dups", dim=2, metric="l2")
+        keys = ["dup"] + [f"k{i}" for i in range(10)] + ["dup"]
+        vecs = [[1.0, 0.0]] + [[float(i), 1.0] for i in range(10)] + [[0.0, 7.0]]
+        s = c.upsert("dups", keys, vectors=vecs, batch=2)  # "dup" in the first and the last chunk
+        self.assertEqual(s.stored, 12)
+        self.assertEqual(list(map(float, c.get("dups", "dup").vector)), [0.0, 7.0])
+        with self.assertRaises(embedd.InvalidArgumentError) as cm:
+            c.search("dups", queries=[[[1.0, 2.0], [3.0, 4.0]]])
+        self.assertIn("one query is one vector", cm.exception.message)
+
     def test_numpy_vectors_in_and_out(self) -> None:
         if not embedd.HAS_NUMPY:
             self.skipTest("NumPy not installed (the list path is covered by test_raw_collection_round_trip)")
