@@ -281,7 +281,7 @@ class Client:
         items = self._input_list(inputs)
         if not items:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "embed needs at least one input", "Embed")
-        chunks = [items[i:i + self.embed_batch] for i in range(0, len(items), self.embed_batch)]
+        chunks = self._chunks(items, self.embed_batch, lambda x: x)
         if len(chunks) == 1:
             responses = [self._embed_call(chunks[0], model or "", timeout)]
         else:
@@ -302,6 +302,37 @@ class Client:
     def _input_list(inputs: Union[InputLike, Iterable[InputLike]]) -> List[m.Input]:
         seq: List[Any] = [inputs] if isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
         return [to_input(x, i) for i, x in enumerate(seq)]
+
+    def _chunks(self, items: List[Any], batch: int, input_of: Any) -> List[List[Any]]:
+        """Splits items into calls of at most ``batch`` items, at most MAX_DESCRIPTORS passed
+        files and about half the daemon's max_frame_bytes of payload each (a single item larger
+        than that still goes alone: the daemon then names the limit)."""
+        budget: Optional[int] = None  # asked of the daemon only when a call grows past 32 KiB
+
+        def over(total: int) -> bool:
+            nonlocal budget
+            if total <= 32 << 10:
+                return False
+            if budget is None:
+                budget = max(1, (self._connection().hello.max_frame_bytes or 64 << 20) // 2)
+            return total > budget
+
+        chunks: List[List[Any]] = []
+        current: List[Any] = []
+        size = fds = 0
+        for item in items:
+            inp = input_of(item)
+            n_fds = 1 if isinstance(inp, _FdInput) else 0
+            n_bytes = _approximate_bytes(item) + 16
+            if current and (len(current) >= batch or fds + n_fds > MAX_DESCRIPTORS or over(size + n_bytes)):
+                chunks.append(current)
+                current, size, fds = [], 0, 0
+            current.append(item)
+            size += n_bytes
+            fds += n_fds
+        if current:
+            chunks.append(current)
+        return chunks
 
     def _parallel(self, fn: Any, chunks: List[Any]) -> List[Any]:
         """Runs ``fn`` on every chunk with the calls in flight together; re-raises the first
@@ -472,7 +503,7 @@ class Client:
             return UpsertSummary(0, 0, 0, [])
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        chunks = [items[i:i + batch] for i in range(0, len(items), batch)]
+        chunks = self._chunks(items, batch, lambda item: item.input)
 
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "")
@@ -664,6 +695,25 @@ def _vector_rows(vectors: Any, single: bool) -> List[Any]:
     if seq and _is_number(seq[0]):
         return [seq]
     return [list(r) if not hasattr(r, "astype") else r for r in seq]
+
+
+def _approximate_bytes(x: Any) -> int:
+    """Rough encoded size of an Input or UpsertItem without encoding it (for chunking)."""
+    if isinstance(x, m.UpsertItem):
+        n = len(x.key.encode("utf-8", "surrogatepass")) + len(x.metadata.encode("utf-8", "surrogatepass"))
+        if x.vector is not None:
+            return n + 4 * len(x.vector.values) + 8
+        return n + (_approximate_bytes(x.input) if x.input is not None else 0)
+    if isinstance(x, m.Input):
+        if x.text is not None:
+            return len(x.text.encode("utf-8", "surrogatepass"))
+        if x.media is not None:
+            return len(x.media.data)
+        if x.pixels is not None:
+            return len(x.pixels.rgb8)
+        if x.audio is not None:
+            return 4 * len(x.audio.samples)
+    return 0
 
 
 def _search_query(x: Any, index: int) -> m.SearchQuery:

@@ -293,6 +293,21 @@ class ApiTests(LiveTestCase):
         self.assertEqual(c.health().status, embedd.ServingStatus.SERVING)
         self.assertEqual(len(taken), 2)
 
+    def test_more_files_than_one_call_can_pass_are_split_across_calls(self) -> None:
+        # 253 descriptors fit one SCM_RIGHTS message: 300 files go as two calls, in order.
+        import tempfile
+        c = self.client()
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for i in range(300):
+                p = os.path.join(d, f"f{i}.txt")
+                with open(p, "w") as f:
+                    f.write(f"file number {i}")
+                paths.append(p)
+            got = rows(c.embed([embedd.File(p, mime_type="text/plain", send_fd=True) for p in paths]))
+        self.assertEqual(len(got), 300)
+        assert_rows_equal(self, [got[0], got[299]], [fixture_vector("file number 0", 32), fixture_vector("file number 299", 32)])
+
     def test_client_default_timeout(self) -> None:
         c = self.client(timeout=0.05)
         with self.assertRaises(embedd.DeadlineExceededError):

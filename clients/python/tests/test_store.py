@@ -324,5 +324,21 @@ class StoreTests(unittest.TestCase):
         self.assertEqual(c.count("shared"), 1)
 
 
+class SmallFrameTests(unittest.TestCase):
+    """A daemon with a 64 KiB frame limit: the client splits big upserts by size."""
+
+    def test_upserts_are_split_to_fit_the_frame_limit(self) -> None:
+        daemon = Daemon({"fx": {"dim": "32"}}, limits={"max_frame_bytes": "64KiB"}).start()
+        self.addCleanup(daemon.cleanup)
+        c = daemon.client()
+        self.addCleanup(c.close)
+        c.create_collection("wide", dim=256, metric="l2")
+        vecs = [[float(i)] * 256 for i in range(200)]  # ~200 KiB in one batch of 256 items
+        s = c.upsert("wide", [f"v{i}" for i in range(200)], vectors=vecs)
+        self.assertEqual((s.stored, s.failed), (200, 0))
+        self.assertEqual(c.count("wide"), 200)
+        self.assertEqual(list(map(float, c.get("wide", "v199").vector)), [199.0] * 256)
+
+
 if __name__ == "__main__":
     unittest.main()
