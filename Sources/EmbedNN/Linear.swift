@@ -6,7 +6,10 @@ import CDNNL
 ///
 /// Primitives are cached per row-count bucket (`Linear.bucket`): creating one costs ~0.3 ms,
 /// a cache hit ~5 µs. Callers size their buffers for the bucketed row count; rows past the real
-/// count are computed on scratch data and ignored.
+/// count are computed on scratch data and ignored. Up to `exactRows` rows (one or two short
+/// sentences) the bucket is the row count itself: there the matmuls are bound by arithmetic, so
+/// padding 12 rows to 16 cost a third more time (measured: one 12-token sentence 2.0 → 1.7 ms
+/// bf16, 4.5 → 3.8 ms fp32).
 public final class Linear: @unchecked Sendable {
     // Invariant: used from one compute thread at a time (the owning model serialises calls);
     // the cache and the memory objects' data handles are mutated only there.
@@ -46,16 +49,21 @@ public final class Linear: @unchecked Sendable {
         let dst: dnnl_memory_t
     }
 
-    /// Buckets up to this many rows get single-threaded primitives.
+    /// Row counts up to this are their own bucket (no padding rows).
+    public static let exactRows = 32
+
+    /// bf16 buckets up to this many rows get single-threaded primitives.
     static let singleThreadRows = 32
 
     /// Row count the weights layout is chosen for (a typical batch of short sentences).
     static let referenceRows = 256
 
-    /// Rounds a row count up to its cache bucket: multiples of 16 up to 256, then steps of one
-    /// sixteenth of the next power of two (≤ 6.25% padding, a logarithmic number of primitives).
+    /// Rounds a row count up to its cache bucket: itself up to `exactRows`, multiples of 16 up to
+    /// 256, then steps of one sixteenth of the next power of two (≤ 6.25% padding, a logarithmic
+    /// number of primitives).
     public static func bucket(_ rows: Int) -> Int {
-        if rows <= 256 { return max(16, (rows + 15) / 16 * 16) }
+        if rows <= exactRows { return max(1, rows) }
+        if rows <= 256 { return (rows + 15) / 16 * 16 }
         var p = 1
         while p < rows { p <<= 1 }
         let step = p / 16
@@ -153,13 +161,15 @@ public final class Linear: @unchecked Sendable {
     private func entry(rows: Int) throws(NNError) -> Entry {
         let m = Self.bucket(rows)
         if let e = cache[m] { return e }
-        // A few rows are bound by streaming the weights, not by arithmetic: a second thread only
-        // adds its wake-up and shares the same memory bandwidth (measured: 1 thread 4.4 ms vs 2
-        // threads 5.0 ms for one short sentence). oneDNN fixes a primitive's thread count when
-        // it is created, so small buckets are created single-threaded.
+        // A bf16 matmul on a few rows takes 20–110 µs, and splitting it over a second OpenMP
+        // thread loses its fork and join to the wake-up (one 12-token sentence: p50 1.7 ms on one
+        // thread, 2.1–2.2 ms on two); fp32 takes twice as long per matmul and gains from the
+        // split (3.8 → 3.1–3.2 ms). oneDNN fixes a primitive's thread count when it is created,
+        // so small bf16 buckets are created single-threaded.
+        let single = m <= Self.singleThreadRows && sourcePrecision == .bf16
         let previousThreads = omp_get_max_threads()
-        if m <= Self.singleThreadRows { omp_set_num_threads(1) }
-        defer { if m <= Self.singleThreadRows { omp_set_num_threads(previousThreads) } }
+        if single { omp_set_num_threads(1) }
+        defer { if single { omp_set_num_threads(previousThreads) } }
         let pd = try Self.makeDescriptor(context: context, rows: m, inFeatures: inFeatures, outFeatures: outFeatures,
                                          source: sourcePrecision, destination: destinationPrecision,
                                          weightsDesc: packedDesc, epilogue: epilogue)
@@ -175,6 +185,13 @@ public final class Linear: @unchecked Sendable {
         let e = Entry(primitive: prim!, src: srcMem!, dst: dstMem!)
         cache[m] = e
         return e
+    }
+
+    /// Creates the primitives for every bucket in `rows` now, so the first call of each size
+    /// does not pay ~0.3 ms per primitive (~1.5 ms per new row count for a 6-layer model). Run it
+    /// on the compute thread: primitives take their thread count from the creating thread.
+    public func prepare(rows: ClosedRange<Int>) throws(NNError) {
+        for r in rows { _ = try entry(rows: r) }
     }
 
     /// Computes `rows` rows: `source` holds `bucket(rows) × inFeatures` elements of the source

@@ -121,6 +121,18 @@ public final class TransformerEncoder: @unchecked Sendable {
         }
     }
 
+    /// Creates the matmul primitives of every exact-size bucket (1…`Linear.exactRows` rows) so
+    /// that no short request pays their creation; call it on the compute thread after loading
+    /// (~40 ms for a 6-layer model).
+    public func prepareSmallBatches() throws(NNError) {
+        context.enterComputeThread()
+        for layer in layers {
+            for linear in [layer.qkv, layer.output, layer.feedForwardIn, layer.feedForwardOut] {
+                try linear.prepare(rows: 1...Linear.exactRows)
+            }
+        }
+    }
+
     /// Runs the encoder on `sequences` (token ids, specials included, each ≤ maxSequenceLength,
     /// ids < vocabulary size) and calls `body` with the last hidden state rows (packed, one row
     /// per token, sequences in order) before the buffers are reused. `cancelled` is polled

@@ -14,6 +14,16 @@ final class TextModel {
         self.options = options
         embedder = try TextEmbedder(folder: folder, options: options.embedder)
         compute = try ComputeThread()
+        let encoder = embedder.encoder
+        do {
+            try compute.run { try encoder.prepareSmallBatches() }
+        } catch let e as NNError {
+            compute.stop()
+            throw e
+        } catch {
+            compute.stop()
+            throw NNError("preparing the model's kernels: \(error)")
+        }
         let name = folder.split(separator: "/").last.map(String.init) ?? folder
         let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
         info = .allocate(capacity: 1)
