@@ -12,6 +12,10 @@ public struct Limits: Sendable, Equatable {
     public var callDeadlineSeconds: Double = 60
     /// How long SIGTERM waits for calls in flight before cancelling them (seconds).
     public var drainTimeoutSeconds: Double = 30
+    /// The whole stop (drain included) must finish within this, or the daemon exits with
+    /// status 1 without waiting further (e.g. for a plugin call that never returns). Longer than
+    /// `drainTimeoutSeconds`, shorter than systemd's TimeoutStopSec (45 s in our unit).
+    public var stopTimeoutSeconds: Double = 40
     /// Inputs in one Embed call.
     public var maxInputsPerCall: Int = 1024
 

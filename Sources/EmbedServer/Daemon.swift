@@ -117,16 +117,25 @@ public enum Daemon {
             notify.ready(status: "serving \(ready) of \(entries.count) model(s)")
         }
 
+        // The stop is bounded: a plugin call that never returns must not hold it forever.
+        let watchdog = StopWatchdog(log: log)
+        server.onStop = { [service, watchdog] in watchdog.arm(seconds: service.config.limits.stopTimeoutSeconds) }
+
         server.run()
 
+        watchdog.arm(seconds: service.config.limits.stopTimeoutSeconds)  // stopped without a signal
         log.notice("drained; releasing models")
+        watchdog.enter("waiting for the models' batcher threads (a plugin call that does not return?)")
         service.stopBatchers()
+        watchdog.enter("closing the vector store")
         store.stop()
+        watchdog.enter("releasing the models")
         service.host.shutdown()
         if let owned = ownedSocket {
             // Remove the socket file only if it is still the one we created.
             if let id = owned.identity, (try? FileSystem.identity(of: owned.path)) == id { try? FileSystem.unlink(owned.path) }
         }
+        watchdog.finish()
         log.notice("embedd stopped")
         return 0
     }

@@ -175,6 +175,26 @@ final class NotifyListener {
         #expect(Date().timeIntervalSince(start) < 5, "drain must not wait for 10 s of work")
     }
 
+    /// A plugin call that never returns (it ignores cancellation) cannot hold the stop past
+    /// `limits.stop_timeout`: the daemon says what it was waiting for and exits with status 1,
+    /// and a write acknowledged before is still there after the restart.
+    @Test func aPluginCallThatNeverReturnsCannotHoldTheStop() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", isDefault: true),
+                               settings: "limits: {drain_timeout: 300ms, stop_timeout: 2s}")
+        let c = try d.client()
+        try c.send(.request(callID: 7, method: .embed, message: EmbedRequest(inputs: [.text("fixture:hang")])))
+        usleep(300_000)
+        let start = Date()
+        d.signal(SIGTERM)
+        do { _ = try c.awaitReply(callID: 7); Issue.record("expected the hung call to be cut off") } catch {
+            #expect(error.status == .unavailable, "\(error)")
+        }
+        #expect(d.waitForExit(timeout: 20) == 1, "\(d.log)")
+        let took = Date().timeIntervalSince(start)
+        #expect(took >= 1.5 && took < 8, "stopped after \(took) s; stop_timeout is 2 s")
+        #expect(d.log.contains("stop did not finish within limits.stop_timeout (2 s): still waiting for the models' batcher threads"), "\(d.log)")
+    }
+
     /// A client that sends calls but never reads the replies cannot hold the shutdown past the
     /// drain timeout (its replies stay queued in the daemon); and a SIGHUP that arrives while
     /// the daemon drains is ignored (no models swapped, no RELOADING after STOPPING).

@@ -19,6 +19,8 @@
  *   fail_embed=1       every embed call fails as a whole (warm-up failure tests)
  * Input text "fixture:fail-call" fails the whole embed call it is in (EMBEDD_ERR_INTERNAL), as a
  * plugin that cannot attribute an error to one input would: tests that the host isolates jobs.
+ * Input text "fixture:hang" sleeps for an hour without looking at cancellation, as a plugin
+ * call that never returns would: tests that the daemon's stop stays bounded.
  *   log_loads=1        log a line on each load/release (default 1)
  * Model directory: must exist; if it holds `fixture.txt`, its first line is a salt mixed into vectors.
  * Encoded media: MIME "application/x-embedd-fixture", bytes "FXTR" + u32 little-endian length + payload.
@@ -331,6 +333,14 @@ static int fixture_embed(embedd_model *m, const embedd_embed_request *r) {
         return EMBEDD_ERR_TOO_LARGE;
     }
     static const char poison[] = "fixture:fail-call";
+    static const char hang[] = "fixture:hang";
+    for (uint32_t i = 0; i < r->count; i++) {
+        const embedd_input *in = &r->inputs[i];
+        if (in->kind == EMBEDD_INPUT_TEXT && in->data != NULL && in->size == sizeof hang - 1 && memcmp(in->data, hang, in->size) == 0) {
+            struct timespec ts = {3600, 0};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        }
+    }
     for (uint32_t i = 0; i < r->count; i++) {
         const embedd_input *in = &r->inputs[i];
         if (in->kind == EMBEDD_INPUT_TEXT && in->data != NULL && in->size == sizeof poison - 1 && memcmp(in->data, poison, in->size) == 0) {
