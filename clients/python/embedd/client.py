@@ -13,7 +13,7 @@ from . import messages as m
 from ._connection import Connection, NotSentError, default_socket_path
 from ._frame import MAX_DESCRIPTORS
 from ._proto import DecodeError, Message
-from .errors import InvalidArgumentError, ProtocolError, StatusCode, UnimplementedError
+from .errors import EmbeddError, InvalidArgumentError, ProtocolError, StatusCode, UnimplementedError
 
 try:  # NumPy is optional: arrays are returned (and accepted) when it is installed.
     import numpy as _np  # type: ignore[import-not-found, unused-ignore]
@@ -334,11 +334,13 @@ class Client:
             chunks.append(current)
         return chunks
 
-    def _parallel(self, fn: Any, chunks: List[Any]) -> List[Any]:
+    def _parallel(self, fn: Any, chunks: List[Any], results: Optional[List[Any]] = None) -> List[Any]:
         """Runs ``fn`` on every chunk with the calls in flight together; re-raises the first
         failure (in chunk order) once the calls in flight have finished. After a failure (or
-        Ctrl-C in the calling thread) no further chunk is sent."""
-        results: List[Any] = [None] * len(chunks)
+        Ctrl-C in the calling thread) no further chunk is sent. ``results`` (if given) receives
+        each answered chunk's result at its index, also when a failure is raised."""
+        if results is None:
+            results = [None] * len(chunks)
         errors: List[Optional[BaseException]] = [None] * len(chunks)
         stop = threading.Event()
 
@@ -511,12 +513,21 @@ class Client:
 
         # A key given twice must end with its last value: chunks holding repeats go in order.
         in_order = len(chunks) == 1 or len(set(key_list)) < len(key_list)
-        responses = [send(c) for c in chunks] if in_order else self._parallel(send, chunks)
-        results: List[m.UpsertResult] = []
-        for r in responses:
-            results.extend(r.results)
-        summary = UpsertSummary(stored=sum(r.stored for r in responses), skipped=sum(r.skipped for r in responses),
-                                failed=sum(r.failed for r in responses), results=results)
+        answered: List[Optional[m.UpsertResponse]] = [None] * len(chunks)
+        try:
+            if in_order:
+                for i, c in enumerate(chunks):
+                    answered[i] = send(c)
+            else:
+                self._parallel(send, chunks, answered)
+        except EmbeddError as e:
+            # Earlier chunks may be stored: say which items are settled and which are not.
+            done = [r for r in answered if r is not None]
+            e.partial = _summary(done)
+            e.unconfirmed_keys = [item.key for c, r in zip(chunks, answered) if r is None for item in c]
+            raise
+        summary = _summary([r for r in answered if r is not None])
+        results = summary.results
         if check and summary.failed:
             bad = [r for r in results if r.outcome == m.UpsertOutcome.UPSERT_FAILED]
             shown = "; ".join(f"key {r.key!r}: {r.error}" for r in bad[:3])
@@ -635,6 +646,15 @@ class UpsertError(InvalidArgumentError):
     def __init__(self, message: str, summary: UpsertSummary) -> None:
         super().__init__(StatusCode.INVALID_ARGUMENT, message, "Upsert")
         self.summary = summary
+
+
+def _summary(responses: List[m.UpsertResponse]) -> UpsertSummary:
+    """The summary of answered Upsert calls (their results in call order)."""
+    results: List[m.UpsertResult] = []
+    for r in responses:
+        results.extend(r.results)
+    return UpsertSummary(stored=sum(r.stored for r in responses), skipped=sum(r.skipped for r in responses),
+                         failed=sum(r.failed for r in responses), results=results)
 
 
 def _fd_inputs(request: Message) -> List[_FdInput]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Dict, Optional, Type
+from typing import Any, Dict, List, Optional, Type
 
 __all__ = [
     "StatusCode", "EmbeddError", "CancelledError", "UnknownError", "InvalidArgumentError",
@@ -47,6 +47,13 @@ class EmbeddError(Exception):
     code: int
     message: str
     method: Optional[str]
+    #: Set when :meth:`Client.upsert` split its items over several calls and one failed: the
+    #: ``UpsertSummary`` of the calls that were answered (those items are settled: stored,
+    #: skipped or refused as their results say).
+    partial: Any = None
+    #: With ``partial``: keys of the items whose call failed or was never sent — they may or may
+    #: not be stored; upserting them again is safe (an upsert replaces by key).
+    unconfirmed_keys: Optional[List[str]] = None
 
     def __init__(self, code: int, message: str, method: Optional[str] = None) -> None:
         try:

@@ -149,6 +149,32 @@ class StoreTests(unittest.TestCase):
             c.search("dups", queries=[[[1.0, 2.0], [3.0, 4.0]]])
         self.assertIn("one query is one vector", cm.exception.message)
 
+    def test_a_failed_chunk_reports_what_earlier_chunks_stored(self) -> None:
+        c = self.client()
+        self.fresh(c, "partial", model="fx")
+        keys = [f"p{i}" for i in range(10)]
+        texts = [f"sentence number {i}" for i in range(10)]
+        texts[5] = "fixture:fail-call"  # the plugin fails the whole call holding it
+        for in_order in (False, True):
+            ks = keys + (["p0"] if in_order else [])  # a repeated key makes the chunks go in order
+            ts = texts + (["sentence number 0"] if in_order else [])
+            with self.assertRaises(embedd.EmbeddError) as cm:
+                c.upsert("partial", ks, texts=ts, batch=2)
+            e = cm.exception
+            self.assertIsNotNone(e.partial)
+            self.assertIn("p5", e.unconfirmed_keys)
+            self.assertIn("p4", e.unconfirmed_keys)  # its chunk-mate
+            settled = [r.key for r in e.partial.results]
+            self.assertEqual(sorted(set(settled) | set(e.unconfirmed_keys)), sorted(set(ks)))
+            # A repeated key whose later value was not sent is both settled and unconfirmed.
+            self.assertEqual(set(settled) & set(e.unconfirmed_keys), {"p0"} if in_order else set())
+            self.assertEqual(e.partial.stored, len(settled))
+            for k in settled:
+                self.assertEqual(c.get("partial", k).key, k)
+            if in_order:  # chunks after the failed one are not sent
+                self.assertEqual(settled, ["p0", "p1", "p2", "p3"])
+            self.fresh(c, "partial", model="fx")
+
     def test_numpy_vectors_in_and_out(self) -> None:
         if not embedd.HAS_NUMPY:
             self.skipTest("NumPy not installed (the list path is covered by test_raw_collection_round_trip)")
