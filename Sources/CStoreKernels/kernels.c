@@ -1,5 +1,7 @@
 #include "store_kernels.h"
 #include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
 
 static float dot_generic(const float *a, const float *b, size_t n) {
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -196,4 +198,101 @@ const char *esk_kernel_name(void) {
 
 esk_kernel_i8 esk_dot_i8_kernel(void) {
     switch (level()) { case 3: return dot_i8_vnni; case 2: return dot_i8_avx512; case 1: return dot_i8_avx2; default: return dot_i8_generic; }
+}
+
+/* ---- IEEE binary16 storage (f16 collections) ---- */
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else {  /* subnormal: man · 2^-24, normalised */
+            int e = -1;
+            do { e++; man <<= 1; } while (!(man & 0x400u));
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ffu) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112u) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u, exp = (x >> 23) & 0xffu, man = x & 0x7fffffu;
+    if (exp == 255) return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
+    int e = (int)exp - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00u);
+    if (e <= 0) {  /* subnormal half (or zero) */
+        if (e < -10) return (uint16_t)sign;
+        man |= 0x800000u;
+        int shift = 14 - e;
+        uint32_t half = man >> shift, rem = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1u))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) half++;  /* a carry rounds up into the exponent */
+    return (uint16_t)(sign | half);
+}
+
+void esk_f16_decode_generic(const unsigned short *src, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = half_to_float(src[i]);
+}
+
+void esk_f16_encode_generic(const float *src, unsigned short *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = float_to_half(src[i]);
+}
+
+__attribute__((target("avx2,f16c")))
+static void f16_decode_f16c(const unsigned short *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = half_to_float(src[i]);
+}
+
+__attribute__((target("avx2,f16c")))
+static void f16_encode_f16c(const float *src, unsigned short *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) dst[i] = float_to_half(src[i]);
+}
+
+__attribute__((target("avx512f")))
+static void f16_decode_avx512(const unsigned short *src, float *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(src + i))));
+    for (; i < n; i++) dst[i] = half_to_float(src[i]);
+}
+
+__attribute__((target("avx512f")))
+static void f16_encode_avx512(const float *src, unsigned short *dst, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) dst[i] = float_to_half(src[i]);
+}
+
+static int has_f16c(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("f16c");
+}
+
+esk_f16_decoder esk_f16_decode_kernel(void) {
+    if (level() >= 2) return f16_decode_avx512;
+    if (level() == 1 && has_f16c()) return f16_decode_f16c;
+    return esk_f16_decode_generic;
+}
+
+esk_f16_encoder esk_f16_encode_kernel(void) {
+    if (level() >= 2) return f16_encode_avx512;
+    if (level() == 1 && has_f16c()) return f16_encode_f16c;
+    return esk_f16_encode_generic;
 }

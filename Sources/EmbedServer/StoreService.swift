@@ -403,7 +403,7 @@ final class StoreService: Sendable {
         case "", "f32": storage = .f32
         case "f16": storage = .f16
         case "int8": storage = .int8
-        default: throw RPCError(.invalidArgument, "unknown storage '\(req.storage)' (use f32)")
+        default: throw RPCError(.invalidArgument, "unknown storage '\(req.storage)' (use f32, f16 or int8)")
         }
         var hnsw = HNSWParameters()
         if req.hnswM > 0 { hnsw.m = Int(req.hnswM) }

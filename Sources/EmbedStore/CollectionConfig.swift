@@ -7,7 +7,10 @@ public struct CollectionConfig: Sendable, Equatable {
     /// The embedding space the vectors come from (e.g. "sentence-transformers/all-MiniLM-L6-v2"),
     /// or nil for bring-your-own vectors. The daemon refuses to mix spaces.
     public var spaceID: String?
-    /// Component storage (only `.f32` for now).
+    /// How stored vectors are kept: f32 (exact), f16 (half the bytes, relative error ≤ 2⁻¹¹
+    /// per component) or int8 (only the 8-bit search codes: a quarter of the bytes, the vector
+    /// known to ±scale/2 per component). Searches walk the 8-bit codes in every case; the final
+    /// ranking and `get` use the stored vector.
     public var storage: StorageType
     /// HNSW graph parameters.
     public var hnsw: HNSWParameters
@@ -26,7 +29,6 @@ public struct CollectionConfig: Sendable, Equatable {
         guard (1...65536).contains(dimension) else {
             throw .invalidArgument("dimension must be 1…65536, got \(dimension)")
         }
-        guard storage == .f32 else { throw .unsupported("storage type \(storage.rawValue) (only f32 is implemented)") }
         if let spaceID, spaceID.utf8.count > 255 || spaceID.isEmpty {
             throw .invalidArgument("space id must be 1…255 bytes")
         }

@@ -58,13 +58,18 @@ public enum Metric: String, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// How vector components are stored. Only `.f32` is implemented so far; the others are
-/// refused with `StoreError.unsupported` rather than silently stored as f32.
+/// How vector components are stored (see `CollectionConfig.storage`).
 public enum StorageType: String, Sendable, CaseIterable {
     case f32, f16, int8
 
     var code: UInt32 {
         switch self { case .f32: 1; case .f16: 2; case .int8: 3 }
+    }
+
+    /// Bytes of the stored vector per component (int8 stores only the 8-bit search codes,
+    /// which every collection has).
+    var bytesPerComponent: Int {
+        switch self { case .f32: 4; case .f16: 2; case .int8: 0 }
     }
 
     init?(code: UInt32) {

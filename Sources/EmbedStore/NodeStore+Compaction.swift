@@ -18,11 +18,10 @@ extension NodeStore {
     func renumbered(order: [UInt32]) throws(Errno) -> (NodeStore, [UInt32?]) {
         var newID = [UInt32?](repeating: nil, count: count)
         for (i, old) in order.enumerated() { newID[Int(old)] = UInt32(i) }
-        let out = try NodeStore(dimension: dimension, metric: metric, m: m)
+        let out = try NodeStore(dimension: dimension, metric: metric, m: m, storage: storage)
         out.normBound2 = normBound2  // graph distances (lift) keep their scale
         for old in order {
-            let id = try out.append(vector: UnsafeBufferPointer(start: vector(old), count: dimension), invNorm: invNorm(old),
-                                    key: keyBytes(old), metadata: metadataBytes(old))
+            let id = try out.append(copyOf: old, from: self, key: keyBytes(old), metadata: metadataBytes(old))
             let top = usableLevel(old)
             guard top >= 0 else { continue }  // not linked yet: stays pending
             try out.assignLevel(id, level: top)

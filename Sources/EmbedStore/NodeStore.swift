@@ -18,13 +18,16 @@ import EmbedSys
 ///     20 links      UInt32 × maxLinks0
 ///     codesOffset:  scale Float, ‖v‖² Float, Int8 × dimension — the vector quantised with its
 ///                   own scale (v ≈ scale·code), read by searches; 16-byte aligned
-///     vectorOffset: Float × dimension (16-byte aligned), exact, for re-ranking and `get`
+///     vectorOffset: the stored vector (16-byte aligned), for re-ranking and `get`, by storage
+///                   type: f32 Float × dimension; f16 IEEE half × dimension; int8 none — the
+///                   codes are the stored vector (`vectorOffset` == `stride`)
 ///
 /// Thread safety: none of its own. `Collection` reads it under a shared lock and mutates it
 /// under the exclusive lock (and a single mutator at a time).
 final class NodeStore {
     let dimension: Int
     let metric: Metric
+    let storage: StorageType
     let m: Int
     let maxLinks0: Int
     let stride: Int
@@ -34,6 +37,8 @@ final class NodeStore {
     let dotKernel: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
     let l2Kernel: @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, Int) -> Float
     let dotI8Kernel: @convention(c) (UnsafePointer<Int8>?, UnsafePointer<Int8>?, Int) -> Int32
+    let f16Decode: @convention(c) (UnsafePointer<UInt16>?, UnsafeMutablePointer<Float>?, Int) -> Void
+    let f16Encode: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<UInt16>?, Int) -> Void
 
     /// Words per upper-layer block: count + m links.
     var upperBlockWords: Int { 1 + m }
@@ -65,23 +70,26 @@ final class NodeStore {
     static let recordBytes = 16
     static let deletedFlag: UInt32 = 1
 
-    static func layout(dimension: Int, m: Int) -> (stride: Int, codesOffset: Int, vectorOffset: Int) {
+    static func layout(dimension: Int, m: Int, storage: StorageType) -> (stride: Int, codesOffset: Int, vectorOffset: Int) {
         let codesOffset = (headerBytes + 4 * 2 * m + 15) / 16 * 16
         let vectorOffset = codesOffset + (8 + dimension + 15) / 16 * 16
-        let stride = (vectorOffset + 4 * dimension + 15) / 16 * 16
+        let stride = (vectorOffset + storage.bytesPerComponent * dimension + 15) / 16 * 16
         return (stride, codesOffset, vectorOffset)
     }
 
     /// Creates an empty store, or one whose arrays start as the given snapshot sections.
-    init(dimension: Int, metric: Metric, m: Int, snapshot: SnapshotFile.Mapped? = nil) throws(Errno) {
+    init(dimension: Int, metric: Metric, m: Int, storage: StorageType = .f32, snapshot: SnapshotFile.Mapped? = nil) throws(Errno) {
         self.dimension = dimension
         self.metric = metric
+        self.storage = storage
         self.m = m
         self.maxLinks0 = 2 * m
         dotKernel = esk_dot_kernel()!
         l2Kernel = esk_l2sq_kernel()!
         dotI8Kernel = esk_dot_i8_kernel()!
-        (stride, codesOffset, vectorOffset) = NodeStore.layout(dimension: dimension, m: m)
+        f16Decode = esk_f16_decode_kernel()!
+        f16Encode = esk_f16_encode_kernel()!
+        (stride, codesOffset, vectorOffset) = NodeStore.layout(dimension: dimension, m: m, storage: storage)
         let n = snapshot?.nodeCount ?? 0
         nodeCapacity = NodeStore.initialCapacity(for: n, stride: stride)
         upperUsed = snapshot?.upperWords ?? 0
@@ -122,14 +130,70 @@ final class NodeStore {
     @inline(__always) func level(_ id: UInt32) -> Int { Int(block(id).load(as: Int32.self)) }
     @inline(__always) func isDeleted(_ id: UInt32) -> Bool { block(id).load(fromByteOffset: 4, as: UInt32.self) & NodeStore.deletedFlag != 0 }
     @inline(__always) func invNorm(_ id: UInt32) -> Float { block(id).load(fromByteOffset: 12, as: Float.self) }
+    /// The stored f32 vector of `id` (f32 storage only; see `withVector` for every storage).
     @inline(__always) func vector(_ id: UInt32) -> UnsafePointer<Float> {
         UnsafePointer((block(id) + vectorOffset).assumingMemoryBound(to: Float.self))
     }
 
-    /// Starts loading the first cache lines of `id`'s vector (no bounds check needed: a
+    /// Writes `id`'s stored vector as floats into `out` (`dimension` of them): the f32 vector
+    /// itself, the f16 one widened (exact), or the int8 codes times their scale.
+    func decodeVector(_ id: UInt32, into out: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .f32: out.update(from: vector(id), count: dimension)
+        case .f16: f16Decode((block(id) + vectorOffset).assumingMemoryBound(to: UInt16.self), out, dimension)
+        case .int8:
+            let c = block(id) + codesOffset
+            let scale = c.load(as: Float.self)
+            let codes = (c + 8).assumingMemoryBound(to: Int8.self)
+            for i in 0..<dimension { out[i] = Float(codes[i]) * scale }
+        }
+    }
+
+    /// Calls `body` with `id`'s stored vector as floats: in place for f32, else decoded into a
+    /// temporary buffer on the stack.
+    @inline(__always)
+    func withVector<R>(_ id: UInt32, _ body: (UnsafePointer<Float>) -> R) -> R {
+        if storage == .f32 { return body(vector(id)) }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { buffer in
+            decodeVector(id, into: buffer.baseAddress!)
+            return body(buffer.baseAddress!)
+        }
+    }
+
+    /// `v` as `storage` keeps it (what `decodeVector` will return after `append`).
+    static func roundTrip(_ v: [Float], through storage: StorageType) -> [Float] {
+        switch storage {
+        case .f32: return v
+        case .f16: return v.map { Float(Float16($0)) }
+        case .int8:
+            var codes = [Int8](repeating: 0, count: v.count)
+            let scale = v.withUnsafeBufferPointer { b in
+                codes.withUnsafeMutableBufferPointer { c in quantize(b.baseAddress!, v.count, into: c.baseAddress!) }
+            }
+            return codes.map { Float($0) * scale }
+        }
+    }
+
+    /// The portable half-precision converters (tests hold the SIMD ones against them).
+    static func portableF16Decode(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        esk_f16_decode_generic(src, dst, n)
+    }
+    static func portableF16Encode(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, _ n: Int) {
+        esk_f16_encode_generic(src, dst, n)
+    }
+
+    /// `id`'s stored vector as floats (what `get` returns).
+    func decodedVector(_ id: UInt32) -> [Float] {
+        [Float](unsafeUninitializedCapacity: dimension) { b, n in
+            decodeVector(id, into: b.baseAddress!)
+            n = dimension
+        }
+    }
+
+    /// Starts loading the first cache lines of `id`'s stored vector (no bounds check needed: a
     /// prefetch never faults).
     @inline(__always) func prefetchVector(_ id: UInt32) {
-        let p = nodes.base + (Int(id) &* stride &+ vectorOffset)
+        let p = nodes.base + (Int(id) &* stride &+ (storage == .int8 ? codesOffset : vectorOffset))
         esk_prefetch(p)
         esk_prefetch(p + 64)
     }
@@ -282,7 +346,11 @@ final class NodeStore {
         } else {
             b.storeBytes(of: invNorm, toByteOffset: 12, as: Float.self)
         }
-        (b + vectorOffset).copyMemory(from: vector.baseAddress!, byteCount: dimension * 4)
+        switch storage {
+        case .f32: (b + vectorOffset).copyMemory(from: vector.baseAddress!, byteCount: dimension * 4)
+        case .f16: f16Encode(vector.baseAddress!, (b + vectorOffset).assumingMemoryBound(to: UInt16.self), dimension)
+        case .int8: break  // the codes below are the stored vector
+        }
         let codes = b + codesOffset
         codes.storeBytes(of: NodeStore.quantize(vector.baseAddress!, dimension, into: (codes + 8).assumingMemoryBound(to: Int8.self)), as: Float.self)
         codes.storeBytes(of: dotKernel(vector.baseAddress!, vector.baseAddress!, dimension),
@@ -296,6 +364,22 @@ final class NodeStore {
         for c in metadata { p.pointee = c; p += 1 }
         heapUsed += bytes
         count += 1
+        return id
+    }
+
+    /// Appends a copy of node `old` of `source` (same layout): its vector, codes and norm bytes
+    /// exactly as stored — re-encoding a decoded f16/int8 vector could change them — without
+    /// its links, level or flags.
+    func append(copyOf old: UInt32, from source: NodeStore, key: some Swift.Collection<UInt8>,
+                metadata: some Swift.Collection<UInt8>) throws(Errno) -> UInt32 {
+        precondition(source.stride == stride && source.codesOffset == codesOffset)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: dimension)
+        defer { v.deallocate() }
+        source.decodeVector(old, into: v)
+        let id = try append(vector: UnsafeBufferPointer(start: v, count: dimension), invNorm: source.invNorm(old), key: key, metadata: metadata)
+        let to = block(id), from = source.block(old)
+        (to + 12).copyMemory(from: from + 12, byteCount: 4)
+        (to + codesOffset).copyMemory(from: from + codesOffset, byteCount: stride - codesOffset)
         return id
     }
 
@@ -361,10 +445,12 @@ final class NodeStore {
     /// Distance from a prepared query (normalised for cosine) to node `id`.
     @inline(__always)
     func distance(_ q: UnsafePointer<Float>, _ id: UInt32) -> Float {
-        switch metric {
-        case .cosine: return 1 - dotKernel(q, vector(id), dimension) * invNorm(id)
-        case .l2: return l2Kernel(q, vector(id), dimension)
-        case .innerProduct: return -dotKernel(q, vector(id), dimension)
+        withVector(id) { v in
+            switch metric {
+            case .cosine: return 1 - dotKernel(q, v, dimension) * invNorm(id)
+            case .l2: return l2Kernel(q, v, dimension)
+            case .innerProduct: return -dotKernel(q, v, dimension)
+            }
         }
     }
 
@@ -381,18 +467,22 @@ final class NodeStore {
     func graphDistance(_ q: UnsafePointer<Float>, lift qt: Float, _ id: UInt32) -> Float {
         guard metric == .innerProduct else { return distance(q, id) }
         let dt = qt - lift(id)
-        return l2Kernel(q, vector(id), dimension) + dt * dt
+        return withVector(id) { v in l2Kernel(q, v, dimension) } + dt * dt
     }
 
     /// Construction distance between two stored nodes.
     @inline(__always)
     func distance(_ a: UInt32, _ b: UInt32) -> Float {
-        switch metric {
-        case .cosine: return 1 - dotKernel(vector(a), vector(b), dimension) * invNorm(a) * invNorm(b)
-        case .l2: return l2Kernel(vector(a), vector(b), dimension)
-        case .innerProduct:
-            let dt = lift(a) - lift(b)
-            return l2Kernel(vector(a), vector(b), dimension) + dt * dt
+        withVector(a) { va in
+            withVector(b) { vb in
+                switch metric {
+                case .cosine: return 1 - dotKernel(va, vb, dimension) * invNorm(a) * invNorm(b)
+                case .l2: return l2Kernel(va, vb, dimension)
+                case .innerProduct:
+                    let dt = lift(a) - lift(b)
+                    return l2Kernel(va, vb, dimension) + dt * dt
+                }
+            }
         }
     }
 
@@ -404,9 +494,12 @@ final class NodeStore {
 
     /// Prepared copy of node `id`'s own vector (inserting it uses it as a query).
     func preparedVector(_ id: UInt32) -> [Float] {
-        let v = UnsafeBufferPointer(start: vector(id), count: dimension)
-        if metric == .cosine { let s = invNorm(id); return v.map { $0 * s } }
-        return Array(v)
+        var v = decodedVector(id)
+        if metric == .cosine {
+            let s = invNorm(id)
+            for i in v.indices { v[i] *= s }
+        }
+        return v
     }
 }
 

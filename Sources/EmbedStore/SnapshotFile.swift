@@ -25,6 +25,7 @@ enum SnapshotFile {
     struct Header {
         var dimension: Int
         var metric: Metric
+        var storage: StorageType
         var m: Int
         var stride: Int
         var nodeCount: Int
@@ -125,11 +126,14 @@ enum SnapshotFile {
             throw bad("header checksum mismatch")
         }
         _ = r.u32()  // header size
-        let dim = Int(r.u32()!), metricCode = r.u32()!, _ = r.u32()!, m = Int(r.u32()!), _ = r.u32()!, stride = Int(r.u32()!)
-        guard dim == expected.dimension, Metric(code: metricCode) == expected.metric, m == expected.hnsw.m else {
-            throw bad("header (dimension \(dim), metric code \(metricCode), m \(m)) disagrees with collection.meta")
+        let dim = Int(r.u32()!), metricCode = r.u32()!, storageCode = r.u32()!, m = Int(r.u32()!), _ = r.u32()!, stride = Int(r.u32()!)
+        guard dim == expected.dimension, Metric(code: metricCode) == expected.metric, m == expected.hnsw.m,
+              StorageType(code: storageCode) == expected.storage else {
+            throw bad("header (dimension \(dim), metric code \(metricCode), storage code \(storageCode), m \(m)) disagrees with collection.meta")
         }
-        guard stride == NodeStore.layout(dimension: dim, m: m).stride else { throw bad("node stride \(stride) is wrong for dimension \(dim), m \(m)") }
+        guard stride == NodeStore.layout(dimension: dim, m: m, storage: expected.storage).stride else {
+            throw bad("node stride \(stride) is wrong for dimension \(dim), m \(m), \(expected.storage.rawValue) storage")
+        }
         // Counts and sizes are bounded by the file's size before any arithmetic: a header whose
         // checksum matches may still be crafted, and `Int(_:)` or a product would trap.
         func bounded(_ v: UInt64, _ what: String) throws(StoreError) -> Int {
@@ -169,7 +173,7 @@ enum SnapshotFile {
         for (kind, length) in expectedLengths where sections[kind]!.length != Int64(length) {
             throw bad("section \(kind) is \(sections[kind]!.length) bytes, header implies \(length)")
         }
-        let header = Header(dimension: dim, metric: expected.metric, m: m, stride: stride, nodeCount: nodeCount,
+        let header = Header(dimension: dim, metric: expected.metric, storage: expected.storage, m: m, stride: stride, nodeCount: nodeCount,
                             liveCount: live, deletedCount: deleted, entryPoint: entry == noEntry ? nil : entry,
                             maxLevel: maxLevel, walSeq: walSeq, rngState: rng, upperWords: upperWords,
                             heapBytes: heapBytes, keySlots: keySlots, pendingCount: pendingCount,
@@ -242,7 +246,7 @@ enum SnapshotFile {
         w.u32(UInt32(headerSize))
         w.u32(UInt32(h.dimension))
         w.u32(h.metric.code)
-        w.u32(StorageType.f32.code)
+        w.u32(h.storage.code)
         w.u32(UInt32(h.m))
         w.u32(UInt32(2 * h.m))
         w.u32(UInt32(h.stride))

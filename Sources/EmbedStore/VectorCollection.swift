@@ -152,7 +152,7 @@ public final class VectorCollection: @unchecked Sendable {
             snapshot = loaded.mapped
             snapshotBytes = loaded.mapped.fileSize
         } else {
-            do { store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m) } catch {
+            do { store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m, storage: config.storage) } catch {
                 throw StoreError.io(path: directory, operation: "mmap", errno: error)
             }
             keys = KeyIndex()
@@ -189,7 +189,7 @@ public final class VectorCollection: @unchecked Sendable {
         let store: NodeStore
         let keys: KeyIndex
         do {
-            store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m, snapshot: s)
+            store = try NodeStore(dimension: config.dimension, metric: config.metric, m: config.hnsw.m, storage: config.storage, snapshot: s)
             let table = s.section(.keyTable)
             let region = try MappedRegion(capacity: Int(table.length), file: s.descriptor, offset: table.offset, length: Int(table.length))
             keys = KeyIndex(region: region, slots: s.header.keySlots)
@@ -277,8 +277,7 @@ public final class VectorCollection: @unchecked Sendable {
         try state.withReadLock { () throws(StoreError) -> Record? in
             if let failure { throw failure }
             guard let id = keys.lookup(key, in: store), Int(id) < store.count, !store.isDeleted(id) else { return nil }
-            let v = Array(UnsafeBufferPointer(start: store.vector(id), count: config.dimension))
-            return Record(key: key, vector: v, metadata: store.metadata(id))
+            return Record(key: key, vector: store.decodedVector(id), metadata: store.metadata(id))
         }
     }
 
@@ -459,6 +458,9 @@ public final class VectorCollection: @unchecked Sendable {
             throw .invalidArgument("record '\(r.key)' has \(r.vector.count) components, collection '\(name)' has dimension \(config.dimension)")
         }
         guard r.vector.allSatisfy({ $0.isFinite }) else { throw .invalidArgument("record '\(r.key)' contains NaN or infinity") }
+        if config.storage == .f16, let i = r.vector.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) }) {
+            throw .invalidArgument("record '\(r.key)': component \(i) (\(r.vector[i])) is outside the range of collection '\(name)''s f16 storage (±65504)")
+        }
         if let meta = r.metadata {
             guard meta.utf8.count <= VectorCollection.maxMetadataBytes else {
                 throw .invalidArgument("metadata of '\(r.key)' is \(meta.utf8.count) bytes, limit \(VectorCollection.maxMetadataBytes)")
@@ -466,8 +468,13 @@ public final class VectorCollection: @unchecked Sendable {
             try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try JSONScanner.validateObject(b, key: r.key) }
         }
         guard config.metric == .cosine else { return 1 }
-        guard let inverse = Metric.inverseNorm(r.vector) else {
+        guard Metric.inverseNorm(r.vector) != nil else {
             throw .invalidArgument("record '\(r.key)' is \(Metric.directionProblem(r.vector))")
+        }
+        // Scores are cosines of the vector as stored, so its own norm (f16 and int8 round it).
+        let stored = NodeStore.roundTrip(r.vector, through: config.storage)
+        guard let inverse = Metric.inverseNorm(stored) else {
+            throw .invalidArgument("record '\(r.key)' is too small for collection '\(name)''s \(config.storage.rawValue) storage: stored it would be \(Metric.directionProblem(stored))")
         }
         return inverse
     }
@@ -1077,7 +1084,7 @@ public final class VectorCollection: @unchecked Sendable {
                                seq: UInt64, path: String) throws(StoreError) {
         let table = KeyIndex.buildTable(store: s, liveCount: live)
         let header = SnapshotFile.Header(
-            dimension: config.dimension, metric: config.metric, m: config.hnsw.m, stride: s.stride,
+            dimension: config.dimension, metric: config.metric, storage: config.storage, m: config.hnsw.m, stride: s.stride,
             nodeCount: s.count, liveCount: live, deletedCount: deleted, entryPoint: s.entryPoint,
             maxLevel: s.maxLevel, walSeq: seq, rngState: rng.state, upperWords: s.upperUsed, heapBytes: s.heapUsed,
             keySlots: table.count, pendingCount: pendingIDs.count, normBound2: s.normBound2)

@@ -29,7 +29,7 @@ enum CollectionCommand {
                 OptionSpec(names: ["--dim"], valueName: "N", help: "raw collection of N-dimensional vectors"),
                 OptionSpec(names: ["--metric"], valueName: "METRIC", help: "distance (raw: default cosine; with --model: must be the model's)",
                            choices: ["cosine", "l2", "ip"]),
-                OptionSpec(names: ["--storage"], valueName: "TYPE", help: "component storage (default f32)"),
+                OptionSpec(names: ["--storage"], valueName: "TYPE", help: "stored vectors: f32 (default, exact), f16 (half the bytes) or int8 (a quarter; scores on the rounded vector)"),
                 OptionSpec(names: ["--hnsw-m"], valueName: "N", help: "HNSW links per node (default 16)"),
                 OptionSpec(names: ["--ef-construction"], valueName: "N", help: "HNSW build breadth (default 200)"),
                 OptionSpec(names: ["--ef"], valueName: "N", help: "default search breadth (default 100)"),

@@ -34,4 +34,30 @@ import Testing
             }
         }
     }
+
+    /// The SIMD half-precision converters agree with the portable ones bit for bit: every
+    /// non-NaN half widens exactly, and floats narrow with round-to-nearest-even (ties,
+    /// subnormals, overflow to infinity).
+    @Test func halfPrecisionConvertersMatchThePortableOnes() throws {
+        let s = try NodeStore(dimension: 4, metric: .l2, m: 4, storage: .f16)
+        let decode = s.f16Decode, encode = s.f16Encode
+        let halves = (0...0xFFFF).map(UInt16.init).filter { ($0 & 0x7C00) != 0x7C00 || ($0 & 0x3FF) == 0 }
+        var simd = [Float](repeating: 0, count: halves.count), plain = simd
+        decode(halves, &simd, halves.count)
+        NodeStore.portableF16Decode(halves, &plain, halves.count)
+        #expect(simd.map(\.bitPattern) == plain.map(\.bitPattern))
+        for (h, f) in zip(halves, plain) where (h & 0x7C00) != 0x7C00 {
+            #expect(Float(Float16(bitPattern: h)) == f, "half \(h)")
+        }
+        var gen = DataGen(seed: 5)
+        var floats: [Float] = [0, -0, 1, 65504, 65519.99, 65520, -65520, 1e10, 5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, 6.09e-5, 1e-20, .infinity, -.infinity]
+        for i in 0..<2048 { floats.append(Float(Float16(bitPattern: UInt16(i * 32))) + Float(0x1p-25)) }  // near ties
+        for _ in 0..<20000 { floats.append(Float(bitPattern: UInt32(truncatingIfNeeded: gen.next()) & 0x47FF_FFFF | (gen.next() & 1 == 0 ? 0 : 0x8000_0000))) }
+        floats = floats.filter { !$0.isNaN }
+        var a = [UInt16](repeating: 0, count: floats.count), b = a
+        encode(floats, &a, floats.count)
+        NodeStore.portableF16Encode(floats, &b, floats.count)
+        #expect(a == b)
+        for (f, h) in zip(floats, b) { #expect(Float16(f).bitPattern == h, "float \(f)") }
+    }
 }

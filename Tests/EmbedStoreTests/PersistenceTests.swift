@@ -92,7 +92,6 @@ import Testing
         }
         #expect(throws: StoreError.self) { try catalog.create("d0", config: CollectionConfig(dimension: 0)) }
         #expect(throws: StoreError.self) { try catalog.create("m1", config: CollectionConfig(dimension: 4, hnsw: HNSWParameters(m: 1))) }
-        #expect(throws: StoreError.self) { try catalog.create("f16", config: CollectionConfig(dimension: 4, storage: .f16)) }
         let a = try catalog.open("a")
         #expect(a.config == config)
         // A second catalog (another process, in effect) cannot open a collection held open.

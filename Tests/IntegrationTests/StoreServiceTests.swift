@@ -59,7 +59,8 @@ import Testing
         #expect(Self.status { _ = try c.createCollection(CreateCollectionRequest(name: "x")) }.0 == .invalidArgument)
         let metric = Self.status { _ = try c.createCollection(CreateCollectionRequest(name: "x", model: "fx", metric: "l2")) }
         #expect(metric.0 == .invalidArgument && metric.1.contains("cosine"))
-        #expect(Self.status { _ = try c.createCollection(CreateCollectionRequest(name: "x", dimension: 4, storage: "f16")) }.0 == .invalidArgument)
+        let storage = Self.status { _ = try c.createCollection(CreateCollectionRequest(name: "x", dimension: 4, storage: "f64")) }
+        #expect(storage.0 == .invalidArgument && storage.1.contains("use f32, f16 or int8"))
 
         let texts = ["the cat sat on the mat", "a quick brown fox jumps", "stock markets fell sharply today",
                      "rain is expected tomorrow morning", "the dog chased the ball in the park"]

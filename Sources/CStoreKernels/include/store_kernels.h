@@ -19,6 +19,18 @@ typedef int (*esk_kernel_i8)(const signed char *a, const signed char *b, size_t 
 /// The best int8 dot-product kernel for this CPU.
 esk_kernel_i8 esk_dot_i8_kernel(void);
 
+/// Converts n IEEE half-precision values (binary16 bit patterns) to floats (exact).
+typedef void (*esk_f16_decoder)(const unsigned short *src, float *dst, size_t n);
+/// Converts n floats to IEEE half precision, rounding to nearest even (overflow gives ±inf).
+typedef void (*esk_f16_encoder)(const float *src, unsigned short *dst, size_t n);
+/// The best half→float converter for this CPU (AVX-512, F16C or portable).
+esk_f16_decoder esk_f16_decode_kernel(void);
+/// The best float→half converter for this CPU.
+esk_f16_encoder esk_f16_encode_kernel(void);
+/// The portable converters (tests compare the SIMD ones against them).
+void esk_f16_decode_generic(const unsigned short *src, float *dst, size_t n);
+void esk_f16_encode_generic(const float *src, unsigned short *dst, size_t n);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *esk_kernel_name(void);
 

@@ -3,7 +3,7 @@ import EmbedSys
 
 /// `embedstore-bench`: the Swift side of bench/ann and the ingest benchmark.
 ///
-///     embedstore-bench build  --base B.npy --dir D [--metric cosine] [--m 16] [--efc 200]
+///     embedstore-bench build  --base B.npy --dir D [--metric cosine] [--m 16] [--efc 200] [--storage f32|f16|int8]
 ///     embedstore-bench query  --dir D --queries Q.npy --k 10 --ef 10,20,40 --out R.bin [--quantized 0] [--rerank F]
 ///     embedstore-bench ingest --dir D --dim 384 --writers 8 --records 100000 --batch 1
 ///
@@ -57,15 +57,14 @@ enum BenchCommand {
     static func build(_ o: [String: String]) throws {
         guard let base = o["base"], let dir = o["dir"] else { fail("build needs --base and --dir") }
         let metric = Metric(name: o["metric"] ?? "cosine") ?? .cosine
-        let m = VectorImport.Matrix.self
-        _ = m
+        guard let storage = StorageType(rawValue: o["storage"] ?? "f32") else { fail("--storage takes f32, f16 or int8") }
         let t0 = ContinuousClock.now
         let data = try VectorImport.read(path: base)
         let readSeconds = seconds(since: t0)
         let cat = try catalog(dir)
         if (try? cat.list())?.contains("bench") == true { try cat.drop("bench") }
         let c = try cat.create("bench", config: CollectionConfig(
-            dimension: data.dimension, metric: metric,
+            dimension: data.dimension, metric: metric, storage: storage,
             hnsw: HNSWParameters(m: Int(o["m"] ?? "16")!, efConstruction: Int(o["efc"] ?? "200")!)))
         let start = ContinuousClock.now
         var row = 0

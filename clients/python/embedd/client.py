@@ -418,7 +418,9 @@ class Client:
         from the model; texts and files are embedded with it) or to a raw dimension ``dim``
         (bring your own vectors). ``metric``: "cosine", "l2" or "ip". ``acl`` grants read/write
         to other uids/gids (the creator owns the collection). ``exist_ok``: an existing
-        collection with the same binding is not an error (AlreadyExistsError otherwise)."""
+        collection with the same binding is not an error (AlreadyExistsError otherwise).
+        ``storage``: "f32" (default, exact), "f16" (half the memory) or "int8" (a quarter;
+        scores and ``get`` use the rounded vector) — see docs/storage.md."""
         req = m.CreateCollectionRequest(name=name, model=model or "", dimension=dim or 0, metric=metric or "",
                                         storage=storage, hnsw_m=hnsw_m, hnsw_ef_construction=hnsw_ef_construction,
                                         hnsw_ef=hnsw_ef, acl=acl, exist_ok=exist_ok)

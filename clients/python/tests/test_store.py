@@ -175,6 +175,26 @@ class StoreTests(unittest.TestCase):
                 self.assertEqual(settled, ["p0", "p1", "p2", "p3"])
             self.fresh(c, "partial", model="fx")
 
+    def test_f16_and_int8_storage(self) -> None:
+        c = self.client()
+        rng = random.Random(8)
+        pts = {f"v{i}": [rng.uniform(-1, 1) for _ in range(16)] for i in range(300)}
+        for storage, tol in (("f16", 1e-3), ("int8", 1.0 / 127)):
+            info = self.fresh(c, "st-" + storage, dim=16, metric="l2", storage=storage)
+            self.assertEqual(info.storage, storage)
+            self.assertEqual(c.describe_collection("st-" + storage).storage, storage)
+            c.upsert("st-" + storage, list(pts), vectors=list(pts.values()))
+            got = list(map(float, c.get("st-" + storage, "v7").vector))
+            self.assertTrue(all(abs(a - b) <= tol for a, b in zip(got, pts["v7"])), (storage, got, pts["v7"]))
+            self.assertEqual(c.search("st-" + storage, vector=pts["v42"], k=1)[0].key, "v42")
+        with self.assertRaises(embedd.InvalidArgumentError) as cm:
+            c.create_collection("st-bad", dim=4, storage="f8")
+        self.assertIn("unknown storage 'f8' (use f32, f16 or int8)", cm.exception.message)
+        self.fresh(c, "st-range", dim=2, storage="f16", metric="l2")
+        with self.assertRaises(embedd.UpsertError) as ue:
+            c.upsert("st-range", ["big"], vectors=[[1.0, 1e6]])
+        self.assertIn("outside the range of collection 'st-range''s f16 storage", ue.exception.message)
+
     def test_numpy_vectors_in_and_out(self) -> None:
         if not embedd.HAS_NUMPY:
             self.skipTest("NumPy not installed (the list path is covered by test_raw_collection_round_trip)")
