@@ -296,3 +296,91 @@ esk_f16_encoder esk_f16_encode_kernel(void) {
     if (level() == 1 && has_f16c()) return f16_encode_f16c;
     return esk_f16_encode_generic;
 }
+
+/* ---- layer-0 walk on the codes ---- */
+
+/* Min-heap (candidates) and max-heap (results) on parallel arrays, sift by moving a hole. */
+static inline void heap_push(float *d, unsigned *id, int *n, float dv, unsigned iv, int is_max) {
+    int i = (*n)++;
+    while (i > 0) {
+        int p = (i - 1) >> 1;
+        if (is_max ? !(d[p] < dv) : !(d[p] > dv)) break;
+        d[i] = d[p]; id[i] = id[p]; i = p;
+    }
+    d[i] = dv; id[i] = iv;
+}
+
+static inline void heap_pop(float *d, unsigned *id, int *n, int is_max) {
+    int last = --(*n);
+    if (last == 0) return;
+    float dv = d[last]; unsigned iv = id[last];
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= last) break;
+        if (c + 1 < last && (is_max ? d[c + 1] > d[c] : d[c + 1] < d[c])) c++;
+        if (is_max ? !(d[c] > dv) : !(d[c] < dv)) break;
+        d[i] = d[c]; id[i] = id[c]; i = c;
+    }
+    d[i] = dv; id[i] = iv;
+}
+
+int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
+                    float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id) {
+    const esk_kernel_i8 dot = esk_dot_i8_kernel();
+    const unsigned char *base = w->nodes;
+    const size_t stride = w->stride, co = w->codes_offset, dim = w->dim;
+    const unsigned count = w->node_count, max_links = w->max_links;
+    const unsigned short epoch = w->epoch;
+    unsigned short *visited = w->visited;
+    const float qs = w->query_scale, qn2 = w->query_norm2;
+    const int metric = w->metric;
+    int nc = 0, nr = 0;
+    unsigned fresh[256];
+    if (entry_id >= count || ef < 1 || cand_capacity < 1) return 0;
+    visited[entry_id] = epoch;
+    heap_push(cand_d, cand_id, &nc, entry_d, entry_id, 0);
+    heap_push(res_d, res_id, &nr, entry_d, entry_id, 1);
+    while (nc > 0) {
+        float d = cand_d[0];
+        unsigned c = cand_id[0];
+        if (nr >= ef && d > res_d[0]) break;
+        heap_pop(cand_d, cand_id, &nc, 0);
+        /* The runner-up is most often next: start loading its links now. */
+        if (nc > 0) {
+            const unsigned char *nb = base + (size_t)cand_id[0] * stride + 16;
+            for (size_t o = 0; o < 4 * (1 + (size_t)max_links); o += 64) esk_prefetch(nb + o);
+        }
+        const unsigned *list = (const unsigned *)(base + (size_t)c * stride + 16);
+        unsigned n = list[0] < max_links ? list[0] : max_links;
+        int nf = 0;
+        for (unsigned j = 1; j <= n; j++) {
+            unsigned o = list[j];
+            if (o >= count || visited[o] == epoch) continue;
+            visited[o] = epoch;
+            const unsigned char *b = base + (size_t)o * stride;
+            if (metric == 0) esk_prefetch(b);
+            for (size_t k = 0; k < 8 + dim; k += 64) esk_prefetch(b + co + k);
+            fresh[nf++] = o;
+        }
+        for (int j = 0; j < nf; j++) {
+            unsigned o = fresh[j];
+            const unsigned char *b = base + (size_t)o * stride;
+            const unsigned char *cb = b + co;
+            float scale, norm2, inv;
+            memcpy(&scale, cb, 4);
+            float dp = (float)dot(w->query_codes, (const signed char *)(cb + 8), dim) * qs * scale;
+            float dn;
+            if (metric == 0) { memcpy(&inv, b + 12, 4); dn = 1 - dp * inv; }
+            else if (metric == 1) { memcpy(&norm2, cb + 4, 4); dn = qn2 + norm2 - 2 * dp; }
+            else dn = -dp;
+            if (nr < ef || dn < res_d[0]) {
+                if (nc >= cand_capacity) return -1;
+                heap_push(cand_d, cand_id, &nc, dn, o, 0);
+                heap_push(res_d, res_id, &nr, dn, o, 1);
+                if (nr > ef) heap_pop(res_d, res_id, &nr, 1);
+            }
+        }
+    }
+    return nr;
+}

@@ -246,6 +246,43 @@ final class NodeStore {
         }
     }
 
+    /// The layer-0 beam search of an unfiltered quantised search, in C (`esk_walk_layer0`):
+    /// the same walk as `HNSW.searchLayer` with no `accept`, without its per-hop overhead.
+    /// Returns up to `ef` (approximate distance, id) pairs in no order.
+    func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, scratch: SearchScratch) -> [(Float, UInt32)] {
+        if scratch.walkResultIDs.count < ef + 1 {
+            scratch.walkResultDistances = [Float](repeating: 0, count: ef + 1)
+            scratch.walkResultIDs = [UInt32](repeating: 0, count: ef + 1)
+        }
+        let metricCode: Int32 = switch metric { case .cosine: 0; case .l2: 1; case .innerProduct: 2 }
+        while true {
+            let n: Int32 = scratch.visited.withNewEpoch(nodeCount: count) { marks, epoch in
+                var w = esk_walk(nodes: UnsafePointer(nodes.base.assumingMemoryBound(to: UInt8.self)), stride: stride,
+                                 codes_offset: codesOffset, dim: dimension, max_links: UInt32(maxLinks0),
+                                 node_count: UInt32(count), metric: metricCode, query_codes: q.codes,
+                                 query_scale: q.scale, query_norm2: q.norm2, visited: marks, epoch: epoch)
+                let capacity = Int32(clamping: scratch.walkCandidateIDs.count)
+                return scratch.walkCandidateDistances.withUnsafeMutableBufferPointer { cd in
+                    scratch.walkCandidateIDs.withUnsafeMutableBufferPointer { ci in
+                        scratch.walkResultDistances.withUnsafeMutableBufferPointer { rd in
+                            scratch.walkResultIDs.withUnsafeMutableBufferPointer { ri in
+                                esk_walk_layer0(&w, entry.0, entry.1, Int32(clamping: ef), cd.baseAddress, ci.baseAddress, capacity,
+                                                rd.baseAddress, ri.baseAddress)
+                            }
+                        }
+                    }
+                }
+            }
+            if n >= 0 {
+                return (0..<Int(n)).map { (scratch.walkResultDistances[$0], scratch.walkResultIDs[$0]) }
+            }
+            // More candidates than the buffer holds: grow it and walk again from a new epoch.
+            let grown = scratch.walkCandidateIDs.count * 4
+            scratch.walkCandidateDistances = [Float](repeating: 0, count: grown)
+            scratch.walkCandidateIDs = [UInt32](repeating: 0, count: grown)
+        }
+    }
+
     /// Node `id`'s own codes as a query for `approximateDistance` (for cosine the scale folds
     /// in 1/‖v‖, as a search's normalised query would). Valid while memory does not move.
     func ownQuantizedQuery(_ id: UInt32) -> QuantizedQuery {

@@ -6,6 +6,11 @@ final class SearchScratch {
     var candidates = NeighborHeap(max: false, capacity: 512)
     var results = NeighborHeap(max: true, capacity: 512)
     var fresh: [UInt32] = { var a = [UInt32](); a.reserveCapacity(256); return a }()
+    /// Candidate and result buffers of the C layer-0 walk (`NodeStore.walkLayer0`).
+    var walkCandidateDistances = [Float](repeating: 0, count: 4096)
+    var walkCandidateIDs = [UInt32](repeating: 0, count: 4096)
+    var walkResultDistances: [Float] = []
+    var walkResultIDs: [UInt32] = []
 
     init(nodeCount: Int) { visited = VisitedSet(capacity: nodeCount) }
 }

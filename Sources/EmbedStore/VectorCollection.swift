@@ -698,6 +698,7 @@ public final class VectorCollection: @unchecked Sendable {
                 // Walk the graph on the 8-bit codes (a quarter of the memory traffic and a
                 // cheaper kernel), then re-rank the ef candidates with exact distances.
                 var codes = [Int8](repeating: 0, count: s.dimension)
+                var walked: [(Float, UInt32)]? = nil
                 codes.withUnsafeMutableBufferPointer { cb in
                     let scale = NodeStore.quantize(q, s.dimension, into: cb.baseAddress!)
                     let qq = QuantizedQuery(codes: UnsafePointer(cb.baseAddress!), scale: scale, norm2: s.dotKernel(q, q, s.dimension))
@@ -708,11 +709,20 @@ public final class VectorCollection: @unchecked Sendable {
                         (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l, quantized: qq)
                         l -= 1
                     }
-                    HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)
+                    if accept == nil {
+                        walked = s.walkLayer0(qq, entry: (curD, cur), ef: ef, scratch: scratch)
+                    } else {
+                        HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)
+                    }
                 }
                 // Exact distances for the best rerankFactor·k by code distance only: the f32
                 // rows are the largest reads of a search.
-                results = scratch.results.sortedAscending()
+                if var w = walked {
+                    w.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                    results = w
+                } else {
+                    results = scratch.results.sortedAscending()
+                }
                 let (r, overflow) = max(1, options.rerankFactor).multipliedReportingOverflow(by: k)
                 if !overflow && results.count > r { results.removeLast(results.count - r) }
                 for i in results.indices { results[i].0 = s.distance(q, results[i].1) }

@@ -29,6 +29,13 @@ final class VisitedSet {
         }
     }
 
+    /// Starts a new search over `nodeCount` nodes and lends its marks and epoch to `body` (the
+    /// C walk marks nodes itself).
+    func withNewEpoch<R>(nodeCount: Int, _ body: (UnsafeMutablePointer<UInt16>, UInt16) -> R) -> R {
+        reset(nodeCount: nodeCount)
+        return body(marks, epoch)
+    }
+
     /// Marks `id`; returns true if it was not yet marked in this search.
     @inline(__always)
     func insert(_ id: UInt32) -> Bool {

@@ -31,6 +31,28 @@ esk_f16_encoder esk_f16_encode_kernel(void);
 void esk_f16_decode_generic(const unsigned short *src, float *dst, size_t n);
 void esk_f16_encode_generic(const float *src, unsigned short *dst, size_t n);
 
+/// The layer-0 beam search of an unfiltered search on the 8-bit codes (HNSW's hottest loop,
+/// kept in C so each hop costs what it costs in hnswlib). Node blocks as in docs/storage.md:
+/// byte 12 holds 1/‖x‖ (cosine), byte 16 the layer-0 link count, then the links; at
+/// `codes_offset`: code scale, ‖x‖², then `dim` codes.
+typedef struct {
+    const unsigned char *nodes;
+    size_t stride, codes_offset, dim;
+    unsigned max_links, node_count;
+    int metric;  /* 0 cosine, 1 l2, 2 inner product */
+    const signed char *query_codes;
+    float query_scale, query_norm2;
+    unsigned short *visited;  /* epoch marks, one per node */
+    unsigned short epoch;
+} esk_walk;
+
+/// Best-first search from one entry node (already marked visited by nothing: the walk marks
+/// it). Writes up to `ef` results (approximate distances, any order) to res_d/res_id and
+/// returns their count, or −1 if more than `cand_capacity` candidates were needed (the caller
+/// grows the buffers, starts a new visited epoch and calls again).
+int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
+                    float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id);
+
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *esk_kernel_name(void);
 
