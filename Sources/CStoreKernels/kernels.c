@@ -2,6 +2,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 static float dot_generic(const float *a, const float *b, size_t n) {
     float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -359,7 +360,6 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             if (o >= count || visited[o] == epoch) continue;
             visited[o] = epoch;
             const unsigned char *b = base + (size_t)o * stride;
-            if (metric == 0) esk_prefetch(b);
             for (size_t k = 0; k < 8 + dim; k += 64) esk_prefetch(b + co + k);
             fresh[nf++] = o;
         }
@@ -367,12 +367,15 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             unsigned o = fresh[j];
             const unsigned char *b = base + (size_t)o * stride;
             const unsigned char *cb = b + co;
-            float scale, norm2, inv;
+            float scale, norm2;
             memcpy(&scale, cb, 4);
+            memcpy(&norm2, cb + 4, 4);
             float dp = (float)dot(w->query_codes, (const signed char *)(cb + 8), dim) * qs * scale;
             float dn;
-            if (metric == 0) { memcpy(&inv, b + 12, 4); dn = 1 - dp * inv; }
-            else if (metric == 1) { memcpy(&norm2, cb + 4, 4); dn = qn2 + norm2 - 2 * dp; }
+            /* Cosine divides by ‖x‖ from the codes' own line, not the header's 1/‖x‖: one
+               cache line less per neighbour (the walk's distances are approximate anyway). */
+            if (metric == 0) dn = 1 - dp / sqrtf(norm2);
+            else if (metric == 1) dn = qn2 + norm2 - 2 * dp;
             else dn = -dp;
             if (nr < ef || dn < res_d[0]) {
                 if (nc >= cand_capacity) return -1;
@@ -382,5 +385,14 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             }
         }
     }
-    return nr;
+    /* Heap sort in place: best first. */
+    int total = nr;
+    while (nr > 1) {
+        float td = res_d[0];
+        unsigned ti = res_id[0];
+        heap_pop(res_d, res_id, &nr, 1);
+        res_d[nr] = td;
+        res_id[nr] = ti;
+    }
+    return total;
 }

@@ -248,7 +248,7 @@ final class NodeStore {
 
     /// The layer-0 beam search of an unfiltered quantised search, in C (`esk_walk_layer0`):
     /// the same walk as `HNSW.searchLayer` with no `accept`, without its per-hop overhead.
-    /// Returns up to `ef` (approximate distance, id) pairs in no order.
+    /// Returns up to `ef` (approximate distance, id) pairs, nearest first.
     func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, scratch: SearchScratch) -> [(Float, UInt32)] {
         if scratch.walkResultIDs.count < ef + 1 {
             scratch.walkResultDistances = [Float](repeating: 0, count: ef + 1)

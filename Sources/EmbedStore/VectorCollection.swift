@@ -717,8 +717,7 @@ public final class VectorCollection: @unchecked Sendable {
                 }
                 // Exact distances for the best rerankFactor·k by code distance only: the f32
                 // rows are the largest reads of a search.
-                if var w = walked {
-                    w.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+                if let w = walked {
                     results = w
                 } else {
                     results = scratch.results.sortedAscending()
