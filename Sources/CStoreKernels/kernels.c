@@ -335,13 +335,14 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
     const unsigned short epoch = w->epoch;
     unsigned short *visited = w->visited;
     const float qs = w->query_scale, qn2 = w->query_norm2;
-    const int metric = w->metric;
+    const int metric = w->metric, skip_deleted = w->skip_deleted;
     int nc = 0, nr = 0;
     unsigned fresh[256];
     if (entry_id >= count || ef < 1 || cand_capacity < 1) return 0;
     visited[entry_id] = epoch;
     heap_push(cand_d, cand_id, &nc, entry_d, entry_id, 0);
-    heap_push(res_d, res_id, &nr, entry_d, entry_id, 1);
+    if (!skip_deleted || !(*(const unsigned *)(base + (size_t)entry_id * stride + 4) & 1u))
+        heap_push(res_d, res_id, &nr, entry_d, entry_id, 1);
     while (nc > 0) {
         float d = cand_d[0];
         unsigned c = cand_id[0];
@@ -360,6 +361,7 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             if (o >= count || visited[o] == epoch) continue;
             visited[o] = epoch;
             const unsigned char *b = base + (size_t)o * stride;
+            if (skip_deleted) esk_prefetch(b);
             for (size_t k = 0; k < 8 + dim; k += 64) esk_prefetch(b + co + k);
             fresh[nf++] = o;
         }
@@ -380,6 +382,11 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             if (nr < ef || dn < res_d[0]) {
                 if (nc >= cand_capacity) return -1;
                 heap_push(cand_d, cand_id, &nc, dn, o, 0);
+                if (skip_deleted) {
+                    unsigned flags;
+                    memcpy(&flags, b + 4, 4);
+                    if (flags & 1u) continue;
+                }
                 heap_push(res_d, res_id, &nr, dn, o, 1);
                 if (nr > ef) heap_pop(res_d, res_id, &nr, 1);
             }

@@ -247,9 +247,10 @@ final class NodeStore {
     }
 
     /// The layer-0 beam search of an unfiltered quantised search, in C (`esk_walk_layer0`):
-    /// the same walk as `HNSW.searchLayer` with no `accept`, without its per-hop overhead.
+    /// the same walk as `HNSW.searchLayer` with no `accept` (or, with `skipDeleted`, one that
+    /// accepts every node not flagged deleted), without its per-hop overhead.
     /// Returns up to `ef` (approximate distance, id) pairs, nearest first.
-    func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, scratch: SearchScratch) -> [(Float, UInt32)] {
+    func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, skipDeleted: Bool, scratch: SearchScratch) -> [(Float, UInt32)] {
         if scratch.walkResultIDs.count < ef + 1 {
             scratch.walkResultDistances = [Float](repeating: 0, count: ef + 1)
             scratch.walkResultIDs = [UInt32](repeating: 0, count: ef + 1)
@@ -260,7 +261,8 @@ final class NodeStore {
                 var w = esk_walk(nodes: UnsafePointer(nodes.base.assumingMemoryBound(to: UInt8.self)), stride: stride,
                                  codes_offset: codesOffset, dim: dimension, max_links: UInt32(maxLinks0),
                                  node_count: UInt32(count), metric: metricCode, query_codes: q.codes,
-                                 query_scale: q.scale, query_norm2: q.norm2, visited: marks, epoch: epoch)
+                                 query_scale: q.scale, query_norm2: q.norm2, visited: marks, epoch: epoch,
+                                 skip_deleted: skipDeleted ? 1 : 0)
                 let capacity = Int32(clamping: scratch.walkCandidateIDs.count)
                 return scratch.walkCandidateDistances.withUnsafeMutableBufferPointer { cd in
                     scratch.walkCandidateIDs.withUnsafeMutableBufferPointer { ci in

@@ -709,8 +709,8 @@ public final class VectorCollection: @unchecked Sendable {
                         (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l, quantized: qq)
                         l -= 1
                     }
-                    if accept == nil {
-                        walked = s.walkLayer0(qq, entry: (curD, cur), ef: ef, scratch: scratch)
+                    if filter == nil {
+                        walked = s.walkLayer0(qq, entry: (curD, cur), ef: ef, skipDeleted: accept != nil, scratch: scratch)
                     } else {
                         HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)
                     }

@@ -45,6 +45,32 @@ import Testing
         try catalog.closeAll()
     }
 
+    /// A few deletions (below the repair threshold) leave tombstones in the graph: searches
+    /// walk through them but never return them, and still return k results.
+    @Test(arguments: [Metric.l2, .cosine, .innerProduct])
+    func tombstonesAreWalkedButNeverReturned(metric: Metric) throws {
+        let dir = TempDirectory("tombstones-\(metric)")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 17)
+        let (items, queries) = gen.clustered(n: 3000, queries: 10, dim: 16)
+        let (catalog, c) = try makeCollection(dir, dim: 16, metric: metric)
+        try upsertAll(c, items)
+        try c.waitForIndexing()
+        // Each query's exact top 3 go (30 of 3000: 1 %, under the 2 % that starts a repair).
+        var gone = Set<Int>()
+        for q in queries { gone.formUnion(BruteForce.topK(q, items, k: 3, metric: metric)) }
+        #expect(try c.delete(gone.map(String.init)) == gone.count)
+        #expect(c.stats().deleted == gone.count && c.stats().nodes == 3000, "the tombstones are still in the graph")
+        for q in queries {
+            let hits = try c.search(q, k: 10)
+            #expect(hits.count == 10)
+            #expect(hits.allSatisfy { !gone.contains(Int($0.key)!) }, "a deleted record came back")
+            let truth = Set(BruteForce.topK(q, items, k: 10, metric: metric, include: { !gone.contains($0) }).map(String.init))
+            #expect(Set(hits.map(\.key)).intersection(truth).count >= 8)
+        }
+        try catalog.closeAll()
+    }
+
     @Test func deleteEverythingThenReinsert() throws {
         let dir = TempDirectory("delete-all")
         defer { dir.cleanup() }

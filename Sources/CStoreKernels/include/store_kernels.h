@@ -44,6 +44,7 @@ typedef struct {
     float query_scale, query_norm2;
     unsigned short *visited;  /* epoch marks, one per node */
     unsigned short epoch;
+    int skip_deleted;         /* nodes flagged deleted (header byte 4, bit 0) are traversed, never results */
 } esk_walk;
 
 /// Best-first search from one entry node (already marked visited by nothing: the walk marks
