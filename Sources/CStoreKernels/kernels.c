@@ -338,6 +338,7 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
     const int metric = w->metric, skip_deleted = w->skip_deleted;
     int nc = 0, nr = 0;
     unsigned fresh[256];
+    if (max_links > sizeof fresh / sizeof fresh[0]) return -2;
     if (entry_id >= count || ef < 1 || cand_capacity < 1) return 0;
     visited[entry_id] = epoch;
     heap_push(cand_d, cand_id, &nc, entry_d, entry_id, 0);
@@ -392,7 +393,10 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             }
         }
     }
-    /* Heap sort in place: best first. */
+    /* Heap sort in place, best first; then equal distances by id (as the Swift search orders
+       them: of exact duplicates, the earliest inserted comes first and survives the cut to
+       the re-ranked few). The array is sorted by distance, so the insertion pass is linear
+       unless many distances tie. */
     int total = nr;
     while (nr > 1) {
         float td = res_d[0];
@@ -400,6 +404,14 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
         heap_pop(res_d, res_id, &nr, 1);
         res_d[nr] = td;
         res_id[nr] = ti;
+    }
+    for (int i = 1; i < total; i++) {
+        float dv = res_d[i];
+        unsigned iv = res_id[i];
+        int j = i;
+        while (j > 0 && res_d[j - 1] == dv && res_id[j - 1] > iv) { res_d[j] = res_d[j - 1]; res_id[j] = res_id[j - 1]; j--; }
+        res_d[j] = dv;
+        res_id[j] = iv;
     }
     return total;
 }

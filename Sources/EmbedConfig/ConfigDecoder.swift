@@ -79,12 +79,12 @@ struct ConfigDecoder {
             case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout", minimum: 0.1)
             case "call_deadline": l.callDeadlineSeconds = try duration(value, "limits.call_deadline")
             case "drain_timeout": l.drainTimeoutSeconds = try duration(value, "limits.drain_timeout", allowZero: true)
-            case "stop_timeout": l.stopTimeoutSeconds = try duration(value, "limits.stop_timeout", minimum: 0.1)
+            case "stop_timeout": l.stopTimeoutSetting = try duration(value, "limits.stop_timeout", minimum: 0.1)
             case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
             default: break
             }
         }
-        guard l.stopTimeoutSeconds > l.drainTimeoutSeconds else {
+        if let stop = l.stopTimeoutSetting, stop <= l.drainTimeoutSeconds {
             throw error(node, "limits.stop_timeout (\(l.stopTimeoutSeconds) s) must be longer than limits.drain_timeout (\(l.drainTimeoutSeconds) s): the stop includes the drain")
         }
     }

@@ -12,10 +12,13 @@ public struct Limits: Sendable, Equatable {
     public var callDeadlineSeconds: Double = 60
     /// How long SIGTERM waits for calls in flight before cancelling them (seconds).
     public var drainTimeoutSeconds: Double = 30
-    /// The whole stop (drain included) must finish within this, or the daemon exits with
-    /// status 1 without waiting further (e.g. for a plugin call that never returns). Longer than
-    /// `drainTimeoutSeconds`, shorter than systemd's TimeoutStopSec (45 s in our unit).
-    public var stopTimeoutSeconds: Double = 40
+    /// `limits.stop_timeout` as configured (nil: not set; see `stopTimeoutSeconds`).
+    public var stopTimeoutSetting: Double? = nil
+    /// The drain plus stopping the models' batcher threads must finish within this, and so must
+    /// releasing the models, or the daemon exits with status 1 without waiting further (e.g. for
+    /// a plugin call that never returns). Default 40 s, or `drain_timeout` + 10 s if that is
+    /// longer; below systemd's TimeoutStopSec (45 s in our unit) with the default drain.
+    public var stopTimeoutSeconds: Double { stopTimeoutSetting ?? max(40, drainTimeoutSeconds + 10) }
     /// Inputs in one Embed call.
     public var maxInputsPerCall: Int = 1024
 

@@ -119,23 +119,25 @@ public enum Daemon {
 
         // The stop is bounded: a plugin call that never returns must not hold it forever.
         let watchdog = StopWatchdog(log: log)
-        server.onStop = { [service, watchdog] in watchdog.arm(seconds: service.config.limits.stopTimeoutSeconds) }
+        let draining = "draining (calls in flight, then the server's worker threads)"
+        server.onStop = { [service, watchdog] in watchdog.arm(seconds: service.config.limits.stopTimeoutSeconds, draining) }
 
         server.run()
 
-        watchdog.arm(seconds: service.config.limits.stopTimeoutSeconds)  // stopped without a signal
+        let bound = service.config.limits.stopTimeoutSeconds
+        watchdog.arm(seconds: bound, draining)  // stopped without a signal
         log.notice("drained; releasing models")
         watchdog.enter("waiting for the models' batcher threads (a plugin call that does not return?)")
         service.stopBatchers()
-        watchdog.enter("closing the vector store")
-        store.stop()
-        watchdog.enter("releasing the models")
+        watchdog.disarm()
+        store.stop()  // our own code: a large final checkpoint may take long, and is not cut short
+        watchdog.arm(seconds: bound, "releasing the models (a plugin's release_model that does not return?)")
         service.host.shutdown()
+        watchdog.disarm()
         if let owned = ownedSocket {
             // Remove the socket file only if it is still the one we created.
             if let id = owned.identity, (try? FileSystem.identity(of: owned.path)) == id { try? FileSystem.unlink(owned.path) }
         }
-        watchdog.finish()
         log.notice("embedd stopped")
         return 0
     }

@@ -399,11 +399,12 @@ final class StoreService: Sendable {
             }
         }
         let storage: StorageType
-        switch req.storage {
-        case "", "f32": storage = .f32
-        case "f16": storage = .f16
-        case "int8": storage = .int8
-        default: throw RPCError(.invalidArgument, "unknown storage '\(req.storage)' (use f32, f16 or int8)")
+        if req.storage.isEmpty {
+            storage = .f32
+        } else if let s = StorageType(rawValue: req.storage) {
+            storage = s
+        } else {
+            throw RPCError(.invalidArgument, "unknown storage '\(req.storage)' (use f32, f16 or int8)")
         }
         var hnsw = HNSWParameters()
         if req.hnswM > 0 { hnsw.m = Int(req.hnswM) }
@@ -567,10 +568,8 @@ final class StoreService: Sendable {
                     result.error = "item has neither an input nor a vector"
                 case .vector(let v):
                     try checkVector(v.values, c, b, what: "the vector of item \(i) (key '\(item.key)')")
-                    if !v.values.allSatisfy({ $0.isFinite }) {
-                        result.error = "vector contains NaN or infinity"
-                    } else if c.config.metric == .cosine && Metric.inverseNorm(v.values) == nil {
-                        result.error = "the vector is \(Metric.directionProblem(v.values))"
+                    if let problem = c.vectorProblem(v.values) {
+                        result.error = problem
                     } else {
                         result.outcome = .unknown
                         records[i] = Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)
@@ -641,6 +640,9 @@ final class StoreService: Sendable {
                 } else if slice.dimension != c.config.dimension {
                     results[index].outcome = .failed
                     results[index].error = "model '\(modelName)' returned \(slice.dimension) components; the collection holds \(c.config.dimension)"
+                } else if let problem = c.vectorProblem(slice.vector(at: row)) {
+                    results[index].outcome = .failed
+                    results[index].error = "model '\(modelName)' returned a vector the collection cannot store: \(problem)"
                 } else {
                     records[index] = Record(key: item.key, vector: slice.vector(at: row), metadata: item.metadata.isEmpty ? nil : item.metadata)
                 }

@@ -8,7 +8,7 @@ public struct CollectionConfig: Sendable, Equatable {
     /// or nil for bring-your-own vectors. The daemon refuses to mix spaces.
     public var spaceID: String?
     /// How stored vectors are kept: f32 (exact), f16 (half the bytes, relative error ≤ 2⁻¹¹
-    /// per component) or int8 (only the 8-bit search codes: a quarter of the bytes, the vector
+    /// per component above 2⁻¹⁴, absolute ≤ 2⁻²⁵ below) or int8 (only the 8-bit search codes: a quarter of the bytes, the vector
     /// known to ±scale/2 per component). Searches walk the 8-bit codes in every case; the final
     /// ranking and `get` use the stored vector.
     public var storage: StorageType
@@ -24,7 +24,7 @@ public struct CollectionConfig: Sendable, Equatable {
         self.hnsw = hnsw
     }
 
-    /// Throws `StoreError.invalidArgument`/`.unsupported` naming the first bad field.
+    /// Throws `StoreError.invalidArgument` naming the first bad field.
     func validate() throws(StoreError) {
         guard (1...65536).contains(dimension) else {
             throw .invalidArgument("dimension must be 1…65536, got \(dimension)")

@@ -13,7 +13,7 @@ import EmbedSys
 ///     0  level      Int32   −1 until the node is linked into the graph
 ///     4  flags      UInt32  bit 0: deleted
 ///     8  upperStart UInt32  first word of this node's upper-layer blocks
-///     12 invNorm    Float   1/‖v‖ (cosine), unused otherwise
+///     12 norm       Float   1/‖ṽ‖ of the stored vector (cosine), ‖v‖² (inner product), unused (l2)
 ///     16 linkCount  UInt32  layer-0 links in use
 ///     20 links      UInt32 × maxLinks0
 ///     codesOffset:  scale Float, ‖v‖² Float, Int8 × dimension — the vector quantised with its
@@ -164,7 +164,12 @@ final class NodeStore {
     static func roundTrip(_ v: [Float], through storage: StorageType) -> [Float] {
         switch storage {
         case .f32: return v
-        case .f16: return v.map { Float(Float16($0)) }
+        case .f16:
+            var half = [UInt16](repeating: 0, count: v.count)
+            var out = [Float](repeating: 0, count: v.count)
+            esk_f16_encode_kernel()!(v, &half, v.count)
+            esk_f16_decode_kernel()!(half, &out, v.count)
+            return out
         case .int8:
             var codes = [Int8](repeating: 0, count: v.count)
             let scale = v.withUnsafeBufferPointer { b in
@@ -172,6 +177,12 @@ final class NodeStore {
             }
             return codes.map { Float($0) * scale }
         }
+    }
+
+    /// 1/‖x̃‖ of `v` as `storage` keeps it — what cosine scores divide by — or nil when the
+    /// stored vector has no direction (see `Metric.inverseNorm`).
+    static func storedInverseNorm(_ v: [Float], storage: StorageType) -> Float? {
+        Metric.inverseNorm(storage == .f32 ? v : roundTrip(v, through: storage))
     }
 
     /// The portable half-precision converters (tests hold the SIMD ones against them).
@@ -229,7 +240,11 @@ final class NodeStore {
             return 0
         }
         let inv = 127 / maxAbs
-        for i in 0..<n { codes[i] = Int8(max(-127, min(127, (v[i] * inv).rounded()))) }
+        if inv.isFinite {
+            for i in 0..<n { codes[i] = Int8(max(-127, min(127, (v[i] * inv).rounded()))) }
+        } else {  // max|x| below 127/Float.greatestFiniteMagnitude: divide first
+            for i in 0..<n { codes[i] = Int8(max(-127, min(127, (v[i] / maxAbs * 127).rounded()))) }
+        }
         return maxAbs / 127
     }
 
@@ -249,8 +264,9 @@ final class NodeStore {
     /// The layer-0 beam search of an unfiltered quantised search, in C (`esk_walk_layer0`):
     /// the same walk as `HNSW.searchLayer` with no `accept` (or, with `skipDeleted`, one that
     /// accepts every node not flagged deleted), without its per-hop overhead.
-    /// Returns up to `ef` (approximate distance, id) pairs, nearest first.
-    func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, skipDeleted: Bool, scratch: SearchScratch) -> [(Float, UInt32)] {
+    /// Returns up to `ef` (approximate distance, id) pairs, nearest first; nil when the C walk
+    /// cannot take this graph (more than 256 links per node).
+    func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, skipDeleted: Bool, scratch: SearchScratch) -> [(Float, UInt32)]? {
         if scratch.walkResultIDs.count < ef + 1 {
             scratch.walkResultDistances = [Float](repeating: 0, count: ef + 1)
             scratch.walkResultIDs = [UInt32](repeating: 0, count: ef + 1)
@@ -278,6 +294,7 @@ final class NodeStore {
             if n >= 0 {
                 return (0..<Int(n)).map { (scratch.walkResultDistances[$0], scratch.walkResultIDs[$0]) }
             }
+            if n != -1 { return nil }
             // More candidates than the buffer holds: grow it and walk again from a new epoch.
             let grown = scratch.walkCandidateIDs.count * 4
             scratch.walkCandidateDistances = [Float](repeating: 0, count: grown)
@@ -394,6 +411,13 @@ final class NodeStore {
         codes.storeBytes(of: NodeStore.quantize(vector.baseAddress!, dimension, into: (codes + 8).assumingMemoryBound(to: Int8.self)), as: Float.self)
         codes.storeBytes(of: dotKernel(vector.baseAddress!, vector.baseAddress!, dimension),
                          toByteOffset: 4, as: Float.self)
+        appendRecord(id, key: key, metadata: metadata)
+        return id
+    }
+
+    /// Writes node `id`'s record entry and its key and metadata bytes (room reserved), and
+    /// counts the node.
+    private func appendRecord(_ id: UInt32, key: some Swift.Collection<UInt8>, metadata: some Swift.Collection<UInt8>) {
         let r = records.base + Int(id) * NodeStore.recordBytes
         r.storeBytes(of: UInt64(heapUsed), as: UInt64.self)
         r.storeBytes(of: UInt32(key.count), toByteOffset: 8, as: UInt32.self)
@@ -401,24 +425,26 @@ final class NodeStore {
         var p = heap.base.assumingMemoryBound(to: UInt8.self) + heapUsed
         for c in key { p.pointee = c; p += 1 }
         for c in metadata { p.pointee = c; p += 1 }
-        heapUsed += bytes
+        heapUsed += key.count + metadata.count
         count += 1
-        return id
     }
 
-    /// Appends a copy of node `old` of `source` (same layout): its vector, codes and norm bytes
-    /// exactly as stored — re-encoding a decoded f16/int8 vector could change them — without
-    /// its links, level or flags.
+    /// Appends a copy of node `old` of `source` (same layout): its norm field, codes and stored
+    /// vector byte for byte (re-encoding a decoded f16/int8 vector could change them), without
+    /// its level, flags or links.
     func append(copyOf old: UInt32, from source: NodeStore, key: some Swift.Collection<UInt8>,
                 metadata: some Swift.Collection<UInt8>) throws(Errno) -> UInt32 {
         precondition(source.stride == stride && source.codesOffset == codesOffset)
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: dimension)
-        defer { v.deallocate() }
-        source.decodeVector(old, into: v)
-        let id = try append(vector: UnsafeBufferPointer(start: v, count: dimension), invNorm: source.invNorm(old), key: key, metadata: metadata)
-        let to = block(id), from = source.block(old)
-        (to + 12).copyMemory(from: from + 12, byteCount: 4)
-        (to + codesOffset).copyMemory(from: from + codesOffset, byteCount: stride - codesOffset)
+        try reserveNodes(count + 1)
+        try reserveHeap(heapUsed + key.count + metadata.count)
+        let id = UInt32(count)
+        let b = block(id)
+        b.copyMemory(from: source.block(old), byteCount: stride)
+        b.storeBytes(of: -1, as: Int32.self)                          // not linked yet
+        b.storeBytes(of: 0, toByteOffset: 4, as: UInt32.self)         // flags
+        b.storeBytes(of: 0, toByteOffset: 8, as: UInt32.self)         // upper start
+        (b + 16).initializeMemory(as: UInt32.self, repeating: 0, count: 1 + maxLinks0)
+        appendRecord(id, key: key, metadata: metadata)
         return id
     }
 

@@ -48,7 +48,7 @@ public final class StoreCatalog: Sendable {
     }
 
     /// Creates a collection and returns it open.
-    /// - Throws: `.collectionExists`, `.invalidArgument`/`.unsupported` for a bad config.
+    /// - Throws: `.collectionExists`, `.invalidArgument` for a bad config.
     public func create(_ name: String, config: CollectionConfig) throws(StoreError) -> VectorCollection {
         try StoreCatalog.validate(name: name)
         try config.validate()

@@ -163,10 +163,11 @@ public final class VectorCollection: @unchecked Sendable {
         let walPath = directory + "/wal.log"
         let dimension = config.dimension
         let metric = config.metric
+        let storage = config.storage
         var ops: [Operation] = []
         wal = try WriteAheadLog.open(path: walPath, afterSeq: snapSeq, log: logger) { entry throws(StoreError) in
             guard entry.seq > snapSeq else { return }
-            guard let op = VectorCollection.decode(entry, dimension: dimension, metric: metric) else {
+            guard let op = VectorCollection.decode(entry, dimension: dimension, metric: metric, storage: storage) else {
                 throw StoreError.corrupt(file: walPath, detail: "record \(entry.seq) has a valid checksum but cannot be decoded")
             }
             lastSeq = entry.seq
@@ -457,10 +458,7 @@ public final class VectorCollection: @unchecked Sendable {
         guard r.vector.count == config.dimension else {
             throw .invalidArgument("record '\(r.key)' has \(r.vector.count) components, collection '\(name)' has dimension \(config.dimension)")
         }
-        guard r.vector.allSatisfy({ $0.isFinite }) else { throw .invalidArgument("record '\(r.key)' contains NaN or infinity") }
-        if config.storage == .f16, let i = r.vector.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) }) {
-            throw .invalidArgument("record '\(r.key)': component \(i) (\(r.vector[i])) is outside the range of collection '\(name)''s f16 storage (±65504)")
-        }
+        if let problem = vectorProblem(r.vector) { throw .invalidArgument("record '\(r.key)': \(problem)") }
         if let meta = r.metadata {
             guard meta.utf8.count <= VectorCollection.maxMetadataBytes else {
                 throw .invalidArgument("metadata of '\(r.key)' is \(meta.utf8.count) bytes, limit \(VectorCollection.maxMetadataBytes)")
@@ -468,15 +466,24 @@ public final class VectorCollection: @unchecked Sendable {
             try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try JSONScanner.validateObject(b, key: r.key) }
         }
         guard config.metric == .cosine else { return 1 }
-        guard Metric.inverseNorm(r.vector) != nil else {
-            throw .invalidArgument("record '\(r.key)' is \(Metric.directionProblem(r.vector))")
+        return NodeStore.storedInverseNorm(r.vector, storage: config.storage)!  // vectorProblem checked it
+    }
+
+    /// Why this collection cannot store `v` (nil when it can): NaN or infinity, a component
+    /// beyond f16's range, or — for cosine — no direction, as given or as stored. The daemon
+    /// asks this per item, so one bad vector fails only its own item.
+    public func vectorProblem(_ v: [Float]) -> String? {
+        guard v.allSatisfy({ $0.isFinite }) else { return "the vector contains NaN or infinity" }
+        if config.storage == .f16, let i = v.firstIndex(where: { abs($0) > Float(Float16.greatestFiniteMagnitude) }) {
+            return "component \(i) (\(v[i])) is outside the range of collection '\(name)''s f16 storage (±65504)"
         }
+        guard config.metric == .cosine else { return nil }
+        guard Metric.inverseNorm(v) != nil else { return "the vector is \(Metric.directionProblem(v))" }
         // Scores are cosines of the vector as stored, so its own norm (f16 and int8 round it).
-        let stored = NodeStore.roundTrip(r.vector, through: config.storage)
-        guard let inverse = Metric.inverseNorm(stored) else {
-            throw .invalidArgument("record '\(r.key)' is too small for collection '\(name)''s \(config.storage.rawValue) storage: stored it would be \(Metric.directionProblem(stored))")
+        guard NodeStore.storedInverseNorm(v, storage: config.storage) != nil else {
+            return "the vector is too small for collection '\(name)''s \(config.storage.rawValue) storage (it would be stored as \(Metric.directionProblem(NodeStore.roundTrip(v, through: config.storage))))"
         }
-        return inverse
+        return nil
     }
 
     // MARK: Group commit
@@ -633,7 +640,7 @@ public final class VectorCollection: @unchecked Sendable {
         }
     }
 
-    private static func decode(_ e: WriteAheadLog.Entry, dimension: Int, metric: Metric) -> Operation? {
+    private static func decode(_ e: WriteAheadLog.Entry, dimension: Int, metric: Metric, storage: StorageType) -> Operation? {
         var r = ByteReader(e.payload)
         guard let n = r.u32() else { return nil }
         switch e.type {
@@ -646,7 +653,7 @@ public final class VectorCollection: @unchecked Sendable {
                 let v = (0..<dimension).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
                 var inv: Float = 1
                 if metric == .cosine {
-                    guard let i = Metric.inverseNorm(v) else { return nil }  // as `validate` computed it
+                    guard let i = NodeStore.storedInverseNorm(v, storage: storage) else { return nil }  // as `validate` computed it
                     inv = i
                 }
                 records.append(Record(key: String(decoding: key, as: UTF8.self), vector: v,
@@ -709,8 +716,8 @@ public final class VectorCollection: @unchecked Sendable {
                         (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l, quantized: qq)
                         l -= 1
                     }
-                    if filter == nil {
-                        walked = s.walkLayer0(qq, entry: (curD, cur), ef: ef, skipDeleted: accept != nil, scratch: scratch)
+                    if filter == nil, let w = s.walkLayer0(qq, entry: (curD, cur), ef: ef, skipDeleted: accept != nil, scratch: scratch) {
+                        walked = w
                     } else {
                         HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)
                     }

@@ -53,32 +53,44 @@ import Testing
         // The same bytes after a checkpoint and reopen, and after a log replay.
         let before = try (0..<50).map { try #require(try c.get(String($0))).vector }
         try c.checkpoint()
-        try c.upsert([Record(key: "late", vector: items[7])])  // in the log only
+        let late = gen.random(n: 1, dim: dim)[0].map { $0 * 3 }  // its own best hit under every metric
+        try c.upsert([Record(key: "late", vector: late)])  // in the log only
         let lateBefore = try #require(try c.get("late")).vector
-        try catalog.closeAll()
+        let lateHit = try c.search(late, k: 1)[0]
+        #expect(lateHit.key == "late")
+        c.abandon()  // no final checkpoint: "late" comes back by replaying the log
+        _ = catalog
         let reopened = try StoreCatalog(directory: dir.path).open("c")
         #expect(reopened.config.storage == storage)
         for i in 0..<50 { #expect(try reopened.get(String(i))?.vector == before[i]) }
         #expect(try reopened.get("late")?.vector == lateBefore)
+        // Replayed from the log, the record scores exactly as it did when it was upserted.
+        let replayedHit = try reopened.search(late, k: 1)[0]
+        #expect(replayedHit.key == "late" && replayedHit.score == lateHit.score, "\(replayedHit) vs \(lateHit)")
         #expect(try recall(reopened, queries: queries, items: stored) >= 0.95)
     }
 
     /// Compaction copies stored vectors byte for byte (re-encoding a decoded one could differ).
-    @Test(arguments: [StorageType.f16, .int8])
-    func compactionKeepsStoredVectorsExactly(storage: StorageType) throws {
-        let dir = TempDirectory("storage-compact-\(storage)")
+    @Test(arguments: [StorageType.f16, .int8], [Metric.l2, .cosine, .innerProduct])
+    func compactionKeepsStoredVectorsExactly(storage: StorageType, metric: Metric) throws {
+        let dir = TempDirectory("storage-compact-\(storage)-\(metric)")
         defer { dir.cleanup() }
         var gen = DataGen(seed: 21)
         let items = gen.random(n: 1500, dim: 24)
-        let (catalog, c) = try make(dir, dim: 24, metric: .l2, storage: storage)
+        let (catalog, c) = try make(dir, dim: 24, metric: metric, storage: storage)
         try upsertAll(c, items)
         try c.waitForIndexing()
         _ = try c.delete((0..<1500).filter { $0 % 2 == 0 }.map(String.init))
         let before = try (0..<1500).filter { $0 % 2 == 1 }.map { try #require(try c.get(String($0))).vector }
+        let scoresBefore = try Dictionary(uniqueKeysWithValues: c.search(items[1], k: 20, ef: 200).map { ($0.key, $0.score) })
         try c.optimize()
         #expect(c.stats().deleted == 0 && c.stats().nodes == 750)
         let after = try (0..<1500).filter { $0 % 2 == 1 }.map { try #require(try c.get(String($0))).vector }
         #expect(after == before)
+        // Norms (and, for inner product, the lift's bound) are kept too: the same scores.
+        for hit in try c.search(items[1], k: 20, ef: 200) {
+            if let s = scoresBefore[hit.key] { #expect(s == hit.score, "\(hit.key): \(hit.score) after, \(s) before") }
+        }
         let survivors = items.indices.filter { $0 % 2 == 1 }
         let r = try recall(c, queries: Array(items.prefix(50)), items: items, include: { $0 % 2 == 1 })
         #expect(r >= 0.95, "recall after compaction \(r) (\(survivors.count) survivors)")
@@ -97,16 +109,22 @@ import Testing
             try c.upsert([Record(key: "big", vector: [1, 70000, 2])])
             Issue.record("a component outside the f16 range was accepted")
         } catch {
-            #expect("\(error)".contains("component 1 (70000.0) is outside the range of collection 'c''s f16 storage"), "\(error)")
+            #expect("\(error)".contains("record 'big': component 1 (70000.0) is outside the range of collection 'c''s f16 storage"), "\(error)")
         }
         try c.upsert([Record(key: "edge", vector: [65504, -65504, 1e-8])])
         #expect(try c.get("edge")?.vector == [65504, -65504, 0])  // 1e-8 is below f16's smallest subnormal
+        // int8 keeps tiny vectors (max|x| near the float32 minimum) as they are, zeros as zeros.
+        let tinyStore = try catalog.create("i8", config: CollectionConfig(dimension: 4, metric: .l2, storage: .int8))
+        // (127 / 3e-37 overflows Float: the codes must not become NaN, i.e. ±127 everywhere)
+        try tinyStore.upsert([Record(key: "tiny", vector: [3e-37, -1.5e-37, 0, 6e-38])])
+        let tiny = try #require(try tinyStore.get("tiny")).vector
+        #expect(tiny[2] == 0 && abs(tiny[0] - 3e-37) <= 3e-39 && abs(tiny[1] + 1.5e-37) <= 3e-39 && abs(tiny[3] - 6e-38) <= 3e-39, "\(tiny)")
         let cosine = try catalog.create("cos", config: CollectionConfig(dimension: 3, metric: .cosine, storage: .f16))
         do {
             try cosine.upsert([Record(key: "tiny", vector: [1e-9, -1e-9, 2e-9])])
             Issue.record("a vector that f16 rounds to zero was accepted for cosine")
         } catch {
-            #expect("\(error)".contains("record 'tiny' is too small for collection 'cos''s f16 storage"), "\(error)")
+            #expect("\(error)".contains("record 'tiny': the vector is too small for collection 'cos''s f16 storage"), "\(error)")
         }
         try catalog.closeAll()
         // A snapshot whose storage disagrees with collection.meta is refused, naming the file.

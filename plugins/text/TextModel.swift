@@ -13,6 +13,9 @@ final class TextModel {
     init(folder: String, options: TextPluginOptions) throws(NNError) {
         self.options = options
         embedder = try TextEmbedder(folder: folder, options: options.embedder)
+        let name = folder.split(separator: "/").last.map(String.init) ?? folder
+        let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
+        // The last step that can fail: nothing after it needs the thread stopped on error.
         compute = try ComputeThread()
         let encoder = embedder.encoder
         do {
@@ -24,8 +27,6 @@ final class TextModel {
             compute.stop()
             throw NNError("preparing the model's kernels: \(error)")
         }
-        let name = folder.split(separator: "/").last.map(String.init) ?? folder
-        let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
         info = .allocate(capacity: 1)
         var i = embedd_model_info()
         i.struct_size = UInt32(MemoryLayout<embedd_model_info>.size)

@@ -33,8 +33,9 @@ void esk_f16_encode_generic(const float *src, unsigned short *dst, size_t n);
 
 /// The layer-0 beam search of an unfiltered search on the 8-bit codes (HNSW's hottest loop,
 /// kept in C so each hop costs what it costs in hnswlib). Node blocks as in docs/storage.md:
-/// byte 16 holds the layer-0 link count, then the links; at `codes_offset`: code scale, ‖x‖²,
-/// then `dim` codes (cosine divides by √‖x‖², so the header line is not read).
+/// byte 4 the flags (bit 0: deleted), byte 16 the layer-0 link count, then the links; at
+/// `codes_offset`: code scale, ‖x‖², then `dim` codes. Cosine divides by √‖x‖², so the header
+/// line is read only when `skip_deleted` is set.
 typedef struct {
     const unsigned char *nodes;
     size_t stride, codes_offset, dim;
@@ -48,9 +49,10 @@ typedef struct {
 } esk_walk;
 
 /// Best-first search from one entry node (already marked visited by nothing: the walk marks
-/// it). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id and
-/// returns their count, or −1 if more than `cand_capacity` candidates were needed (the caller
-/// grows the buffers, starts a new visited epoch and calls again).
+/// it). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id, which
+/// need room for ef + 1, and returns their count; −1 if more than `cand_capacity` candidates
+/// were needed (the caller grows the buffers, starts a new visited epoch and calls again); −2 if
+/// `max_links` exceeds 256 (M ≤ 128; the caller walks another way).
 int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id);
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import mimetypes
 import os
@@ -523,11 +524,12 @@ class Client:
             else:
                 self._parallel(send, chunks, answered)
         except EmbeddError as e:
-            # Earlier chunks may be stored: say which items are settled and which are not.
-            done = [r for r in answered if r is not None]
-            e.partial = _summary(done)
-            e.unconfirmed_keys = [item.key for c, r in zip(chunks, answered) if r is None for item in c]
-            raise
+            # Earlier chunks may be stored: say which items are settled and which are not — on
+            # a copy, since a broken connection hands one error object to every call on it.
+            err = copy.copy(e)
+            err.partial = _summary([r for r in answered if r is not None])
+            err.unconfirmed_keys = [item.key for c, r in zip(chunks, answered) if r is None for item in c]
+            raise err.with_traceback(e.__traceback__) from None
         summary = _summary([r for r in answered if r is not None])
         results = summary.results
         if check and summary.failed:

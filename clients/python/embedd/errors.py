@@ -47,9 +47,9 @@ class EmbeddError(Exception):
     code: int
     message: str
     method: Optional[str]
-    #: Set when :meth:`Client.upsert` split its items over several calls and one failed: the
-    #: ``UpsertSummary`` of the calls that were answered (those items are settled: stored,
-    #: skipped or refused as their results say).
+    #: Set when a call of :meth:`Client.upsert` failed (it splits long lists over several
+    #: calls): the ``UpsertSummary`` of the calls that were answered (those items are settled:
+    #: stored, skipped or refused as their results say; empty if none was).
     partial: Any = None
     #: With ``partial``: keys of the items whose call failed or was never sent — they may or may
     #: not be stored; upserting them again is safe (an upsert replaces by key).

@@ -191,9 +191,12 @@ class StoreTests(unittest.TestCase):
             c.create_collection("st-bad", dim=4, storage="f8")
         self.assertIn("unknown storage 'f8' (use f32, f16 or int8)", cm.exception.message)
         self.fresh(c, "st-range", dim=2, storage="f16", metric="l2")
-        with self.assertRaises(embedd.UpsertError) as ue:
-            c.upsert("st-range", ["big"], vectors=[[1.0, 1e6]])
+        with self.assertRaises(embedd.UpsertError) as ue:  # refused per item: the others are stored
+            c.upsert("st-range", ["ok1", "big", "ok2"], vectors=[[1.0, 2.0], [1.0, 1e6], [3.0, 4.0]])
         self.assertIn("outside the range of collection 'st-range''s f16 storage", ue.exception.message)
+        s = ue.exception.summary
+        self.assertEqual((s.stored, s.failed), (2, 1))
+        self.assertEqual(list(map(float, c.get("st-range", "ok2").vector)), [3.0, 4.0])
 
     def test_numpy_vectors_in_and_out(self) -> None:
         if not embedd.HAS_NUMPY:
