@@ -326,7 +326,18 @@ static inline void heap_pop(float *d, unsigned *id, int *n, int is_max) {
     d[i] = dv; id[i] = iv;
 }
 
-int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
+/* Whether node o (at block b) may be a result. */
+static inline int walk_accepts(const esk_walk *w, const unsigned char *b, unsigned o) {
+    if (o == w->exclude) return 0;
+    if (w->skip_deleted) {
+        unsigned flags;
+        memcpy(&flags, b + 4, 4);
+        if (flags & 1u) return 0;
+    }
+    return 1;
+}
+
+int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id) {
     const esk_kernel_i8 dot = esk_dot_i8_kernel();
     const unsigned char *base = w->nodes;
@@ -339,11 +350,18 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
     int nc = 0, nr = 0;
     unsigned fresh[256];
     if (max_links > sizeof fresh / sizeof fresh[0]) return -2;
-    if (entry_id >= count || ef < 1 || cand_capacity < 1) return 0;
-    visited[entry_id] = epoch;
-    heap_push(cand_d, cand_id, &nc, entry_d, entry_id, 0);
-    if (!skip_deleted || !(*(const unsigned *)(base + (size_t)entry_id * stride + 4) & 1u))
-        heap_push(res_d, res_id, &nr, entry_d, entry_id, 1);
+    if (ef < 1) return 0;
+    for (int e = 0; e < n_entries; e++) {
+        unsigned id = entry_id[e];
+        if (id >= count || visited[id] == epoch) continue;
+        if (nc >= cand_capacity) return -1;
+        visited[id] = epoch;
+        heap_push(cand_d, cand_id, &nc, entry_d[e], id, 0);
+        if (walk_accepts(w, base + (size_t)id * stride, id)) {
+            heap_push(res_d, res_id, &nr, entry_d[e], id, 1);
+            if (nr > ef) heap_pop(res_d, res_id, &nr, 1);
+        }
+    }
     while (nc > 0) {
         float d = cand_d[0];
         unsigned c = cand_id[0];
@@ -383,11 +401,7 @@ int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
             if (nr < ef || dn < res_d[0]) {
                 if (nc >= cand_capacity) return -1;
                 heap_push(cand_d, cand_id, &nc, dn, o, 0);
-                if (skip_deleted) {
-                    unsigned flags;
-                    memcpy(&flags, b + 4, 4);
-                    if (flags & 1u) continue;
-                }
+                if (!walk_accepts(w, b, o)) continue;
                 heap_push(res_d, res_id, &nr, dn, o, 1);
                 if (nr > ef) heap_pop(res_d, res_id, &nr, 1);
             }

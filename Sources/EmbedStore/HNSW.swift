@@ -163,9 +163,15 @@ enum HNSW {
             var entries = [(curD, cur)]
             var perLevel = [[UInt32]](repeating: [], count: min(level, s.maxLevel) + 1)
             for lc in stride(from: min(level, s.maxLevel), through: 0, by: -1) {
-                searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch,
-                            construction: lift, quantized: codes) { !s.isDeleted($0) && $0 != id }
-                let walked = scratch.results.sortedAscending()
+                let walked: [(Float, UInt32)]
+                if lc == 0, let codes, let w = s.walkLayer0(codes, entries: entries, ef: efConstruction, skipDeleted: true,
+                                                            excluding: id, scratch: scratch) {
+                    walked = w  // the bottom layer, where most of the time goes, in C as searches do
+                } else {
+                    searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch,
+                                construction: lift, quantized: codes) { !s.isDeleted($0) && $0 != id }
+                    walked = scratch.results.sortedAscending()
+                }
                 var found = codes == nil ? walked
                     : walked.map { (s.graphDistance(q, lift: qt, $0.1), $0.1) }.sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
                 if found.isEmpty {

@@ -266,7 +266,9 @@ final class NodeStore {
     /// accepts every node not flagged deleted), without its per-hop overhead.
     /// Returns up to `ef` (approximate distance, id) pairs, nearest first; nil when the C walk
     /// cannot take this graph (more than 256 links per node).
-    func walkLayer0(_ q: QuantizedQuery, entry: (Float, UInt32), ef: Int, skipDeleted: Bool, scratch: SearchScratch) -> [(Float, UInt32)]? {
+    func walkLayer0(_ q: QuantizedQuery, entries: [(Float, UInt32)], ef: Int, skipDeleted: Bool, excluding: UInt32? = nil,
+                    scratch: SearchScratch) -> [(Float, UInt32)]? {
+        let entryDistances = entries.map(\.0), entryIDs = entries.map(\.1)
         if scratch.walkResultIDs.count < ef + 1 {
             scratch.walkResultDistances = [Float](repeating: 0, count: ef + 1)
             scratch.walkResultIDs = [UInt32](repeating: 0, count: ef + 1)
@@ -278,14 +280,14 @@ final class NodeStore {
                                  codes_offset: codesOffset, dim: dimension, max_links: UInt32(maxLinks0),
                                  node_count: UInt32(count), metric: metricCode, query_codes: q.codes,
                                  query_scale: q.scale, query_norm2: q.norm2, visited: marks, epoch: epoch,
-                                 skip_deleted: skipDeleted ? 1 : 0)
+                                 skip_deleted: skipDeleted ? 1 : 0, exclude: excluding ?? UInt32.max)
                 let capacity = Int32(clamping: scratch.walkCandidateIDs.count)
                 return scratch.walkCandidateDistances.withUnsafeMutableBufferPointer { cd in
                     scratch.walkCandidateIDs.withUnsafeMutableBufferPointer { ci in
                         scratch.walkResultDistances.withUnsafeMutableBufferPointer { rd in
                             scratch.walkResultIDs.withUnsafeMutableBufferPointer { ri in
-                                esk_walk_layer0(&w, entry.0, entry.1, Int32(clamping: ef), cd.baseAddress, ci.baseAddress, capacity,
-                                                rd.baseAddress, ri.baseAddress)
+                                esk_walk_layer0(&w, entryDistances, entryIDs, Int32(entries.count), Int32(clamping: ef),
+                                                cd.baseAddress, ci.baseAddress, capacity, rd.baseAddress, ri.baseAddress)
                             }
                         }
                     }

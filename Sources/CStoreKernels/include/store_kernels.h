@@ -46,14 +46,15 @@ typedef struct {
     unsigned short *visited;  /* epoch marks, one per node */
     unsigned short epoch;
     int skip_deleted;         /* nodes flagged deleted (header byte 4, bit 0) are traversed, never results */
+    unsigned exclude;         /* a node traversed but never a result (0xFFFFFFFF: none) */
 } esk_walk;
 
-/// Best-first search from one entry node (already marked visited by nothing: the walk marks
-/// it). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id, which
+/// Best-first search from `n_entries` entry nodes with their distances (the walk marks them
+/// visited). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id, which
 /// need room for ef + 1, and returns their count; −1 if more than `cand_capacity` candidates
 /// were needed (the caller grows the buffers, starts a new visited epoch and calls again); −2 if
 /// `max_links` exceeds 256 (M ≤ 128; the caller walks another way).
-int esk_walk_layer0(const esk_walk *w, float entry_d, unsigned entry_id, int ef,
+int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id);
 
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
