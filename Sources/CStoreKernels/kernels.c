@@ -429,3 +429,63 @@ int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *ent
     }
     return total;
 }
+
+/* ---- per-vector 8-bit quantisation (codes of every node and query) ---- */
+
+static inline signed char quantize_one(float x) {
+    float r = roundf(x);  /* halves away from zero, as Swift's rounded() */
+    return (signed char)(r > 127 ? 127 : r < -127 ? -127 : r);
+}
+
+float esk_quantize_generic(const float *v, size_t n, signed char *codes) {
+    float max_abs = 0;
+    for (size_t i = 0; i < n; i++) { float a = fabsf(v[i]); if (a > max_abs) max_abs = a; }
+    if (!(max_abs > 0) || !isfinite(max_abs)) { memset(codes, 0, n); return 0; }
+    float inv = 127 / max_abs;
+    if (isfinite(inv)) {
+        for (size_t i = 0; i < n; i++) codes[i] = quantize_one(v[i] * inv);
+    } else {  /* max|x| below 127/FLT_MAX: divide first */
+        for (size_t i = 0; i < n; i++) codes[i] = quantize_one(v[i] / max_abs * 127);
+    }
+    return max_abs / 127;
+}
+
+/* Bitwise and/or on float lanes with AVX-512F only (the _ps forms need AVX-512DQ). */
+__attribute__((target("avx512f")))
+static inline __m512 and_ps512(__m512 a, __m512 b) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
+__attribute__((target("avx512f")))
+static inline __m512 or_ps512(__m512 a, __m512 b) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
+
+__attribute__((target("avx512f")))
+static float quantize_avx512(const float *v, size_t n, signed char *codes) {
+    const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    const __m512 sign_mask = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
+    __m512 mx = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) mx = _mm512_max_ps(mx, and_ps512(_mm512_loadu_ps(v + i), abs_mask));
+    float max_abs = _mm512_reduce_max_ps(mx);
+    for (; i < n; i++) { float a = fabsf(v[i]); if (a > max_abs) max_abs = a; }
+    if (!(max_abs > 0) || !isfinite(max_abs)) { memset(codes, 0, n); return 0; }
+    float inv = 127 / max_abs;
+    if (!isfinite(inv)) return esk_quantize_generic(v, n, codes);
+    const __m512 vinv = _mm512_set1_ps(inv), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_mul_ps(_mm512_loadu_ps(v + i), vinv);
+        /* round half away from zero exactly: trunc, then one step outward if |frac| ≥ 0.5
+           (x − trunc(x) is exact for |x| ≤ 127) */
+        __m512 t = _mm512_roundscale_ps(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m512 frac = and_ps512(_mm512_sub_ps(x, t), abs_mask);
+        __mmask16 out = _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ);
+        __m512 step = or_ps512(one, and_ps512(x, sign_mask));
+        __m512 r = _mm512_mask_add_ps(t, out, t, step);
+        r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
+        _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtsepi32_epi8(_mm512_cvttps_epi32(r)));
+    }
+    for (; i < n; i++) codes[i] = quantize_one(v[i] * inv);
+    return max_abs / 127;
+}
+
+esk_quantizer esk_quantize_kernel(void) {
+    return level() >= 2 ? quantize_avx512 : esk_quantize_generic;
+}

@@ -231,21 +231,17 @@ final class NodeStore {
         }
     }
 
-    /// Quantises `n` floats with their own scale: code = round(x / scale), scale = max|x|/127.
+    /// Quantises `n` floats with their own scale: code = round(x / scale), scale = max|x|/127
+    /// (CStoreKernels' `esk_quantize_kernel`, AVX-512 where available, bit-identical to the
+    /// portable one; 0 and all-zero codes for a zero vector).
     static func quantize(_ v: UnsafePointer<Float>, _ n: Int, into codes: UnsafeMutablePointer<Int8>) -> Float {
-        var maxAbs: Float = 0
-        for i in 0..<n { maxAbs = max(maxAbs, abs(v[i])) }
-        guard maxAbs > 0, maxAbs.isFinite else {
-            codes.initialize(repeating: 0, count: n)
-            return 0
-        }
-        let inv = 127 / maxAbs
-        if inv.isFinite {
-            for i in 0..<n { codes[i] = Int8(max(-127, min(127, (v[i] * inv).rounded()))) }
-        } else {  // max|x| below 127/Float.greatestFiniteMagnitude: divide first
-            for i in 0..<n { codes[i] = Int8(max(-127, min(127, (v[i] / maxAbs * 127).rounded()))) }
-        }
-        return maxAbs / 127
+        quantizer(v, n, codes)
+    }
+    private static let quantizer = esk_quantize_kernel()!
+
+    /// The portable quantiser (tests hold the SIMD one against it).
+    static func portableQuantize(_ v: UnsafePointer<Float>, _ n: Int, into codes: UnsafeMutablePointer<Int8>) -> Float {
+        esk_quantize_generic(v, n, codes)
     }
 
     /// Approximate distance from a quantised query to node `id` (same order as `distance`).

@@ -60,4 +60,29 @@ import Testing
         #expect(a == b)
         for (f, h) in zip(floats, b) { #expect(Float16(f).bitPattern == h, "float \(f)") }
     }
+
+    /// The SIMD quantiser gives the portable one's codes and scale bit for bit: halves round
+    /// away from zero, tails, tiny vectors (the divide-first path), zero vectors.
+    @Test func quantiserMatchesThePortableOne() throws {
+        var gen = DataGen(seed: 31)
+        var vectors: [[Float]] = [[0, 0, 0], [1, -1, 0.5, -0.5], (0..<40).map { Float($0) - 20 }]
+        vectors.append((0..<33).map { i in Float(i % 5) * 127 / 4 / 127 })  // codes on exact halves
+        vectors.append([3e-37, -1.5e-37, 0, 6e-38] + [Float](repeating: 1e-38, count: 20))
+        for n in [1, 15, 16, 17, 31, 32, 33, 128, 384, 385] {
+            for _ in 0..<20 { vectors.append(gen.random(n: 1, dim: n)[0].map { $0 * Float(1 + gen.next() % 1000) }) }
+        }
+        // Values that land exactly on .5 after scaling by 127/max: max 127, halves below it.
+        vectors.append([127] + (0..<40).map { Float($0) + 0.5 } + (0..<40).map { -Float($0) - 0.5 })
+        for v in vectors {
+            var a = [Int8](repeating: 9, count: v.count), b = a
+            let sa = v.withUnsafeBufferPointer { p in a.withUnsafeMutableBufferPointer { NodeStore.quantize(p.baseAddress!, v.count, into: $0.baseAddress!) } }
+            let sb = v.withUnsafeBufferPointer { p in b.withUnsafeMutableBufferPointer { NodeStore.portableQuantize(p.baseAddress!, v.count, into: $0.baseAddress!) } }
+            #expect(a == b && sa.bitPattern == sb.bitPattern, "\(v.prefix(8))")
+            // And the portable one is what the Swift code did: round(x·127/max) away from zero.
+            let m = v.map(abs).max()!
+            if m > 0, (127 / m).isFinite {
+                #expect(b == v.map { Int8(max(-127, min(127, ($0 * (127 / m)).rounded()))) })
+            }
+        }
+    }
 }
