@@ -69,7 +69,7 @@ struct ConfigDecoder {
     func decodeLimits(_ node: YAMLNode, into l: inout Limits) throws(ConfigError) {
         try forEachEntry(node, section: "limits", allowed: [
             "max_frame_bytes", "max_connections", "max_calls_per_connection", "idle_timeout", "call_deadline",
-            "drain_timeout", "stop_timeout", "max_inputs_per_call",
+            "drain_timeout", "stop_timeout", "stuck_call_timeout", "max_inputs_per_call",
         ]) { (key, value) throws(ConfigError) in
             switch key {
             case "max_frame_bytes": l.maxFrameBytes = try size(value, "limits.max_frame_bytes", min: 1024, max: 1 << 30)
@@ -79,6 +79,7 @@ struct ConfigDecoder {
             case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout", minimum: 0.1)
             case "call_deadline": l.callDeadlineSeconds = try duration(value, "limits.call_deadline")
             case "drain_timeout": l.drainTimeoutSeconds = try duration(value, "limits.drain_timeout", allowZero: true)
+            case "stuck_call_timeout": l.stuckCallTimeoutSeconds = try duration(value, "limits.stuck_call_timeout", minimum: 0.1)
             case "stop_timeout": l.stopTimeoutSetting = try duration(value, "limits.stop_timeout", minimum: 0.1)
             case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
             default: break

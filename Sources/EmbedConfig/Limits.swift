@@ -12,6 +12,10 @@ public struct Limits: Sendable, Equatable {
     public var callDeadlineSeconds: Double = 60
     /// How long SIGTERM waits for calls in flight before cancelling them (seconds).
     public var drainTimeoutSeconds: Double = 30
+    /// A plugin call running longer than this counts as wedged (a plugin that ignores
+    /// cancellation and never returns): under a systemd watchdog the daemon stops pinging it,
+    /// so systemd restarts the daemon (seconds).
+    public var stuckCallTimeoutSeconds: Double = 300
     /// `limits.stop_timeout` as configured (nil: not set; see `stopTimeoutSeconds`).
     public var stopTimeoutSetting: Double? = nil
     /// The drain plus stopping the models' batcher threads must finish within this, and so must

@@ -242,6 +242,18 @@ public final class EmbedService: Sendable {
         }
     }
 
+    /// A model whose plugin call has been running longer than `limits.stuck_call_timeout`
+    /// (a plugin that ignores cancellation and never returns), with how long, or nil.
+    public func wedgedModel(now: UInt64) -> (model: String, seconds: Double)? {
+        let limit = UInt64(config.limits.stuckCallTimeoutSeconds * 1e9)
+        let all = batchers.withLock { Array($0) }
+        var worst: (String, UInt64)? = nil
+        for (name, b) in all {
+            if let t = b.longestRunningCall(now: now), t > limit, t > (worst?.1 ?? 0) { worst = (name, t) }
+        }
+        return worst.map { ($0.0, Double($0.1) / 1e9) }
+    }
+
     func batcher(for name: String) throws(RPCError) -> ModelBatcher {
         let settings = config.batching
         let result = batchers.withLock { b -> Result<ModelBatcher, Errno> in

@@ -26,6 +26,8 @@ final class ModelBatcher: Sendable {
         var jobs: [EmbedJob] = []
         var queuedInputs = 0
         var running = 0      // batches in plugin calls now
+        var callsStarted: [UInt64: UInt64] = [:]  // plugin calls in progress: token → start time
+        var nextCallToken: UInt64 = 0
         var stopping = false
     }
 
@@ -175,7 +177,7 @@ final class ModelBatcher: Sendable {
         let inputs = live.count == 1 ? live[0].inputs : live.flatMap(\.inputs)
         let result: EmbedBatch
         do {
-            result = try host.embed(model: model, inputs: inputs, cancel: flag)
+            result = try timedEmbed(inputs, cancel: flag)
         } catch {
             // A shared call the plugin failed as a whole may have failed for one job's inputs:
             // run each job alone, so a call fails only for its own inputs. Other failures (no
@@ -194,7 +196,7 @@ final class ModelBatcher: Sendable {
                     continue
                 }
                 do {
-                    let alone = try host.embed(model: model, inputs: job.inputs, cancel: job.cancellation)
+                    let alone = try timedEmbed(job.inputs, cancel: job.cancellation)
                     job.complete(.success(Self.slice(alone, offset: 0, count: job.inputs.count)))
                 } catch {
                     job.complete(.failure(RPCError(error)))
@@ -207,6 +209,22 @@ final class ModelBatcher: Sendable {
             job.complete(.success(Self.slice(result, offset: offset, count: job.inputs.count)))
             offset += job.inputs.count
         }
+    }
+
+    /// One plugin call, timed: `longestRunningCall` sees it while it runs.
+    private func timedEmbed(_ inputs: [EmbedInput], cancel: CancellationFlag?) throws(PluginError) -> EmbedBatch {
+        let token: UInt64 = lock.withLock {
+            state.nextCallToken += 1
+            state.callsStarted[state.nextCallToken] = Clock.monotonicNanoseconds()
+            return state.nextCallToken
+        }
+        defer { lock.withLock { _ = state.callsStarted.removeValue(forKey: token) } }
+        return try host.embed(model: model, inputs: inputs, cancel: cancel)
+    }
+
+    /// How long the oldest plugin call in progress has been running (nanoseconds), or nil.
+    func longestRunningCall(now: UInt64) -> UInt64? {
+        lock.withLock { state.callsStarted.values.min().map { now &- $0 } }
     }
 
     /// Rows `offset ..< offset + count` of a plugin call's result, for one job.

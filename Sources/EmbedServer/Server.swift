@@ -44,6 +44,10 @@ public final class Server: @unchecked Sendable {
     public var onReload: (@Sendable () -> Void)?
     /// Called on the event loop when SIGTERM/SIGINT arrives, before draining starts.
     public var onStop: (@Sendable () -> Void)?
+    /// Consulted before each systemd watchdog ping: a problem (a wedged model) withholds the
+    /// ping, so systemd restarts the daemon (WatchdogSec); the text is logged.
+    public var wedged: (@Sendable (UInt64) -> String?)?
+    private var lastWedgedLog: UInt64 = 0
 
     /// Server identity sent in HelloReply.
     public var serverName = "embedd"
@@ -492,7 +496,14 @@ public final class Server: @unchecked Sendable {
 
     private func timers(now: UInt64) {
         if let w = watchdogInterval, now >= nextWatchdog {
-            notify.watchdog()
+            if let problem = wedged?(now) {
+                if lastWedgedLog == 0 || now - lastWedgedLog >= 10_000_000_000 {
+                    log.error("\(problem); withholding the systemd watchdog ping so systemd restarts the daemon")
+                    lastWedgedLog = now
+                }
+            } else {
+                notify.watchdog()
+            }
             nextWatchdog = now + UInt64(w / 2 * 1e9)
         }
         let limits = limitsBox.withLock { $0 }

@@ -73,6 +73,7 @@ import Testing
         #expect(c.limits.callDeadlineSeconds == 120 && c.limits.drainTimeoutSeconds == 0 && c.limits.stopTimeoutSeconds == 40)
         #expect(try parse("limits: {drain_timeout: 1m, stop_timeout: 90s}").limits.stopTimeoutSeconds == 90)
         #expect(try parse("limits: {drain_timeout: 50s}").limits.stopTimeoutSeconds == 60, "unset, it follows a long drain")
+        #expect(try parse("limits: {stuck_call_timeout: 90s}").limits.stuckCallTimeoutSeconds == 90 && c.limits.stuckCallTimeoutSeconds == 300)
         #expect(c.batching.maxDelayMilliseconds == 500 && c.batching.threadsPerModel == 2)
         #expect(c.models[0] == ModelConfig(name: "fx", plugin: "/opt/p/libembedd-fixture.so", modelDirectory: "fx",
                                            options: ["dimension": "8", "seed": "42", "normalize": "true"]))

@@ -195,6 +195,42 @@ final class NotifyListener {
         #expect(d.log.contains("stop did not finish within limits.stop_timeout (2 s): still waiting for the models' batcher threads"), "\(d.log)")
     }
 
+    /// A plugin call that never returns wedges its model for good: past
+    /// `limits.stuck_call_timeout` the daemon withholds its systemd watchdog pings (so systemd
+    /// restarts it) and says why in the log; until then it pings as usual.
+    @Test func aWedgedPluginCallWithholdsTheWatchdogPing() throws {
+        let dir = try FileSystem.makeTemporaryDirectory(template: "/tmp/embedd-wd.XXXXXX")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let notifyPath = dir + "/notify"
+        let listener = try UnixSocket.bindDatagram(path: notifyPath)
+        defer { try? listener.close() }
+        try UnixSocket.setReceiveTimeout(listener, seconds: 0.3)
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", isDefault: true),
+                               settings: "limits: {stuck_call_timeout: 1s}",
+                               env: ["NOTIFY_SOCKET": notifyPath, "WATCHDOG_USEC": "300000"])
+        defer { d.signal(SIGKILL); _ = d.waitForExit(timeout: 10) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        /// Watchdog pings received within `seconds`.
+        func pings(within seconds: Double) throws -> Int {
+            let end = Date().addingTimeInterval(seconds)
+            var n = 0
+            while Date() < end {
+                guard let got = try buffer.withUnsafeMutableBytes({ try UnixSocket.receive(listener, into: $0) }) else { continue }
+                if String(decoding: buffer[..<got], as: UTF8.self).contains("WATCHDOG=1") { n += 1 }
+            }
+            return n
+        }
+        #expect(try pings(within: 1) >= 3, "a healthy daemon pings every WatchdogSec/2 (0.15 s)")
+        let c = try d.client()
+        try c.send(.request(callID: 3, method: .embed, message: EmbedRequest(inputs: [.text("fixture:hang")])))
+        #expect(try pings(within: 0.6) >= 2, "the call is not wedged yet")
+        usleep(900_000)  // past the 1 s limit
+        _ = try pings(within: 0.5)  // drain what was sent before (datagrams wait in the socket)
+        #expect(try pings(within: 1.5) == 0, "\(d.log)")
+        #expect(d.log.contains("model 'fx': a plugin call has been running for"), "\(d.log)")
+        #expect(d.log.contains("withholding the systemd watchdog ping"))
+    }
+
     /// A client that sends calls but never reads the replies cannot hold the shutdown past the
     /// drain timeout (its replies stay queued in the daemon); and a SIGHUP that arrives while
     /// the daemon drains is ignored (no models swapped, no RELOADING after STOPPING).
