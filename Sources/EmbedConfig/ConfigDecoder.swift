@@ -79,11 +79,14 @@ struct ConfigDecoder {
             case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout", minimum: 0.1)
             case "call_deadline": l.callDeadlineSeconds = try duration(value, "limits.call_deadline")
             case "drain_timeout": l.drainTimeoutSeconds = try duration(value, "limits.drain_timeout", allowZero: true)
-            case "stuck_call_timeout": l.stuckCallTimeoutSeconds = try duration(value, "limits.stuck_call_timeout", minimum: 0.1)
+            case "stuck_call_timeout": l.stuckCallTimeoutSetting = try duration(value, "limits.stuck_call_timeout", minimum: 0.1)
             case "stop_timeout": l.stopTimeoutSetting = try duration(value, "limits.stop_timeout", minimum: 0.1)
             case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
             default: break
             }
+        }
+        if let stuck = l.stuckCallTimeoutSetting, stuck <= l.callDeadlineSeconds {
+            throw error(node, "limits.stuck_call_timeout (\(stuck) s) must be longer than limits.call_deadline (\(l.callDeadlineSeconds) s): a call is only cancelled at its deadline")
         }
         if let stop = l.stopTimeoutSetting, stop <= l.drainTimeoutSeconds {
             throw error(node, "limits.stop_timeout (\(l.stopTimeoutSeconds) s) must be longer than limits.drain_timeout (\(l.drainTimeoutSeconds) s): the stop includes the drain")

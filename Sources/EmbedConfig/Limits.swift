@@ -12,10 +12,13 @@ public struct Limits: Sendable, Equatable {
     public var callDeadlineSeconds: Double = 60
     /// How long SIGTERM waits for calls in flight before cancelling them (seconds).
     public var drainTimeoutSeconds: Double = 30
-    /// A plugin call running longer than this counts as wedged (a plugin that ignores
-    /// cancellation and never returns): under a systemd watchdog the daemon stops pinging it,
-    /// so systemd restarts the daemon (seconds).
-    public var stuckCallTimeoutSeconds: Double = 300
+    /// `limits.stuck_call_timeout` as configured (nil: not set; see `stuckCallTimeoutSeconds`).
+    public var stuckCallTimeoutSetting: Double? = nil
+    /// A model's plugin work for one batch running longer than this counts as wedged (a plugin
+    /// that ignores cancellation and never returns): under a systemd watchdog the daemon stops
+    /// pinging it, so systemd restarts the daemon. Default 5 min, or twice `call_deadline` if
+    /// that is longer (a call is cancelled at its deadline, between the plugin's chunks).
+    public var stuckCallTimeoutSeconds: Double { stuckCallTimeoutSetting ?? max(300, 2 * callDeadlineSeconds) }
     /// `limits.stop_timeout` as configured (nil: not set; see `stopTimeoutSeconds`).
     public var stopTimeoutSetting: Double? = nil
     /// The drain plus stopping the models' batcher threads must finish within this, and so must

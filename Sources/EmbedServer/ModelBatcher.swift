@@ -222,9 +222,10 @@ final class ModelBatcher: Sendable {
         return try host.embed(model: model, inputs: inputs, cancel: cancel)
     }
 
-    /// How long the oldest plugin call in progress has been running (nanoseconds), or nil.
+    /// How long the oldest plugin call in progress has been running at `now` (nanoseconds), or
+    /// nil. A call that started after `now` was read counts as 0, not as a wrapped-around age.
     func longestRunningCall(now: UInt64) -> UInt64? {
-        lock.withLock { state.callsStarted.values.min().map { now &- $0 } }
+        lock.withLock { state.callsStarted.values.min().map { now > $0 ? now - $0 : 0 } }
     }
 
     /// Rows `offset ..< offset + count` of a plugin call's result, for one job.

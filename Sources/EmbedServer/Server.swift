@@ -44,10 +44,12 @@ public final class Server: @unchecked Sendable {
     public var onReload: (@Sendable () -> Void)?
     /// Called on the event loop when SIGTERM/SIGINT arrives, before draining starts.
     public var onStop: (@Sendable () -> Void)?
-    /// Consulted before each systemd watchdog ping: a problem (a wedged model) withholds the
-    /// ping, so systemd restarts the daemon (WatchdogSec); the text is logged.
+    /// Consulted before each systemd watchdog ping (without a watchdog, every 15 s): a problem
+    /// (a wedged model) withholds the ping, so systemd restarts the daemon (WatchdogSec); the
+    /// text is logged either way.
     public var wedged: (@Sendable (UInt64) -> String?)?
     private var lastWedgedLog: UInt64 = 0
+    private var nextWedgedCheck: UInt64 = 0
 
     /// Server identity sent in HelloReply.
     public var serverName = "embedd"
@@ -494,17 +496,26 @@ public final class Server: @unchecked Sendable {
 
     // MARK: Timers
 
+    /// Logs a wedged model at most every 10 s.
+    private func logWedged(_ problem: String, now: UInt64, _ consequence: String) {
+        guard lastWedgedLog == 0 || now - lastWedgedLog >= 10_000_000_000 else { return }
+        log.error("\(problem); \(consequence)")
+        lastWedgedLog = now
+    }
+
     private func timers(now: UInt64) {
         if let w = watchdogInterval, now >= nextWatchdog {
             if let problem = wedged?(now) {
-                if lastWedgedLog == 0 || now - lastWedgedLog >= 10_000_000_000 {
-                    log.error("\(problem); withholding the systemd watchdog ping so systemd restarts the daemon")
-                    lastWedgedLog = now
-                }
+                logWedged(problem, now: now, "withholding the systemd watchdog ping so systemd restarts the daemon")
             } else {
                 notify.watchdog()
             }
             nextWatchdog = now + UInt64(w / 2 * 1e9)
+        } else if watchdogInterval == nil, now >= nextWedgedCheck {
+            if let problem = wedged?(now) {
+                logWedged(problem, now: now, "no systemd watchdog is set: restart the daemon to free the model")
+            }
+            nextWedgedCheck = now + 15_000_000_000
         }
         let limits = limitsBox.withLock { $0 }
         for c in Array(connections.values) {

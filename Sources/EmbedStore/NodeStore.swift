@@ -270,11 +270,12 @@ final class NodeStore {
             scratch.walkResultIDs = [UInt32](repeating: 0, count: ef + 1)
         }
         let metricCode: Int32 = switch metric { case .cosine: 0; case .l2: 1; case .innerProduct: 2 }
+        let nodeCount = count  // one reading: the visited marks must cover every id the walk takes
         while true {
-            let n: Int32 = scratch.visited.withNewEpoch(nodeCount: count) { marks, epoch in
+            let n: Int32 = scratch.visited.withNewEpoch(nodeCount: nodeCount) { marks, epoch in
                 var w = esk_walk(nodes: UnsafePointer(nodes.base.assumingMemoryBound(to: UInt8.self)), stride: stride,
                                  codes_offset: codesOffset, dim: dimension, max_links: UInt32(maxLinks0),
-                                 node_count: UInt32(count), metric: metricCode, query_codes: q.codes,
+                                 node_count: UInt32(nodeCount), metric: metricCode, query_codes: q.codes,
                                  query_scale: q.scale, query_norm2: q.norm2, visited: marks, epoch: epoch,
                                  skip_deleted: skipDeleted ? 1 : 0, exclude: excluding ?? UInt32.max)
                 let capacity = Int32(clamping: scratch.walkCandidateIDs.count)

@@ -73,7 +73,9 @@ import Testing
         #expect(c.limits.callDeadlineSeconds == 120 && c.limits.drainTimeoutSeconds == 0 && c.limits.stopTimeoutSeconds == 40)
         #expect(try parse("limits: {drain_timeout: 1m, stop_timeout: 90s}").limits.stopTimeoutSeconds == 90)
         #expect(try parse("limits: {drain_timeout: 50s}").limits.stopTimeoutSeconds == 60, "unset, it follows a long drain")
-        #expect(try parse("limits: {stuck_call_timeout: 90s}").limits.stuckCallTimeoutSeconds == 90 && c.limits.stuckCallTimeoutSeconds == 300)
+        #expect(try parse("limits: {stuck_call_timeout: 90s}").limits.stuckCallTimeoutSeconds == 90)
+        #expect(c.limits.stuckCallTimeoutSeconds == 300)
+        #expect(try parse("limits: {call_deadline: 10m}").limits.stuckCallTimeoutSeconds == 1200, "unset, it follows a long deadline")
         #expect(c.batching.maxDelayMilliseconds == 500 && c.batching.threadsPerModel == 2)
         #expect(c.models[0] == ModelConfig(name: "fx", plugin: "/opt/p/libembedd-fixture.so", modelDirectory: "fx",
                                            options: ["dimension": "8", "seed": "42", "normalize": "true"]))
@@ -102,6 +104,8 @@ import Testing
         expectError("limits:\n  idle_timeout: 1e-12\n", line: 2, column: 17, containing: "limits.idle_timeout must be at least 100 ms")
         expectError("limits:\n  call_deadline: 0.0001\n", line: 2, column: 18, containing: "limits.call_deadline must be at least 1 ms")
         expectError("limits:\n  max_connections: 0\n", line: 2, column: 20, containing: "between 1 and 65536")
+        expectError("limits:\n  stuck_call_timeout: 30s\n", line: 2, column: 3,
+                    containing: "limits.stuck_call_timeout (30.0 s) must be longer than limits.call_deadline (60.0 s)")
         expectError("limits:\n  drain_timeout: 30s\n  stop_timeout: 10s\n", line: 2, column: 3,
                     containing: "limits.stop_timeout (10.0 s) must be longer than limits.drain_timeout (30.0 s)")
         expectError("socket:\n  mode: \"0999\"\n", line: 2, column: 9, containing: "octal")

@@ -206,7 +206,7 @@ final class NotifyListener {
         defer { try? listener.close() }
         try UnixSocket.setReceiveTimeout(listener, seconds: 0.3)
         let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", isDefault: true),
-                               settings: "limits: {stuck_call_timeout: 1s}",
+                               settings: "limits: {call_deadline: 500ms, stuck_call_timeout: 1s}",
                                env: ["NOTIFY_SOCKET": notifyPath, "WATCHDOG_USEC": "300000"])
         defer { d.signal(SIGKILL); _ = d.waitForExit(timeout: 10) }
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -224,6 +224,7 @@ final class NotifyListener {
         let c = try d.client()
         try c.send(.request(callID: 3, method: .embed, message: EmbedRequest(inputs: [.text("fixture:hang")])))
         #expect(try pings(within: 0.6) >= 2, "the call is not wedged yet")
+        #expect(!d.log.contains("running for"), "reported wedged before its time: \(d.log)")
         usleep(900_000)  // past the 1 s limit
         _ = try pings(within: 0.5)  // drain what was sent before (datagrams wait in the socket)
         #expect(try pings(within: 1.5) == 0, "\(d.log)")

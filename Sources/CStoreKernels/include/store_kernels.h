@@ -19,8 +19,8 @@ typedef int (*esk_kernel_i8)(const signed char *a, const signed char *b, size_t 
 /// The best int8 dot-product kernel for this CPU.
 esk_kernel_i8 esk_dot_i8_kernel(void);
 
-/// Quantises n floats with their own scale into codes: code = round(x·127/max|x|) (halves away
-/// from zero), clamped to ±127; returns the scale max|x|/127 (0, all codes 0, for a zero or
+/// Quantises n floats with their own scale into codes: code = round(x·(127/max|x|)) (halves
+/// away from zero; x/max|x|·127 when 127/max|x| overflows), clamped to ±127; returns the scale max|x|/127 (0, all codes 0, for a zero or
 /// non-finite max).
 typedef float (*esk_quantizer)(const float *v, size_t n, signed char *codes);
 /// The best quantiser for this CPU (bit-identical to the portable one).
