@@ -321,7 +321,14 @@ final class NodeStore {
                 }
             }
             if n >= 0 {
-                return (0..<Int(n)).map { (scratch.walkResultDistances[$0], scratch.walkResultIDs[$0]) }
+                let found = (0..<Int(n)).map { (scratch.walkResultDistances[$0], scratch.walkResultIDs[$0]) }
+                // A pooled scratch keeps no more than 64 Ki candidate slots (512 KiB) after a
+                // search with a huge ef: that one grows them again if it comes back.
+                if scratch.walkCandidateIDs.count > 1 << 16 {
+                    scratch.walkCandidateDistances = [Float](repeating: 0, count: 4096)
+                    scratch.walkCandidateIDs = [UInt32](repeating: 0, count: 4096)
+                }
+                return found
             }
             if n != -1 { return nil }
             // More candidates than the buffer holds: grow it and walk again from a new epoch.
