@@ -59,6 +59,24 @@ import Testing
         #expect(recalls[2]! >= recalls[Int.max]! - 0.01, "recall with 2·k re-ranked \(recalls[2]!) vs all \(recalls[Int.max]!)")
     }
 
+    /// An ef beyond the walk's initial candidate buffer (4 096) grows it and walks again; with
+    /// ef ≥ the collection size the answer is the exact one, and later searches still work.
+    @Test func hugeEfGrowsTheWalkBuffers() throws {
+        let dir = TempDirectory("huge-ef")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 77)
+        let items = gen.random(n: 6000, dim: 8)
+        let (catalog, c) = try makeCollection(dir, dim: 8, metric: .l2)
+        try upsertAll(c, items)
+        try c.waitForIndexing()
+        for q in items.prefix(5) {
+            let exact = BruteForce.topK(q, items, k: 10, metric: .l2).map(String.init)
+            #expect(try c.search(q, k: 10, ef: 6000).map(\.key) == exact)
+            #expect(try recall(c, queries: [q], items: items, ef: 64) >= 0.9)
+        }
+        try catalog.closeAll()
+    }
+
     @Test func searchSeesUnindexedRecordsAtOnce() throws {
         let dir = TempDirectory("unindexed")
         defer { dir.cleanup() }
