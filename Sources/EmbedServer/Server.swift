@@ -30,6 +30,8 @@ public final class Server: @unchecked Sendable {
     private let adminGroupID = Mutex<UInt32?>(nil)
     private let watchdogInterval: Double?
     private var nextWatchdog: UInt64 = 0
+    /// Whether a handler already did its work on the loop this turn (`claimInlineTurn`).
+    private var inlineTurnTaken = false
 
     /// Counters for Status.
     public let callsTotal = Atomic<UInt64>(0)
@@ -95,6 +97,16 @@ public final class Server: @unchecked Sendable {
         }
     }
 
+    /// For a deferred method's start, which runs on the event loop: whether it may do a short
+    /// piece of work right there instead of handing it to a thread. True at most once per
+    /// turn of the loop, so a burst of requests still spreads over the worker threads; the
+    /// gain is the worker's wake-up on a lone client's call. Event-loop thread only.
+    public func claimInlineTurn() -> Bool {
+        if inlineTurnTaken { return false }
+        inlineTurnTaken = true
+        return true
+    }
+
     /// Runs `job` on the admin thread (serialised with admin calls).
     public func runOnAdminThread(_ job: @escaping @Sendable () -> Void) { admin.submit(job) }
 
@@ -138,6 +150,7 @@ public final class Server: @unchecked Sendable {
                 continue
             }
             let now = Clock.monotonicNanoseconds()
+            inlineTurnTaken = false
             if entries[0].returned.contains(.readable) { wakeup.reset() }
             if let signals, entries[1].returned.contains(.readable) {
                 for s in signals.drain() { handleSignal(s) }

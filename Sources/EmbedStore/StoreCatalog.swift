@@ -96,6 +96,12 @@ public final class StoreCatalog: Sendable {
         }
     }
 
+    /// The collection if this catalog has it open already, else nil (never touches the disk:
+    /// for callers that must not block).
+    public func opened(_ name: String) -> VectorCollection? {
+        open.withLock { $0[name] }
+    }
+
     /// Names of all collections, sorted.
     public func list() throws(StoreError) -> [String] {
         let names = try io(directory, "readdir") { () throws(Errno) in try FileSystem.contentsOfDirectory(directory) }

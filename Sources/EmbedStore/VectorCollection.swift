@@ -298,6 +298,39 @@ public final class VectorCollection: @unchecked Sendable {
     ///     server's bound on its reply (k up to 100 000 × metadata up to 64 KiB each).
     public func search(_ query: [Float], k: Int, ef: Int? = nil, filter: MetadataFilter? = nil,
                        resultBytesLimit: Int = .max) throws(StoreError) -> [SearchHit] {
+        try checkSearch(query, k: k, ef: ef, filter: filter)
+        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
+        let scratch = takeScratch()
+        defer { returnScratch(scratch) }
+        return try state.withReadLock { () throws(StoreError) -> [SearchHit] in
+            try searchShared(query, k: k, ef: ef, filter: filter, resultBytesLimit: resultBytesLimit, scratch: scratch)
+        }
+    }
+
+    /// `search` without a filter, only if it can start at once and stays short: nil (nothing
+    /// done) when a writer holds or waits for the collection (a compaction's reload, a growth
+    /// copying the node array) or more than `maxUnindexed` records await the indexer (each
+    /// is compared exactly). For a caller that must not block, such as a server's event loop:
+    /// on nil it hands the search to a thread that may wait.
+    public func searchIfQuick(_ query: [Float], k: Int, ef: Int? = nil, maxUnindexed: Int = 1024,
+                              resultBytesLimit: Int = .max) throws(StoreError) -> [SearchHit]? {
+        try checkSearch(query, k: k, ef: ef, filter: nil)
+        let scratch = takeScratch()
+        defer { returnScratch(scratch) }
+        return try state.withReadLockIfFree { () throws(StoreError) -> [SearchHit]? in
+            guard pending.count - pendingHead <= maxUnindexed else { return nil }
+            return try searchShared(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit, scratch: scratch)
+        } ?? nil
+    }
+
+    /// Tests: runs `body` holding the collection as a writer does.
+    func withExclusiveStateForTesting(_ body: () -> Void) { state.withWriteLock(body) }
+
+    /// Tests: runs `body` while the indexer cannot take its next step (it needs `gate`);
+    /// writes that need no growth still commit, and stay unindexed.
+    func withIndexerHeldForTesting(_ body: () throws -> Void) rethrows { try gate.withLock { try body() } }
+
+    private func checkSearch(_ query: [Float], k: Int, ef: Int?, filter: MetadataFilter?) throws(StoreError) {
         guard query.count == config.dimension else {
             throw .invalidArgument("query has \(query.count) components, collection '\(name)' has dimension \(config.dimension)")
         }
@@ -308,30 +341,30 @@ public final class VectorCollection: @unchecked Sendable {
         guard (1...100_000).contains(k) else { throw .invalidArgument("k must be 1…100000, got \(k)") }
         if let ef, !(1...100_000).contains(ef) { throw .invalidArgument("ef must be 1…100000, got \(ef)") }
         if let filter { try filter.validate() }
-        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
-        let scratch = takeScratch()
-        defer { returnScratch(scratch) }
-        return try state.withReadLock { () throws(StoreError) -> [SearchHit] in
-            if let failure { throw failure }
-            let s = store
-            let prepared = s.prepare(query: query)
-            let found = prepared.withUnsafeBufferPointer { qb in
-                searchLocked(qb.baseAddress!, k: k, ef: max(ef ?? config.hnsw.ef, k), filter: filter, scratch: scratch)
-            }
-            var bytes = 0
-            var hits: [SearchHit] = []
-            hits.reserveCapacity(found.count)
-            for (distance, id) in found {
-                let hit = SearchHit(key: s.key(id), score: config.metric.score(fromDistance: distance), metadata: s.metadata(id))
-                bytes += hit.key.utf8.count + (hit.metadata?.utf8.count ?? 0) + 24
-                if bytes > resultBytesLimit {
-                    throw .resultTooLarge("the \(found.count) hits of this search hold more than \(resultBytesLimit) bytes of keys and "
-                                          + "metadata (after \(hits.count) hits); ask for fewer (smaller k, fewer queries per call)")
-                }
-                hits.append(hit)
-            }
-            return hits
+    }
+
+    /// The search proper; the caller holds `state` shared.
+    private func searchShared(_ query: [Float], k: Int, ef: Int?, filter: MetadataFilter?, resultBytesLimit: Int,
+                              scratch: SearchScratch) throws(StoreError) -> [SearchHit] {
+        if let failure { throw failure }
+        let s = store
+        let prepared = s.prepare(query: query)
+        let found = prepared.withUnsafeBufferPointer { qb in
+            searchLocked(qb.baseAddress!, k: k, ef: max(ef ?? config.hnsw.ef, k), filter: filter, scratch: scratch)
         }
+        var bytes = 0
+        var hits: [SearchHit] = []
+        hits.reserveCapacity(found.count)
+        for (distance, id) in found {
+            let hit = SearchHit(key: s.key(id), score: config.metric.score(fromDistance: distance), metadata: s.metadata(id))
+            bytes += hit.key.utf8.count + (hit.metadata?.utf8.count ?? 0) + 24
+            if bytes > resultBytesLimit {
+                throw .resultTooLarge("the \(found.count) hits of this search hold more than \(resultBytesLimit) bytes of keys and "
+                                      + "metadata (after \(hits.count) hits); ask for fewer (smaller k, fewer queries per call)")
+            }
+            hits.append(hit)
+        }
+        return hits
     }
 
     /// Sizes and state.

@@ -33,6 +33,16 @@ public final class ReadWriteLock: @unchecked Sendable {
         return try body()
     }
 
+    /// Runs `body` holding the lock shared if it can be had without waiting
+    /// (`pthread_rwlock_tryrdlock`); nil when a writer holds it or, as writers are preferred,
+    /// waits for it.
+    @inlinable
+    public func withReadLockIfFree<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T? {
+        guard tryLockShared() else { return nil }
+        defer { unlock() }
+        return try body()
+    }
+
     /// Runs `body` holding the lock exclusively (`pthread_rwlock_wrlock`).
     @inlinable
     public func withWriteLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
@@ -43,6 +53,8 @@ public final class ReadWriteLock: @unchecked Sendable {
 
     /// Takes the lock shared; pair with `unlock()`.
     @usableFromInline func lockShared() { pthread_rwlock_rdlock(lock) }
+    /// Takes the lock shared if that needs no wait; pair a `true` with `unlock()`.
+    @usableFromInline func tryLockShared() -> Bool { pthread_rwlock_tryrdlock(lock) == 0 }
     /// Takes the lock exclusively; pair with `unlock()`.
     @usableFromInline func lockExclusive() { pthread_rwlock_wrlock(lock) }
     /// Releases the lock.

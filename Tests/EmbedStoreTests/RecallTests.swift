@@ -91,3 +91,45 @@ import Testing
         try catalog.closeAll()
     }
 }
+
+/// `searchIfQuick`, the event loop's search: the same answer as `search` when it runs, nil
+/// (and no wait) when a writer holds the collection or too many records await the indexer.
+@Suite struct QuickSearchTests {
+    @Test func answersAsSearchDoesOrDeclinesWithoutWaiting() throws {
+        let dir = TempDirectory("quick")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 11)
+        let (items, queries) = gen.clustered(n: 2000, queries: 20, dim: 16)
+        let (catalog, c) = try makeCollection(dir, dim: 16, metric: .l2)
+        try upsertAll(c, items)
+        try c.waitForIndexing()
+        for q in queries {
+            let quick = try #require(try c.searchIfQuick(q, k: 10, ef: 64))
+            let full = try c.search(q, k: 10, ef: 64)
+            #expect(quick.map(\.key) == full.map(\.key))
+            #expect(quick.map(\.score) == full.map(\.score))
+        }
+        // Bad input is refused as by `search`, not declined.
+        #expect(throws: StoreError.self) { _ = try c.searchIfQuick([1, 2], k: 10) }
+        #expect(throws: StoreError.self) { _ = try c.searchIfQuick(queries[0], k: 0) }
+
+        // A writer holds the collection: declined at once.
+        var whileHeld: [SearchHit]?? = .some(nil)
+        c.withExclusiveStateForTesting { whileHeld = try? c.searchIfQuick(queries[0], k: 10) }
+        #expect(whileHeld == .some(nil))
+
+        // Records the indexer has not linked yet are compared exactly, one by one: past
+        // `maxUnindexed` of them the search is declined; `search` still sees them all.
+        let extra = gen.random(n: 50, dim: 16)
+        try c.withIndexerHeldForTesting {
+            try c.upsert(extra.enumerated().map { Record(key: "x\($0.offset)", vector: $0.element) })
+            #expect(c.stats().unindexed == 50)
+            #expect(try c.searchIfQuick(extra[3], k: 1, maxUnindexed: 49) == nil)
+            #expect(try c.searchIfQuick(extra[3], k: 1, maxUnindexed: 50)?.first?.key == "x3")
+            #expect(try c.search(extra[3], k: 1).first?.key == "x3")
+        }
+        try c.waitForIndexing()
+        #expect(try c.searchIfQuick(extra[3], k: 1, maxUnindexed: 0)?.first?.key == "x3")
+        try catalog.closeAll()
+    }
+}
