@@ -12,20 +12,28 @@ final class TextModel {
 
     init(folder: String, options: TextPluginOptions) throws(NNError) {
         self.options = options
-        embedder = try TextEmbedder(folder: folder, options: options.embedder)
         let name = folder.split(separator: "/").last.map(String.init) ?? folder
-        let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
-        // The last step that can fail: nothing after it needs the thread stopped on error.
         compute = try ComputeThread()
-        let encoder = embedder.encoder
+        // Everything that runs oneDNN — the weight reorders at load included — runs on the
+        // compute thread. A load on the caller's thread left a second OpenMP team (an idle
+        // worker) behind, and libgomp, seeing more of its threads than cores, stops spinning
+        // between parallel regions: every matmul then paid two futex sleeps and wake-ups
+        // (~25 per fp32 sentence).
+        let embedderOptions = options.embedder
+        let hash: String
         do {
-            try compute.run { try encoder.prepareSmallBatches() }
+            embedder = try compute.run { () throws -> TextEmbedder in
+                let e = try TextEmbedder(folder: folder, options: embedderOptions)
+                try e.encoder.prepareSmallBatches()
+                return e
+            }
+            hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
         } catch let e as NNError {
             compute.stop()
             throw e
         } catch {
             compute.stop()
-            throw NNError("preparing the model's kernels: \(error)")
+            throw NNError("loading the model: \(error)")
         }
         info = .allocate(capacity: 1)
         var i = embedd_model_info()
