@@ -107,6 +107,10 @@ class Descriptor(C.Structure):
 
 class EmbeddPlugin:
     def __init__(self, so, model_dir, options):
+        # The daemon's OpenMP setting (Daemon.openMPSpinCount), read by libgomp as the plugin
+        # loads it: the in-process peer runs the plugin as the daemon does.
+        if 'GOMP_SPINCOUNT' not in os.environ and 'OMP_WAIT_POLICY' not in os.environ:
+            os.environ['GOMP_SPINCOUNT'] = '1000'
         lib = C.CDLL(so)
         lib.embedd_plugin_entry.restype = C.POINTER(Descriptor)
         self.d = lib.embedd_plugin_entry().contents

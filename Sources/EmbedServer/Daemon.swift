@@ -8,6 +8,10 @@ import EmbedWire
 /// Kept out of main.swift on purpose: top-level code there is `@MainActor`, and closures
 /// created in it trap when run on the server's own threads (DESIGN §5).
 public enum Daemon {
+    /// GOMP_SPINCOUNT for the plugins' OpenMP runtime unless the environment sets it (or
+    /// OMP_WAIT_POLICY): bench/text_bench.py gives the in-process peer the same.
+    static let openMPSpinCount = "1000"
+
     /// Runs the daemon; returns the process exit status.
     public static func main(arguments: [String]) -> Int32 {
         let options: DaemonOptions
@@ -18,6 +22,16 @@ public enum Daemon {
         if options.showHelp { print(DaemonOptions.usage); return 0 }
         if options.showVersion { print("embedd \(EmbeddVersion.string) (protocol \(ProtocolVersion.major).\(ProtocolVersion.minor))"); return 0 }
         if let path = options.checkConfigPath { return checkConfig(path) }
+
+        // OpenMP (oneDNN's runtime, loaded with the model plugins) reads this when a plugin
+        // loads it; set it now, while setenv is safe (no other thread yet). libgomp's workers
+        // spin 300 000 rounds (~13 ms here) after every parallel region before sleeping: a
+        // core burnt after each isolated call. 1000 rounds (~40 µs) still bridge the gaps
+        // between one inference's regions (fp32 sentence: 3.3 ms passive, 2.0–2.5 ms).
+        // A user's GOMP_SPINCOUNT or OMP_WAIT_POLICY wins. See docs/operations.md.
+        if Environment.get("GOMP_SPINCOUNT") == nil && Environment.get("OMP_WAIT_POLICY") == nil {
+            Environment.set("GOMP_SPINCOUNT", Daemon.openMPSpinCount)
+        }
 
         // Signals first: they must be blocked before any thread exists, so that every thread
         // inherits the mask and only the signalfd sees them.
