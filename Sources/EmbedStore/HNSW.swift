@@ -14,6 +14,11 @@ enum HNSW {
             guard s.hasLinks(current, level: level) else { break }
             let list = s.linkList(current, level: level)
             let n = min(Int(list.pointee), s.maxLinks(level: level))
+            // All neighbours' data requested at once: their misses overlap instead of each
+            // distance waiting for its own.
+            for j in 1...max(n, 1) where j <= n && list[j] < count {
+                if quantized != nil && construction == nil { s.prefetchCodes(list[j]) } else { s.prefetchWholeVector(list[j]) }
+            }
             for j in 1...max(n, 1) where j <= n {
                 let other = list[j]
                 guard other < count else { continue }

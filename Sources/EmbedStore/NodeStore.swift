@@ -239,6 +239,28 @@ final class NodeStore {
         esk_prefetch(p + 64)
     }
 
+    /// Starts loading every cache line of `id`'s stored vector (what an exact distance reads).
+    @inline(__always) func prefetchWholeVector(_ id: UInt32) {
+        var p = nodes.base + (Int(id) &* stride &+ (storage == .int8 ? codesOffset : vectorOffset))
+        let end = p + (storage == .int8 ? 8 + dimension : storage.bytesPerComponent * dimension)
+        while p < end {
+            esk_prefetch(p)
+            p += 64
+        }
+    }
+
+    /// Starts loading `id`'s record entry (where its key and metadata are in the heap).
+    @inline(__always) func prefetchRecord(_ id: UInt32) {
+        esk_prefetch(records.base + Int(id) &* NodeStore.recordBytes)
+    }
+
+    /// Starts loading the first line of `id`'s key and metadata; reads its record entry (so
+    /// call `prefetchRecord` for a batch of ids first).
+    @inline(__always) func prefetchKey(_ id: UInt32) {
+        guard recordIsInBounds(id) else { return }
+        esk_prefetch(heap.base + Int((records.base + Int(id) &* NodeStore.recordBytes).load(as: UInt64.self)))
+    }
+
     /// Starts loading `id`'s layer-0 link list (what expanding a candidate reads first).
     @inline(__always) func prefetchLinks(_ id: UInt32) {
         var p = nodes.base + (Int(id) &* stride &+ 16)
