@@ -8,8 +8,9 @@ import Synchronization
 /// dispatches calls through a table keyed by method id, and writes replies.
 ///
 /// Handlers run inline (cheap ones), on the compute pool (plugin calls) or on the admin thread.
-/// The loop never blocks on a handler; workers hand replies back through each connection's
-/// outbox and a wake-up eventfd. Signals arrive as a readable signalfd.
+/// The loop never blocks on a handler — the one piece of real work it does itself is a short
+/// search that cannot wait (see `claimInlineTurn`); workers hand replies back through each
+/// connection's outbox and a wake-up eventfd. Signals arrive as a readable signalfd.
 public final class Server: @unchecked Sendable {
     // Invariant: everything not behind a Mutex/Atomic is touched only by the event-loop thread
     // (the thread that calls `run()`), after `init` and the `register` calls that precede it.

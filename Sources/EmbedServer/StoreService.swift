@@ -12,7 +12,7 @@ import Synchronization
 /// Threads: handlers start on the event loop (decode only), then hop to `reads` (searches,
 /// gets, listings) or `writes` (upserts, deletes, create/drop: they wait for fsync) so a slow
 /// disk never delays searches; inputs are embedded on the model's batcher thread in between.
-/// One exception: a short vector search (see `isQuick`) runs on the event loop itself when
+/// One exception: a short vector search (see `quickTarget`) runs on the event loop itself when
 /// no other search is queued and the loop has not yet done one this turn: a lone client's
 /// answer then skips a thread wake-up, tens of µs on an idle machine.
 final class StoreService: Sendable {
@@ -21,7 +21,7 @@ final class StoreService: Sendable {
     let log: Logger
     private let reads: WorkQueue
     private let writes: WorkQueue
-    /// Searches handed to `reads` and not yet finished.
+    /// Searches handed to `reads` that no read thread has started yet.
     private let queuedSearches = Atomic<Int>(0)
     /// Bindings of open collections, by name, with the instance they were read for: a
     /// lookup for another instance (the name was dropped and created again meanwhile) reloads,
@@ -123,8 +123,8 @@ final class StoreService: Sendable {
             writes.submit { [self] in upsert(ctx, req, done) }
         })
         server.register(.search, .deferred(SearchRequest.self) { [self, unowned server] ctx, req, done in
-            if queuedSearches.load(ordering: .relaxed) == 0 && isQuick(req) && server.claimInlineTurn() {
-                search(ctx, req, done, quick: true)
+            if queuedSearches.load(ordering: .relaxed) == 0, let target = quickTarget(req), server.claimInlineTurn() {
+                search(ctx, req, done, quick: target)
             } else {
                 queueSearch(ctx, req, done)
             }
@@ -205,6 +205,11 @@ final class StoreService: Sendable {
         let c: VectorCollection
         do { c = try catalog.open(name) } catch { throw StoreService.rpc(error) }
         let b = try binding(of: c)
+        try authorize(name, b, ctx, access)
+        return (c, b)
+    }
+
+    private func authorize(_ name: String, _ b: CollectionBinding, _ ctx: CallContext, _ access: Access) throws(RPCError) {
         switch access {
         case .read:
             guard b.canRead(ctx) else {
@@ -215,7 +220,6 @@ final class StoreService: Sendable {
                 throw RPCError(.permissionDenied, "collection '\(name)': uid \(ctx.peer.uid) has no write permission (only its owner uid \(b.ownerUID), the listed writers, uid 0 and the admin group may write)")
             }
         }
-        return (c, b)
     }
 
     private func binding(of c: VectorCollection) throws(RPCError) -> CollectionBinding {
@@ -660,21 +664,24 @@ final class StoreService: Sendable {
         }
     }
 
-    /// Search: checks on the read queue, embeds input queries through the batcher, searches.
-    /// Whether a search is short enough for the event loop: one query, by vector, no filter,
-    /// on a collection already open (opening reads files), with max(k, ef) × dimension at
-    /// most `quickSearchBudget` (a search's work grows with both: 384-d up to ef 341, 1536-d
-    /// up to ef 85; ~0.1 ms at 384-d ef 100 here). The store still declines
-    /// (`searchIfQuick`) when it would wait for a writer or scan many unindexed records; the
-    /// search is then queued as any other.
-    private func isQuick(_ req: SearchRequest) -> Bool {
-        guard req.queries.count == 1, case .vector = req.queries[0].query, req.filter.isEmpty, req.k <= 100_000 else { return false }
-        guard let c = catalog.opened(req.collection) else { return false }
+    /// Whether a search is short enough for the event loop, and if so its collection and
+    /// cached binding: one query, by vector, no filter, max(k, ef) at most 512 and
+    /// max(k, ef) × dimension at most `quickSearchBudget` (a search's work grows with both:
+    /// 384-d up to ef 341, 1536-d up to ef 85; ~0.1 ms at 384-d ef 100 here), on a collection
+    /// already open with its binding cached — nothing here may wait for a lock held during
+    /// an open (a snapshot load, a log replay) or read a file. The store still declines
+    /// (`searchIfQuick`) when it would wait for a writer, scan many unindexed records or fall
+    /// back to an exact scan; the search is then queued as any other.
+    private func quickTarget(_ req: SearchRequest) -> (VectorCollection, CollectionBinding)? {
+        guard req.queries.count == 1, case .vector = req.queries[0].query, req.filter.isEmpty, req.k <= 512 else { return nil }
+        guard let c = catalog.openedIfFree(req.collection),
+              let entry = bindings.withLock({ $0[c.name] }), entry.collection === c else { return nil }
         let ef = max(Int(req.k), req.ef == 0 ? c.config.hnsw.ef : Int(req.ef))
-        return ef * c.config.dimension <= StoreService.quickSearchBudget
+        guard ef <= 512 && ef * c.config.dimension <= StoreService.quickSearchBudget else { return nil }
+        return (c, entry.binding)
     }
 
-    /// See `isQuick`.
+    /// See `quickTarget`.
     static let quickSearchBudget = 131_072
 
     private func queueSearch(_ ctx: CallContext, _ req: SearchRequest, _ done: @escaping @Sendable (Result<SearchResponse, RPCError>) -> Void) {
@@ -689,9 +696,11 @@ final class StoreService: Sendable {
         }
     }
 
-    /// `quick`: on the event loop (see `isQuick`); anything that could wait is queued instead.
+    /// Search: checks, embeds input queries through the batcher, searches. On the read queue;
+    /// with `quick` (the collection and binding `quickTarget` found) on the event loop, where
+    /// anything that could wait is queued instead.
     private func search(_ ctx: CallContext, _ req: SearchRequest, _ done: @escaping @Sendable (Result<SearchResponse, RPCError>) -> Void,
-                        quick: Bool = false) {
+                        quick: (VectorCollection, CollectionBinding)? = nil) {
         var vectors: [[Float]?] = []
         var toEmbed: [(index: Int, input: EmbedInput)] = []
         let c: VectorCollection
@@ -701,7 +710,12 @@ final class StoreService: Sendable {
         let ef: Int? = req.ef == 0 ? nil : Int(req.ef)
         do throws(RPCError) {
             try ctx.checkAlive()
-            (c, b) = try open(req.collection, ctx, .read)
+            if let quick {
+                (c, b) = quick
+                try authorize(c.name, b, ctx, .read)
+            } else {
+                (c, b) = try open(req.collection, ctx, .read)
+            }
             guard !req.queries.isEmpty else { throw RPCError(.invalidArgument, "Search needs at least one query") }
             let limit = embed.config.limits.maxInputsPerCall
             guard req.queries.count <= limit else {
@@ -743,7 +757,7 @@ final class StoreService: Sendable {
                 for (i, v) in vectors.enumerated() {
                     let hits: [EmbedStore.SearchHit]
                     do throws(StoreError) {
-                        if quick {
+                        if quick != nil {
                             guard let found = try c.searchIfQuick(v!, k: k, ef: ef, resultBytesLimit: budget) else {
                                 self.queueSearch(ctx, req, done)
                                 return

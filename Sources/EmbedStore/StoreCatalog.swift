@@ -96,10 +96,12 @@ public final class StoreCatalog: Sendable {
         }
     }
 
-    /// The collection if this catalog has it open already, else nil (never touches the disk:
-    /// for callers that must not block).
-    public func opened(_ name: String) -> VectorCollection? {
-        open.withLock { $0[name] }
+    /// The collection if this catalog has it open already, else nil — also nil while another
+    /// thread opens, creates or drops a collection (that holds the table's lock through a
+    /// snapshot load or log replay). Never waits and never touches the disk: for callers that
+    /// must not block, such as a server's event loop.
+    public func openedIfFree(_ name: String) -> VectorCollection? {
+        open.withLockIfAvailable { $0[name] } ?? nil
     }
 
     /// Names of all collections, sorted.

@@ -303,15 +303,18 @@ public final class VectorCollection: @unchecked Sendable {
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
         return try state.withReadLock { () throws(StoreError) -> [SearchHit] in
-            try searchShared(query, k: k, ef: ef, filter: filter, resultBytesLimit: resultBytesLimit, scratch: scratch)
+            // No scan limit: never nil.
+            try searchShared(query, k: k, ef: ef, filter: filter, resultBytesLimit: resultBytesLimit, scratch: scratch) ?? []
         }
     }
 
     /// `search` without a filter, only if it can start at once and stays short: nil (nothing
-    /// done) when a writer holds or waits for the collection (a compaction's reload, a growth
-    /// copying the node array) or more than `maxUnindexed` records await the indexer (each
-    /// is compared exactly). For a caller that must not block, such as a server's event loop:
-    /// on nil it hands the search to a thread that may wait.
+    /// returned) when a writer holds or waits for the collection (a compaction's reload, a
+    /// growth copying the node array), when more than `maxUnindexed` records await the
+    /// indexer (each is compared exactly), or when the answer needs an exact scan of more than
+    /// `maxUnindexed` nodes (k at least the live count, or a graph region cut off by
+    /// deletions). For a caller that must not block, such as a server's event loop: on nil it
+    /// hands the search to a thread that may wait.
     public func searchIfQuick(_ query: [Float], k: Int, ef: Int? = nil, maxUnindexed: Int = 1024,
                               resultBytesLimit: Int = .max) throws(StoreError) -> [SearchHit]? {
         try checkSearch(query, k: k, ef: ef, filter: nil)
@@ -319,7 +322,8 @@ public final class VectorCollection: @unchecked Sendable {
         defer { returnScratch(scratch) }
         return try state.withReadLockIfFree { () throws(StoreError) -> [SearchHit]? in
             guard pending.count - pendingHead <= maxUnindexed else { return nil }
-            return try searchShared(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit, scratch: scratch)
+            return try searchShared(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit, scratch: scratch,
+                                    exactScanLimit: maxUnindexed)
         } ?? nil
     }
 
@@ -343,15 +347,18 @@ public final class VectorCollection: @unchecked Sendable {
         if let filter { try filter.validate() }
     }
 
-    /// The search proper; the caller holds `state` shared.
+    /// The search proper; the caller holds `state` shared. nil only when an exact scan of more
+    /// than `exactScanLimit` nodes would be needed.
     private func searchShared(_ query: [Float], k: Int, ef: Int?, filter: MetadataFilter?, resultBytesLimit: Int,
-                              scratch: SearchScratch) throws(StoreError) -> [SearchHit] {
+                              scratch: SearchScratch, exactScanLimit: Int = .max) throws(StoreError) -> [SearchHit]? {
         if let failure { throw failure }
         let s = store
         let prepared = s.prepare(query: query)
-        let found = prepared.withUnsafeBufferPointer { qb in
-            searchLocked(qb.baseAddress!, k: k, ef: max(ef ?? config.hnsw.ef, k), filter: filter, scratch: scratch)
+        let searched = prepared.withUnsafeBufferPointer { qb in
+            searchLocked(qb.baseAddress!, k: k, ef: max(ef ?? config.hnsw.ef, k), filter: filter, scratch: scratch,
+                         exactScanLimit: exactScanLimit)
         }
+        guard let found = searched else { return nil }
         // Keys and metadata sit in the heap behind each hit's record entry: two dependent
         // misses per hit, overlapped across the hits instead of paid one after another.
         for (_, id) in found { s.prefetchRecord(id) }
@@ -710,7 +717,8 @@ public final class VectorCollection: @unchecked Sendable {
 
     // MARK: Search (shared lock held)
 
-    private func searchLocked(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: MetadataFilter?, scratch: SearchScratch) -> [(Float, UInt32)] {
+    private func searchLocked(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: MetadataFilter?, scratch: SearchScratch,
+                              exactScanLimit: Int = .max) -> [(Float, UInt32)]? {
         let s = store
         // Without deletions or a filter every node is a result: the walk then never reads a
         // visited node's header (one cache miss per accepted candidate).
@@ -794,6 +802,7 @@ public final class VectorCollection: @unchecked Sendable {
             if results.count < k && liveCount > results.count { exact = true }
         }
         if exact {
+            if s.count > exactScanLimit { return nil }
             var heap = NeighborHeap(max: true, capacity: k + 1)
             for i in 0..<s.count {
                 let id = UInt32(i)

@@ -114,9 +114,16 @@ import Testing
         #expect(throws: StoreError.self) { _ = try c.searchIfQuick(queries[0], k: 0) }
 
         // A writer holds the collection: declined at once.
-        var whileHeld: [SearchHit]?? = .some(nil)
-        c.withExclusiveStateForTesting { whileHeld = try? c.searchIfQuick(queries[0], k: 10) }
+        var whileHeld: [SearchHit]?? = nil
+        c.withExclusiveStateForTesting {
+            do { whileHeld = .some(try c.searchIfQuick(queries[0], k: 10)) } catch { Issue.record(error) }
+        }
         #expect(whileHeld == .some(nil))
+
+        // An answer that needs an exact scan of more nodes than the limit (k ≥ the live
+        // count): declined; `search` scans.
+        #expect(try c.searchIfQuick(queries[0], k: 2000, ef: 16) == nil)
+        #expect(try c.search(queries[0], k: 2000, ef: 16).count == 2000)
 
         // Records the indexer has not linked yet are compared exactly, one by one: past
         // `maxUnindexed` of them the search is declined; `search` still sees them all.

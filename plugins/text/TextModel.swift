@@ -16,9 +16,10 @@ final class TextModel {
         compute = try ComputeThread()
         // Everything that runs oneDNN — the weight reorders at load included — runs on the
         // compute thread. A load on the caller's thread left a second OpenMP team (an idle
-        // worker) behind, and libgomp, seeing more of its threads than cores, stops spinning
-        // between parallel regions: every matmul then paid two futex sleeps and wake-ups
-        // (~25 per fp32 sentence).
+        // worker) behind, and libgomp, counting more of its threads than cores, cuts its spin
+        // between parallel regions to 100 rounds: every matmul then paid two futex sleeps and
+        // wake-ups (~50 context switches per fp32 sentence, 4 now). Two models at once (or the
+        // old and new one during a hot swap) bring that back on 2 cores; see docs.
         let embedderOptions = options.embedder
         let hash: String
         do {
@@ -33,7 +34,7 @@ final class TextModel {
             throw e
         } catch {
             compute.stop()
-            throw NNError("loading the model: \(error)")
+            throw NNError("loading the model in \(folder): \(error)")
         }
         info = .allocate(capacity: 1)
         var i = embedd_model_info()
