@@ -69,7 +69,7 @@ struct ConfigDecoder {
     func decodeLimits(_ node: YAMLNode, into l: inout Limits) throws(ConfigError) {
         try forEachEntry(node, section: "limits", allowed: [
             "max_frame_bytes", "max_connections", "max_calls_per_connection", "idle_timeout", "call_deadline",
-            "drain_timeout", "stop_timeout", "stuck_call_timeout", "max_inputs_per_call",
+            "drain_timeout", "stop_timeout", "stuck_call_timeout", "max_inputs_per_call", "busy_poll",
         ]) { (key, value) throws(ConfigError) in
             switch key {
             case "max_frame_bytes": l.maxFrameBytes = try size(value, "limits.max_frame_bytes", min: 1024, max: 1 << 30)
@@ -82,6 +82,10 @@ struct ConfigDecoder {
             case "stuck_call_timeout": l.stuckCallTimeoutSetting = try duration(value, "limits.stuck_call_timeout", minimum: 0.1)
             case "stop_timeout": l.stopTimeoutSetting = try duration(value, "limits.stop_timeout", minimum: 0.1)
             case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
+            case "busy_poll":
+                let v = try duration(value, "limits.busy_poll", allowZero: true, minimum: 0.000_001)
+                guard v <= 0.01 else { throw error(value, "limits.busy_poll is at most 10ms: it is spent spinning on a CPU (got \(v * 1000) ms)") }
+                l.busyPollSeconds = v
             default: break
             }
         }
@@ -269,11 +273,13 @@ struct ConfigDecoder {
         let s = try string(node, what).trimmingSpaces()
         var value: Double?
         if let v = Double(s) { value = v }
-        for (suffix, factor) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where value == nil && s.hasSuffix(suffix) {
-            if let n = Double(s.dropLast(suffix.count).trimmingSpaces()) { value = n * factor }
+        // (suffix, seconds per unit as a fraction): dividing keeps 400us exactly 0.0004.
+        for (suffix, times, per) in [("us", 1.0, 1e6), ("µs", 1.0, 1e6), ("ms", 1.0, 1e3), ("s", 1.0, 1.0), ("m", 60.0, 1.0), ("h", 3600.0, 1.0)]
+        where value == nil && s.hasSuffix(suffix) {
+            if let n = Double(s.dropLast(suffix.count).trimmingSpaces()) { value = n * times / per }
         }
         guard let v = value, v.isFinite else {
-            throw error(node, "\(what) must be a duration such as 30, \"30s\", \"250ms\" or \"5m\" (got \"\(s)\")")
+            throw error(node, "\(what) must be a duration such as 30, \"30s\", \"250ms\", \"150us\" or \"5m\" (got \"\(s)\")")
         }
         guard v > 0 || (allowZero && v == 0) else { throw error(node, "\(what) must be \(allowZero ? "zero or " : "")positive (got \(s))") }
         guard v <= 366 * 86400 else { throw error(node, "\(what) is longer than a year (got \(s))") }

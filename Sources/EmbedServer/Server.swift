@@ -33,6 +33,8 @@ public final class Server: @unchecked Sendable {
     private var nextWatchdog: UInt64 = 0
     /// Whether a handler already did its work on the loop this turn (`claimInlineTurn`).
     private var inlineTurnTaken = false
+    /// When the loop last finished a turn that read from a client (`busyPoll`).
+    private var lastRequestRead: UInt64 = 0
 
     /// Counters for Status.
     public let callsTotal = Atomic<UInt64>(0)
@@ -144,7 +146,7 @@ public final class Server: @unchecked Sendable {
             var timeout = pollTimeout()
             if acceptPausedUntil > 0 { timeout = min(timeout, 100) }
             do {
-                _ = try Poll.wait(&entries, timeoutMilliseconds: timeout)
+                if try !busyPoll(&entries) { _ = try Poll.wait(&entries, timeoutMilliseconds: timeout) }
             } catch {
                 log.error("poll failed: \(error)")
                 Clock.sleep(seconds: 0.01)
@@ -174,16 +176,35 @@ public final class Server: @unchecked Sendable {
             if fixed < listenerEnd {
                 for i in fixed..<listenerEnd where !entries[i].returned.isEmpty { acceptAll(entries[i].descriptor, now: now) }
             }
+            let readSomething = order.indices.contains(where: { entries[listenerEnd + $0].returned.contains(.readable) })
             // Flush every connection with pending output (workers' replies woke us).
             for c in Array(connections.values) {
                 if c.pendingOutput > 0 && !c.flush() { close(c, reason: "peer went away while we were writing") ; continue }
                 if c.closeAfterFlush && (c.pendingOutput == 0 || now >= c.closeDeadline) { close(c, reason: nil); continue }
                 if c.readClosed && c.callCount == 0 && c.pendingOutput == 0 { close(c, reason: "peer finished sending") }
             }
+            // After the turn's own work (an inline search, the flush): the window is for the
+            // client's next call, which cannot come before it has read this turn's reply.
+            if readSomething { lastRequestRead = Clock.monotonicNanoseconds() }
             timers(now: now)
             if draining && drainFinished(now: now) { break }
         }
         finishDrain()
+    }
+
+    /// `limits.busy_poll`: right after a turn that read a request, and only when no call is in
+    /// flight (nothing is computing that this CPU could serve instead), polls without sleeping
+    /// until something is ready or the window closes. A lone client's next call then finds the
+    /// loop awake: on a VM whose idle CPUs halt, waking one costs ~45 µs per call (Health
+    /// 72–79 → 28–44 µs). Returns whether something is ready.
+    private func busyPoll(_ entries: inout [Poll.Entry]) throws(Errno) -> Bool {
+        let window = limitsBox.withLock { $0.busyPollNanos }
+        guard window > 0, lastRequestRead > 0, callsInFlight.load(ordering: .relaxed) == 0 else { return false }
+        let end = lastRequestRead &+ window
+        while Clock.monotonicNanoseconds() < end {
+            if try Poll.wait(&entries, timeoutMilliseconds: 0) > 0 { return true }
+        }
+        return false
     }
 
     private func pollTimeout() -> Int32 {

@@ -8,6 +8,7 @@ struct ServerLimits: Sendable {
     var idleTimeoutNanos: UInt64
     var callDeadlineNanos: UInt64
     var drainTimeoutNanos: UInt64
+    var busyPollNanos: UInt64
 
     init(_ l: Limits) {
         maxFrameBytes = l.maxFrameBytes
@@ -16,5 +17,6 @@ struct ServerLimits: Sendable {
         idleTimeoutNanos = UInt64(l.idleTimeoutSeconds * 1e9)
         callDeadlineNanos = UInt64(l.callDeadlineSeconds * 1e9)
         drainTimeoutNanos = UInt64(l.drainTimeoutSeconds * 1e9)
+        busyPollNanos = UInt64(l.busyPollSeconds * 1e9)
     }
 }

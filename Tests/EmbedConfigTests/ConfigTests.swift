@@ -82,6 +82,11 @@ import Testing
         #expect(c.defaultModel == "b")
         #expect(c.resolvedModelDirectory(c.models[1]) == "/abs/b")
         #expect(try parse("limits: {max_frame_bytes: 16MiB}").limits.maxFrameBytes == 16 << 20)
+        #expect(c.limits.busyPollSeconds == 0.000_150)
+        #expect(try parse("limits: {busy_poll: 0}").limits.busyPollSeconds == 0)
+        #expect(try parse("limits: {busy_poll: 400us}").limits.busyPollSeconds == 0.000_4)
+        #expect(try parse("limits: {busy_poll: \"80 µs\"}").limits.busyPollSeconds == 0.000_08)
+        #expect(try parse("limits: {busy_poll: 2ms}").limits.busyPollSeconds == 0.002)
         let store = try parse("""
         store:
           verify_on_open: full
@@ -108,6 +113,8 @@ import Testing
                     containing: "limits.stuck_call_timeout (30.0 s) must be longer than limits.call_deadline (60.0 s)")
         expectError("limits:\n  drain_timeout: 30s\n  stop_timeout: 10s\n", line: 2, column: 3,
                     containing: "limits.stop_timeout (10.0 s) must be longer than limits.drain_timeout (30.0 s)")
+        expectError("limits:\n  busy_poll: 20ms\n", line: 2, column: 14, containing: "limits.busy_poll is at most 10ms")
+        expectError("limits:\n  busy_poll: -1us\n", line: 2, column: 14, containing: "limits.busy_poll must be zero or positive")
         expectError("socket:\n  mode: \"0999\"\n", line: 2, column: 9, containing: "octal")
         expectError("log_level: loud\n", line: 1, column: 12, containing: "log_level must be one of")
         expectError("models:\n  - name: a\n    plugin: text\n  - name: a\n    plugin: text\n", line: 4, column: 5,
