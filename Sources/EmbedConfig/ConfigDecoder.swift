@@ -84,7 +84,9 @@ struct ConfigDecoder {
             case "max_inputs_per_call": l.maxInputsPerCall = try integer(value, "limits.max_inputs_per_call", min: 1, max: 1 << 20)
             case "busy_poll":
                 let v = try duration(value, "limits.busy_poll", allowZero: true, minimum: 0.000_001)
-                guard v <= 0.01 else { throw error(value, "limits.busy_poll is at most 10ms: it is spent spinning on a CPU (got \(v * 1000) ms)") }
+                guard v <= 0.01 else {
+                    throw error(value, "limits.busy_poll is at most 10ms: it is spent spinning on a CPU (got \((try? string(value, "")) ?? "?"))")
+                }
                 l.busyPollSeconds = v
             default: break
             }
@@ -274,7 +276,7 @@ struct ConfigDecoder {
         var value: Double?
         if let v = Double(s) { value = v }
         // (suffix, seconds per unit as a fraction): dividing keeps 400us exactly 0.0004.
-        for (suffix, times, per) in [("us", 1.0, 1e6), ("µs", 1.0, 1e6), ("ms", 1.0, 1e3), ("s", 1.0, 1.0), ("m", 60.0, 1.0), ("h", 3600.0, 1.0)]
+        for (suffix, times, per) in [("us", 1.0, 1e6), ("µs", 1.0, 1e6), ("μs", 1.0, 1e6), ("ms", 1.0, 1e3), ("s", 1.0, 1.0), ("m", 60.0, 1.0), ("h", 3600.0, 1.0)]
         where value == nil && s.hasSuffix(suffix) {
             if let n = Double(s.dropLast(suffix.count).trimmingSpaces()) { value = n * times / per }
         }

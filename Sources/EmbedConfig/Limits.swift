@@ -28,10 +28,11 @@ public struct Limits: Sendable, Equatable {
     public var stopTimeoutSeconds: Double { stopTimeoutSetting ?? max(40, drainTimeoutSeconds + 10) }
     /// Inputs in one Embed call.
     public var maxInputsPerCall: Int = 1024
-    /// After a turn that read a request, with no call left in flight, the event loop polls
-    /// without sleeping for this long (seconds; 0: never) before it blocks: a client's next
-    /// call then finds it awake instead of paying for a CPU's wake-up (~45 µs on a VM whose
-    /// idle CPUs halt). Costs at most this much CPU per answered call on an idle daemon.
+    /// After a turn that started a call, with no call left in flight (the loop answered it
+    /// itself: Health, short searches), the event loop polls without sleeping for this long
+    /// (seconds; 0: never) before it blocks: a client's next call then finds it awake instead
+    /// of paying for a CPU's wake-up (Health 66–99 → 29–34 µs on a VM whose idle CPUs halt).
+    /// Costs at most this much CPU per such call.
     public var busyPollSeconds: Double = 0.000_150
 
     /// The defaults documented in etc/embedd/embedd.yaml.

@@ -33,8 +33,10 @@ public final class Server: @unchecked Sendable {
     private var nextWatchdog: UInt64 = 0
     /// Whether a handler already did its work on the loop this turn (`claimInlineTurn`).
     private var inlineTurnTaken = false
-    /// When the loop last finished a turn that read from a client (`busyPoll`).
+    /// When the loop last finished a turn that started a call (`busyPoll`).
     private var lastRequestRead: UInt64 = 0
+    /// Whether this turn started a call (a REQUEST frame, not an EOF or a partial frame).
+    private var requestThisTurn = false
 
     /// Counters for Status.
     public let callsTotal = Atomic<UInt64>(0)
@@ -104,6 +106,9 @@ public final class Server: @unchecked Sendable {
     /// piece of work right there instead of handing it to a thread. True at most once per
     /// turn of the loop, so a burst of requests still spreads over the worker threads; the
     /// gain is the worker's wake-up on a lone client's call. Event-loop thread only.
+    public var inlineTurnAvailable: Bool { !inlineTurnTaken }
+
+    /// Takes this turn's inline slot (see above); false if it is taken. Event-loop thread only.
     public func claimInlineTurn() -> Bool {
         if inlineTurnTaken { return false }
         inlineTurnTaken = true
@@ -154,6 +159,7 @@ public final class Server: @unchecked Sendable {
             }
             let now = Clock.monotonicNanoseconds()
             inlineTurnTaken = false
+            requestThisTurn = false
             if entries[0].returned.contains(.readable) { wakeup.reset() }
             if let signals, entries[1].returned.contains(.readable) {
                 for s in signals.drain() { handleSignal(s) }
@@ -176,7 +182,6 @@ public final class Server: @unchecked Sendable {
             if fixed < listenerEnd {
                 for i in fixed..<listenerEnd where !entries[i].returned.isEmpty { acceptAll(entries[i].descriptor, now: now) }
             }
-            let readSomething = order.indices.contains(where: { entries[listenerEnd + $0].returned.contains(.readable) })
             // Flush every connection with pending output (workers' replies woke us).
             for c in Array(connections.values) {
                 if c.pendingOutput > 0 && !c.flush() { close(c, reason: "peer went away while we were writing") ; continue }
@@ -185,18 +190,20 @@ public final class Server: @unchecked Sendable {
             }
             // After the turn's own work (an inline search, the flush): the window is for the
             // client's next call, which cannot come before it has read this turn's reply.
-            if readSomething { lastRequestRead = Clock.monotonicNanoseconds() }
+            if requestThisTurn { lastRequestRead = Clock.monotonicNanoseconds() }
             timers(now: now)
             if draining && drainFinished(now: now) { break }
         }
         finishDrain()
     }
 
-    /// `limits.busy_poll`: right after a turn that read a request, and only when no call is in
+    /// `limits.busy_poll`: right after a turn that started a call, and only when no call is in
     /// flight (nothing is computing that this CPU could serve instead), polls without sleeping
-    /// until something is ready or the window closes. A lone client's next call then finds the
-    /// loop awake: on a VM whose idle CPUs halt, waking one costs ~45 µs per call (Health
-    /// 72–79 → 28–44 µs). Returns whether something is ready.
+    /// until something is ready or the window closes. So it follows the calls the loop answers
+    /// itself (Health, Status, short searches); calls answered by worker threads are still in
+    /// flight when the loop goes back to poll. A lone client's next call then finds the loop
+    /// awake: on a VM whose idle CPUs halt, that saves a wake-up per call (Health 66–99 →
+    /// 29–34 µs). Returns whether something is ready.
     private func busyPoll(_ entries: inout [Poll.Entry]) throws(Errno) -> Bool {
         let window = limitsBox.withLock { $0.busyPollNanos }
         guard window > 0, lastRequestRead > 0, callsInFlight.load(ordering: .relaxed) == 0 else { return false }
@@ -395,6 +402,7 @@ public final class Server: @unchecked Sendable {
         }
         switch frame.kind {
         case .request:
+            requestThisTurn = true
             startCall(frame, on: c, limits: limits, now: now)
         case .cancel:
             if let call = c.call(frame.callID) {

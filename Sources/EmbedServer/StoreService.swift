@@ -123,7 +123,7 @@ final class StoreService: Sendable {
             writes.submit { [self] in upsert(ctx, req, done) }
         })
         server.register(.search, .deferred(SearchRequest.self) { [self, unowned server] ctx, req, done in
-            if queuedSearches.load(ordering: .relaxed) == 0, let target = quickTarget(req), server.claimInlineTurn() {
+            if queuedSearches.load(ordering: .relaxed) == 0 && server.inlineTurnAvailable, let target = quickTarget(req), server.claimInlineTurn() {
                 search(ctx, req, done, quick: target)
             } else {
                 queueSearch(ctx, req, done)

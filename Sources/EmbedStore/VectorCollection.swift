@@ -802,6 +802,8 @@ public final class VectorCollection: @unchecked Sendable {
             if results.count < k && liveCount > results.count { exact = true }
         }
         if exact {
+            // After the walk when it came up short (deletions): a quick caller then walks again
+            // on its queue before scanning — bounded, and rare.
             if s.count > exactScanLimit { return nil }
             var heap = NeighborHeap(max: true, capacity: k + 1)
             for i in 0..<s.count {

@@ -326,8 +326,8 @@ def _compile_decoder(cls: Type[Message]) -> Callable[[bytes, int, int], Any]:
     """Generates ``cls``'s decoder, as dataclasses generates ``__init__``: one branch per field
     of :meth:`Message._fast_table` (most fields of most messages, and the lists of hits,
     results and vectors in replies), each reading its field inline; any other tag goes to
-    :func:`_decode_other`. Twice as fast as one generic loop over the field table (a search
-    reply of 10 hits: 13.6 → 7 µs), with the same results and errors."""
+    :func:`_decode_other`. Faster than one generic loop over the field table (a SearchHit
+    1.05 → 0.69 µs, a 10-hit search reply 11–13.6 → 9.3 µs), with the same results and errors."""
     fast = cls._fast_table()
     name = cls.__name__
     env: Dict[str, Any] = {"_cls": cls, "_varint": decode_varint, "_f32": _F32.unpack_from, "DecodeError": DecodeError,
