@@ -192,7 +192,6 @@ final class StoreService: Sendable {
         case .corrupt: return RPCError(.dataLoss, e.description)
         case .io, .failed: return RPCError(.internal, e.description)
         case .closed(let n): return RPCError(.aborted, "collection '\(n)' was dropped or closed during the call")
-        case .unsupported(let m): return RPCError(.invalidArgument, "not supported: \(m)")
         case .resultTooLarge(let m): return RPCError(.resourceExhausted, m)
         }
     }

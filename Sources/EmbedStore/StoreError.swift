@@ -20,8 +20,6 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case failed(String)
     /// The collection has been closed or dropped.
     case closed(String)
-    /// The feature exists in the API but is not available yet.
-    case unsupported(String)
     /// An answer would exceed the caller's size budget (e.g. a search's `resultBytesLimit`).
     case resultTooLarge(String)
 
@@ -35,7 +33,6 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .io(let p, let op, let e): return "\(op) \(p): \(e)"
         case .failed(let m): return "collection failed: \(m)"
         case .closed(let n): return "collection '\(n)' is closed"
-        case .unsupported(let m): return "unsupported: \(m)"
         case .resultTooLarge(let m): return "result too large: \(m)"
         }
     }
