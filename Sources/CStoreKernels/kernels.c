@@ -337,14 +337,35 @@ static inline int walk_accepts(const esk_walk *w, const unsigned char *b, unsign
     return 1;
 }
 
+static inline int walk_seen(const unsigned long long *visited, unsigned id) {
+    return (int)(visited[id >> 6] >> (id & 63) & 1);
+}
+
+static inline void walk_mark(const esk_walk *w, unsigned id) {
+    w->visited[id >> 6] |= 1ull << (id & 63);
+    long n = (*w->touched_count)++;
+    if (n < w->touched_capacity) w->touched[n] = id;
+}
+
+/* A neighbour's codes are requested this many neighbours before its distance is computed:
+   requesting a whole list's lines at once (~3 per neighbour at 128-d, up to 32 neighbours)
+   overflows the core's miss queue and stalls on the prefetches themselves (bench/NOTES.md,
+   stop 12: 10 ahead +7 % at 1M nodes over all at once; 4–16 within the noise of 10). */
+#define WALK_PREFETCH_AHEAD 10
+
+static inline void walk_prefetch_codes(const esk_walk *w, const unsigned char *b) {
+    if (w->skip_deleted) esk_prefetch(b);
+    const unsigned char *c = b + w->codes_offset;
+    for (size_t k = 0; k < 8 + w->dim; k += 64) esk_prefetch(c + k);
+}
+
 int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id) {
     const esk_kernel_i8 dot = esk_dot_i8_kernel();
     const unsigned char *base = w->nodes;
     const size_t stride = w->stride, co = w->codes_offset, dim = w->dim;
     const unsigned count = w->node_count, max_links = w->max_links;
-    const unsigned short epoch = w->epoch;
-    unsigned short *visited = w->visited;
+    unsigned long long *visited = w->visited;
     const float qs = w->query_scale, qn2 = w->query_norm2;
     const int metric = w->metric, skip_deleted = w->skip_deleted;
     int nc = 0, nr = 0;
@@ -353,9 +374,9 @@ int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *ent
     if (ef < 1) return 0;
     for (int e = 0; e < n_entries; e++) {
         unsigned id = entry_id[e];
-        if (id >= count || visited[id] == epoch) continue;
+        if (id >= count || walk_seen(visited, id)) continue;
         if (nc >= cand_capacity) return -1;
-        visited[id] = epoch;
+        walk_mark(w, id);
         heap_push(cand_d, cand_id, &nc, entry_d[e], id, 0);
         if (walk_accepts(w, base + (size_t)id * stride, id)) {
             heap_push(res_d, res_id, &nr, entry_d[e], id, 1);
@@ -377,15 +398,14 @@ int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *ent
         int nf = 0;
         for (unsigned j = 1; j <= n; j++) {
             unsigned o = list[j];
-            if (o >= count || visited[o] == epoch) continue;
-            visited[o] = epoch;
-            const unsigned char *b = base + (size_t)o * stride;
-            if (skip_deleted) esk_prefetch(b);
-            for (size_t k = 0; k < 8 + dim; k += 64) esk_prefetch(b + co + k);
+            if (o >= count || walk_seen(visited, o)) continue;
+            walk_mark(w, o);
+            if (nf < WALK_PREFETCH_AHEAD) walk_prefetch_codes(w, base + (size_t)o * stride);
             fresh[nf++] = o;
         }
         for (int j = 0; j < nf; j++) {
             unsigned o = fresh[j];
+            if (j + WALK_PREFETCH_AHEAD < nf) walk_prefetch_codes(w, base + (size_t)fresh[j + WALK_PREFETCH_AHEAD] * stride);
             const unsigned char *b = base + (size_t)o * stride;
             const unsigned char *cb = b + co;
             float scale, norm2;

@@ -324,11 +324,12 @@ final class NodeStore {
         let metricCode: Int32 = switch metric { case .cosine: 0; case .l2: 1; case .innerProduct: 2 }
         let nodeCount = count  // one reading: the visited marks must cover every id the walk takes
         while true {
-            let n: Int32 = scratch.visited.withNewEpoch(nodeCount: nodeCount) { marks, epoch in
+            let n: Int32 = scratch.visited.withCleared(nodeCount: nodeCount) { bits, touched, touchedCapacity, touchedCount in
                 var w = esk_walk(nodes: UnsafePointer(nodes.base.assumingMemoryBound(to: UInt8.self)), stride: stride,
                                  codes_offset: codesOffset, dim: dimension, max_links: UInt32(maxLinks0),
                                  node_count: UInt32(nodeCount), metric: metricCode, query_codes: q.codes,
-                                 query_scale: q.scale, query_norm2: q.norm2, visited: marks, epoch: epoch,
+                                 query_scale: q.scale, query_norm2: q.norm2, visited: bits, touched: touched,
+                                 touched_capacity: touchedCapacity, touched_count: touchedCount,
                                  skip_deleted: skipDeleted ? 1 : 0, exclude: excluding ?? UInt32.max)
                 let capacity = Int32(clamping: scratch.walkCandidateIDs.count)
                 return scratch.walkCandidateDistances.withUnsafeMutableBufferPointer { cd in
@@ -353,7 +354,7 @@ final class NodeStore {
                 return found
             }
             if n != -1 { return nil }
-            // More candidates than the buffer holds: grow it and walk again from a new epoch.
+            // More candidates than the buffer holds: grow it and walk again with the marks cleared.
             let grown = scratch.walkCandidateIDs.count * 4
             scratch.walkCandidateDistances = [Float](repeating: 0, count: grown)
             scratch.walkCandidateIDs = [UInt32](repeating: 0, count: grown)

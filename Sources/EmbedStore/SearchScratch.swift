@@ -12,5 +12,7 @@ final class SearchScratch {
     var walkResultDistances: [Float] = []
     var walkResultIDs: [UInt32] = []
 
-    init(nodeCount: Int) { visited = VisitedSet(capacity: nodeCount) }
+    init(nodeCount: Int, visitedListCapacity: Int = VisitedSet.defaultListCapacity) {
+        visited = VisitedSet(capacity: nodeCount, listCapacity: visitedListCapacity)
+    }
 }

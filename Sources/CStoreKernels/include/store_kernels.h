@@ -52,8 +52,10 @@ typedef struct {
     int metric;  /* 0 cosine, 1 l2, 2 inner product */
     const signed char *query_codes;
     float query_scale, query_norm2;
-    unsigned short *visited;  /* epoch marks, one per node */
-    unsigned short epoch;
+    unsigned long long *visited;  /* one bit per node (bit id % 64 of word id / 64), clear at the start */
+    unsigned *touched;            /* ids the walk marks are appended here ... */
+    long touched_capacity;        /* ... while *touched_count < touched_capacity; */
+    long *touched_count;          /* advanced for every id marked (the caller clears their words) */
     int skip_deleted;         /* nodes flagged deleted (header byte 4, bit 0) are traversed, never results */
     unsigned exclude;         /* a node traversed but never a result (0xFFFFFFFF: none) */
 } esk_walk;
@@ -61,7 +63,7 @@ typedef struct {
 /// Best-first search from `n_entries` entry nodes with their distances (the walk marks them
 /// visited). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id, which
 /// need room for ef + 1, and returns their count; −1 if more than `cand_capacity` candidates
-/// were needed (the caller grows the buffers, starts a new visited epoch and calls again); −2 if
+/// were needed (the caller grows the buffers, clears the visited bits and calls again); −2 if
 /// `max_links` exceeds 256 (M ≤ 128; the caller walks another way).
 int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id);
