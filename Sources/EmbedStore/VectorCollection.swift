@@ -761,7 +761,8 @@ public final class VectorCollection: @unchecked Sendable {
                         (cur, curD) = HNSW.greedy(s, query: q, from: cur, distance: curD, level: l, quantized: qq)
                         l -= 1
                     }
-                    if filter == nil, let w = s.walkLayer0(qq, entries: [(curD, cur)], ef: ef, skipDeleted: accept != nil, scratch: scratch) {
+                    if filter == nil, let w = s.walkLayer0(qq, entries: [(curD, cur)], ef: ef, skipDeleted: accept != nil,
+                                                                  beam: s.searchBeam, scratch: scratch) {
                         walked = w
                     } else {
                         HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, quantized: qq, accept: accept)

@@ -58,13 +58,15 @@ typedef struct {
     long *touched_count;          /* advanced for every id marked (the caller clears their words) */
     int skip_deleted;         /* nodes flagged deleted (header byte 4, bit 0) are traversed, never results */
     unsigned exclude;         /* a node traversed but never a result (0xFFFFFFFF: none) */
+    int beam;                 /* candidates expanded per step: 1 is HNSW's best-first order; 2 takes
+                                 the two nearest together, so their misses overlap (big graphs) */
 } esk_walk;
 
 /// Best-first search from `n_entries` entry nodes with their distances (the walk marks them
 /// visited). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id, which
 /// need room for ef + 1, and returns their count; −1 if more than `cand_capacity` candidates
 /// were needed (the caller grows the buffers, clears the visited bits and calls again); −2 if
-/// `max_links` exceeds 256 (M ≤ 128; the caller walks another way).
+/// `max_links` exceeds 256 (M ≤ 128; the caller walks another way). `beam` outside 1…2 counts as 1.
 int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id);
 
