@@ -364,8 +364,8 @@ final class NodeStore {
     }
 
     /// The beam of a search's layer-0 walk: 2 when each step of the walk waits on memory and
-    /// reads little — node blocks over 16 × the last-level cache and codes of at most 3 cache
-    /// lines (dimension ≤ 184) — where expanding two candidates together overlaps those waits;
+    /// reads little — node blocks over 16 × the last-level cache and codes of at most 192 bytes
+    /// (dimension ≤ 184: 3 or 4 cache lines) — where expanding two candidates together overlaps those waits;
     /// 1 otherwise, where the extra expansions cost more than they hide. Measured (bench/NOTES.md,
     /// stop 12; 32 MiB LLC): 1M × 128 (816 MiB of blocks) +7–13 % QPS with recall unchanged;
     /// 100k × 128 (82 MiB) −8 %, 100k × 384 (190 MiB) −8 %, fortunes 14k × 384 −3 %.

@@ -40,14 +40,14 @@ import Testing
                     #expect(found.count == ef)
                     #expect(Set(found.map(\.1)).count == found.count, "beam \(beam): no node twice")
                     #expect(zip(found, found.dropFirst()).allSatisfy { $0.0 <= $1.0 }, "beam \(beam): nearest first")
-                    recall[beam]! += Double(Set(found.prefix(ef).map { Int($0.1) }).intersection(truth).count) / 10 / Double(queries.count)
+                    recall[beam]! += Double(Set(found.prefix(10).map { Int($0.1) }).intersection(truth).count) / 10 / Double(queries.count)
                     walks.append(found.map(\.1))
                 }
                 if walks[0] != walks[1] { differing += 1 }
             }
         }
         #expect(differing > 0, "beam 2 took effect (another order of expansion reaches other far candidates)")
-        #expect(recall[1]! >= 0.9, "best-first recall \(recall[1]!)")
+        #expect(recall[1]! >= 0.85, "best-first recall (the walk's approximate top 10, not re-ranked) \(recall[1]!)")
         #expect(recall[2]! >= recall[1]! - 0.01, "beam 2 recall \(recall[2]!) vs best-first \(recall[1]!)")
     }
 
