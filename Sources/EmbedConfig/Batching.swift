@@ -8,6 +8,10 @@ public struct Batching: Sendable, Equatable {
     public var queueDepth: Int = 4096
     /// Compute threads per model (calls into a model that is not concurrent are serialised anyway).
     public var threadsPerModel: Int = 1
+    /// How many nice steps below the daemon's own priority a model's compute threads run
+    /// (0 = the same). The event loop, health checks and load-shedding answers then get a core
+    /// at once when a model saturates them.
+    public var computeNice: Int = 5
 
     /// The defaults documented in etc/embedd/embedd.yaml.
     public init() {}

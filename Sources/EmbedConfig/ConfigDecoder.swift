@@ -100,13 +100,14 @@ struct ConfigDecoder {
     }
 
     func decodeBatching(_ node: YAMLNode, into b: inout Batching) throws(ConfigError) {
-        try forEachEntry(node, section: "batching", allowed: ["max_batch", "max_delay", "queue_depth", "threads_per_model"]) {
+        try forEachEntry(node, section: "batching", allowed: ["max_batch", "max_delay", "queue_depth", "threads_per_model", "compute_nice"]) {
             (key, value) throws(ConfigError) in
             switch key {
             case "max_batch": b.maxBatch = try integer(value, "batching.max_batch", min: 0, max: 1 << 16)
             case "max_delay": b.maxDelayMilliseconds = try duration(value, "batching.max_delay", allowZero: true, minimum: 0.000001) * 1000
             case "queue_depth": b.queueDepth = try integer(value, "batching.queue_depth", min: 1, max: 1 << 24)
             case "threads_per_model": b.threadsPerModel = try integer(value, "batching.threads_per_model", min: 1, max: 256)
+            case "compute_nice": b.computeNice = try integer(value, "batching.compute_nice", min: 0, max: 19)
             default: break
             }
         }

@@ -8,12 +8,16 @@ public struct ModelSpec: Sendable, Hashable {
     public var modelDirectory: String
     /// Plugin options from the config (`threads`, `precision`, ...).
     public var options: [String: String]
+    /// Nice steps below the daemon's priority for the threads the plugin starts while the model
+    /// loads (its compute threads): the load runs on a thread lowered by this much.
+    public var computeNice: Int
 
-    public init(name: String, plugin: String, modelDirectory: String, options: [String: String] = [:]) {
+    public init(name: String, plugin: String, modelDirectory: String, options: [String: String] = [:], computeNice: Int = 0) {
         self.name = name
         self.plugin = plugin
         self.modelDirectory = modelDirectory
         self.options = options
+        self.computeNice = computeNice
     }
 }
 

@@ -245,9 +245,21 @@ public final class PluginHost: Sendable {
             defer { r.nextGeneration += 1 }
             return r.nextGeneration
         }
-        let model = try image.loadModel(registeredName: spec.name, directory: spec.modelDirectory,
+        // The load runs on a thread lowered by `computeNice`, so the threads the plugin starts
+        // for the model (its compute thread, an OpenMP team) inherit the lower priority.
+        let loaded: Result<LoadedModel, PluginError>
+        do {
+            loaded = try OSThread.runJoined(niceSteps: spec.computeNice) {
+                Result { () throws(PluginError) -> LoadedModel in
+                    try image.loadModel(registeredName: spec.name, directory: spec.modelDirectory,
                                         options: spec.options, generation: generation,
                                         onRelease: { [weak self] m in self?.released(m) })
+                }
+            }
+        } catch {
+            throw PluginError(.modelLoadFailed, "cannot start a thread to load model '\(spec.name)': \(error)")
+        }
+        let model = try loaded.get()
         guard shouldWarmUp else { return model }
         _ = model.enter()
         defer { model.leave() }

@@ -84,7 +84,8 @@ public final class EmbedService: Sendable {
     }
 
     private func spec(_ entry: ModelEntry) -> ModelSpec {
-        ModelSpec(name: entry.config.name, plugin: entry.config.plugin, modelDirectory: entry.directory, options: entry.config.options)
+        ModelSpec(name: entry.config.name, plugin: entry.config.plugin, modelDirectory: entry.directory, options: entry.config.options,
+                  computeNice: config.batching.computeNice)
     }
 
     @discardableResult

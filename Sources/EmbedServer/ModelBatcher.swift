@@ -112,6 +112,8 @@ final class ModelBatcher: Sendable {
     }
 
     private func work() {
+        // Plugins that compute on the calling thread (no threads of their own) run here.
+        try? OSThread.lowerCurrentPriority(by: settings.computeNice)
         while true {
             guard let batch = nextBatch() else { return }
             run(batch)

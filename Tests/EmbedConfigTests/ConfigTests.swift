@@ -59,7 +59,7 @@ import Testing
           idle_timeout: 250ms
           call_deadline: 2m
           drain_timeout: 0
-        batching: { max_delay: 0.5, threads_per_model: 2 }
+        batching: { max_delay: 0.5, threads_per_model: 2, compute_nice: 0 }
         models:
           - name: fx
             plugin: /opt/p/libembedd-fixture.so
@@ -76,7 +76,9 @@ import Testing
         #expect(try parse("limits: {stuck_call_timeout: 90s}").limits.stuckCallTimeoutSeconds == 90)
         #expect(c.limits.stuckCallTimeoutSeconds == 300)
         #expect(try parse("limits: {call_deadline: 10m}").limits.stuckCallTimeoutSeconds == 1200, "unset, it follows a long deadline")
-        #expect(c.batching.maxDelayMilliseconds == 500 && c.batching.threadsPerModel == 2)
+        #expect(c.batching.maxDelayMilliseconds == 500 && c.batching.threadsPerModel == 2 && c.batching.computeNice == 0)
+        #expect(try parse("batching: {compute_nice: 19}").batching.computeNice == 19)
+        #expect(try parse("").batching.computeNice == 5)
         #expect(c.models[0] == ModelConfig(name: "fx", plugin: "/opt/p/libembedd-fixture.so", modelDirectory: "fx",
                                            options: ["dimension": "8", "seed": "42", "normalize": "true"]))
         #expect(c.defaultModel == "b")
@@ -115,6 +117,8 @@ import Testing
                     containing: "limits.stop_timeout (10.0 s) must be longer than limits.drain_timeout (30.0 s)")
         expectError("limits:\n  busy_poll: 20ms\n", line: 2, column: 14, containing: "limits.busy_poll is at most 10ms")
         expectError("limits:\n  busy_poll: -1us\n", line: 2, column: 14, containing: "limits.busy_poll must be zero or positive")
+        expectError("batching:\n  compute_nice: -5\n", line: 2, column: 17, containing: "batching.compute_nice")
+        expectError("batching:\n  compute_nice: 20\n", line: 2, column: 17, containing: "batching.compute_nice")
         expectError("socket:\n  mode: \"0999\"\n", line: 2, column: 9, containing: "octal")
         expectError("log_level: loud\n", line: 1, column: 12, containing: "log_level must be one of")
         expectError("models:\n  - name: a\n    plugin: text\n  - name: a\n    plugin: text\n", line: 4, column: 5,

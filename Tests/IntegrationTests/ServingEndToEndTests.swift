@@ -220,4 +220,41 @@ import Testing
         print("SIGKILL during add: \(stored.count) keys reported stored before the kill, all present; resume stored \(added.count), skipped \(skipped.count)")
         d.stop()
     }
+
+    /// The threads that compute embeddings (the plugin's compute thread and its OpenMP team,
+    /// started while the model loaded) run `batching.compute_nice` (default 5) steps below the
+    /// event loop, so load-shedding answers and health checks get a core while a model is busy.
+    @Test(.enabled(if: miniLMMissing == nil, "all-MiniLM-L6-v2 absent: run tools/fetch-models"))
+    func computeThreadsRunBelowTheEventLoop() throws {
+        let d = try RestartableDaemon(models: ServingFixtures.textModel(ServingFixtures.miniLM, isDefault: true))
+        let pid = try #require(d.process?.processIdentifier)
+        let c = try d.client()
+        let before = try Self.threadStats(pid)
+        let texts = Array(ServingFixtures.corpus.prefix(32))
+        for _ in 0..<15 { _ = try c.embed(model: ServingFixtures.miniLM, inputs: texts.map { .text($0) }) }
+        let after = try Self.threadStats(pid)
+        // The threads that did the work: the most CPU time over these calls.
+        let busy = after.map { (tid: $0.key, cpu: $0.value.cpu - (before[$0.key]?.cpu ?? 0), nice: $0.value.nice) }
+            .sorted { $0.cpu > $1.cpu }
+        let total = busy.reduce(0) { $0 + $1.cpu }
+        let lowered = busy.filter { $0.nice == 5 }.reduce(0) { $0 + $1.cpu }
+        #expect(total > 0)
+        #expect(Double(lowered) >= 0.9 * Double(total), "compute time at nice 5: \(lowered) of \(total) ticks: \(busy.prefix(4))")
+        #expect(after[pid]?.nice == 0, "the main thread keeps the daemon's priority")
+        d.stop()
+    }
+
+    /// CPU ticks (user + system) and nice value of every thread of `pid`, from /proc.
+    static func threadStats(_ pid: Int32) throws -> [Int32: (cpu: Int, nice: Int)] {
+        var out: [Int32: (cpu: Int, nice: Int)] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            guard let tid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // Fields after "(comm)": state is field 3, utime 14, stime 15, nice 19.
+            let f = stat[stat.index(after: close)...].split(separator: " ")
+            guard f.count > 17, let u = Int(f[11]), let s = Int(f[12]), let n = Int(f[16]) else { continue }
+            out[tid] = (u + s, n)
+        }
+        return out
+    }
 }
