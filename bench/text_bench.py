@@ -7,6 +7,7 @@
 
 Each engine embeds the same fortunes sentences at batch sizes 1, 8, 32, 128 on 2 threads and
 prints one JSON line per batch size: {"engine", "batch", "sent_per_s", "p50_ms", "p99_ms"}.
+Environment: BENCH_SECONDS per batch size (4), BENCH_BATCHES (1,8,32,128), BENCH_THREADS (2).
 The embedd engine drives libembedd-text.so in-process through its C ABI (ctypes), exactly as
 the daemon's plugin host does.
 """
@@ -30,7 +31,8 @@ def sentences(n=1024):
     return out[:n]
 
 
-def measure(engine, fn, texts, batches=(1, 8, 32, 128), seconds=float(os.environ.get('BENCH_SECONDS', '4'))):
+def measure(engine, fn, texts, batches=tuple(int(b) for b in os.environ.get('BENCH_BATCHES', '1,8,32,128').split(',')),
+            seconds=float(os.environ.get('BENCH_SECONDS', '4'))):
     for b in batches:
         fn(texts[:b])  # warm-up (primitive creation, allocator)
         fn(texts[:b])
