@@ -30,50 +30,124 @@ public struct Attention: Sendable {
     }
 
     /// The heads `first, first + step, …` of every sequence (one share of a parallel run).
+    ///
+    /// Queries go four at a time: the four score rows share each load of the transposed keys,
+    /// and the four context rows share each load of the values, so the adds form four
+    /// independent chains instead of one (a single accumulator waits on its own previous add).
+    /// Each query's arithmetic, and so its result, is the same as when it goes alone.
     func forward(qkv: UnsafePointer<Float>, context: UnsafeMutablePointer<Float>,
                  sequences: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>,
                  heads headRange: Range<Int>, step: Int) {
         let hidden = heads * headSize
         let rowStride = 3 * hidden
         let d = headSize
-        let scale = 1 / Float(d).squareRoot()
         for (start, length) in sequences where length > 0 {
             let lp = (length + 15) / 16 * 16
             let kt = scratch                     // [d][lp]: keys transposed, so scores vectorise over keys
-            let scores = scratch + d * lp        // [lp]
+            let scores = scratch + d * lp        // [4][lp]
             for h in stride(from: headRange.lowerBound, to: headRange.upperBound, by: step) {
                 let kOffset = hidden + h * d
-                let vOffset = 2 * hidden + h * d
                 for j in 0..<length {
                     let k = qkv + (start + j) * rowStride + kOffset
                     for c in 0..<d { kt[c * lp + j] = k[c] }
                 }
                 if lp > length { for c in 0..<d { for j in length..<lp { kt[c * lp + j] = 0 } } }
-                let bias = relativeBias.map { $0.pointer + h * Self.biasStride(span: span) + span + 16 }
-                for i in 0..<length {
-                    let q = qkv + (start + i) * rowStride + h * d
-                    // scores[j] = q·k_j · scale (+ bias): accumulate 16 keys at a time in a register.
-                    var jc = 0
-                    while jc < lp {
-                        var acc = VectorMath.V()
-                        for c in 0..<d { acc += q[c] * VectorMath.load(kt + c * lp + jc) }
-                        acc *= scale
-                        if let bias { acc += VectorMath.load(bias - i + jc) }
-                        VectorMath.store(acc, scores + jc)
-                        jc += 16
-                    }
-                    VectorMath.softmax(scores, count: length)
-                    // context_i = Σ_j p_j · v_j, 16 features at a time in a register.
-                    let out = context + (start + i) * hidden + h * d
-                    let v0 = qkv + start * rowStride + vOffset
-                    var c = 0
-                    while c < d {
-                        var acc = VectorMath.V()
-                        for j in 0..<length { acc += scores[j] * VectorMath.load(v0 + j * rowStride + c) }
-                        VectorMath.store(acc, out + c)
-                        c += 16
-                    }
+                let head = Head(qkv: qkv, context: context, kt: kt, scores: scores, start: start, length: length,
+                                lp: lp, d: d, rowStride: rowStride, hidden: hidden, h: h,
+                                scale: 1 / Float(d).squareRoot(),
+                                bias: relativeBias.map { $0.pointer + h * Self.biasStride(span: span) + span + 16 })
+                var i = 0
+                while i + 4 <= length { head.attend4(i); i += 4 }
+                while i < length { head.attend1(i); i += 1 }
+            }
+        }
+    }
+
+    /// One head of one sequence, its keys already transposed into `kt`.
+    private struct Head {
+        let qkv: UnsafePointer<Float>
+        let context: UnsafeMutablePointer<Float>
+        let kt: UnsafeMutablePointer<Float>
+        let scores: UnsafeMutablePointer<Float>  // 4 rows of lp
+        let start: Int, length: Int, lp: Int, d: Int, rowStride: Int, hidden: Int, h: Int
+        let scale: Float
+        let bias: UnsafePointer<Float>?
+
+        @inline(__always) private func query(_ i: Int) -> UnsafePointer<Float> { qkv + (start + i) * rowStride + h * d }
+        @inline(__always) private func output(_ i: Int) -> UnsafeMutablePointer<Float> { context + (start + i) * hidden + h * d }
+        private var values: UnsafePointer<Float> { qkv + start * rowStride + 2 * hidden + h * d }
+
+        /// scores = q·k_j · scale (+ bias), 16 keys at a time.
+        @inline(__always) private func finish(_ acc: VectorMath.V, query i: Int, at jc: Int, into row: UnsafeMutablePointer<Float>) {
+            var a = acc * scale
+            if let bias { a += VectorMath.load(bias - i + jc) }
+            VectorMath.store(a, row + jc)
+        }
+
+        /// Queries i ..< i + 4.
+        func attend4(_ i: Int) {
+            let q0 = query(i), q1 = query(i + 1), q2 = query(i + 2), q3 = query(i + 3)
+            let s0 = scores, s1 = scores + lp, s2 = scores + 2 * lp, s3 = scores + 3 * lp
+            var jc = 0
+            while jc < lp {
+                var a0 = VectorMath.V(), a1 = VectorMath.V(), a2 = VectorMath.V(), a3 = VectorMath.V()
+                for c in 0..<d {
+                    let k = VectorMath.load(kt + c * lp + jc)
+                    a0 += q0[c] * k
+                    a1 += q1[c] * k
+                    a2 += q2[c] * k
+                    a3 += q3[c] * k
                 }
+                finish(a0, query: i, at: jc, into: s0)
+                finish(a1, query: i + 1, at: jc, into: s1)
+                finish(a2, query: i + 2, at: jc, into: s2)
+                finish(a3, query: i + 3, at: jc, into: s3)
+                jc += 16
+            }
+            VectorMath.softmax(s0, count: length)
+            VectorMath.softmax(s1, count: length)
+            VectorMath.softmax(s2, count: length)
+            VectorMath.softmax(s3, count: length)
+            // context_i = Σ_j p_j · v_j, 16 features at a time.
+            let v0 = values
+            let o0 = output(i), o1 = output(i + 1), o2 = output(i + 2), o3 = output(i + 3)
+            var c = 0
+            while c < d {
+                var a0 = VectorMath.V(), a1 = VectorMath.V(), a2 = VectorMath.V(), a3 = VectorMath.V()
+                for j in 0..<length {
+                    let v = VectorMath.load(v0 + j * rowStride + c)
+                    a0 += s0[j] * v
+                    a1 += s1[j] * v
+                    a2 += s2[j] * v
+                    a3 += s3[j] * v
+                }
+                VectorMath.store(a0, o0 + c)
+                VectorMath.store(a1, o1 + c)
+                VectorMath.store(a2, o2 + c)
+                VectorMath.store(a3, o3 + c)
+                c += 16
+            }
+        }
+
+        /// Query i alone (the last length % 4 queries).
+        func attend1(_ i: Int) {
+            let q = query(i)
+            var jc = 0
+            while jc < lp {
+                var acc = VectorMath.V()
+                for c in 0..<d { acc += q[c] * VectorMath.load(kt + c * lp + jc) }
+                finish(acc, query: i, at: jc, into: scores)
+                jc += 16
+            }
+            VectorMath.softmax(scores, count: length)
+            let v0 = values
+            let out = output(i)
+            var c = 0
+            while c < d {
+                var acc = VectorMath.V()
+                for j in 0..<length { acc += scores[j] * VectorMath.load(v0 + j * rowStride + c) }
+                VectorMath.store(acc, out + c)
+                c += 16
             }
         }
     }
@@ -84,6 +158,6 @@ public struct Attention: Sendable {
     /// Floats of scratch `forward` needs for sequences up to `maxLength` tokens.
     public func scratchCount(maxLength: Int) -> Int {
         let lp = (maxLength + 15) / 16 * 16
-        return (headSize + 1) * lp + 16
+        return (headSize + 4) * lp + 16
     }
 }

@@ -86,16 +86,17 @@ public enum VectorMath {
     /// of 16 are used as scratch and set to 0).
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
         let padded = (count + 15) / 16 * 16
-        // Max and shift in plain scalar loops: SIMD's generic min/max compile to lane loops,
-        // and the counts here are short.
-        var mx = -Float.infinity
-        for j in 0..<count where x[j] > mx { mx = x[j] }
-        for j in 0..<count { x[j] = Swift.max(x[j] - mx, -87.33654) }
-        for j in count..<padded { x[j] = -87.33654 }
+        let floor = V(repeating: -87.33654)
+        for j in count..<padded { x[j] = -.infinity }
+        var m = load(x)
+        var i = 16
+        while i < padded { m = larger(m, load(x + i)); i += 16 }
+        let mx = V(repeating: hmax(m))
+        // Shifted by the maximum and clamped to exp's range (the padding becomes e^−87.3 ≈ 0).
         var s = V()
-        var i = 0
+        i = 0
         while i < padded {
-            let e = expNonPositive(load(x + i))
+            let e = expNonPositive(larger(load(x + i) - mx, floor))
             store(e, x + i)
             s += e
             i += 16
@@ -104,6 +105,12 @@ public enum VectorMath {
         let inv = 1 / hsum(s)
         i = 0
         while i < padded { store(load(x + i) * inv, x + i); i += 16 }
+    }
+
+    /// Lane-wise maximum as one compare and blend (the generic `pointwiseMax` follows IEEE
+    /// maximum's NaN rules lane by lane).
+    @inline(__always) static func larger(_ a: V, _ b: V) -> V {
+        a.replacing(with: b, where: a .< b)
     }
 
     /// Converts `count` floats to bfloat16 (round to nearest even; NaN stays NaN).

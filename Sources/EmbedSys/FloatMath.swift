@@ -10,6 +10,8 @@ public enum FloatMath {
     public static func log(_ x: Double) -> Double { Glibc.log(x) }
     /// Exponential in single precision (`expf(3)`).
     public static func exp(_ x: Float) -> Float { Glibc.expf(x) }
+    /// Exponential in double precision (`exp(3)`).
+    public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     /// Error function in single precision (`erff(3)`).
     public static func erf(_ x: Float) -> Float { Glibc.erff(x) }
     /// Hyperbolic tangent in single precision (`tanhf(3)`).
