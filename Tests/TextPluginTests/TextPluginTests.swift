@@ -50,13 +50,37 @@ enum TextPluginFixtures {
         #expect(lib.symbol(named: "$s7EmbedNN11VectorMathO9layerNorm_4rows5width5gamma4beta3epsySpySfG_S2iSPySfGAKSftFZ") == nil)
     }
 
-    @Test(arguments: [("all-MiniLM-L6-v2", "fp32"), ("all-MiniLM-L6-v2", "bf16"), ("all-mpnet-base-v2", "fp32")])
+    @Test(arguments: [("all-MiniLM-L6-v2", "fp32"), ("all-MiniLM-L6-v2", "bf16"), ("all-MiniLM-L6-v2", "auto"),
+                      ("all-mpnet-base-v2", "fp32")])
     func passesConformanceKit(model: String, precision: String) throws {
         let folder = try TextPluginFixtures.model(model)
         let report = ConformanceKit.run(pluginPath: TextPluginFixtures.plugin, modelDirectory: folder,
                                         options: ["precision": precision], concurrencyCalls: 20)
         print(report.renderText())
         #expect(report.passed, "\(report.renderText())")
+    }
+
+    /// No `precision` option means `auto`: bf16 where the CPU has it natively (then bf16 and fp32
+    /// vectors differ, and auto's are bf16's bit for bit), fp32 elsewhere.
+    @Test func precisionAutoIsTheDefault() throws {
+        let folder = try TextPluginFixtures.model("all-MiniLM-L6-v2")
+        let texts: [EmbedInput] = [.text("A short sentence."), .text("Vectors from different models must never be mixed.")]
+        var out: [String: [[Float]]] = [:]
+        for precision in ["", "auto", "fp32", "bf16"] {
+            let (host, m) = try TextPluginFixtures.load(folder, options: precision.isEmpty ? [:] : ["precision": precision])
+            defer { m.dispose(); host.shutdown() }
+            let r = try m.embed(texts)
+            out[precision] = (0..<texts.count).map { r.vector(at: $0) }
+        }
+        #expect(out[""] == out["auto"])
+        let nativeBF16 = out["bf16"] != out["fp32"]
+        #expect(out["auto"] == (nativeBF16 ? out["bf16"] : out["fp32"]), "auto picked neither bf16 (native: \(nativeBF16)) nor fp32")
+        if let a = out["auto"], let f = out["fp32"] {
+            for (x, y) in zip(a, f) {
+                let cosine = zip(x, y).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                #expect(cosine > 0.999, "auto vs fp32 cosine \(cosine)")
+            }
+        }
     }
 
     @Test func describesTheModel() throws {
@@ -71,7 +95,7 @@ enum TextPluginFixtures {
 
     @Test func refusesBadOptions() throws {
         let folder = try TextPluginFixtures.model("all-MiniLM-L6-v2")
-        for (options, needle) in [(["colour": "red"], "unknown option 'colour'"), (["precision": "fp8"], "precision"),
+        for (options, needle) in [(["colour": "red"], "unknown option 'colour'"), (["precision": "fp8"], "is not auto, fp32 or bf16"),
                                   (["threads": "-1"], "threads"), (["long_input": "split"], "long_input")] {
             #expect { _ = try TextPluginFixtures.load(folder, options: options) } throws: { e in
                 "\(e)".contains(needle)

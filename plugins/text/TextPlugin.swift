@@ -98,7 +98,8 @@ private func textPluginLoadModel(_ plugin: UnsafeMutableRawPointer?, _ dir: Unsa
         if parsed.embedder.precision == .bf16 && m.embedder.effectivePrecision != .bf16 {
             state.log(EMBEDD_LOG_WARNING, "text: \(folder): precision bf16 requested but this CPU has no native bf16 (\(Precision.cpuDescription)); using fp32")
         }
-        state.log(EMBEDD_LOG_INFO, "text: loaded \(folder): dim \(m.embedder.dimension), \(m.embedder.effectivePrecision.rawValue), max \(m.embedder.maxSequenceLength) tokens")
+        let precision = m.embedder.effectivePrecision.rawValue + (parsed.precisionIsAuto ? " (precision auto; CPU: \(Precision.cpuDescription))" : "")
+        state.log(EMBEDD_LOG_INFO, "text: loaded \(folder): dim \(m.embedder.dimension), \(precision), max \(m.embedder.maxSequenceLength) tokens")
         model.pointee = OpaquePointer(Unmanaged.passRetained(m).toOpaque())
         return Int32(EMBEDD_OK.rawValue)
     } catch {

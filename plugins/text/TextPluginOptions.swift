@@ -5,7 +5,7 @@ import EmbedNN
 ///
 /// | key | values | default |
 /// |---|---|---|
-/// | `precision` | `fp32`, `bf16` (AMX / AVX-512 BF16; falls back to fp32 with a warning) | `fp32` |
+/// | `precision` | `auto` (bf16 where the CPU has AMX or AVX-512 BF16, else fp32), `fp32`, `bf16` (falls back to fp32 with a warning) | `auto` |
 /// | `threads` | OpenMP threads for this model, 0 = all cores / `OMP_NUM_THREADS` | `0` |
 /// | `long_input` | `truncate`, `chunk_mean`, `reject` | `truncate` |
 /// | `max_seq_length` | tokens per window incl. specials, ≤ the model's | from sentence_bert_config.json |
@@ -15,6 +15,8 @@ import EmbedNN
 /// | `preferred_batch` | batch size the host should aim for | `32` |
 struct TextPluginOptions {
     var embedder = TextEmbedder.Options()
+    /// `precision` was `auto` (or not given): the CPU chose it.
+    var precisionIsAuto = true
     var maxInputBytes = 1 << 20
     var maxBatch = 1024
     var preferredBatch = 32
@@ -23,6 +25,7 @@ struct TextPluginOptions {
                        "max_input_bytes", "max_batch", "preferred_batch"]
 
     init(_ pairs: [(String, String)]) throws(NNError) {
+        embedder.precision = .automatic
         for (key, value) in pairs {
             func int(_ range: ClosedRange<Int>) throws(NNError) -> Int {
                 guard let v = Int(value), range.contains(v) else {
@@ -32,8 +35,15 @@ struct TextPluginOptions {
             }
             switch key {
             case "precision":
-                guard let p = Precision(rawValue: value) else { throw NNError("option precision: '\(value)' is not fp32 or bf16") }
-                embedder.precision = p
+                if value == "auto" {
+                    embedder.precision = .automatic
+                    precisionIsAuto = true
+                } else if let p = Precision(rawValue: value) {
+                    embedder.precision = p
+                    precisionIsAuto = false
+                } else {
+                    throw NNError("option precision: '\(value)' is not auto, fp32 or bf16")
+                }
             case "threads": embedder.threads = try int(0...1024)
             case "long_input":
                 guard let l = LongInputPolicy(rawValue: value) else {
