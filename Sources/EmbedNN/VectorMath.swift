@@ -20,11 +20,12 @@ public enum VectorMath {
         return c[0] + c[1]
     }
 
-    /// Horizontal maximum by halving.
+    /// Horizontal maximum by halving, with compare-and-blend steps (the generic `pointwiseMax`
+    /// is not specialised for the halves and costs a call each).
     @inline(__always) static func hmax(_ v: V) -> Float {
-        let a = pointwiseMax(v.lowHalf, v.highHalf)
-        let b = pointwiseMax(a.lowHalf, a.highHalf)
-        let c = pointwiseMax(b.lowHalf, b.highHalf)
+        let a = v.lowHalf.replacing(with: v.highHalf, where: v.lowHalf .< v.highHalf)
+        let b = a.lowHalf.replacing(with: a.highHalf, where: a.lowHalf .< a.highHalf)
+        let c = b.lowHalf.replacing(with: b.highHalf, where: b.lowHalf .< b.highHalf)
         return max(c[0], c[1])
     }
 
