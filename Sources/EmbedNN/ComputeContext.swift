@@ -12,6 +12,8 @@ public final class ComputeContext: @unchecked Sendable {
     let stream: dnnl_stream_t
     /// OpenMP threads for this model's primitives (0: the runtime's default).
     public let threads: Int
+    /// Where this model's packed weights live (huge pages).
+    let weightArena = WeightArena()
 
     /// Creates the engine and stream.
     public init(threads: Int) throws(NNError) {

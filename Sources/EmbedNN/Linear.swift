@@ -98,8 +98,10 @@ public final class Linear: @unchecked Sendable {
         var plainMem: dnnl_memory_t? = nil
         try DNNL.check(dnnl_memory_create(&plainMem, &plain, context.engine, UnsafeMutableRawPointer(mutating: weight)), "memory_create(weights)")
         defer { dnnl_memory_destroy(plainMem) }
+        // In the model's huge-page arena (it lives as long as `context`, which this layer holds).
+        let packed = try context.weightArena.allocate(dnnl_memory_desc_get_size(&packedDesc))
         var packedMem: dnnl_memory_t? = nil
-        try DNNL.check(dnnl_memory_create(&packedMem, &packedDesc, context.engine, DNNL.allocate), "memory_create(packed weights)")
+        try DNNL.check(dnnl_memory_create(&packedMem, &packedDesc, context.engine, packed), "memory_create(packed weights)")
         weights = packedMem!
         do {
             try Self.reorder(context: context, from: plainMem!, fromDesc: &plain, to: weights, toDesc: &packedDesc)

@@ -1,0 +1,37 @@
+import EmbedSys
+
+/// Memory for one model's packed weights, carved from a few huge-page mappings.
+///
+/// Each matmul streams its packed weights once per forward pass; in 2 MiB pages a small
+/// encoder's 21–42 MB take a few dozen TLB entries instead of thousands (bench/NOTES.md,
+/// stop 14: one sentence 3–8 % faster in-process, 0.14–0.31 ms less through the daemon).
+/// Matrices are packed back to back in 16 MiB chunks (a larger matrix gets a chunk of its own),
+/// so the rounding to huge pages costs at most the untouched tail of the last chunk.
+final class WeightArena: @unchecked Sendable {
+    // Invariant: `allocate` runs while the model loads, on its loading thread only; afterwards
+    // the memory is only read through the pointers handed out, which live as long as the
+    // arena (its owner, the model's ComputeContext, outlives every Linear).
+    private var chunks: [HugePageMemory] = []
+    private var used = 0
+    static let chunkBytes = 16 << 20
+
+    /// `bytes` of zeroed memory, 64-byte aligned (oneDNN's preferred alignment).
+    func allocate(_ bytes: Int) throws(NNError) -> UnsafeMutableRawPointer {
+        let size = max(64, (bytes + 63) / 64 * 64)
+        if let last = chunks.last, used + size <= last.byteCount {
+            defer { used += size }
+            return last.base + used
+        }
+        do {
+            let chunk = try HugePageMemory(byteCount: max(size, Self.chunkBytes))
+            chunks.append(chunk)
+            used = size
+            return chunk.base
+        } catch {
+            throw NNError("cannot map \(max(size, Self.chunkBytes)) bytes for packed weights: \(error)")
+        }
+    }
+
+    /// Bytes mapped so far.
+    var mappedBytes: Int { chunks.reduce(0) { $0 + $1.byteCount } }
+}
