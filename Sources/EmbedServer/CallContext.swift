@@ -6,6 +6,8 @@ import EmbedWire
 public struct CallContext: Sendable {
     /// The peer process, from `SO_PEERCRED`.
     public let peer: PeerCredentials
+    /// The connection the call came on (unique for the daemon's lifetime).
+    public let connection: Int
     /// Whether the peer may call admin methods.
     public let isAdmin: Bool
     /// The method being called.

@@ -3,6 +3,8 @@ import EmbedPluginHost
 /// One Embed call waiting in a model's batcher.
 struct EmbedJob: Sendable {
     let inputs: [EmbedInput]
+    /// The connection it came on: the batcher expects a caller it just answered to come back.
+    let caller: Int
     let cancellation: CancellationFlag
     /// Monotonic deadline in nanoseconds.
     let deadline: UInt64

@@ -229,7 +229,7 @@ public final class EmbedService: Sendable {
             completion(.failure(error))
             return
         }
-        let job = EmbedJob(inputs: inputs, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
+        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
             [self] result in
             switch result {
             case .failure(let e): completion(.failure(e))

@@ -451,7 +451,7 @@ public final class Server: @unchecked Sendable {
         _ = c.add(call)
         callsTotal.add(1, ordering: .relaxed)
         callsInFlight.add(1, ordering: .relaxed)
-        var passed = CallContext(peer: c.peer, isAdmin: c.isAdmin, method: frame.method, deadline: call.deadline,
+        var passed = CallContext(peer: c.peer, connection: c.id, isAdmin: c.isAdmin, method: frame.method, deadline: call.deadline,
                                  cancellation: call.cancellation)
         if frame.carriesDescriptors {
             // The frame's descriptors rode on its first bytes, so they arrived before it completed.

@@ -348,7 +348,7 @@ final class StoreService: Sendable {
             fail(error)
             return
         }
-        let job = EmbedJob(inputs: inputs, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
+        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
             result in
             switch result {
             case .failure(let e): fail(e)
