@@ -2,6 +2,7 @@ import EmbedClient
 import EmbedSys
 import EmbedWire
 import Foundation
+import Synchronization
 import Testing
 
 /// The framing rules against a running daemon: pipelining, replies in any order,
@@ -238,6 +239,66 @@ import Testing
             let alone = try c.call(.embed, EmbedRequest(inputs: [.text("input \(id)")]), as: EmbedResponse.self)
             #expect(alone.vectors[0].values == vectors[id])
         }
+        d.stop()
+    }
+
+    /// Clients that call in a loop form one batch, not two alternating half-size ones: the
+    /// batcher waits for the callers it has just answered (ModelBatcher's doc).
+    @Test func callersInALoopAreWaitedFor() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", options: ["delay_us": "1500"], isDefault: true),
+                               settings: "batching: {max_batch: 16, max_delay: 2ms}")
+        let c = try d.client()
+        let before = try c.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self).models[0].pluginCalls
+        let socket = d.socketPath
+        let clients = 8, rounds = 12
+        let failures = Mutex<[String]>([])
+        let finished = DispatchGroup()
+        for k in 0..<clients {
+            finished.enter()
+            Thread {
+                defer { finished.leave() }
+                do {
+                    let client = try EmbedClient(socketPath: socket, clientName: "loop-\(k)", timeoutSeconds: 30)
+                    for r in 0..<rounds {
+                        _ = try client.call(.embed, EmbedRequest(inputs: [.text("client \(k) round \(r)")]), as: EmbedResponse.self)
+                    }
+                } catch {
+                    failures.withLock { $0.append("client \(k): \(error)") }
+                }
+            }.start()
+        }
+        #expect(finished.wait(timeout: .now() + 60) == .success)
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        let calls = try c.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self).models[0].pluginCalls - before
+        // One batch per round is 12–13 plugin calls; two alternating groups (the first caller
+        // alone, then the other seven) would take about 24.
+        #expect(calls <= 18, "\(clients * rounds) calls from \(clients) looping clients took \(calls) plugin calls")
+        d.stop()
+    }
+
+    /// Callers that do not come back are not waited for: a later lone call is answered without
+    /// the batching delay, even a long one.
+    @Test func callersThatLeaveAreNotWaitedFor() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "fx", options: ["delay_us": "20000"], isDefault: true),
+                               settings: "batching: {max_batch: 16, max_delay: 400ms}")
+        let first = try d.client()
+        // One call computes while four others queue: the four then share one plugin call.
+        try first.send(.request(callID: 1, method: .embed, message: EmbedRequest(inputs: [.text("first")])))
+        usleep(5_000)
+        var others: [EmbedClient] = []
+        for k in 0..<4 {
+            let o = try d.client()
+            try o.send(.request(callID: 1, method: .embed, message: EmbedRequest(inputs: [.text("one-off \(k)")])))
+            others.append(o)
+        }
+        _ = try first.awaitReply(callID: 1)
+        for o in others { _ = try o.awaitReply(callID: 1) }
+        // Nobody comes back; a new caller's call takes its 20 ms of compute, not 400 ms.
+        let lone = try d.client()
+        let start = Clock.monotonicNanoseconds()
+        _ = try lone.call(.embed, EmbedRequest(inputs: [.text("lone")]), as: EmbedResponse.self)
+        let ms = Double(Clock.monotonicNanoseconds() - start) / 1e6
+        #expect(ms < 200, "a lone call after a batch of one-off callers took \(ms) ms")
         d.stop()
     }
 
