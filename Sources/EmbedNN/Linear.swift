@@ -52,8 +52,11 @@ public final class Linear: @unchecked Sendable {
     /// Row counts up to this are their own bucket (no padding rows).
     public static let exactRows = 32
 
-    /// bf16 buckets up to this many rows get single-threaded primitives.
+    /// bf16 buckets up to this many rows get single-threaded primitives on CPUs without AMX.
     static let singleThreadRows = 32
+
+    /// Whether small bf16 matmuls run on one thread here (see `entry(rows:)`).
+    static let smallBF16SingleThreaded = !DNNL.hasAMX
 
     /// Row count the weights layout is chosen for (a typical batch of short sentences).
     static let referenceRows = 256
@@ -163,12 +166,14 @@ public final class Linear: @unchecked Sendable {
     private func entry(rows: Int) throws(NNError) -> Entry {
         let m = Self.bucket(rows)
         if let e = cache[m] { return e }
-        // A bf16 matmul on a few rows takes 20–110 µs, and splitting it over a second OpenMP
-        // thread loses its fork and join to the wake-up (one 12-token sentence: p50 1.7 ms on one
-        // thread, 2.1–2.2 ms on two); fp32 takes twice as long per matmul and gains from the
-        // split (3.8 → 3.1–3.2 ms). oneDNN fixes a primitive's thread count when it is created,
-        // so small bf16 buckets are created single-threaded.
-        let single = m <= Self.singleThreadRows && sourcePrecision == .bf16
+        // Without AMX (AVX-512 BF16 dot products), a bf16 matmul on a few rows is bound by
+        // arithmetic, and splitting it over a second OpenMP thread lost its fork and join to the
+        // wake-up (AMD EPYC, one 12-token sentence: p50 1.7 ms on one thread, 2.1–2.2 ms on two).
+        // With AMX the arithmetic is cheap and streaming the weights dominates, which two cores do
+        // twice as fast (Xeon with AMX, one sentence, 2 threads against 1: 4–6 tokens 0.87×,
+        // 12–16 tokens 0.95×, 20–30 tokens 0.70×). fp32 gains from the split everywhere (3.8 →
+        // 3.1–3.2 ms). oneDNN fixes a primitive's thread count when it is created.
+        let single = m <= Self.singleThreadRows && sourcePrecision == .bf16 && Self.smallBF16SingleThreaded
         let previousThreads = omp_get_max_threads()
         if single { omp_set_num_threads(1) }
         defer { if single { omp_set_num_threads(previousThreads) } }
