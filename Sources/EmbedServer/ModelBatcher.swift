@@ -165,6 +165,18 @@ final class ModelBatcher: Sendable {
         }
     }
 
+    /// Restarts the return clock of the callers still expected once every answer of their batch
+    /// is out: each answer is encoded and written on this thread, one after the other, and the
+    /// last caller answered cannot be back sooner (measured from the first answer, bench/serve's
+    /// 16 clients made batches of 11.5 on average; from the last, 14.6).
+    private func answered(_ jobs: [EmbedJob]) {
+        guard jobs.count > 1 else { return }
+        let now = Clock.monotonicNanoseconds()
+        lock.withLock {
+            for job in jobs where state.returning[job.caller] != nil { state.returning[job.caller]!.answeredAt = now }
+        }
+    }
+
     private var delayNanos: UInt64 { UInt64(settings.maxDelayMilliseconds * 1_000_000) }
 
     /// How long after its answer a caller still counts as coming back. Call under the lock.
@@ -300,6 +312,7 @@ final class ModelBatcher: Sendable {
             job.complete(.success(Self.slice(result, offset: offset, count: job.inputs.count)))
             offset += job.inputs.count
         }
+        answered(live)
     }
 
     /// One plugin call, timed: `longestRunningCall` sees it while it runs.
