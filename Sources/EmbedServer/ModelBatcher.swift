@@ -17,9 +17,10 @@ import EmbedSys
 ///   call instead of 16, and bf16 MiniLM computes ~10 % fewer sentences per second at batch 10
 ///   than at 16). The wait ends when they are all back. It happens only while at least half of
 ///   the answered callers come back within a batch's compute time (not for callers that call
-///   once, or now and then), and lasts at most twice their measured return time plus 0.2 ms,
-///   an eighth of the last batch's compute time, and `max_delay` counted from the moment the
-///   worker is free (the queued calls may have arrived during the last batch).
+///   once, or now and then), and lasts at most twice their measured return time plus 0.2 ms
+///   (counted from the batch's last answer), an eighth of the last batch's compute time, and
+///   `max_delay` counted from the moment the worker is free (the queued calls may have arrived
+///   during the last batch).
 ///
 /// Large calls run alone (the host splits them by the model's own max batch). The queue
 /// is bounded by `queue_depth` inputs: beyond it calls are refused at once instead of growing
