@@ -170,9 +170,10 @@ public final class Linear: @unchecked Sendable {
         // arithmetic, and splitting it over a second OpenMP thread lost its fork and join to the
         // wake-up (AMD EPYC, one 12-token sentence: p50 1.7 ms on one thread, 2.1–2.2 ms on two).
         // With AMX the arithmetic is cheap and streaming the weights dominates, which two cores do
-        // twice as fast (Xeon with AMX, one sentence, 2 threads against 1: 4–6 tokens 0.87×,
-        // 12–16 tokens 0.95×, 20–30 tokens 0.70×). fp32 gains from the split everywhere (3.8 →
-        // 3.1–3.2 ms). oneDNN fixes a primitive's thread count when it is created.
+        // twice as fast (Xeon with AMX, one sentence, 2 threads against 1: 4–6 tokens 0.87–0.91×,
+        // 12–16 tokens 0.82–1.08×, 20–30 tokens 0.70–0.80×; bench/NOTES.md stop 15). fp32 gains
+        // from the split everywhere (3.8 → 3.1–3.2 ms). oneDNN fixes a primitive's thread count
+        // when it is created.
         let single = m <= Self.singleThreadRows && sourcePrecision == .bf16 && Self.smallBF16SingleThreaded
         let previousThreads = omp_get_max_threads()
         if single { omp_set_num_threads(1) }
