@@ -190,6 +190,10 @@ final class StoreService: Sendable {
         case .collectionExists(let n): return RPCError(.alreadyExists, "collection '\(n)' already exists")
         case .collectionLocked: return RPCError(.failedPrecondition, e.description)
         case .corrupt: return RPCError(.dataLoss, e.description)
+        case .io(let path, let op, let errno) where e.isOutOfSpace:
+            // The disk, not the daemon, is at fault, and the collection goes on serving reads.
+            return RPCError(.resourceExhausted, "the disk holding \(path) is full (\(op): \(errno)): nothing was stored; reads continue, "
+                            + "and writes work again once space is freed")
         case .io, .failed: return RPCError(.internal, e.description)
         case .closed(let n): return RPCError(.aborted, "collection '\(n)' was dropped or closed during the call")
         case .resultTooLarge(let m): return RPCError(.resourceExhausted, m)
@@ -250,7 +254,11 @@ final class StoreService: Sendable {
                                                 snapshotBytes: UInt64(max(0, s.snapshotBytes)), memoryBytes: UInt64(s.memoryBytes),
                                                 lastSequence: s.lastSequence, checkpointSequence: s.checkpointSequence)
         }
-        if !b.isRaw {
+        if let e = c.failureReason ?? c.writeFailureReason {
+            // Damage found after open (the background check) or a failed fsync: the collection
+            // is still listed and described, so say why its calls fail.
+            i.error = StoreService.rpc(e).message
+        } else if !b.isRaw {
             do throws(RPCError) { _ = try boundModel(c, b, ctx: nil) } catch { i.error = error.message }
         }
         return i

@@ -196,12 +196,12 @@ enum SnapshotFile {
                                               into: UnsafeMutableRawBufferPointer(rebasing: raw[..<want]))
                     }
                 }
-                if n == 0 { throw StoreError.corrupt(file: s.path, detail: "section \(kind) is cut short") }
+                if n == 0 { throw StoreError.corrupt(file: s.path, detail: "section \(kind) is cut short at offset \(section.offset + done)") }
                 crc = buffer.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[..<n]), continuing: crc) }
                 done += Int64(n)
             }
             guard crc == section.crc else {
-                throw StoreError.corrupt(file: s.path, detail: "section \(kind) checksum mismatch (flipped or lost bytes)")
+                throw StoreError.corrupt(file: s.path, detail: "section \(kind) checksum mismatch (flipped or lost bytes somewhere in its \(section.length) bytes at offset \(section.offset))")
             }
         }
     }

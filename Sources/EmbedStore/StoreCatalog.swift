@@ -16,6 +16,10 @@ public final class StoreCatalog: Sendable {
     /// so nobody opens — and caches — a second instance on files about to be deleted. Locked
     /// only inside `open`'s lock or alone (never the other way round).
     private let dropping = Mutex<Set<String>>([])
+    /// The error each collection last failed to open with, so that it is logged once — every
+    /// call that touches the collection retries the open (an operator may have repaired the
+    /// file meanwhile) and would otherwise log it again. Locked only inside `open`'s lock.
+    private let openFailures = Mutex<[String: StoreError]>([:])
 
     /// Uses (and creates if missing) `directory`.
     /// - Parameters:
@@ -90,7 +94,17 @@ public final class StoreCatalog: Sendable {
             if dropping.withLock({ $0.contains(name) }) { throw .collectionNotFound(name) }
             let path = directory + "/" + name
             guard FileSystem.isRegularFile(path + "/collection.meta") else { throw .collectionNotFound(name) }
-            let c = try VectorCollection(directory: path, options: options, logger: logger)
+            let c: VectorCollection
+            do throws(StoreError) { c = try VectorCollection(directory: path, options: options, logger: logger) } catch {
+                let previous = openFailures.withLock { $0.updateValue(error, forKey: name) }
+                if previous != error {
+                    var consequence = "calls to it fail until this is resolved"
+                    if case .corrupt = error { consequence = "every call to it fails with DATA_LOSS until the file is restored or repaired" }
+                    logger(.error, "collection '\(name)' cannot be opened: \(error); \(consequence)")
+                }
+                throw error
+            }
+            openFailures.withLock { _ = $0.removeValue(forKey: name) }
             table[name] = c
             return c
         }

@@ -23,6 +23,13 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An answer would exceed the caller's size budget (e.g. a search's `resultBytesLimit`).
     case resultTooLarge(String)
 
+    /// Whether this is a write refused for lack of space (`ENOSPC`, or `EDQUOT` for a quota):
+    /// the collection stays usable — reads go on, and writes work again once space is freed.
+    public var isOutOfSpace: Bool {
+        guard case .io(_, _, let e) = self else { return false }
+        return e == .noSpace || e == .diskQuotaExceeded
+    }
+
     public var description: String {
         switch self {
         case .invalidArgument(let m): return "invalid argument: \(m)"
@@ -39,7 +46,17 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Runs a syscall-wrapping closure and turns its `Errno` into `StoreError.io` naming `path`.
+/// Every store syscall passes here, which is where tests inject failures (`SyscallFaults`).
 @inline(__always)
 func io<T>(_ path: String, _ operation: String, _ body: () throws(Errno) -> T) throws(StoreError) -> T {
-    do { return try body() } catch { throw StoreError.io(path: path, operation: operation, errno: error) }
+    let faults = SyscallFaults.isArmed
+    if faults, let e = SyscallFaults.failure(path, operation, afterCall: false) {
+        throw StoreError.io(path: path, operation: operation, errno: e)
+    }
+    let result: T
+    do { result = try body() } catch { throw StoreError.io(path: path, operation: operation, errno: error) }
+    if faults, let e = SyscallFaults.failure(path, operation, afterCall: true) {
+        throw StoreError.io(path: path, operation: operation, errno: e)
+    }
+    return result
 }

@@ -52,6 +52,10 @@ public final class VectorCollection: @unchecked Sendable {
     private var snapshotBytes: Int64 = 0
     private var rng: SplitMix64
     private var failure: StoreError?
+    /// Set when a log append failed other than for lack of space: writes are refused until
+    /// the collection is reopened, reads go on — memory holds exactly the acknowledged writes,
+    /// since a batch is applied only after its append succeeded.
+    private var writeFailure: StoreError?
 
     /// Held by the single mutator of the moment: the commit leader applying, the indexer
     /// linking or repairing, or a checkpoint.
@@ -81,6 +85,9 @@ public final class VectorCollection: @unchecked Sendable {
     private var checkpointSeq: UInt64 = 0
     private var isClosed = false
     private let wal: WriteAheadLog
+    /// The last append ran out of space (read and written by the log's leader only): logged
+    /// when it starts and when writes succeed again, not once per refused write.
+    private var outOfSpace = false
 
     // MARK: indexer (guarded by `indexerSignal`)
     private let indexerSignal = ConditionLock()
@@ -107,6 +114,8 @@ public final class VectorCollection: @unchecked Sendable {
         let op: Operation
         var seq: UInt64 = 0
         var affected = 0
+        /// Set (under `commit`) when its group commit ran out of space: nothing of it was stored.
+        var error: StoreError?
         init(type: WriteAheadLog.RecordType, payload: [UInt8], op: Operation) {
             self.type = type
             self.payload = payload
@@ -140,7 +149,8 @@ public final class VectorCollection: @unchecked Sendable {
         try? FileSystem.unlink(snapPath + ".tmp")  // a checkpoint that died before its rename
         var snapSeq: UInt64 = 0
         rng = SplitMix64(seed: options.seed)
-        if FileSystem.exists(snapPath) {
+        let hasSnapshot = FileSystem.exists(snapPath)
+        if hasSnapshot {
             let loaded = try VectorCollection.load(snapshot: snapPath, config: config, verify: options.verification == .full)
             store = loaded.store
             keys = loaded.keys
@@ -174,6 +184,8 @@ public final class VectorCollection: @unchecked Sendable {
             replayed += 1
             ops.append(op)
         }
+        try LogCoverage.check(snapshotPath: snapPath, snapshotSeq: hasSnapshot ? snapSeq : nil, logPath: walPath,
+                              logBase: wal.baseSeq, firstSeq: wal.firstSeq)
         // Replay is idempotent: upserts replace by key, deletes of absent keys do nothing.
         for op in ops { _ = try applyUnlocked(op) }
         nextSeq = lastSeq + 1
@@ -241,7 +253,9 @@ public final class VectorCollection: @unchecked Sendable {
     /// Inserts or replaces records by key. Returns once their log record is durable (fsync'd);
     /// a search issued after that sees them.
     /// - Throws: `StoreError.invalidArgument` naming the first bad record (nothing is written),
-    ///   `.failed` after an unrecoverable I/O error, `.closed` after `close()`.
+    ///   `.io` with `isOutOfSpace` when the disk is full (nothing is written; a later call may
+    ///   succeed once space is freed), `.failed` after an unrecoverable I/O error, `.closed`
+    ///   after `close()`.
     public func upsert(_ records: [Record]) throws(StoreError) {
         if records.isEmpty { return }
         var norms = [Float]()
@@ -263,14 +277,24 @@ public final class VectorCollection: @unchecked Sendable {
     @discardableResult
     public func delete(_ keys: [String]) throws(StoreError) -> Int {
         if keys.isEmpty { return 0 }
-        var w = ByteWriter()
-        w.u32(UInt32(keys.count))
-        for k in keys {
-            try validateKey(k)
-            w.blob(Array(k.utf8))
+        for k in keys { try validateKey(k) }
+        // Only keys stored now are logged (once each): a delete of keys that are not there
+        // changes nothing and writes no record (it once wrote 66 MB of log for 3M absent keys).
+        // A concurrent upsert of one of them is ordered as if it came after this delete.
+        let present: [String] = try state.withReadLock { () throws(StoreError) -> [String] in
+            if let failure { throw failure }
+            var seen = Set<String>()
+            return keys.filter { k in
+                guard seen.insert(k).inserted, let id = self.keys.lookup(k, in: store), Int(id) < store.count else { return false }
+                return !store.isDeleted(id)
+            }
         }
-        try checkLogRecordSize(w.bytes.count, "delete of \(keys.count) keys")
-        return try submit(Queued(type: .delete, payload: w.bytes, op: .delete(keys)))
+        if present.isEmpty { return 0 }
+        var w = ByteWriter()
+        w.u32(UInt32(present.count))
+        for k in present { w.blob(Array(k.utf8)) }
+        try checkLogRecordSize(w.bytes.count, "delete of \(present.count) keys")
+        return try submit(Queued(type: .delete, payload: w.bytes, op: .delete(present)))
     }
 
     /// The record stored under `key`, or nil.
@@ -426,8 +450,13 @@ public final class VectorCollection: @unchecked Sendable {
         try checkpoint()
     }
 
-    /// Why the collection refuses calls (damage found, a failed fsync, closed), or nil.
+    /// Why the collection refuses calls (damage found, closed), or nil.
     public var failureReason: StoreError? { state.withReadLock { failure } }
+
+    /// Why the collection refuses writes until it is reopened (a failed `fdatasync` or
+    /// `write` other than for lack of space) while reads go on, or nil. A full disk is not
+    /// such a state: those writes fail alone, and later ones succeed once space is freed.
+    public var writeFailureReason: StoreError? { state.withReadLock { writeFailure } }
 
     /// Whether the background verifier still reads the snapshot.
     private func verifying() -> Bool { verification.withLock { verificationPending } }
@@ -474,7 +503,7 @@ public final class VectorCollection: @unchecked Sendable {
             state.withWriteLock { failure = failure ?? .closed(name) }
             commit.withLock { leaderBusy = false; lock = nil; commit.broadcast() }
         }
-        if needs && state.withReadLock({ failure == nil }) {
+        if needs && state.withReadLock({ failure == nil && writeFailure == nil }) {
             try gate.withLock { () throws(StoreError) in try checkpointLocked(reload: false) }
         }
     }
@@ -541,8 +570,12 @@ public final class VectorCollection: @unchecked Sendable {
             nextSeq += 1
             queue.append(q)
             while true {
+                if let error = q.error { throw error }
                 if durableSeq >= q.seq { return false }
-                if let failure = stateFailure() { throw failure }
+                if let failure = stateFailure() {
+                    queue.removeAll { $0 === q }
+                    throw failure
+                }
                 // Closed or dropped while still queued (no leader took it): never written.
                 // Once a leader has taken it, its outcome (durable or failed) is awaited.
                 if isClosed, let i = queue.firstIndex(where: { $0 === q }) {
@@ -577,6 +610,19 @@ public final class VectorCollection: @unchecked Sendable {
             }
             do {
                 try wal.appendAndSync(w.bytes)
+            } catch {
+                if refuseAfterFailedAppend(batch, error) {
+                    if batch.contains(where: { $0 === q }) { throw error }
+                    break  // our own write was durable in an earlier round
+                }
+                if batch.contains(where: { $0 === q }) { throw StoreError.failed("\(error)") }
+                break
+            }
+            if outOfSpace {
+                outOfSpace = false
+                logger(.info, "\(name): writes succeed again (disk space was freed)")
+            }
+            do {
                 var newNodes = 0, newBytes = 0
                 for item in batch {
                     if case .upsert(let records, _) = item.op {
@@ -598,7 +644,7 @@ public final class VectorCollection: @unchecked Sendable {
                     try apply()
                 }
             } catch {
-                logger(.error, "\(name): \(error); refusing further writes until reopened")
+                logger(.error, "\(name): \(error); the collection is failed until reopened")
                 state.withWriteLock { failure = failure ?? .failed("\(error)") }
                 commit.withLock { commit.broadcast() }
                 throw StoreError.failed("\(error)")
@@ -617,7 +663,38 @@ public final class VectorCollection: @unchecked Sendable {
         return q.affected
     }
 
-    private func stateFailure() -> StoreError? { state.withReadLock { failure } }
+    private func stateFailure() -> StoreError? { state.withReadLock { failure ?? writeFailure } }
+
+    /// After a failed append (log leadership held): the batch's writers are told, and the
+    /// collection goes on. Out of space, the log was cut back to its last durable record, so
+    /// only this batch fails; its sequence numbers pass to the writers queued behind it, which
+    /// keeps the log gap-free (open treats a gap as lost data). Any other failure refuses all
+    /// further writes until reopened. Returns whether the failure was out of space.
+    private func refuseAfterFailedAppend(_ batch: [Queued], _ error: StoreError) -> Bool {
+        guard error.isOutOfSpace else {
+            logger(.error, "\(name): \(error); refusing further writes until reopened (reads continue)")
+            state.withWriteLock { writeFailure = writeFailure ?? .failed("\(error)") }
+            commit.withLock { commit.broadcast() }
+            return false
+        }
+        if !outOfSpace {
+            outOfSpace = true
+            logger(.error, "\(name): \(error): the disk is full; writes are refused until space is freed, reads continue")
+        }
+        commit.withLock {
+            for item in batch { item.error = error }
+            nextSeq = batch[0].seq
+            for item in queue {
+                item.seq = nextSeq
+                nextSeq += 1
+            }
+            commit.broadcast()
+        }
+        return true
+    }
+
+    /// Whether writes are refused until the collection is reopened (see `writeFailure`).
+    private var writesRefused: Bool { state.withReadLock { writeFailure != nil } }
 
     /// Becomes the only writer of the log (waits for the current leader).
     private func lead() throws(StoreError) {
@@ -637,7 +714,7 @@ public final class VectorCollection: @unchecked Sendable {
 
     /// Waits while too many acknowledged records are not yet indexed.
     private func throttle() throws(StoreError) {
-        while state.withReadLock({ pending.count - pendingHead > options.maxUnindexed && failure == nil }) {
+        while state.withReadLock({ pending.count - pendingHead > options.maxUnindexed && failure == nil && writeFailure == nil }) {
             wakeIndexer(checkpointDue: false)
             ChildProcess.sleep(seconds: 0.001)
         }
@@ -932,7 +1009,7 @@ public final class VectorCollection: @unchecked Sendable {
         //    it, and holding leadership meanwhile would stop every writer): retried later.
         if verifying() || Clock.monotonicNanoseconds() < checkpointRetryAt {
             // fall through: link records meanwhile
-        } else if logPastLimit.exchange(false, ordering: .relaxed) {
+        } else if !writesRefused, logPastLimit.exchange(false, ordering: .relaxed) {
             try lead()
             defer { unlead() }
             if commit.withLock({ wal.size }) > options.checkpointLogBytes {  // not done meanwhile
@@ -984,7 +1061,7 @@ public final class VectorCollection: @unchecked Sendable {
         }
         // 3. Checkpoint when the log has grown large (also a log replayed at open), or to
         //    compact when deleted records have piled up.
-        if (commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue) && !verifying()
+        if (commit.withLock({ wal.size }) > options.checkpointLogBytes || compactionDue) && !verifying() && !writesRefused
             && Clock.monotonicNanoseconds() >= checkpointRetryAt {
             try lead()
             defer { unlead() }
@@ -1064,7 +1141,7 @@ public final class VectorCollection: @unchecked Sendable {
     /// (`reload`; false when closing).
     private func checkpointLocked(reload: Bool = true) throws(StoreError) {
         verification.withLock { while verificationPending { verification.wait() } }
-        if let failure = state.withReadLock({ failure }) { throw failure }
+        if let failure = state.withReadLock({ failure ?? writeFailure }) { throw failure }
         let seq = commit.withLock { durableSeq }
         let started = ContinuousClock.now
         let path = directory + "/index.snap"
@@ -1085,7 +1162,7 @@ public final class VectorCollection: @unchecked Sendable {
                 throw error
             }
         }
-        do { try wal.reset() } catch {
+        do { try wal.reset(baseSeq: seq) } catch {
             state.withWriteLock { failure = failure ?? .failed("\(error)") }
             throw error
         }

@@ -39,6 +39,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let badFileDescriptor = Errno(rawValue: EBADF)
     public static let inProgress = Errno(rawValue: EINPROGRESS)
     public static let noSpace = Errno(rawValue: ENOSPC)
+    public static let diskQuotaExceeded = Errno(rawValue: EDQUOT)
     public static let timedOut = Errno(rawValue: ETIMEDOUT)
     public static let notDirectory = Errno(rawValue: ENOTDIR)
     public static let isDirectory = Errno(rawValue: EISDIR)
