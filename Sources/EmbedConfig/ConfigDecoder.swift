@@ -70,10 +70,18 @@ struct ConfigDecoder {
         try forEachEntry(node, section: "limits", allowed: [
             "max_frame_bytes", "max_connections", "max_calls_per_connection", "idle_timeout", "call_deadline",
             "drain_timeout", "stop_timeout", "stuck_call_timeout", "max_inputs_per_call", "busy_poll",
+            "max_connections_per_uid", "reserved_connections", "frame_timeout", "max_buffered_bytes", "max_descriptors_per_call",
         ]) { (key, value) throws(ConfigError) in
             switch key {
             case "max_frame_bytes": l.maxFrameBytes = try size(value, "limits.max_frame_bytes", min: 1024, max: 1 << 30)
             case "max_connections": l.maxConnections = try integer(value, "limits.max_connections", min: 1, max: 65536)
+            case "max_connections_per_uid":
+                l.maxConnectionsPerUID = try integer(value, "limits.max_connections_per_uid", min: 1, max: 65536)
+            case "reserved_connections": l.reservedConnectionsSetting = try integer(value, "limits.reserved_connections", min: 0, max: 65536)
+            case "frame_timeout": l.frameTimeoutSeconds = try duration(value, "limits.frame_timeout", minimum: 0.1)
+            case "max_buffered_bytes": l.maxBufferedBytes = try size(value, "limits.max_buffered_bytes", min: 1 << 20, max: 1 << 40)
+            case "max_descriptors_per_call":
+                l.maxDescriptorsPerCall = try integer(value, "limits.max_descriptors_per_call", min: 0, max: 253)
             case "max_calls_per_connection":
                 l.maxCallsPerConnection = try integer(value, "limits.max_calls_per_connection", min: 1, max: 65536)
             case "idle_timeout": l.idleTimeoutSeconds = try duration(value, "limits.idle_timeout", minimum: 0.1)
@@ -93,6 +101,9 @@ struct ConfigDecoder {
         }
         if let stuck = l.stuckCallTimeoutSetting, stuck <= l.callDeadlineSeconds {
             throw error(node, "limits.stuck_call_timeout (\(stuck) s) must be longer than limits.call_deadline (\(l.callDeadlineSeconds) s): a call is only cancelled at its deadline")
+        }
+        if let reserved = l.reservedConnectionsSetting, reserved >= l.maxConnections {
+            throw error(node, "limits.reserved_connections (\(l.reservedConnections)) must be below limits.max_connections (\(l.maxConnections)): the reserved slots are for admins, the rest for everyone")
         }
         if let stop = l.stopTimeoutSetting, stop <= l.drainTimeoutSeconds {
             throw error(node, "limits.stop_timeout (\(l.stopTimeoutSeconds) s) must be longer than limits.drain_timeout (\(l.drainTimeoutSeconds) s): the stop includes the drain")

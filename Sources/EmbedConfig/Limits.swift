@@ -4,6 +4,25 @@ public struct Limits: Sendable, Equatable {
     public var maxFrameBytes: Int = 64 << 20
     /// Connections served at once; more are refused with RESOURCE_EXHAUSTED.
     public var maxConnections: Int = 256
+    /// Connections one uid may hold at once (uid 0 and the admin group are not counted against
+    /// it): one user must not take every slot.
+    public var maxConnectionsPerUID: Int = 64
+    /// `limits.reserved_connections` as configured (nil: not set; see `reservedConnections`).
+    public var reservedConnectionsSetting: Int? = nil
+    /// Of `maxConnections`, the slots only uid 0 and the admin group may take, so an operator
+    /// can still connect (and see what is going on) while other users hold every other slot.
+    /// Default 8, or a quarter of `maxConnections` if that is fewer.
+    public var reservedConnections: Int { reservedConnectionsSetting ?? min(8, maxConnections / 4) }
+    /// A frame must arrive whole within this long of its first byte (seconds); a client that
+    /// sends it slower (a trickle that would pin its buffer) gets GOAWAY and is disconnected.
+    public var frameTimeoutSeconds: Double = 30
+    /// Bytes of partly received frames held for all connections together; past it the daemon
+    /// stops reading more of a large frame until others complete (back-pressure), so slow
+    /// senders cannot pin memory without bound. Each connection may always buffer 64 KiB.
+    public var maxBufferedBytes: Int = 256 << 20
+    /// Descriptors one request may pass (`SCM_RIGHTS`); a message with more is refused and its
+    /// descriptors closed.
+    public var maxDescriptorsPerCall: Int = 64
     /// Calls in flight on one connection; more are refused with RESOURCE_EXHAUSTED.
     public var maxCallsPerConnection: Int = 64
     /// A connection without calls and without traffic for this long is closed (seconds).
@@ -26,7 +45,8 @@ public struct Limits: Sendable, Equatable {
     /// a plugin call that never returns). Default 40 s, or `drain_timeout` + 10 s if that is
     /// longer; below systemd's TimeoutStopSec (45 s in our unit) with the default drain.
     public var stopTimeoutSeconds: Double { stopTimeoutSetting ?? max(40, drainTimeoutSeconds + 10) }
-    /// Inputs in one Embed call.
+    /// Inputs in one Embed call, items in one Upsert, queries in one Search, keys in one Get or
+    /// Delete.
     public var maxInputsPerCall: Int = 1024
     /// After a turn that started a call, with no call left in flight (the loop answered it
     /// itself: Health, short searches), the event loop polls without sleeping for this long

@@ -6,6 +6,9 @@ import EmbedWire
 public struct CallContext: Sendable {
     /// The peer process, from `SO_PEERCRED`.
     public let peer: PeerCredentials
+    /// The groups the peer's process held when it connected (`SO_PEERGROUPS`, with its gid);
+    /// nil on kernels that cannot tell.
+    public let groups: [UInt32]?
     /// The connection the call came on (unique for the daemon's lifetime).
     public let connection: Int
     /// Whether the peer may call admin methods.
@@ -18,6 +21,15 @@ public struct CallContext: Sendable {
     public let cancellation: CancellationFlag
     /// Files passed with the REQUEST frame (`SCM_RIGHTS`), nil when none were.
     var files: PassedDescriptors? = nil
+
+    /// Whether the peer holds group `gid`: from the groups its process held at connect time,
+    /// not from `/etc/group` (a process that dropped a group loses its rights; one given a
+    /// supplementary group that the database does not list has them). The database answers
+    /// only where the kernel cannot tell.
+    public func holdsGroup(_ gid: UInt32) -> Bool {
+        if let groups { return groups.contains(gid) }
+        return peer.gid == gid || UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
+    }
 
     /// Throws DEADLINE_EXCEEDED or CANCELLED if the call should not proceed.
     public func checkAlive() throws(RPCError) {

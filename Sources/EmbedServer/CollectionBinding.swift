@@ -52,9 +52,7 @@ struct CollectionBinding: Sendable, Equatable {
             || writerGIDs.contains { CollectionBinding.inGroup(ctx, $0) }
     }
 
-    private static func inGroup(_ ctx: CallContext, _ gid: UInt32) -> Bool {
-        ctx.peer.gid == gid || UserDatabase.isMember(uid: ctx.peer.uid, gid: ctx.peer.gid, of: gid)
-    }
+    private static func inGroup(_ ctx: CallContext, _ gid: UInt32) -> Bool { ctx.holdsGroup(gid) }
 
     // MARK: File
 
@@ -108,7 +106,11 @@ struct CollectionBinding: Sendable, Equatable {
             case "space": b.space = value
             case "owner": b.ownerUID = try number(value)
             case "created_ms": b.createdUnixMilliseconds = try number(value)
-            case "restrict_read": b.restrictRead = value == "1"
+            case "restrict_read":
+                // Anything but 0 or 1 is damage, not "unrestricted": an edit to `2` once read as
+                // false and opened the collection to everyone.
+                guard value == "0" || value == "1" else { throw bad("restrict_read is '\(value.prefix(20))', not 0 or 1") }
+                b.restrictRead = value == "1"
             case "reader_uids": b.readerUIDs = try list(value)
             case "reader_gids": b.readerGIDs = try list(value)
             case "writer_uids": b.writerUIDs = try list(value)
@@ -136,6 +138,13 @@ struct CollectionBinding: Sendable, Equatable {
         }
         try FileSystem.rename(tmp, to: final)
         try FileSystem.syncDirectory(directory)
+    }
+
+    /// What a collection without a binding file gets: admin-only (owner uid 0, reads
+    /// restricted, no grants), keeping the store's space so vectors stay usable by admins.
+    /// Fail closed: a removed file must never widen access.
+    static func adminOnly(space: String) -> CollectionBinding {
+        CollectionBinding(model: "", space: space, ownerUID: 0, restrictRead: true)
     }
 
     /// Reads the file in `directory`; nil when there is none.

@@ -200,12 +200,10 @@ public enum Daemon {
             break
         }
         let fd: FileDescriptor
-        do { fd = try UnixSocket.listen(path: path, backlog: 512) } catch {
+        // Created owner-only; group and the configured mode are applied below, in that order,
+        // so the file is never open to more than the configuration says.
+        do { fd = try UnixSocket.listen(path: path, backlog: 512, createMode: config.socket.mode & 0o700) } catch {
             return .failure("cannot listen on \(path): \(error)")
-        }
-        do { try UserDatabase.changeMode(path: path, to: config.socket.mode) } catch {
-            try? fd.close()
-            return .failure("cannot set mode \(String(config.socket.mode, radix: 8)) on \(path): \(error)")
         }
         if let group = config.socket.group {
             if let gid = UserDatabase.groupID(named: group) {
@@ -215,6 +213,10 @@ public enum Daemon {
             } else {
                 log.warning("socket group \"\(group)\" does not exist; \(path) keeps the daemon's group")
             }
+        }
+        do { try UserDatabase.changeMode(path: path, to: config.socket.mode) } catch {
+            try? fd.close()
+            return .failure("cannot set mode \(String(config.socket.mode, radix: 8)) on \(path): \(error)")
         }
         log.info("listening on \(path) (mode \(String(config.socket.mode, radix: 8)))")
         return .success(fd)

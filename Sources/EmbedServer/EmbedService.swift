@@ -237,10 +237,7 @@ public final class EmbedService: Sendable {
                 do throws(RPCError) { completion(.success(try finishEmbed(name, slice, ctx))) } catch { completion(.failure(error)) }
             }
         }
-        if !batcher.submit(job) {
-            completion(.failure(RPCError(.resourceExhausted,
-                "model '\(name)' has \(batcher.queuedInputs) inputs queued (batching.queue_depth \(config.batching.queueDepth)); retry later")))
-        }
+        if let refused = batcher.submit(job) { completion(.failure(refused)) }
     }
 
     /// A model whose plugin call has been running longer than `limits.stuck_call_timeout`

@@ -43,6 +43,7 @@ public struct MethodHandler: Sendable {
                 completion(.failure(RPCError(.invalidArgument, "cannot decode \(Request.self): \(error)")))
                 return
             }
+            context.closeUnreferencedFiles(of: req)
             body(context, req) { result in completion(result.map { $0.serializedBytes() }) }
         }
         return h
@@ -59,6 +60,7 @@ public struct MethodHandler: Sendable {
             do { req = try Request(serializedBytes: payload) } catch {
                 throw RPCError(.invalidArgument, "cannot decode \(Request.self): \(error)")
             }
+            context.closeUnreferencedFiles(of: req)
             return try body(context, req).serializedBytes()
         }
     }

@@ -8,17 +8,42 @@ import Synchronization
 /// when the last reference goes, i.e. after every thread working for the call is done with
 /// them — never while a worker may still read one (a closed number could be reused by an
 /// unrelated file in between).
+///
+/// Descriptors the request does not refer to are closed as soon as it is decoded
+/// (`keepOnly(_:)`), so a client cannot park hundreds of open files in a slow call.
 final class PassedDescriptors: Sendable {
-    let descriptors: [FileDescriptor]
+    /// The descriptors in the order they were passed; nil once closed as unreferenced.
+    private let open: Mutex<[FileDescriptor?]>
+    /// How many were passed.
+    let count: Int
     /// Contents already read, by index (inputs naming one file many times read it once), and
     /// the bytes read in all, which `read(_:limit:totalLimit:what:)` bounds per call.
     private let loaded = Mutex<(contents: [UInt32: [UInt8]], total: Int)>(([:], 0))
 
-    init(_ descriptors: [FileDescriptor]) { self.descriptors = descriptors }
+    init(_ descriptors: [FileDescriptor]) {
+        open = Mutex(descriptors.map(Optional.some))
+        count = descriptors.count
+    }
 
     deinit {
-        for d in descriptors { try? d.close() }
+        open.withLock { fds in for d in fds { try? d?.close() } }
     }
+
+    /// Closes every descriptor whose index is not in `referenced` (the request's `FileRef`s).
+    func keepOnly(_ referenced: Set<UInt32>) {
+        let closing: [FileDescriptor] = open.withLock { fds in
+            var out: [FileDescriptor] = []
+            for i in fds.indices where !referenced.contains(UInt32(i)) {
+                if let d = fds[i] { out.append(d) }
+                fds[i] = nil
+            }
+            return out
+        }
+        for d in closing { try? d.close() }
+    }
+
+    /// Descriptors still open (the unreferenced ones are closed): for tests and logs.
+    var openCount: Int { open.withLock { $0.count { $0 != nil } } }
 
     /// The whole content of descriptor `index`, read from offset 0 without moving the client's
     /// file offset. Only regular files of at most `limit` bytes are accepted, and at most
@@ -40,10 +65,12 @@ final class PassedDescriptors: Sendable {
     }
 
     private func readFile(_ index: UInt32, limit: Int, what: String) throws(RPCError) -> [UInt8] {
-        guard Int(index) < descriptors.count else {
-            throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(descriptors.count) descriptor(s) arrived)")
+        guard Int(index) < count else {
+            throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(count) descriptor(s) arrived)")
         }
-        let fd = descriptors[Int(index)]
+        guard let fd = open.withLock({ $0[Int(index)] }) else {
+            throw RPCError(.internal, "\(what): file #\(index) was closed as unreferenced by the request")
+        }
         let size: Int64?
         do { size = try DescriptorPassing.regularFileSize(fd) } catch {
             throw RPCError(.invalidArgument, "\(what): cannot stat file #\(index): \(error)")

@@ -27,6 +27,8 @@ public final class Server: @unchecked Sendable {
     private let admin: WorkQueue
     private let limitsBox: Mutex<ServerLimits>
     private var connections: [Int32: Connection] = [:]
+    /// Connections per uid and the buffer reservations of large frames (event loop only).
+    private var budget = ConnectionBudget()
     private var nextConnectionID = 1
     private let adminGroupID = Mutex<UInt32?>(nil)
     private let watchdogInterval: Double?
@@ -140,16 +142,21 @@ public final class Server: @unchecked Sendable {
             }
             let listenerEnd = entries.count
             var order: [Connection] = []
+            let turnStart = Clock.monotonicNanoseconds()
             for c in connections.values {
                 var ev: Poll.Events = []
-                // Back-pressure: stop reading from a client that does not read its replies.
-                if !c.closeAfterFlush && !c.readClosed && c.pendingOutput < 32 << 20 { ev.insert(.readable) }
+                // Back-pressure: stop reading from a client that does not read its replies, and
+                // from one whose large frame waits for room in the buffer budget.
+                if c.awaitingReservation { reserveHeadFrame(c, now: turnStart) }
+                if !c.closeAfterFlush && !c.readClosed && c.pendingOutput < 32 << 20 && readAllowance(c) > 0 { ev.insert(.readable) }
                 if c.pendingOutput > 0 { ev.insert(.writable) }
                 entries.append(Poll.Entry(c.fd, ev))
                 order.append(c)
             }
             var timeout = pollTimeout()
             if acceptPausedUntil > 0 { timeout = min(timeout, 100) }
+            // Frame timeouts and reservations that may free up are checked at least this often.
+            if connections.values.contains(where: { $0.frameStartedAt > 0 || $0.awaitingReservation }) { timeout = min(timeout, 100) }
             do {
                 if try !busyPoll(&entries) { _ = try Poll.wait(&entries, timeoutMilliseconds: timeout) }
             } catch {
@@ -162,7 +169,11 @@ public final class Server: @unchecked Sendable {
             requestThisTurn = false
             if entries[0].returned.contains(.readable) { wakeup.reset() }
             if let signals, entries[1].returned.contains(.readable) {
-                for s in signals.drain() { handleSignal(s) }
+                // SIGTERM and SIGINT first: with a SIGHUP pending beside them (signalfd hands
+                // out the lowest number first), the reload must not run during the drain.
+                let pending = signals.drain()
+                let stops: Set<Int32> = [Signals.terminate, Signals.interrupt]
+                for s in pending.filter({ stops.contains($0) }) + pending.filter({ !stops.contains($0) }) { handleSignal(s) }
             }
             if drainRequested.load(ordering: .acquiring) && !draining { beginDrain(now: now) }
             // Reads (and hang-ups) before accepts, so closed connections free their slot first.
@@ -173,6 +184,11 @@ public final class Server: @unchecked Sendable {
                     // Half-closed: only a full hang-up matters (nobody left to answer).
                     if r.contains(.hangUp) || r.contains(.error) { close(c, reason: "peer hung up") }
                 } else if r.contains(.readable) || r.contains(.hangUp) || r.contains(.error) {
+                    if readAllowance(c) <= 0 {
+                        // Not read from (back-pressure) and gone: nobody is left to answer.
+                        close(c, reason: "peer hung up in the middle of a frame")
+                        continue
+                    }
                     readFrom(c, buffer: &readBuffer, now: now)
                     if c.readClosed && c.callCount == 0 && c.pendingOutput == 0 && connections[c.fd.rawValue] === c {
                         close(c, reason: "peer closed the connection")
@@ -267,49 +283,111 @@ public final class Server: @unchecked Sendable {
                 try? fd.close()
                 continue
             }
-            let limits = limitsBox.withLock { $0 }
-            if connections.count >= limits.maxConnections {
-                log.warning("refusing connection from \(peer): \(limits.maxConnections) connections already open (limits.max_connections)")
-                var bytes: [UInt8] = []
-                Frame.goAway(status: .resourceExhausted, message: "too many connections (limit \(limits.maxConnections))").encode(into: &bytes)
-                _ = bytes.withUnsafeBytes { raw in try? UnixSocket.send(fd, raw) }
-                try? fd.close()
-                continue
-            }
+            // The groups the peer's process holds now (SO_PEERGROUPS) decide admin rights and
+            // collection group grants alike; the group database only on kernels without it.
+            let groups = UnixSocket.peerGroups(fd).map { [peer.gid] + $0 }
             let isAdmin: Bool
             if peer.uid == 0 {
                 isAdmin = true
             } else if let gid = adminGroupID.withLock({ $0 }) {
-                // The peer's real credentials decide: its gid and the supplementary groups
-                // its process holds (SO_PEERGROUPS); the group database only as a fallback
-                // for kernels without SO_PEERGROUPS.
-                if let groups = UnixSocket.peerGroups(fd) {
-                    isAdmin = peer.gid == gid || groups.contains(gid)
-                } else {
-                    isAdmin = UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
-                }
+                isAdmin = groups?.contains(gid) ?? UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
             } else {
                 isAdmin = false
             }
-            let c = Connection(fd: fd, id: nextConnectionID, peer: peer, isAdmin: isAdmin, now: now)
+            let limits = limitsBox.withLock { $0 }
+            if let refusal = admissionRefusal(uid: peer.uid, isAdmin: isAdmin, limits) {
+                log.warning("refusing connection from \(peer): \(refusal)")
+                var bytes: [UInt8] = []
+                Frame.goAway(status: .resourceExhausted, message: refusal).encode(into: &bytes)
+                _ = bytes.withUnsafeBytes { raw in try? UnixSocket.send(fd, raw) }
+                try? fd.close()
+                continue
+            }
+            let c = Connection(fd: fd, id: nextConnectionID, peer: peer, groups: groups, isAdmin: isAdmin, now: now)
             nextConnectionID += 1
             connections[fd.rawValue] = c
+            budget.opened(by: peer.uid)
             connectionCount.store(connections.count, ordering: .relaxed)
             log.debug("connection \(c.id) from \(peer)\(isAdmin ? " (admin)" : "")")
         }
     }
 
+    /// Why a new connection of `uid` is refused, or nil. uid 0 and the admin group may use
+    /// the `reserved_connections` slots and have no per-uid cap, so an operator can always get
+    /// in to see what is happening; everyone else shares the rest, at most
+    /// `max_connections_per_uid` each.
+    private func admissionRefusal(uid: UInt32, isAdmin: Bool, _ limits: ServerLimits) -> String? {
+        if connections.count >= limits.maxConnections {
+            return "too many connections (limit \(limits.maxConnections), limits.max_connections)"
+        }
+        guard !isAdmin else { return nil }
+        let open = limits.maxConnections - limits.reservedConnections
+        if connections.count >= open {
+            return "too many connections: the \(open) slots open to every user are taken (limits.max_connections \(limits.maxConnections), of which limits.reserved_connections \(limits.reservedConnections) are kept for uid 0 and the admin group)"
+        }
+        if budget.connections(of: uid) >= limits.maxConnectionsPerUID {
+            return "uid \(uid) already has \(budget.connections(of: uid)) connections open (limits.max_connections_per_uid \(limits.maxConnectionsPerUID)): close some, or share one (calls may run concurrently on a connection)"
+        }
+        return nil
+    }
+
     // MARK: Read and dispatch
+
+    /// Bytes `c` may add to its inbox now: up to a small frame's worth, or its reserved frame
+    /// plus that much (pipelined calls behind it).
+    private func readAllowance(_ c: Connection) -> Int {
+        c.reserved + ConnectionBudget.smallFrameBytes - c.buffered
+    }
+
+    /// Reserves room for the frame at the head of `c`'s inbox when it is too large to be read
+    /// without a reservation (see `ConnectionBudget`); its frame clock starts with the grant.
+    private func reserveHeadFrame(_ c: Connection, now: UInt64) {
+        guard c.reserved == 0, let length = FrameDecoder.declaredLength(c.inbox, from: c.inboxStart) else {
+            c.awaitingReservation = false
+            return
+        }
+        let size = Frame.headerSize + length
+        let limits = limitsBox.withLock { $0 }
+        guard size > ConnectionBudget.smallFrameBytes, length <= limits.maxFrameBytes else {
+            c.awaitingReservation = false
+            return
+        }
+        if budget.reserve(size, uid: c.peer.uid, exempt: c.isAdmin, limit: limits.maxBufferedBytes) {
+            c.reserved = size
+            c.frameStartedAt = now
+            c.awaitingReservation = false
+        } else {
+            if !c.awaitingReservation { log.debug("connection \(c.id): a \(size)-byte frame waits for room in limits.max_buffered_bytes (\(budget.reservedBytes) reserved)") }
+            c.awaitingReservation = true
+        }
+    }
+
+    /// Gives back `c`'s reservation (its frame completed, or the connection is going).
+    private func releaseReservation(_ c: Connection) {
+        budget.release(c.reserved, uid: c.peer.uid)
+        c.reserved = 0
+        c.awaitingReservation = false
+    }
 
     private func readFrom(_ c: Connection, buffer: inout [UInt8], now: UInt64) {
         // Read what is there now (bounded, so one busy client cannot starve the others).
         var total = 0
         while total < 4 << 20 {
+            // Never more than the connection's allowance: a frame's memory is taken as its
+            // bytes arrive, and a large one only once it holds a reservation.
+            let room = min(buffer.count, readAllowance(c))
+            if room <= 0 || c.closeAfterFlush { break }
             // recvmsg, not recv: clients may pass open files with a frame (SCM_RIGHTS).
             let received = buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(Errno) in try DescriptorPassing.receive(c.fd, into: raw) }
+                Result { () throws(Errno) in try DescriptorPassing.receive(c.fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room])) }
             }
             if case .success(let r) = received, !r.descriptors.isEmpty {
+                let most = limitsBox.withLock { $0.maxDescriptorsPerCall }
+                if r.descriptors.count > most {
+                    for d in r.descriptors { try? d.close() }
+                    protocolError(c, .resourceExhausted, "\(r.descriptors.count) descriptors passed with one frame; the limit is \(most) (limits.max_descriptors_per_call)", now: now)
+                    return
+                }
                 c.descriptorBatches.append(r.descriptors)
                 // Unclaimed descriptors count against the daemon's open-file limit: bound them
                 // per connection (two full frames' worth). (Not "none before HELLO": one read
@@ -336,11 +414,16 @@ public final class Server: @unchecked Sendable {
                 c.readClosed = true
                 total = Int.max
             case .success(let n?):
-                if !c.closeAfterFlush { c.inbox.append(contentsOf: buffer[..<n]) }
+                if !c.closeAfterFlush {
+                    if c.buffered == 0 { c.frameStartedAt = now }
+                    c.inbox.append(contentsOf: buffer[..<n])
+                    // Decode as bytes arrive: a large frame's header must reserve its room
+                    // before the allowance lets more of it in.
+                    processFrames(c, now: now)
+                }
                 total += n
             }
         }
-        c.lastActivity = now
         processFrames(c, now: now)
     }
 
@@ -356,14 +439,17 @@ public final class Server: @unchecked Sendable {
                 protocolError(c, code, "malformed frame: \(error)", now: now)
                 break
             }
-            guard let (frame, used) = decoded else { break }
+            guard let (frame, used) = decoded else {
+                reserveHeadFrame(c, now: now)
+                break
+            }
             c.inboxStart += used
+            releaseReservation(c)
+            c.lastActivity = now
+            c.frameStartedAt = c.buffered > 0 ? now : 0
             handle(frame, on: c, limits: limits, now: now)
         }
-        if c.inboxStart > 0 {
-            c.inbox.removeFirst(c.inboxStart)
-            c.inboxStart = 0
-        }
+        c.compactInbox()
     }
 
     private func protocolError(_ c: Connection, _ code: StatusCode, _ message: String, now: UInt64) {
@@ -373,6 +459,9 @@ public final class Server: @unchecked Sendable {
         c.closeDeadline = now + 1_000_000_000
         c.inbox = []
         c.inboxStart = 0
+        c.frameStartedAt = 0
+        releaseReservation(c)
+        c.closeUnclaimedDescriptors()
         cancelCalls(of: c)
     }
 
@@ -451,8 +540,8 @@ public final class Server: @unchecked Sendable {
         _ = c.add(call)
         callsTotal.add(1, ordering: .relaxed)
         callsInFlight.add(1, ordering: .relaxed)
-        var passed = CallContext(peer: c.peer, connection: c.id, isAdmin: c.isAdmin, method: frame.method, deadline: call.deadline,
-                                 cancellation: call.cancellation)
+        var passed = CallContext(peer: c.peer, groups: c.groups, connection: c.id, isAdmin: c.isAdmin, method: frame.method,
+                                 deadline: call.deadline, cancellation: call.cancellation)
         if frame.carriesDescriptors {
             // The frame's descriptors rode on its first bytes, so they arrived before it completed.
             guard let files else {
@@ -533,6 +622,9 @@ public final class Server: @unchecked Sendable {
         }
         connections[c.fd.rawValue] = nil
         connectionCount.store(connections.count, ordering: .relaxed)
+        releaseReservation(c)
+        budget.closed(by: c.peer.uid)
+        c.inbox = []
         try? c.fd.close()
         if let reason { log.debug("connection \(c.id) closed: \(reason)") } else { log.debug("connection \(c.id) closed") }
     }
@@ -566,11 +658,22 @@ public final class Server: @unchecked Sendable {
                 call.cancellation.cancel()
                 answer(call, on: c, .failure(RPCError(.deadlineExceeded, "\(call.method) did not finish before its deadline")))
             }
+            if !c.closeAfterFlush && c.frameStartedAt > 0 && !c.awaitingReservation
+                && now - min(now, c.frameStartedAt) >= limits.frameTimeoutNanos {
+                let declared = FrameDecoder.declaredLength(c.inbox, from: c.inboxStart).map { " of \($0 + Frame.headerSize)" } ?? ""
+                protocolError(c, .deadlineExceeded, "a frame did not arrive whole within limits.frame_timeout (\(Double(limits.frameTimeoutNanos) / 1e9) s): \(c.buffered)\(declared) bytes came", now: now)
+                continue
+            }
+            // From the last complete frame: bytes that never make a frame do not reset it.
             if !c.closeAfterFlush && c.callCount == 0 && c.pendingOutput == 0 && now - min(now, c.lastActivity) >= limits.idleTimeoutNanos {
                 log.debug("connection \(c.id) idle for \(limits.idleTimeoutNanos / 1_000_000_000) s; closing it")
                 c.enqueue(.goAway(status: .unavailable, message: "idle timeout"))
                 c.closeAfterFlush = true
                 c.closeDeadline = now + 1_000_000_000
+                c.inbox = []
+                c.inboxStart = 0
+                c.frameStartedAt = 0
+                releaseReservation(c)
             }
         }
     }

@@ -4,6 +4,11 @@ import EmbedConfig
 struct ServerLimits: Sendable {
     var maxFrameBytes: Int
     var maxConnections: Int
+    var maxConnectionsPerUID: Int
+    var reservedConnections: Int
+    var frameTimeoutNanos: UInt64
+    var maxBufferedBytes: Int
+    var maxDescriptorsPerCall: Int
     var maxCallsPerConnection: Int
     var idleTimeoutNanos: UInt64
     var callDeadlineNanos: UInt64
@@ -13,6 +18,11 @@ struct ServerLimits: Sendable {
     init(_ l: Limits) {
         maxFrameBytes = l.maxFrameBytes
         maxConnections = l.maxConnections
+        maxConnectionsPerUID = l.maxConnectionsPerUID
+        reservedConnections = l.reservedConnections
+        frameTimeoutNanos = UInt64(l.frameTimeoutSeconds * 1e9)
+        maxBufferedBytes = l.maxBufferedBytes
+        maxDescriptorsPerCall = l.maxDescriptorsPerCall
         maxCallsPerConnection = l.maxCallsPerConnection
         idleTimeoutNanos = UInt64(l.idleTimeoutSeconds * 1e9)
         callDeadlineNanos = UInt64(l.callDeadlineSeconds * 1e9)

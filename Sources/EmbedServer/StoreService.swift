@@ -233,8 +233,8 @@ final class StoreService: Sendable {
         } else {
             // Created by the store alone (or a crash between create and the binding file):
             // fail closed, only admins may write; the space is known from the store's config.
-            log.warning("collection '\(c.name)' has no \(CollectionBinding.fileName); treating it as owned by uid 0")
-            b = CollectionBinding(model: "", space: c.config.spaceID ?? "", ownerUID: 0)
+            log.warning("collection '\(c.name)' has no \(CollectionBinding.fileName); only uid 0 and the admin group may use it until one is written back")
+            b = CollectionBinding.adminOnly(space: c.config.spaceID ?? "")
         }
         let final = b
         bindings.withLock { $0[c.name] = BindingEntry(c, final) }
@@ -364,10 +364,7 @@ final class StoreService: Sendable {
                 if !queue.submit({ then(slice) }) { fail(RPCError(.unavailable, "the server is shutting down")) }
             }
         }
-        if !batcher.submit(job) {
-            fail(RPCError(.resourceExhausted,
-                          "model '\(model)' has \(batcher.queuedInputs) inputs queued (batching.queue_depth \(embed.config.batching.queueDepth)); retry later"))
-        }
+        if let refused = batcher.submit(job) { fail(refused) }
     }
 
     // MARK: Create, drop, list
@@ -528,6 +525,10 @@ final class StoreService: Sendable {
 
     private func delete(_ ctx: CallContext, _ req: DeleteRequest) throws(RPCError) -> DeleteResponse {
         let (c, _) = try open(req.collection, ctx, .write)
+        let limit = embed.config.limits.maxInputsPerCall
+        guard req.keys.count <= limit else {
+            throw RPCError(.invalidArgument, "\(req.keys.count) keys in one Delete; the limit is \(limit) (limits.max_inputs_per_call): split the request")
+        }
         for k in req.keys where k.isEmpty || k.utf8.count > 1024 {
             throw RPCError(.invalidArgument, "key '\(k.prefix(40))' must be 1…1024 bytes of UTF-8")
         }

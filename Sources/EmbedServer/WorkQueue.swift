@@ -12,7 +12,10 @@ public final class WorkQueue: Sendable {
     public let name: String
 
     private struct State {
-        var jobs: [@Sendable () -> Void] = []
+        /// Jobs in order; a started job's slot is emptied at once. A job's closure holds what
+        /// its call holds (the request payload, passed descriptors): kept in the array until
+        /// the next compaction, up to 1024 finished jobs pinned their frames and files.
+        var jobs: [(@Sendable () -> Void)?] = []
         var head = 0
         var stopping = false
     }
@@ -59,9 +62,12 @@ public final class WorkQueue: Sendable {
             let job: (@Sendable () -> Void)? = lock.withLock {
                 while state.head == state.jobs.count && !state.stopping { lock.wait() }
                 guard state.head < state.jobs.count else { return nil }
-                let j = state.jobs[state.head]
+                let j = state.jobs[state.head].take()
                 state.head += 1
-                if state.head > 1024 && state.head * 2 > state.jobs.count {
+                if state.head == state.jobs.count {
+                    state.jobs.removeAll(keepingCapacity: state.jobs.capacity <= 4096)
+                    state.head = 0
+                } else if state.head > 1024 && state.head * 2 > state.jobs.count {
                     state.jobs.removeFirst(state.head)
                     state.head = 0
                 }

@@ -25,10 +25,18 @@ public enum UnixSocket {
 
     /// Creates a listening stream socket bound to `path` (`socket`, `bind`, `listen`).
     /// The caller decides what to do about an existing file first (see `probe`).
+    ///
+    /// - Parameter createMode: the permission bits the socket file is created with, at most
+    ///   (the process umask still clears bits). Linux's `bind` gives the new file the socket
+    ///   inode's mode, so an `fchmod` before `bind` means the file never exists with wider
+    ///   permissions — a `chmod` after `listen` left it open to the umask's bits meanwhile
+    ///   (world-writable under umask 000). Callers that need group access widen it with
+    ///   `chmod` once the group is set.
     @inline(never)
-    public static func listen(path: String, backlog: Int32 = 128) throws(Errno) -> FileDescriptor {
+    public static func listen(path: String, backlog: Int32 = 128, createMode: UInt32 = 0o600) throws(Errno) -> FileDescriptor {
         let fd = try checkingErrno { Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         do {
+            _ = try checkingErrno { Glibc.fchmod(fd, mode_t(createMode)) }
             var (addr, len) = try address(path)
             _ = try checkingErrno {
                 withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, len) } }

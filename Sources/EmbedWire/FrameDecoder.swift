@@ -13,6 +13,13 @@ public struct FrameDecoder: Sendable {
         self.maxPayloadBytes = maxPayloadBytes
     }
 
+    /// The payload length declared by the header at `buffer[offset]`, or nil while fewer than
+    /// `Frame.headerSize` bytes are there. Checks nothing else (`decode` does).
+    public static func declaredLength(_ buffer: [UInt8], from offset: Int = 0) -> Int? {
+        guard buffer.count - offset >= Frame.headerSize else { return nil }
+        return Int(UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3]))
+    }
+
     /// Decodes the frame that starts at `buffer[offset]`.
     /// - Returns: the frame and the number of bytes it occupies, or nil if more bytes are needed.
     public func decode(_ buffer: [UInt8], from offset: Int = 0) throws(WireError) -> (frame: Frame, consumed: Int)? {

@@ -43,8 +43,12 @@ enum RecordCommands {
             let keys = Array(args.positionals.dropFirst())
             let client = try g.connect()
             defer { client.close() }
-            let deleted: UInt64
-            do throws(ClientError) { deleted = try client.delete(collection, keys: keys) } catch { throw .runtime(error.description) }
+            // In calls of 1024 keys, the daemon's default limits.max_inputs_per_call.
+            var deleted: UInt64 = 0
+            for start in stride(from: 0, to: keys.count, by: 1024) {
+                let chunk = Array(keys[start..<min(start + 1024, keys.count)])
+                do throws(ClientError) { deleted += try client.delete(collection, keys: chunk) } catch { throw .runtime(error.description) }
+            }
             if args.value("--format") == "json" {
                 Output.out("{\"requested\": \(keys.count), \"deleted\": \(deleted)}\n")
             } else {

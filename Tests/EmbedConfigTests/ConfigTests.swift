@@ -89,6 +89,18 @@ import Testing
         #expect(try parse("limits: {busy_poll: 400us}").limits.busyPollSeconds == 0.000_4)
         #expect(try parse("limits: {busy_poll: \"80 µs\"}").limits.busyPollSeconds == 0.000_08)
         #expect(try parse("limits: {busy_poll: 2ms}").limits.busyPollSeconds == 0.002)
+        // Hardening limits (issue 17): defaults, explicit values, and the reserve that follows
+        // a small max_connections unless it is set.
+        let hardened = try parse("""
+        limits: {max_connections_per_uid: 4, reserved_connections: 3, frame_timeout: 2s, max_buffered_bytes: 32MiB, max_descriptors_per_call: 9}
+        """).limits
+        #expect(hardened.maxConnectionsPerUID == 4 && hardened.reservedConnections == 3 && hardened.frameTimeoutSeconds == 2)
+        #expect(hardened.maxBufferedBytes == 32 << 20 && hardened.maxDescriptorsPerCall == 9)
+        let defaults = try parse("").limits
+        #expect(defaults.maxConnectionsPerUID == 64 && defaults.reservedConnections == 8 && defaults.frameTimeoutSeconds == 30)
+        #expect(defaults.maxBufferedBytes == 256 << 20 && defaults.maxDescriptorsPerCall == 64)
+        #expect(try parse("limits: {max_connections: 3}").limits.reservedConnections == 0)
+        #expect(try parse("limits: {max_connections: 20}").limits.reservedConnections == 5)
         let store = try parse("""
         store:
           verify_on_open: full
@@ -115,6 +127,9 @@ import Testing
                     containing: "limits.stuck_call_timeout (30.0 s) must be longer than limits.call_deadline (60.0 s)")
         expectError("limits:\n  drain_timeout: 30s\n  stop_timeout: 10s\n", line: 2, column: 3,
                     containing: "limits.stop_timeout (10.0 s) must be longer than limits.drain_timeout (30.0 s)")
+        expectError("limits:\n  max_connections: 4\n  reserved_connections: 4\n", line: 2, column: 3,
+                    containing: "limits.reserved_connections (4) must be below limits.max_connections (4)")
+        expectError("limits:\n  max_descriptors_per_call: 254\n", line: 2, column: 29, containing: "max_descriptors_per_call")
         expectError("limits:\n  busy_poll: 20ms\n", line: 2, column: 14, containing: "limits.busy_poll is at most 10ms")
         expectError("limits:\n  busy_poll: -1us\n", line: 2, column: 14, containing: "limits.busy_poll must be zero or positive")
         expectError("batching:\n  compute_nice: -5\n", line: 2, column: 17, containing: "batching.compute_nice")

@@ -1,8 +1,24 @@
+import Glibc
 import Testing
 @testable import EmbedSys
 
 @Suite struct UnixSocketTests {
     func tempDir() throws -> String { try FileSystem.makeTemporaryDirectory(template: "/tmp/embedsys-sock.XXXXXX") }
+
+    /// The file `bind` creates takes the socket's mode (set before `bind`), not the umask's:
+    /// under umask 000 a chmod after `listen` once left it world-writable for a moment.
+    @Test func theSocketFileIsBornWithItsCreateModeUnderAnyUmask() throws {
+        let dir = try tempDir()
+        let path = dir + "/m.sock"
+        let old = umask(0)
+        let listener: FileDescriptor
+        do { listener = try UnixSocket.listen(path: path, createMode: 0o600) } catch { umask(old); throw error }
+        umask(old)
+        defer { try? listener.close(); try? FileSystem.unlink(path); try? FileSystem.removeDirectory(dir) }
+        var st = stat()
+        #expect(lstat(path, &st) == 0)
+        #expect(st.st_mode & 0o7777 == 0o600, "socket created with mode \(String(st.st_mode & 0o7777, radix: 8))")
+    }
 
     @Test func listenConnectAcceptAndPeerCredentials() throws {
         let dir = try tempDir()

@@ -599,9 +599,15 @@ class Client:
         return Record(r.key or key, vec, _parse_metadata(r.metadata))
 
     def delete(self, collection: str, keys: Union[str, Sequence[str]], *, timeout: Optional[float] = None) -> int:
-        """Deletes records by key; returns how many of the keys existed."""
+        """Deletes records by key; returns how many of the keys existed. Long lists are sent in
+        calls of 1024 keys (the daemon's default ``limits.max_inputs_per_call``); each call is
+        durable when it returns, so an error part-way leaves the earlier calls' deletions done."""
         key_list = [keys] if isinstance(keys, str) else list(keys)
-        return self._call("Delete", m.DeleteRequest(collection=collection, keys=key_list), m.DeleteResponse, timeout).deleted
+        deleted = 0
+        for i in range(0, max(len(key_list), 1), 1024):
+            chunk = key_list[i:i + 1024]
+            deleted += self._call("Delete", m.DeleteRequest(collection=collection, keys=chunk), m.DeleteResponse, timeout).deleted
+        return deleted
 
     def count(self, collection: str, *, timeout: Optional[float] = None) -> int:
         """Live records in a collection."""
