@@ -48,8 +48,9 @@ final class BulkUpsert {
 
     /// Items per request-in-flight window.
     static let window = 2
-    /// SCM_RIGHTS carries at most 253 descriptors per message (SCM_MAX_FD).
-    static let maxDescriptorsPerBatch = 200
+    /// Files passed with one call: the daemon's default `limits.max_descriptors_per_call`
+    /// (SCM_RIGHTS itself carries up to 253).
+    static let maxDescriptorsPerBatch = 64
 
     init(client: EmbedClient, options: Options) {
         self.client = client

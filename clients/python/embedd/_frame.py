@@ -23,7 +23,7 @@ from typing import Optional, Tuple
 
 from ._proto import DecodeError
 
-__all__ = ["FrameKind", "Frame", "HEADER_SIZE", "END_OF_CALL", "DESCRIPTORS", "MAX_DESCRIPTORS", "encode_frame",
+__all__ = ["FrameKind", "Frame", "HEADER_SIZE", "END_OF_CALL", "DESCRIPTORS", "MAX_DESCRIPTORS", "MAX_DESCRIPTORS_PER_CALL", "encode_frame",
            "decode_frame"]
 
 HEADER_SIZE = 16
@@ -33,6 +33,9 @@ END_OF_CALL = 1
 DESCRIPTORS = 2
 #: The kernel's limit of descriptors in one SCM_RIGHTS message (SCM_MAX_FD).
 MAX_DESCRIPTORS = 253
+#: Descriptors the client passes with one call: the daemon's default
+#: ``limits.max_descriptors_per_call`` (a call with more is refused).
+MAX_DESCRIPTORS_PER_CALL = 64
 _HEADER = struct.Struct(">IBBHII")
 
 

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Type, TypeVar,
 
 from . import messages as m
 from ._connection import Connection, NotSentError, default_socket_path
-from ._frame import MAX_DESCRIPTORS
+from ._frame import MAX_DESCRIPTORS_PER_CALL as MAX_DESCRIPTORS
 from ._proto import DecodeError, Message
 from .errors import EmbeddError, InvalidArgumentError, ProtocolError, StatusCode, UnimplementedError
 

@@ -294,7 +294,8 @@ class ApiTests(LiveTestCase):
         self.assertEqual(len(taken), 2)
 
     def test_more_files_than_one_call_can_pass_are_split_across_calls(self) -> None:
-        # 253 descriptors fit one SCM_RIGHTS message: 300 files go as two calls, in order.
+        # 64 descriptors may go with one call (the daemon's limits.max_descriptors_per_call):
+        # 300 files go as five calls, in order.
         import tempfile
         c = self.client()
         with tempfile.TemporaryDirectory() as d:
