@@ -4,7 +4,8 @@ public struct ModelConfig: Sendable, Equatable {
     public var name: String
     /// Plugin name (as discovered in the plugins directory) or a path to a plugin library.
     public var plugin: String
-    /// The model's directory; a relative path is resolved against `models_dir`.
+    /// The model's directory; a relative path is resolved against `models_dir` and must stay
+    /// inside it (the daemon checks when it loads the model).
     public var modelDirectory: String
     /// Plugin-specific options, passed through as strings.
     public var options: [String: String]

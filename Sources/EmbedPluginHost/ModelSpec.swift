@@ -2,7 +2,8 @@
 public struct ModelSpec: Sendable, Hashable {
     /// The name clients use (e.g. "all-MiniLM-L6-v2").
     public var name: String
-    /// A plugin name found in the plugins directory ("text"), or a path to a `.so`.
+    /// A plugin name found in the plugins directory ("text"), or a path to a `.so` (relative:
+    /// inside the plugins directory; see `PluginHost.resolve(plugin:)`).
     public var plugin: String
     /// The model directory handed to the plugin.
     public var modelDirectory: String

@@ -6,6 +6,9 @@ public struct PluginError: Error, Sendable, CustomStringConvertible {
         case fileNotFound, notLoadable, missingEntrySymbol, abiMismatch, invalidDescriptor
         case pluginInitFailed, modelLoadFailed, invalidModelInfo, warmupFailed
         case unknownModel, unknownPlugin, modelExists, batchFailed, cancelled, shuttingDown
+        /// A relative plugin path or model directory that resolves outside `plugins_dir` or
+        /// `models_dir` (see `ConfinedPath`).
+        case outsideDirectory
     }
     public let kind: Kind
     public let message: String

@@ -55,12 +55,15 @@ public final class PluginHost: Sendable {
         do { names = try FileSystem.contentsOfDirectory(dir) } catch {
             return [.failure(PluginError(.fileNotFound, "cannot read plugins directory \(dir): \(error)"))]
         }
+        // By name relative to the directory, so a symlink that leads outside it is refused
+        // like any other relative path (see `resolve(plugin:)`).
         return names.filter { $0.hasSuffix(".so") }.map { name in
-            Result { () throws(PluginError) in try loadPlugin(path: dir + "/" + name) }
+            Result { () throws(PluginError) in try loadPlugin(path: name) }
         }
     }
 
-    /// Loads (or finds) the plugin image at `path`, initialises it and keeps it loaded.
+    /// Loads (or finds) the plugin image at `path` (resolved as `resolve(plugin:)` says),
+    /// initialises it and keeps it loaded.
     @discardableResult
     public func loadPlugin(path: String) throws(PluginError) -> PluginSummary {
         try admin.withLock { _ throws(PluginError) in
@@ -95,25 +98,37 @@ public final class PluginHost: Sendable {
     }
 
     /// Resolves a plugin name or path to a real file path.
-    func resolve(plugin: String) throws(PluginError) -> String {
-        var candidates: [String] = []
-        if plugin.contains("/") || plugin.hasSuffix(".so") {
-            candidates = [plugin]
-        } else if let dir = pluginsDirectory {
-            candidates = ["\(plugin).so", "libembedd-\(plugin).so", "embedd-\(plugin).so"].map { dir + "/" + $0 }
-        }
-        for c in candidates where FileSystem.exists(c) {
-            do { return try FileSystem.realPath(c) } catch {
-                throw PluginError(.fileNotFound, "cannot resolve plugin path \(c): \(error)")
+    ///
+    /// - An absolute path is used as given: only the configuration file and admin methods name
+    ///   plugins, and they may load one from anywhere.
+    /// - A relative path (`sub/x.so`, `x.so`) and a name (`text`: `text.so`, `libembedd-text.so`,
+    ///   `embedd-text.so`) are looked up in the plugins directory and must stay inside it after
+    ///   `..` and symbolic links are resolved; otherwise `.outsideDirectory` (issue 17, defect 11).
+    /// - Without a plugins directory (the conformance kit), a relative path is taken from the
+    ///   working directory, as a shell command's argument would be.
+    public func resolve(plugin: String) throws(PluginError) -> String {
+        let isPath = plugin.contains("/") || plugin.hasSuffix(".so")
+        if plugin.hasPrefix("/") || (isPath && pluginsDirectory == nil) {
+            guard FileSystem.exists(plugin) else { throw PluginError(.fileNotFound, "plugin file not found: \(plugin)") }
+            do { return try FileSystem.realPath(plugin) } catch {
+                throw PluginError(.fileNotFound, "cannot resolve plugin path \(plugin): \(error)")
             }
-        }
-        if candidates.count == 1 {
-            throw PluginError(.fileNotFound, "plugin file not found: \(candidates[0])")
         }
         guard let dir = pluginsDirectory else {
             throw PluginError(.unknownPlugin, "plugin '\(plugin)' is not a path and no plugins directory is configured")
         }
-        throw PluginError(.unknownPlugin, "no plugin named '\(plugin)' in \(dir) (looked for \(candidates.map { String($0.split(separator: "/").last!) }.joined(separator: ", ")))")
+        let candidates = isPath ? [plugin] : ["\(plugin).so", "libembedd-\(plugin).so", "embedd-\(plugin).so"]
+        for c in candidates where FileSystem.exists(dir + "/" + c) {
+            return try ConfinedPath.resolve(c, in: dir, setting: "plugins_dir", what: "plugin path",
+                                            given: isPath ? nil : "'\(plugin)' (found as '\(c)')")
+        }
+        if isPath {
+            // Refuse a path outside even when nothing is there, so the answer does not depend
+            // on what exists outside the directory.
+            let resolved = try ConfinedPath.resolve(plugin, in: dir, setting: "plugins_dir", what: "plugin path")
+            throw PluginError(.fileNotFound, "plugin file not found: \(resolved) ('\(plugin)' in plugins_dir \(dir))")
+        }
+        throw PluginError(.unknownPlugin, "no plugin named '\(plugin)' in \(dir) (looked for \(candidates.joined(separator: ", ")))")
     }
 
     /// Opens the image for `path`, reusing an open image of the same build.

@@ -83,9 +83,18 @@ public final class EmbedService: Sendable {
         }
     }
 
-    private func spec(_ entry: ModelEntry) -> ModelSpec {
-        ModelSpec(name: entry.config.name, plugin: entry.config.plugin, modelDirectory: entry.directory, options: entry.config.options,
-                  computeNice: config.batching.computeNice)
+    /// The host's spec for a configured model. A relative `model_dir` must stay inside
+    /// `models_dir` once `..` and symlinks are resolved, and the plugin gets the resolved path;
+    /// an absolute one (config file or admin) is used as given. The plugin name or path is
+    /// resolved, and confined to `plugins_dir`, by the host.
+    private func spec(_ entry: ModelEntry) throws(PluginError) -> ModelSpec {
+        let c = config
+        var directory = entry.config.modelDirectory
+        if !directory.hasPrefix("/") {
+            directory = try ConfinedPath.resolve(directory, in: c.modelsDirectory, setting: "models_dir", what: "model directory")
+        }
+        return ModelSpec(name: entry.config.name, plugin: entry.config.plugin, modelDirectory: directory, options: entry.config.options,
+                         computeNice: c.batching.computeNice)
     }
 
     @discardableResult
@@ -342,10 +351,10 @@ public final class EmbedService: Sendable {
 
     func loadPlugin(_ req: LoadPluginRequest) throws(RPCError) -> LoadPluginResponse {
         guard !req.path.isEmpty else { throw RPCError(.invalidArgument, "LoadPlugin needs a path (or a plugin name)") }
-        var path = req.path
-        if path.contains("/") && !path.hasPrefix("/") { path = Config.join(config.pluginsDirectory, path) }
+        // Only admins get here (requiresAdmin): an absolute path is theirs to choose; a name or
+        // relative path is resolved in plugins_dir and may not leave it (the host checks).
         do {
-            let p = try host.loadPlugin(path: path)
+            let p = try host.loadPlugin(path: req.path)
             log.notice("plugin \(p.name) \(p.version) loaded from \(p.path) by an admin call")
             return LoadPluginResponse(plugin: PluginInfo(p))
         } catch {
@@ -357,8 +366,13 @@ public final class EmbedService: Sendable {
         guard !req.plugin.isEmpty || !req.model.isEmpty else {
             throw RPCError(.invalidArgument, "ReloadPlugin needs a plugin name (or a model name)")
         }
-        var path = req.path
-        if !path.isEmpty && !path.hasPrefix("/") { path = Config.join(config.pluginsDirectory, path) }
+        let path = req.path
+        if !path.isEmpty {
+            // A relative path that leaves plugins_dir is refused before any model is touched.
+            do throws(PluginError) { _ = try host.resolve(plugin: path) } catch {
+                if error.kind == .outsideDirectory { throw RPCError(error) }
+            }
+        }
         let loaded = host.models()
         var targets = loaded.filter { m in
             (req.plugin.isEmpty || m.plugin.name == req.plugin || m.spec.plugin == req.plugin) && (req.model.isEmpty || m.name == req.model)

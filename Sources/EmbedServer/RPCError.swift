@@ -17,6 +17,7 @@ public struct RPCError: Error, Sendable, Equatable {
         switch e.kind {
         case .unknownModel, .unknownPlugin, .fileNotFound: code = .notFound
         case .modelExists: code = .alreadyExists
+        case .outsideDirectory: code = .invalidArgument
         case .cancelled: code = .cancelled
         case .shuttingDown: code = .unavailable
         case .notLoadable, .missingEntrySymbol, .abiMismatch, .invalidDescriptor, .pluginInitFailed,

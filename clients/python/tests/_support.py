@@ -106,8 +106,9 @@ class Daemon:
         self.socket_path = str(self.dir / "embedd.sock")
         self.plugins_dir = self.dir / "plugins"
         self.plugins_dir.mkdir()
-        # Only the fixture in the plugins directory, so discovery loads nothing else.
-        os.symlink(plugin, self.plugins_dir / "libembedd-fixture.so")
+        # Only the fixture in the plugins directory, so discovery loads nothing else. A copy, not
+        # a symlink: the daemon refuses plugins found through plugins_dir that resolve outside it.
+        shutil.copyfile(plugin, self.plugins_dir / "libembedd-fixture.so")
         self.fixture_path = str(plugin)
         (self.dir / "data").mkdir()
         models_dir = self.dir / "models"
