@@ -8,14 +8,7 @@ import Testing
 /// back, bounded partial frames, per-uid admission, timeouts a trickle cannot reset, deadline
 /// admission, fail-closed bindings, held groups, and SIGTERM winning over SIGHUP.
 @Suite(.serialized) struct HardeningTests {
-    static func status(of body: () throws -> Void) -> (StatusCode?, String) {
-        do { try body() } catch {
-            if case .rpc(let c, let m)? = error as? ClientError { return (c, m) }
-            if case .goAway(let c, let m)? = error as? ClientError { return (c, m) }
-            return (nil, "\(error)")
-        }
-        return (.ok, "")
-    }
+    static func status(of body: () throws -> Void) -> (StatusCode?, String) { callStatus(body) }
 
     /// Open descriptors of process `pid`.
     static func descriptorCount(_ pid: Int32) -> Int {

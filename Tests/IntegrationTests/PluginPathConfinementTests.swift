@@ -9,13 +9,7 @@ import Testing
 /// `plugins_dir` / `models_dir` (by `..` or by a symlink) is refused with INVALID_ARGUMENT naming
 /// the path and the directory; absolute paths from the config file and from admins still work.
 @Suite(.serialized) struct PluginPathConfinementTests {
-    static func status(of body: () throws -> Void) -> (StatusCode?, String) {
-        do { try body() } catch {
-            if case .rpc(let c, let m)? = error as? ClientError { return (c, m) }
-            return (nil, "\(error)")
-        }
-        return (.ok, "")
-    }
+    static func status(of body: () throws -> Void) -> (StatusCode?, String) { callStatus(body) }
 
     @Test func relativePathsCannotLeavePluginsDirOrModelsDir() throws {
         // Beside the daemon's directory (both under /tmp): a plugin copy and a model directory.

@@ -10,13 +10,7 @@ import Testing
 /// descriptors, and restart persistence. (embedctl's own tests drive the same methods from the
 /// command line.)
 @Suite(.serialized) struct StoreServiceTests {
-    static func status(of body: () throws -> Void) -> (StatusCode?, String) {
-        do { try body() } catch {
-            if case .rpc(let c, let m)? = error as? ClientError { return (c, m) }
-            return (nil, "\(error)")
-        }
-        return (.ok, "")
-    }
+    static func status(of body: () throws -> Void) -> (StatusCode?, String) { callStatus(body) }
 
     static func model(_ c: EmbedClient, _ name: String) throws -> EmbedWire.ModelInfo {
         let models = try c.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self).models

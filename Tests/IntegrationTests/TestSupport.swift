@@ -211,6 +211,17 @@ final class TestDaemon {
     }
 }
 
+/// The status a client call ended with: `.ok`, the RPC status (or a GOAWAY's) and its message,
+/// or nil and the error's text for anything else.
+func callStatus(_ body: () throws -> Void) -> (StatusCode?, String) {
+    do { try body() } catch {
+        if case .rpc(let c, let m)? = error as? ClientError { return (c, m) }
+        if case .goAway(let c, let m)? = error as? ClientError { return (c, m) }
+        return (nil, "\(error)")
+    }
+    return (.ok, "")
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
