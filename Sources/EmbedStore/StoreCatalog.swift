@@ -61,17 +61,24 @@ public final class StoreCatalog: Sendable {
         // Built under a temporary name and renamed, so a crash never leaves half a collection.
         let tmp = directory + "/.creating-\(name)"
         StoreCatalog.removeTree(tmp)
-        try io(tmp, "mkdir") { () throws(Errno) in try FileSystem.makeDirectory(tmp, existOK: false) }
-        let meta = CollectionMeta.encode(name: name, config: config)
-        let metaPath = tmp + "/collection.meta"
-        try io(metaPath, "write") { () throws(Errno) in
-            let fd = try FileDescriptor.open(metaPath, [.writeOnly, .create, .exclusive])
-            defer { try? fd.close() }
-            try fd.writeAll(meta)
-            try fd.sync()
+        // A failure part-way (out of descriptors, a full disk) removes what was built, so no
+        // `.creating-NAME` is left behind until the next start.
+        do throws(StoreError) {
+            try io(tmp, "mkdir") { () throws(Errno) in try FileSystem.makeDirectory(tmp, existOK: false) }
+            let meta = CollectionMeta.encode(name: name, config: config)
+            let metaPath = tmp + "/collection.meta"
+            try io(metaPath, "write") { () throws(Errno) in
+                let fd = try FileDescriptor.open(metaPath, [.writeOnly, .create, .exclusive])
+                defer { try? fd.close() }
+                try fd.writeAll(meta)
+                try fd.sync()
+            }
+            try WriteAheadLog.create(path: tmp + "/wal.log")
+            try io(tmp, "fsync") { () throws(Errno) in try FileSystem.syncDirectory(tmp) }
+        } catch {
+            StoreCatalog.removeTree(tmp)
+            throw error
         }
-        try WriteAheadLog.create(path: tmp + "/wal.log")
-        try io(tmp, "fsync") { () throws(Errno) in try FileSystem.syncDirectory(tmp) }
         do {
             try FileSystem.rename(tmp, to: final)
         } catch {

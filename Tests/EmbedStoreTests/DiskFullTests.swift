@@ -44,6 +44,23 @@ import Testing
         again.abandon()
     }
 
+    /// A create that fails part-way (here the full disk refuses the collection's files) leaves
+    /// no `.creating-NAME` directory behind, and the same name can be created once space is back.
+    @Test func aFailedCreateLeavesNothingBehind() throws {
+        let dir = TempDirectory("create-enospc")
+        defer { dir.cleanup(); SyscallFaults.clear(under: dir.path) }
+        let catalog = try StoreCatalog(directory: dir.path)
+        SyscallFaults.inject(.noSpace, on: "write", under: dir.path)
+        #expect(Self.isOutOfSpace { _ = try catalog.create("c", config: CollectionConfig(dimension: Self.dim, metric: .l2)) })
+        let left = try FileSystem.contentsOfDirectory(dir.path)
+        #expect(!left.contains { $0.hasPrefix(".creating-") }, "left behind: \(left)")
+        SyscallFaults.clear(under: dir.path)
+        let c = try catalog.create("c", config: CollectionConfig(dimension: Self.dim, metric: .l2))
+        try c.upsert([Record(key: "k", vector: Self.vector(1))])
+        #expect(c.count == 1)
+        c.abandon()
+    }
+
     /// `pwrite` put the record into the file, then `fdatasync` failed: the caller was told the
     /// write failed, so the record must not come back at the next open — neither alone nor
     /// behind a shorter record written over its start.
