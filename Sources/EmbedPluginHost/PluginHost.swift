@@ -422,6 +422,10 @@ public final class PluginHost: Sendable {
     private func released(_ m: LoadedModel) {
         registry.withLock { record(&$0, .released, m.registeredName, m.generation, m.info.version) }
         log(.info, "model '\(m.registeredName)' generation \(m.generation) released")
+        // The generation's weights, load-time temporaries and workspaces were freed into the
+        // arenas of threads that are gone now: give the pages back (hundreds of MiB over a few
+        // hot swaps otherwise stay resident; see Allocator).
+        Allocator.trim()
     }
 
     private func record(_ r: inout Registry, _ kind: ModelEvent.Kind, _ model: String, _ generation: Int, _ detail: String) {

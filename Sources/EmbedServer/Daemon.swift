@@ -33,6 +33,11 @@ public enum Daemon {
             Environment.set("GOMP_SPINCOUNT", Daemon.openMPSpinCount)
         }
 
+        // Before any thread exists (arenas are per thread): few arenas and a fixed 1 MiB mmap
+        // threshold, so memory freed by requests and by retired model generations can go back
+        // to the kernel. A user's MALLOC_* or GLIBC_TUNABLES wins. See docs/operations.md.
+        Allocator.configureForDaemon(arenas: 2, mmapThreshold: 1 << 20)
+
         // Signals first: they must be blocked before any thread exists, so that every thread
         // inherits the mask and only the signalfd sees them.
         Signals.ignoreBrokenPipe()
