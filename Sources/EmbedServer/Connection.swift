@@ -39,12 +39,14 @@ final class Connection: @unchecked Sendable {
     var closeAfterFlush = false { didSet { if closeAfterFlush { needEventLoopAfterReplies() } } }
     var closeDeadline: UInt64 = 0
     /// Descriptor batches received (`SCM_RIGHTS`), one per sendmsg, in stream order; each
-    /// REQUEST frame flagged DESCRIPTORS takes the oldest. Closed with the connection.
-    var descriptorBatches: [[FileDescriptor]] = []
+    /// REQUEST frame flagged DESCRIPTORS takes the oldest. Closed with the connection. A batch
+    /// over `limits.max_descriptors_per_call` is closed on arrival and kept as its count
+    /// (`refused`), so the frame it came with fails alone.
+    var descriptorBatches: [(descriptors: [FileDescriptor], refused: Int)] = []
 
     /// Closes the descriptors received and not yet claimed by a request.
     func closeUnclaimedDescriptors() {
-        for batch in descriptorBatches { for d in batch { try? d.close() } }
+        for batch in descriptorBatches { for d in batch.descriptors { try? d.close() } }
         descriptorBatches = []
     }
 

@@ -382,17 +382,17 @@ public final class Server: @unchecked Sendable {
                 Result { () throws(Errno) in try DescriptorPassing.receive(c.fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room])) }
             }
             if case .success(let r) = received, !r.descriptors.isEmpty {
-                let most = limitsBox.withLock { $0.maxDescriptorsPerCall }
-                if r.descriptors.count > most {
+                // Over the per-call cap: closed now; the frame they came with fails alone.
+                if r.descriptors.count > limitsBox.withLock({ $0.maxDescriptorsPerCall }) {
                     for d in r.descriptors { try? d.close() }
-                    protocolError(c, .resourceExhausted, "\(r.descriptors.count) descriptors passed with one frame; the limit is \(most) (limits.max_descriptors_per_call)", now: now)
-                    return
+                    c.descriptorBatches.append(([], r.descriptors.count))
+                } else {
+                    c.descriptorBatches.append((r.descriptors, 0))
                 }
-                c.descriptorBatches.append(r.descriptors)
                 // Unclaimed descriptors count against the daemon's open-file limit: bound them
                 // per connection (two full frames' worth). (Not "none before HELLO": one read
                 // may return a HELLO and a pipelined flagged request with its descriptors.)
-                let pending = c.descriptorBatches.reduce(0) { $0 + $1.count }
+                let pending = c.descriptorBatches.reduce(0) { $0 + $1.descriptors.count }
                 let problem: String? = r.truncated ? "too many descriptors in one message"
                     : c.descriptorBatches.count > 16 || pending > 2 * DescriptorPassing.maxDescriptorsPerMessage
                     ? "descriptors were passed without REQUEST frames flagged DESCRIPTORS to claim them" : nil
@@ -512,7 +512,13 @@ public final class Server: @unchecked Sendable {
         // Claim the frame's descriptors before anything can refuse the call: left queued, they
         // would be handed to the next flagged frame (another call's files). A refused call's
         // files close when `files` goes out of scope.
-        let files = frame.carriesDescriptors && !c.descriptorBatches.isEmpty ? PassedDescriptors(c.descriptorBatches.removeFirst()) : nil
+        var files: PassedDescriptors? = nil
+        var refusedFiles = 0
+        if frame.carriesDescriptors && !c.descriptorBatches.isEmpty {
+            let batch = c.descriptorBatches.removeFirst()
+            refusedFiles = batch.refused
+            if batch.refused == 0 { files = PassedDescriptors(batch.descriptors) }
+        }
         if c.call(frame.callID) != nil {
             protocolError(c, .invalidArgument, "call id \(frame.callID) is already in flight on this connection", now: now)
             return
@@ -543,6 +549,11 @@ public final class Server: @unchecked Sendable {
         var passed = CallContext(peer: c.peer, groups: c.groups, connection: c.id, isAdmin: c.isAdmin, method: frame.method,
                                  deadline: call.deadline, cancellation: call.cancellation)
         if frame.carriesDescriptors {
+            if refusedFiles > 0 {
+                answer(call, on: c, .failure(RPCError(.resourceExhausted,
+                    "\(refusedFiles) files passed with this call; the limit is \(limits.maxDescriptorsPerCall) (limits.max_descriptors_per_call): pass fewer per call")))
+                return
+            }
             // The frame's descriptors rode on its first bytes, so they arrived before it completed.
             guard let files else {
                 answer(call, on: c, .failure(RPCError(.invalidArgument, "the frame is flagged DESCRIPTORS but no descriptors arrived with it")))
