@@ -19,6 +19,8 @@ final class PassedDescriptors: Sendable {
     /// Contents already read, by index (inputs naming one file many times read it once), and
     /// the bytes read in all, which `read(_:limit:totalLimit:what:)` bounds per call.
     private let loaded = Mutex<(contents: [UInt32: [UInt8]], total: Int)>(([:], 0))
+    /// Held while one of the files is read (see `read`).
+    private let reading = Mutex(())
 
     init(_ descriptors: [FileDescriptor]) {
         open = Mutex(descriptors.map(Optional.some))
@@ -42,24 +44,28 @@ final class PassedDescriptors: Sendable {
         for d in closing { try? d.close() }
     }
 
-    /// Descriptors still open (the unreferenced ones are closed): for tests and logs.
-    var openCount: Int { open.withLock { $0.count { $0 != nil } } }
-
     /// The whole content of descriptor `index`, read from offset 0 without moving the client's
     /// file offset. Only regular files of at most `limit` bytes are accepted, and at most
     /// `totalLimit` bytes over all the call's files (`RESOURCE_EXHAUSTED` beyond: one frame may
     /// name a file a thousand times, or pass hundreds of big ones); each file is read once.
     /// The daemon never opens a path, so it reads only what the client could open itself.
+    ///
+    /// A descriptor is closed as soon as its content is read (later inputs naming it get the
+    /// copy): a call waiting for its model then holds bytes, not open files. Reads of one
+    /// call's files are serialised, so a descriptor is never closed while another thread reads it.
     func read(_ index: UInt32, limit: Int, totalLimit: Int, what: String) throws(RPCError) -> [UInt8] {
-        if let cached = loaded.withLock({ $0.contents[index] }) { return cached }
-        let bytes = try readFile(index, limit: limit, what: what)
-        return try loaded.withLock { (l) throws(RPCError) -> [UInt8] in
-            guard l.total + bytes.count <= totalLimit else {
-                throw RPCError(.resourceExhausted, "\(what): the files passed with this call hold more than \(totalLimit) bytes "
-                               + "in all (4 × limits.max_frame_bytes); send them in several calls")
+        try reading.withLock { _ throws(RPCError) -> [UInt8] in
+            if let cached = loaded.withLock({ $0.contents[index] }) { return cached }
+            let bytes = try readFile(index, limit: limit, what: what)
+            try loaded.withLock { (l) throws(RPCError) in
+                guard l.total + bytes.count <= totalLimit else {
+                    throw RPCError(.resourceExhausted, "\(what): the files passed with this call hold more than \(totalLimit) bytes "
+                                   + "in all (4 × limits.max_frame_bytes); send them in several calls")
+                }
+                l.total += bytes.count
+                l.contents[index] = bytes
             }
-            l.total += bytes.count
-            l.contents[index] = bytes
+            if let fd = open.withLock({ fds in defer { fds[Int(index)] = nil }; return fds[Int(index)] }) { try? fd.close() }
             return bytes
         }
     }
@@ -69,7 +75,7 @@ final class PassedDescriptors: Sendable {
             throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(count) descriptor(s) arrived)")
         }
         guard let fd = open.withLock({ $0[Int(index)] }) else {
-            throw RPCError(.internal, "\(what): file #\(index) was closed as unreferenced by the request")
+            throw RPCError(.internal, "\(what): file #\(index) is closed (unreferenced by the request, or already read)")
         }
         let size: Int64?
         do { size = try DescriptorPassing.regularFileSize(fd) } catch {
