@@ -1,5 +1,4 @@
 import EmbedSys
-import Glibc
 
 /// Bounds the parts of the daemon's stop that wait on plugins. Armed when SIGTERM/SIGINT starts
 /// the drain, it ends the process with status 1 if the drain and the models' batcher threads
@@ -43,7 +42,7 @@ final class StopWatchdog: @unchecked Sendable {
                 }
                 guard let stuck else { return }
                 log.error("stop did not finish within limits.stop_timeout (\(Self.format(seconds))): still \(stuck); exiting now (acknowledged writes are in the write-ahead logs and are replayed at the next start)")
-                _exit(1)
+                Environment.exitImmediately(1)
             }
         } catch {
             log.warning("cannot start the stop watchdog (\(error)): the stop is not bounded")

@@ -31,4 +31,10 @@ extension Environment {
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)
     }
+
+    /// Ends the process with `status` at once (`_exit`): no atexit handlers, no stdio flush,
+    /// no waiting on other threads — for a stop that is stuck in a thread that will not return.
+    public static func exitImmediately(_ status: Int32) -> Never {
+        Glibc._exit(status)
+    }
 }

@@ -3,7 +3,8 @@
 /// A raw file descriptor with thin, EINTR-safe wrappers around the calls made on it.
 ///
 /// Like swift-system's `FileDescriptor` this is a *value* that does not own the descriptor:
-/// call `close()` exactly once. Use `OwnedFileDescriptor` where the lifetime should close it.
+/// call `close()` exactly once. Types that hold descriptors close them in their `deinit`
+/// (`PassedDescriptors`, the write-ahead log, mappings).
 public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     /// The kernel's descriptor number.
     public let rawValue: Int32
@@ -152,23 +153,6 @@ private func fcntl_getfl(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_GETFL) }
 private func fcntl_setfl(_ fd: Int32, _ flags: Int32) -> Int32 { Glibc.fcntl(fd, F_SETFL, flags) }
 private func fcntl_getfd(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_GETFD) }
 private func fcntl_setfd(_ fd: Int32, _ flags: Int32) -> Int32 { Glibc.fcntl(fd, F_SETFD, flags) }
-
-/// A descriptor that closes itself when its owner goes away: the way to hold one in a type.
-///
-/// `~Copyable`, so exactly one owner exists; `take()` hands the raw descriptor over.
-public struct OwnedFileDescriptor: ~Copyable, Sendable {
-    /// The descriptor, valid until this owner is consumed.
-    public let descriptor: FileDescriptor
-    /// Takes ownership of `descriptor`.
-    public init(_ descriptor: FileDescriptor) { self.descriptor = descriptor }
-    /// Gives up ownership without closing.
-    public consuming func take() -> FileDescriptor {
-        let d = descriptor
-        discard self
-        return d
-    }
-    deinit { try? descriptor.close() }
-}
 
 /// Process-wide file-system calls that take paths.
 public enum FileSystem {

@@ -85,8 +85,12 @@ import Testing
         defer { try? a.close(); try? b.close() }
         let (x, y) = try UnixSocket.pair()
         defer { try? x.close(); try? y.close() }
-        try UnixSocket.sendDescriptors(a, [x])
-        let received = try UnixSocket.receiveDescriptors(b)
+        // DescriptorPassing is the one SCM_RIGHTS implementation (the daemon's and the clients').
+        try DescriptorPassing.sendAll(a, [7], descriptors: [x])
+        var byte = [UInt8](repeating: 0, count: 1)
+        let got = try byte.withUnsafeMutableBytes { try DescriptorPassing.receive(b, into: $0) }
+        #expect(got.count == 1 && byte[0] == 7 && !got.truncated)
+        let received = got.descriptors
         try #require(received.count == 1)
         defer { try? received[0].close() }
         #expect(received[0] != x)
