@@ -7,6 +7,8 @@
 //   targets (CYAML, CDNNL), each imported by exactly one Swift module.
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
 //   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI and EmbedNN.
+//   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
+//   EmbedPluginCheck and embedctl use it.
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
 // - Plugin products are `.dynamic` libraries whose only exported symbol is the C entry point
 //   (`plugins/exports.map`), so two versions of one plugin can live in one process and never
@@ -37,14 +39,15 @@ let package = Package(
         // MARK: Foundations
         .target(name: "EmbedSys"),
         .target(name: "EmbedWire"),
+        .target(name: "EmbedJSON"),
         .target(name: "EmbedConfig", dependencies: ["CYAML", "EmbedSys"]),
         // Run-time dispatched AVX-512/AVX2 distance kernels and prefetch for EmbedStore's HNSW.
         .target(name: "CStoreKernels", path: "Sources/CStoreKernels"),
-        .target(name: "EmbedStore", dependencies: ["EmbedSys", "CStoreKernels"]),
+        .target(name: "EmbedStore", dependencies: ["EmbedSys", "EmbedJSON", "CStoreKernels"]),
 
         // MARK: Plugins, host side
         .target(name: "EmbedPluginHost", dependencies: ["CEmbedABI", "EmbedSys"]),
-        .target(name: "EmbedPluginCheck", dependencies: ["EmbedPluginHost"]),
+        .target(name: "EmbedPluginCheck", dependencies: ["EmbedPluginHost", "EmbedJSON"]),
 
         // MARK: Daemon and clients
         .target(name: "EmbedServer",
@@ -52,12 +55,12 @@ let package = Package(
         .executableTarget(name: "embedd", dependencies: ["EmbedServer", "EmbedConfig"]),
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
         .executableTarget(name: "embedctl",
-                          dependencies: ["EmbedClient", "EmbedWire", "EmbedPluginCheck", "EmbedSys"]),
+                          dependencies: ["EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
 
         // MARK: Inference and plugins
         // EmbedNN's SIMD16 kernels need AVX2/FMA code generation (the x86-64 baseline is SSE2,
         // 3-4× slower here); every machine embedd targets has at least AVX2.
-        .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys"],
+        .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys", "EmbedJSON"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
@@ -67,8 +70,9 @@ let package = Package(
         // MARK: Tests (unit tests next to each module; IntegrationTests drive real processes)
         .testTarget(name: "EmbedSysTests", dependencies: ["EmbedSys"]),
         .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
+        .testTarget(name: "EmbedJSONTests", dependencies: ["EmbedJSON"]),
         .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
-        .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys"]),
+        .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys", "EmbedJSON"]),
         // The store's crash test spawns this child and SIGKILLs it (found next to the test binary).
         .executableTarget(name: "store-crasher", dependencies: ["EmbedStore", "EmbedSys"], path: "Tests/Fixtures/store-crasher"),
         // Swift side of bench/ann (EmbedStore vs hnswlib/faiss/usearch) and the ingest benchmark.

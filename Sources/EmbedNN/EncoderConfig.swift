@@ -1,3 +1,5 @@
+import EmbedJSON
+
 /// The shape of a BERT-family encoder, read from the model folder's `config.json`.
 public struct EncoderConfig: Sendable, Equatable {
     /// Which architecture's weights and position scheme to use.

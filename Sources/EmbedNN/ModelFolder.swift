@@ -1,3 +1,4 @@
+import EmbedJSON
 import EmbedSys
 
 /// Reads the files of a Hugging Face / sentence-transformers model folder, with errors that

@@ -1,3 +1,5 @@
+import EmbedJSON
+
 /// How token vectors become one sentence vector (sentence-transformers' `Pooling` module).
 /// Several modes may be on at once; their results are concatenated in sentence-transformers'
 /// order: cls, max, mean, mean_sqrt_len.

@@ -1,3 +1,4 @@
+import EmbedJSON
 import EmbedSys
 
 /// A safetensors file (Hugging Face's weight format) mapped read-only, header validated.

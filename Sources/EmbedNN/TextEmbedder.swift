@@ -1,3 +1,4 @@
+import EmbedJSON
 import EmbedSys
 
 /// A sentence-transformers text model loaded from its folder, exactly as Hugging Face ships it:

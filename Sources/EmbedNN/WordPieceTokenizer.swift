@@ -1,4 +1,5 @@
 @_spi(_Unicode) import Swift
+import EmbedJSON
 import EmbedSys
 
 /// BERT's WordPiece tokenizer as Hugging Face `tokenizers` runs it for BERT and MPNet models:

@@ -1,3 +1,5 @@
+import EmbedJSON
+
 /// The outcome of running the conformance kit on one plugin.
 public struct ConformanceReport: Sendable {
     /// One check: its name, whether it passed (nil = skipped, with the reason in `detail`).
@@ -44,21 +46,5 @@ public struct ConformanceReport: Sendable {
     }
 }
 
-/// JSON string literal with the escapes RFC 8259 requires.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where u.value < 0x20:
-            let hex = String(u.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out + "\""
-}
+/// JSON string literal with the escapes RFC 8259 requires (EmbedJSON's escaper).
+func jsonString(_ s: String) -> String { JSONWriter.quoted(s) }

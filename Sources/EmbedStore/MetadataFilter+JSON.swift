@@ -1,3 +1,5 @@
+import EmbedJSON
+
 extension MetadataFilter {
     /// Parses a filter written as JSON: an object whose members must all hold (AND). A member's
     /// value is a scalar (equality), an array of scalars (any of), `{"$in": [...]}` or
@@ -11,7 +13,7 @@ extension MetadataFilter {
     }
 
     private static func conditions(_ raw: UnsafeRawBufferPointer) throws(StoreError) -> [Condition]? {
-        var p = JSONScanner.Parser(bytes: raw)
+        var p = JSONScanner(raw, options: MetadataJSON.options)
         p.skipWhitespace()
         if p.peek() == nil { return nil }
         guard p.consume(UInt8(ascii: "{")) else {
@@ -22,7 +24,8 @@ extension MetadataFilter {
         if !p.consume(UInt8(ascii: "}")) {
             while true {
                 p.skipWhitespace()
-                guard let field = p.parseString() else { throw p.syntax("expected a field name in quotes") }
+                guard p.peek() == UInt8(ascii: "\"") else { throw p.syntax("expected a field name in quotes") }
+                let field = try p.lex { (p: inout JSONScanner) throws(JSONError) in try p.readString() }
                 guard !field.isEmpty else { throw .invalidArgument("filter has an empty field name") }
                 p.skipWhitespace()
                 guard p.consume(UInt8(ascii: ":")) else { throw p.syntax("expected ':' after the field name") }
@@ -40,41 +43,41 @@ extension MetadataFilter {
     }
 }
 
-extension JSONScanner.Parser {
-    func syntax(_ message: String) -> StoreError { .invalidArgument("filter is not valid JSON: \(message) at byte \(index)") }
+fileprivate extension JSONScanner {
+    func syntax(_ message: String) -> StoreError { .invalidArgument("filter is not valid JSON: \(message) at byte \(offset)") }
+
+    /// Runs one scanner step, turning its syntax error into the filter's.
+    mutating func lex<T>(_ step: (inout JSONScanner) throws(JSONError) -> T) throws(StoreError) -> T {
+        do { return try step(&self) } catch {
+            throw .invalidArgument("filter is not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+    }
 
     /// A scalar at the cursor, or nil (cursor unmoved) when the value is an object or array.
-    mutating func scalar() throws(StoreError) -> JSONValue? {
-        switch peek() {
-        case UInt8(ascii: "\""):
-            guard let s = parseString() else { throw syntax("bad string") }
-            return .string(s)
-        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-            guard let v = parseLiteral() else { throw syntax("expected true, false or null") }
-            return v
-        case UInt8(ascii: "{"), UInt8(ascii: "["):
-            return nil
-        case nil:
-            throw syntax("unexpected end of input")
-        default:
-            guard let d = parseNumber() else { throw syntax("expected a value") }
-            return .number(d)
+    mutating func scalar() throws(StoreError) -> MetadataValue? {
+        guard let v = try lex({ (p: inout JSONScanner) throws(JSONError) in try p.readScalar() }) else { return nil }
+        switch v {
+        case .string(let s): return .string(s)
+        case .number(let n): return .number(n.double!)  // the strict grammar always gives a Double
+        case .bool(let b): return .bool(b)
+        default: return .null
         }
     }
 
     /// The values a filter member accepts: `v`, `[v, ...]`, `{"$eq": v}` or `{"$in": [v, ...]}`.
-    mutating func filterValues(_ field: String) throws(StoreError) -> [JSONValue] {
+    mutating func filterValues(_ field: String) throws(StoreError) -> [MetadataValue] {
         if let v = try scalar() { return [v] }
         if consume(UInt8(ascii: "[")) { return try scalarList(field) }
         _ = consume(UInt8(ascii: "{"))
         skipWhitespace()
-        guard let op = parseString() else {
+        guard peek() == UInt8(ascii: "\"") else {
             throw .invalidArgument(#"filter on '\#(field)': an operator object takes exactly one of "$eq" or "$in""#)
         }
+        let op = try lex { (p: inout JSONScanner) throws(JSONError) in try p.readString() }
         skipWhitespace()
         guard consume(UInt8(ascii: ":")) else { throw syntax("expected ':' after \"\(op)\"") }
         skipWhitespace()
-        let values: [JSONValue]
+        let values: [MetadataValue]
         switch op {
         case "$eq":
             guard let v = try scalar() else {
@@ -95,8 +98,8 @@ extension JSONScanner.Parser {
     }
 
     /// The rest of an array (after its '[') of scalars; at least one.
-    private mutating func scalarList(_ field: String) throws(StoreError) -> [JSONValue] {
-        var out: [JSONValue] = []
+    private mutating func scalarList(_ field: String) throws(StoreError) -> [MetadataValue] {
+        var out: [MetadataValue] = []
         skipWhitespace()
         if consume(UInt8(ascii: "]")) { throw .invalidArgument("filter on '\(field)': the list of values is empty") }
         while true {
@@ -119,7 +122,7 @@ extension Record {
         var copy = metadata
         return copy.withUTF8 { utf8 in
             do throws(StoreError) {
-                try JSONScanner.validateObject(UnsafeRawBufferPointer(utf8), key: "")
+                try MetadataJSON.validateObject(UnsafeRawBufferPointer(utf8), key: "")
                 return nil
             } catch {
                 if case .invalidArgument(let message) = error { return message.replacingKeyPhrase() }

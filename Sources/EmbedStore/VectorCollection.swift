@@ -536,7 +536,7 @@ public final class VectorCollection: @unchecked Sendable {
             guard meta.utf8.count <= VectorCollection.maxMetadataBytes else {
                 throw .invalidArgument("metadata of '\(r.key)' is \(meta.utf8.count) bytes, limit \(VectorCollection.maxMetadataBytes)")
             }
-            try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try JSONScanner.validateObject(b, key: r.key) }
+            try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try MetadataJSON.validateObject(b, key: r.key) }
         }
         guard config.metric == .cosine else { return 1 }
         return NodeStore.storedInverseNorm(r.vector, storage: config.storage)!  // vectorProblem checked it

@@ -1,24 +1,10 @@
+import EmbedJSON
+
 /// Minimal JSON writing for embedctl, and `--json-input` on top of `JSONNode` (no Foundation,
 /// which would cost start-up time and ICU for a tool people run in loops).
 enum JSON {
-    /// A quoted, escaped JSON string.
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    /// A quoted, escaped JSON string (EmbedJSON's escaper).
+    static func string(_ s: String) -> String { JSONWriter.quoted(s) }
 
     /// A float in the shortest form that round-trips (Swift's description); JSON has no
     /// NaN/Infinity, so those become null.
@@ -49,7 +35,7 @@ enum JSON {
         var out: [String] = []
         for (i, item) in items.enumerated() {
             guard case .string(let s) = item.kind else {
-                let (line, col) = JSONNode.SyntaxError(message: "", offset: item.range.lowerBound).position(in: bytes)
+                let (line, col) = JSONError("", at: item.range.lowerBound).location(in: bytes)
                 throw .runtime("invalid JSON input at line \(line), column \(col): expected a string (element \(i)), got \(item.typeName)")
             }
             out.append(s)

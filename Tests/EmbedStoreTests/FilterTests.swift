@@ -1,4 +1,5 @@
 @testable import EmbedStore
+import EmbedJSON
 import Testing
 
 /// Filtered search: only matching records, and k of them whenever k match.
@@ -48,11 +49,11 @@ import Testing
         try catalog.closeAll()
     }
 
-    @Test func jsonScannerReadsTopLevelScalars() {
+    @Test func metadataScannerReadsTopLevelScalars() {
         let text = #"{"a":"x\"y\u00e9","b":-1.5e2,"c":[{"a":1}],"d":{"e":true},"f":null,"g":false}"#
-        var seen: [String: JSONValue?] = [:]
+        var seen: [String: MetadataValue?] = [:]
         let ok = Array(text.utf8).withUnsafeBytes { raw in
-            JSONScanner.forEachTopLevelScalar(in: raw) { name, value in seen[name] = value; return true }
+            MetadataJSON.forEachTopLevelScalar(in: raw) { name, value in seen[name] = value; return true }
         }
         #expect(ok)
         #expect(seen["a"] == .some(.string("x\"yé")))
@@ -63,7 +64,7 @@ import Testing
         #expect(seen["g"] == .some(.bool(false)))
         for bad in ["[1]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{} x", "\"s\"", "{\"a\":\"\u{01}\"}", "{\"a\":tru}"] {
             #expect(throws: StoreError.self, "\(bad)") {
-                try Array(bad.utf8).withUnsafeBytes { raw in try JSONScanner.validateObject(raw, key: "k") }
+                try Array(bad.utf8).withUnsafeBytes { raw in try MetadataJSON.validateObject(raw, key: "k") }
             }
         }
         // Strings and field names compare as bytes, as keys do: canonically equivalent spellings
@@ -82,7 +83,60 @@ import Testing
             #expect(!MetadataFilter().equals("s", .string("\u{E9}")).matches(raw))
         }
         let deep = String(repeating: "{\"a\":", count: 100) + "1" + String(repeating: "}", count: 100)
-        #expect(throws: StoreError.self) { try Array(deep.utf8).withUnsafeBytes { try JSONScanner.validateObject($0, key: "k") } }
+        #expect(throws: StoreError.self) { try Array(deep.utf8).withUnsafeBytes { try MetadataJSON.validateObject($0, key: "k") } }
+    }
+}
+
+/// The lazy scan on the search path decides exactly as a full parse would.
+@Suite struct FilterScanEquivalenceTests {
+    /// Reference semantics on EmbedJSON's tree: each condition holds when some top-level member
+    /// of that name (by UTF-8 bytes) is a scalar equal to one of its values.
+    static func reference(_ filter: MetadataFilter, _ metadata: String) -> Bool {
+        guard let members = try? JSONValue.parse(metadata, options: MetadataJSON.options).members else { return false }
+        return filter.conditions.allSatisfy { c in
+            members.contains { name, value in
+                guard name.utf8.elementsEqual(c.field.utf8) else { return false }
+                let scalar: MetadataValue
+                switch value {
+                case .string(let s): scalar = .string(s)
+                case .number(let n): scalar = .number(n.double!)
+                case .bool(let b): scalar = .bool(b)
+                case .null: scalar = .null
+                case .array, .object: return false
+                }
+                return c.anyOf.contains { MetadataJSON.equal($0, scalar) }
+            }
+        }
+    }
+
+    @Test func lazyScanAgreesWithTheTree() {
+        let metadata = [
+            #"{"cat":"x","n":1}"#, #"{"c\u0061t":"x"}"#, #"{"cat":"\u0078"}"#, #"{"cat":["x"],"n":1.0}"#,
+            #"{"cat":{"cat":"x"},"cat":"x"}"#, #"{"cat":"y","cat":"x"}"#, #"{"n":1e0,"m":-0}"#, #"{"m":0,"n":10e-1}"#,
+            #"{"n":"1"}"#, #"{"b":true,"z":null}"#, #"{"b":false}"#, #"{}"#, #"{"e\u0301":"\u00e9"}"#,
+            #"{"big":9007199254740993}"#, #"{"big":9007199254740992}"#, #"{"x":[1,{"y":[2]}],"cat":"x"}"#,
+            #" { "cat" : "x" , "n" : 1 } "#, #"{"cat":"x\"y"}"#, #"{"😀":"\ud83d\ude00"}"#,
+        ]
+        let filters: [MetadataFilter] = [
+            MetadataFilter().equals("cat", .string("x")),
+            MetadataFilter().equals("cat", .string("x")).equals("n", .number(1)),
+            MetadataFilter().in("n", [.number(2), .number(1)]),
+            MetadataFilter().equals("m", .number(0)),
+            MetadataFilter().equals("n", .string("1")),
+            MetadataFilter().equals("b", .bool(true)).equals("z", .null),
+            MetadataFilter().equals("b", .bool(false)),
+            MetadataFilter().equals("e\u{301}", .string("\u{E9}")),
+            MetadataFilter().equals("big", .number(9007199254740992)),
+            MetadataFilter().equals("cat", .string("x\"y")),
+            MetadataFilter().equals("😀", .string("😀")),
+            MetadataFilter().equals("x", .number(1)),
+        ]
+        for m in metadata {
+            for f in filters {
+                let lazy = Array(m.utf8).withUnsafeBytes { f.matches($0) }
+                #expect(lazy == Self.reference(f, m), "\(m) with \(f.conditions)")
+            }
+        }
     }
 }
 
