@@ -99,7 +99,13 @@ public enum Daemon {
             }
         }
 
-        let service = EmbedService(config: config, overrides: options.overrides, workingDirectory: cwd, log: log, notify: notify)
+        let fileReads: WorkQueue
+        do { fileReads = try WorkQueue(name: "embed-files", threads: 2) } catch {
+            log.error("cannot start threads: \(error)")
+            return 1
+        }
+        let service = EmbedService(config: config, overrides: options.overrides, workingDirectory: cwd, log: log, notify: notify,
+                                   fileReads: fileReads)
         // Embed runs on per-model batcher threads; the shared pool serves other compute methods.
         let computeThreads = 2
         let server: Server
@@ -149,6 +155,7 @@ public enum Daemon {
         let bound = service.config.limits.stopTimeoutSeconds
         watchdog.arm(seconds: bound, draining)  // stopped without a signal
         log.notice("drained; releasing models")
+        fileReads.stop()  // Embeds still reading their files join their batch before it stops
         watchdog.enter("waiting for the models' batcher threads (a plugin call that does not return?)")
         service.stopBatchers()
         watchdog.disarm()

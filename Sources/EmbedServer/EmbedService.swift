@@ -20,8 +20,12 @@ public final class EmbedService: Sendable {
     private let serverBox = Mutex<Server?>(nil)
     private let notify: SdNotify
     private let batchers = Mutex<[String: ModelBatcher]>([:])
+    /// Reads the files an Embed call passes, off the event loop, before it joins its batch.
+    private let fileReads: WorkQueue
 
-    public init(config: Config, overrides: ConfigOverrides, workingDirectory: String, log: Logger, notify: SdNotify) {
+    public init(config: Config, overrides: ConfigOverrides, workingDirectory: String, log: Logger, notify: SdNotify,
+                fileReads: WorkQueue) {
+        self.fileReads = fileReads
         configBox = Mutex(config)
         self.overrides = overrides
         self.workingDirectory = workingDirectory
@@ -51,7 +55,13 @@ public final class EmbedService: Sendable {
             ListPluginsResponse(plugins: host.plugins().map(PluginInfo.init))
         })
         server.register(.embed, .deferred(EmbedRequest.self) { [self] ctx, req, completion in
-            startEmbed(ctx, req, completion)
+            guard req.inputs.contains(where: { $0.fileIndex != nil }) else {
+                startEmbed(ctx, req, completion)
+                return
+            }
+            if !fileReads.submit({ [self] in embedReadingFiles(ctx, req, completion) }) {
+                completion(.failure(RPCError(.unavailable, "the server is shutting down")))
+            }
         })
         server.register(.loadPlugin, .typed(LoadPluginRequest.self, requiresAdmin: true, executor: .admin) { [self] (_, req) throws(RPCError) in
             try loadPlugin(req)
@@ -222,6 +232,32 @@ public final class EmbedService: Sendable {
     // MARK: Embed (event loop → batcher threads)
 
     /// Validates an Embed call on the event loop and queues it on its model's batcher.
+    /// Embed with passed files (on `fileReads`): reads them into the request, then continues as
+    /// a plain Embed.
+    private func embedReadingFiles(_ ctx: CallContext, _ req: EmbedRequest,
+                                   _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
+        var r = req
+        do throws(RPCError) {
+            try ctx.checkAlive()
+            // The count first: every file below is read into memory.
+            let limits = config.limits
+            guard r.inputs.count <= limits.maxInputsPerCall else {
+                throw RPCError(.invalidArgument, "\(r.inputs.count) inputs in one call; the limit is \(limits.maxInputsPerCall) (limits.max_inputs_per_call): split the request")
+            }
+            let textOnly = host.model(named: req.model.isEmpty ? (models.defaultModel() ?? "") : req.model)
+                .map { !$0.info.inputKinds.contains(.encoded) } ?? false
+            for i in r.inputs.indices {
+                if case .file(let f) = r.inputs[i].kind {
+                    r.inputs[i] = try ctx.fileInput(f, limit: limits.maxFrameBytes, textOnly: textOnly, what: "input \(i)")
+                }
+            }
+        } catch {
+            completion(.failure(error))
+            return
+        }
+        startEmbed(ctx, r, completion)
+    }
+
     func startEmbed(_ ctx: CallContext, _ req: EmbedRequest, _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
         let name: String
         let inputs: [EmbedInput]

@@ -79,8 +79,12 @@ public final class Server: @unchecked Sendable {
 
     // MARK: Configuration
 
-    /// Adds (or replaces) the handler of a method id. Call before `run()`.
-    public func register(_ method: MethodID, _ handler: MethodHandler) { handlers[method] = handler }
+    /// Adds the handler of a method id. Call before `run()`. Each method is registered exactly
+    /// once: a second registration is a programming error (it once silently replaced Embed's).
+    public func register(_ method: MethodID, _ handler: MethodHandler) {
+        precondition(handlers[method] == nil, "method \(method) is registered twice")
+        handlers[method] = handler
+    }
 
     /// Replaces the limits; existing connections see them on their next frame.
     public func setLimits(_ l: Limits) { limitsBox.withLock { $0 = ServerLimits(l) } }

@@ -80,7 +80,7 @@ final class StoreService: Sendable {
         return o
     }
 
-    /// Registers the store methods, and wraps Embed so that inputs can be passed files.
+    /// Registers the store methods.
     func install(on server: Server) {
         server.register(.createCollection, .deferred(CreateCollectionRequest.self) { [self] ctx, req, done in
             on(writes, ctx, done) { [self] () throws(RPCError) in CreateCollectionResponse(collection: try create(ctx, req)) }
@@ -127,36 +127,6 @@ final class StoreService: Sendable {
                 search(ctx, req, done, quick: target)
             } else {
                 queueSearch(ctx, req, done)
-            }
-        })
-        // Embed with files: read them off the event loop, then continue as a plain Embed.
-        server.register(.embed, .deferred(EmbedRequest.self) { [self] ctx, req, done in
-            guard req.inputs.contains(where: { if case .file = $0.kind { return true } else { return false } }) else {
-                embed.startEmbed(ctx, req, done)
-                return
-            }
-            reads.submit { [self] in
-                var r = req
-                do throws(RPCError) {
-                    try ctx.checkAlive()
-                    // The count first: every file below is read into memory.
-                    let most = embed.config.limits.maxInputsPerCall
-                    guard r.inputs.count <= most else {
-                        throw RPCError(.invalidArgument, "\(r.inputs.count) inputs in one call; the limit is \(most) (limits.max_inputs_per_call): split the request")
-                    }
-                    let limit = embed.config.limits.maxFrameBytes
-                    for i in r.inputs.indices {
-                        if case .file(let f) = r.inputs[i].kind {
-                            let textOnly = embed.host.model(named: req.model.isEmpty ? (embed.models.defaultModel() ?? "") : req.model)
-                                .map { !$0.info.inputKinds.contains(.encoded) } ?? false
-                            r.inputs[i] = try fileInput(ctx, f, limit: limit, textOnly: textOnly, what: "input \(i)")
-                        }
-                    }
-                } catch {
-                    done(.failure(error))
-                    return
-                }
-                embed.startEmbed(ctx, r, done)
             }
         })
     }
@@ -308,32 +278,14 @@ final class StoreService: Sendable {
         }
     }
 
-    /// Reads a passed file as a text or media input.
-    private func fileInput(_ ctx: CallContext, _ f: FileRef, limit: Int, textOnly: Bool, what: String) throws(RPCError) -> Input {
-        guard let files = ctx.files else {
-            throw RPCError(.invalidArgument, "\(what): refers to file #\(f.index) but no descriptors were passed with the call")
-        }
-        let bytes = try files.read(f.index, limit: limit, totalLimit: 4 * limit, what: what)
-        if f.mimeType.hasPrefix("text/") || (f.mimeType.isEmpty && textOnly) {
-            guard let s = String(validating: bytes, as: UTF8.self) else {
-                throw RPCError(.invalidArgument, "\(what): file #\(f.index) is not valid UTF-8 text")
-            }
-            return .text(s)
-        }
-        return Input(.media(Media(data: bytes, mimeType: f.mimeType)))
-    }
-
-    /// Converts a wire input for the host, refusing kinds the model does not take.
+    /// Converts a wire input for the host, reading a passed file (problems with this one input
+    /// throw); the model's modality is checked apart (`ModelSummary.requireKind`).
     private func hostInput(_ input: Input, _ ctx: CallContext, _ model: ModelSummary, what: String) throws(RPCError) -> EmbedInput {
         var i = input
         if case .file(let f) = input.kind {
-            i = try fileInput(ctx, f, limit: embed.config.limits.maxFrameBytes, textOnly: !model.info.inputKinds.contains(.encoded), what: what)
+            i = try ctx.fileInput(f, limit: embed.config.limits.maxFrameBytes, textOnly: !model.info.inputKinds.contains(.encoded), what: what)
         }
         guard let converted = try EmbedInput(wire: i, what: what) else { throw RPCError(.internal, "\(what): unresolved file") }
-        guard model.info.inputKinds.contains(converted.kind) else {
-            let takes = model.info.inputKinds.map(\.description).sorted().joined(separator: ", ")
-            throw RPCError(.invalidArgument, "\(what) is \(converted.kind), but model '\(model.name)' (modalities \(model.info.modalities.names.joined(separator: ", "))) takes only \(takes)")
-        }
         return converted
     }
 
@@ -596,13 +548,15 @@ final class StoreService: Sendable {
                         records[i] = Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)
                     }
                 case .input(let input):
-                    do throws(RPCError) {
-                        toEmbed.append((i, try hostInput(input, ctx, model!, what: "item \(i) (key '\(item.key)')")))
-                        result.outcome = .unknown
-                    } catch {
-                        if error.code == .invalidArgument && error.message.contains("takes only") { throw error }
-                        result.error = error.message
+                    let what = "item \(i) (key '\(item.key)')"
+                    let converted: EmbedInput
+                    do throws(RPCError) { converted = try hostInput(input, ctx, model!, what: what) } catch {
+                        result.error = error.message  // this item's problem: it fails alone
+                        break
                     }
+                    try model!.requireKind(of: converted, what: what)  // the wrong model for the call: all of it fails
+                    toEmbed.append((i, converted))
+                    result.outcome = .unknown
                 }
             }
         } catch {
@@ -746,7 +700,9 @@ final class StoreService: Sendable {
                         throw RPCError(.invalidArgument, "query \(i): \(describe(c, b)) has no model to embed inputs with: search by vector")
                     }
                     if model == nil { model = try boundModel(c, b, ctx: ctx) }
-                    toEmbed.append((i, try hostInput(input, ctx, model!, what: "query \(i)")))
+                    let converted = try hostInput(input, ctx, model!, what: "query \(i)")
+                    try model!.requireKind(of: converted, what: "query \(i)")
+                    toEmbed.append((i, converted))
                     vectors.append(nil)
                 }
             }
