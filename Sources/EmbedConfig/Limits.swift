@@ -51,7 +51,7 @@ public struct Limits: Sendable, Equatable {
     /// After a turn that started a call, with no call left in flight (the loop answered it
     /// itself: Health, short searches), the event loop polls without sleeping for this long
     /// (seconds; 0: never) before it blocks: a client's next call then finds it awake instead
-    /// of paying for a CPU's wake-up (Health 66–99 → 29–34 µs on a VM whose idle CPUs halt).
+    /// of paying for a CPU's wake-up on a VM whose idle CPUs halt (docs/operations.md).
     /// Costs at most this much CPU per such call.
     public var busyPollSeconds: Double = 0.000_150
 

@@ -4,12 +4,11 @@ import CDNNL
 /// weights reordered once at load into the layout the kernel prefers ("prepacked": plain
 /// layouts run 2–4× slower) and optional fused epilogues: GELU(erf) and a residual add.
 ///
-/// Primitives are cached per row-count bucket (`Linear.bucket`): creating one costs ~0.3 ms,
-/// a cache hit ~5 µs. Callers size their buffers for the bucketed row count; rows past the real
-/// count are computed on scratch data and ignored. Up to `exactRows` rows (one or two short
-/// sentences) the bucket is the row count itself: there the matmuls are bound by arithmetic, so
-/// padding 12 rows to 16 cost a third more time (measured: one 12-token sentence 2.0 → 1.7 ms
-/// bf16, 4.5 → 3.8 ms fp32).
+/// Primitives are cached per row-count bucket (`Linear.bucket`): creating one costs far more
+/// than a cache hit (DESIGN §4). Callers size their buffers for the bucketed row count; rows
+/// past the real count are computed on scratch data and ignored. Up to `exactRows` rows (one or
+/// two short sentences) the bucket is the row count itself: there the matmuls are bound by
+/// arithmetic, so padding 12 rows to 16 cost about a sixth more time (figures: bench/NOTES.md, "Figures moved out of code comments").
 public final class Linear: @unchecked Sendable {
     // Invariant: used from one compute thread at a time (the owning model serialises calls);
     // the cache and the memory objects' data handles are mutated only there.
@@ -168,11 +167,9 @@ public final class Linear: @unchecked Sendable {
         if let e = cache[m] { return e }
         // Without AMX (AVX-512 BF16 dot products), a bf16 matmul on a few rows is bound by
         // arithmetic, and splitting it over a second OpenMP thread lost its fork and join to the
-        // wake-up (AMD EPYC, one 12-token sentence: p50 1.7 ms on one thread, 2.1–2.2 ms on two).
-        // With AMX the arithmetic is cheap and streaming the weights dominates, which two cores do
-        // twice as fast (Xeon with AMX, one sentence, 2 threads against 1: 4–6 tokens 0.87–0.91×,
-        // 12–16 tokens 0.82–1.08×, 20–30 tokens 0.70–0.80×; bench/NOTES.md stop 15). fp32 gains
-        // from the split everywhere (3.8 → 3.1–3.2 ms). oneDNN fixes a primitive's thread count
+        // wake-up. With AMX the arithmetic is cheap and streaming the weights dominates, which two
+        // cores do twice as fast; fp32 gains from the split everywhere (bench/NOTES.md, stop 15,
+        // and "Figures moved out of code comments"). oneDNN fixes a primitive's thread count
         // when it is created.
         let single = m <= Self.singleThreadRows && sourcePrecision == .bf16 && Self.smallBF16SingleThreaded
         let previousThreads = omp_get_max_threads()
@@ -196,7 +193,7 @@ public final class Linear: @unchecked Sendable {
     }
 
     /// Creates the primitives for every bucket in `rows` now, so the first call of each size
-    /// does not pay ~0.3 ms per primitive (~1.5 ms per new row count for a 6-layer model). Run it
+    /// does not pay a primitive's creation (milliseconds per new row count for a 6-layer model). Run it
     /// on the compute thread: primitives take their thread count from the creating thread.
     public func prepare(rows: ClosedRange<Int>) throws(NNError) {
         for r in rows { _ = try entry(rows: r) }

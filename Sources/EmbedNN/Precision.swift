@@ -7,7 +7,7 @@ public enum Precision: String, Sendable {
     case bf16
 
     /// What `auto` means on this CPU: bf16 where the CPU computes it natively (AMX or AVX-512
-    /// BF16: 1.5-2.5x faster here, cosine to fp32 >= 0.9999), fp32 elsewhere. OpenVINO's CPU
+    /// BF16: faster, with vectors at cosine ≥ 0.9999 to fp32; docs/text-plugin.md), fp32 elsewhere. OpenVINO's CPU
     /// plugin makes the same choice by default.
     public static var automatic: Precision { DNNL.hasNativeBF16 ? .bf16 : .fp32 }
 

@@ -74,8 +74,7 @@ public final class TransformerEncoder: @unchecked Sendable {
     }
 
     /// Attention for all sequences, split by head over the pool when there is enough work
-    /// (about 4k query·key pairs, ~0.1 ms per layer; below that the hand-off costs more than it
-    /// saves).
+    /// (about 4k query·key pairs per layer; below that the hand-off costs more than it saves).
     private func runAttention(qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
                               spans: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>,
                               perShare: Int, work: Int) {
@@ -124,7 +123,7 @@ public final class TransformerEncoder: @unchecked Sendable {
 
     /// Creates the matmul primitives of every exact-size bucket (1…`Linear.exactRows` rows) so
     /// that no short request pays their creation; call it on the compute thread after loading
-    /// (~40 ms for a 6-layer model).
+    /// (tens of milliseconds for a 6-layer model).
     public func prepareSmallBatches() throws(NNError) {
         context.enterComputeThread()
         for layer in layers {

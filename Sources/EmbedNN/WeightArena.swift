@@ -3,8 +3,8 @@ import EmbedSys
 /// Memory for one model's packed weights, carved from a few huge-page mappings.
 ///
 /// Each matmul streams its packed weights once per forward pass; in 2 MiB pages a small
-/// encoder's 21–42 MB take a few dozen TLB entries instead of thousands (bench/NOTES.md,
-/// stop 14: one sentence 3–8 % faster in-process, 0.14–0.31 ms less through the daemon).
+/// encoder's weights take a few dozen TLB entries instead of thousands (bench/NOTES.md,
+/// stop 14).
 /// Matrices are packed back to back in 16 MiB chunks (a larger matrix gets a chunk of its own),
 /// so the rounding to huge pages costs at most the untouched tail of the last chunk.
 final class WeightArena: @unchecked Sendable {

@@ -25,9 +25,9 @@ public enum Daemon {
 
         // OpenMP (oneDNN's runtime, loaded with the model plugins) reads this when a plugin
         // loads it; set it now, while setenv is safe (no other thread yet). libgomp's workers
-        // spin 300 000 rounds (~13 ms here) after every parallel region before sleeping: a
-        // core burnt after each isolated call. 1000 rounds (~40 µs) still bridge the gaps
-        // between one inference's regions (fp32 sentence: 3.3 ms passive, 2.0–2.5 ms).
+        // spin 300 000 rounds after every parallel region before sleeping: a core burnt after
+        // each isolated call. 1000 rounds still bridge the gaps between one inference's regions,
+        // which sleeping at once does not (figures: bench/NOTES.md, "Figures moved out of code comments").
         // A user's GOMP_SPINCOUNT or OMP_WAIT_POLICY wins. See docs/operations.md.
         if Environment.get("GOMP_SPINCOUNT") == nil && Environment.get("OMP_WAIT_POLICY") == nil {
             Environment.set("GOMP_SPINCOUNT", Daemon.openMPSpinCount)

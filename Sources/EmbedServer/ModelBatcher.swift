@@ -13,9 +13,9 @@ import EmbedSys
 ///   the delay counts from the first queued call's arrival);
 /// - the callers of the last multi-call batch have not all sent their next call yet. Clients
 ///   that call in a loop come back a millisecond or two after their answer; without the wait
-///   they split into two alternating half-size batches (16 clients: ~9.5 inputs per plugin
-///   call instead of 16, and bf16 MiniLM computes ~10 % fewer sentences per second at batch 10
-///   than at 16). The wait ends when they are all back. It happens only while at least half of
+///   they split into two alternating half-size batches, and a transformer computes fewer
+///   sentences per second at the smaller batch (bench/NOTES.md, stop 15). The wait ends when
+///   they are all back. It happens only while at least half of
 ///   the answered callers come back within a batch's compute time (not for callers that call
 ///   once, or now and then), and lasts at most twice their measured return time plus 0.2 ms
 ///   (counted from the batch's last answer), an eighth of the last batch's compute time, and

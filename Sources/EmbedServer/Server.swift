@@ -222,8 +222,8 @@ public final class Server: @unchecked Sendable {
     /// until something is ready or the window closes. So it follows the calls the loop answers
     /// itself (Health, Status, short searches); calls answered by worker threads are still in
     /// flight when the loop goes back to poll. A lone client's next call then finds the loop
-    /// awake: on a VM whose idle CPUs halt, that saves a wake-up per call (Health 66–99 →
-    /// 29–34 µs). Returns whether something is ready.
+    /// awake: on a VM whose idle CPUs halt, that saves a wake-up per call (docs/operations.md,
+    /// `limits.busy_poll`). Returns whether something is ready.
     private func busyPoll(_ entries: inout [Poll.Entry]) throws(Errno) -> Bool {
         let window = limitsBox.withLock { $0.busyPollNanos }
         guard window > 0, lastRequestRead > 0, callsInFlight.load(ordering: .relaxed) == 0 else { return false }

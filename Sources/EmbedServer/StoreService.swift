@@ -629,7 +629,7 @@ final class StoreService: Sendable {
     /// Whether a search is short enough for the event loop, and if so its collection and
     /// cached binding: one query, by vector, no filter, max(k, ef) at most 512 and
     /// max(k, ef) × dimension at most `quickSearchBudget` (a search's work grows with both:
-    /// 384-d up to ef 341, 1536-d up to ef 85; ~0.1 ms at 384-d ef 100 here), on a collection
+    /// 384-d up to ef 341, 1536-d up to ef 85: about a tenth of a millisecond), on a collection
     /// already open with its binding cached — nothing here may wait for a lock held during
     /// an open (a snapshot load, a log replay) or read a file. The store still declines
     /// (`searchIfQuick`) when it would wait for a writer, scan many unindexed records or fall

@@ -41,7 +41,7 @@ extension NodeStore {
     /// The live nodes in breadth-first order of the layer-0 graph from the entry point, then
     /// the live nodes the walk did not reach (unlinked ones among them) in id order: numbered
     /// this way, the neighbours a node first discovers get consecutive ids, so scoring a
-    /// neighbour list touches fewer pages (10.5 → 8.5 on the OptimizeTests data).
+    /// neighbour list touches fewer pages.
     func breadthFirstOrder() -> [UInt32] {
         var seen = [Bool](repeating: false, count: count)
         var order: [UInt32] = []

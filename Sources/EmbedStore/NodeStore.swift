@@ -157,7 +157,7 @@ final class NodeStore {
 
     /// Components per decoded chunk: 1 KiB of floats, which `withUnsafeTemporaryAllocation`
     /// keeps on the stack (a whole decoded vector of a few hundred components would be
-    /// heap-allocated on every distance: measured as 13 % of an f16 build in malloc).
+    /// heap-allocated on every distance, a measurable share of an f16 build spent in malloc).
     static let decodeChunk = 256
 
     /// Σ of `body(offset, count, chunk)` over `id`'s stored vector, decoded chunk by chunk (one
@@ -366,9 +366,8 @@ final class NodeStore {
     /// The beam of a search's layer-0 walk: 2 when each step of the walk waits on memory and
     /// reads little — node blocks over 16 × the last-level cache and codes of at most 192 bytes
     /// (dimension ≤ 184: 3 or 4 cache lines) — where expanding two candidates together overlaps those waits;
-    /// 1 otherwise, where the extra expansions cost more than they hide. Measured (bench/NOTES.md,
-    /// stop 12; 32 MiB LLC): 1M × 128 (816 MiB of blocks) +7–13 % QPS with recall unchanged;
-    /// 100k × 128 (82 MiB) −8 %, 100k × 384 (190 MiB) −8 %, fortunes 14k × 384 −3 %.
+    /// 1 otherwise, where the extra expansions cost more than they hide (bench/NOTES.md, stop 12,
+    /// and "Figures moved out of code comments").
     /// Graph construction always walks with 1.
     var searchBeam: Int {
         8 + dimension <= 192 && count &* stride > NodeStore.beamThresholdBytes ? 2 : 1

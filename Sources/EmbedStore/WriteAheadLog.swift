@@ -26,7 +26,7 @@ import Synchronization
 ///
 /// The file is extended ahead of the records with zeros that are written and fsync'd once
 /// (`preallocated`): an fdatasync that overwrites allocated blocks need not update the file's
-/// size or extents, which halves its cost on ext4 (0.21 → 0.11 ms measured). Zeros after the
+/// size or extents, which halves its cost on ext4 (figures: bench/NOTES.md, "Figures moved out of code comments"). Zeros after the
 /// last record are that reserve, not damage.
 final class WriteAheadLog {
     static let magic: [UInt8] = Array("EMBWAL".utf8) + [0, 1]

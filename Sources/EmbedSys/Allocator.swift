@@ -2,8 +2,8 @@
 
 /// Settings of glibc's `malloc` for a long-running daemon, and giving freed memory back.
 ///
-/// Why: measured under tools/soak with the text model (issue 17), the daemon's RSS grew by
-/// ~600 MiB over 17 hot swaps with no leak at all: every model generation loads and computes
+/// Why: under tools/soak with the text model (issue 17; bench/NOTES.md, stop 16), the daemon's
+/// RSS grew by hundreds of MiB over a few dozen hot swaps with no leak at all: every model generation loads and computes
 /// on a new thread, glibc gives each new thread its own arena, and the freed load-time
 /// temporaries and batch workspaces stayed resident in those arenas (an arena only shrinks from
 /// its top, and live allocations made later pinned the freed pages below). glibc also raises
