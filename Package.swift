@@ -6,7 +6,9 @@
 // - No Swift package dependencies. C libraries come from Debian through system-library
 //   targets (CYAML, CDNNL), each imported by exactly one Swift module.
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
-//   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI and EmbedNN.
+//   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit and
+//   EmbedNN; EmbedPluginKit (the C-ABI glue every Swift plugin needs) sees only CEmbedABI and
+//   keeps its API `package`, never `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck and embedctl use it.
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
@@ -62,7 +64,8 @@ let package = Package(
         // 3-4× slower here); every machine embedd targets has at least AVX2.
         .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys", "EmbedJSON"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
-        .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedNN"], path: "plugins/text",
+        .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
+        .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
                 linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),
@@ -79,6 +82,7 @@ let package = Package(
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN"]),
+        .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]

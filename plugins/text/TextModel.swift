@@ -1,14 +1,13 @@
 import CEmbedABI
 import EmbedNN
+import EmbedPluginKit
 
-/// One loaded text model behind the ABI: the embedder, its compute thread, and the stable
-/// description the host reads.
-final class TextModel {
+/// One loaded text model: the embedder, its compute thread, and its description.
+final class TextModel: EmbedPluginModel {
     let embedder: TextEmbedder
     let options: TextPluginOptions
     let compute: ComputeThread
-    let strings = CStringStore()
-    let info: UnsafeMutablePointer<embedd_model_info>
+    let modelDescription: ModelDescription
 
     init(folder: String, options: TextPluginOptions) throws(NNError) {
         self.options = options
@@ -36,34 +35,23 @@ final class TextModel {
             compute.stop()
             throw NNError("loading the model in \(folder): \(error)")
         }
-        info = .allocate(capacity: 1)
-        var i = embedd_model_info()
-        i.struct_size = UInt32(MemoryLayout<embedd_model_info>.size)
-        i.name = strings.make(name)
-        i.version = strings.make("fnv64:" + hash)
-        // Precision does not change the space: fp32 and bf16 vectors agree to cosine ≥ 0.999.
-        i.embedding_space = strings.make("sentence-transformers/\(name)@fnv64:\(hash)")
-        i.modalities = EMBEDD_MODALITY_TEXT.rawValue
-        i.input_kinds = 1 << EMBEDD_INPUT_TEXT.rawValue
-        i.mime_types = nil
-        i.mime_type_count = 0
-        i.dim = UInt32(embedder.dimension)
-        i.metric = EMBEDD_METRIC_COSINE.rawValue
-        i.normalized = embedder.normalizes ? 1 : 0
-        i.max_tokens = UInt32(embedder.maxSequenceLength)
-        i.max_input_bytes = UInt64(options.maxInputBytes)
-        i.preferred_batch = UInt32(options.preferredBatch)
-        i.max_batch = UInt32(options.maxBatch)
-        i.concurrent = 0
+        var d = ModelDescription(
+            name: name, version: "fnv64:" + hash,
+            // Precision does not change the space: fp32 and bf16 vectors agree to cosine ≥ 0.999.
+            embeddingSpace: "sentence-transformers/\(name)@fnv64:\(hash)",
+            modalities: EMBEDD_MODALITY_TEXT.rawValue, inputKinds: 1 << EMBEDD_INPUT_TEXT.rawValue,
+            dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: embedder.normalizes,
+            maxInputBytes: options.maxInputBytes, preferredBatch: options.preferredBatch, maxBatch: options.maxBatch)
+        d.maxTokens = embedder.maxSequenceLength
         // Alone vs in a batch only the matmul kernels' blocking differs (row counts change the
         // oneDNN primitive); measured ≤ 2e-6 in fp32, bf16 rounds identically per element.
-        i.batch_tolerance = 1e-5
-        info.initialize(to: i)
+        d.batchTolerance = 1e-5
+        modelDescription = d
     }
 
-    deinit {
-        compute.stop()
-        info.deinitialize(count: 1)
-        info.deallocate()
+    func embed(_ batch: EmbedBatch) throws(PluginError) {
+        try TextEmbedCall(model: self, batch: batch).run()
     }
+
+    deinit { compute.stop() }
 }

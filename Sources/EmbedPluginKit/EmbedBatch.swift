@@ -1,0 +1,38 @@
+import CEmbedABI
+
+/// One `embed` call's request seen from a plugin: the inputs, the host-allocated output rows,
+/// per-input statuses and the cancellation flag. A view over host memory valid only during
+/// the call; it allocates nothing.
+package struct EmbedBatch {
+    /// The number of inputs (≥ 1; ≤ the model's `max_batch`).
+    package let count: Int
+    /// The inputs, input *i* at index *i*.
+    package let inputs: UnsafeBufferPointer<embedd_input>
+    /// `count × dim` floats, row *i* for input *i*, zeroed by the host.
+    package let output: UnsafeMutablePointer<Float>
+    /// The flag the host raises from another thread to stop the call early.
+    package let cancellation: CancellationFlag
+    private let statuses: UnsafeMutablePointer<embedd_input_status>
+
+    /// Nil when the request has no inputs or a NULL buffer (the kit fails such a call whole).
+    init?(_ r: embedd_embed_request) {
+        guard r.count > 0, let inputs = r.inputs, let output = r.output, let statuses = r.statuses else { return nil }
+        count = Int(r.count)
+        self.inputs = UnsafeBufferPointer(start: inputs, count: count)
+        self.output = output
+        self.statuses = statuses
+        cancellation = CancellationFlag(r.cancel)
+    }
+
+    /// Input *i*'s output row (`dim` floats).
+    package func output(row i: Int, dim: Int) -> UnsafeMutablePointer<Float> { output + i * dim }
+
+    /// Fails input `i` alone: sets its status and message (truncated to
+    /// `EMBEDD_MESSAGE_CAPACITY` − 1 bytes); the other inputs are unaffected.
+    package func fail(_ i: Int, _ status: embedd_status, _ message: String) {
+        statuses[i].status = Int32(status.rawValue)
+        withUnsafeMutableBytes(of: &statuses[i].message) { raw in
+            message.withCString { embedd_copy_message(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count, $0) }
+        }
+    }
+}
