@@ -128,11 +128,20 @@ import Testing
             _ = try host.embed(model: "m", inputs: (0..<32).map { .text("text \($0)") })
         }
         for i in 0..<10 { try cycle(i) }  // warm up allocator and loader caches
-        let before = Fixtures.residentBytes()
-        for i in 10..<110 { try cycle(i) }
-        let growth = Fixtures.residentBytes() - before
-        print("plugin host: RSS growth over 100 load/swap cycles = \(growth / 1024) KiB")
-        #expect(growth < 4 << 20, "RSS grew \(growth) bytes over 100 swaps")
+        // The process's RSS also moves with the suites running beside this one: a leak grows
+        // in every window of 100 swaps, their noise does not, so a second window decides.
+        var growths: [Int] = []
+        var next = 10
+        for _ in 0..<2 {
+            let before = Fixtures.residentBytes()
+            for i in next..<(next + 100) { try cycle(i) }
+            next += 100
+            growths.append(Fixtures.residentBytes() - before)
+            if growths.last! < 4 << 20 { break }
+        }
+        let growth = growths.min()!
+        print("plugin host: RSS growth over 100 load/swap cycles = \(growths.map { "\($0 / 1024) KiB" }.joined(separator: ", then "))")
+        #expect(growth < 4 << 20, "RSS grew \(growths) bytes over windows of 100 swaps")
         host.shutdown()
     }
 }
