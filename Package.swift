@@ -11,6 +11,8 @@
 //   keeps its API `package`, never `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck and embedctl use it.
+// - Each target lists exactly the modules its files import (none reached only transitively,
+//   none unused).
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
 // - Plugin products are `.dynamic` libraries whose only exported symbol is the C entry point
 //   (`plugins/exports.map`), so two versions of one plugin can live in one process and never
@@ -49,12 +51,12 @@ let package = Package(
 
         // MARK: Plugins, host side
         .target(name: "EmbedPluginHost", dependencies: ["CEmbedABI", "EmbedSys"]),
-        .target(name: "EmbedPluginCheck", dependencies: ["EmbedPluginHost", "EmbedJSON"]),
+        .target(name: "EmbedPluginCheck", dependencies: ["EmbedPluginHost", "EmbedJSON", "EmbedSys"]),
 
         // MARK: Daemon and clients
         .target(name: "EmbedServer",
                 dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost"]),
-        .executableTarget(name: "embedd", dependencies: ["EmbedServer", "EmbedConfig"]),
+        .executableTarget(name: "embedd", dependencies: ["EmbedServer"]),
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
         .executableTarget(name: "embedctl",
                           dependencies: ["EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
@@ -81,7 +83,7 @@ let package = Package(
         // Swift side of bench/ann (EmbedStore vs hnswlib/faiss/usearch) and the ingest benchmark.
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
-        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN"]),
+        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
