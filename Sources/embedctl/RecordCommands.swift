@@ -36,7 +36,7 @@ enum RecordCommands {
     static var delete: Command {
         Command(
             name: "delete", abstract: "Delete records by key (keys that do not exist are not an error).",
-            discussion: "Prints how many of the keys existed; --format json prints {\"requested\": N, \"deleted\": M}.\nThe deletion is durable when the command returns.",
+            discussion: "Prints how many of the keys existed; --format json prints {\"requested\": N, \"deleted\": M}.\nKeys go in calls of 1024 (the daemon's default limits.max_inputs_per_call); each call is\ndurable when it returns, so after an error the earlier calls' deletions stand.",
             arguments: "NAME KEY...", options: [Commands.formatOption], minPositionals: 2, maxPositionals: Int.max
         ) { (args, g) throws(CLIError) in
             let collection = args.positionals[0]
