@@ -21,6 +21,17 @@ public struct CallContext: Sendable {
     public let cancellation: CancellationFlag
     /// Files passed with the REQUEST frame (`SCM_RIGHTS`), nil when none were.
     var files: PassedDescriptors? = nil
+    /// The loop's inline slot for this turn; nil outside the event loop's dispatch.
+    var inlineTurn: InlineTurn? = nil
+
+    /// For a deferred method's start, which runs on the event loop: whether the slot for
+    /// doing a short piece of work right there is free this turn (see `InlineTurn`).
+    /// Event-loop thread only: call it from the start closure itself, never from a worker.
+    var inlineTurnAvailable: Bool { inlineTurn?.available ?? false }
+
+    /// Takes this turn's inline slot; false if it is taken or the call did not start on the
+    /// loop. Event-loop thread only, like `inlineTurnAvailable`.
+    func claimInlineTurn() -> Bool { inlineTurn?.claim() ?? false }
 
     /// Whether the peer holds group `gid`: from the groups its process held at connect time,
     /// not from `/etc/group` (a process that dropped a group loses its rights; one given a

@@ -104,13 +104,14 @@ public enum Daemon {
             log.error("cannot start threads: \(error)")
             return 1
         }
+        let shared = ServingState(limits: config.limits)
         let service = EmbedService(config: config, overrides: options.overrides, workingDirectory: cwd, log: log, notify: notify,
-                                   fileReads: fileReads)
+                                   shared: shared, fileReads: fileReads)
         // Embed runs on per-model batcher threads; the shared pool serves other compute methods.
         let computeThreads = 2
         let server: Server
         do {
-            server = try Server(listeners: listeners, signals: signals, limits: config.limits, computeThreads: computeThreads,
+            server = try Server(listeners: listeners, signals: signals, shared: shared, computeThreads: computeThreads,
                                 notify: notify, log: log)
         } catch {
             log.error("cannot start the server: \(error)")
@@ -119,7 +120,7 @@ public enum Daemon {
         server.serverName = "embedd/\(EmbeddVersion.string)"
         if let group = config.adminGroup {
             if let gid = UserDatabase.groupID(named: group) {
-                server.setAdminGroup(gid)
+                shared.setAdminGroup(gid)
             } else {
                 log.warning("admin_group \"\(group)\" does not exist: only uid 0 may call admin methods")
             }
@@ -136,13 +137,12 @@ public enum Daemon {
         server.wedged = { [service] now in
             service.wedgedModel(now: now).map { "model '\($0.model)': a plugin call has been running for \(Int($0.seconds)) s (limits.stuck_call_timeout \(Int(service.config.limits.stuckCallTimeoutSeconds)) s): the plugin is not returning" }
         }
-        server.runOnAdminThread { [service, server, log, notify] in
+        server.runOnAdminThread { [service, shared, log, notify] in
             service.loadConfiguredModels()
-            if server.state == .starting { server.state = .serving }
-            let entries = service.models.snapshot()
-            let ready = entries.filter { $0.state == .ready }.count
-            log.notice("ready: \(ready) of \(entries.count) model(s) loaded, listening on \(service.config.socket.path)")
-            notify.ready(status: "serving \(ready) of \(entries.count) model(s)")
+            shared.transition(from: .starting, to: .serving)
+            let (ready, configured) = service.readyModels()
+            log.notice("ready: \(ready) of \(configured) model(s) loaded, listening on \(service.config.socket.path)")
+            notify.ready(status: "serving \(ready) of \(configured) model(s)")
         }
 
         // The stop is bounded: a plugin call that never returns must not hold it forever.
@@ -161,7 +161,7 @@ public enum Daemon {
         watchdog.disarm()
         store.stop()  // our own code: a large final checkpoint may take long, and is not cut short
         watchdog.arm(seconds: bound, "releasing the models (a plugin's release_model that does not return?)")
-        service.host.shutdown()
+        service.releaseModels()
         watchdog.disarm()
         if let owned = ownedSocket {
             // Remove the socket file only if it is still the one we created.

@@ -7,8 +7,8 @@ import Synchronization
 /// The daemon's methods: the handlers behind the dispatch table, and model management
 /// (start-up load, SIGHUP reload, admin calls) on top of the plugin host.
 public final class EmbedService: Sendable {
-    let host: PluginHost
-    let models = ModelTable()
+    private let host: PluginHost
+    private let models = ModelTable()
     let log: Logger
     private let configBox: Mutex<Config>
     private let startedAt = Clock.monotonicNanoseconds()
@@ -16,15 +16,16 @@ public final class EmbedService: Sendable {
     private let lastReloadError = Mutex("")
     private let overrides: ConfigOverrides
     private let workingDirectory: String
-    /// Set once the server exists (the server needs the handlers first).
-    private let serverBox = Mutex<Server?>(nil)
+    /// Lifecycle state, limits and counters, shared with the server.
+    private let shared: ServingState
     private let notify: SdNotify
     private let batchers = Mutex<[String: ModelBatcher]>([:])
     /// Reads the files an Embed call passes, off the event loop, before it joins its batch.
     private let fileReads: WorkQueue
 
     public init(config: Config, overrides: ConfigOverrides, workingDirectory: String, log: Logger, notify: SdNotify,
-                fileReads: WorkQueue) {
+                shared: ServingState, fileReads: WorkQueue) {
+        self.shared = shared
         self.fileReads = fileReads
         configBox = Mutex(config)
         self.overrides = overrides
@@ -39,13 +40,11 @@ public final class EmbedService: Sendable {
 
     public var config: Config { configBox.withLock { $0 } }
 
-    var server: Server? { serverBox.withLock { $0 } }
-
     // MARK: Wiring
 
-    /// Registers every method of proto/embedd.proto on `server`.
+    /// Registers the model methods on `server`: Health, Status, ListModels, ListPlugins, Embed
+    /// and the admin methods that load, swap and unload plugins and models.
     public func install(on server: Server) {
-        serverBox.withLock { $0 = server }
         server.register(.health, .typed(HealthRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in health() })
         server.register(.status, .typed(StatusRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in status() })
         server.register(.listModels, .typed(ListModelsRequest.self, executor: .inline, allowedWhileDraining: true) { [self] _, _ in
@@ -76,6 +75,26 @@ public final class EmbedService: Sendable {
             try loadModel(req)
         })
     }
+
+    // MARK: What other services may ask (StoreService)
+
+    /// The loaded model of that name (its current generation), or nil.
+    func loadedModel(named name: String) -> ModelSummary? { host.model(named: name) }
+
+    /// The names of the loaded models.
+    func loadedModelNames() -> [String] { host.models().map(\.name) }
+
+    /// The configured model of that name, with its state (loading, failed…), or nil.
+    func configuredModel(_ name: String) -> ModelEntry? { models.entry(name) }
+
+    /// How many configured models are ready, of how many.
+    public func readyModels() -> (ready: Int, configured: Int) {
+        let entries = models.snapshot()
+        return (entries.filter { $0.state == .ready }.count, entries.count)
+    }
+
+    /// Releases every model and plugin (after `stopBatchers`, at the end of a stop).
+    public func releaseModels() { host.shutdown() }
 
     // MARK: Start-up and reload (admin thread)
 
@@ -127,13 +146,13 @@ public final class EmbedService: Sendable {
     public func reload() {
         // Only from serving: a reload queued just before SIGTERM must not swap models while
         // the daemon drains, nor report it serving again (nor send RELOADING after STOPPING).
-        if let server, !server.transition(from: .serving, to: .reloading) {
-            log.notice("reload skipped: the daemon is \(server.state.rawValue)")
+        if !shared.transition(from: .serving, to: .reloading) {
+            log.notice("reload skipped: the daemon is \(shared.state.rawValue)")
             return
         }
         notify.reloading(status: "reloading configuration")
         defer {
-            if server?.transition(from: .reloading, to: .serving) ?? true { notifyReady() }
+            if shared.transition(from: .reloading, to: .serving) { notifyReady() }
             reloads.add(1, ordering: .relaxed)
         }
         let old = config
@@ -152,8 +171,8 @@ public final class EmbedService: Sendable {
         if new.pluginsDirectory != old.pluginsDirectory { log.warning("reload: plugins_dir changed; it takes effect on restart") }
         if new.store != old.store { log.warning("reload: store settings changed; they take effect on restart") }
         log.setVerbosity(new.logLevel)
-        server?.setLimits(new.limits)
-        server?.setAdminGroup(new.adminGroup.flatMap(UserDatabase.groupID(named:)))
+        shared.setLimits(new.limits)
+        shared.setAdminGroup(new.adminGroup.flatMap(UserDatabase.groupID(named:)))
         configBox.withLock { $0 = new }
 
         var errors: [String] = []
@@ -198,7 +217,7 @@ public final class EmbedService: Sendable {
     // MARK: Read-only methods
 
     func health() -> HealthResponse {
-        let state = server?.state ?? .starting
+        let state = shared.state
         if state == .draining || state == .stopped { return HealthResponse(status: .draining, message: "shutting down") }
         let entries = models.snapshot()
         let ready = entries.filter { $0.state == .ready }.count
@@ -217,13 +236,13 @@ public final class EmbedService: Sendable {
 
     func status() -> StatusResponse {
         let c = config
-        let s = server
+        let s = shared
         return StatusResponse(
             version: EmbeddVersion.string, pid: UInt32(bitPattern: Environment.processID),
-            uptimeMs: (Clock.monotonicNanoseconds() - startedAt) / 1_000_000, state: (s?.state ?? .starting).rawValue,
-            socketPath: c.socket.path, configPath: c.sourcePath ?? "", connections: UInt32(clamping: s?.connectionCount.load(ordering: .relaxed) ?? 0),
-            callsTotal: s?.callsTotal.load(ordering: .relaxed) ?? 0,
-            callsInFlight: UInt32(clamping: s?.callsInFlight.load(ordering: .relaxed) ?? 0),
+            uptimeMs: (Clock.monotonicNanoseconds() - startedAt) / 1_000_000, state: s.state.rawValue,
+            socketPath: c.socket.path, configPath: c.sourcePath ?? "", connections: UInt32(clamping: s.connectionCount.load(ordering: .relaxed)),
+            callsTotal: s.callsTotal.load(ordering: .relaxed),
+            callsInFlight: UInt32(clamping: s.callsInFlight.load(ordering: .relaxed)),
             reloads: reloads.load(ordering: .relaxed), models: modelInfos(), plugins: host.plugins().map(PluginInfo.init),
             dataDir: c.dataDirectory, pluginsDir: c.pluginsDirectory, modelsDir: c.modelsDirectory,
             lastReloadError: lastReloadError.withLock { $0 }, protocolMajor: ProtocolVersion.major, protocolMinor: ProtocolVersion.minor)

@@ -25,26 +25,21 @@ public final class Server: @unchecked Sendable {
     private var handlers: [MethodID: MethodHandler] = [:]
     private let compute: WorkQueue
     private let admin: WorkQueue
-    private let limitsBox: Mutex<ServerLimits>
     private var connections: [Int32: Connection] = [:]
     /// Connections per uid and the buffer reservations of large frames (event loop only).
     private var budget = ConnectionBudget()
     private var nextConnectionID = 1
-    private let adminGroupID = Mutex<UInt32?>(nil)
     private let watchdogInterval: Double?
     private var nextWatchdog: UInt64 = 0
-    /// Whether a handler already did its work on the loop this turn (`claimInlineTurn`).
-    private var inlineTurnTaken = false
+    /// This turn's inline slot (`CallContext.claimInlineTurn`).
+    private let inlineTurn = InlineTurn()
     /// When the loop last finished a turn that started a call (`busyPoll`).
     private var lastRequestRead: UInt64 = 0
     /// Whether this turn started a call (a REQUEST frame, not an EOF or a partial frame).
     private var requestThisTurn = false
 
-    /// Counters for Status.
-    public let callsTotal = Atomic<UInt64>(0)
-    public let callsInFlight = Atomic<Int>(0)
-    public let connectionCount = Atomic<Int>(0)
-    private let stateBox = Mutex(LifecycleState.starting)
+    /// Lifecycle state, limits, admin group and counters, shared with the services.
+    public let shared: ServingState
     private let drainRequested = Atomic<Bool>(false)
     private var drainDeadline: UInt64 = 0
     private var draining = false
@@ -63,14 +58,14 @@ public final class Server: @unchecked Sendable {
     /// Server identity sent in HelloReply.
     public var serverName = "embedd"
 
-    public init(listeners: [FileDescriptor], signals: Signals?, limits: Limits, computeThreads: Int,
+    public init(listeners: [FileDescriptor], signals: Signals?, shared: ServingState, computeThreads: Int,
                 notify: SdNotify, log: Logger) throws(Errno) {
+        self.shared = shared
         self.listeners = listeners
         self.signals = signals
         self.log = log
         self.notify = notify
         wakeup = try WakeupEvent()
-        limitsBox = Mutex(ServerLimits(limits))
         compute = try WorkQueue(name: "compute", threads: computeThreads)
         admin = try WorkQueue(name: "admin", threads: 1)
         watchdogInterval = SdNotify.watchdogInterval()
@@ -84,41 +79,6 @@ public final class Server: @unchecked Sendable {
     public func register(_ method: MethodID, _ handler: MethodHandler) {
         precondition(handlers[method] == nil, "method \(method) is registered twice")
         handlers[method] = handler
-    }
-
-    /// Replaces the limits; existing connections see them on their next frame.
-    public func setLimits(_ l: Limits) { limitsBox.withLock { $0 = ServerLimits(l) } }
-
-    /// Sets the admin group (nil = uid 0 only). Applies to new connections.
-    public func setAdminGroup(_ gid: UInt32?) { adminGroupID.withLock { $0 = gid } }
-
-    public var state: LifecycleState {
-        get { stateBox.withLock { $0 } }
-        set { stateBox.withLock { $0 = newValue } }
-    }
-
-    /// Sets the state to `to` only if it is `from` now; returns whether it did (a reload must
-    /// not turn a draining daemon back to serving).
-    @discardableResult
-    public func transition(from: LifecycleState, to: LifecycleState) -> Bool {
-        stateBox.withLock { s in
-            guard s == from else { return false }
-            s = to
-            return true
-        }
-    }
-
-    /// For a deferred method's start, which runs on the event loop: whether it may do a short
-    /// piece of work right there instead of handing it to a thread. True at most once per
-    /// turn of the loop, so a burst of requests still spreads over the worker threads; the
-    /// gain is the worker's wake-up on a lone client's call. Event-loop thread only.
-    public var inlineTurnAvailable: Bool { !inlineTurnTaken }
-
-    /// Takes this turn's inline slot (see above); false if it is taken. Event-loop thread only.
-    public func claimInlineTurn() -> Bool {
-        if inlineTurnTaken { return false }
-        inlineTurnTaken = true
-        return true
     }
 
     /// Runs `job` on the admin thread (serialised with admin calls).
@@ -169,7 +129,7 @@ public final class Server: @unchecked Sendable {
                 continue
             }
             let now = Clock.monotonicNanoseconds()
-            inlineTurnTaken = false
+            inlineTurn.reset()
             requestThisTurn = false
             if entries[0].returned.contains(.readable) { wakeup.reset() }
             if let signals, entries[1].returned.contains(.readable) {
@@ -225,8 +185,8 @@ public final class Server: @unchecked Sendable {
     /// awake: on a VM whose idle CPUs halt, that saves a wake-up per call (docs/operations.md,
     /// `limits.busy_poll`). Returns whether something is ready.
     private func busyPoll(_ entries: inout [Poll.Entry]) throws(Errno) -> Bool {
-        let window = limitsBox.withLock { $0.busyPollNanos }
-        guard window > 0, lastRequestRead > 0, callsInFlight.load(ordering: .relaxed) == 0 else { return false }
+        let window = shared.limits.busyPollNanos
+        guard window > 0, lastRequestRead > 0, shared.callsInFlight.load(ordering: .relaxed) == 0 else { return false }
         let end = lastRequestRead &+ window
         while Clock.monotonicNanoseconds() < end {
             if try Poll.wait(&entries, timeoutMilliseconds: 0) > 0 { return true }
@@ -236,7 +196,7 @@ public final class Server: @unchecked Sendable {
 
     private func pollTimeout() -> Int32 {
         var ms: Int32 = 1000
-        if callsInFlight.load(ordering: .relaxed) > 0 || draining { ms = 50 }
+        if shared.callsInFlight.load(ordering: .relaxed) > 0 || draining { ms = 50 }
         if connections.values.contains(where: { $0.closeAfterFlush }) { ms = min(ms, 50) }
         if let _ = watchdogInterval {
             let now = Clock.monotonicNanoseconds()
@@ -293,12 +253,12 @@ public final class Server: @unchecked Sendable {
             let isAdmin: Bool
             if peer.uid == 0 {
                 isAdmin = true
-            } else if let gid = adminGroupID.withLock({ $0 }) {
+            } else if let gid = shared.adminGroup {
                 isAdmin = groups?.contains(gid) ?? UserDatabase.isMember(uid: peer.uid, gid: peer.gid, of: gid)
             } else {
                 isAdmin = false
             }
-            let limits = limitsBox.withLock { $0 }
+            let limits = shared.limits
             if let refusal = admissionRefusal(uid: peer.uid, isAdmin: isAdmin, limits) {
                 log.warning("refusing connection from \(peer): \(refusal)")
                 var bytes: [UInt8] = []
@@ -311,7 +271,7 @@ public final class Server: @unchecked Sendable {
             nextConnectionID += 1
             connections[fd.rawValue] = c
             budget.opened(by: peer.uid)
-            connectionCount.store(connections.count, ordering: .relaxed)
+            shared.connectionCount.store(connections.count, ordering: .relaxed)
             log.debug("connection \(c.id) from \(peer)\(isAdmin ? " (admin)" : "")")
         }
     }
@@ -351,7 +311,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         let size = Frame.headerSize + length
-        let limits = limitsBox.withLock { $0 }
+        let limits = shared.limits
         guard size > ConnectionBudget.smallFrameBytes, length <= limits.maxFrameBytes else {
             c.awaitingReservation = false
             return
@@ -387,7 +347,7 @@ public final class Server: @unchecked Sendable {
             }
             if case .success(let r) = received, !r.descriptors.isEmpty {
                 // Over the per-call cap: closed now; the frame they came with fails alone.
-                if r.descriptors.count > limitsBox.withLock({ $0.maxDescriptorsPerCall }) {
+                if r.descriptors.count > shared.limits.maxDescriptorsPerCall {
                     for d in r.descriptors { try? d.close() }
                     c.descriptorBatches.append(([], r.descriptors.count))
                 } else {
@@ -432,7 +392,7 @@ public final class Server: @unchecked Sendable {
     }
 
     private func processFrames(_ c: Connection, now: UInt64) {
-        let limits = limitsBox.withLock { $0 }
+        let limits = shared.limits
         let decoder = FrameDecoder(maxPayloadBytes: limits.maxFrameBytes)
         while !c.closeAfterFlush {
             let decoded: (frame: Frame, consumed: Int)?
@@ -548,8 +508,8 @@ public final class Server: @unchecked Sendable {
         if frame.deadlineMilliseconds > 0 { budget = min(budget, UInt64(frame.deadlineMilliseconds) * 1_000_000) }
         let call = Call(id: frame.callID, method: frame.method, deadline: now + budget)
         _ = c.add(call)
-        callsTotal.add(1, ordering: .relaxed)
-        callsInFlight.add(1, ordering: .relaxed)
+        shared.callsTotal.add(1, ordering: .relaxed)
+        shared.callsInFlight.add(1, ordering: .relaxed)
         var passed = CallContext(peer: c.peer, groups: c.groups, connection: c.id, isAdmin: c.isAdmin, method: frame.method,
                                  deadline: call.deadline, cancellation: call.cancellation)
         if frame.carriesDescriptors {
@@ -565,6 +525,7 @@ public final class Server: @unchecked Sendable {
             }
             passed.files = files
         }
+        if handler.executor == .deferred { passed.inlineTurn = inlineTurn }
         let context = passed
         let payload = frame.payload
         let job: @Sendable () -> Void = { [self] in
@@ -602,7 +563,7 @@ public final class Server: @unchecked Sendable {
         let needLoop: Bool
         switch result {
         case .success(let payload):
-            let limit = limitsBox.withLock { $0.maxFrameBytes }
+            let limit = shared.limits.maxFrameBytes
             if payload.count > limit {
                 // Clients refuse frames over the limit (and a length over 4 GiB cannot be framed).
                 let message = "the reply to \(call.method) would be \(payload.count) bytes, over max_frame_bytes (\(limit)): ask for less per call"
@@ -615,7 +576,7 @@ public final class Server: @unchecked Sendable {
             if e.code == .internal || e.code == .unknown { log.warning("\(call.method) failed for connection \(c.id): \(e.message)") }
             needLoop = c.finish(call, reply: .failure(callID: call.id, method: call.method, status: e.code, message: e.message))
         }
-        callsInFlight.subtract(1, ordering: .relaxed)
+        shared.callsInFlight.subtract(1, ordering: .relaxed)
         if needLoop || drainRequested.load(ordering: .acquiring) { wakeup.signal() }
     }
 
@@ -624,7 +585,7 @@ public final class Server: @unchecked Sendable {
             call.cancellation.cancel()
             if call.claim() {
                 c.remove(call)
-                callsInFlight.subtract(1, ordering: .relaxed)
+                shared.callsInFlight.subtract(1, ordering: .relaxed)
             }
         }
     }
@@ -633,10 +594,10 @@ public final class Server: @unchecked Sendable {
         guard connections[c.fd.rawValue] === c else { return }
         for call in c.markClosed() {
             call.cancellation.cancel()
-            if call.claim() { callsInFlight.subtract(1, ordering: .relaxed) }
+            if call.claim() { shared.callsInFlight.subtract(1, ordering: .relaxed) }
         }
         connections[c.fd.rawValue] = nil
-        connectionCount.store(connections.count, ordering: .relaxed)
+        shared.connectionCount.store(connections.count, ordering: .relaxed)
         releaseReservation(c)
         budget.closed(by: c.peer.uid)
         c.inbox = []
@@ -667,7 +628,7 @@ public final class Server: @unchecked Sendable {
             }
             nextWedgedCheck = now + 15_000_000_000
         }
-        let limits = limitsBox.withLock { $0 }
+        let limits = shared.limits
         for c in Array(connections.values) {
             for call in c.calls where now >= call.deadline {
                 call.cancellation.cancel()
@@ -697,19 +658,19 @@ public final class Server: @unchecked Sendable {
 
     private func beginDrain(now: UInt64) {
         draining = true
-        state = .draining
+        shared.state = .draining
         onStop?()
-        let limits = limitsBox.withLock { $0 }
+        let limits = shared.limits
         drainDeadline = now + limits.drainTimeoutNanos
-        notify.stopping(status: "draining \(callsInFlight.load(ordering: .relaxed)) call(s)")
+        notify.stopping(status: "draining \(shared.callsInFlight.load(ordering: .relaxed)) call(s)")
         // Stop accepting: close the listeners (the socket file is removed by the owner).
         for l in listeners { try? l.close() }
         listeners = []
-        log.notice("stopped accepting connections; waiting up to \(limits.drainTimeoutNanos / 1_000_000_000) s for \(callsInFlight.load(ordering: .relaxed)) call(s) in flight")
+        log.notice("stopped accepting connections; waiting up to \(limits.drainTimeoutNanos / 1_000_000_000) s for \(shared.callsInFlight.load(ordering: .relaxed)) call(s) in flight")
     }
 
     private func drainFinished(now: UInt64) -> Bool {
-        if callsInFlight.load(ordering: .relaxed) == 0 {
+        if shared.callsInFlight.load(ordering: .relaxed) == 0 {
             if connections.values.allSatisfy({ $0.pendingOutput == 0 }) { return true }
             // A client that does not read its replies must not hold the shutdown: past the
             // deadline the final flush (bounded) gives it what the socket takes.
@@ -720,7 +681,7 @@ public final class Server: @unchecked Sendable {
             return false
         }
         if now >= drainDeadline {
-            let left = callsInFlight.load(ordering: .relaxed)
+            let left = shared.callsInFlight.load(ordering: .relaxed)
             log.warning("drain timeout: cancelling \(left) call(s) still in flight")
             for c in connections.values {
                 for call in c.calls {
@@ -748,6 +709,6 @@ public final class Server: @unchecked Sendable {
         for c in Array(connections.values) { close(c, reason: nil) }
         compute.stop()
         admin.stop()
-        state = .stopped
+        shared.state = .stopped
     }
 }

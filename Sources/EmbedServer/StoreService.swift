@@ -122,8 +122,8 @@ final class StoreService: Sendable {
         server.register(.upsert, .deferred(UpsertRequest.self) { [self] ctx, req, done in
             writes.submit { [self] in upsert(ctx, req, done) }
         })
-        server.register(.search, .deferred(SearchRequest.self) { [self, unowned server] ctx, req, done in
-            if queuedSearches.load(ordering: .relaxed) == 0 && server.inlineTurnAvailable, let target = quickTarget(req), server.claimInlineTurn() {
+        server.register(.search, .deferred(SearchRequest.self) { [self] ctx, req, done in
+            if queuedSearches.load(ordering: .relaxed) == 0 && ctx.inlineTurnAvailable, let target = quickTarget(req), ctx.claimInlineTurn() {
                 search(ctx, req, done, quick: target)
             } else {
                 queueSearch(ctx, req, done)
@@ -244,8 +244,8 @@ final class StoreService: Sendable {
     /// The loaded model a bound collection embeds with, after checking that it still produces
     /// vectors of the collection's space and dimension (a hot swap may have changed them).
     private func boundModel(_ c: VectorCollection, _ b: CollectionBinding, ctx: CallContext?) throws(RPCError) -> ModelSummary {
-        guard let m = embed.host.model(named: b.model) else {
-            if let e = embed.models.entry(b.model) {
+        guard let m = embed.loadedModel(named: b.model) else {
+            if let e = embed.configuredModel(b.model) {
                 switch e.state {
                 case .loading: throw RPCError(.unavailable, "model '\(b.model)' of collection '\(c.name)' is still loading; retry shortly")
                 case .failed: throw RPCError(.failedPrecondition, "model '\(b.model)' of collection '\(c.name)' failed to load: \(e.error)")
@@ -265,10 +265,10 @@ final class StoreService: Sendable {
     /// A request may name the model it expects; it must embed into the collection's space.
     private func checkRequestedModel(_ name: String, _ c: VectorCollection, _ b: CollectionBinding) throws(RPCError) {
         guard !name.isEmpty, name != b.model else { return }
-        if let m = embed.host.model(named: name), !b.isRaw, m.info.embeddingSpace == b.space, m.info.dimension == c.config.dimension {
+        if let m = embed.loadedModel(named: name), !b.isRaw, m.info.embeddingSpace == b.space, m.info.dimension == c.config.dimension {
             return  // another model of the same space (e.g. the text and image towers of one CLIP)
         }
-        let theirs = embed.host.model(named: name).map { " (space \($0.info.embeddingSpace), dimension \($0.info.dimension))" } ?? ""
+        let theirs = embed.loadedModel(named: name).map { " (space \($0.info.embeddingSpace), dimension \($0.info.dimension))" } ?? ""
         throw RPCError(.invalidArgument, "\(describe(c, b)); the request names model '\(name)'\(theirs), whose vectors are not comparable")
     }
 
@@ -334,8 +334,8 @@ final class StoreService: Sendable {
         var metric: EmbedStore.Metric
         let dimension: Int
         if !req.model.isEmpty {
-            guard let m = embed.host.model(named: req.model) else {
-                let names = embed.host.models().map(\.name)
+            guard let m = embed.loadedModel(named: req.model) else {
+                let names = embed.loadedModelNames()
                 throw RPCError(.notFound, "cannot bind collection '\(req.name)' to model '\(req.model)': no such model is loaded (loaded: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
             }
             if req.dimension != 0 && Int(req.dimension) != m.info.dimension {
