@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
+        .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
 )

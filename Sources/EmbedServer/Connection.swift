@@ -10,7 +10,7 @@ import Synchronization
 /// and after checking `closed` (set under the same mutex before the close), so frames never
 /// interleave, never reach a recycled descriptor, and a reply to a closed connection is dropped.
 final class Connection: @unchecked Sendable {
-    // Event-loop-only state (never touched by workers): fd, inbox, handshake, timestamps.
+    // Event-loop-only state (never touched by workers): fd, the protocol state machine.
     let fd: FileDescriptor
     let id: Int
     let peer: PeerCredentials
@@ -18,36 +18,22 @@ final class Connection: @unchecked Sendable {
     /// nil where the kernel cannot tell (then the group database answers).
     let groups: [UInt32]?
     let isAdmin: Bool
-    var inbox: [UInt8] = []
-    var inboxStart = 0
-    var handshakeDone = false
-    /// When the last complete frame arrived (or the connection opened): the idle timeout runs
-    /// from here, so a trickle of bytes that never completes a frame does not reset it.
-    var lastActivity: UInt64
-    /// When the frame at the head of the inbox started arriving (0: none is partly received);
-    /// a large frame's clock starts when its reservation is granted. `limits.frame_timeout`.
-    var frameStartedAt: UInt64 = 0
-    /// Bytes reserved in the server's buffer budget for the frame at the head of the inbox
-    /// (header + payload), 0 for a small frame (see `ConnectionBudget`).
-    var reserved = 0
-    /// The head frame is too large for the per-connection allowance and is waiting for a
-    /// reservation: nothing more is read from the connection meanwhile.
-    var awaitingReservation = false
-    /// The peer shut down its write side: answer the calls already received, then close.
-    var readClosed = false { didSet { if readClosed { needEventLoopAfterReplies() } } }
-    /// Set when the connection must close once its outbox is flushed (GOAWAY sent).
-    var closeAfterFlush = false { didSet { if closeAfterFlush { needEventLoopAfterReplies() } } }
-    var closeDeadline: UInt64 = 0
-    /// Descriptor batches received (`SCM_RIGHTS`), one per sendmsg, in stream order; each
-    /// REQUEST frame flagged DESCRIPTORS takes the oldest. Closed with the connection. A batch
-    /// over `limits.max_descriptors_per_call` is closed on arrival and kept as its count
-    /// (`refused`), so the frame it came with fails alone.
-    var descriptorBatches: [(descriptors: [FileDescriptor], refused: Int)] = []
+    /// The protocol state: handshake, inbox, descriptors, reservation, timeouts. After
+    /// changing it, call `machineChanged()`.
+    var machine: ConnectionStateMachine
+    /// When a GOAWAY'd connection closes even if its output is not flushed.
+    var closeDeadline: UInt64 { machine.closeDeadline }
+    var readClosed: Bool { machine.readClosed }
+    var closeAfterFlush: Bool { machine.closing }
+    private var wakeRequested = false
 
-    /// Closes the descriptors received and not yet claimed by a request.
-    func closeUnclaimedDescriptors() {
-        for batch in descriptorBatches { for d in batch.descriptors { try? d.close() } }
-        descriptorBatches = []
+    /// After the machine changed: once the peer half-closed or a GOAWAY is queued, the event
+    /// loop has bookkeeping after every reply (closing the connection once all are written).
+    func machineChanged() {
+        if !wakeRequested && (machine.readClosed || machine.closing) {
+            wakeRequested = true
+            shared.withLock { $0.wakeAfterReply = true }
+        }
     }
 
     private struct Shared {
@@ -61,29 +47,13 @@ final class Connection: @unchecked Sendable {
     }
     private let shared = Mutex(Shared())
 
-    init(fd: FileDescriptor, id: Int, peer: PeerCredentials, groups: [UInt32]?, isAdmin: Bool, now: UInt64) {
+    init(fd: FileDescriptor, id: Int, peer: PeerCredentials, groups: [UInt32]?, isAdmin: Bool, serverName: String, now: UInt64) {
         self.fd = fd
         self.id = id
         self.peer = peer
         self.groups = groups
         self.isAdmin = isAdmin
-        self.lastActivity = now
-    }
-
-    /// Bytes received and not yet decoded into frames.
-    var buffered: Int { inbox.count - inboxStart }
-
-    /// Drops the decoded bytes at the front of the inbox. A large frame's buffer is given
-    /// back to the allocator once it is consumed, instead of living as long as the connection
-    /// (forty 40 MB frames on forty connections once held 3 GB).
-    func compactInbox() {
-        guard inboxStart > 0 else { return }
-        if inboxStart == inbox.count {
-            if inbox.capacity > 1 << 20 { inbox = [] } else { inbox.removeAll(keepingCapacity: true) }
-        } else {
-            inbox.removeFirst(inboxStart)
-        }
-        inboxStart = 0
+        machine = ConnectionStateMachine(uid: peer.uid, isAdmin: isAdmin, serverName: serverName, now: now)
     }
 
     /// Queues a frame for the event loop to write; false if the connection is closed.
@@ -170,8 +140,7 @@ final class Connection: @unchecked Sendable {
 
     /// Marks the connection closed (later replies are dropped) and returns its calls.
     func markClosed() -> [Call] {
-        closeUnclaimedDescriptors()
-        return shared.withLock { s in
+        shared.withLock { s in
             s.closed = true
             let c = Array(s.calls.values)
             s.calls.removeAll()

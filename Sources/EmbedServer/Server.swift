@@ -111,8 +111,8 @@ public final class Server: @unchecked Sendable {
                 var ev: Poll.Events = []
                 // Back-pressure: stop reading from a client that does not read its replies, and
                 // from one whose large frame waits for room in the buffer budget.
-                if c.awaitingReservation { reserveHeadFrame(c, now: turnStart) }
-                if !c.closeAfterFlush && !c.readClosed && c.pendingOutput < 32 << 20 && readAllowance(c) > 0 { ev.insert(.readable) }
+                c.machine.retryReservation(now: turnStart, limits: shared.limits, budget: &budget)
+                if c.machine.wantsToRead(pendingOutput: c.pendingOutput) { ev.insert(.readable) }
                 if c.pendingOutput > 0 { ev.insert(.writable) }
                 entries.append(Poll.Entry(c.fd, ev))
                 order.append(c)
@@ -120,7 +120,7 @@ public final class Server: @unchecked Sendable {
             var timeout = pollTimeout()
             if acceptPausedUntil > 0 { timeout = min(timeout, 100) }
             // Frame timeouts and reservations that may free up are checked at least this often.
-            if connections.values.contains(where: { $0.frameStartedAt > 0 || $0.awaitingReservation }) { timeout = min(timeout, 100) }
+            if connections.values.contains(where: { $0.machine.hasTimerRunning }) { timeout = min(timeout, 100) }
             do {
                 if try !busyPoll(&entries) { _ = try Poll.wait(&entries, timeoutMilliseconds: timeout) }
             } catch {
@@ -148,7 +148,7 @@ public final class Server: @unchecked Sendable {
                     // Half-closed: only a full hang-up matters (nobody left to answer).
                     if r.contains(.hangUp) || r.contains(.error) { close(c, reason: "peer hung up") }
                 } else if r.contains(.readable) || r.contains(.hangUp) || r.contains(.error) {
-                    if readAllowance(c) <= 0 {
+                    if c.machine.readAllowance <= 0 {
                         // Not read from (back-pressure) and gone: nobody is left to answer.
                         close(c, reason: "peer hung up in the middle of a frame")
                         continue
@@ -267,7 +267,7 @@ public final class Server: @unchecked Sendable {
                 try? fd.close()
                 continue
             }
-            let c = Connection(fd: fd, id: nextConnectionID, peer: peer, groups: groups, isAdmin: isAdmin, now: now)
+            let c = Connection(fd: fd, id: nextConnectionID, peer: peer, groups: groups, isAdmin: isAdmin, serverName: serverName, now: now)
             nextConnectionID += 1
             connections[fd.rawValue] = c
             budget.opened(by: peer.uid)
@@ -297,76 +297,24 @@ public final class Server: @unchecked Sendable {
 
     // MARK: Read and dispatch
 
-    /// Bytes `c` may add to its inbox now: up to a small frame's worth, or its reserved frame
-    /// plus that much (pipelined calls behind it).
-    private func readAllowance(_ c: Connection) -> Int {
-        c.reserved + ConnectionBudget.smallFrameBytes - c.buffered
-    }
-
-    /// Reserves room for the frame at the head of `c`'s inbox when it is too large to be read
-    /// without a reservation (see `ConnectionBudget`); its frame clock starts with the grant.
-    private func reserveHeadFrame(_ c: Connection, now: UInt64) {
-        guard c.reserved == 0, let length = FrameDecoder.declaredLength(c.inbox, from: c.inboxStart) else {
-            c.awaitingReservation = false
-            return
-        }
-        let size = Frame.headerSize + length
-        let limits = shared.limits
-        guard size > ConnectionBudget.smallFrameBytes, length <= limits.maxFrameBytes else {
-            c.awaitingReservation = false
-            return
-        }
-        if budget.reserve(size, uid: c.peer.uid, exempt: c.isAdmin, limit: limits.maxBufferedBytes) {
-            c.reserved = size
-            c.frameStartedAt = now
-            c.awaitingReservation = false
-        } else {
-            if !c.awaitingReservation { log.debug("connection \(c.id): a \(size)-byte frame waits for room in limits.max_buffered_bytes (\(budget.reservedBytes) reserved)") }
-            c.awaitingReservation = true
-        }
-    }
-
-    /// Gives back `c`'s reservation (its frame completed, or the connection is going).
-    private func releaseReservation(_ c: Connection) {
-        budget.release(c.reserved, uid: c.peer.uid)
-        c.reserved = 0
-        c.awaitingReservation = false
-    }
-
     private func readFrom(_ c: Connection, buffer: inout [UInt8], now: UInt64) {
         // Read what is there now (bounded, so one busy client cannot starve the others).
         var total = 0
         while total < 4 << 20 {
             // Never more than the connection's allowance: a frame's memory is taken as its
             // bytes arrive, and a large one only once it holds a reservation.
-            let room = min(buffer.count, readAllowance(c))
+            let room = min(buffer.count, c.machine.readAllowance)
             if room <= 0 || c.closeAfterFlush { break }
             // recvmsg, not recv: clients may pass open files with a frame (SCM_RIGHTS).
             let received = buffer.withUnsafeMutableBytes { raw in
                 Result { () throws(Errno) in try DescriptorPassing.receive(c.fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<room])) }
             }
             if case .success(let r) = received, !r.descriptors.isEmpty {
-                // Over the per-call cap: closed now; the frame they came with fails alone.
-                if r.descriptors.count > shared.limits.maxDescriptorsPerCall {
-                    for d in r.descriptors { try? d.close() }
-                    c.descriptorBatches.append(([], r.descriptors.count))
-                } else {
-                    c.descriptorBatches.append((r.descriptors, 0))
-                }
-                // Unclaimed descriptors count against the daemon's open-file limit: bound them
-                // per connection (two full frames' worth). (Not "none before HELLO": one read
-                // may return a HELLO and a pipelined flagged request with its descriptors.)
-                let pending = c.descriptorBatches.reduce(0) { $0 + $1.descriptors.count }
-                let problem: String? = r.truncated ? "too many descriptors in one message"
-                    : c.descriptorBatches.count > 16 || pending > 2 * DescriptorPassing.maxDescriptorsPerMessage
-                    ? "descriptors were passed without REQUEST frames flagged DESCRIPTORS to claim them" : nil
-                if let problem {
-                    protocolError(c, .invalidArgument, problem, now: now)
-                    return
-                }
+                perform(c.machine.receiveDescriptors(r.descriptors, truncated: r.truncated, now: now, limits: shared.limits, budget: &budget),
+                        on: c, now: now)
+                if c.closeAfterFlush { return }
             }
-            let result = received.map { $0.count }
-            switch result {
+            switch received.map({ $0.count }) {
             case .failure(let e):
                 close(c, reason: "read failed: \(e)")
                 return
@@ -375,118 +323,57 @@ public final class Server: @unchecked Sendable {
             case .success(0):
                 // End of stream: the peer may still read. Serve what arrived, then close
                 // once every call is answered (see the flush loop).
-                c.readClosed = true
+                c.machine.receiveEndOfStream()
+                c.machineChanged()
                 total = Int.max
             case .success(let n?):
-                if !c.closeAfterFlush {
-                    if c.buffered == 0 { c.frameStartedAt = now }
-                    c.inbox.append(contentsOf: buffer[..<n])
-                    // Decode as bytes arrive: a large frame's header must reserve its room
-                    // before the allowance lets more of it in.
-                    processFrames(c, now: now)
-                }
+                // Decoded as bytes arrive: a large frame's header must reserve its room
+                // before the allowance lets more of it in.
+                let actions = c.machine.receive(buffer[..<n], now: now, limits: shared.limits, budget: &budget,
+                                                callInFlight: { c.call($0) != nil })
+                perform(actions, on: c, now: now)
                 total += n
             }
         }
-        processFrames(c, now: now)
     }
 
-    private func processFrames(_ c: Connection, now: UInt64) {
-        let limits = shared.limits
-        let decoder = FrameDecoder(maxPayloadBytes: limits.maxFrameBytes)
-        while !c.closeAfterFlush {
-            let decoded: (frame: Frame, consumed: Int)?
-            do {
-                decoded = try decoder.decode(c.inbox, from: c.inboxStart)
-            } catch {
-                let code: StatusCode = if case .frameTooLarge = error { .resourceExhausted } else { .invalidArgument }
-                protocolError(c, code, "malformed frame: \(error)", now: now)
-                break
+    /// Carries out what `c`'s protocol state machine asked for.
+    private func perform(_ actions: [ConnectionStateMachine.Action], on c: Connection, now: UInt64) {
+        c.machineChanged()
+        for action in actions {
+            switch action {
+            case .send(let frame):
+                c.enqueue(frame)
+            case .startCall(let frame, let files):
+                requestThisTurn = true
+                startCall(frame, files: files, on: c, limits: shared.limits, now: now)
+            case .cancelCall(let id):
+                if let call = c.call(id) {
+                    call.cancellation.cancel()
+                    answer(call, on: c, .failure(RPCError(.cancelled, "cancelled by the client")))
+                }
+            case .closeDescriptors(let descriptors):
+                for d in descriptors { try? d.close() }
+            case .goAway(let frame, let problem):
+                log.info("connection \(c.id) (\(c.peer)): \(problem); closing it")
+                c.enqueue(frame)
+                cancelCalls(of: c)
+            case .closeIdle(let frame):
+                log.debug("connection \(c.id) idle for \(shared.limits.idleTimeoutNanos / 1_000_000_000) s; closing it")
+                c.enqueue(frame)
             }
-            guard let (frame, used) = decoded else {
-                reserveHeadFrame(c, now: now)
-                break
-            }
-            c.inboxStart += used
-            releaseReservation(c)
-            c.lastActivity = now
-            c.frameStartedAt = c.buffered > 0 ? now : 0
-            handle(frame, on: c, limits: limits, now: now)
-        }
-        c.compactInbox()
-    }
-
-    private func protocolError(_ c: Connection, _ code: StatusCode, _ message: String, now: UInt64) {
-        log.info("connection \(c.id) (\(c.peer)): \(message); closing it")
-        c.enqueue(.goAway(status: code, message: message))
-        c.closeAfterFlush = true
-        c.closeDeadline = now + 1_000_000_000
-        c.inbox = []
-        c.inboxStart = 0
-        c.frameStartedAt = 0
-        releaseReservation(c)
-        c.closeUnclaimedDescriptors()
-        cancelCalls(of: c)
-    }
-
-    private func handle(_ frame: Frame, on c: Connection, limits: ServerLimits, now: UInt64) {
-        if !c.handshakeDone {
-            guard frame.kind == .hello else {
-                protocolError(c, .failedPrecondition, "expected a HELLO frame first, got \(frame.kind)", now: now)
-                return
-            }
-            let hello: Hello
-            do { hello = try frame.decodePayload(as: Hello.self) } catch {
-                protocolError(c, .invalidArgument, "cannot decode Hello: \(error)", now: now)
-                return
-            }
-            guard hello.major == ProtocolVersion.major else {
-                protocolError(c, .failedPrecondition,
-                              "protocol version \(hello.major).\(hello.minor) is not supported; this server speaks \(ProtocolVersion.major).\(ProtocolVersion.minor)", now: now)
-                return
-            }
-            c.handshakeDone = true
-            c.enqueue(.hello(HelloReply(
-                major: ProtocolVersion.major, minor: ProtocolVersion.minor, server: serverName,
-                maxFrameBytes: UInt32(clamping: limits.maxFrameBytes), maxCallsInFlight: UInt32(clamping: limits.maxCallsPerConnection),
-                idleTimeoutMs: UInt32(clamping: limits.idleTimeoutNanos / 1_000_000),
-                defaultDeadlineMs: UInt32(clamping: limits.callDeadlineNanos / 1_000_000))))
-            return
-        }
-        switch frame.kind {
-        case .request:
-            requestThisTurn = true
-            startCall(frame, on: c, limits: limits, now: now)
-        case .cancel:
-            if let call = c.call(frame.callID) {
-                call.cancellation.cancel()
-                answer(call, on: c, .failure(RPCError(.cancelled, "cancelled by the client")))
-            }
-        case .hello:
-            protocolError(c, .failedPrecondition, "HELLO sent twice", now: now)
-        case .response, .goAway:
-            protocolError(c, .invalidArgument, "clients must not send \(frame.kind) frames", now: now)
         }
     }
 
-    private func startCall(_ frame: Frame, on c: Connection, limits: ServerLimits, now: UInt64) {
+    private func startCall(_ frame: Frame, files passedFiles: ConnectionStateMachine.PassedFiles, on c: Connection,
+                           limits: ServerLimits, now: UInt64) {
         let fail = { (code: StatusCode, message: String) in
             _ = c.enqueue(.failure(callID: frame.callID, method: frame.method, status: code, message: message))
         }
-        // Claim the frame's descriptors before anything can refuse the call: left queued, they
-        // would be handed to the next flagged frame (another call's files). A refused call's
-        // files close when `files` goes out of scope.
+        // The frame's files belong to the call from here: a refused call's close when `files`
+        // goes out of scope.
         var files: PassedDescriptors? = nil
-        var refusedFiles = 0
-        if frame.carriesDescriptors && !c.descriptorBatches.isEmpty {
-            let batch = c.descriptorBatches.removeFirst()
-            refusedFiles = batch.refused
-            if batch.refused == 0 { files = PassedDescriptors(batch.descriptors) }
-        }
-        if c.call(frame.callID) != nil {
-            protocolError(c, .invalidArgument, "call id \(frame.callID) is already in flight on this connection", now: now)
-            return
-        }
+        if case .files(let d) = passedFiles { files = PassedDescriptors(d) }
         guard let handler = handlers[frame.method] else {
             fail(.unimplemented, "method \(frame.method) (id \(frame.method.rawValue)) is not implemented by this server")
             return
@@ -512,17 +399,17 @@ public final class Server: @unchecked Sendable {
         shared.callsInFlight.add(1, ordering: .relaxed)
         var passed = CallContext(peer: c.peer, groups: c.groups, connection: c.id, isAdmin: c.isAdmin, method: frame.method,
                                  deadline: call.deadline, cancellation: call.cancellation)
-        if frame.carriesDescriptors {
-            if refusedFiles > 0 {
-                answer(call, on: c, .failure(RPCError(.resourceExhausted,
-                    "\(refusedFiles) files passed with this call; the limit is \(limits.maxDescriptorsPerCall) (limits.max_descriptors_per_call): pass fewer per call")))
-                return
-            }
-            // The frame's descriptors rode on its first bytes, so they arrived before it completed.
-            guard let files else {
-                answer(call, on: c, .failure(RPCError(.invalidArgument, "the frame is flagged DESCRIPTORS but no descriptors arrived with it")))
-                return
-            }
+        switch passedFiles {
+        case .none: break
+        case .refused(let count):
+            answer(call, on: c, .failure(RPCError(.resourceExhausted,
+                "\(count) files passed with this call; the limit is \(limits.maxDescriptorsPerCall) (limits.max_descriptors_per_call): pass fewer per call")))
+            return
+        case .missing:
+            // The frame's descriptors ride on its first bytes, so they arrive before it completes.
+            answer(call, on: c, .failure(RPCError(.invalidArgument, "the frame is flagged DESCRIPTORS but no descriptors arrived with it")))
+            return
+        case .files:
             passed.files = files
         }
         if handler.executor == .deferred { passed.inlineTurn = inlineTurn }
@@ -596,11 +483,10 @@ public final class Server: @unchecked Sendable {
             call.cancellation.cancel()
             if call.claim() { shared.callsInFlight.subtract(1, ordering: .relaxed) }
         }
+        for d in c.machine.close(budget: &budget) { try? d.close() }
         connections[c.fd.rawValue] = nil
         shared.connectionCount.store(connections.count, ordering: .relaxed)
-        releaseReservation(c)
         budget.closed(by: c.peer.uid)
-        c.inbox = []
         try? c.fd.close()
         if let reason { log.debug("connection \(c.id) closed: \(reason)") } else { log.debug("connection \(c.id) closed") }
     }
@@ -634,23 +520,8 @@ public final class Server: @unchecked Sendable {
                 call.cancellation.cancel()
                 answer(call, on: c, .failure(RPCError(.deadlineExceeded, "\(call.method) did not finish before its deadline")))
             }
-            if !c.closeAfterFlush && c.frameStartedAt > 0 && !c.awaitingReservation
-                && now - min(now, c.frameStartedAt) >= limits.frameTimeoutNanos {
-                let declared = FrameDecoder.declaredLength(c.inbox, from: c.inboxStart).map { " of \($0 + Frame.headerSize)" } ?? ""
-                protocolError(c, .deadlineExceeded, "a frame did not arrive whole within limits.frame_timeout (\(Double(limits.frameTimeoutNanos) / 1e9) s): \(c.buffered)\(declared) bytes came", now: now)
-                continue
-            }
-            // From the last complete frame: bytes that never make a frame do not reset it.
-            if !c.closeAfterFlush && c.callCount == 0 && c.pendingOutput == 0 && now - min(now, c.lastActivity) >= limits.idleTimeoutNanos {
-                log.debug("connection \(c.id) idle for \(limits.idleTimeoutNanos / 1_000_000_000) s; closing it")
-                c.enqueue(.goAway(status: .unavailable, message: "idle timeout"))
-                c.closeAfterFlush = true
-                c.closeDeadline = now + 1_000_000_000
-                c.inbox = []
-                c.inboxStart = 0
-                c.frameStartedAt = 0
-                releaseReservation(c)
-            }
+            let quiet = c.callCount == 0 && c.pendingOutput == 0
+            perform(c.machine.tick(now: now, limits: limits, quiet: quiet, budget: &budget), on: c, now: now)
         }
     }
 
