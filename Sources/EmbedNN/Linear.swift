@@ -38,14 +38,16 @@ public final class Linear: @unchecked Sendable {
 
     private let context: ComputeContext
     private var packedDesc: dnnl_memory_desc_t
-    private let weights: dnnl_memory_t
-    private let bias: dnnl_memory_t
+    private let weights: DNNLMemory
+    private let bias: DNNLMemory
     private var cache: [Int: Entry] = [:]
 
+    /// One bucket's kernel and the memory objects its calls point at their buffers. Every
+    /// oneDNN object is held by an owner that destroys it, so no failure path leaks one.
     private struct Entry {
-        let primitive: dnnl_primitive_t
-        let src: dnnl_memory_t
-        let dst: dnnl_memory_t
+        let primitive: DNNLPrimitive
+        let src: DNNLMemory
+        let dst: DNNLMemory
     }
 
     /// Row counts up to this are their own bucket (no padding rows).
@@ -88,54 +90,36 @@ public final class Linear: @unchecked Sendable {
         let pd = try Self.makeDescriptor(context: context, rows: Self.referenceRows, inFeatures: inFeatures,
                                          outFeatures: outFeatures, source: precision, destination: destination,
                                          weightsDesc: try DNNL.anyDesc([inFeatures, outFeatures], wType), epilogue: epilogue)
-        defer { dnnl_primitive_desc_destroy(pd) }
-        guard let chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0) else {
-            throw NNError("oneDNN: no weights layout for a \(inFeatures)×\(outFeatures) matmul")
-        }
-        packedDesc = chosen.pointee
-        implementation = DNNL.implementationName(pd)
+        packedDesc = try pd.query(dnnl_query_weights_md, "weights (\(inFeatures)×\(outFeatures) matmul)").pointee
+        implementation = DNNL.implementationName(pd.handle)
 
         // Reorder the plain [N, K] fp32 weights (a [K, N] tensor with strides {1, K}) once.
         var plain = try DNNL.stridedDesc([inFeatures, outFeatures], strides: [1, inFeatures], dnnl_f32)
-        var plainMem: dnnl_memory_t? = nil
-        try DNNL.check(dnnl_memory_create(&plainMem, &plain, context.engine, UnsafeMutableRawPointer(mutating: weight)), "memory_create(weights)")
-        defer { dnnl_memory_destroy(plainMem) }
+        let plainMem = try DNNLMemory(&plain, engine: context.engine, data: UnsafeMutableRawPointer(mutating: weight), "weights")
         // In the model's huge-page arena (it lives as long as `context`, which this layer holds).
         let packed = try context.weightArena.allocate(dnnl_memory_desc_get_size(&packedDesc))
-        var packedMem: dnnl_memory_t? = nil
-        try DNNL.check(dnnl_memory_create(&packedMem, &packedDesc, context.engine, packed), "memory_create(packed weights)")
-        weights = packedMem!
-        do {
-            try Self.reorder(context: context, from: plainMem!, fromDesc: &plain, to: weights, toDesc: &packedDesc)
-            var bDesc = try DNNL.plainDesc([1, outFeatures], dnnl_f32)
-            var bMem: dnnl_memory_t? = nil
-            try DNNL.check(dnnl_memory_create(&bMem, &bDesc, context.engine, DNNL.allocate), "memory_create(bias)")
-            var handle: UnsafeMutableRawPointer? = nil
-            dnnl_memory_get_data_handle(bMem, &handle)
-            handle!.copyMemory(from: biasValues, byteCount: outFeatures * 4)
-            bias = bMem!
-        } catch {
-            dnnl_memory_destroy(weights)
-            throw error
-        }
+        weights = try DNNLMemory(&packedDesc, engine: context.engine, data: packed, "packed weights")
+        try Self.reorder(context: context, from: plainMem, fromDesc: &plain, to: weights, toDesc: &packedDesc)
+        var bDesc = try DNNL.plainDesc([1, outFeatures], dnnl_f32)
+        bias = try DNNLMemory(&bDesc, engine: context.engine, data: DNNL.allocate, "bias")
+        guard let handle = bias.data else { throw NNError("oneDNN: the bias memory has no buffer") }
+        handle.copyMemory(from: biasValues, byteCount: outFeatures * 4)
     }
 
-    private static func reorder(context: ComputeContext, from: dnnl_memory_t, fromDesc: inout dnnl_memory_desc_t,
-                                to: dnnl_memory_t, toDesc: inout dnnl_memory_desc_t) throws(NNError) {
+    private static func reorder(context: ComputeContext, from: DNNLMemory, fromDesc: inout dnnl_memory_desc_t,
+                                to: DNNLMemory, toDesc: inout dnnl_memory_desc_t) throws(NNError) {
         var rpd: dnnl_primitive_desc_t? = nil
         try DNNL.check(dnnl_reorder_primitive_desc_create(&rpd, &fromDesc, context.engine, &toDesc, context.engine, nil), "reorder_primitive_desc_create")
-        defer { dnnl_primitive_desc_destroy(rpd) }
-        var prim: dnnl_primitive_t? = nil
-        try DNNL.check(dnnl_primitive_create(&prim, rpd), "primitive_create(reorder)")
-        defer { dnnl_primitive_destroy(prim) }
-        var args = [dnnl_exec_arg_t(arg: DNNL.argFrom, memory: from), dnnl_exec_arg_t(arg: DNNL.argTo, memory: to)]
-        try DNNL.check(dnnl_primitive_execute(prim, context.stream, 2, &args), "reorder execute")
+        guard let rpd else { throw NNError("oneDNN: reorder_primitive_desc_create returned no descriptor") }
+        let prim = try DNNLPrimitive(DNNLPrimitiveDescriptor(taking: rpd), "reorder")
+        var args = [dnnl_exec_arg_t(arg: DNNL.argFrom, memory: from.handle), dnnl_exec_arg_t(arg: DNNL.argTo, memory: to.handle)]
+        try DNNL.check(dnnl_primitive_execute(prim.handle, context.stream, 2, &args), "reorder execute")
         try DNNL.check(dnnl_stream_wait(context.stream), "stream_wait")
     }
 
     private static func makeDescriptor(context: ComputeContext, rows: Int, inFeatures: Int, outFeatures: Int,
                                        source: Precision, destination: Precision, weightsDesc: dnnl_memory_desc_t,
-                                       epilogue: Epilogue) throws(NNError) -> dnnl_primitive_desc_t {
+                                       epilogue: Epilogue) throws(NNError) -> DNNLPrimitiveDescriptor {
         var src = try DNNL.plainDesc([rows, inFeatures], source == .bf16 ? dnnl_bf16 : dnnl_f32)
         var wts = weightsDesc
         var b = try DNNL.plainDesc([1, outFeatures], dnnl_f32)
@@ -159,7 +143,8 @@ public final class Linear: @unchecked Sendable {
         var pd: dnnl_primitive_desc_t? = nil
         try DNNL.check(withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, $0, attr, context.engine, nil) },
                        "matmul primitive for \(rows)×\(inFeatures)×\(outFeatures)")
-        return pd!
+        guard let pd else { throw NNError("oneDNN: no matmul primitive for \(rows)×\(inFeatures)×\(outFeatures)") }
+        return DNNLPrimitiveDescriptor(taking: pd)
     }
 
     private func entry(rows: Int) throws(NNError) -> Entry {
@@ -178,16 +163,10 @@ public final class Linear: @unchecked Sendable {
         let pd = try Self.makeDescriptor(context: context, rows: m, inFeatures: inFeatures, outFeatures: outFeatures,
                                          source: sourcePrecision, destination: destinationPrecision,
                                          weightsDesc: packedDesc, epilogue: epilogue)
-        defer { dnnl_primitive_desc_destroy(pd) }
-        var prim: dnnl_primitive_t? = nil
-        try DNNL.check(dnnl_primitive_create(&prim, pd), "primitive_create(matmul \(m)×\(inFeatures)×\(outFeatures))")
-        var srcMem: dnnl_memory_t? = nil
-        var dstMem: dnnl_memory_t? = nil
-        let srcDesc = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0)!
-        let dstDesc = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)!
-        try DNNL.check(dnnl_memory_create(&srcMem, srcDesc, context.engine, nil), "memory_create(src)")
-        try DNNL.check(dnnl_memory_create(&dstMem, dstDesc, context.engine, nil), "memory_create(dst)")
-        let e = Entry(primitive: prim!, src: srcMem!, dst: dstMem!)
+        let prim = try DNNLPrimitive(pd, "matmul \(m)×\(inFeatures)×\(outFeatures)")
+        let src = try DNNLMemory(pd.query(dnnl_query_src_md, "source"), engine: context.engine, data: nil, "src")
+        let dst = try DNNLMemory(pd.query(dnnl_query_dst_md, "destination"), engine: context.engine, data: nil, "dst")
+        let e = Entry(primitive: prim, src: src, dst: dst)
         cache[m] = e
         return e
     }
@@ -203,25 +182,15 @@ public final class Linear: @unchecked Sendable {
     /// precision, `destination` `bucket(rows) × outFeatures` of the destination precision.
     public func forward(rows: Int, source: UnsafeRawPointer, destination: UnsafeMutableRawPointer) throws(NNError) {
         let e = try entry(rows: rows)
-        dnnl_memory_set_data_handle(e.src, UnsafeMutableRawPointer(mutating: source))
-        dnnl_memory_set_data_handle(e.dst, destination)
+        e.src.setData(UnsafeMutableRawPointer(mutating: source))
+        e.dst.setData(destination)
         var args = [
-            dnnl_exec_arg_t(arg: DNNL.argSrc, memory: e.src),
-            dnnl_exec_arg_t(arg: DNNL.argWeights, memory: weights),
-            dnnl_exec_arg_t(arg: DNNL.argBias, memory: bias),
-            dnnl_exec_arg_t(arg: DNNL.argDst, memory: e.dst),
+            dnnl_exec_arg_t(arg: DNNL.argSrc, memory: e.src.handle),
+            dnnl_exec_arg_t(arg: DNNL.argWeights, memory: weights.handle),
+            dnnl_exec_arg_t(arg: DNNL.argBias, memory: bias.handle),
+            dnnl_exec_arg_t(arg: DNNL.argDst, memory: e.dst.handle),
         ]
-        try DNNL.check(dnnl_primitive_execute(e.primitive, context.stream, 4, &args), "matmul execute")
+        try DNNL.check(dnnl_primitive_execute(e.primitive.handle, context.stream, 4, &args), "matmul execute")
         try DNNL.check(dnnl_stream_wait(context.stream), "stream_wait")
-    }
-
-    deinit {
-        for e in cache.values {
-            dnnl_primitive_destroy(e.primitive)
-            dnnl_memory_destroy(e.src)
-            dnnl_memory_destroy(e.dst)
-        }
-        dnnl_memory_destroy(weights)
-        dnnl_memory_destroy(bias)
     }
 }
