@@ -32,6 +32,8 @@ public enum ClientError: Error, Sendable, Equatable, CustomStringConvertible {
             if e == .noSuchFile { return "cannot connect to \(path): no such socket (is embedd running? set --socket or EMBEDD_SOCKET)" }
             if e == .connectionRefused { return "cannot connect to \(path): connection refused (embedd is not running)" }
             if e == .permissionDenied { return "cannot connect to \(path): permission denied (are you in the socket's group?)" }
+            if e == .isDirectory { return "cannot connect to \(path): it is a directory, not embedd's socket (set --socket or EMBEDD_SOCKET to the socket file itself)" }
+            if e == .notASocket { return "cannot connect to \(path): it is a regular file, not a socket (set --socket or EMBEDD_SOCKET to embedd's socket)" }
             return "cannot connect to \(path): \(e)"
         case .io(let e): return "connection error: \(e)"
         case .closed: return "the server closed the connection"

@@ -22,7 +22,12 @@ public final class EmbedClient {
     /// - Parameter timeoutSeconds: gives up on any single read after this long (nil = wait).
     public init(socketPath: String, clientName: String = "embedctl/0.1", timeoutSeconds: Double? = nil) throws(ClientError) {
         self.socketPath = socketPath
-        do { fd = try UnixSocket.connect(path: socketPath) } catch { throw .connect(path: socketPath, error) }
+        do { fd = try UnixSocket.connect(path: socketPath) } catch {
+            // connect(2) answers ECONNREFUSED for a path that is no socket at all; say which.
+            if error == .connectionRefused && FileSystem.isDirectory(socketPath) { throw .connect(path: socketPath, .isDirectory) }
+            if error == .connectionRefused && FileSystem.isRegularFile(socketPath) { throw .connect(path: socketPath, .notASocket) }
+            throw .connect(path: socketPath, error)
+        }
         if let t = timeoutSeconds { try? UnixSocket.setReceiveTimeout(fd, seconds: t) }
         do throws(ClientError) {
             // A server that refuses us (too many connections) writes GOAWAY and closes at once,

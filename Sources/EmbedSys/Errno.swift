@@ -43,6 +43,7 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let timedOut = Errno(rawValue: ETIMEDOUT)
     public static let notDirectory = Errno(rawValue: ENOTDIR)
     public static let isDirectory = Errno(rawValue: EISDIR)
+    public static let notASocket = Errno(rawValue: ENOTSOCK)
 }
 
 /// Runs a syscall wrapper, retrying while it fails with `EINTR`; throws the `Errno` otherwise.

@@ -48,7 +48,7 @@ final class FakeModel: EmbedPluginModel {
             let text = String(decoding: UnsafeBufferPointer(start: input.data, count: input.size), as: UTF8.self)
             if i == 0 && text == "explode" { throw PluginError(EMBEDD_ERR_RESOURCE, "out of everything") }
             if text.hasPrefix("bad") {
-                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "input \(i): " + text)
+                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, text)
                 continue
             }
             let row = batch.output(row: i, dim: Self.dim)

@@ -221,6 +221,27 @@ import Testing
         d.stop()
     }
 
+    /// A bad text input is named once, by the caller's own index (the plugin's batch index is
+    /// not the caller's once calls are coalesced), and whitespace alone counts as empty text.
+    @Test(.enabled(if: miniLMMissing == nil, "all-MiniLM-L6-v2 absent: run tools/fetch-models"))
+    func badTextInputsAreNamedOnceByTheCallersIndex() throws {
+        let d = try RestartableDaemon(models: ServingFixtures.textModel(ServingFixtures.miniLM, isDefault: true))
+        let c = try d.client()
+        let (code, message) = callStatus { _ = try c.embed(model: ServingFixtures.miniLM, inputs: [.text("fine"), .text(" \n\t "), .text("")]) }
+        #expect(code == .invalidArgument)
+        #expect(message == "input 1: empty text (only whitespace) (and 1 more failed input(s))", "\(message)")
+        let (code2, message2) = callStatus { _ = try c.embed(model: ServingFixtures.miniLM, inputs: [.text("fine"), .text("")]) }
+        #expect(code2 == .invalidArgument)
+        #expect(message2 == "input 1: empty text", "\(message2)")
+        // Through the store too: the query's own index, no second prefix.
+        #expect(try d.ctl(["collection", "create", "docs", "--model", ServingFixtures.miniLM]).status == 0)
+        let search = try d.ctl(["search", "docs", "   "])
+        #expect(search.status != 0)
+        #expect(!search.stderr.contains("input 0: input"), "\(search.stderr)")
+        #expect(search.stderr.contains("empty text (only whitespace)"), "\(search.stderr)")
+        d.stop()
+    }
+
     /// The threads that compute embeddings (the plugin's compute thread and its OpenMP team,
     /// started while the model loaded) run `batching.compute_nice` (default 5) steps below the
     /// event loop, so load-shedding answers and health checks get a core while a model is busy.

@@ -17,19 +17,25 @@ struct TextEmbedCall {
         for i in 0..<batch.count {
             let input = inputs[i]
             guard input.kind == EMBEDD_INPUT_TEXT.rawValue else {
-                batch.fail(i, EMBEDD_ERR_UNSUPPORTED_INPUT, "input \(i): the text plugin accepts only UTF-8 text (kind \(input.kind) given)")
+                batch.fail(i, EMBEDD_ERR_UNSUPPORTED_INPUT, "the text plugin accepts only UTF-8 text (kind \(input.kind) given)")
                 continue
             }
             guard input.size <= model.options.maxInputBytes else {
-                batch.fail(i, EMBEDD_ERR_TOO_LARGE, "input \(i): \(input.size) bytes exceeds max_input_bytes \(model.options.maxInputBytes)")
+                batch.fail(i, EMBEDD_ERR_TOO_LARGE, "\(input.size) bytes exceeds max_input_bytes \(model.options.maxInputBytes)")
                 continue
             }
             guard input.size > 0, let data = input.data else {
-                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "input \(i): empty text")
+                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "empty text")
                 continue
             }
             guard let text = String(validating: UnsafeBufferPointer(start: data, count: input.size), as: UTF8.self) else {
-                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "input \(i): text is not valid UTF-8")
+                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "text is not valid UTF-8")
+                continue
+            }
+            // One rule for "no text": whitespace alone is refused like "" (it would embed the
+            // same [CLS][SEP] vector for every such input).
+            guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "empty text (only whitespace)")
                 continue
             }
             texts.append(text)
@@ -53,7 +59,7 @@ struct TextEmbedCall {
                 return errors
             }
             for (k, row) in rows.enumerated() {
-                if let e = errors[k] { batch.fail(row, EMBEDD_ERR_TOO_LARGE, "input \(row): \(e.message)") }
+                if let e = errors[k] { batch.fail(row, EMBEDD_ERR_TOO_LARGE, e.message) }
             }
         } catch is TransformerEncoder.Cancelled {
             throw .cancelled

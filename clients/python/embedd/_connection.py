@@ -77,6 +77,16 @@ class Connection:
                                    f"pass socket_path= or set EMBEDD_SOCKET)") from None
         except OSError as e:
             sock.close()
+            # connect(2) answers ECONNREFUSED for a path that is no socket at all; say which.
+            if isinstance(e, ConnectionRefusedError) and os.path.isdir(path):
+                raise UnavailableError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: it is a directory, not embedd's "
+                                       f"socket (pass socket_path= or set EMBEDD_SOCKET to the socket file itself)") from None
+            if isinstance(e, ConnectionRefusedError) and os.path.isfile(path):
+                raise UnavailableError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: it is a regular file, not a socket "
+                                       f"(pass socket_path= or set EMBEDD_SOCKET to embedd's socket)") from None
+            if isinstance(e, ConnectionRefusedError):
+                raise UnavailableError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: connection refused "
+                                       f"(embedd is not running)") from None
             raise UnavailableError(StatusCode.UNAVAILABLE, f"cannot connect to {path}: {e.strerror or e}") from None
         sock.settimeout(None)
         self._sock = sock

@@ -465,6 +465,16 @@ class ConnectionTests(LiveTestCase):
             else:
                 os.environ["EMBEDD_SOCKET"] = old
 
+    def test_a_socket_path_that_is_no_socket_is_named_for_what_it_is(self) -> None:
+        # connect(2) answers ECONNREFUSED for a directory or a regular file: not "not running".
+        regular = self.daemon.dir / "regular-file"
+        regular.write_text("x")
+        for path, expected in ((self.daemon.dir, "it is a directory"), (regular, "it is a regular file, not a socket")):
+            with self.assertRaises(embedd.UnavailableError) as cm:
+                embedd.Client(str(path)).health()
+            self.assertIn(expected, cm.exception.message)
+            self.assertNotIn("not running", cm.exception.message)
+
     def test_protocol_version_mismatch_is_refused(self) -> None:
         from embedd import _connection
         saved = _connection.PROTOCOL_MAJOR
