@@ -441,7 +441,12 @@ public final class EmbedService: Sendable {
                            ? "no loaded model uses plugin '\(req.plugin)' (loaded plugins: \(host.plugins().map(\.name).joined(separator: ", ")))"
                            : "no model named '\(req.model)'\(req.plugin.isEmpty ? "" : " uses plugin '\(req.plugin)'")")
         }
-        var errors: [String] = []
+        // Failures by message, with the models each one hit: a bad plugin file fails every
+        // model the same way and is reported once.
+        var errors: [(message: String, models: [String])] = []
+        func note(_ message: String, _ model: String) {
+            if let i = errors.firstIndex(where: { $0.message == message }) { errors[i].models.append(model) } else { errors.append((message, [model])) }
+        }
         for name in targets {
             var spec = loaded.first { $0.name == name }!.spec
             if !path.isEmpty { spec.plugin = path }
@@ -449,16 +454,21 @@ public final class EmbedService: Sendable {
                 _ = try host.reloadModel(name: name, spec: spec)
                 models.update(name) { $0.state = .ready; $0.error = "" }
             } catch {
-                models.update(name) { $0.error = "reload failed (previous generation still serving): \(error.message)" }
-                errors.append(error.message)
+                // The caller gets the failure; the model itself is healthy (its previous
+                // generation serves on), so its entry keeps no error mark.
+                note(error.message, name)
             }
         }
         for var entry in failed {
             if !path.isEmpty { entry.config.plugin = path }
-            if let e = load(entry) { errors.append(e.message) } else { targets.append(entry.config.name) }
+            if let e = load(entry) { note(e.message, entry.config.name) } else { targets.append(entry.config.name) }
         }
         if !errors.isEmpty {
-            throw RPCError(.failedPrecondition, errors.joined(separator: "; "))
+            let served = targets.filter { name in !errors.contains { $0.models.contains(name) } && loaded.contains { $0.name == name } }
+            let text = errors.map { "model\($0.models.count == 1 ? "" : "s") \($0.models.joined(separator: ", ")): \($0.message)" }
+            throw RPCError(.failedPrecondition, text.joined(separator: "; ")
+                           + (served.isEmpty ? "" : " (swapped: \(served.joined(separator: ", ")))")
+                           + (loaded.isEmpty ? "" : "; models that were serving keep their previous generation"))
         }
         let infos = modelInfos().filter { targets.contains($0.name) }
         return ReloadPluginResponse(models: infos)

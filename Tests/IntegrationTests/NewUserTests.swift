@@ -29,4 +29,23 @@ struct NewUserTests {
         let onStale = try runProgram(Products.embedctl, ["--socket", stale, "status"])
         #expect(onStale.stderr.contains("connection refused (embedd is not running)"), "\(onStale.stderr)")
     }
+
+    /// A failed `plugins reload --path` says its problem once, naming the models it hit, and
+    /// leaves no error mark on the models, which keep serving their previous generation.
+    @Test func aFailedPluginReloadIsReportedOnceAndLeavesTheModelsHealthy() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(name: "a") + TestDaemon.fixtureModel(name: "b"))
+        let r = try d.ctl(["plugins", "reload", "fixture", "--path", "no-such-plugin.so"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("models a, b: "), "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: "plugin file not found").count == 2, "said once: \(r.stderr)")
+        let models = try d.ctl(["models", "--format", "json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: models.stdoutBytes) as? [[String: Any]], "\(models.stdout)")
+        #expect(list.count == 2)
+        for m in list {
+            #expect((m["error"] as? String ?? "").isEmpty, "\(m)")
+            #expect(m["generation"] as? Int == 1 || m["generation"] as? Int == 2, "\(m)")
+        }
+        #expect(try d.ctl(["embed", "--model", "b", "still serving"]).status == 0)
+        d.stop()
+    }
 }
