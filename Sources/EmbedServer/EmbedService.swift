@@ -356,7 +356,7 @@ public final class EmbedService: Sendable {
             guard let d = models.defaultModel() else { throw RPCError(.failedPrecondition, "no model is configured, so there is no default model") }
             name = d
         }
-        if host.model(named: name) == nil {
+        guard let model = host.model(named: name) else {
             if let e = models.entry(name) {
                 switch e.state {
                 case .loading: throw RPCError(.unavailable, "model '\(name)' is still loading; retry shortly")
@@ -375,7 +375,7 @@ public final class EmbedService: Sendable {
                 let index: UInt32 = if case .file(let f) = input.kind { f.index } else { 0 }
                 throw RPCError(.invalidArgument, "input \(i): file descriptor #\(index) was not passed with this frame")
             }
-            inputs.append(converted)
+            inputs.append(try model.textIfUntypedMedia(converted, what: "input \(i)"))
         }
         return (name, inputs)
     }

@@ -5,23 +5,29 @@ import EmbedWire
 /// (EmbedService) and Upsert/Search (StoreService).
 extension CallContext {
     /// Reads passed file `f` as a text or media input: `text/*` (or no type, for a model that
-    /// takes no media) as UTF-8 text, anything else as encoded media of that type.
+    /// takes no media) as text in its charset (`TextContent`), anything else as encoded media of
+    /// that type.
     func fileInput(_ f: FileRef, limit: Int, textOnly: Bool, what: String) throws(RPCError) -> Input {
         guard let files else {
             throw RPCError(.invalidArgument, "\(what): refers to file #\(f.index) but no descriptors were passed with the call")
         }
         let bytes = try files.read(f.index, limit: limit, totalLimit: 4 * limit, what: what)
-        if f.mimeType.hasPrefix("text/") || (f.mimeType.isEmpty && textOnly) {
-            guard let s = String(validating: bytes, as: UTF8.self) else {
-                throw RPCError(.invalidArgument, "\(what): file #\(f.index) is not valid UTF-8 text")
-            }
-            return .text(s)
+        if TextContent.isText(f.mimeType) || (f.mimeType.isEmpty && textOnly) {
+            return .text(try TextContent.decode(bytes, mimeType: f.mimeType, what: "\(what) (file #\(f.index))"))
         }
         return Input(.media(Media(data: bytes, mimeType: f.mimeType)))
     }
 }
 
 extension ModelSummary {
+    /// Media with no type, sent to a model that takes text but no media, is that text (UTF-8):
+    /// the same rule as for passed files.
+    func textIfUntypedMedia(_ input: EmbedInput, what: String) throws(RPCError) -> EmbedInput {
+        guard case .encoded(let bytes, let mimeType) = input, mimeType.isEmpty,
+              !info.inputKinds.contains(.encoded), info.inputKinds.contains(.text) else { return input }
+        return .text(try TextContent.decode(bytes, mimeType: "", what: what))
+    }
+
     /// Refuses an input of a kind this model does not take (text to an image model, pixels to
     /// a text model): a mistake in the request as a whole, not in one item.
     func requireKind(of input: EmbedInput, what: String) throws(RPCError) {

@@ -286,7 +286,7 @@ final class StoreService: Sendable {
             i = try ctx.fileInput(f, limit: embed.config.limits.maxFrameBytes, textOnly: !model.info.inputKinds.contains(.encoded), what: what)
         }
         guard let converted = try EmbedInput(wire: i, what: what) else { throw RPCError(.internal, "\(what): unresolved file") }
-        return converted
+        return try model.textIfUntypedMedia(converted, what: what)
     }
 
     /// FAILED_PRECONDITION when the rows were computed in another space (or dimension) than

@@ -49,7 +49,13 @@ extension EmbedInput {
         switch input.kind {
         case .none: throw RPCError(.invalidArgument, "\(what) is empty (set text, media, pixels, audio or file)")
         case .text(let s): self = .text(s)
-        case .media(let m): self = .encoded(bytes: m.data, mimeType: m.mimeType)
+        case .media(let m):
+            // `text/*` is text, whatever path it came by: decoded by its charset.
+            if TextContent.isText(m.mimeType) {
+                self = .text(try TextContent.decode(m.data, mimeType: m.mimeType, what: what))
+            } else {
+                self = .encoded(bytes: m.data, mimeType: m.mimeType)
+            }
         case .pixels(let p):
             let (area, o1) = Int(p.width).multipliedReportingOverflow(by: Int(p.height))
             let (bytes, o2) = area.multipliedReportingOverflow(by: 3)

@@ -242,6 +242,42 @@ import Testing
         d.stop()
     }
 
+    /// `text/*` content sent as bytes reaches a text model as text, by every path, in its
+    /// charset; media with no type is text for a model that takes no media (issue 25, item 1).
+    @Test(.enabled(if: miniLMMissing == nil, "all-MiniLM-L6-v2 absent: run tools/fetch-models"))
+    func textSentAsBytesIsText() throws {
+        let d = try RestartableDaemon(models: ServingFixtures.textModel(ServingFixtures.miniLM, isDefault: true))
+        let c = try d.client()
+        let model = ServingFixtures.miniLM
+        let expected = try c.embed(model: model, inputs: [.text("a café by the sea")]).vectors[0].values
+        let variants: [(String, [UInt8])] = [
+            ("text/plain", Array("a café by the sea".utf8)),
+            ("text/markdown; charset=utf-8", [0xEF, 0xBB, 0xBF] + Array("a café by the sea".utf8)),
+            ("text/plain; charset=iso-8859-1", Array("a caf".utf8) + [0xE9] + Array(" by the sea".utf8)),
+            ("", Array("a café by the sea".utf8)),
+        ]
+        for (mime, bytes) in variants {
+            let got = try c.embed(model: model, inputs: [Input(.media(Media(data: bytes, mimeType: mime)))]).vectors[0].values
+            #expect(got == expected, "\(mime)")
+        }
+        let (code, message) = callStatus { _ = try c.embed(model: model, inputs: [Input(.media(Media(data: [0x66, 0xFF], mimeType: "text/plain")))]) }
+        #expect(code == .invalidArgument && message == "input 0 is not valid UTF-8 text (text/plain)", "\(message)")
+
+        // The store: an Upsert item and a Search query sent as text/plain bytes.
+        #expect(try d.ctl(["collection", "create", "docs", "--model", model]).status == 0)
+        let up = try c.upsert("docs", [UpsertItem(key: "k3", value: .input(Input(.media(Media(data: Array("a café by the sea".utf8), mimeType: "text/plain")))))])
+        #expect(up.results.first?.error == "", "\(up.results)")
+        let found = try c.search("docs", [SearchQuery(.input(Input(.media(Media(data: Array("a café by the sea".utf8), mimeType: "text/plain")))))], k: 1)
+        #expect(found.results.first?.hits.first?.key == "k3")
+
+        // embedctl embed --file with --mime text/plain.
+        let file = d.directory + "/h.dat"
+        try "a café by the sea".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try d.ctl(["embed", "--model", model, "--file", file, "--mime", "text/plain", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        d.stop()
+    }
+
     /// The threads that compute embeddings (the plugin's compute thread and its OpenMP team,
     /// started while the model loaded) run `batching.compute_nice` (default 5) steps below the
     /// event loop, so load-shedding answers and health checks get a core while a model is busy.

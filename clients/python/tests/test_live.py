@@ -139,6 +139,22 @@ class ApiTests(LiveTestCase):
         self.assertEqual(a, rows(c.embed([px])))
         self.assertAlmostEqual(sum(x * x for x in a[0]), 1.0, places=5)
 
+    def test_text_files_and_text_media_are_embedded_as_text(self) -> None:
+        # Issue 25, item 1: text/* bytes reach the model as text, by every path and charset.
+        c = self.client()
+        want = fixture_vector("a café by the sea", 32)
+        path = self.daemon.dir / "h.txt"
+        path.write_text("a café by the sea", encoding="utf-8")
+        latin = self.daemon.dir / "latin.dat"
+        latin.write_bytes("a café by the sea".encode("latin-1"))
+        got = c.embed([path, embedd.File(path, mime_type="text/plain"), embedd.File(path, send_fd=True),
+                       embedd.Media("a café by the sea".encode(), "text/plain; charset=utf-8"),
+                       embedd.File(latin, mime_type="text/plain; charset=iso-8859-1")])
+        assert_rows_equal(self, got, [want] * 5)
+        with self.assertRaises(embedd.InvalidArgumentError) as cm:
+            c.embed(embedd.Media(b"caf\xe9", "text/plain"))
+        self.assertIn("not valid UTF-8 text", cm.exception.message)
+
     def test_errors_carry_status_and_message(self) -> None:
         c = self.client()
         with self.assertRaises(embedd.NotFoundError) as cm:

@@ -67,6 +67,17 @@ class StoreTests(unittest.TestCase):
             pass
         return c.create_collection(name, **kw)
 
+    def test_a_text_file_is_stored_and_found_as_its_text(self) -> None:
+        # Issue 25, item 1: upsert("docs", "k3", Path("h.txt")) stores the file's text.
+        c = self.client()
+        self.fresh(c, "textfiles", model="fx")
+        path = self.daemon.dir / "h.txt"
+        path.write_text("the notes of a meeting", encoding="utf-8")
+        s = c.upsert("textfiles", "k3", path)
+        self.assertEqual((s.stored, s.failed), (1, 0))
+        hits = c.search("textfiles", "the notes of a meeting", k=1)
+        self.assertEqual(hits[0].key, "k3")
+
     def test_raw_collection_round_trip(self) -> None:
         c = self.client()
         info = self.fresh(c, "raw4", dim=4, metric="l2")
