@@ -1,5 +1,4 @@
 import EmbedCLI
-import EmbedClient
 import EmbedWire
 
 /// The read-only commands (status, models, plugins list) and the plugin admin commands.
