@@ -89,6 +89,7 @@ let package = Package(
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
+        .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
 )
