@@ -22,7 +22,7 @@ import Testing
             """.write(toFile: program, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program)
             try BashCompletion.script(root: Toy.root, executable: program).write(toFile: dir + "/toyctl.bash", atomically: true, encoding: .utf8)
-            for f in ["data.txt", "data.json", "lib.so"] { FileManager.default.createFile(atPath: dir + "/" + f, contents: Data()) }
+            for f in ["data.txt", "data.json", "lib.so"] { _ = FileManager.default.createFile(atPath: dir + "/" + f, contents: Data()) }
         }
 
         deinit { try? FileManager.default.removeItem(atPath: dir) }
