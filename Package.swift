@@ -10,7 +10,8 @@
 //   EmbedNN; EmbedPluginKit (the C-ABI glue every Swift plugin needs) sees only CEmbedABI and
 //   keeps its API `package`, never `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
-//   EmbedPluginCheck and embedctl use it.
+//   EmbedPluginCheck and embedctl use it. EmbedCLI (embedctl's typed command line, help and
+//   bash completion) depends on nothing either.
 // - Each target lists exactly the modules its files import (none reached only transitively,
 //   none unused).
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
@@ -58,8 +59,10 @@ let package = Package(
                 dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost"]),
         .executableTarget(name: "embedd", dependencies: ["EmbedServer"]),
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
+        // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).
+        .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",
-                          dependencies: ["EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
+                          dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
 
         // MARK: Inference and plugins
         // EmbedNN's SIMD16 kernels need AVX2/FMA code generation (the x86-64 baseline is SSE2,
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
+        .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
 )

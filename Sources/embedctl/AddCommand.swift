@@ -1,10 +1,11 @@
+import EmbedCLI
 import EmbedSys
 import EmbedWire
 
 /// `embedctl add NAME ...`: stores texts, files or vectors in a collection.
 enum AddCommand {
-    static var command: Command {
-        Command(
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
             name: "add", abstract: "Add texts, files or vectors to a collection (embedded by its model).",
             discussion: """
             One item:   add NAME --key K (TEXT | --file PATH | --vector-json '[...]') [--metadata '{...}']
@@ -30,47 +31,68 @@ enum AddCommand {
 
             --format json prints {"collection", "stored", "skipped", "failed", "stored_keys": [...],
             "skipped_keys": [...], "failures": [{"key", "error"}, ...]}.
-            """,
-            arguments: "NAME [TEXT...]",
-            options: [
-                Commands.formatOption,
-                OptionSpec(names: ["--key"], valueName: "KEY", help: "key of the single item"),
-                OptionSpec(names: ["--file", "-f"], valueName: "PATH", help: "a file or a quoted glob (key: the path)", repeatable: true),
-                OptionSpec(names: ["--vector-json"], valueName: "JSON", help: "the single item's vector, e.g. '[0.1, 0.2]' (needs --key)"),
-                OptionSpec(names: ["--metadata"], valueName: "JSON", help: "metadata object, e.g. '{\"lang\": \"en\"}'"),
-                OptionSpec(names: ["--jsonl"], valueName: "FILE", help: "one {\"key\", \"text\"|\"path\"|\"vector\", \"metadata\"} per line (- = stdin)",
-                           repeatable: true),
-                OptionSpec(names: ["--npy"], valueName: "FILE", help: "vectors as a float32 (n, dim) .npy array, keyed by row", repeatable: true),
-                OptionSpec(names: ["--key-prefix"], valueName: "PREFIX", help: "prefix of --npy row keys"),
-                OptionSpec(names: ["--mime"], valueName: "TYPE", help: "media type of every --file (default: from the extension)"),
-                OptionSpec(names: ["--skip-existing"], valueName: nil, help: "leave keys that are already stored alone (resume)"),
-                OptionSpec(names: ["--batch-size"], valueName: "N", help: "items per request (default 64)"),
-                OptionSpec(names: ["--model"], valueName: "MODEL", help: "refuse unless the collection's model embeds into this model's space"),
-                OptionSpec(names: ["--send-bytes"], valueName: nil, help: "read files here and send their bytes instead of descriptors"),
-            ],
-            minPositionals: 1, maxPositionals: Int.max
-        ) { (args, g) throws(CLIError) in
-            try run(args, g)
+            """)
+        var output = FormatOptions()
+        var collection = ""
+        var texts: [Ordered<String>] = []
+        var key: String?
+        var files = FileInputOptions()
+        /// The single item's vector, as written (parsed once we know it has a --key).
+        var vectorJSON: [Ordered<String>] = []
+        /// Validated: one JSON object.
+        var metadata: String?
+        var jsonl: [Ordered<String>] = []
+        var npy: [Ordered<String>] = []
+        var keyPrefix: String?
+        var skipExisting = false
+        var batchSize: Int?
+        var model: String?
+        var connection = ConnectionOptions()
+
+        static var arguments: [Argument<Self>] {
+            [
+                .group(\.output),
+                .argument("NAME", \.collection, .collection),
+                .argumentsInOrder("TEXT", \.texts, .string),
+                .option("--key", value: "KEY", help: "key of the single item", \.key,
+                        ValueParser { (text, name) throws(CLIError) in try AddItem.validate(key: text, origin: name); return text }),
+                .group(\.files),
+                .inOrder("--vector-json", value: "JSON", help: "the single item's vector, e.g. '[0.1, 0.2]' (needs --key)", repeatable: false,
+                         \.vectorJSON, .string),
+                .option("--metadata", value: "JSON", help: "metadata object, e.g. '{\"lang\": \"en\"}'", \.metadata,
+                        ValueParser { (text, name) throws(CLIError) in try AddItem.validate(metadata: text, origin: name) }),
+                .inOrder("--jsonl", value: "FILE", help: "one {\"key\", \"text\"|\"path\"|\"vector\", \"metadata\"} per line (- = stdin)",
+                         \.jsonl, .file),
+                .inOrder("--npy", value: "FILE", help: "vectors as a float32 (n, dim) .npy array, keyed by row", \.npy, .file),
+                .option("--key-prefix", value: "PREFIX", help: "prefix of --npy row keys", \.keyPrefix, .string),
+                .flag("--skip-existing", help: "leave keys that are already stored alone (resume)", \.skipExisting),
+                .option("--batch-size", value: "N", help: "items per request (default 64)", \.batchSize, .integer(max: 4096)),
+                .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
+                .group(\.connection),
+            ]
         }
+
+        func validate() throws(CLIError) {
+            if keyPrefix != nil && npy.isEmpty { throw .usage("--key-prefix applies to --npy rows; give --npy FILE") }
+        }
+
+        func run() throws(CLIError) { try AddCommand.run(self) }
     }
 
-    static func run(_ args: ParsedArguments, _ g: GlobalOptions) throws(CLIError) {
-        let collection = args.positionals[0]
-        // The collection is the first positional; the rest are texts.
-        var rest = args
-        if let i = rest.ordered.firstIndex(where: { $0.0 == "" }) { rest.ordered.remove(at: i) }
-        rest.positionals.removeFirst()
-        var items = try AddInputs.gather(rest)
+    static func run(_ args: Add) throws(CLIError) {
+        let collection = args.collection
+        var items = try AddInputs.gather(args)
         items = dedupe(items)
 
         var options = BulkUpsert.Options(collection: collection)
-        options.model = args.value("--model") ?? ""
-        options.skipExisting = args.has("--skip-existing")
-        options.sendBytes = args.has("--send-bytes")
-        options.mime = args.value("--mime")
+        options.model = args.model ?? ""
+        options.skipExisting = args.skipExisting
+        options.sendBytes = args.files.sendBytes
+        options.mime = args.files.mime
+        let g = args.connection
         options.deadlineMilliseconds = g.deadlineMilliseconds
         options.retrySeconds = min(g.timeoutSeconds, 60)
-        if let b = args.value("--batch-size") { options.batchSize = Int(try CollectionCommand.number(b, "--batch-size", max: 4096)) }
+        if let b = args.batchSize { options.batchSize = b }
 
         let client = try g.connect()
         defer { client.close() }
@@ -84,7 +106,7 @@ enum AddCommand {
         let bulk = BulkUpsert(client: client, options: options)
         bulk.run(items, progress: ProgressBar(total: items.count, label: "adding to \(collection)"))
 
-        if args.value("--format") == "json" {
+        if args.output.json {
             Output.out(JSON.object([
                 ("collection", JSON.string(collection)),
                 ("stored", String(bulk.stored.count)), ("skipped", String(bulk.skipped.count)), ("failed", String(bulk.failures.count)),

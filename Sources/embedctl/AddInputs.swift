@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedSys
 
 /// Turns `embedctl add`'s arguments into the list of items to store, in command-line order.
@@ -8,57 +9,69 @@ import EmbedSys
 /// (key: the row number, after `--key-prefix`). `--metadata` applies to every item that has
 /// none of its own.
 enum AddInputs {
-    static func gather(_ args: ParsedArguments) throws(CLIError) -> [AddItem] {
-        var metadata: String?
-        if let m = args.value("--metadata") { metadata = try AddItem.validate(metadata: m, origin: "--metadata") }
-        let prefix = args.value("--key-prefix") ?? ""
-        if args.value("--key-prefix") != nil && args.all("--npy").isEmpty {
-            throw .usage("--key-prefix applies to --npy rows; give --npy FILE")
-        }
+    /// An input as given on the command line.
+    enum Source {
+        case text(String), file(String), vectorJSON(String), jsonl(String), npy(String)
 
-        if let key = args.value("--key") {
-            try AddItem.validate(key: key, origin: "--key")
-            let sources = args.ordered.filter { ["", "--file", "--vector-json", "--jsonl", "--npy"].contains($0.0) }
+        /// The option that gave it, for messages ("" for a TEXT argument).
+        var option: String {
+            switch self {
+            case .text: return ""
+            case .file: return "--file"
+            case .vectorJSON: return "--vector-json"
+            case .jsonl: return "--jsonl"
+            case .npy: return "--npy"
+            }
+        }
+    }
+
+    static func gather(_ args: AddCommand.Add) throws(CLIError) -> [AddItem] {
+        let metadata = args.metadata
+        let prefix = args.keyPrefix ?? ""
+        let sources = [Ordered<Source>].inCommandLineOrder([
+            args.texts.map { $0.map(Source.text) }, args.files.files.map { $0.map(Source.file) },
+            args.vectorJSON.map { $0.map(Source.vectorJSON) }, args.jsonl.map { $0.map(Source.jsonl) }, args.npy.map { $0.map(Source.npy) },
+        ]).map(\.value)
+
+        if let key = args.key {
             guard sources.count == 1 else {
                 throw .usage("--key names one item: give exactly one TEXT, --file PATH or --vector-json (got \(sources.count))\nSee 'embedctl add --help'.")
             }
-            let (name, value) = sources[0]
-            switch name {
-            case "": return [AddItem(key: key, content: .text(value), metadata: metadata, origin: "the text argument")]
-            case "--file":
+            switch sources[0] {
+            case .text(let value): return [AddItem(key: key, content: .text(value), metadata: metadata, origin: "the text argument")]
+            case .file(let value):
                 try checkReadable(value)
                 return [AddItem(key: key, content: .file(path: value), metadata: metadata, origin: value)]
-            case "--vector-json":
+            case .vectorJSON(let value):
                 let v = try JSONNode.parse(value, what: "--vector-json").floats(what: "--vector-json")
                 return [AddItem(key: key, content: .vector(v), metadata: metadata, origin: "--vector-json")]
-            default:
-                throw .usage("--key cannot be combined with \(name) (its items have their own keys)")
+            case .jsonl, .npy:
+                throw .usage("--key cannot be combined with \(sources[0].option) (its items have their own keys)")
             }
         }
 
         var items: [AddItem] = []
         var argumentIndex = 0
-        for (name, value) in args.ordered {
-            switch name {
-            case "":
+        for source in sources {
+            switch source {
+            case .text(let value):
                 argumentIndex += 1
                 if value.isEmpty { throw .usage("text argument \(argumentIndex) is empty") }
                 items.append(AddItem(key: AddItem.key(forText: value), content: .text(value), metadata: metadata,
                                      origin: "text argument \(argumentIndex)"))
-            case "--file":
+            case .file(let value):
                 for path in try expand(value) {
                     items.append(AddItem(key: path, content: .file(path: path), metadata: metadata, origin: path))
                 }
-            case "--vector-json":
+            case .vectorJSON:
                 throw .usage("--vector-json stores one vector and needs --key K (use --jsonl or --npy for many)")
-            case "--jsonl":
+            case .jsonl(let value):
                 items += try jsonl(value, defaultMetadata: metadata)
-            case "--npy":
+            case .npy(let value):
                 let m = try NPYMatrix.decode(try EmbedCommand.readFile(value), name: value)
                 for r in 0..<m.rows {
                     items.append(AddItem(key: prefix + String(r), content: .vector(m.row(r)), metadata: metadata, origin: "\(value) row \(r)"))
                 }
-            default: break
             }
         }
         if items.isEmpty {

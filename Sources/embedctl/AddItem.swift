@@ -1,3 +1,5 @@
+import EmbedCLI
+
 /// One record that `embedctl add` stores: a key, what to embed (or the vector itself), and
 /// optional metadata, plus where it came from for error messages.
 struct AddItem {

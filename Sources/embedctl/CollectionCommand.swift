@@ -1,15 +1,20 @@
+import EmbedCLI
 import EmbedSys
 import EmbedWire
 
 /// `embedctl collection create|list|describe|optimize|drop`.
 enum CollectionCommand {
     static var command: Command {
-        Command(name: "collection", abstract: "Create, list, describe, optimize and drop vector collections.",
-                subcommands: [create, list, describe, optimize, drop])
+        Command(name: "collection", abstract: "Create, list, describe, optimize and drop vector collections.", options: ConnectionOptions.self,
+                subcommands: [Command(Create.self), Command(List.self), Command(Describe.self), Command(Optimize.self), Command(Drop.self)])
     }
 
-    static var create: Command {
-        Command(
+    enum Metric: String, CaseIterable {
+        case cosine, l2, ip
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
             name: "create", abstract: "Create a collection bound to a model or to a raw dimension.",
             discussion: """
             With --model, the collection takes the model's dimension, metric and embedding space: texts
@@ -21,52 +26,75 @@ enum CollectionCommand {
             can open the socket may read, unless --restrict-read limits reading to the owner, writers and
             --reader/--reader-group. The access list is fixed at creation.
             Users and groups are names or numeric ids.
-            """,
-            arguments: "NAME",
-            options: [
-                Commands.formatOption,
-                OptionSpec(names: ["--model", "-m"], valueName: "MODEL", help: "bind to this model (dimension, metric and space come from it)"),
-                OptionSpec(names: ["--dim"], valueName: "N", help: "raw collection of N-dimensional vectors"),
-                OptionSpec(names: ["--metric"], valueName: "METRIC", help: "distance (raw: default cosine; with --model: must be the model's)",
-                           choices: ["cosine", "l2", "ip"]),
-                OptionSpec(names: ["--storage"], valueName: "TYPE", help: "stored vectors: f32 (default, exact), f16 (half the bytes) or int8 (a quarter; scores on the rounded vector)"),
-                OptionSpec(names: ["--hnsw-m"], valueName: "N", help: "HNSW links per node (default 16)"),
-                OptionSpec(names: ["--ef-construction"], valueName: "N", help: "HNSW build breadth (default 200)"),
-                OptionSpec(names: ["--ef"], valueName: "N", help: "default search breadth (default 100)"),
-                OptionSpec(names: ["--writer"], valueName: "USER", help: "user who may write", repeatable: true),
-                OptionSpec(names: ["--writer-group"], valueName: "GROUP", help: "group whose members may write", repeatable: true),
-                OptionSpec(names: ["--reader"], valueName: "USER", help: "user who may read (with --restrict-read)", repeatable: true),
-                OptionSpec(names: ["--reader-group"], valueName: "GROUP", help: "group whose members may read (with --restrict-read)", repeatable: true),
-                OptionSpec(names: ["--restrict-read"], valueName: nil, help: "only the owner, writers and readers may read"),
-                OptionSpec(names: ["--exist-ok"], valueName: nil, help: "succeed if the collection exists with the same binding"),
-            ],
-            minPositionals: 1, maxPositionals: 1
-        ) { (args, g) throws(CLIError) in
-            var r = CreateCollectionRequest(name: args.positionals[0])
-            let model = args.value("--model"), dim = args.value("--dim")
+            """)
+        var output = FormatOptions()
+        var name = ""
+        var model: String?
+        var dim: UInt32?
+        var metric: Metric?
+        var storage: String?
+        var hnswM: UInt32?
+        var efConstruction: UInt32?
+        var ef: UInt32?
+        var writers: [UInt32] = []
+        var writerGroups: [UInt32] = []
+        var readers: [UInt32] = []
+        var readerGroups: [UInt32] = []
+        var restrictRead = false
+        var existOK = false
+        var connection = ConnectionOptions()
+
+        static var arguments: [Argument<Self>] {
+            [
+                .group(\.output),
+                .argument("NAME", \.name, .string),
+                .option("--model", "-m", value: "MODEL", help: "bind to this model (dimension, metric and space come from it)", \.model, .model),
+                .option("--dim", value: "N", help: "raw collection of N-dimensional vectors", \.dim, .integer(max: 65536)),
+                .option("--metric", value: "METRIC", help: "distance (raw: default cosine; with --model: must be the model's)", \.metric, .choice),
+                .option("--storage", value: "TYPE",
+                        help: "stored vectors: f32 (default, exact), f16 (half the bytes) or int8 (a quarter; scores on the rounded vector)",
+                        \.storage, .string.completing(.words(["f32", "f16", "int8"]))),
+                .option("--hnsw-m", value: "N", help: "HNSW links per node (default 16)", \.hnswM, .integer(max: 128)),
+                .option("--ef-construction", value: "N", help: "HNSW build breadth (default 200)", \.efConstruction, .integer(max: 100_000)),
+                .option("--ef", value: "N", help: "default search breadth (default 100)", \.ef, .integer(max: 100_000)),
+                .repeated("--writer", value: "USER", help: "user who may write", \.writers, .user),
+                .repeated("--writer-group", value: "GROUP", help: "group whose members may write", \.writerGroups, .group),
+                .repeated("--reader", value: "USER", help: "user who may read (with --restrict-read)", \.readers, .user),
+                .repeated("--reader-group", value: "GROUP", help: "group whose members may read (with --restrict-read)", \.readerGroups, .group),
+                .flag("--restrict-read", help: "only the owner, writers and readers may read", \.restrictRead),
+                .flag("--exist-ok", help: "succeed if the collection exists with the same binding", \.existOK),
+                .group(\.connection),
+            ]
+        }
+
+        func validate() throws(CLIError) {
             switch (model, dim) {
             case (nil, nil): throw .usage("'embedctl collection create' needs --model MODEL or --dim N\nSee 'embedctl collection create --help'.")
             case (.some, .some): throw .usage("give either --model or --dim, not both (a model fixes the dimension)")
-            case (let m?, nil):
-                if m.isEmpty { throw .usage("--model needs a model name") }
-                r.model = m
-            case (nil, let d?): r.dimension = try number(d, "--dim", max: 65536)
+            case (let m?, nil): if m.isEmpty { throw .usage("--model needs a model name") }
+            case (nil, .some): break
             }
-            r.metric = args.value("--metric") ?? ""
-            r.storage = args.value("--storage") ?? ""
-            if let v = args.value("--hnsw-m") { r.hnswM = try number(v, "--hnsw-m", max: 128) }
-            if let v = args.value("--ef-construction") { r.hnswEfConstruction = try number(v, "--ef-construction", max: 100_000) }
-            if let v = args.value("--ef") { r.hnswEf = try number(v, "--ef", max: 100_000) }
-            var acl = CollectionAcl(restrictRead: args.has("--restrict-read"))
-            acl.writerUids = try args.all("--writer").map { (u) throws(CLIError) in try uid(u) }
-            acl.writerGids = try args.all("--writer-group").map { (gr) throws(CLIError) in try gid(gr) }
-            acl.readerUids = try args.all("--reader").map { (u) throws(CLIError) in try uid(u) }
-            acl.readerGids = try args.all("--reader-group").map { (gr) throws(CLIError) in try gid(gr) }
+        }
+
+        func run() throws(CLIError) {
+            var r = CreateCollectionRequest(name: name)
+            r.model = model ?? ""
+            if let dim { r.dimension = dim }
+            r.metric = metric?.rawValue ?? ""
+            r.storage = storage ?? ""
+            if let hnswM { r.hnswM = hnswM }
+            if let efConstruction { r.hnswEfConstruction = efConstruction }
+            if let ef { r.hnswEf = ef }
+            var acl = CollectionAcl(restrictRead: restrictRead)
+            acl.writerUids = writers
+            acl.writerGids = writerGroups
+            acl.readerUids = readers
+            acl.readerGids = readerGroups
             r.acl = acl
-            r.existOk = args.has("--exist-ok")
-            let response = try Commands.call(g, .createCollection, r, CreateCollectionResponse.self)
+            r.existOk = existOK
+            let response = try connection.call(.createCollection, r, CreateCollectionResponse.self)
             let c = response.collection ?? CollectionInfo()
-            if args.value("--format") == "json" {
+            if output.json {
                 Output.out(StoreRendering.collectionJSON(c, indent: "") + "\n")
             } else {
                 let binding = c.model.isEmpty ? "raw vectors" : "model \(c.model)"
@@ -75,11 +103,15 @@ enum CollectionCommand {
         }
     }
 
-    static var list: Command {
-        Command(name: "list", abstract: "List collections with your access (r = read, w = write).", options: [Commands.formatOption]) {
-            (args, g) throws(CLIError) in
-            let r = try Commands.call(g, .listCollections, ListCollectionsRequest(), ListCollectionsResponse.self)
-            if args.value("--format") == "json" {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(name: "list", abstract: "List collections with your access (r = read, w = write).")
+        var output = FormatOptions()
+        var connection = ConnectionOptions()
+        static var arguments: [Argument<Self>] { [.group(\.output), .group(\.connection)] }
+
+        func run() throws(CLIError) {
+            let r = try connection.call(.listCollections, ListCollectionsRequest(), ListCollectionsResponse.self)
+            if output.json {
                 Output.out(JSON.array(r.collections.map { StoreRendering.collectionJSON($0, indent: "  ") }) + "\n")
             } else {
                 Output.out(StoreRendering.collectionsTable(r.collections))
@@ -87,13 +119,17 @@ enum CollectionCommand {
         }
     }
 
-    static var describe: Command {
-        Command(name: "describe", abstract: "Show a collection's binding, access and storage.", arguments: "NAME",
-                options: [Commands.formatOption], minPositionals: 1, maxPositionals: 1) { (args, g) throws(CLIError) in
-            let r = try Commands.call(g, .describeCollection, DescribeCollectionRequest(name: args.positionals[0]),
-                                      DescribeCollectionResponse.self)
+    struct Describe: ParsableCommand {
+        static let configuration = CommandConfiguration(name: "describe", abstract: "Show a collection's binding, access and storage.")
+        var output = FormatOptions()
+        var name = ""
+        var connection = ConnectionOptions()
+        static var arguments: [Argument<Self>] { [.group(\.output), .argument("NAME", \.name, .collection), .group(\.connection)] }
+
+        func run() throws(CLIError) {
+            let r = try connection.call(.describeCollection, DescribeCollectionRequest(name: name), DescribeCollectionResponse.self)
             let c = r.collection ?? CollectionInfo()
-            if args.value("--format") == "json" {
+            if output.json {
                 Output.out(StoreRendering.collectionJSON(c, indent: "") + "\n")
             } else {
                 Output.out(StoreRendering.describeText(c))
@@ -101,8 +137,8 @@ enum CollectionCommand {
         }
     }
 
-    static var optimize: Command {
-        Command(
+    struct Optimize: ParsableCommand {
+        static let configuration = CommandConfiguration(
             name: "optimize", abstract: "Compact a collection in graph order (needs write permission).",
             discussion: """
             Waits until every record added so far is linked into the search graph, then rewrites the
@@ -110,17 +146,21 @@ enum CollectionCommand {
             neighbours lie close together in memory (searches run faster after a bulk load). Adds wait
             while the copy is written; searches do not. The daemon also compacts on its own once many
             records are deleted (store.compaction_* in embedd.yaml). Use --timeout for big collections.
-            """,
-            arguments: "NAME", options: [Commands.formatOption], minPositionals: 1, maxPositionals: 1) { (args, g) throws(CLIError) in
-            let name = args.positionals[0]
-            let before = try Commands.call(g, .describeCollection, DescribeCollectionRequest(name: name), DescribeCollectionResponse.self)
+            """)
+        var output = FormatOptions()
+        var name = ""
+        var connection = ConnectionOptions()
+        static var arguments: [Argument<Self>] { [.group(\.output), .argument("NAME", \.name, .collection), .group(\.connection)] }
+
+        func run() throws(CLIError) {
+            let before = try connection.call(.describeCollection, DescribeCollectionRequest(name: name), DescribeCollectionResponse.self)
                 .collection?.stats ?? CollectionStats()
             let started = Clock.monotonicSeconds()
-            let r = try Commands.call(g, .optimizeCollection, OptimizeCollectionRequest(name: name), OptimizeCollectionResponse.self)
+            let r = try connection.call(.optimizeCollection, OptimizeCollectionRequest(name: name), OptimizeCollectionResponse.self)
             let seconds = Clock.monotonicSeconds() - started
             let c = r.collection ?? CollectionInfo()
             let after = c.stats ?? CollectionStats()
-            if args.value("--format") == "json" {
+            if output.json {
                 Output.out("{\"optimized\": \(JSON.string(name)), \"seconds\": \(JSON.number(Float(seconds))), \"deleted_reclaimed\": \(before.deleted), "
                            + "\"collection\": \(StoreRendering.collectionJSON(c, indent: ""))}\n")
             } else {
@@ -131,33 +171,40 @@ enum CollectionCommand {
         }
     }
 
-    static var drop: Command {
-        Command(name: "drop", abstract: "Delete a collection and its files (needs write permission).", arguments: "NAME",
-                options: [Commands.formatOption], minPositionals: 1, maxPositionals: 1) { (args, g) throws(CLIError) in
-            _ = try Commands.call(g, .dropCollection, DropCollectionRequest(name: args.positionals[0]), DropCollectionResponse.self)
-            if args.value("--format") == "json" {
-                Output.out("{\"dropped\": \(JSON.string(args.positionals[0]))}\n")
+    struct Drop: ParsableCommand {
+        static let configuration = CommandConfiguration(name: "drop", abstract: "Delete a collection and its files (needs write permission).")
+        var output = FormatOptions()
+        var name = ""
+        var connection = ConnectionOptions()
+        static var arguments: [Argument<Self>] { [.group(\.output), .argument("NAME", \.name, .collection), .group(\.connection)] }
+
+        func run() throws(CLIError) {
+            _ = try connection.call(.dropCollection, DropCollectionRequest(name: name), DropCollectionResponse.self)
+            if output.json {
+                Output.out("{\"dropped\": \(JSON.string(name))}\n")
             } else {
-                Output.out("dropped collection \(args.positionals[0])\n")
+                Output.out("dropped collection \(name)\n")
             }
         }
     }
+}
 
-    /// A positive integer option value ≤ max.
-    static func number(_ text: String, _ option: String, max: UInt32) throws(CLIError) -> UInt32 {
-        guard let v = UInt32(text), v >= 1, v <= max else { throw .usage("\(option) needs an integer from 1 to \(max) (got \"\(text)\")") }
-        return v
+extension ValueParser where Value == UInt32 {
+    /// A user name or numeric id (`--writer`, `--reader`).
+    static var user: ValueParser {
+        ValueParser(completion: .user) { (s, _) throws(CLIError) in
+            if let v = UInt32(s) { return v }
+            guard let v = UserNames.userID(named: s) else { throw .usage("no user named '\(s)'") }
+            return v
+        }
     }
 
-    static func uid(_ s: String) throws(CLIError) -> UInt32 {
-        if let v = UInt32(s) { return v }
-        guard let v = UserNames.userID(named: s) else { throw .usage("no user named '\(s)'") }
-        return v
-    }
-
-    static func gid(_ s: String) throws(CLIError) -> UInt32 {
-        if let v = UInt32(s) { return v }
-        guard let v = UserDatabase.groupID(named: s) else { throw .usage("no group named '\(s)'") }
-        return v
+    /// A group name or numeric id (`--writer-group`, `--reader-group`).
+    static var group: ValueParser {
+        ValueParser(completion: .group) { (s, _) throws(CLIError) in
+            if let v = UInt32(s) { return v }
+            guard let v = UserDatabase.groupID(named: s) else { throw .usage("no group named '\(s)'") }
+            return v
+        }
     }
 }

@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedClient
 import EmbedSys
 import EmbedWire
@@ -11,8 +12,12 @@ enum EmbedCommand {
         "fxtr": "application/x-embedd-fixture",
     ]
 
-    static var command: Command {
-        Command(
+    enum Format: String, CaseIterable {
+        case json, npy, table
+    }
+
+    struct Embed: ParsableCommand {
+        static let configuration = CommandConfiguration(
             name: "embed", abstract: "Embed texts and media files with a model.",
             discussion: """
             Inputs are embedded in command-line order: TEXT arguments, --file FILE (read here and sent as
@@ -22,19 +27,28 @@ enum EmbedCommand {
             --format json prints {"model": NAME, "dim": N, "vectors": [[...], ...]} with one vector per
             input, in input order: the stable contract for scripts. --format npy writes a float32
             (n, dim) NumPy array to standard output. --format table prints a summary per input.
-            """,
-            arguments: "[TEXT...]",
-            options: [
-                OptionSpec(names: ["--model", "-m"], valueName: "NAME", help: "model to use (default: the daemon's default model)"),
-                OptionSpec(names: ["--file", "-f"], valueName: "FILE", help: "embed the contents of FILE", repeatable: true),
-                OptionSpec(names: ["--json-input"], valueName: "FILE", help: "embed each string of a JSON array", repeatable: true),
-                OptionSpec(names: ["--mime"], valueName: "TYPE", help: "media type of --file inputs (default: from the extension)"),
-                OptionSpec(names: ["--format"], valueName: "FORMAT", help: "output format (default json)", choices: ["json", "npy", "table"]),
-            ],
-            minPositionals: 0, maxPositionals: Int.max
-        ) { (args, g) throws(CLIError) in
-            try run(args, g)
+            """)
+        var texts: [Ordered<String>] = []
+        var model: String?
+        var files: [Ordered<String>] = []
+        var jsonInputs: [Ordered<String>] = []
+        var mime: String?
+        var format: Format?
+        var connection = ConnectionOptions()
+
+        static var arguments: [Argument<Self>] {
+            [
+                .argumentsInOrder("TEXT", \.texts, .string),
+                .option("--model", "-m", value: "NAME", help: "model to use (default: the daemon's default model)", \.model, .model),
+                .inOrder("--file", "-f", value: "FILE", help: "embed the contents of FILE", \.files, .file),
+                .inOrder("--json-input", value: "FILE", help: "embed each string of a JSON array", \.jsonInputs, .file),
+                .option("--mime", value: "TYPE", help: "media type of --file inputs (default: from the extension)", \.mime, .string),
+                .option("--format", value: "FORMAT", help: "output format (default json)", \.format, .choice),
+                .group(\.connection),
+            ]
         }
+
+        func run() throws(CLIError) { try EmbedCommand.run(self) }
     }
 
     static func readFile(_ path: String) throws(CLIError) -> [UInt8] {
@@ -45,41 +59,48 @@ enum EmbedCommand {
         do { return try FileSystem.readFile(path, limit: 1 << 30) } catch { throw .runtime("cannot read \(path): \(error)") }
     }
 
-    static func run(_ args: ParsedArguments, _ g: GlobalOptions) throws(CLIError) {
+    /// One input as given: a TEXT argument, a --file or a --json-input.
+    enum Source {
+        case text(String), file(String), jsonInput(String)
+    }
+
+    static func run(_ args: Embed) throws(CLIError) {
         var inputs: [Input] = []
         var labels: [String] = []
-        for (name, value) in args.ordered {
-            switch name {
-            case "":
+        let sources = [Ordered<Source>].inCommandLineOrder([
+            args.texts.map { $0.map(Source.text) }, args.files.map { $0.map(Source.file) }, args.jsonInputs.map { $0.map(Source.jsonInput) },
+        ])
+        for source in sources {
+            switch source.value {
+            case .text(let value):
                 inputs.append(.text(value))
                 labels.append(value)
-            case "--file":
+            case .file(let value):
                 let bytes = try readFile(value)
                 let ext = value.split(separator: ".").last.map { $0.lowercased() } ?? ""
-                if args.value("--mime") == nil && (ext == "txt" || ext == "md") {
+                if args.mime == nil && (ext == "txt" || ext == "md") {
                     guard let s = String(validating: bytes, as: UTF8.self) else { throw .runtime("\(value) is not valid UTF-8 text") }
                     inputs.append(.text(s))
                 } else {
-                    guard let mime = args.value("--mime") ?? mimeByExtension[ext] else {
+                    guard let mime = args.mime ?? mimeByExtension[ext] else {
                         throw .usage("cannot tell the media type of \(value) from its extension; pass --mime TYPE")
                     }
                     inputs.append(Input(.media(Media(data: bytes, mimeType: mime))))
                 }
                 labels.append(value)
-            case "--json-input":
+            case .jsonInput(let value):
                 let texts = try JSON.parseStringArray(try readFile(value))
                 inputs += texts.map(Input.text)
                 labels += texts
-            default:
-                break
             }
         }
         guard !inputs.isEmpty else { throw .usage("nothing to embed: give TEXT arguments, --file FILE or --json-input FILE\nSee 'embedctl embed --help'.") }
+        let g = args.connection
         let client = try g.connect()
         defer { client.close() }
         let response: EmbedResponse
         do {
-            response = try client.call(.embed, EmbedRequest(model: args.value("--model") ?? "", inputs: inputs), as: EmbedResponse.self,
+            response = try client.call(.embed, EmbedRequest(model: args.model ?? "", inputs: inputs), as: EmbedResponse.self,
                                        deadlineMilliseconds: g.deadlineMilliseconds)
         } catch {
             throw .runtime(error.description)
@@ -87,8 +108,8 @@ enum EmbedCommand {
         guard response.vectors.count == inputs.count else {
             throw .runtime("the daemon returned \(response.vectors.count) vectors for \(inputs.count) inputs")
         }
-        switch args.value("--format") ?? "json" {
-        case "npy":
+        switch args.format ?? .json {
+        case .npy:
             let dim = Int(response.dim)
             var flat: [Float] = []
             flat.reserveCapacity(inputs.count * dim)
@@ -97,7 +118,7 @@ enum EmbedCommand {
                 flat += v.values
             }
             try Output.outBytes(NPY.encode(rows: inputs.count, columns: dim, values: flat))
-        case "table":
+        case .table:
             var rows: [[String]] = []
             for (i, v) in response.vectors.enumerated() {
                 let label = labels[i].count > 40 ? String(labels[i].prefix(37)) + "..." : labels[i]
@@ -107,7 +128,7 @@ enum EmbedCommand {
             }
             Output.out("model \(response.model) (version \(response.modelVersion), generation \(response.generation)), dim \(response.dim)\n")
             Output.out(Table.render(["#", "INPUT", "DIM", "NORM", "VECTOR"], rows))
-        default:
+        case .json:
             var out = "{\"model\": \(JSON.string(response.model)), \"dim\": \(response.dim), \"vectors\": ["
             for (i, v) in response.vectors.enumerated() {
                 out += (i == 0 ? "\n  [" : ",\n  [") + v.values.map(JSON.number).joined(separator: ", ") + "]"

@@ -1,8 +1,16 @@
+import EmbedCLI
 import EmbedSys
 
 /// embedctl's entry point: builds the command tree, parses, runs, maps errors to exit codes.
 enum EmbedCtl {
     static let version = "0.1.0"
+
+    /// What `embedctl` itself accepts besides a subcommand (for its help and completion).
+    struct RootOptions: ParsableArguments {
+        var version = false
+        var connection = ConnectionOptions()
+        static var arguments: [Argument<Self>] { [.flag("--version", help: "print the version", \.version), .group(\.connection)] }
+    }
 
     static var root: Command {
         Command(
@@ -10,10 +18,12 @@ enum EmbedCtl {
             discussion: """
             Exit status: 0 success, 1 server or runtime error (the message says which), 2 usage error.
             The socket comes from --socket, else $EMBEDD_SOCKET, else /run/embedd/embedd.sock.
+            Bash completion: source <(embedctl completion bash)  (see 'embedctl completion bash --help').
             """,
-            options: [OptionSpec(names: ["--version"], valueName: nil, help: "print the version")],
-            subcommands: [Commands.status, Commands.models, Commands.plugins, EmbedCommand.command, PluginCheckCommand.command]
-                + StoreCommands.all
+            options: RootOptions.self,
+            subcommands: [Command(Commands.Status.self), Command(Commands.Models.self), Commands.plugins, Command(EmbedCommand.Embed.self),
+                          PluginCheckCommand.command]
+                + StoreCommands.all + [CompletionCommand.command, Command(CompleteCommand.self)]
         )
     }
 
@@ -34,9 +44,8 @@ enum EmbedCtl {
             case .help(let command, let path):
                 Output.out(command.help(path: path))
                 return 0
-            case .run(let command, _, let parsed):
-                let global = try GlobalOptions(parsed)
-                try command.run!(parsed, global)
+            case .run(_, let run):
+                try run()
                 return 0
             }
         } catch {

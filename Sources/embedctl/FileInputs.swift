@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedWire
 
 /// How `add` and `search` turn a file into an input: the media type comes from `--mime`, else

@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedJSON
 
 /// Minimal JSON writing for embedctl, and `--json-input` on top of `JSONNode` (no Foundation,

@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedJSON
 
 /// A parsed JSON value together with the byte range it came from, for the store commands'

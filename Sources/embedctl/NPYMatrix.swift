@@ -1,3 +1,5 @@
+import EmbedCLI
+
 /// A matrix of float32 rows read from a NumPy `.npy` file (`add --npy`, `search --npy`).
 ///
 /// Accepts format versions 1–3, C order, dtype float32 (`<f4`, `>f4`) or float64 (`<f8`, `>f8`,

@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedSys
 import Synchronization
 

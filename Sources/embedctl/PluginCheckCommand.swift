@@ -1,30 +1,45 @@
+import EmbedCLI
 import EmbedPluginCheck
 
 /// `embedctl plugin check`: runs the plugin conformance kit in this process (no daemon needed).
 enum PluginCheckCommand {
     static var command: Command {
-        let check = Command(
+        Command(name: "plugin", abstract: "Plugin development tools.", options: ConnectionOptions.self, subcommands: [Command(Check.self)])
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
             name: "check", abstract: "Check that a plugin library honours the embedd plugin contract.",
-            discussion: "Loads PLUGIN.so in this process (no daemon involved), loads a model from --model-dir with the\ngiven options, and runs every conformance check. Exit status 0 when all pass, 1 otherwise.",
-            arguments: "PLUGIN.so",
-            options: [
-                OptionSpec(names: ["--model-dir"], valueName: "DIR", help: "model directory to load (default: an empty temporary one)"),
-                OptionSpec(names: ["--option", "-o"], valueName: "KEY=VALUE", help: "plugin option", repeatable: true),
-                OptionSpec(names: ["--format"], valueName: "FORMAT", help: "output format (default table)", choices: ["table", "json"]),
-            ],
-            minPositionals: 1, maxPositionals: 1
-        ) { (args, _) throws(CLIError) in
-            var options: [String: String] = [:]
-            for o in args.all("--option") {
-                guard let eq = o.firstIndex(of: "="), eq != o.startIndex else { throw .usage("--option needs KEY=VALUE (got \"\(o)\")") }
-                options[String(o[..<eq])] = String(o[o.index(after: eq)...])
-            }
-            let report = ConformanceKit.run(pluginPath: args.positionals[0], modelDirectory: args.value("--model-dir"), options: options)
-            var text = args.value("--format") == "json" ? report.renderJSON() : report.renderText()
+            discussion: "Loads PLUGIN.so in this process (no daemon involved), loads a model from --model-dir with the\ngiven options, and runs every conformance check. Exit status 0 when all pass, 1 otherwise.")
+        var plugin = ""
+        var modelDirectory: String?
+        var options: [(key: String, value: String)] = []
+        var output = FormatOptions()
+        /// Accepted like everywhere (so scripts may always pass them); not used: no daemon is involved.
+        var connection = ConnectionOptions()
+
+        static var arguments: [Argument<Self>] {
+            [
+                .argument("PLUGIN.so", \.plugin, ValueParser.file.completing(.fileMatching("*.so"))),
+                .option("--model-dir", value: "DIR", help: "model directory to load (default: an empty temporary one)", \.modelDirectory, .directory),
+                .repeated("--option", "-o", value: "KEY=VALUE", help: "plugin option", \.options,
+                          ValueParser { (o, name) throws(CLIError) in
+                              guard let eq = o.firstIndex(of: "="), eq != o.startIndex else { throw .usage("\(name) needs KEY=VALUE (got \"\(o)\")") }
+                              return (String(o[..<eq]), String(o[o.index(after: eq)...]))
+                          }),
+                .group(\.output),
+                .group(\.connection),
+            ]
+        }
+
+        func run() throws(CLIError) {
+            var settings: [String: String] = [:]
+            for (key, value) in options { settings[key] = value }
+            let report = ConformanceKit.run(pluginPath: plugin, modelDirectory: modelDirectory, options: settings)
+            var text = output.json ? report.renderJSON() : report.renderText()
             if !text.hasSuffix("\n") { text += "\n" }
             Output.out(text)
             if !report.passed { throw CLIError(exitCode: 1, message: "") }
         }
-        return Command(name: "plugin", abstract: "Plugin development tools.", subcommands: [check])
     }
 }

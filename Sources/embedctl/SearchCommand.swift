@@ -1,3 +1,4 @@
+import EmbedCLI
 import EmbedClient
 import EmbedSys
 import EmbedWire
@@ -7,8 +8,8 @@ enum SearchCommand {
     /// Queries per request when many are given (--npy): bounded so one call stays small.
     static let queriesPerCall = 64
 
-    static var command: Command {
-        Command(
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(
             name: "search", abstract: "Search a collection by text, file or vector.",
             discussion: """
             Queries, in command-line order: TEXT arguments and --file (embedded by the collection's model),
@@ -20,24 +21,42 @@ enum SearchCommand {
             --format json prints {"results": [[{"key", "score", "metadata"}, ...], ...]}: one list per
             query, in query order, best first. The score is the cosine similarity, the L2 distance or the
             dot product, by the collection's metric; metadata is the stored object, or null.
-            """,
-            arguments: "NAME [TEXT...]",
-            options: [
-                Commands.formatOption,
-                OptionSpec(names: ["-k", "--k"], valueName: "N", help: "results per query (default 10)"),
-                OptionSpec(names: ["--ef"], valueName: "N", help: "search breadth (default: the collection's; at least k)"),
-                OptionSpec(names: ["--filter"], valueName: "JSON", help: "metadata filter, e.g. '{\"lang\": \"en\", \"year\": {\"in\": [2023, 2024]}}'"),
-                OptionSpec(names: ["--file", "-f"], valueName: "PATH", help: "query by the contents of a file", repeatable: true),
-                OptionSpec(names: ["--vector-json"], valueName: "JSON", help: "query by a vector, e.g. '[0.1, 0.2]'", repeatable: true),
-                OptionSpec(names: ["--npy"], valueName: "FILE", help: "query by each row of a float32 (n, dim) .npy array", repeatable: true),
-                OptionSpec(names: ["--mime"], valueName: "TYPE", help: "media type of --file queries (default: from the extension)"),
-                OptionSpec(names: ["--model"], valueName: "MODEL", help: "refuse unless the collection's model embeds into this model's space"),
-                OptionSpec(names: ["--send-bytes"], valueName: nil, help: "read files here and send their bytes instead of descriptors"),
-            ],
-            minPositionals: 1, maxPositionals: Int.max
-        ) { (args, g) throws(CLIError) in
-            try run(args, g)
+            """)
+        var output = FormatOptions()
+        var collection = ""
+        var texts: [Ordered<String>] = []
+        var k: Int?
+        var ef: Int?
+        /// Already in the daemon's spelling ("" for none).
+        var filter: String?
+        var files = FileInputOptions()
+        var vectors: [Ordered<[Float]>] = []
+        var npy: [Ordered<String>] = []
+        var model: String?
+        var connection = ConnectionOptions()
+
+        static var arguments: [Argument<Self>] {
+            [
+                .group(\.output),
+                .argument("NAME", \.collection, .collection),
+                .argumentsInOrder("TEXT", \.texts, .string),
+                .option("-k", "--k", value: "N", help: "results per query (default 10)", \.k, .integer(max: 10_000)),
+                .option("--ef", value: "N", help: "search breadth (default: the collection's; at least k)", \.ef, .integer(max: 100_000)),
+                .option("--filter", value: "JSON", help: "metadata filter, e.g. '{\"lang\": \"en\", \"year\": {\"in\": [2023, 2024]}}'", \.filter,
+                        ValueParser { (text, _) throws(CLIError) in
+                            let f = try SearchFilter.translate(text)
+                            return f == "{}" ? "" : f
+                        }),
+                .group(\.files),
+                .inOrder("--vector-json", value: "JSON", help: "query by a vector, e.g. '[0.1, 0.2]'", \.vectors,
+                         ValueParser { (text, name) throws(CLIError) in try JSONNode.parse(text, what: name).floats(what: name) }),
+                .inOrder("--npy", value: "FILE", help: "query by each row of a float32 (n, dim) .npy array", \.npy, .file),
+                .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
+                .group(\.connection),
+            ]
         }
+
+        func run() throws(CLIError) { try SearchCommand.run(self) }
     }
 
     /// One query and a label for the table output.
@@ -47,24 +66,29 @@ enum SearchCommand {
         case vector([Float])
     }
 
-    static func gather(_ args: ParsedArguments) throws(CLIError) -> [(Query, String)] {
+    /// A query as given on the command line.
+    enum Source {
+        case text(String), file(String), vector([Float]), npy(String)
+    }
+
+    static func gather(_ args: Search) throws(CLIError) -> [(Query, String)] {
         var queries: [(Query, String)] = []
-        var skippedName = false
-        for (name, value) in args.ordered {
-            switch name {
-            case "":
-                if !skippedName { skippedName = true; continue }  // the collection
+        let sources = [Ordered<Source>].inCommandLineOrder([
+            args.texts.map { $0.map(Source.text) }, args.files.files.map { $0.map(Source.file) },
+            args.vectors.map { $0.map(Source.vector) }, args.npy.map { $0.map(Source.npy) },
+        ])
+        for source in sources {
+            switch source.value {
+            case .text(let value):
                 if value.isEmpty { throw .usage("a query text is empty") }
                 queries.append((.text(value), value))
-            case "--file":
+            case .file(let value):
                 for path in try AddInputs.expand(value) { queries.append((.file(path), path)) }
-            case "--vector-json":
-                let v = try JSONNode.parse(value, what: "--vector-json").floats(what: "--vector-json")
+            case .vector(let v):
                 queries.append((.vector(v), "vector [\(v.prefix(3).map(EmbedCommand.format4).joined(separator: ", "))\(v.count > 3 ? ", ..." : "")]"))
-            case "--npy":
+            case .npy(let value):
                 let m = try NPYMatrix.decode(try EmbedCommand.readFile(value), name: value)
                 for r in 0..<m.rows { queries.append((.vector(m.row(r)), "\(value) row \(r)")) }
-            default: break
             }
         }
         if queries.isEmpty {
@@ -73,18 +97,13 @@ enum SearchCommand {
         return queries
     }
 
-    static func run(_ args: ParsedArguments, _ g: GlobalOptions) throws(CLIError) {
-        let collection = args.positionals[0]
+    static func run(_ args: Search) throws(CLIError) {
+        let collection = args.collection
         let queries = try gather(args)
-        var k = 10
-        if let v = args.value("-k") { k = Int(try CollectionCommand.number(v, "-k", max: 10_000)) }
-        var ef = 0
-        if let v = args.value("--ef") { ef = Int(try CollectionCommand.number(v, "--ef", max: 100_000)) }
-        var filter = ""
-        if let f = args.value("--filter") {
-            filter = try SearchFilter.translate(f)
-            if filter == "{}" { filter = "" }
-        }
+        let k = args.k ?? 10
+        let ef = args.ef ?? 0
+        let filter = args.filter ?? ""
+        let g = args.connection
         let client = try g.connect()
         defer { client.close() }
         var results: [[SearchHit]] = []
@@ -100,9 +119,9 @@ enum SearchCommand {
                 case .text(let s): wire.append(.text(s))
                 case .vector(let v): wire.append(.vector(v))
                 case .file(let path):
-                    if args.has("--send-bytes") {
+                    if args.files.sendBytes {
                         let bytes = try EmbedCommand.readFile(path)
-                        switch FileInputs.bytesInput(path: path, bytes: bytes, mime: args.value("--mime")) {
+                        switch FileInputs.bytesInput(path: path, bytes: bytes, mime: args.files.mime) {
                         case .success(let input): wire.append(SearchQuery(.input(input)))
                         case .failure(let e): throw e
                         }
@@ -110,14 +129,14 @@ enum SearchCommand {
                         let fd: FileDescriptor
                         do { fd = try FileDescriptor.open(path, .readOnly) } catch { throw .runtime("cannot open \(path): \(error)") }
                         files.append(fd)
-                        let ref = FileRef(index: UInt32(files.count - 1), mimeType: FileInputs.mimeType(path: path, override: args.value("--mime")))
+                        let ref = FileRef(index: UInt32(files.count - 1), mimeType: FileInputs.mimeType(path: path, override: args.files.mime))
                         wire.append(SearchQuery(.input(Input(.file(ref)))))
                     }
                 }
             }
             let response: SearchResponse
             do {
-                response = try client.search(collection, wire, k: k, ef: ef, filter: filter, model: args.value("--model") ?? "",
+                response = try client.search(collection, wire, k: k, ef: ef, filter: filter, model: args.model ?? "",
                                              files: files, deadlineMilliseconds: g.deadlineMilliseconds)
             } catch {
                 throw .runtime(error.description)
@@ -129,7 +148,7 @@ enum SearchCommand {
             start += chunk.count
         }
 
-        if args.value("--format") == "json" {
+        if args.output.json {
             Output.out(json(results))
         } else {
             var out = ""

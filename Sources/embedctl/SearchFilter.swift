@@ -1,3 +1,5 @@
+import EmbedCLI
+
 /// `search --filter`: a JSON object whose members must all hold. A member is
 /// `"field": value` (equality), `"field": {"in": [v1, v2]}` (any of), `"field": [v1, v2]`
 /// (any of), or `"field": {"eq": v}`; values are JSON scalars. `$in`/`$eq` are accepted too.

@@ -1,6 +1,9 @@
+import EmbedCLI
+
 /// The vector-store commands, in the order `embedctl --help` lists them.
 enum StoreCommands {
     static var all: [Command] {
-        [CollectionCommand.command, AddCommand.command, SearchCommand.command, RecordCommands.get, RecordCommands.delete, RecordCommands.stats]
+        [CollectionCommand.command, Command(AddCommand.Add.self), Command(SearchCommand.Search.self),
+         Command(RecordCommands.Get.self), Command(RecordCommands.Delete.self), Command(RecordCommands.Stats.self)]
     }
 }
