@@ -37,6 +37,10 @@ public final class PluginImage: @unchecked Sendable {
         var closed = false
     }
     private let lifecycle = Mutex(Lifecycle())
+    /// `Lifecycle.closed`, readable without `lifecycle`: that mutex is held for the whole of a
+    /// plugin's `load_model` (seconds to minutes), and listings (Status, ListPlugins) run on
+    /// the event loop, which must not wait for a load. Set under `lifecycle`, with `closed`.
+    private let finalized = Atomic<Bool>(false)
     /// Called once the image is finalized (the host drops it from its tables).
     let onFinalize: @Sendable (PluginImage) -> Void
 
@@ -237,13 +241,15 @@ public final class PluginImage: @unchecked Sendable {
             s.pluginState = nil
         }
         s.closed = true
+        finalized.store(true, ordering: .releasing)
         if unloadable { library.close() } else { library.leak() }
         log(.info, "\(label) finalized\(unloadable ? " and unloaded" : "; its Swift image stays mapped")")
         return true
     }
 
     /// Whether the image is still usable (not finalized).
-    var isOpen: Bool { lifecycle.withLock { !$0.closed } }
+    /// Never waits for a lifecycle call in progress (see `finalized`).
+    var isOpen: Bool { !finalized.load(ordering: .acquiring) }
 }
 
 /// Reads a NUL-terminated message out of a host buffer, repairing invalid UTF-8.

@@ -135,7 +135,8 @@ public enum Daemon {
         store.install(on: server)
         server.onReload = { [service, server] in server.runOnAdminThread { service.reload() } }
         server.wedged = { [service] now in
-            service.wedgedModel(now: now).map { "model '\($0.model)': a plugin call has been running for \(Int($0.seconds)) s (limits.stuck_call_timeout \(Int(service.config.limits.stuckCallTimeoutSeconds)) s): the plugin is not returning" }
+            service.dropExpiredWaiters(now: now)
+            return service.wedgedModel(now: now).map { "model '\($0.model)': a plugin call has been running for \(Int($0.seconds)) s (limits.stuck_call_timeout \(Int(service.config.limits.stuckCallTimeoutSeconds)) s): the plugin is not returning" }
         }
         server.runOnAdminThread { [service, shared, log, notify] in
             service.loadConfiguredModels()

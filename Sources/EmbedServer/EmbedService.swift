@@ -278,6 +278,10 @@ public final class EmbedService: Sendable {
     }
 
     func startEmbed(_ ctx: CallContext, _ req: EmbedRequest, _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
+        if let wanted = req.model.isEmpty ? models.defaultModel() : req.model,
+           waitingForLoad(of: wanted, ctx, { [self] in startEmbed(ctx, req, completion) }) {
+            return
+        }
         let name: String
         let inputs: [EmbedInput]
         do throws(RPCError) {
@@ -306,6 +310,23 @@ public final class EmbedService: Sendable {
 
     /// A model whose plugin call has been running longer than `limits.stuck_call_timeout`
     /// (a plugin that ignores cancellation and never returns), with how long, or nil.
+    /// When model `name` is still loading, parks the call until the load ends and then runs
+    /// `resume` (on the thread that finished the load): calls for a loading model wait for it
+    /// within their deadline instead of failing UNAVAILABLE. One whose deadline passes
+    /// meanwhile has been answered DEADLINE_EXCEEDED by the server, and is not resumed.
+    /// - Returns: false when the call can go on now (the model is loaded, failed or unknown).
+    func waitingForLoad(of name: String, _ ctx: CallContext, _ resume: @escaping @Sendable () -> Void) -> Bool {
+        guard host.model(named: name) == nil else { return false }
+        return models.whenSettled(name, deadline: ctx.deadline, cancellation: ctx.cancellation) {
+            guard !ctx.cancellation.isCancelled, Clock.monotonicNanoseconds() < ctx.deadline else { return }
+            resume()
+        }
+    }
+
+    /// Lets go of calls that waited for a loading model past their deadline (the server has
+    /// answered them): their requests and passed files are released. Periodic (event loop).
+    public func dropExpiredWaiters(now: UInt64) { models.dropExpiredWaiters(now: now) }
+
     public func wedgedModel(now: UInt64) -> (model: String, seconds: Double)? {
         let limit = UInt64(config.limits.stuckCallTimeoutSeconds * 1e9)
         let all = batchers.withLock { Array($0) }

@@ -511,6 +511,12 @@ final class StoreService: Sendable {
                 guard !b.isRaw else {
                     throw RPCError(.invalidArgument, "\(describe(c, b)) has no model: send vectors, not inputs")
                 }
+                // A model still loading: the call waits for it (within its deadline), then starts over.
+                if embed.waitingForLoad(of: b.model, ctx, { [self] in
+                    if !writes.submit({ [self] in upsert(ctx, req, done) }) { done(.failure(RPCError(.unavailable, "the server is shutting down"))) }
+                }) {
+                    return
+                }
                 model = try boundModel(c, b, ctx: ctx)
             }
             results.reserveCapacity(req.items.count)
@@ -699,7 +705,11 @@ final class StoreService: Sendable {
                     guard !b.isRaw else {
                         throw RPCError(.invalidArgument, "query \(i): \(describe(c, b)) has no model to embed inputs with: search by vector")
                     }
-                    if model == nil { model = try boundModel(c, b, ctx: ctx) }
+                    if model == nil {
+                        // A model still loading: the search waits for it (within its deadline), then starts over.
+                        if embed.waitingForLoad(of: b.model, ctx, { [self] in queueSearch(ctx, req, done) }) { return }
+                        model = try boundModel(c, b, ctx: ctx)
+                    }
                     let converted = try hostInput(input, ctx, model!, what: "query \(i)")
                     try model!.requireKind(of: converted, what: "query \(i)")
                     toEmbed.append((i, converted))

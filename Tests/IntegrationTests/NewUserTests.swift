@@ -1,5 +1,6 @@
 import EmbedClient
 import EmbedSys
+import EmbedWire
 import Foundation
 import Testing
 
@@ -47,5 +48,49 @@ struct NewUserTests {
         }
         #expect(try d.ctl(["embed", "--model", "b", "still serving"]).status == 0)
         d.stop()
+    }
+
+    /// Calls for a model that is still loading wait for it within their deadline instead of
+    /// failing UNAVAILABLE; a model that failed to load fails them at once (issue 25, item 8).
+    @Test func callsForALoadingModelWaitForItWithinTheirDeadline() throws {
+        let models = TestDaemon.fixtureModel(name: "slow", options: ["load_delay_ms": "2000"], isDefault: true)
+            + TestDaemon.fixtureModel(name: "broken", options: ["fail_load": "1"])
+        let d = try RestartableDaemon(models: models)
+        // A collection bound to the slow model, then a restart: the model loads again (2 s).
+        let c0 = try d.client()
+        _ = try c0.createCollection("docs", model: "slow")
+        _ = try c0.upsert("docs", [UpsertItem(key: "a", value: .input(.text("alpha beta")))])
+        _ = d.stop()
+        let t0 = Date()
+        try d.start(waitForModels: false)
+        // Status answers while a model loads (it once waited for the plugin's load_model, and
+        // with it the whole event loop).
+        #expect(Date().timeIntervalSince(t0) < 1.0, "Status waited for the model load")
+        let c = try d.client()
+        let started = Date()
+        #expect(try c.call(.status, StatusRequest(), as: StatusResponse.self).models.first?.state == .loading)
+
+        // Too short a deadline: DEADLINE_EXCEEDED, not UNAVAILABLE.
+        let (short, _) = callStatus { _ = try c.embed(model: "slow", inputs: [.text("x")], deadlineMilliseconds: 200) }
+        #expect(short == .deadlineExceeded)
+        // Within the deadline: the calls wait for the load and succeed.
+        let search = try c.search("docs", [SearchQuery(.input(.text("alpha beta")))], k: 1, deadlineMilliseconds: 30_000)
+        #expect(search.results.first?.hits.first?.key == "a")
+        let upsert = try c.upsert("docs", [UpsertItem(key: "b", value: .input(.text("gamma")))], deadlineMilliseconds: 30_000)
+        #expect(upsert.results.first?.error == "", "\(upsert.results)")
+        let embed = try c.embed(model: "slow", inputs: [.text("hello")], deadlineMilliseconds: 30_000)
+        #expect(embed.vectors.count == 1)
+        #expect(Date().timeIntervalSince(started) >= 1.0, "the first answers came before the model could have loaded")
+
+        // A model that failed to load: at once, with its reason.
+        let settle = Date().addingTimeInterval(30)
+        while Date() < settle, try c.call(.status, StatusRequest(), as: StatusResponse.self).models.contains(where: { $0.state == .loading }) {
+            usleep(20_000)
+        }
+        let failedAt = Date()
+        let (code, message) = callStatus { _ = try c.embed(model: "broken", inputs: [.text("x")], deadlineMilliseconds: 30_000) }
+        #expect(code == .failedPrecondition && message.contains("fail_load=1"), "\(message)")
+        #expect(Date().timeIntervalSince(failedAt) < 1.0)
+        _ = d.stop()
     }
 }

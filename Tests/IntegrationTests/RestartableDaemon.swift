@@ -40,8 +40,9 @@ final class RestartableDaemon {
         if start { try self.start() }
     }
 
-    /// Starts the daemon (again) and waits until every configured model has finished loading.
-    func start(timeout: Double = 120) throws {
+    /// Starts the daemon (again) and waits until every configured model has finished loading
+    /// (with `waitForModels` false, only until it answers Status).
+    func start(timeout: Double = 120, waitForModels: Bool = true) throws {
         precondition(process?.isRunning != true, "already running")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Products.embedd)
@@ -60,8 +61,8 @@ final class RestartableDaemon {
         while Date() < deadline {
             guard p.isRunning else { throw TestFailure("embedd exited with \(p.terminationStatus) during start-up:\n\(log)") }
             if let c = try? EmbedClient(socketPath: socketPath, timeoutSeconds: 5),
-               let s = try? c.call(.status, StatusRequest(), as: StatusResponse.self), s.state != "starting",
-               s.models.allSatisfy({ $0.state != .loading }) {
+               let s = try? c.call(.status, StatusRequest(), as: StatusResponse.self),
+               !waitForModels || (s.state != "starting" && s.models.allSatisfy({ $0.state != .loading })) {
                 return
             }
             usleep(20_000)

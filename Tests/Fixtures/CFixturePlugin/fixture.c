@@ -14,6 +14,7 @@
  *   concurrent=0|1     whether embed may run concurrently on one model (default 1); with 0 the
  *                      plugin detects overlapping calls and fails them, proving the host serialises
  *   delay_us=N         sleep N microseconds per input (drain and cancellation tests)
+ *   load_delay_ms=N    take N milliseconds to load (calls that wait for a loading model)
  *   max_input_bytes=N  hard input cap (default 65536)
  *   fail_load=1        load_model fails with EMBEDD_ERR_MODEL
  *   fail_embed=1       every embed call fails as a whole (warm-up failure tests)
@@ -139,6 +140,15 @@ static int fixture_load_model(void *plugin, const char *model_dir, const embedd_
         else if (strcmp(k, "max_input_bytes") == 0) ok = parse_u32(v, 1, 1u << 30, &max_bytes);
         else if (strcmp(k, "fail_embed") == 0) { ok = parse_u32(v, 0, 1, &flag); m->fail_embed = (int)flag; }
         else if (strcmp(k, "log_loads") == 0) { ok = parse_u32(v, 0, 1, &flag); m->log_loads = (int)flag; }
+        else if (strcmp(k, "load_delay_ms") == 0) {
+            /* A slow load (tests of calls that wait for a loading model). */
+            uint32_t ms = 0;
+            ok = parse_u32(v, 0, 600000, &ms);
+            if (ok && ms > 0) {
+                struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+                while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+            }
+        }
         else if (strcmp(k, "fail_load") == 0) {
             ok = parse_u32(v, 0, 1, &flag);
             if (ok && flag) {
