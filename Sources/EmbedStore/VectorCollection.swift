@@ -24,7 +24,7 @@ import EmbedSys
 ///
 /// 1. log leadership (`GroupCommit.lead`, held across an fsync or a whole checkpoint),
 /// 2. `CollectionState.gate`,
-/// 3. `GroupCommit`'s mutex (never held while waiting for leadership's holder to do work),
+/// 3. `GroupCommit`'s mutex (its waits — for leadership, for durability — release it),
 /// 4. `CollectionState.lock`,
 /// 5. the leaves: `Indexer`'s, `Checkpointer`'s and `Searcher`'s mutexes (nothing is taken
 ///    under them).
