@@ -3,48 +3,86 @@
 /// under the shared lock and applied under the exclusive one, and FreshDiskANN-style repair
 /// of links into deleted nodes.
 enum HNSW {
-    /// Greedy descent on one upper layer (ef = 1).
-    static func greedy(_ s: NodeStore, query q: UnsafePointer<Float>, from start: UInt32, distance: Float, level: Int,
-                       construction: Float? = nil, quantized: QuantizedQuery? = nil) -> (UInt32, Float) {
-        var current = start, best = distance
-        var changed = true
+    /// How a walk scores the nodes it visits. Chosen once per walk: each case runs its own
+    /// specialised copy of the walk (see `Scorer`), so the hot loop never tests it.
+    enum Measure {
+        /// Exact distance to a search's prepared query.
+        case exact
+        /// Construction distance to a node being inserted, ranked in the lifted space that
+        /// inner product builds in (`NodeStore.graphDistance`, `lift` the node's own).
+        case construction(lift: Float)
+        /// The 8-bit-code approximation (`NodeStore.approximateDistance`): a quarter of the
+        /// memory traffic; callers re-rank what it finds exactly.
+        case quantized(QuantizedQuery)
+    }
+
+    /// Layered greedy descent (ef = 1 on each layer) from `entry` (the entry point) through the
+    /// layers above `level`: where a search starts its layer-0 walk and an insertion its first
+    /// linked layer. Returns the node reached and its distance under `measure`.
+    /// - Complexity: O(L · M · d) for the L = O(log n) layers above `level` (a few greedy
+    ///   steps of up to M neighbours each).
+    static func descend(_ s: NodeStore, query q: UnsafePointer<Float>, from entry: UInt32, to level: Int,
+                        measure: Measure) -> (UInt32, Float) {
+        switch measure {
+        case .exact: return descend(s, query: q, from: entry, to: level, ExactScorer())
+        case .construction(let lift): return descend(s, query: q, from: entry, to: level, ConstructionScorer(lift: lift))
+        case .quantized(let codes): return descend(s, query: q, from: entry, to: level, QuantizedScorer(query: codes))
+        }
+    }
+
+    private static func descend<S: Scorer>(_ s: NodeStore, query q: UnsafePointer<Float>, from entry: UInt32, to level: Int,
+                                           _ scorer: S) -> (UInt32, Float) {
+        var current = entry
+        var best = scorer.distance(s, q, entry)
         let count = UInt32(s.count)
-        while changed {
-            changed = false
-            guard s.hasLinks(current, level: level) else { break }
-            let list = s.linkList(current, level: level)
-            let n = min(Int(list.pointee), s.maxLinks(level: level))
-            // All neighbours' data requested at once: their misses overlap instead of each
-            // distance waiting for its own.
-            for j in 1...max(n, 1) where j <= n && list[j] < count {
-                if quantized != nil && construction == nil { s.prefetchCodes(list[j]) } else { s.prefetchWholeVector(list[j]) }
-            }
-            for j in 1...max(n, 1) where j <= n {
-                let other = list[j]
-                guard other < count else { continue }
-                let d: Float
-                if let construction { d = s.graphDistance(q, lift: construction, other) }
-                else if let quantized { d = s.approximateDistance(quantized, other) }
-                else { d = s.distance(q, other) }
-                if d < best {
-                    best = d
-                    current = other
-                    changed = true
+        var l = s.maxLevel
+        while l > level {
+            var changed = true
+            while changed {
+                changed = false
+                guard s.hasLinks(current, level: l) else { break }
+                let list = s.linkList(current, level: l)
+                let n = min(Int(list.pointee), s.maxLinks(level: l))
+                // All neighbours' data requested at once: their misses overlap instead of each
+                // distance waiting for its own.
+                for j in 1...max(n, 1) where j <= n && list[j] < count { scorer.prefetchAll(s, list[j]) }
+                for j in 1...max(n, 1) where j <= n {
+                    let other = list[j]
+                    guard other < count else { continue }
+                    let d = scorer.distance(s, q, other)
+                    if d < best {
+                        best = d
+                        current = other
+                        changed = true
+                    }
                 }
             }
+            l -= 1
         }
         return (current, best)
     }
 
-    /// `construction` is nil for searches, or the inserted node's lift (see `NodeStore.lift`)
-    /// to rank by construction distance.
     /// Best-first search of `level` from `entries`; leaves up to `ef` accepted nodes in
     /// `scratch.results` (a max-heap). `accept` decides which visited nodes may be results —
     /// rejected ones are still traversed, which keeps filtered searches connected; nil accepts
     /// every node without reading it (no deletions, no filter).
+    /// - Complexity: O(ef · M · d) distance work in practice (each expanded candidate scores
+    ///   its up to M unvisited neighbours); O(n · M · d) at worst, when `accept` rejects nearly
+    ///   everything and the walk visits the whole layer.
     static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
-                            scratch: SearchScratch, construction: Float? = nil, quantized: QuantizedQuery? = nil,
-                            accept: ((UInt32) -> Bool)?) {
+                            scratch: SearchScratch, measure: Measure, accept: ((UInt32) -> Bool)?) {
+        switch measure {
+        case .exact:
+            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, ExactScorer(), accept: accept)
+        case .construction(let lift):
+            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, ConstructionScorer(lift: lift), accept: accept)
+        case .quantized(let codes):
+            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, QuantizedScorer(query: codes), accept: accept)
+        }
+    }
+
+    private static func searchLayer<S: Scorer>(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int,
+                                               level: Int, scratch: SearchScratch, _ scorer: S, accept: ((UInt32) -> Bool)?) {
         // One reading of the node count: the indexer may plan while writers append nodes, and
         // the visited marks must cover every id this search accepts.
         let count = UInt32(s.count)
@@ -65,13 +103,8 @@ enum HNSW {
         }
         candidates.removeAll()
         results.removeAll()
-        // 0: exact search distance, 1: construction distance, 2: quantised approximation.
-        let mode = construction != nil ? 1 : quantized != nil ? 2 : 0
-        let lift = construction ?? 0
-        let qq = quantized ?? QuantizedQuery(codes: UnsafePointer(bitPattern: 1)!, scale: 0, norm2: 0)
         for (d, id) in entries {
             guard id < count, visited.insert(id) else { continue }
-            _ = qq
             candidates.push(d, id)
             if accept?(id) ?? true { results.push(d, id) }
         }
@@ -93,16 +126,11 @@ enum HNSW {
             for j in stride(from: 1, through: n, by: 1) {
                 let other = list[j]
                 guard other < count, visited.insert(other) else { continue }
-                mode == 2 ? s.prefetchCodes(other) : s.prefetchVector(other)
+                scorer.prefetchStart(s, other)
                 fresh.append(other)
             }
             for other in fresh {
-                let dn: Float
-                switch mode {
-                case 1: dn = s.graphDistance(q, lift: lift, other)
-                case 2: dn = s.approximateDistance(qq, other)
-                default: dn = s.distance(q, other)
-                }
+                let dn = scorer.distance(s, q, other)
                 if results.count < ef || dn < results.topDistance {
                     candidates.push(dn, other)
                     if accept?(other) ?? true {
@@ -145,26 +173,24 @@ enum HNSW {
     }
 
     /// Plans the insertion of `id` at `level` (shared lock held; the plan stays valid because
-    /// only the single indexer changes links).
+    /// only the single indexer changes links): the upsert half of the graph.
+    /// - Complexity: expected O(log n · M · d) for the descent, plus per layer the node joins
+    ///   (1 + 1/(M − 1) expected) a beam search of width efConstruction and the heuristic over
+    ///   its candidates and over each full neighbour list it enters (O(M² · d) each). O(n · d)
+    ///   more when the walk reaches no live node and falls back to a scan.
     static func planInsert(_ s: NodeStore, id: UInt32, level: Int, efConstruction: Int, scratch: SearchScratch) -> InsertPlan {
         var plan = InsertPlan(id: id, level: level, links: [], updates: [])
         guard let entry = s.entryPoint else { return plan }
         let query = s.preparedVector(id)
         query.withUnsafeBufferPointer { qb in
             let q = qb.baseAddress!
-            var cur = entry
             let qt = s.lift(id)
             // Walk on the 8-bit codes (as searches do: a quarter of the bytes per neighbour),
             // then rank what the walk found by exact distance before choosing links. Inner
             // product builds in the lifted space, which the codes do not represent: exact walk.
             let codes = s.metric == .innerProduct ? nil : s.ownQuantizedQuery(id)
-            let lift: Float? = codes == nil ? qt : nil
-            var curD = codes.map { s.approximateDistance($0, cur) } ?? s.graphDistance(q, lift: qt, cur)
-            var l = s.maxLevel
-            while l > level {
-                (cur, curD) = greedy(s, query: q, from: cur, distance: curD, level: l, construction: lift, quantized: codes)
-                l -= 1
-            }
+            let measure: Measure = codes.map { .quantized($0) } ?? .construction(lift: qt)
+            let (cur, curD) = descend(s, query: q, from: entry, to: level, measure: measure)
             var entries = [(curD, cur)]
             var perLevel = [[UInt32]](repeating: [], count: min(level, s.maxLevel) + 1)
             for lc in stride(from: min(level, s.maxLevel), through: 0, by: -1) {
@@ -174,7 +200,7 @@ enum HNSW {
                     walked = w  // the bottom layer, where most of the time goes, in C as searches do
                 } else {
                     searchLayer(s, query: q, entries: entries, ef: efConstruction, level: lc, scratch: scratch,
-                                construction: lift, quantized: codes) { !s.isDeleted($0) && $0 != id }
+                                measure: measure) { !s.isDeleted($0) && $0 != id }
                     walked = scratch.results.sortedAscending()
                 }
                 var found = codes == nil ? walked
@@ -247,7 +273,10 @@ enum HNSW {
 
     /// New link lists for nodes in `range` that point at deleted nodes: live neighbours plus
     /// the live neighbours of each deleted one, pruned by the heuristic (FreshDiskANN's
-    /// consolidation), so the graph stays navigable however many records are deleted.
+    /// consolidation), so the graph stays navigable however many records are deleted: the
+    /// delete half of the graph (a delete itself only sets a tombstone bit).
+    /// - Complexity: O(|range| · M) to find affected lists; O(M² · d) per affected list (a
+    ///   two-hop pool of up to M² candidates, then the heuristic).
     static func planRepair(_ s: NodeStore, range: Range<Int>) -> [(UInt32, Int, [UInt32])] {
         var updates: [(UInt32, Int, [UInt32])] = []
         let count = UInt32(s.count)
@@ -314,6 +343,45 @@ enum HNSW {
         if best == e { return }
         s.entryPoint = best
         s.maxLevel = best == nil ? -1 : bestLevel
+    }
+
+    /// Which nodes layer 0 reaches from the entry point (through deleted nodes too, as
+    /// searches walk), indexed by node id.
+    /// - Complexity: O(n + n · M).
+    static func reachableFromEntry(_ s: NodeStore) -> [Bool] {
+        var reached = [Bool](repeating: false, count: s.count)
+        if let e = s.entryPoint { markReachable(s, from: e, reached: &reached) }
+        return reached
+    }
+
+    /// Re-inserts the live linked nodes that `reached` does not mark, so every indexed record
+    /// stays findable (a node whose in-links all ran through deleted nodes loses them all in a
+    /// repair or a compaction). One insertion per stranded island: each re-inserted node's
+    /// island is marked before the next unmarked node is looked at.
+    ///
+    /// `exclusively` runs each re-insertion with the caller's locks held (the single mutator's),
+    /// or returns false without running it to stop early; `apply` writes a plan (under the
+    /// exclusive lock where searches run concurrently). Returns how many nodes were re-inserted.
+    /// - Complexity: O(n) to find them, plus one insertion (O(efConstruction · M · d)) per island.
+    static func relinkStranded(_ s: NodeStore, reached: inout [Bool], efConstruction: Int, scratch: SearchScratch,
+                               exclusively: (() throws(StoreError) -> Void) throws(StoreError) -> Bool = { body throws(StoreError) in try body(); return true },
+                               apply: (InsertPlan) throws(StoreError) -> Void) throws(StoreError) -> Int {
+        var relinked = 0
+        // `apply` is only called within `exclusively`'s call, never kept.
+        try withoutActuallyEscaping(apply) { apply throws(StoreError) in
+            for i in 0..<reached.count where !reached[i] {
+                let going = try exclusively { () throws(StoreError) in
+                    let id = UInt32(i)
+                    let level = s.isDeleted(id) || s.entryPoint == nil ? -1 : s.usableLevel(id)
+                    guard level >= 0, !reached[i] else { return }
+                    try apply(planInsert(s, id: id, level: level, efConstruction: efConstruction, scratch: scratch))
+                    markReachable(s, from: id, reached: &reached)
+                    relinked += 1
+                }
+                if !going { break }
+            }
+        }
+        return relinked
     }
 
     /// Marks every node layer 0 reaches from `start` (through deleted nodes too, as searches

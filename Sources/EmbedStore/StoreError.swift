@@ -50,13 +50,19 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 @inline(__always)
 func io<T>(_ path: String, _ operation: String, _ body: () throws(Errno) -> T) throws(StoreError) -> T {
     let faults = SyscallFaults.isArmed
-    if faults, let e = SyscallFaults.failure(path, operation, afterCall: false) {
-        throw StoreError.io(path: path, operation: operation, errno: e)
+    var interrupt: SyscallFaults.Rule?
+    if faults, let rule = SyscallFaults.failure(path, operation, afterCall: false) {
+        guard rule.errno == .interrupted else { throw StoreError.io(path: path, operation: operation, errno: rule.errno) }
+        interrupt = rule
     }
     let result: T
-    do { result = try body() } catch { throw StoreError.io(path: path, operation: operation, errno: error) }
-    if faults, let e = SyscallFaults.failure(path, operation, afterCall: true) {
-        throw StoreError.io(path: path, operation: operation, errno: e)
+    do {
+        if let interrupt { result = try SyscallFaults.interrupting(interrupt, body) } else { result = try body() }
+    } catch {
+        throw StoreError.io(path: path, operation: operation, errno: error)
+    }
+    if faults, let rule = SyscallFaults.failure(path, operation, afterCall: true) {
+        throw StoreError.io(path: path, operation: operation, errno: rule.errno)
     }
     return result
 }

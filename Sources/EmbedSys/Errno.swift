@@ -52,7 +52,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
 @inline(never)
 public func retryingOnInterrupt<T: FixedWidthInteger>(_ body: () -> T) throws(Errno) -> T {
     while true {
-        let result = body()
+        // A test's injected EINTR (`InjectedInterrupts`) stands in for the call's result.
+        let result = InjectedInterrupts.isArmed && InjectedInterrupts.takeOne() ? -1 : body()
         if result != -1 { return result }
         let error = Errno.current
         if error != .interrupted { throw error }
