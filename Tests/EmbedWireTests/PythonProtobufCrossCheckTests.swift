@@ -6,19 +6,10 @@ import Testing
 /// proto/embedd.proto with protoc at test time. Needs Debian's `protobuf-compiler` and
 /// `python3-protobuf` (or any python3 with the `protobuf` package and a `protoc`).
 @Suite struct PythonProtobufCrossCheckTests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-
     /// Decodes every line `Type hex` from stdin with the generated classes, drops unknown
     /// fields, re-encodes deterministically and prints `Type hex`; then prints messages that
     /// Python builds itself, prefixed with `PY`.
     static let script = #"""
-import sys, subprocess, tempfile, os, importlib
-proto_dir, = sys.argv[1:]
-out = tempfile.mkdtemp()
-subprocess.run(["protoc", "--proto_path=" + proto_dir, "--python_out=" + out, os.path.join(proto_dir, "embedd.proto")], check=True)
-sys.path.insert(0, out)
-pb = importlib.import_module("embedd_pb2")
 for line in sys.stdin:
     name, hx = line.split()
     hx = "" if hx == "-" else hx
@@ -42,55 +33,21 @@ e.vectors.add().values.extend([1.0, -2.5])
 print("PY EmbedResponse", e.SerializeToString().hex())
 """#
 
-    static func hex(_ b: [UInt8]) -> String { b.isEmpty ? "-" : b.map { String(format: "%02x", $0) }.joined() }
-    static func unhex(_ s: String) -> [UInt8] {
-        guard s != "-" else { return [] }
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
-
-    static func python() -> String {
-        // Debian's python3 carries python3-protobuf; a pyenv shim earlier in PATH may not.
-        for p in ["/usr/bin/python3", "/usr/local/bin/python3"] where FileManager.default.isExecutableFile(atPath: p) {
-            return p
-        }
-        return "python3"
-    }
-
     @Test func pythonProtobufAgreesWithOurCodec() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.python())
-        p.arguments = ["-c", Self.script, Self.repoRoot.appendingPathComponent("proto").path]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        p.standardInput = stdin; p.standardOutput = stdout; p.standardError = stderr
-        try p.run()
-        let input = Samples.all.map { "\($0.0) \(Self.hex($0.1))\n" }.joined()
-        stdin.fileHandleForWriting.write(input.data(using: .utf8)!)
-        try stdin.fileHandleForWriting.close()
-        let out = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0,
-                     "python protobuf cross-check could not run (apt-get install protobuf-compiler python3-protobuf): \(err)")
-        let lines = out.split(separator: "\n").map(String.init)
+        let input = Samples.all.map { "\($0.0) \(PythonProtobuf.hex($0.1))\n" }.joined()
+        let lines = try PythonProtobuf.run(Self.script, input: input)
         let ours = lines.filter { !$0.hasPrefix("PY ") }
         try #require(ours.count == Samples.all.count)
         // 1. Python decodes our bytes, knows every field (unknown ones were dropped) and
         //    re-encodes them to exactly our bytes.
         for (line, sample) in zip(ours, Samples.all) {
-            #expect(line == "\(sample.0) \(Self.hex(sample.1))", "python disagrees on \(sample.0)")
+            #expect(line == "\(sample.0) \(PythonProtobuf.hex(sample.1))", "python disagrees on \(sample.0)")
         }
         // 2. We decode what Python encodes, and re-encode it to the same bytes.
         let theirs = lines.filter { $0.hasPrefix("PY ") }.map { $0.split(separator: " ").map(String.init) }
         #expect(theirs.count == 4)
         for parts in theirs {
-            let bytes = Self.unhex(parts[2])
+            let bytes = PythonProtobuf.unhex(parts[2])
             switch parts[1] {
             case "EmbedRequest":
                 let r = try EmbedRequest(serializedBytes: bytes)

@@ -105,12 +105,6 @@ enum StoreSamples {
     /// knows every field, and re-encodes it to exactly our bytes.
     @Test func pythonProtobufAgreesOnStoreMessages() throws {
         let script = #"""
-import sys, subprocess, tempfile, os, importlib
-proto_dir, = sys.argv[1:]
-out = tempfile.mkdtemp()
-subprocess.run(["protoc", "--proto_path=" + proto_dir, "--python_out=" + out, os.path.join(proto_dir, "embedd.proto")], check=True)
-sys.path.insert(0, out)
-pb = importlib.import_module("embedd_pb2")
 for line in sys.stdin:
     name, hx = line.split()
     hx = "" if hx == "-" else hx
@@ -119,24 +113,11 @@ for line in sys.stdin:
     m.DiscardUnknownFields()
     print(name, m.SerializeToString(deterministic=True).hex() or "-")
 """#
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: PythonProtobufCrossCheckTests.python())
-        p.arguments = ["-c", script, PythonProtobufCrossCheckTests.repoRoot.appendingPathComponent("proto").path]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        p.standardInput = stdin; p.standardOutput = stdout; p.standardError = stderr
-        try p.run()
-        let input = StoreSamples.all.map { "\($0.0) \(PythonProtobufCrossCheckTests.hex($0.1))\n" }.joined()
-        stdin.fileHandleForWriting.write(input.data(using: .utf8)!)
-        try stdin.fileHandleForWriting.close()
-        let out = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0,
-                     "python protobuf cross-check could not run (apt-get install protobuf-compiler python3-protobuf): \(err)")
-        let lines = out.split(separator: "\n").map(String.init)
+        let input = StoreSamples.all.map { "\($0.0) \(PythonProtobuf.hex($0.1))\n" }.joined()
+        let lines = try PythonProtobuf.run(script, input: input)
         try #require(lines.count == StoreSamples.all.count)
         for (line, sample) in zip(lines, StoreSamples.all) {
-            #expect(line == "\(sample.0) \(PythonProtobufCrossCheckTests.hex(sample.1))", "python disagrees on \(sample.0)")
+            #expect(line == "\(sample.0) \(PythonProtobuf.hex(sample.1))", "python disagrees on \(sample.0)")
         }
     }
 }
