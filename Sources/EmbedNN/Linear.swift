@@ -2,7 +2,8 @@ import CDNNL
 
 /// A fully connected layer `y = x·Wᵀ + b` (PyTorch's `nn.Linear`) on a oneDNN matmul, with the
 /// weights reordered once at load into the layout the kernel prefers ("prepacked": plain
-/// layouts run 2–4× slower) and optional fused epilogues: GELU(erf) and a residual add.
+/// layouts run several times slower, bench/NOTES.md) and optional fused epilogues: GELU(erf) and a
+/// residual add.
 ///
 /// Primitives are cached per row-count bucket (`Linear.bucket`): creating one costs far more
 /// than a cache hit (DESIGN §4). Callers size their buffers for the bucketed row count; rows
