@@ -63,6 +63,14 @@ _FAST_CODES = {"string": _FAST_STR, "bytes": _FAST_BYTES, "uint64": _FAST_U64, "
 _F32 = struct.Struct("<f")
 
 
+class ProtoEnum(enum.IntEnum):
+    """An enum of the .proto: an ``int`` on the wire and in comparisons, printed by name
+    (``ServingStatus.SERVING``) on every Python — 3.11 made ``str()`` of an ``IntEnum`` its
+    number, so ``print(c.health().status)`` printed ``1``."""
+
+    __str__ = enum.Enum.__str__
+
+
 class DecodeError(ValueError):
     """Bytes that are not a valid encoding of the expected message."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Any, Dict, List, Optional, Type
+
+from ._proto import ProtoEnum
 
 __all__ = [
     "StatusCode", "EmbeddError", "CancelledError", "UnknownError", "InvalidArgumentError",
@@ -14,7 +15,7 @@ __all__ = [
 ]
 
 
-class StatusCode(enum.IntEnum):
+class StatusCode(ProtoEnum):
     """gRPC canonical status codes (values as in grpc/status.proto)."""
     OK = 0
     CANCELLED = 1

@@ -10,16 +10,15 @@ to its method id (from the .proto's `// id N` annotations) and its message class
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple, Type
 
-from ._proto import Message, pb
+from ._proto import Message, ProtoEnum, pb
 
 # ---------------------------------------------------------------------------- enums
 
 
-class ServingStatus(enum.IntEnum):
+class ServingStatus(ProtoEnum):
     """Whether the daemon serves calls (HealthResponse.status)."""
     SERVING_STATUS_UNKNOWN = 0
     #: accepting calls
@@ -30,7 +29,7 @@ class ServingStatus(enum.IntEnum):
     DRAINING = 3
 
 
-class ModelState(enum.IntEnum):
+class ModelState(ProtoEnum):
     """Where a configured model stands (ModelInfo.state)."""
     MODEL_STATE_UNKNOWN = 0
     #: loaded and serving
@@ -41,7 +40,7 @@ class ModelState(enum.IntEnum):
     LOADING = 3
 
 
-class UpsertOutcome(enum.IntEnum):
+class UpsertOutcome(ProtoEnum):
     """What became of one item of an Upsert (UpsertResult.outcome)."""
     UPSERT_OUTCOME_UNKNOWN = 0
     #: durable (fsync'd) before the response was sent

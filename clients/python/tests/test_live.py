@@ -61,6 +61,10 @@ class ApiTests(LiveTestCase):
         c = self.client()
         h = c.health()
         self.assertEqual(h.status, embedd.ServingStatus.SERVING)
+        # Printed by name on every Python (issue 25, item 3: 3.11 printed "1").
+        self.assertEqual(str(h.status), "ServingStatus.SERVING")
+        self.assertEqual(str(c.status().models[0].state), "ModelState.READY")
+        self.assertEqual(str(embedd.StatusCode.NOT_FOUND), "StatusCode.NOT_FOUND")
         self.assertIn("3 of 3", h.message)
         st = c.status()
         self.assertEqual(st.pid, self.daemon.process.pid)  # type: ignore[union-attr]
