@@ -93,4 +93,18 @@ struct NewUserTests {
         #expect(Date().timeIntervalSince(failedAt) < 1.0)
         _ = d.stop()
     }
+
+    /// tools/quickstart's plugins_dir holds the plugins a user runs, not the test fixture
+    /// (issue 25, item 4: `plugins list` showed it).
+    @Test func quickstartStagesRealPluginsOnly() throws {
+        let dir = try FileSystem.makeTemporaryDirectory(template: "/tmp/embedd-stage.XXXXXX")
+        defer { _ = try? runProgram("/bin/rm", ["-rf", dir]) }
+        let r = try runProgram(Products.repoRoot + "/tools/stage-plugins", [Products.directory, dir + "/plugins"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let staged = try FileManager.default.contentsOfDirectory(atPath: dir + "/plugins").sorted()
+        #expect(staged.contains("libembedd-text.so"))
+        #expect(!staged.contains("libembedd-fixture.so"), "\(staged)")
+        let quickstart = try String(contentsOfFile: Products.repoRoot + "/tools/quickstart", encoding: .utf8)
+        #expect(quickstart.contains("tools/stage-plugins .build/release run/plugins") && quickstart.contains("--plugins-dir \"$repo/run/plugins\""))
+    }
 }

@@ -46,6 +46,49 @@ import Testing
         #expect(socket.contains("ListenStream=/run/embedd/embedd.sock"))
     }
 
+    /// The install recipe of docs/operations.md gives the units what they name and a user what
+    /// they need (issue 25, item 4): the real plugins but not the test fixture, the models of
+    /// the default configuration in its models_dir, the unit's Documentation= file, the
+    /// completion, the service user, and the installing user in the socket's group.
+    @Test func theInstallRecipeInstallsWhatTheUnitsAndTheConfigName() throws {
+        let doc = try String(contentsOfFile: Products.repoRoot + "/docs/operations.md", encoding: .utf8)
+        let section = try #require(doc.components(separatedBy: "\n## systemd\n").dropFirst().first)
+        let block = try #require(section.components(separatedBy: "```sh\n").dropFirst().first?.components(separatedBy: "```").first)
+        let lines = block.split(separator: "\n").map { $0.split(separator: "#", maxSplits: 1).first.map(String.init) ?? "" }
+        func has(_ needles: String...) -> Bool { lines.contains { l in needles.allSatisfy { l.contains($0) } } }
+
+        #expect(!block.contains("libembedd-*") && !block.contains("fixture.so"), "installs the test fixture plugin")
+        #expect(has("install", "libembedd-text.so", "/usr/lib/embedd/plugins"))
+        // Every binary the units run, and the configuration they read.
+        let service = try String(contentsOfFile: Products.repoRoot + "/systemd/embedd.service", encoding: .utf8)
+        #expect(service.contains("ExecStart=/usr/bin/embedd --config /etc/embedd/embedd.yaml"))
+        #expect(has("install", ".build/release/embedd", "/usr/bin/") && has("etc/embedd/embedd.yaml", "/etc/embedd/embedd.yaml"))
+        #expect(has("systemd/embedd.service", "systemd/embedd.socket", "/usr/lib/systemd/system/"))
+        // The Documentation= file.
+        let documentation = try #require(service.split(separator: "\n").first { $0.hasPrefix("Documentation=file:") })
+        let docPath = String(documentation.dropFirst("Documentation=file:".count))
+        #expect(docPath == "/usr/share/doc/embedd/operations.md")
+        #expect(has("docs/*.md", "/usr/share/doc/embedd"))
+        // The models the default configuration loads, into its models_dir, readable by the service user.
+        let config = try String(contentsOfFile: Products.repoRoot + "/etc/embedd/embedd.yaml", encoding: .utf8)
+        #expect(config.contains("models_dir: /var/lib/embedd/models"))
+        let modelDirs = config.split(separator: "\n").compactMap { l -> String? in
+            let t = l.trimmingCharacters(in: .whitespaces)
+            return t.hasPrefix("model_dir: ") ? String(t.dropFirst("model_dir: ".count)) : nil
+        }
+        #expect(modelDirs.count == 2)
+        for m in modelDirs { #expect(has("cp", "models/\(m)", "/var/lib/embedd/models"), "model \(m) is not installed") }
+        #expect(has("chown", "embedd:embedd", "/var/lib/embedd/models"))
+        // Users: the service user and group, the admin group the unit names, the socket's group for the installer.
+        #expect(service.contains("User=embedd") && service.contains("SupplementaryGroups=embedd-admin"))
+        #expect(has("useradd", "--user-group", "embedd") && has("groupadd", "embedd-admin"))
+        let socket = try String(contentsOfFile: Products.repoRoot + "/systemd/embedd.socket", encoding: .utf8)
+        #expect(socket.contains("SocketGroup=embedd"))
+        #expect(has("usermod", "-aG embedd", "$USER"))
+        #expect(has("completion bash", "/usr/share/bash-completion/completions/embedctl"))
+        #expect(has("systemctl", "enable", "embedd.socket"))
+    }
+
     @Test func defaultConfigPassesCheckConfig() throws {
         try Products.require()
         let r = try runProgram(Products.embedd, ["--check-config", Products.repoRoot + "/etc/embedd/embedd.yaml"])
