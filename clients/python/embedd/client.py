@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import array
 import copy
 import json
 import mimetypes
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import messages as m
 from ._connection import Connection, NotSentError, default_socket_path
@@ -467,55 +468,98 @@ class Client:
         One key may be given as a plain string with one input / one vector / one dict.
         ``skip_existing`` leaves keys already stored alone (resuming a bulk load). Records are
         durable when this returns. Lists longer than ``batch`` go in several concurrent calls.
-        With ``check`` (default), an item the daemon refused raises :class:`UpsertError`
-        (carrying the summary: the other items are stored); otherwise see ``summary.failed``.
+
+        Each item succeeds or fails alone: a bad item (a vector of the wrong dimension, NaN, an
+        empty key, an unreadable file, metadata that is not a JSON object, a text the model
+        refuses) gets a ``UPSERT_FAILED`` result naming its problem, and the other items are
+        stored. Returns an :class:`UpsertSummary` (counts, one result per item in item order).
+        With ``check`` (default), if any item failed, :class:`UpsertError` is raised *after*
+        the good items are stored, carrying the summary as ``.summary``; its message says how
+        many failed and why the first ones did. With ``check=False`` the summary is returned.
+        Problems of the call as a whole (as many keys as values, one metadata entry per key,
+        inputs and vectors both or neither) raise InvalidArgumentError before anything is sent.
         """
         if texts is not None:
             if inputs is not None:
                 raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "pass inputs or texts, not both", "Upsert")
             inputs = texts
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
         single = isinstance(keys, str)
-        key_list: List[str] = [keys] if isinstance(keys, str) else list(keys)
+        key_list: List[Any] = [keys] if isinstance(keys, str) else list(keys)
         n = len(key_list)
         if (inputs is None) == (vectors is None):
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                        "upsert needs either inputs (texts, files, media) or vectors", "Upsert")
-        values: List[Any]
+        # What concerns the call as a whole (how many values, how many metadata entries) raises
+        # at once. What concerns one item is settled per item, as the daemon settles it: the
+        # item gets a FAILED result naming its problem, the others are sent and stored. The
+        # client checks locally what it must (it cannot encode a key that is not UTF-8, a
+        # metadata dict that is not JSON, a file it cannot read) and what the daemon would
+        # refuse for the whole call rather than for the one item (a vector of the wrong
+        # dimension: the daemon refuses the call holding it, so the client asks
+        # DescribeCollection for the dimension once, as embedctl add does); everything else (empty
+        # keys, NaN, zero vectors under cosine, metadata that is not a JSON object, texts the
+        # model refuses) it leaves to the daemon, which answers per item.
+        in_list: List[Any] = []
+        rows: List[Any] = []
         if inputs is not None:
-            in_list: List[Any] = [inputs] if single or isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
-            values = [("input", to_input(x, i)) for i, x in enumerate(in_list)]
+            in_list = [inputs] if single or isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
+            got = len(in_list)
         else:
             rows = _vector_rows(vectors, single)
-            values = [("vector", m.Vector(values=r)) for r in rows]
-        if len(values) != n:
+            got = len(rows)
+        if got != n:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
-                                       f"{n} keys but {len(values)} {'inputs' if inputs is not None else 'vectors'}", "Upsert")
-        if metadata is None:
-            meta = [""] * n
-        else:
-            meta_any: Any = [metadata] if (single or isinstance(metadata, (dict, str))) and n == 1 else metadata
+                                       f"{n} keys but {got} {'inputs' if inputs is not None else 'vectors'}", "Upsert")
+        meta_any: Any = [None] * n
+        if metadata is not None:
+            meta_any = [metadata] if (single or isinstance(metadata, (dict, str))) and n == 1 else metadata
             if isinstance(meta_any, (dict, str)) or len(meta_any) != n:
                 raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                            f"metadata must be one entry per key ({n} keys)", "Upsert")
-            meta = [_metadata_json(x, i) for i, x in enumerate(meta_any)]
-        items = []
-        for i, key in enumerate(key_list):
-            kind, value = values[i]
-            item = m.UpsertItem(key=key, metadata=meta[i])
-            setattr(item, kind, value)
-            items.append(item)
-        if not items:
+        if n == 0:
             return UpsertSummary(0, 0, 0, [])
-        if batch < 1:
-            raise ValueError("batch must be at least 1")
+        dim: Optional[int] = None
+        owner = ""
+        if vectors is not None:
+            dim, owner = self._collection_dimension(collection, timeout)
+        problems: Dict[int, str] = {}
+        items: List[m.UpsertItem] = []
+        positions: List[int] = []  # item index of each sent item
+        for i, key in enumerate(key_list):
+            try:
+                _check_key(key)
+                if inputs is not None:
+                    item = m.UpsertItem(key=key, input=_upsert_input(in_list[i], i))
+                else:
+                    values = _vector_values(rows[i], f"vector {i}")
+                    if dim is not None and len(values) != dim:
+                        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                                   f"the vector has {len(values)} components; collection "
+                                                   f"{collection!r} holds {dim}-dimensional vectors{owner}", "Upsert")
+                    item = m.UpsertItem(key=key, vector=m.Vector(values=values))
+                item.metadata = _metadata_json(meta_any[i], i)
+            except InvalidArgumentError as e:
+                problems[i] = e.message
+                continue
+            items.append(item)
+            positions.append(i)
+        local = {i: m.UpsertResult(key=key_list[i], outcome=m.UpsertOutcome.UPSERT_FAILED, error=why)
+                 for i, why in problems.items()}
         chunks = self._chunks(items, batch, lambda item: item.input)
+        sent = 0
+        chunk_positions: List[List[int]] = []
+        for c in chunks:
+            chunk_positions.append(positions[sent:sent + len(c)])
+            sent += len(c)
 
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "")
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
         # A key given twice must end with its last value: chunks holding repeats go in order.
-        in_order = len(chunks) == 1 or len(set(key_list)) < len(key_list)
+        in_order = len(chunks) <= 1 or len(set(map(str, key_list))) < len(key_list)
         answered: List[Optional[m.UpsertResponse]] = [None] * len(chunks)
         try:
             if in_order:
@@ -527,17 +571,27 @@ class Client:
             # Earlier chunks may be stored: say which items are settled and which are not — on
             # a copy, since a broken connection hands one error object to every call on it.
             err = copy.copy(e)
-            err.partial = _summary([r for r in answered if r is not None])
+            err.partial = _summary(answered, chunk_positions, local)
             err.unconfirmed_keys = [item.key for c, r in zip(chunks, answered) if r is None for item in c]
             raise err.with_traceback(e.__traceback__) from None
-        summary = _summary([r for r in answered if r is not None])
-        results = summary.results
+        summary = _summary(answered, chunk_positions, local)
         if check and summary.failed:
-            bad = [r for r in results if r.outcome == m.UpsertOutcome.UPSERT_FAILED]
+            bad = [r for r in summary.results if r.outcome == m.UpsertOutcome.UPSERT_FAILED]
             shown = "; ".join(f"key {r.key!r}: {r.error}" for r in bad[:3])
             more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-            raise UpsertError(f"{summary.failed} of {len(items)} items were not stored: {shown}{more}", summary)
+            raise UpsertError(f"{summary.failed} of {n} items were not stored ({summary.stored} stored, "
+                              f"{summary.skipped} skipped): {shown}{more}", summary)
         return summary
+
+    def _collection_dimension(self, collection: str, timeout: Optional[float]) -> Tuple[Optional[int], str]:
+        """The collection's dimension and " of model 'x'" (or ""), to fail a vector of another
+        length alone. (None, "") when DescribeCollection fails (an unknown collection, no read
+        permission): then the Upsert call itself reports what is wrong."""
+        try:
+            info = self.describe_collection(collection, timeout=timeout)
+        except EmbeddError:
+            return None, ""
+        return (info.dimension or None), (f" of model {info.model!r}" if info.model else "")
 
     def search(self, collection: str, query: Any = None, *, text: Optional[str] = None,
                input: Optional[InputLike] = None, vector: Any = None, vectors: Any = None,
@@ -571,9 +625,10 @@ class Client:
             if len(rows) != 1:
                 raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                            f"vector= takes one vector, got {len(rows)} (use vectors= for many)", "Search")
-            qs = [m.SearchQuery(vector=m.Vector(values=rows[0]))]
+            qs = [m.SearchQuery(vector=m.Vector(values=_vector_values(rows[0], "vector=")))]
         elif vectors is not None:
-            qs = [m.SearchQuery(vector=m.Vector(values=r)) for r in _vector_rows(vectors, False)]
+            qs = [m.SearchQuery(vector=m.Vector(values=_vector_values(r, f"query {i}")))
+                  for i, r in enumerate(_vector_rows(vectors, False))]
         else:
             items = [query] if query is not None else list(queries or [])
             qs = [_search_query(x, i) for i, x in enumerate(items)]
@@ -658,13 +713,21 @@ class UpsertError(InvalidArgumentError):
         self.summary = summary
 
 
-def _summary(responses: List[m.UpsertResponse]) -> UpsertSummary:
-    """The summary of answered Upsert calls (their results in call order)."""
-    results: List[m.UpsertResult] = []
-    for r in responses:
-        results.extend(r.results)
-    return UpsertSummary(stored=sum(r.stored for r in responses), skipped=sum(r.skipped for r in responses),
-                         failed=sum(r.failed for r in responses), results=results)
+def _summary(answered: Sequence[Optional[m.UpsertResponse]], positions: Sequence[Sequence[int]],
+             local: Dict[int, m.UpsertResult]) -> UpsertSummary:
+    """The summary of the answered Upsert calls and of the items failed locally (never sent),
+    their results in item order. ``positions[c]`` are the item indexes of chunk ``c``."""
+    by_index: Dict[int, m.UpsertResult] = dict(local)
+    stored = skipped = 0
+    failed = len(local)
+    for r, where in zip(answered, positions):
+        if r is None:
+            continue
+        if len(r.results) != len(where):
+            raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(where)} items", "Upsert")
+        by_index.update(zip(where, r.results))
+        stored, skipped, failed = stored + r.stored, skipped + r.skipped, failed + r.failed
+    return UpsertSummary(stored=stored, skipped=skipped, failed=failed, results=[by_index[i] for i in sorted(by_index)])
 
 
 def _fd_inputs(request: Message) -> List[_FdInput]:
@@ -724,7 +787,51 @@ def _vector_rows(vectors: Any, single: bool) -> List[Any]:
     seq = list(vectors)
     if seq and _is_number(seq[0]):
         return [seq]
-    return [list(r) if not hasattr(r, "astype") else r for r in seq]
+    return seq  # each row is checked by _vector_values (upsert settles a bad row alone)
+
+
+def _vector_values(row: Any, what: str) -> Any:
+    """One vector's values, ready to send: a 1-D NumPy array as it is, anything else as an
+    ``array('f')``; InvalidArgumentError naming ``what`` for a row that is not numbers."""
+    if hasattr(row, "ndim") and hasattr(row, "astype"):
+        if row.ndim != 1:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"{what} must be 1-D, got an array of shape {tuple(row.shape)}")
+        if row.dtype.kind not in "fiub":
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"{what} must hold numbers, not {row.dtype} values")
+        return row
+    if isinstance(row, (str, bytes, dict)) or not hasattr(row, "__iter__"):
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                   f"{what} must be a sequence of numbers, not a {type(row).__name__}")
+    try:
+        return array.array("f", row)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"{what} must hold only numbers ({e})") from None
+
+
+def _check_key(key: Any) -> None:
+    """InvalidArgumentError for a key this client cannot send (the daemon checks its length)."""
+    if not isinstance(key, str):
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"a key must be a str, not {type(key).__name__}")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                   "the key is not valid UTF-8 (it holds a lone surrogate)") from None
+
+
+def _upsert_input(item: InputLike, index: int) -> m.Input:
+    """:func:`to_input` for an upsert item; a file to pass as a descriptor is opened once
+    here, so that one the caller cannot open fails alone rather than failing its whole call."""
+    inp = to_input(item, index)
+    if isinstance(inp, _FdInput):
+        try:
+            os.close(os.open(inp.path, os.O_RDONLY | os.O_CLOEXEC))
+        except OSError as e:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"input {index}: cannot open {inp.path}: {e.strerror or e}") from None
+    return inp
 
 
 def _approximate_bytes(x: Any) -> int:
@@ -755,6 +862,6 @@ def _search_query(x: Any, index: int) -> m.SearchQuery:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                        f"query {index}: one query is one vector, got {len(rows)} rows "
                                        "(pass them as separate queries, or vectors=)", "Search")
-        return m.SearchQuery(vector=m.Vector(values=rows[0]))
+        return m.SearchQuery(vector=m.Vector(values=_vector_values(rows[0], f"query {index}")))
     raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                f"query {index}: a {type(x).__name__} is neither an input nor a vector", "Search")

@@ -279,11 +279,12 @@ class StoreTests(unittest.TestCase):
         with self.assertRaises(embedd.InvalidArgumentError) as cm2:
             c.upsert("mix", ["b"], ["beta"], model="other")
         self.assertIn("fx", cm2.exception.message)
-        # A vector of the wrong dimension refuses the call, naming the collection's model.
-        with self.assertRaises(embedd.InvalidArgumentError) as cm3:
+        # A vector of the wrong dimension fails alone, naming the collection's model.
+        with self.assertRaises(embedd.UpsertError) as cm3:
             c.upsert("mix", ["good", "bad"], vectors=[fixture_vector("g", 32), [1.0, 2.0]])
         self.assertIn("'fx'", cm3.exception.message)
         self.assertIn("bad", cm3.exception.message)
+        self.assertEqual((cm3.exception.summary.stored, cm3.exception.summary.failed), (1, 1))
         # An input the model rejects fails alone; the other items are stored.
         with self.assertRaises(embedd.UpsertError) as cm4:
             c.upsert("mix", ["good", "empty"], ["fine text", "   "])
@@ -304,6 +305,92 @@ class StoreTests(unittest.TestCase):
             c.search("mix")  # no query at all (refused locally)
         with self.assertRaises(embedd.InvalidArgumentError):
             c.upsert("mix", ["a", "b"], ["only one"])
+
+    def test_one_bad_item_fails_alone_and_the_others_are_stored(self) -> None:
+        # Issue 25, item 2: upsert("c", ["a", "b"], vectors=[[1,2,3,4], [1,2,3]]) raised
+        # "the vector of item 1 (key 'b') has 3 components" and stored nothing, check=False too.
+        c = self.client(numpy=False)
+        self.fresh(c, "onebad", dim=4, metric="cosine")
+        with self.assertRaises(embedd.UpsertError) as cm:
+            c.upsert("onebad", ["a", "b"], vectors=[[1, 2, 3, 4], [1, 2, 3]])
+        e = cm.exception
+        self.assertIsInstance(e, embedd.InvalidArgumentError)
+        self.assertEqual((e.summary.stored, e.summary.skipped, e.summary.failed), (1, 0, 1))
+        self.assertEqual([(r.key, r.outcome) for r in e.summary.results],
+                         [("a", embedd.UpsertOutcome.UPSERT_STORED), ("b", embedd.UpsertOutcome.UPSERT_FAILED)])
+        self.assertIn("3 components", e.summary.results[1].error)
+        self.assertIn("4-dimensional", e.summary.results[1].error)
+        self.assertTrue(e.message.startswith("1 of 2 items were not stored (1 stored, 0 skipped): key 'b': "), e.message)
+        self.assertEqual(c.count("onebad"), 1)  # stored before the error was raised
+        self.assertEqual(list(c.get("onebad", "a").vector), [1, 2, 3, 4])
+        s = c.upsert("onebad", ["a2", "b2"], vectors=[[1, 2, 3, 4], [1, 2, 3]], check=False)
+        self.assertEqual((s.stored, s.failed), (1, 1))
+        self.assertEqual(c.count("onebad"), 2)
+
+    def test_every_kind_of_bad_item_gets_its_own_result_in_item_order(self) -> None:
+        c = self.client(numpy=False)
+        self.fresh(c, "manybad", dim=4, metric="cosine")
+        nan = float("nan")
+        keys = ["ok0", "short", "nan", "ok3", "", "b\udc80", "text", "ok7", "zero", "meta", "notjson", "ok11"]
+        vecs: List[Any] = [[1, 0, 0, 0], [1, 2], [1, nan, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0],
+                           [1, "x", 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [1, 0, 1, 0], [0, 1, 1, 0]]
+        meta: List[Any] = [None] * 12
+        meta[9] = {"s": {1, 2}}        # not JSON-serialisable
+        meta[10] = "[1, 2]"            # JSON, but not an object
+        for batch in (256, 2):          # one call; several concurrent calls
+            s = c.upsert("manybad", keys, vectors=vecs, metadata=meta, batch=batch, check=False)
+            self.assertEqual([r.key for r in s.results], keys)
+            ok = {"ok0", "ok3", "ok7", "ok11"}
+            self.assertEqual([r.outcome == embedd.UpsertOutcome.UPSERT_STORED for r in s.results],
+                             [k in ok for k in keys])
+            self.assertEqual((s.stored, s.skipped, s.failed), (4, 0, 8))
+            why = {r.key: r.error for r in s.results}
+            self.assertIn("2 components", why["short"])
+            self.assertIn("NaN", why["nan"])
+            self.assertIn("key", why[""])
+            self.assertIn("UTF-8", why["b\udc80"])
+            self.assertIn("numbers", why["text"])
+            self.assertIn("zero vector", why["zero"])
+            self.assertIn("JSON-serialisable", why["meta"])
+            self.assertIn("JSON object", why["notjson"])
+            self.assertEqual(c.count("manybad"), 4)
+        # Inputs: an unreadable file or a value that is no input fails alone too.
+        self.fresh(c, "manybad-text", model="fx")
+        missing = self.daemon.dir / "no-such-file.txt"
+        s = c.upsert("manybad-text", ["t0", "gone", "fd", "int", "t4"],
+                     ["first", missing, embedd.File(str(missing), send_fd=True), 42, "last"], check=False)
+        self.assertEqual([r.outcome == embedd.UpsertOutcome.UPSERT_STORED for r in s.results],
+                         [True, False, False, False, True])
+        self.assertIn("cannot read", s.results[1].error)
+        self.assertIn("cannot open", s.results[2].error)
+        self.assertIn("cannot embed a int", s.results[3].error)
+        with self.assertRaises(embedd.UpsertError) as cm:
+            c.upsert("manybad-text", ["x", "y", "z", "w", "v"], ["a", 1, 2, 3, 4])
+        self.assertTrue(cm.exception.message.startswith("4 of 5 items were not stored"), cm.exception.message)
+        self.assertIn("(and 1 more)", cm.exception.message)
+        # Only one bad item and nothing else: the summary, nothing sent.
+        s = c.upsert("manybad-text", "solo", 3.5, check=False)
+        self.assertEqual((s.stored, s.failed, [r.key for r in s.results]), (0, 1, ["solo"]))
+
+    def test_problems_of_the_whole_call_still_raise_at_once(self) -> None:
+        c = self.client(numpy=False)
+        self.fresh(c, "wholecall", dim=4, metric="l2")
+        cases = [
+            (dict(keys=["a", "b"], vectors=[[1, 2, 3, 4]]), "2 keys but 1 vectors"),
+            (dict(keys=["a"], inputs=["x", "y"]), "1 keys but 2 inputs"),
+            (dict(keys=["a", "b"], vectors=[[1, 2, 3, 4]] * 2, metadata=[{}]), "metadata must be one entry per key"),
+            (dict(keys=["a"]), "either inputs"),
+        ]
+        for kw, want in cases:
+            with self.subTest(want=want):
+                with self.assertRaises(embedd.InvalidArgumentError) as cm:
+                    c.upsert("wholecall", check=False, **kw)  # type: ignore[arg-type]
+                self.assertNotIsInstance(cm.exception, embedd.UpsertError)
+                self.assertIn(want, cm.exception.message)
+        self.assertEqual(c.count("wholecall"), 0)
+        # A collection that does not exist is the daemon's answer for the whole call.
+        with self.assertRaises(embedd.NotFoundError):
+            c.upsert("no-such-collection", ["a"], vectors=[[1, 2, 3, 4]], check=False)
 
     def test_skip_existing_and_exist_ok(self) -> None:
         c = self.client()
