@@ -15,7 +15,7 @@ from . import messages as m
 from ._connection import Connection, NotSentError, default_socket_path
 from ._frame import MAX_DESCRIPTORS_PER_CALL as MAX_DESCRIPTORS
 from ._proto import DecodeError, Message
-from .errors import EmbeddError, InvalidArgumentError, ProtocolError, StatusCode, UnimplementedError
+from .errors import EmbeddError, InvalidArgumentError, NotFoundError, ProtocolError, StatusCode, UnimplementedError
 
 try:  # NumPy is optional: arrays are returned (and accepted) when it is installed.
     import numpy as _np  # type: ignore[import-not-found, unused-ignore]
@@ -610,7 +610,22 @@ class Client:
         ``{"year": [2023, 2024]}`` or ``{"year": {"$in": [...]}}``; every member must hold.
         A model whose embedding space differs from the collection's is refused
         (InvalidArgumentError naming the collection's model).
+
+        ``Hit.score`` is in the collection's metric's natural form (hits always come best
+        first): ``cosine`` — cosine similarity in [-1, 1], **higher is closer**; ``l2`` —
+        Euclidean distance (not squared), **lower is closer**; ``ip`` — the dot product,
+        **higher is closer**. :meth:`query` also gives Chroma-style distances (lower = closer).
         """
+        out, _metric, many = self._search(collection, query, text, input, vector, vectors, queries, k, ef, filter,
+                                          model, timeout)
+        return out if many else out[0]
+
+    def _search(self, collection: str, query: Any, text: Optional[str], input: Optional[InputLike], vector: Any,
+                vectors: Any, queries: Optional[Sequence[Any]], k: int, ef: int,
+                filter: Union[Dict[str, Any], str, None], model: Optional[str],
+                timeout: Optional[float]) -> Tuple[List[List["Hit"]], str, bool]:
+        """:meth:`search`'s work: the hits per query, the collection's metric (as the daemon
+        answered it) and whether many queries were asked."""
         given = [x for x in (query, text, input, vector, vectors, queries) if x is not None]
         if len(given) != 1:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
@@ -641,10 +656,34 @@ class Client:
         if len(r.results) != len(qs):
             raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(qs)} queries", "Search")
         out = [[Hit(h.key, h.score, _parse_metadata(h.metadata)) for h in res.hits] for res in r.results]
-        return out if many else out[0]
+        return out, r.metric, many
 
-    def get(self, collection: str, key: str, *, timeout: Optional[float] = None) -> "Record":
-        """One record by key (NotFoundError when absent): its vector and metadata."""
+    def get(self, collection: str, key: Optional[str] = None, *, ids: Optional[Sequence[str]] = None,
+            timeout: Optional[float] = None) -> Any:
+        """One record by key (NotFoundError when absent): a :class:`Record` with its vector and
+        metadata.
+
+        Chroma's shape: ``get(collection, ids=[...])`` returns ``{"ids": [...], "embeddings":
+        [...], "metadatas": [...]}`` for the ids that exist, in the order asked (absent ids are
+        left out, as Chroma does; one Get call per id, several in flight together).
+        """
+        if ids is not None:
+            if key is not None:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "pass key or ids=, not both", "Get")
+            id_list = [ids] if isinstance(ids, str) else list(ids)
+
+            def one(k: str) -> Optional[Record]:
+                try:
+                    return self.get(collection, k, timeout=timeout)
+                except NotFoundError as e:
+                    if "no record" in e.message:
+                        return None
+                    raise  # no such collection
+            found = [r for r in (self._parallel(one, id_list) if id_list else []) if r is not None]
+            return {"ids": [r.key for r in found], "embeddings": [r.vector for r in found],
+                    "metadatas": [r.metadata for r in found]}
+        if key is None:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "get needs a key (or ids=[...])", "Get")
         r = self._call("Get", m.GetRequest(collection=collection, key=key), m.GetResponse, timeout)
         values: Any = r.vector.values if r.vector is not None else []
         if self.numpy and _np is not None:
@@ -653,16 +692,83 @@ class Client:
             vec = list(values)
         return Record(r.key or key, vec, _parse_metadata(r.metadata))
 
-    def delete(self, collection: str, keys: Union[str, Sequence[str]], *, timeout: Optional[float] = None) -> int:
-        """Deletes records by key; returns how many of the keys existed. Long lists are sent in
-        calls of 1024 keys (the daemon's default ``limits.max_inputs_per_call``); each call is
-        durable when it returns, so an error part-way leaves the earlier calls' deletions done."""
+    def delete(self, collection: str, keys: Union[str, Sequence[str], None] = None, *,
+               ids: Union[str, Sequence[str], None] = None, timeout: Optional[float] = None) -> int:
+        """Deletes records by key (``ids=`` is the same, in Chroma's words); returns how many of
+        the keys existed. Long lists are sent in calls of 1024 keys (the daemon's default
+        ``limits.max_inputs_per_call``); each call is durable when it returns, so an error
+        part-way leaves the earlier calls' deletions done."""
+        if (keys is None) == (ids is None):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "delete needs keys or ids= (one of them)", "Delete")
+        keys = keys if keys is not None else ids
+        assert keys is not None
         key_list = [keys] if isinstance(keys, str) else list(keys)
         deleted = 0
         for i in range(0, max(len(key_list), 1), 1024):
             chunk = key_list[i:i + 1024]
             deleted += self._call("Delete", m.DeleteRequest(collection=collection, keys=chunk), m.DeleteResponse, timeout).deleted
         return deleted
+
+    # ------------------------------------------------------------------ Chroma-shaped calls
+
+    def add(self, collection: str, *, ids: Union[str, Sequence[str]],
+            documents: Union[InputLike, Sequence[InputLike], None] = None, embeddings: Any = None,
+            metadatas: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
+            check: bool = True, timeout: Optional[float] = None) -> "UpsertSummary":
+        """Chroma's ``collection.add(ids=, documents=, metadatas=, embeddings=)`` on
+        :meth:`upsert`: ``documents`` are embedded by the daemon with the collection's model
+        (texts, or any :data:`InputLike`), ``embeddings`` are stored as given (a list of vectors
+        or an ``(n, dim)`` array); one of the two. Returns the :class:`UpsertSummary`; a bad item
+        fails alone, as in :meth:`upsert` (``check``).
+
+        Differences from Chroma: embedd keeps the vector and metadata, not the document text
+        (put it in the metadata if you need it back); an id already stored is replaced
+        (Chroma's ``upsert``) unless ``skip_existing=True`` (then it is kept, as Chroma's
+        ``add`` keeps it).
+        """
+        if documents is not None and embeddings is not None:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       "pass documents or embeddings, not both (embedd stores the vector, not the "
+                                       "document: put the text in metadatas to keep it)", "Upsert")
+        return self.upsert(collection, ids, documents, vectors=embeddings, metadata=metadatas,
+                           skip_existing=skip_existing, check=check, timeout=timeout)
+
+    def query(self, collection: str, *, query_texts: Union[InputLike, Sequence[InputLike], None] = None,
+              query_embeddings: Any = None, n_results: int = 10,
+              where: Union[Dict[str, Any], str, None] = None, ef: int = 0,
+              timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Chroma's ``collection.query(query_texts=, query_embeddings=, n_results=, where=)`` on
+        :meth:`search`. Returns one list per query, in query order, each best first::
+
+            {"ids": [["k1", "k7"]], "distances": [[0.08, 0.31]], "scores": [[0.92, 0.69]],
+             "metadatas": [[{...}, None]], "metric": "cosine"}
+
+        ``scores`` are embedd's (see :meth:`search`: cosine similarity and dot product, higher
+        is closer; l2 distance, lower is closer). ``distances`` are Chroma's, **lower is closer**
+        for every metric: cosine ``1 - similarity``, l2 the *squared* Euclidean distance, ip
+        ``1 - dot product`` — so thresholds carried over from Chroma keep their meaning.
+        ``where`` is embedd's metadata filter (:meth:`search`'s ``filter``: equality,
+        ``$eq``, ``$in`` or a list of allowed values, on top-level fields), and Chroma's
+        ``{"$and": [{...}, {...}]}`` of such conditions on distinct fields; other operators
+        (``$or``, ``$gt``, ``$ne``, …) are refused. There are no ``documents`` in the result:
+        embedd does not keep them.
+        """
+        if (query_texts is None) == (query_embeddings is None):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       "query needs query_texts or query_embeddings (one of them)", "Search")
+        where = _chroma_where(where)
+        if query_texts is not None:
+            texts = [query_texts] if isinstance(query_texts, _SINGLE_INPUTS) else list(query_texts)
+            out, metric, _ = self._search(collection, None, None, None, None, None, texts, n_results, ef, where,
+                                          None, timeout)
+        else:
+            out, metric, _ = self._search(collection, None, None, None, None, query_embeddings, None, n_results, ef,
+                                          where, None, timeout)
+        return {"ids": [[h.key for h in hits] for hits in out],
+                "distances": [[_chroma_distance(h.score, metric) for h in hits] for hits in out],
+                "scores": [[h.score for h in hits] for hits in out],
+                "metadatas": [[h.metadata for h in hits] for hits in out],
+                "metric": metric}
 
     def count(self, collection: str, *, timeout: Optional[float] = None) -> int:
         """Live records in a collection."""
@@ -681,8 +787,11 @@ _SINGLE_INPUTS = (str, bytes, bytearray, memoryview, os.PathLike, File, m.Media,
 
 @dataclass
 class Hit:
-    """One search result: the record's key, its score (cosine similarity, l2 distance or dot
-    product, as the collection's metric) and its metadata (parsed JSON, or None)."""
+    """One search result: the record's key, its score and its metadata (parsed JSON, or None).
+
+    ``score`` is in the collection's metric's natural form: ``cosine`` — cosine similarity
+    in [-1, 1], higher is closer; ``l2`` — Euclidean distance (not squared), lower is closer;
+    ``ip`` — dot product, higher is closer. Hits come best first in every case."""
     key: str
     score: float
     metadata: Any = None
@@ -728,6 +837,42 @@ def _summary(answered: Sequence[Optional[m.UpsertResponse]], positions: Sequence
         by_index.update(zip(where, r.results))
         stored, skipped, failed = stored + r.stored, skipped + r.skipped, failed + r.failed
     return UpsertSummary(stored=stored, skipped=skipped, failed=failed, results=[by_index[i] for i in sorted(by_index)])
+
+
+def _chroma_where(where: Union[Dict[str, Any], str, None]) -> Union[Dict[str, Any], str, None]:
+    """Chroma's ``where`` as an embedd filter: ``{"$and": [{"a": 1}, {"b": {"$in": [..]}}]}``
+    becomes ``{"a": 1, "b": {"$in": [..]}}`` (an embedd filter is an AND of its fields); any
+    other top-level operator raises InvalidArgumentError naming it."""
+    if not isinstance(where, dict):
+        return where
+    out: Dict[str, Any] = {}
+    for name, value in where.items():
+        if name == "$and" and isinstance(value, list) and all(isinstance(x, dict) for x in value):
+            parts = [_chroma_where(x) for x in value]
+        elif name.startswith("$"):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"where: {name} is not supported (embedd filters are an AND of top-level "
+                                       "fields, each equal to a value, $eq or $in; $and of those)", "Search")
+        else:
+            parts = [{name: value}]
+        for part in parts:
+            for field, cond in part.items():  # type: ignore[union-attr]
+                if field in out and out[field] != cond:
+                    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                               f"where: two conditions on {field!r} (embedd takes one per field)",
+                                               "Search")
+                out[field] = cond
+    return out
+
+
+def _chroma_distance(score: float, metric: str) -> float:
+    """A score of ``metric`` as Chroma reports its distances (lower is closer): cosine
+    ``1 - similarity``, l2 the squared Euclidean distance, ip ``1 - dot product``."""
+    if metric == "l2":
+        return score * score
+    if metric in ("cosine", "ip"):
+        return 1.0 - score
+    raise ProtocolError(f"the daemon answered an unknown metric {metric!r}", "Search")
 
 
 def _fd_inputs(request: Message) -> List[_FdInput]:

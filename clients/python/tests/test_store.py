@@ -392,6 +392,87 @@ class StoreTests(unittest.TestCase):
         with self.assertRaises(embedd.NotFoundError):
             c.upsert("no-such-collection", ["a"], vectors=[[1, 2, 3, 4]], check=False)
 
+    def test_scores_per_metric_and_their_direction(self) -> None:
+        # Issue 25, item 10: what score means, pinned for each metric. q = (2, 0).
+        c = self.client(numpy=False)
+        pts = {"x": [1.0, 0.0], "y": [0.0, 1.0], "z": [3.0, 0.0], "w": [-1.0, 1.0]}
+        want = {
+            # cosine similarity, higher is closer (x and z point the same way as q)
+            "cosine": [("x", 1.0), ("z", 1.0), ("y", 0.0), ("w", -math.sqrt(0.5))],
+            # Euclidean distance (not squared), lower is closer
+            "l2": [("x", 1.0), ("z", 1.0), ("y", math.sqrt(5)), ("w", math.sqrt(10))],
+            # dot product, higher is closer
+            "ip": [("z", 6.0), ("x", 2.0), ("y", 0.0), ("w", -2.0)],
+        }
+        for metric, expected in want.items():
+            with self.subTest(metric=metric):
+                self.fresh(c, f"score-{metric}", dim=2, metric=metric)
+                c.upsert(f"score-{metric}", list(pts), vectors=list(pts.values()))
+                hits = c.search(f"score-{metric}", vector=[2.0, 0.0], k=4)
+                got = [(h.key, h.score) for h in hits]
+                tied = 0 if metric == "ip" else 2  # x and z are equally close: either order
+                self.assertEqual(sorted(k for k, _ in got[:tied]), sorted(k for k, _ in expected[:tied]))
+                self.assertEqual([k for k, _ in got[tied:]], [k for k, _ in expected[tied:]])
+                for (_, g), (_, w) in zip(got, expected):
+                    self.assertAlmostEqual(g, w, places=5)
+                r = c.query(f"score-{metric}", query_embeddings=[[2.0, 0.0]], n_results=4)
+                self.assertEqual(r["metric"], metric)
+                self.assertEqual(r["scores"], [[h.score for h in hits]])
+                chroma = {"cosine": lambda s: 1 - s, "l2": lambda s: s * s, "ip": lambda s: 1 - s}[metric]
+                for d, (_, w) in zip(r["distances"][0], expected):
+                    self.assertAlmostEqual(d, chroma(w), places=5)
+                self.assertEqual(r["distances"][0], sorted(r["distances"][0]))  # lower is closer, always
+
+    def test_chroma_shaped_add_query_get_delete(self) -> None:
+        # Issue 25, item 10: Chroma's calls alongside the embedd ones.
+        c = self.client(numpy=False)
+        self.fresh(c, "chroma", model="fx")
+        docs = SENTENCES[:5]
+        s = c.add("chroma", ids=[f"d{i}" for i in range(5)], documents=docs,
+                  metadatas=[{"lang": "en", "i": i} for i in range(5)])
+        self.assertEqual((s.stored, s.failed), (5, 0))
+        r = c.query("chroma", query_texts=[docs[1], docs[3]], n_results=2)
+        self.assertEqual(set(r), {"ids", "distances", "scores", "metadatas", "metric"})
+        self.assertEqual([ids[0] for ids in r["ids"]], ["d1", "d3"])
+        self.assertEqual([len(ids) for ids in r["ids"]], [2, 2])
+        self.assertEqual(r["metadatas"][0][0], {"lang": "en", "i": 1})
+        self.assertAlmostEqual(r["distances"][0][0], 0.0, places=5)   # the same text: cosine distance 0
+        self.assertAlmostEqual(r["scores"][0][0], 1.0, places=5)
+        one = c.query("chroma", query_texts=docs[2], n_results=1, where={"i": {"$in": [2, 4]}})
+        self.assertEqual(one["ids"], [["d2"]])
+        both = c.query("chroma", query_texts=docs[2], n_results=5, where={"$and": [{"lang": "en"}, {"i": [2, 4]}]})
+        self.assertEqual(sorted(both["ids"][0]), ["d2", "d4"])
+        for where in ({"$or": [{"i": 1}, {"i": 2}]}, {"i": {"$gt": 1}}):
+            with self.assertRaises(embedd.InvalidArgumentError) as cm3:
+                c.query("chroma", query_texts="x", where=where)
+            self.assertIn("$or" if "$or" in where else "$gt", cm3.exception.message)
+        # Embeddings instead of documents (vectors in the model's space), and get/delete by ids.
+        s = c.add("chroma", ids=["v"], embeddings=[fixture_vector("vectors too", 32)], metadatas=[{"src": "vec"}])
+        self.assertEqual(s.stored, 1)
+        self.assertEqual(c.query("chroma", query_embeddings=fixture_vector("vectors too", 32), n_results=1)["ids"],
+                         [["v"]])
+        got = c.get("chroma", ids=["d0", "nope", "v"])
+        self.assertEqual(got["ids"], ["d0", "v"])
+        self.assertEqual(got["metadatas"], [{"lang": "en", "i": 0}, {"src": "vec"}])
+        self.assertEqual([list(e) for e in got["embeddings"]],
+                         [fixture_vector(docs[0], 32), fixture_vector("vectors too", 32)])
+        self.assertEqual(c.get("chroma", ids=[]), {"ids": [], "embeddings": [], "metadatas": []})
+        self.assertEqual(c.delete("chroma", ids=["d0", "v", "nope"]), 2)
+        self.assertEqual(c.count("chroma"), 4)
+        # A bad item fails alone here too; mistakes of the call are named.
+        with self.assertRaises(embedd.UpsertError) as cm:
+            c.add("chroma", ids=["ok", "blank"], documents=["fine", "  "])
+        self.assertEqual(cm.exception.summary.stored, 1)
+        for call, want in [(lambda: c.add("chroma", ids=["a"], documents=["x"], embeddings=[[0.0] * 32]), "not both"),
+                           (lambda: c.query("chroma"), "query_texts or query_embeddings"),
+                           (lambda: c.delete("chroma"), "keys or ids"),
+                           (lambda: c.get("chroma"), "needs a key")]:
+            with self.assertRaises(embedd.InvalidArgumentError) as cm2:
+                call()
+            self.assertIn(want, cm2.exception.message)
+        with self.assertRaises(embedd.NotFoundError):
+            c.get("no-such-collection", ids=["a"])
+
     def test_skip_existing_and_exist_ok(self) -> None:
         c = self.client()
         self.fresh(c, "resume", model="fx")
