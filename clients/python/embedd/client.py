@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import array
 import copy
 import json
 import mimetypes
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import messages as m
 from ._connection import Connection, NotSentError, default_socket_path
 from ._frame import MAX_DESCRIPTORS_PER_CALL as MAX_DESCRIPTORS
 from ._proto import DecodeError, Message
-from .errors import EmbeddError, InvalidArgumentError, ProtocolError, StatusCode, UnimplementedError
+from .errors import EmbeddError, InvalidArgumentError, NotFoundError, ProtocolError, StatusCode, UnimplementedError
 
 try:  # NumPy is optional: arrays are returned (and accepted) when it is installed.
     import numpy as _np  # type: ignore[import-not-found, unused-ignore]
@@ -467,55 +468,98 @@ class Client:
         One key may be given as a plain string with one input / one vector / one dict.
         ``skip_existing`` leaves keys already stored alone (resuming a bulk load). Records are
         durable when this returns. Lists longer than ``batch`` go in several concurrent calls.
-        With ``check`` (default), an item the daemon refused raises :class:`UpsertError`
-        (carrying the summary: the other items are stored); otherwise see ``summary.failed``.
+
+        Each item succeeds or fails alone: a bad item (a vector of the wrong dimension, NaN, an
+        empty key, an unreadable file, metadata that is not a JSON object, a text the model
+        refuses) gets a ``UPSERT_FAILED`` result naming its problem, and the other items are
+        stored. Returns an :class:`UpsertSummary` (counts, one result per item in item order).
+        With ``check`` (default), if any item failed, :class:`UpsertError` is raised *after*
+        the good items are stored, carrying the summary as ``.summary``; its message says how
+        many failed and why the first ones did. With ``check=False`` the summary is returned.
+        Problems of the call as a whole (as many keys as values, one metadata entry per key,
+        inputs and vectors both or neither) raise InvalidArgumentError before anything is sent.
         """
         if texts is not None:
             if inputs is not None:
                 raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "pass inputs or texts, not both", "Upsert")
             inputs = texts
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
         single = isinstance(keys, str)
-        key_list: List[str] = [keys] if isinstance(keys, str) else list(keys)
+        key_list: List[Any] = [keys] if isinstance(keys, str) else list(keys)
         n = len(key_list)
         if (inputs is None) == (vectors is None):
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                        "upsert needs either inputs (texts, files, media) or vectors", "Upsert")
-        values: List[Any]
+        # What concerns the call as a whole (how many values, how many metadata entries) raises
+        # at once. What concerns one item is settled per item, as the daemon settles it: the
+        # item gets a FAILED result naming its problem, the others are sent and stored. The
+        # client checks locally what it must (it cannot encode a key that is not UTF-8, a
+        # metadata dict that is not JSON, a file it cannot read) and what the daemon would
+        # refuse for the whole call rather than for the one item (a vector of the wrong
+        # dimension: the daemon refuses the call holding it, so the client asks
+        # DescribeCollection for the dimension once, as embedctl add does); everything else (empty
+        # keys, NaN, zero vectors under cosine, metadata that is not a JSON object, texts the
+        # model refuses) it leaves to the daemon, which answers per item.
+        in_list: List[Any] = []
+        rows: List[Any] = []
         if inputs is not None:
-            in_list: List[Any] = [inputs] if single or isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
-            values = [("input", to_input(x, i)) for i, x in enumerate(in_list)]
+            in_list = [inputs] if single or isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
+            got = len(in_list)
         else:
             rows = _vector_rows(vectors, single)
-            values = [("vector", m.Vector(values=r)) for r in rows]
-        if len(values) != n:
+            got = len(rows)
+        if got != n:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
-                                       f"{n} keys but {len(values)} {'inputs' if inputs is not None else 'vectors'}", "Upsert")
-        if metadata is None:
-            meta = [""] * n
-        else:
-            meta_any: Any = [metadata] if (single or isinstance(metadata, (dict, str))) and n == 1 else metadata
+                                       f"{n} keys but {got} {'inputs' if inputs is not None else 'vectors'}", "Upsert")
+        meta_any: Any = [None] * n
+        if metadata is not None:
+            meta_any = [metadata] if (single or isinstance(metadata, (dict, str))) and n == 1 else metadata
             if isinstance(meta_any, (dict, str)) or len(meta_any) != n:
                 raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                            f"metadata must be one entry per key ({n} keys)", "Upsert")
-            meta = [_metadata_json(x, i) for i, x in enumerate(meta_any)]
-        items = []
-        for i, key in enumerate(key_list):
-            kind, value = values[i]
-            item = m.UpsertItem(key=key, metadata=meta[i])
-            setattr(item, kind, value)
-            items.append(item)
-        if not items:
+        if n == 0:
             return UpsertSummary(0, 0, 0, [])
-        if batch < 1:
-            raise ValueError("batch must be at least 1")
+        dim: Optional[int] = None
+        owner = ""
+        if vectors is not None:
+            dim, owner = self._collection_dimension(collection, timeout)
+        problems: Dict[int, str] = {}
+        items: List[m.UpsertItem] = []
+        positions: List[int] = []  # item index of each sent item
+        for i, key in enumerate(key_list):
+            try:
+                _check_key(key)
+                if inputs is not None:
+                    item = m.UpsertItem(key=key, input=_upsert_input(in_list[i], i))
+                else:
+                    values = _vector_values(rows[i], f"vector {i}")
+                    if dim is not None and len(values) != dim:
+                        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                                   f"the vector has {len(values)} components; collection "
+                                                   f"{collection!r} holds {dim}-dimensional vectors{owner}", "Upsert")
+                    item = m.UpsertItem(key=key, vector=m.Vector(values=values))
+                item.metadata = _metadata_json(meta_any[i], i)
+            except InvalidArgumentError as e:
+                problems[i] = e.message
+                continue
+            items.append(item)
+            positions.append(i)
+        local = {i: m.UpsertResult(key=key_list[i], outcome=m.UpsertOutcome.UPSERT_FAILED, error=why)
+                 for i, why in problems.items()}
         chunks = self._chunks(items, batch, lambda item: item.input)
+        sent = 0
+        chunk_positions: List[List[int]] = []
+        for c in chunks:
+            chunk_positions.append(positions[sent:sent + len(c)])
+            sent += len(c)
 
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "")
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
         # A key given twice must end with its last value: chunks holding repeats go in order.
-        in_order = len(chunks) == 1 or len(set(key_list)) < len(key_list)
+        in_order = len(chunks) <= 1 or len(set(map(str, key_list))) < len(key_list)
         answered: List[Optional[m.UpsertResponse]] = [None] * len(chunks)
         try:
             if in_order:
@@ -527,17 +571,27 @@ class Client:
             # Earlier chunks may be stored: say which items are settled and which are not — on
             # a copy, since a broken connection hands one error object to every call on it.
             err = copy.copy(e)
-            err.partial = _summary([r for r in answered if r is not None])
+            err.partial = _summary(answered, chunk_positions, local)
             err.unconfirmed_keys = [item.key for c, r in zip(chunks, answered) if r is None for item in c]
             raise err.with_traceback(e.__traceback__) from None
-        summary = _summary([r for r in answered if r is not None])
-        results = summary.results
+        summary = _summary(answered, chunk_positions, local)
         if check and summary.failed:
-            bad = [r for r in results if r.outcome == m.UpsertOutcome.UPSERT_FAILED]
+            bad = [r for r in summary.results if r.outcome == m.UpsertOutcome.UPSERT_FAILED]
             shown = "; ".join(f"key {r.key!r}: {r.error}" for r in bad[:3])
             more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-            raise UpsertError(f"{summary.failed} of {len(items)} items were not stored: {shown}{more}", summary)
+            raise UpsertError(f"{summary.failed} of {n} items were not stored ({summary.stored} stored, "
+                              f"{summary.skipped} skipped): {shown}{more}", summary)
         return summary
+
+    def _collection_dimension(self, collection: str, timeout: Optional[float]) -> Tuple[Optional[int], str]:
+        """The collection's dimension and " of model 'x'" (or ""), to fail a vector of another
+        length alone. (None, "") when DescribeCollection fails (an unknown collection, no read
+        permission): then the Upsert call itself reports what is wrong."""
+        try:
+            info = self.describe_collection(collection, timeout=timeout)
+        except EmbeddError:
+            return None, ""
+        return (info.dimension or None), (f" of model {info.model!r}" if info.model else "")
 
     def search(self, collection: str, query: Any = None, *, text: Optional[str] = None,
                input: Optional[InputLike] = None, vector: Any = None, vectors: Any = None,
@@ -556,7 +610,22 @@ class Client:
         ``{"year": [2023, 2024]}`` or ``{"year": {"$in": [...]}}``; every member must hold.
         A model whose embedding space differs from the collection's is refused
         (InvalidArgumentError naming the collection's model).
+
+        ``Hit.score`` is in the collection's metric's natural form (hits always come best
+        first): ``cosine`` — cosine similarity in [-1, 1], **higher is closer**; ``l2`` —
+        Euclidean distance (not squared), **lower is closer**; ``ip`` — the dot product,
+        **higher is closer**. :meth:`query` also gives Chroma-style distances (lower = closer).
         """
+        out, _metric, many = self._search(collection, query, text, input, vector, vectors, queries, k, ef, filter,
+                                          model, timeout)
+        return out if many else out[0]
+
+    def _search(self, collection: str, query: Any, text: Optional[str], input: Optional[InputLike], vector: Any,
+                vectors: Any, queries: Optional[Sequence[Any]], k: int, ef: int,
+                filter: Union[Dict[str, Any], str, None], model: Optional[str],
+                timeout: Optional[float]) -> Tuple[List[List["Hit"]], str, bool]:
+        """:meth:`search`'s work: the hits per query, the collection's metric (as the daemon
+        answered it) and whether many queries were asked."""
         given = [x for x in (query, text, input, vector, vectors, queries) if x is not None]
         if len(given) != 1:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
@@ -571,9 +640,10 @@ class Client:
             if len(rows) != 1:
                 raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                            f"vector= takes one vector, got {len(rows)} (use vectors= for many)", "Search")
-            qs = [m.SearchQuery(vector=m.Vector(values=rows[0]))]
+            qs = [m.SearchQuery(vector=m.Vector(values=_vector_values(rows[0], "vector=")))]
         elif vectors is not None:
-            qs = [m.SearchQuery(vector=m.Vector(values=r)) for r in _vector_rows(vectors, False)]
+            qs = [m.SearchQuery(vector=m.Vector(values=_vector_values(r, f"query {i}")))
+                  for i, r in enumerate(_vector_rows(vectors, False))]
         else:
             items = [query] if query is not None else list(queries or [])
             qs = [_search_query(x, i) for i, x in enumerate(items)]
@@ -586,10 +656,34 @@ class Client:
         if len(r.results) != len(qs):
             raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(qs)} queries", "Search")
         out = [[Hit(h.key, h.score, _parse_metadata(h.metadata)) for h in res.hits] for res in r.results]
-        return out if many else out[0]
+        return out, r.metric, many
 
-    def get(self, collection: str, key: str, *, timeout: Optional[float] = None) -> "Record":
-        """One record by key (NotFoundError when absent): its vector and metadata."""
+    def get(self, collection: str, key: Optional[str] = None, *, ids: Optional[Sequence[str]] = None,
+            timeout: Optional[float] = None) -> Any:
+        """One record by key (NotFoundError when absent): a :class:`Record` with its vector and
+        metadata.
+
+        Chroma's shape: ``get(collection, ids=[...])`` returns ``{"ids": [...], "embeddings":
+        [...], "metadatas": [...]}`` for the ids that exist, in the order asked (absent ids are
+        left out, as Chroma does; one Get call per id, several in flight together).
+        """
+        if ids is not None:
+            if key is not None:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "pass key or ids=, not both", "Get")
+            id_list = [ids] if isinstance(ids, str) else list(ids)
+
+            def one(k: str) -> Optional[Record]:
+                try:
+                    return self.get(collection, k, timeout=timeout)
+                except NotFoundError as e:
+                    if "no record" in e.message:
+                        return None
+                    raise  # no such collection
+            found = [r for r in (self._parallel(one, id_list) if id_list else []) if r is not None]
+            return {"ids": [r.key for r in found], "embeddings": [r.vector for r in found],
+                    "metadatas": [r.metadata for r in found]}
+        if key is None:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "get needs a key (or ids=[...])", "Get")
         r = self._call("Get", m.GetRequest(collection=collection, key=key), m.GetResponse, timeout)
         values: Any = r.vector.values if r.vector is not None else []
         if self.numpy and _np is not None:
@@ -598,16 +692,83 @@ class Client:
             vec = list(values)
         return Record(r.key or key, vec, _parse_metadata(r.metadata))
 
-    def delete(self, collection: str, keys: Union[str, Sequence[str]], *, timeout: Optional[float] = None) -> int:
-        """Deletes records by key; returns how many of the keys existed. Long lists are sent in
-        calls of 1024 keys (the daemon's default ``limits.max_inputs_per_call``); each call is
-        durable when it returns, so an error part-way leaves the earlier calls' deletions done."""
+    def delete(self, collection: str, keys: Union[str, Sequence[str], None] = None, *,
+               ids: Union[str, Sequence[str], None] = None, timeout: Optional[float] = None) -> int:
+        """Deletes records by key (``ids=`` is the same, in Chroma's words); returns how many of
+        the keys existed. Long lists are sent in calls of 1024 keys (the daemon's default
+        ``limits.max_inputs_per_call``); each call is durable when it returns, so an error
+        part-way leaves the earlier calls' deletions done."""
+        if (keys is None) == (ids is None):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "delete needs keys or ids= (one of them)", "Delete")
+        keys = keys if keys is not None else ids
+        assert keys is not None
         key_list = [keys] if isinstance(keys, str) else list(keys)
         deleted = 0
         for i in range(0, max(len(key_list), 1), 1024):
             chunk = key_list[i:i + 1024]
             deleted += self._call("Delete", m.DeleteRequest(collection=collection, keys=chunk), m.DeleteResponse, timeout).deleted
         return deleted
+
+    # ------------------------------------------------------------------ Chroma-shaped calls
+
+    def add(self, collection: str, *, ids: Union[str, Sequence[str]],
+            documents: Union[InputLike, Sequence[InputLike], None] = None, embeddings: Any = None,
+            metadatas: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
+            check: bool = True, timeout: Optional[float] = None) -> "UpsertSummary":
+        """Chroma's ``collection.add(ids=, documents=, metadatas=, embeddings=)`` on
+        :meth:`upsert`: ``documents`` are embedded by the daemon with the collection's model
+        (texts, or any :data:`InputLike`), ``embeddings`` are stored as given (a list of vectors
+        or an ``(n, dim)`` array); one of the two. Returns the :class:`UpsertSummary`; a bad item
+        fails alone, as in :meth:`upsert` (``check``).
+
+        Differences from Chroma: embedd keeps the vector and metadata, not the document text
+        (put it in the metadata if you need it back); an id already stored is replaced
+        (Chroma's ``upsert``) unless ``skip_existing=True`` (then it is kept, as Chroma's
+        ``add`` keeps it).
+        """
+        if documents is not None and embeddings is not None:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       "pass documents or embeddings, not both (embedd stores the vector, not the "
+                                       "document: put the text in metadatas to keep it)", "Upsert")
+        return self.upsert(collection, ids, documents, vectors=embeddings, metadata=metadatas,
+                           skip_existing=skip_existing, check=check, timeout=timeout)
+
+    def query(self, collection: str, *, query_texts: Union[InputLike, Sequence[InputLike], None] = None,
+              query_embeddings: Any = None, n_results: int = 10,
+              where: Union[Dict[str, Any], str, None] = None, ef: int = 0,
+              timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Chroma's ``collection.query(query_texts=, query_embeddings=, n_results=, where=)`` on
+        :meth:`search`. Returns one list per query, in query order, each best first::
+
+            {"ids": [["k1", "k7"]], "distances": [[0.08, 0.31]], "scores": [[0.92, 0.69]],
+             "metadatas": [[{...}, None]], "metric": "cosine"}
+
+        ``scores`` are embedd's (see :meth:`search`: cosine similarity and dot product, higher
+        is closer; l2 distance, lower is closer). ``distances`` are Chroma's, **lower is closer**
+        for every metric: cosine ``1 - similarity``, l2 the *squared* Euclidean distance, ip
+        ``1 - dot product`` — so thresholds carried over from Chroma keep their meaning.
+        ``where`` is embedd's metadata filter (:meth:`search`'s ``filter``: equality,
+        ``$eq``, ``$in`` or a list of allowed values, on top-level fields), and Chroma's
+        ``{"$and": [{...}, {...}]}`` of such conditions on distinct fields; other operators
+        (``$or``, ``$gt``, ``$ne``, …) are refused. There are no ``documents`` in the result:
+        embedd does not keep them.
+        """
+        if (query_texts is None) == (query_embeddings is None):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       "query needs query_texts or query_embeddings (one of them)", "Search")
+        where = _chroma_where(where)
+        if query_texts is not None:
+            texts = [query_texts] if isinstance(query_texts, _SINGLE_INPUTS) else list(query_texts)
+            out, metric, _ = self._search(collection, None, None, None, None, None, texts, n_results, ef, where,
+                                          None, timeout)
+        else:
+            out, metric, _ = self._search(collection, None, None, None, None, query_embeddings, None, n_results, ef,
+                                          where, None, timeout)
+        return {"ids": [[h.key for h in hits] for hits in out],
+                "distances": [[_chroma_distance(h.score, metric) for h in hits] for hits in out],
+                "scores": [[h.score for h in hits] for hits in out],
+                "metadatas": [[h.metadata for h in hits] for hits in out],
+                "metric": metric}
 
     def count(self, collection: str, *, timeout: Optional[float] = None) -> int:
         """Live records in a collection."""
@@ -626,8 +787,11 @@ _SINGLE_INPUTS = (str, bytes, bytearray, memoryview, os.PathLike, File, m.Media,
 
 @dataclass
 class Hit:
-    """One search result: the record's key, its score (cosine similarity, l2 distance or dot
-    product, as the collection's metric) and its metadata (parsed JSON, or None)."""
+    """One search result: the record's key, its score and its metadata (parsed JSON, or None).
+
+    ``score`` is in the collection's metric's natural form: ``cosine`` — cosine similarity
+    in [-1, 1], higher is closer; ``l2`` — Euclidean distance (not squared), lower is closer;
+    ``ip`` — dot product, higher is closer. Hits come best first in every case."""
     key: str
     score: float
     metadata: Any = None
@@ -658,13 +822,57 @@ class UpsertError(InvalidArgumentError):
         self.summary = summary
 
 
-def _summary(responses: List[m.UpsertResponse]) -> UpsertSummary:
-    """The summary of answered Upsert calls (their results in call order)."""
-    results: List[m.UpsertResult] = []
-    for r in responses:
-        results.extend(r.results)
-    return UpsertSummary(stored=sum(r.stored for r in responses), skipped=sum(r.skipped for r in responses),
-                         failed=sum(r.failed for r in responses), results=results)
+def _summary(answered: Sequence[Optional[m.UpsertResponse]], positions: Sequence[Sequence[int]],
+             local: Dict[int, m.UpsertResult]) -> UpsertSummary:
+    """The summary of the answered Upsert calls and of the items failed locally (never sent),
+    their results in item order. ``positions[c]`` are the item indexes of chunk ``c``."""
+    by_index: Dict[int, m.UpsertResult] = dict(local)
+    stored = skipped = 0
+    failed = len(local)
+    for r, where in zip(answered, positions):
+        if r is None:
+            continue
+        if len(r.results) != len(where):
+            raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(where)} items", "Upsert")
+        by_index.update(zip(where, r.results))
+        stored, skipped, failed = stored + r.stored, skipped + r.skipped, failed + r.failed
+    return UpsertSummary(stored=stored, skipped=skipped, failed=failed, results=[by_index[i] for i in sorted(by_index)])
+
+
+def _chroma_where(where: Union[Dict[str, Any], str, None]) -> Union[Dict[str, Any], str, None]:
+    """Chroma's ``where`` as an embedd filter: ``{"$and": [{"a": 1}, {"b": {"$in": [..]}}]}``
+    becomes ``{"a": 1, "b": {"$in": [..]}}`` (an embedd filter is an AND of its fields); any
+    other top-level operator raises InvalidArgumentError naming it."""
+    if not isinstance(where, dict):
+        return where
+    out: Dict[str, Any] = {}
+    for name, value in where.items():
+        if name == "$and" and isinstance(value, list) and all(isinstance(x, dict) for x in value):
+            parts = [_chroma_where(x) for x in value]
+        elif name.startswith("$"):
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"where: {name} is not supported (embedd filters are an AND of top-level "
+                                       "fields, each equal to a value, $eq or $in; $and of those)", "Search")
+        else:
+            parts = [{name: value}]
+        for part in parts:
+            for field, cond in part.items():  # type: ignore[union-attr]
+                if field in out and out[field] != cond:
+                    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                               f"where: two conditions on {field!r} (embedd takes one per field)",
+                                               "Search")
+                out[field] = cond
+    return out
+
+
+def _chroma_distance(score: float, metric: str) -> float:
+    """A score of ``metric`` as Chroma reports its distances (lower is closer): cosine
+    ``1 - similarity``, l2 the squared Euclidean distance, ip ``1 - dot product``."""
+    if metric == "l2":
+        return score * score
+    if metric in ("cosine", "ip"):
+        return 1.0 - score
+    raise ProtocolError(f"the daemon answered an unknown metric {metric!r}", "Search")
 
 
 def _fd_inputs(request: Message) -> List[_FdInput]:
@@ -724,7 +932,51 @@ def _vector_rows(vectors: Any, single: bool) -> List[Any]:
     seq = list(vectors)
     if seq and _is_number(seq[0]):
         return [seq]
-    return [list(r) if not hasattr(r, "astype") else r for r in seq]
+    return seq  # each row is checked by _vector_values (upsert settles a bad row alone)
+
+
+def _vector_values(row: Any, what: str) -> Any:
+    """One vector's values, ready to send: a 1-D NumPy array as it is, anything else as an
+    ``array('f')``; InvalidArgumentError naming ``what`` for a row that is not numbers."""
+    if hasattr(row, "ndim") and hasattr(row, "astype"):
+        if row.ndim != 1:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"{what} must be 1-D, got an array of shape {tuple(row.shape)}")
+        if row.dtype.kind not in "fiub":
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"{what} must hold numbers, not {row.dtype} values")
+        return row
+    if isinstance(row, (str, bytes, dict)) or not hasattr(row, "__iter__"):
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                   f"{what} must be a sequence of numbers, not a {type(row).__name__}")
+    try:
+        return array.array("f", row)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"{what} must hold only numbers ({e})") from None
+
+
+def _check_key(key: Any) -> None:
+    """InvalidArgumentError for a key this client cannot send (the daemon checks its length)."""
+    if not isinstance(key, str):
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"a key must be a str, not {type(key).__name__}")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                   "the key is not valid UTF-8 (it holds a lone surrogate)") from None
+
+
+def _upsert_input(item: InputLike, index: int) -> m.Input:
+    """:func:`to_input` for an upsert item; a file to pass as a descriptor is opened once
+    here, so that one the caller cannot open fails alone rather than failing its whole call."""
+    inp = to_input(item, index)
+    if isinstance(inp, _FdInput):
+        try:
+            os.close(os.open(inp.path, os.O_RDONLY | os.O_CLOEXEC))
+        except OSError as e:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                       f"input {index}: cannot open {inp.path}: {e.strerror or e}") from None
+    return inp
 
 
 def _approximate_bytes(x: Any) -> int:
@@ -755,6 +1007,6 @@ def _search_query(x: Any, index: int) -> m.SearchQuery:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                        f"query {index}: one query is one vector, got {len(rows)} rows "
                                        "(pass them as separate queries, or vectors=)", "Search")
-        return m.SearchQuery(vector=m.Vector(values=rows[0]))
+        return m.SearchQuery(vector=m.Vector(values=_vector_values(rows[0], f"query {index}")))
     raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                f"query {index}: a {type(x).__name__} is neither an input nor a vector", "Search")

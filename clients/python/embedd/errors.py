@@ -49,8 +49,9 @@ class EmbeddError(Exception):
     message: str
     method: Optional[str]
     #: Set when a call of :meth:`Client.upsert` failed (it splits long lists over several
-    #: calls): the ``UpsertSummary`` of the calls that were answered (those items are settled:
-    #: stored, skipped or refused as their results say; empty if none was).
+    #: calls): the ``UpsertSummary`` of the calls that were answered and of the items failed
+    #: before sending (those items are settled: stored, skipped or refused as their results
+    #: say; empty if none was).
     partial: Any = None
     #: With ``partial``: keys of the items whose call failed or was never sent — they may or may
     #: not be stored; upserting them again is safe (an upsert replaces by key).

@@ -279,11 +279,12 @@ class StoreTests(unittest.TestCase):
         with self.assertRaises(embedd.InvalidArgumentError) as cm2:
             c.upsert("mix", ["b"], ["beta"], model="other")
         self.assertIn("fx", cm2.exception.message)
-        # A vector of the wrong dimension refuses the call, naming the collection's model.
-        with self.assertRaises(embedd.InvalidArgumentError) as cm3:
+        # A vector of the wrong dimension fails alone, naming the collection's model.
+        with self.assertRaises(embedd.UpsertError) as cm3:
             c.upsert("mix", ["good", "bad"], vectors=[fixture_vector("g", 32), [1.0, 2.0]])
         self.assertIn("'fx'", cm3.exception.message)
         self.assertIn("bad", cm3.exception.message)
+        self.assertEqual((cm3.exception.summary.stored, cm3.exception.summary.failed), (1, 1))
         # An input the model rejects fails alone; the other items are stored.
         with self.assertRaises(embedd.UpsertError) as cm4:
             c.upsert("mix", ["good", "empty"], ["fine text", "   "])
@@ -304,6 +305,173 @@ class StoreTests(unittest.TestCase):
             c.search("mix")  # no query at all (refused locally)
         with self.assertRaises(embedd.InvalidArgumentError):
             c.upsert("mix", ["a", "b"], ["only one"])
+
+    def test_one_bad_item_fails_alone_and_the_others_are_stored(self) -> None:
+        # Issue 25, item 2: upsert("c", ["a", "b"], vectors=[[1,2,3,4], [1,2,3]]) raised
+        # "the vector of item 1 (key 'b') has 3 components" and stored nothing, check=False too.
+        c = self.client(numpy=False)
+        self.fresh(c, "onebad", dim=4, metric="cosine")
+        with self.assertRaises(embedd.UpsertError) as cm:
+            c.upsert("onebad", ["a", "b"], vectors=[[1, 2, 3, 4], [1, 2, 3]])
+        e = cm.exception
+        self.assertIsInstance(e, embedd.InvalidArgumentError)
+        self.assertEqual((e.summary.stored, e.summary.skipped, e.summary.failed), (1, 0, 1))
+        self.assertEqual([(r.key, r.outcome) for r in e.summary.results],
+                         [("a", embedd.UpsertOutcome.UPSERT_STORED), ("b", embedd.UpsertOutcome.UPSERT_FAILED)])
+        self.assertIn("3 components", e.summary.results[1].error)
+        self.assertIn("4-dimensional", e.summary.results[1].error)
+        self.assertTrue(e.message.startswith("1 of 2 items were not stored (1 stored, 0 skipped): key 'b': "), e.message)
+        self.assertEqual(c.count("onebad"), 1)  # stored before the error was raised
+        self.assertEqual(list(c.get("onebad", "a").vector), [1, 2, 3, 4])
+        s = c.upsert("onebad", ["a2", "b2"], vectors=[[1, 2, 3, 4], [1, 2, 3]], check=False)
+        self.assertEqual((s.stored, s.failed), (1, 1))
+        self.assertEqual(c.count("onebad"), 2)
+
+    def test_every_kind_of_bad_item_gets_its_own_result_in_item_order(self) -> None:
+        c = self.client(numpy=False)
+        self.fresh(c, "manybad", dim=4, metric="cosine")
+        nan = float("nan")
+        keys = ["ok0", "short", "nan", "ok3", "", "b\udc80", "text", "ok7", "zero", "meta", "notjson", "ok11"]
+        vecs: List[Any] = [[1, 0, 0, 0], [1, 2], [1, nan, 0, 0], [0, 1, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0],
+                           [1, "x", 0, 0], [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [1, 0, 1, 0], [0, 1, 1, 0]]
+        meta: List[Any] = [None] * 12
+        meta[9] = {"s": {1, 2}}        # not JSON-serialisable
+        meta[10] = "[1, 2]"            # JSON, but not an object
+        for batch in (256, 2):          # one call; several concurrent calls
+            s = c.upsert("manybad", keys, vectors=vecs, metadata=meta, batch=batch, check=False)
+            self.assertEqual([r.key for r in s.results], keys)
+            ok = {"ok0", "ok3", "ok7", "ok11"}
+            self.assertEqual([r.outcome == embedd.UpsertOutcome.UPSERT_STORED for r in s.results],
+                             [k in ok for k in keys])
+            self.assertEqual((s.stored, s.skipped, s.failed), (4, 0, 8))
+            why = {r.key: r.error for r in s.results}
+            self.assertIn("2 components", why["short"])
+            self.assertIn("NaN", why["nan"])
+            self.assertIn("key", why[""])
+            self.assertIn("UTF-8", why["b\udc80"])
+            self.assertIn("numbers", why["text"])
+            self.assertIn("zero vector", why["zero"])
+            self.assertIn("JSON-serialisable", why["meta"])
+            self.assertIn("JSON object", why["notjson"])
+            self.assertEqual(c.count("manybad"), 4)
+        # Inputs: an unreadable file or a value that is no input fails alone too.
+        self.fresh(c, "manybad-text", model="fx")
+        missing = self.daemon.dir / "no-such-file.txt"
+        s = c.upsert("manybad-text", ["t0", "gone", "fd", "int", "t4"],
+                     ["first", missing, embedd.File(str(missing), send_fd=True), 42, "last"], check=False)
+        self.assertEqual([r.outcome == embedd.UpsertOutcome.UPSERT_STORED for r in s.results],
+                         [True, False, False, False, True])
+        self.assertIn("cannot read", s.results[1].error)
+        self.assertIn("cannot open", s.results[2].error)
+        self.assertIn("cannot embed a int", s.results[3].error)
+        with self.assertRaises(embedd.UpsertError) as cm:
+            c.upsert("manybad-text", ["x", "y", "z", "w", "v"], ["a", 1, 2, 3, 4])
+        self.assertTrue(cm.exception.message.startswith("4 of 5 items were not stored"), cm.exception.message)
+        self.assertIn("(and 1 more)", cm.exception.message)
+        # Only one bad item and nothing else: the summary, nothing sent.
+        s = c.upsert("manybad-text", "solo", 3.5, check=False)
+        self.assertEqual((s.stored, s.failed, [r.key for r in s.results]), (0, 1, ["solo"]))
+
+    def test_problems_of_the_whole_call_still_raise_at_once(self) -> None:
+        c = self.client(numpy=False)
+        self.fresh(c, "wholecall", dim=4, metric="l2")
+        cases = [
+            (dict(keys=["a", "b"], vectors=[[1, 2, 3, 4]]), "2 keys but 1 vectors"),
+            (dict(keys=["a"], inputs=["x", "y"]), "1 keys but 2 inputs"),
+            (dict(keys=["a", "b"], vectors=[[1, 2, 3, 4]] * 2, metadata=[{}]), "metadata must be one entry per key"),
+            (dict(keys=["a"]), "either inputs"),
+        ]
+        for kw, want in cases:
+            with self.subTest(want=want):
+                with self.assertRaises(embedd.InvalidArgumentError) as cm:
+                    c.upsert("wholecall", check=False, **kw)  # type: ignore[arg-type]
+                self.assertNotIsInstance(cm.exception, embedd.UpsertError)
+                self.assertIn(want, cm.exception.message)
+        self.assertEqual(c.count("wholecall"), 0)
+        # A collection that does not exist is the daemon's answer for the whole call.
+        with self.assertRaises(embedd.NotFoundError):
+            c.upsert("no-such-collection", ["a"], vectors=[[1, 2, 3, 4]], check=False)
+
+    def test_scores_per_metric_and_their_direction(self) -> None:
+        # Issue 25, item 10: what score means, pinned for each metric. q = (2, 0).
+        c = self.client(numpy=False)
+        pts = {"x": [1.0, 0.0], "y": [0.0, 1.0], "z": [3.0, 0.0], "w": [-1.0, 1.0]}
+        want = {
+            # cosine similarity, higher is closer (x and z point the same way as q)
+            "cosine": [("x", 1.0), ("z", 1.0), ("y", 0.0), ("w", -math.sqrt(0.5))],
+            # Euclidean distance (not squared), lower is closer
+            "l2": [("x", 1.0), ("z", 1.0), ("y", math.sqrt(5)), ("w", math.sqrt(10))],
+            # dot product, higher is closer
+            "ip": [("z", 6.0), ("x", 2.0), ("y", 0.0), ("w", -2.0)],
+        }
+        for metric, expected in want.items():
+            with self.subTest(metric=metric):
+                self.fresh(c, f"score-{metric}", dim=2, metric=metric)
+                c.upsert(f"score-{metric}", list(pts), vectors=list(pts.values()))
+                hits = c.search(f"score-{metric}", vector=[2.0, 0.0], k=4)
+                got = [(h.key, h.score) for h in hits]
+                tied = 0 if metric == "ip" else 2  # x and z are equally close: either order
+                self.assertEqual(sorted(k for k, _ in got[:tied]), sorted(k for k, _ in expected[:tied]))
+                self.assertEqual([k for k, _ in got[tied:]], [k for k, _ in expected[tied:]])
+                for (_, g), (_, w) in zip(got, expected):
+                    self.assertAlmostEqual(g, w, places=5)
+                r = c.query(f"score-{metric}", query_embeddings=[[2.0, 0.0]], n_results=4)
+                self.assertEqual(r["metric"], metric)
+                self.assertEqual(r["scores"], [[h.score for h in hits]])
+                chroma = {"cosine": lambda s: 1 - s, "l2": lambda s: s * s, "ip": lambda s: 1 - s}[metric]
+                for d, (_, w) in zip(r["distances"][0], expected):
+                    self.assertAlmostEqual(d, chroma(w), places=5)
+                self.assertEqual(r["distances"][0], sorted(r["distances"][0]))  # lower is closer, always
+
+    def test_chroma_shaped_add_query_get_delete(self) -> None:
+        # Issue 25, item 10: Chroma's calls alongside the embedd ones.
+        c = self.client(numpy=False)
+        self.fresh(c, "chroma", model="fx")
+        docs = SENTENCES[:5]
+        s = c.add("chroma", ids=[f"d{i}" for i in range(5)], documents=docs,
+                  metadatas=[{"lang": "en", "i": i} for i in range(5)])
+        self.assertEqual((s.stored, s.failed), (5, 0))
+        r = c.query("chroma", query_texts=[docs[1], docs[3]], n_results=2)
+        self.assertEqual(set(r), {"ids", "distances", "scores", "metadatas", "metric"})
+        self.assertEqual([ids[0] for ids in r["ids"]], ["d1", "d3"])
+        self.assertEqual([len(ids) for ids in r["ids"]], [2, 2])
+        self.assertEqual(r["metadatas"][0][0], {"lang": "en", "i": 1})
+        self.assertAlmostEqual(r["distances"][0][0], 0.0, places=5)   # the same text: cosine distance 0
+        self.assertAlmostEqual(r["scores"][0][0], 1.0, places=5)
+        one = c.query("chroma", query_texts=docs[2], n_results=1, where={"i": {"$in": [2, 4]}})
+        self.assertEqual(one["ids"], [["d2"]])
+        both = c.query("chroma", query_texts=docs[2], n_results=5, where={"$and": [{"lang": "en"}, {"i": [2, 4]}]})
+        self.assertEqual(sorted(both["ids"][0]), ["d2", "d4"])
+        for where in ({"$or": [{"i": 1}, {"i": 2}]}, {"i": {"$gt": 1}}):
+            with self.assertRaises(embedd.InvalidArgumentError) as cm3:
+                c.query("chroma", query_texts="x", where=where)
+            self.assertIn("$or" if "$or" in where else "$gt", cm3.exception.message)
+        # Embeddings instead of documents (vectors in the model's space), and get/delete by ids.
+        s = c.add("chroma", ids=["v"], embeddings=[fixture_vector("vectors too", 32)], metadatas=[{"src": "vec"}])
+        self.assertEqual(s.stored, 1)
+        self.assertEqual(c.query("chroma", query_embeddings=fixture_vector("vectors too", 32), n_results=1)["ids"],
+                         [["v"]])
+        got = c.get("chroma", ids=["d0", "nope", "v"])
+        self.assertEqual(got["ids"], ["d0", "v"])
+        self.assertEqual(got["metadatas"], [{"lang": "en", "i": 0}, {"src": "vec"}])
+        self.assertEqual([list(e) for e in got["embeddings"]],
+                         [fixture_vector(docs[0], 32), fixture_vector("vectors too", 32)])
+        self.assertEqual(c.get("chroma", ids=[]), {"ids": [], "embeddings": [], "metadatas": []})
+        self.assertEqual(c.delete("chroma", ids=["d0", "v", "nope"]), 2)
+        self.assertEqual(c.count("chroma"), 4)
+        # A bad item fails alone here too; mistakes of the call are named.
+        with self.assertRaises(embedd.UpsertError) as cm:
+            c.add("chroma", ids=["ok", "blank"], documents=["fine", "  "])
+        self.assertEqual(cm.exception.summary.stored, 1)
+        for call, want in [(lambda: c.add("chroma", ids=["a"], documents=["x"], embeddings=[[0.0] * 32]), "not both"),
+                           (lambda: c.query("chroma"), "query_texts or query_embeddings"),
+                           (lambda: c.delete("chroma"), "keys or ids"),
+                           (lambda: c.get("chroma"), "needs a key")]:
+            with self.assertRaises(embedd.InvalidArgumentError) as cm2:
+                call()
+            self.assertIn(want, cm2.exception.message)
+        with self.assertRaises(embedd.NotFoundError):
+            c.get("no-such-collection", ids=["a"])
 
     def test_skip_existing_and_exist_ok(self) -> None:
         c = self.client()
