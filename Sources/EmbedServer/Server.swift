@@ -107,11 +107,12 @@ public final class Server: @unchecked Sendable {
             let listenerEnd = entries.count
             var order: [Connection] = []
             let turnStart = Clock.monotonicNanoseconds()
+            let turnLimits = shared.limits  // once per turn, not once per connection
             for c in connections.values {
                 var ev: Poll.Events = []
                 // Back-pressure: stop reading from a client that does not read its replies, and
                 // from one whose large frame waits for room in the buffer budget.
-                c.machine.retryReservation(now: turnStart, limits: shared.limits, budget: &budget)
+                if c.machine.awaitingReservation { c.machine.retryReservation(now: turnStart, limits: turnLimits, budget: &budget) }
                 if c.machine.wantsToRead(pendingOutput: c.pendingOutput) { ev.insert(.readable) }
                 if c.pendingOutput > 0 { ev.insert(.writable) }
                 entries.append(Poll.Entry(c.fd, ev))
@@ -329,9 +330,13 @@ public final class Server: @unchecked Sendable {
             case .success(let n?):
                 // Decoded as bytes arrive: a large frame's header must reserve its room
                 // before the allowance lets more of it in.
+                let waited = c.machine.awaitingReservation
                 let actions = c.machine.receive(buffer[..<n], now: now, limits: shared.limits, budget: &budget,
                                                 callInFlight: { c.call($0) != nil })
                 perform(actions, on: c, now: now)
+                if c.machine.awaitingReservation && !waited {
+                    log.debug("connection \(c.id): a large frame waits for room in limits.max_buffered_bytes (\(budget.reservedBytes) bytes reserved)")
+                }
                 total += n
             }
         }
