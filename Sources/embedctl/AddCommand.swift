@@ -22,15 +22,21 @@ enum AddCommand {
             descriptor (SCM_RIGHTS), or read and sent as bytes with --send-bytes. The type comes from
             --mime, else the extension (.txt and .md are text).
 
-            Items go in batches of --batch-size; the daemon answers after the batch is durable (WAL
-            fsync'd). Output lists what was stored, skipped and failed, with the reason per key; the exit
-            status is 0 only when every item was stored (or skipped with --skip-existing). Keys of a batch
-            whose answer never came are reported failed ("may or may not be stored"): re-run the same
-            command with --skip-existing to finish. A progress bar is drawn on standard error when it is
-            a terminal.
+            Items go in batches of --batch-size, two in flight; the daemon answers after the batch is
+            durable (WAL fsync'd). Output lists what was stored, skipped, failed and not sent, with the
+            reason per key (calls that failed as a whole: one line per reason); the exit status is 0
+            only when every item was stored (or skipped with --skip-existing). Keys of a batch whose
+            answer never came are "not acknowledged" (may or may not be stored). A progress bar with an
+            ETA, counting what the daemon answered, is drawn on standard error when it is a terminal.
 
-            --format json prints {"collection", "stored", "skipped", "failed", "stored_keys": [...],
-            "skipped_keys": [...], "failures": [{"key", "error"}, ...]}.
+            Ctrl-C stops sending, waits for the batches in flight, prints the summary (stored, skipped,
+            not sent) and the command to resume, and exits 130; a second Ctrl-C quits at once. A daemon
+            that goes away mid-load gives one summary line and the same resume command (exit 1). The
+            resume command is this command line with --skip-existing added.
+
+            --format json prints {"collection", "stored", "skipped", "failed", "not_sent", "interrupted",
+            "stored_keys": [...], "skipped_keys": [...], "failures": [{"key", "error"}, ...],
+            "not_sent_keys": [...]}.
             """)
         var output = FormatOptions()
         var collection = ""
