@@ -36,7 +36,7 @@ enum AddCommand {
 
             --format json prints {"collection", "stored", "skipped", "failed", "not_sent", "interrupted",
             "stored_keys": [...], "skipped_keys": [...], "failures": [{"key", "error"}, ...],
-            "not_sent_keys": [...]}.
+            "not_sent_keys": [...]}: "failures" lists every key not stored, the ones not sent too.
             """)
         var output = FormatOptions()
         var collection = ""
@@ -123,13 +123,17 @@ enum AddCommand {
         if args.output.json {
             var interrupted = false
             if case .interrupted? = bulk.stop { interrupted = true }
+            // "failures" lists every key not stored, the ones never sent too (as it always has);
+            // "not_sent_keys" names those apart.
+            let notSentReason = interrupted ? "not sent: interrupted" : "not sent: stopped after an earlier error"
+            let failures = bulk.failures.map { ($0.key, $0.error) } + bulk.notSent.map { ($0, notSentReason) }
             Output.out(JSON.object([
                 ("collection", JSON.string(collection)),
-                ("stored", String(bulk.stored.count)), ("skipped", String(bulk.skipped.count)), ("failed", String(bulk.failures.count)),
+                ("stored", String(bulk.stored.count)), ("skipped", String(bulk.skipped.count)), ("failed", String(failures.count)),
                 ("not_sent", String(bulk.notSent.count)), ("interrupted", interrupted ? "true" : "false"),
                 ("stored_keys", JSON.array(bulk.stored.map(JSON.string), indent: "  ")),
                 ("skipped_keys", JSON.array(bulk.skipped.map(JSON.string), indent: "  ")),
-                ("failures", JSON.array(bulk.failures.map { "{\"key\": \(JSON.string($0.key)), \"error\": \(JSON.string($0.error))}" }, indent: "  ")),
+                ("failures", JSON.array(failures.map { "{\"key\": \(JSON.string($0.0)), \"error\": \(JSON.string($0.1))}" }, indent: "  ")),
                 ("not_sent_keys", JSON.array(bulk.notSent.map(JSON.string), indent: "  ")),
             ]) + "\n")
         } else {
@@ -166,7 +170,8 @@ enum AddCommand {
             throw CLIError(exitCode: 130, message: "interrupted: \(counts)\n\(resume)")
         case .failed(let error)? where error.status == nil || error.status == .unavailable || error.status == .deadlineExceeded:
             // The daemon went away, or stopped answering: one line, not one per key.
-            throw .runtime("stopped: \(error.description): \(counts)\n\(resume)")
+            let notStored = bulk.failures.count + bulk.notSent.count
+            throw .runtime("stopped: \(error.description): \(notStored) of \(total) item\(plural) not stored (\(counts))\n\(resume)")
         default:
             if !bulk.failures.isEmpty || !bulk.notSent.isEmpty {
                 let notStored = bulk.failures.count + bulk.notSent.count
