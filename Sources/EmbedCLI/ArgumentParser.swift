@@ -4,9 +4,10 @@
 /// `--opt VALUE` or `--opt=VALUE`; `--` ends options; a group's options that take a value may
 /// also come before its subcommand (`embedctl --socket S status`). Unknown options, missing
 /// values, values outside an option's choices, an option given twice that is not repeatable,
-/// and wrong numbers of positionals are usage errors (exit 2) naming the problem. Then each
-/// value is converted and stored in command-line order (a conversion error names the option),
-/// groups validate, and the command validates.
+/// wrong numbers of positionals, and a group without its subcommand (its help follows) are
+/// usage errors (exit 2) naming the problem; `--help` is not an error. Then each value is
+/// converted and stored in command-line order (a conversion error names the option), groups
+/// validate, and the command validates.
 package struct ArgumentParser {
     package let root: Command
 
@@ -98,7 +99,11 @@ package struct ArgumentParser {
         }
 
         guard let prepare = command.prepare else {
-            if positionals.isEmpty { return .help(command, path) }
+            // A group needs a subcommand: its help, as a usage error (exit 2), like git and kubectl.
+            if positionals.isEmpty {
+                let names = command.visibleSubcommands.map(\.name).joined(separator: ", ")
+                throw .usage("'\(fullName)' needs a subcommand (one of: \(names))\n\n" + command.help(path: path))
+            }
             throw .usage("unknown command '\(positionals[0].value)' for '\(fullName)'\(seeHelp)")
         }
 

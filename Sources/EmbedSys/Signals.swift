@@ -27,6 +27,16 @@ public final class Signals: Sendable {
         return Signals(descriptor: FileDescriptor(rawValue: fd))
     }
 
+    /// Unblocks `signals` in the calling thread (`pthread_sigmask(SIG_UNBLOCK)`): their
+    /// disposition applies again (for SIGINT with no handler, the process ends).
+    public static func unblock(_ signals: [Int32]) throws(Errno) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        let rc = pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        if rc != 0 { throw Errno(rawValue: rc) }
+    }
+
     /// Ignores SIGPIPE for the whole process (writes to closed sockets then fail with EPIPE).
     public static func ignoreBrokenPipe() {
         signal(SIGPIPE, SIG_IGN)

@@ -22,15 +22,21 @@ enum AddCommand {
             descriptor (SCM_RIGHTS), or read and sent as bytes with --send-bytes. The type comes from
             --mime, else the extension (.txt and .md are text).
 
-            Items go in batches of --batch-size; the daemon answers after the batch is durable (WAL
-            fsync'd). Output lists what was stored, skipped and failed, with the reason per key; the exit
-            status is 0 only when every item was stored (or skipped with --skip-existing). Keys of a batch
-            whose answer never came are reported failed ("may or may not be stored"): re-run the same
-            command with --skip-existing to finish. A progress bar is drawn on standard error when it is
-            a terminal.
+            Items go in batches of --batch-size, two in flight; the daemon answers after the batch is
+            durable (WAL fsync'd). Output lists what was stored, skipped, failed and not sent, with the
+            reason per key (calls that failed as a whole: one line per reason); the exit status is 0
+            only when every item was stored (or skipped with --skip-existing). Keys of a batch whose
+            answer never came are "not acknowledged" (may or may not be stored). A progress bar with an
+            ETA, counting what the daemon answered, is drawn on standard error when it is a terminal.
 
-            --format json prints {"collection", "stored", "skipped", "failed", "stored_keys": [...],
-            "skipped_keys": [...], "failures": [{"key", "error"}, ...]}.
+            Ctrl-C stops sending, waits for the batches in flight, prints the summary (stored, skipped,
+            not sent) and the command to resume, and exits 130; a second Ctrl-C quits at once. A daemon
+            that goes away mid-load gives one summary line and the same resume command (exit 1). The
+            resume command is this command line with --skip-existing added.
+
+            --format json prints {"collection", "stored", "skipped", "failed", "not_sent", "interrupted",
+            "stored_keys": [...], "skipped_keys": [...], "failures": [{"key", "error"}, ...],
+            "not_sent_keys": [...]}: "failures" lists every key not stored, the ones not sent too.
             """)
         var output = FormatOptions()
         var collection = ""
@@ -77,6 +83,9 @@ enum AddCommand {
         }
 
         func run() throws(CLIError) { try AddCommand.run(self) }
+
+        /// Whether an input is read from standard input (a resumed run needs it again).
+        var readsStandardInput: Bool { jsonl.contains { $0.value == "-" } || npy.contains { $0.value == "-" } }
     }
 
     static func run(_ args: Add) throws(CLIError) {
@@ -101,31 +110,91 @@ enum AddCommand {
             options.dimension = Int(info.dimension)
             options.boundModel = info.model
         }
-        let frameLimit = Int(client.serverHello.maxFrameBytes)
-        if frameLimit > 0 { options.maxBatchBytes = max(1 << 16, min(options.maxBatchBytes, frameLimit / 2)) }
         let bulk = BulkUpsert(client: client, options: options)
-        bulk.run(items, progress: ProgressBar(total: items.count, label: "adding to \(collection)"))
+        let interrupt = Interrupt.watch()
+        bulk.run(items, progress: ProgressBar(total: items.count, label: "adding to \(collection)"), interrupt: interrupt) { inFlight in
+            let waiting = inFlight == 0 ? "" : ", waiting for \(inFlight) call\(inFlight == 1 ? "" : "s") in flight (Ctrl-C again to quit at once)"
+            Output.err("embedctl: interrupted: sending no more\(waiting)\n")
+        }
+        interrupt.stop()
 
+        let total = items.count
+        let plural = total == 1 ? "" : "s"
         if args.output.json {
+            var interrupted = false
+            if case .interrupted? = bulk.stop { interrupted = true }
+            // "failures" lists every key not stored, the ones never sent too (as it always has);
+            // "not_sent_keys" names those apart.
+            let notSentReason = interrupted ? "not sent: interrupted" : "not sent: stopped after an earlier error"
+            let failures = bulk.failures.map { ($0.key, $0.error) } + bulk.notSent.map { ($0, notSentReason) }
             Output.out(JSON.object([
                 ("collection", JSON.string(collection)),
-                ("stored", String(bulk.stored.count)), ("skipped", String(bulk.skipped.count)), ("failed", String(bulk.failures.count)),
+                ("stored", String(bulk.stored.count)), ("skipped", String(bulk.skipped.count)), ("failed", String(failures.count)),
+                ("not_sent", String(bulk.notSent.count)), ("interrupted", interrupted ? "true" : "false"),
                 ("stored_keys", JSON.array(bulk.stored.map(JSON.string), indent: "  ")),
                 ("skipped_keys", JSON.array(bulk.skipped.map(JSON.string), indent: "  ")),
-                ("failures", JSON.array(bulk.failures.map { "{\"key\": \(JSON.string($0.key)), \"error\": \(JSON.string($0.error))}" }, indent: "  ")),
+                ("failures", JSON.array(failures.map { "{\"key\": \(JSON.string($0.0)), \"error\": \(JSON.string($0.1))}" }, indent: "  ")),
+                ("not_sent_keys", JSON.array(bulk.notSent.map(JSON.string), indent: "  ")),
             ]) + "\n")
         } else {
             var out = "stored \(bulk.stored.count)"
             if options.skipExisting { out += ", skipped \(bulk.skipped.count) existing" }
-            out += ", failed \(bulk.failures.count) of \(items.count) item\(items.count == 1 ? "" : "s") in collection \(collection)\n"
-            if !bulk.failures.isEmpty {
-                out += "\nfailed:\n" + Table.render(["KEY", "ERROR"], bulk.failures.map { [display($0.key), $0.error] })
+            out += ", failed \(bulk.failures.count - bulk.unacknowledged)"
+            if bulk.unacknowledged > 0 { out += ", not acknowledged \(bulk.unacknowledged)" }
+            if !bulk.notSent.isEmpty { out += ", not sent \(bulk.notSent.count)" }
+            out += " of \(total) item\(plural) in collection \(collection)\n"
+            // Items that failed for a reason of their own, one line each; calls that failed as a
+            // whole (refused, or never answered), one line per reason.
+            let own = bulk.failures.filter { !$0.wholeCall }
+            if !own.isEmpty {
+                out += "\nfailed:\n" + Table.render(["KEY", "ERROR"], own.map { [display($0.key), $0.error] })
+            }
+            var reasons: [(String, Int)] = []
+            for f in bulk.failures where f.wholeCall {
+                if let i = reasons.firstIndex(where: { $0.0 == f.error }) { reasons[i].1 += 1 } else { reasons.append((f.error, 1)) }
+            }
+            if !reasons.isEmpty {
+                out += own.isEmpty ? "\nfailed:\n" : ""
+                for (reason, n) in reasons { out += "  \(n) item\(n == 1 ? "" : "s"): \(reason)\n" }
             }
             Output.out(out)
         }
-        if !bulk.failures.isEmpty {
-            throw .runtime("\(bulk.failures.count) of \(items.count) item\(items.count == 1 ? "" : "s") not stored (see the list above)")
+
+        // One summary on standard error, and the command that finishes the job where re-running helps.
+        let resume = "to resume: " + resumeCommand() + (args.readsStandardInput ? "   (with the same standard input)" : "")
+        let unacknowledged = bulk.unacknowledged == 0 ? "" : "; \(bulk.unacknowledged) sent but not acknowledged (may or may not be stored)"
+        let counts = "stored \(bulk.stored.count), skipped \(bulk.skipped.count), failed \(bulk.failures.count - bulk.unacknowledged), "
+            + "not sent \(bulk.notSent.count) of \(total) item\(plural)\(unacknowledged)"
+        switch bulk.stop {
+        case .interrupted?:
+            throw CLIError(exitCode: 130, message: "interrupted: \(counts)\n\(resume)")
+        case .failed(let error)? where error.status == nil || error.status == .unavailable || error.status == .deadlineExceeded:
+            // The daemon went away, or stopped answering: one line, not one per key.
+            let notStored = bulk.failures.count + bulk.notSent.count
+            throw .runtime("stopped: \(error.description): \(notStored) of \(total) item\(plural) not stored (\(counts))\n\(resume)")
+        default:
+            if !bulk.failures.isEmpty || !bulk.notSent.isEmpty {
+                let notStored = bulk.failures.count + bulk.notSent.count
+                throw .runtime("\(notStored) of \(total) item\(plural) not stored (see the list above)")
+            }
         }
+    }
+
+    /// The command line that was run, with `--skip-existing` added (before a `--`, after which
+    /// it would be a text), quoted for a POSIX shell.
+    static func resumeCommand(_ argv: [String] = CommandLine.arguments) -> String {
+        var words = argv
+        if !words.dropFirst().contains("--skip-existing") {
+            if let dashes = words.dropFirst().firstIndex(of: "--") { words.insert("--skip-existing", at: dashes) } else { words.append("--skip-existing") }
+        }
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+
+    /// `word` as a POSIX shell reads it back: bare when it is safe, else in single quotes.
+    static func shellQuoted(_ word: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%")
+        if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+        return "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     /// Keeps the last item of each key, in order, and warns about the others.

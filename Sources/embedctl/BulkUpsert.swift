@@ -7,13 +7,13 @@ import EmbedWire
 /// Durability: a key is reported stored only when the daemon's answer says `UPSERT_STORED`,
 /// which it sends after the write-ahead log record is fsync'd. Keys of a batch whose answer
 /// never came (the daemon died, the connection broke) are reported failed with "may or may
-/// not be stored": re-running with `--skip-existing` settles them.
+/// not be stored" and counted as unacknowledged: re-running with `--skip-existing` settles them.
 ///
-/// Two batches are in flight at a time, so the model embeds one batch while the store syncs
-/// the previous one. A batch refused as a whole for overload (RESOURCE_EXHAUSTED) or a
-/// passing unavailability is retried with back-off; any other refusal of a whole call
-/// (permission, unknown collection, wrong model) stops the run and fails the rest with the
-/// reason.
+/// The batches go through `CallPipeline` (shared with `embedctl embed`): two in flight at a
+/// time, so the model embeds one batch while the store syncs the previous one; overload and
+/// passing unavailability are retried; any other refusal of a whole call (permission, unknown
+/// collection, wrong model) stops the run with the reason. Whatever was never sent (after a
+/// stop, or Ctrl-C) is counted as not sent, not as failed.
 final class BulkUpsert {
     struct Options {
         var collection: String
@@ -38,6 +38,8 @@ final class BulkUpsert {
     struct Failure {
         var key: String
         var error: String
+        /// The whole call failed (refused, or never answered), not this item for a reason of its own.
+        var wholeCall = false
     }
 
     private let client: EmbedClient
@@ -45,6 +47,14 @@ final class BulkUpsert {
     private(set) var stored: [String] = []
     private(set) var skipped: [String] = []
     private(set) var failures: [Failure] = []
+    /// Keys sent whose answer never came (may or may not be stored); they are in `failures` too.
+    private(set) var unacknowledged = 0
+    /// Keys never sent (after Ctrl-C or a stop).
+    private(set) var notSent: [String] = []
+    /// Why sending stopped before the end (nil when everything was sent).
+    private(set) var stop: CallPipeline.Stop?
+    /// Items the daemon answered for (the progress bar's count).
+    private(set) var answered = 0
 
     /// Items per request-in-flight window.
     static let window = 2
@@ -59,102 +69,74 @@ final class BulkUpsert {
 
     var done: Int { stored.count + skipped.count + failures.count }
 
-    private struct Batch {
-        var items: [AddItem]
-        var attempts = 0
-    }
-
     private struct Prepared {
         var items: [AddItem] = []
         var wire: [UpsertItem] = []
         var files: [FileDescriptor] = []
-        var bytes = 0
     }
 
-    /// Sends every item; `progress` is told after each answer.
-    func run(_ all: [AddItem], progress: ProgressBar) {
+    /// Sends every item; `progress` is told after each answer; `interrupt` (Ctrl-C) stops sending.
+    func run(_ all: [AddItem], progress: ProgressBar, interrupt: Interrupt? = nil, onInterrupt: (Int) -> Void = { _ in }) {
         let items = all.filter { item in
             guard let why = localProblem(item) else { return true }
             failures.append(Failure(key: item.key, error: why))
             return false
         }
-        var next = 0
-        var inFlight: [(id: UInt32, batch: Batch)] = []
-        var stop: String?
-        var retryWaited = 0.0
-        var backoff = 0.01
+        progress.total = items.count
+        var limits = CallPipeline.Limits(maxItems: options.batchSize, maxBytes: options.maxBatchBytes,
+                                         maxDescriptors: Self.maxDescriptorsPerBatch)
+        limits.maxItems = min(limits.maxItems, CallPipeline.Limits.defaultMaxItems)
+        limits.fit(client.serverHello)
+        let pipeline = CallPipeline(client: client, limits: limits, window: Self.window, retrySeconds: options.retrySeconds,
+                                    interrupt: interrupt)
+        // The items of each call as sent (unreadable files left out), by its first index: the
+        // answer's results belong to them, and a retry resends them.
+        var sent: [Int: [AddItem]] = [:]
+        // Items failed while preparing a call (counted once, even if that call is never sent).
+        var failedLocally: Set<Int> = []
+        let sizes = items.map(estimate)
 
-        /// Sends what of `batch` could be prepared (unreadable files are recorded as failures
-        /// here, once) and returns the call id with the batch as sent — the items the answer's
-        /// results belong to, and all a retry resends.
-        func send(_ batch: Batch) -> (UInt32, Batch)? {
-            let p = prepare(batch.items)
-            guard !p.wire.isEmpty else { return nil }
-            var sent = batch
-            sent.items = p.items
-            defer { for fd in p.files { try? fd.close() } }
-            let id = client.makeCallID()
-            let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
-                                      message: UpsertRequest(collection: options.collection, items: p.wire,
-                                                             skipExisting: options.skipExisting, model: options.model))
-            do { try client.send(frame, descriptors: p.files) } catch {
-                fail(p.items, "not sent: \(error.description)")
-                stop = error.description
-                return nil
-            }
-            return (id, sent)
-        }
-
-        while true {
-            while stop == nil && inFlight.count < Self.window && next < items.count {
-                let batch = Batch(items: takeBatch(items, from: &next))
-                if let (id, sent) = send(batch) { inFlight.append((id, sent)) }
-            }
-            guard !inFlight.isEmpty else { break }
-            let (id, batch) = inFlight.removeFirst()
-            do {
-                let frame = try client.awaitReply(callID: id)
-                let response: UpsertResponse
-                do { response = try frame.decodePayload(as: UpsertResponse.self) } catch {
-                    fail(batch.items, "the daemon's answer cannot be decoded (\(error)); may or may not be stored")
-                    stop = "protocol error"
-                    continue
+        let result = pipeline.run(
+            count: items.count, size: { sizes[$0] },
+            isFile: { if case .file = items[$0].content { return true } else { return false } },
+            send: { (range, attempt) throws(ClientError) -> UInt32? in
+                let candidates: [(Int, AddItem)] = attempt == 0 ? range.map { ($0, items[$0]) } : (sent[range.lowerBound] ?? []).map { (-1, $0) }
+                let p = prepare(candidates) { failedLocally.insert($0) }
+                sent[range.lowerBound] = p.items
+                guard !p.wire.isEmpty else { return nil }
+                defer { for fd in p.files { try? fd.close() } }
+                let id = client.makeCallID()
+                let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
+                                          message: UpsertRequest(collection: options.collection, items: p.wire,
+                                                                 skipExisting: options.skipExisting, model: options.model))
+                try client.send(frame, descriptors: p.files)
+                return id
+            },
+            answered: { (range, reply) in
+                let batch = sent.removeValue(forKey: range.lowerBound) ?? []
+                switch reply {
+                case .success(let frame):
+                    do { record(batch, try frame.decodePayload(as: UpsertResponse.self)) } catch {
+                        unacknowledgedBatch(batch, "the daemon's answer cannot be decoded (\(error)); may or may not be stored")
+                    }
+                case .failure(.rpc(let code, let message)):
+                    answered += batch.count
+                    fail(batch, "\(code): \(message)", wholeCall: true)
+                case .failure(.timedOut):
+                    unacknowledgedBatch(batch, "no answer within the timeout; may or may not be stored")
+                case .failure(let error):
+                    unacknowledgedBatch(batch, "not acknowledged (\(error.description)); may or may not be stored")
                 }
-                record(batch.items, response)
-                backoff = 0.01
-            } catch {
-                let retryable: Bool
-                switch error {
-                case .rpc(.resourceExhausted, _), .rpc(.unavailable, _): retryable = true
-                default: retryable = false
-                }
-                if retryable && stop == nil && retryWaited < options.retrySeconds {
-                    Clock.sleep(seconds: backoff)
-                    retryWaited += backoff
-                    backoff = min(backoff * 2, 1)
-                    var again = batch
-                    again.attempts += 1
-                    if let (id, sent) = send(again) { inFlight.append((id, sent)) }
-                    continue
-                }
-                switch error {
-                case .rpc(let code, let message):
-                    fail(batch.items, "\(code): \(message)")
-                    stop = stop ?? "\(code): \(message)"
-                case .timedOut:
-                    fail(batch.items, "no answer within the timeout; may or may not be stored")
-                    stop = stop ?? "timed out waiting for the daemon"
-                default:
-                    fail(batch.items, "not acknowledged (\(error.description)); may or may not be stored")
-                    stop = stop ?? error.description
-                }
-            }
-            progress.update(done: done, failed: failures.count)
-        }
-        if let stop, next < items.count {
-            fail(Array(items[next...]), "not sent: stopped after an earlier error (\(stop))")
-        }
-        progress.update(done: done, failed: failures.count, force: true)
+                progress.update(done: answered, failed: failures.count - unacknowledged)
+                return true
+            },
+            interrupted: { inFlight in
+                progress.finish()
+                onInterrupt(inFlight)
+            })
+        stop = result.stop
+        notSent = result.notSent.filter { !failedLocally.contains($0) }.map { items[$0].key }
+        progress.update(done: answered, failed: failures.count - unacknowledged, force: true)
         progress.finish()
     }
 
@@ -175,25 +157,6 @@ final class BulkUpsert {
         return nil
     }
 
-    /// The next batch: up to `batchSize` items and `maxBatchBytes` of payload (at least one item).
-    private func takeBatch(_ items: [AddItem], from next: inout Int) -> [AddItem] {
-        var out: [AddItem] = []
-        var bytes = 0
-        var files = 0
-        while next < items.count && out.count < options.batchSize {
-            let item = items[next]
-            let size = estimate(item)
-            let isFile: Bool
-            if case .file = item.content { isFile = true } else { isFile = false }
-            if !out.isEmpty && (bytes + size > options.maxBatchBytes || (isFile && files >= Self.maxDescriptorsPerBatch)) { break }
-            out.append(item)
-            bytes += size
-            if isFile { files += 1 }
-            next += 1
-        }
-        return out
-    }
-
     private func estimate(_ item: AddItem) -> Int {
         var n = item.key.utf8.count + (item.metadata?.utf8.count ?? 0) + 16
         switch item.content {
@@ -208,10 +171,11 @@ final class BulkUpsert {
         return n
     }
 
-    /// Builds the wire items; files are opened (or read) now, and an unreadable one fails alone.
-    private func prepare(_ items: [AddItem]) -> Prepared {
+    /// Builds the wire items; files are opened (or read) now, and an unreadable one fails alone
+    /// (`failedAt` is told its index).
+    private func prepare(_ items: [(Int, AddItem)], failedAt: (Int) -> Void) -> Prepared {
         var p = Prepared()
-        for item in items {
+        for (index, item) in items {
             let value: UpsertItem.Value
             switch item.content {
             case .text(let s): value = .input(.text(s))
@@ -221,18 +185,21 @@ final class BulkUpsert {
                     let bytes: [UInt8]
                     do { bytes = try FileSystem.readFile(path) } catch {
                         failures.append(Failure(key: item.key, error: "cannot read \(path): \(error)"))
+                        failedAt(index)
                         continue
                     }
                     switch FileInputs.bytesInput(path: path, bytes: bytes, mime: options.mime) {
                     case .success(let input): value = .input(input)
                     case .failure(let e):
                         failures.append(Failure(key: item.key, error: e.message))
+                        failedAt(index)
                         continue
                     }
                 } else {
                     let fd: FileDescriptor
                     do { fd = try FileDescriptor.open(path, .readOnly) } catch {
                         failures.append(Failure(key: item.key, error: "cannot open \(path): \(error)"))
+                        failedAt(index)
                         continue
                     }
                     let ref = FileRef(index: UInt32(p.files.count), mimeType: FileInputs.mimeType(path: path, override: options.mime))
@@ -249,9 +216,10 @@ final class BulkUpsert {
     private func record(_ items: [AddItem], _ response: UpsertResponse) {
         guard response.results.count == items.count else {
             // Cannot tell which result is whose: treat the batch as unacknowledged.
-            fail(items, "the daemon answered \(response.results.count) results for \(items.count) items; may or may not be stored")
+            unacknowledgedBatch(items, "the daemon answered \(response.results.count) results for \(items.count) items; may or may not be stored")
             return
         }
+        answered += items.count
         for (item, r) in zip(items, response.results) {
             switch r.outcome {
             case .stored: stored.append(item.key)
@@ -262,7 +230,12 @@ final class BulkUpsert {
         }
     }
 
-    private func fail(_ items: [AddItem], _ why: String) {
-        for item in items { failures.append(Failure(key: item.key, error: why)) }
+    private func fail(_ items: [AddItem], _ why: String, wholeCall: Bool) {
+        for item in items { failures.append(Failure(key: item.key, error: why, wholeCall: wholeCall)) }
+    }
+
+    private func unacknowledgedBatch(_ items: [AddItem], _ why: String) {
+        unacknowledged += items.count
+        fail(items, why, wholeCall: true)
     }
 }

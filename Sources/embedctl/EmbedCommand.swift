@@ -13,7 +13,7 @@ enum EmbedCommand {
     ]
 
     enum Format: String, CaseIterable {
-        case json, npy, table
+        case json, jsonl, npy, table
     }
 
     struct Embed: ParsableCommand {
@@ -25,8 +25,17 @@ enum EmbedCommand {
             "-" reads standard input). A .txt/.md file is sent as text.
 
             --format json prints {"model": NAME, "dim": N, "vectors": [[...], ...]} with one vector per
-            input, in input order: the stable contract for scripts. --format npy writes a float32
-            (n, dim) NumPy array to standard output. --format table prints a summary per input.
+            input, in input order: the stable contract for scripts. --format jsonl prints one
+            {"index": I, "vector": [...]} per line, in input order. --format npy writes a float32
+            (n, dim) NumPy array to standard output (refused when that is a terminal: redirect it,
+            > vectors.npy). --format table prints a summary per input.
+
+            Many inputs are sent in calls of --batch-size (default 256, at most 1024: the daemon's
+            default limits.max_inputs_per_call) and within the daemon's frame size, two calls in
+            flight; the vectors are written as the answers come, still in input order, with a
+            progress bar on standard error when it is a terminal. If a call fails part-way, the
+            vectors written so far stay (a json document is closed; an .npy file is short), the
+            error says which inputs were embedded and which not, and the exit status is 1.
             """)
         var texts: [Ordered<String>] = []
         var model: String?
@@ -34,6 +43,7 @@ enum EmbedCommand {
         var jsonInputs: [Ordered<String>] = []
         var mime: String?
         var format: Format?
+        var batchSize: Int?
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -44,6 +54,8 @@ enum EmbedCommand {
                 .inOrder("--json-input", value: "FILE", help: "embed each string of a JSON array", \.jsonInputs, .file),
                 .option("--mime", value: "TYPE", help: "media type of --file inputs (default: from the extension)", \.mime, .string),
                 .option("--format", value: "FORMAT", help: "output format (default json)", \.format, .choice),
+                .option("--batch-size", value: "N", help: "inputs per call (default 256)", \.batchSize,
+                        .integer(max: CallPipeline.Limits.defaultMaxItems)),
                 .group(\.connection),
             ]
         }
@@ -65,6 +77,10 @@ enum EmbedCommand {
     }
 
     static func run(_ args: Embed) throws(CLIError) {
+        let format = args.format ?? .json
+        if format == .npy && Terminal.isTerminal(.standardOutput) {
+            throw .usage("refusing to write binary .npy to a terminal: redirect stdout to a file (> vectors.npy)")
+        }
         var inputs: [Input] = []
         var labels: [String] = []
         let sources = [Ordered<Source>].inCommandLineOrder([
@@ -98,44 +114,63 @@ enum EmbedCommand {
         let g = args.connection
         let client = try g.connect()
         defer { client.close() }
-        let response: EmbedResponse
-        do {
-            response = try client.call(.embed, EmbedRequest(model: args.model ?? "", inputs: inputs), as: EmbedResponse.self,
-                                       deadlineMilliseconds: g.deadlineMilliseconds)
-        } catch {
-            throw .runtime(error.description)
-        }
-        guard response.vectors.count == inputs.count else {
-            throw .runtime("the daemon returned \(response.vectors.count) vectors for \(inputs.count) inputs")
-        }
-        switch args.format ?? .json {
-        case .npy:
-            let dim = Int(response.dim)
-            var flat: [Float] = []
-            flat.reserveCapacity(inputs.count * dim)
-            for v in response.vectors {
-                guard v.values.count == dim else { throw .runtime("the daemon returned a vector of \(v.values.count) values, expected \(dim)") }
-                flat += v.values
-            }
-            try Output.outBytes(NPY.encode(rows: inputs.count, columns: dim, values: flat))
-        case .table:
-            var rows: [[String]] = []
-            for (i, v) in response.vectors.enumerated() {
-                let label = labels[i].count > 40 ? String(labels[i].prefix(37)) + "..." : labels[i]
-                let norm = v.values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-                let head = v.values.prefix(4).map { String(format4($0)) }.joined(separator: " ")
-                rows.append([String(i), label.replacing("\n", with: " "), String(v.values.count), String(format4(norm)), head + " ..."])
-            }
-            Output.out("model \(response.model) (version \(response.modelVersion), generation \(response.generation)), dim \(response.dim)\n")
-            Output.out(Table.render(["#", "INPUT", "DIM", "NORM", "VECTOR"], rows))
-        case .json:
-            var out = "{\"model\": \(JSON.string(response.model)), \"dim\": \(response.dim), \"vectors\": ["
-            for (i, v) in response.vectors.enumerated() {
-                out += (i == 0 ? "\n  [" : ",\n  [") + v.values.map(JSON.number).joined(separator: ", ") + "]"
-            }
-            out += response.vectors.isEmpty ? "]}\n" : "\n]}\n"
-            Output.out(out)
-        }
+        var limits = CallPipeline.Limits(maxItems: args.batchSize ?? 256)
+        limits.fit(client.serverHello)
+        let pipeline = CallPipeline(client: client, limits: limits, retrySeconds: min(g.timeoutSeconds, 60))
+        let progress = ProgressBar(total: inputs.count, label: "embedding")
+        var writer = VectorWriter(format: format, count: inputs.count, labels: labels)
+        var failure: String?
+        let result = pipeline.run(
+            count: inputs.count,
+            size: { i in
+                switch inputs[i].kind {
+                case .text(let t)?: return t.utf8.count + 16
+                case .media(let m)?: return m.data.count + m.mimeType.utf8.count + 16
+                default: return 64
+                }
+            },
+            send: { (range, _) throws(ClientError) -> UInt32? in
+                let id = client.makeCallID()
+                try client.send(.request(callID: id, method: .embed, deadlineMilliseconds: g.deadlineMilliseconds,
+                                         message: EmbedRequest(model: args.model ?? "", inputs: Array(inputs[range]))))
+                return id
+            },
+            answered: { (range, reply) in
+                guard failure == nil else { return false }
+                do throws(CLIError) {
+                    let frame: Frame
+                    switch reply {
+                    case .success(let f): frame = f
+                    case .failure(let error):
+                        var message = error.description
+                        if message.contains("limits.max_inputs_per_call") { message += " (embedctl: give a smaller --batch-size)" }
+                        throw .runtime(message)
+                    }
+                    let response: EmbedResponse
+                    do { response = try frame.decodePayload(as: EmbedResponse.self) } catch {
+                        throw .runtime("protocol error: cannot decode EmbedResponse: \(error)")
+                    }
+                    guard response.vectors.count == range.count else {
+                        throw .runtime("the daemon returned \(response.vectors.count) vectors for \(range.count) inputs")
+                    }
+                    try writer.write(response)
+                } catch {
+                    failure = error.message
+                    return false
+                }
+                progress.update(done: writer.written, failed: 0)
+                return true
+            })
+        progress.update(done: writer.written, failed: 0, force: true)
+        progress.finish()
+        writer.finish()
+        if case .failed(let error)? = result.stop, failure == nil { failure = error.description }  // a send that failed
+        guard let failure else { return }
+        let n = inputs.count
+        guard writer.written > 0 else { throw .runtime(failure) }
+        var message = "\(failure)\nembedded inputs 0-\(writer.written - 1) of \(n) (written); inputs \(writer.written)-\(n - 1) were not embedded"
+        if format == .npy { message += "; the .npy output is incomplete (its header says \(n) rows)" }
+        throw .runtime(message)
     }
 
     /// Four significant decimals, without Foundation's String(format:).
@@ -146,5 +181,72 @@ enum EmbedCommand {
         let a = Int(abs(scaled))
         let frac = String(a % 10000)
         return "\(sign)\(a / 10000).\(String(repeating: "0", count: 4 - frac.count))\(frac)"
+    }
+}
+
+/// Writes `embed`'s vectors as the answers come, in input order: json and jsonl stream row by
+/// row, npy writes its header (the row count is the input count) before the first row, table
+/// collects its rows and prints them at the end.
+struct VectorWriter {
+    let format: EmbedCommand.Format
+    let count: Int
+    let labels: [String]
+    private(set) var written = 0
+    private var dim = 0
+    private var model = ""
+    private var tableRows: [[String]] = []
+    private var tableHeader = ""
+
+    init(format: EmbedCommand.Format, count: Int, labels: [String]) {
+        self.format = format
+        self.count = count
+        self.labels = labels
+    }
+
+    /// Writes one answer's vectors (the next ones in input order).
+    mutating func write(_ response: EmbedResponse) throws(CLIError) {
+        if written == 0 {
+            dim = Int(response.dim)
+            model = response.model
+            switch format {
+            case .json: try Output.outBytes(Array("{\"model\": \(JSON.string(response.model)), \"dim\": \(response.dim), \"vectors\": [".utf8))
+            case .npy: try Output.outBytes(NPY.encode(rows: count, columns: dim, values: []))
+            case .table:
+                tableHeader = "model \(response.model) (version \(response.modelVersion), generation \(response.generation)), dim \(response.dim)\n"
+            case .jsonl: break
+            }
+        }
+        var out: [UInt8] = []
+        for v in response.vectors {
+            guard v.values.count == dim else { throw .runtime("the daemon returned a vector of \(v.values.count) values, expected \(dim)") }
+        }
+        for v in response.vectors {
+            let i = written
+            switch format {
+            case .json:
+                out += Array(((i == 0 ? "\n  [" : ",\n  [") + v.values.map(JSON.number).joined(separator: ", ") + "]").utf8)
+            case .jsonl:
+                out += Array(("{\"index\": \(i), \"vector\": [" + v.values.map(JSON.number).joined(separator: ", ") + "]}\n").utf8)
+            case .npy:
+                out += NPY.row(v.values)
+            case .table:
+                let label = labels[i].count > 40 ? String(labels[i].prefix(37)) + "..." : labels[i]
+                let norm = v.values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+                let head = v.values.prefix(4).map { String(EmbedCommand.format4($0)) }.joined(separator: " ")
+                tableRows.append([String(i), label.replacing("\n", with: " "), String(v.values.count), String(EmbedCommand.format4(norm)), head + " ..."])
+            }
+            written += 1
+        }
+        if !out.isEmpty { try Output.outBytes(out) }
+    }
+
+    /// Ends the output: closes the json document, prints the table (with what was written).
+    func finish() {
+        guard written > 0 else { return }
+        switch format {
+        case .json: Output.out("\n]}\n")
+        case .table: Output.out(tableHeader + Table.render(["#", "INPUT", "DIM", "NORM", "VECTOR"], tableRows))
+        case .jsonl, .npy: break
+        }
     }
 }

@@ -196,13 +196,29 @@ enum Toy {
           -h, --help       show help for this command
 
         """)
-        // A group without a subcommand shows its help; hidden commands are not listed.
-        guard case .help(let root, let rootPath) = try parser.parse([]) else { Issue.record("no help"); return }
+        // A group's help lists its subcommands; hidden commands are not listed.
+        guard case .help(let root, let rootPath) = try parser.parse(["--help"]) else { Issue.record("no help"); return }
         let text = root.help(path: rootPath)
         #expect(text.contains("Usage: toyctl <subcommand> [OPTIONS]") && text.contains("  more  More commands."))
         #expect(!text.contains("__complete"))
         // ...but they run.
         #expect(try run(["__complete", "things"], as: Toy.Complete.self).kind == "things")
+    }
+
+    /// A group without its subcommand is a usage error (exit 2) that shows the group's help
+    /// (issue 25, item 5); `--help` on it is not an error.
+    @Test func aGroupWithoutASubcommandIsAUsageErrorWithItsHelp() throws {
+        let parser = ArgumentParser(root: Toy.root)
+        let more = try #require(error(["more"]))
+        #expect(more.hasPrefix("'toyctl more' needs a subcommand (one of: get, drop)\n\nMore commands.\n\nUsage: toyctl more <subcommand>"), "\(more)")
+        #expect(more.contains("  drop  "))
+        let root = try #require(error([]))
+        #expect(root.hasPrefix("'toyctl' needs a subcommand (one of: put, more)\n\nA toy."), "\(root)")
+        #expect(!root.contains("__complete"))
+        #expect(error(["--socket", "/s"]).map { $0.hasPrefix("'toyctl' needs a subcommand") } == true)
+        #expect(error(["more", "--socket=/s"]).map { $0.hasPrefix("'toyctl more' needs a subcommand") } == true)
+        guard case .help(_, let path) = try parser.parse(["more", "--help"]) else { Issue.record("no help"); return }
+        #expect(path == ["toyctl", "more"])
     }
 
     @Test func declarationsDescribeThemselves() {
