@@ -231,7 +231,8 @@ struct ConnectionStateMachine {
                 major: ProtocolVersion.major, minor: ProtocolVersion.minor, server: serverName,
                 maxFrameBytes: UInt32(clamping: limits.maxFrameBytes), maxCallsInFlight: UInt32(clamping: limits.maxCallsPerConnection),
                 idleTimeoutMs: UInt32(clamping: limits.idleTimeoutNanos / 1_000_000),
-                defaultDeadlineMs: UInt32(clamping: limits.callDeadlineNanos / 1_000_000)))))
+                defaultDeadlineMs: UInt32(clamping: limits.callDeadlineNanos / 1_000_000),
+                maxInputsPerCall: UInt32(clamping: limits.maxInputsPerCall)))))
             return
         }
         switch frame.kind {

@@ -10,6 +10,7 @@ struct ServerLimits: Sendable {
     var maxBufferedBytes: Int
     var maxDescriptorsPerCall: Int
     var maxCallsPerConnection: Int
+    var maxInputsPerCall: Int
     var idleTimeoutNanos: UInt64
     var callDeadlineNanos: UInt64
     var drainTimeoutNanos: UInt64
@@ -24,6 +25,7 @@ struct ServerLimits: Sendable {
         maxBufferedBytes = l.maxBufferedBytes
         maxDescriptorsPerCall = l.maxDescriptorsPerCall
         maxCallsPerConnection = l.maxCallsPerConnection
+        maxInputsPerCall = l.maxInputsPerCall
         idleTimeoutNanos = UInt64(l.idleTimeoutSeconds * 1e9)
         callDeadlineNanos = UInt64(l.callDeadlineSeconds * 1e9)
         drainTimeoutNanos = UInt64(l.drainTimeoutSeconds * 1e9)

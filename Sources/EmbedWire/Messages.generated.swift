@@ -60,12 +60,14 @@ public struct HelloReply: ProtoMessage {
     public var idleTimeoutMs: UInt32 = 0
     /// Field 7 (`default_deadline_ms`): deadline applied when a request carries 0
     public var defaultDeadlineMs: UInt32 = 0
+    /// Field 8 (`max_inputs_per_call`): inputs, items, queries or keys one call may carry (0 from older servers)
+    public var maxInputsPerCall: UInt32 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(major: UInt32 = 0, minor: UInt32 = 0, server: String = "", maxFrameBytes: UInt32 = 0, maxCallsInFlight: UInt32 = 0, idleTimeoutMs: UInt32 = 0, defaultDeadlineMs: UInt32 = 0) {
+    public init(major: UInt32 = 0, minor: UInt32 = 0, server: String = "", maxFrameBytes: UInt32 = 0, maxCallsInFlight: UInt32 = 0, idleTimeoutMs: UInt32 = 0, defaultDeadlineMs: UInt32 = 0, maxInputsPerCall: UInt32 = 0) {
         self.major = major
         self.minor = minor
         self.server = server
@@ -73,6 +75,7 @@ public struct HelloReply: ProtoMessage {
         self.maxCallsInFlight = maxCallsInFlight
         self.idleTimeoutMs = idleTimeoutMs
         self.defaultDeadlineMs = defaultDeadlineMs
+        self.maxInputsPerCall = maxInputsPerCall
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -84,6 +87,7 @@ public struct HelloReply: ProtoMessage {
         case 5: maxCallsInFlight = try reader.readUInt32(field, type)
         case 6: idleTimeoutMs = try reader.readUInt32(field, type)
         case 7: defaultDeadlineMs = try reader.readUInt32(field, type)
+        case 8: maxInputsPerCall = try reader.readUInt32(field, type)
         default: return false
         }
         return true
@@ -97,6 +101,7 @@ public struct HelloReply: ProtoMessage {
         writer.uint(5, UInt64(maxCallsInFlight))
         writer.uint(6, UInt64(idleTimeoutMs))
         writer.uint(7, UInt64(defaultDeadlineMs))
+        writer.uint(8, UInt64(maxInputsPerCall))
     }
 }
 

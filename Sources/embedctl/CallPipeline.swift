@@ -23,13 +23,15 @@ final class CallPipeline {
         var maxBytes = 8 << 20
         var maxDescriptors = 64
 
-        /// The daemon's default `limits.max_inputs_per_call` (Status does not report it).
+        /// The daemon's default `limits.max_inputs_per_call`, for daemons that do not announce theirs.
         static let defaultMaxItems = 1024
 
-        /// `maxBytes` lowered to half the frame limit the daemon announced (at least 64 KiB).
+        /// `maxBytes` lowered to half the frame limit the daemon announced (at least 64 KiB), and
+        /// `maxItems` to its `limits.max_inputs_per_call` (older daemons announce 0: the default).
         mutating func fit(_ hello: HelloReply) {
             let frameLimit = Int(hello.maxFrameBytes)
             if frameLimit > 0 { maxBytes = max(1 << 16, min(maxBytes, frameLimit / 2)) }
+            if hello.maxInputsPerCall > 0 { maxItems = max(1, min(maxItems, Int(hello.maxInputsPerCall))) }
         }
     }
 

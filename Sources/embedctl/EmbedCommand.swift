@@ -30,8 +30,8 @@ enum EmbedCommand {
             (n, dim) NumPy array to standard output (refused when that is a terminal: redirect it,
             > vectors.npy). --format table prints a summary per input.
 
-            Many inputs are sent in calls of --batch-size (default 256, at most 1024: the daemon's
-            default limits.max_inputs_per_call) and within the daemon's frame size, two calls in
+            Many inputs are sent in calls of --batch-size (default 256, lowered to the daemon's
+            limits.max_inputs_per_call, which it announces) and within its frame size, two calls in
             flight; the vectors are written as the answers come, still in input order, with a
             progress bar on standard error when it is a terminal. If a call fails part-way, the
             vectors written so far stay (a json document is closed; an .npy file is short), the

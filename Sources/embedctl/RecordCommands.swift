@@ -43,7 +43,7 @@ enum RecordCommands {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             name: "delete", abstract: "Delete records by key (keys that do not exist are not an error).",
-            discussion: "Prints how many of the keys existed; --format json prints {\"requested\": N, \"deleted\": M}.\nKeys go in calls of 1024 (the daemon's default limits.max_inputs_per_call); each call is\ndurable when it returns, so after an error the earlier calls' deletions stand.")
+            discussion: "Prints how many of the keys existed; --format json prints {\"requested\": N, \"deleted\": M}.\nKeys go in calls of the daemon's limits.max_inputs_per_call (1024 by default); each call is\ndurable when it returns, so after an error the earlier calls' deletions stand.")
         var output = FormatOptions()
         var collection = ""
         var keys: [String] = []
@@ -55,10 +55,13 @@ enum RecordCommands {
         func run() throws(CLIError) {
             let client = try connection.connect()
             defer { client.close() }
-            // In calls of 1024 keys, the daemon's default limits.max_inputs_per_call.
+            // In calls of the daemon's limits.max_inputs_per_call keys (from its HELLO reply).
+            var limits = CallPipeline.Limits(maxItems: CallPipeline.Limits.defaultMaxItems)
+            limits.fit(client.serverHello)
+            let per = limits.maxItems
             var deleted: UInt64 = 0
-            for start in stride(from: 0, to: keys.count, by: 1024) {
-                let chunk = Array(keys[start..<min(start + 1024, keys.count)])
+            for start in stride(from: 0, to: keys.count, by: per) {
+                let chunk = Array(keys[start..<min(start + per, keys.count)])
                 do throws(ClientError) { deleted += try client.delete(collection, keys: chunk) } catch { throw .runtime(error.description) }
             }
             if output.json {

@@ -77,7 +77,7 @@ struct ConnectionStateMachineTests {
     // MARK: Handshake
 
     @Test func helloIsAnsweredWithTheLimits() throws {
-        var p = Peer { $0.maxFrameBytes = 1 << 20; $0.maxCallsPerConnection = 7; $0.idleTimeoutSeconds = 60 }
+        var p = Peer { $0.maxFrameBytes = 1 << 20; $0.maxCallsPerConnection = 7; $0.idleTimeoutSeconds = 60; $0.maxInputsPerCall = 99 }
         let actions = p.send(.hello(Hello(major: ProtocolVersion.major, minor: 9, client: "t")))
         guard case .send(let frame)? = actions.first, actions.count == 1 else { Issue.record("\(actions)"); return }
         let reply = try frame.decodePayload(as: HelloReply.self)
@@ -86,6 +86,7 @@ struct ConnectionStateMachineTests {
         #expect(reply.maxFrameBytes == 1 << 20)
         #expect(reply.maxCallsInFlight == 7)
         #expect(reply.idleTimeoutMs == 60_000)
+        #expect(reply.maxInputsPerCall == 99)
         #expect(p.machine.handshakeDone)
     }
 

@@ -105,6 +105,26 @@ import Testing
 
     /// More inputs than the daemon takes in one call (1024) are split into calls, and the
     /// vectors come out in input order in every format; a progress bar is drawn on a terminal.
+    /// The daemon announces its `limits.max_inputs_per_call` in HelloReply; embedctl's embed,
+    /// add and delete keep their calls within it, whatever --batch-size says.
+    @Test func callsStayWithinTheInputLimitTheDaemonAnnounces() throws {
+        let d = try TestDaemon(models: TestDaemon.fixtureModel(isDefault: true), settings: "limits:\n  max_inputs_per_call: 100")
+        #expect(try d.client().serverHello.maxInputsPerCall == 100)
+        let texts = (0..<250).map { "text \($0)" }
+        let input = d.directory + "/many.json"
+        try JSONSerialization.data(withJSONObject: texts).write(to: URL(fileURLWithPath: input))
+        let embed = try d.ctl(["embed", "--json-input", input, "--format", "jsonl"])
+        #expect(embed.status == 0, "\(embed.stderr)")
+        #expect(embed.stdout.split(separator: "\n").count == 250)
+        #expect(try d.ctl(["collection", "create", "c", "--model", "fx"]).status == 0)
+        let add = try d.ctl(["add", "c", "--batch-size", "400"] + texts)
+        #expect(add.status == 0, "\(add.stderr)")
+        let delete = try d.ctl(["delete", "c", "--format", "json"] + texts)
+        #expect(delete.status == 0, "\(delete.stderr)")
+        #expect(delete.stdout.contains("\"deleted\": 250"), "\(delete.stdout)")
+        d.stop()
+    }
+
     @Test func embedSplitsBigInputsAndKeepsInputOrder() throws {
         let d = try TestDaemon()
         let n = 2500

@@ -305,6 +305,11 @@ class Client:
         seq: List[Any] = [inputs] if isinstance(inputs, _SINGLE_INPUTS) else list(inputs)
         return [to_input(x, i) for i, x in enumerate(seq)]
 
+    def _max_inputs_per_call(self) -> int:
+        """The daemon's ``limits.max_inputs_per_call``, from its HELLO reply (1024, the default,
+        for a daemon too old to announce it)."""
+        return self._connection().hello.max_inputs_per_call or 1024
+
     def _chunks(self, items: List[Any], batch: int, input_of: Any) -> List[List[Any]]:
         """Splits items into calls of at most ``batch`` items, at most MAX_DESCRIPTORS passed
         files and about half the daemon's max_frame_bytes of payload each (a single item larger
@@ -319,6 +324,8 @@ class Client:
                 budget = max(1, (self._connection().hello.max_frame_bytes or 64 << 20) // 2)
             return total > budget
 
+        if len(items) > 1:  # the daemon refuses more per call; one item needs no connection yet
+            batch = min(batch, self._max_inputs_per_call())
         chunks: List[List[Any]] = []
         current: List[Any] = []
         size = fds = 0
@@ -695,8 +702,8 @@ class Client:
     def delete(self, collection: str, keys: Union[str, Sequence[str], None] = None, *,
                ids: Union[str, Sequence[str], None] = None, timeout: Optional[float] = None) -> int:
         """Deletes records by key (``ids=`` is the same, in Chroma's words); returns how many of
-        the keys existed. Long lists are sent in calls of 1024 keys (the daemon's default
-        ``limits.max_inputs_per_call``); each call is durable when it returns, so an error
+        the keys existed. Long lists are sent in calls of the daemon's
+        ``limits.max_inputs_per_call`` keys (1024 by default); each call is durable when it returns, so an error
         part-way leaves the earlier calls' deletions done."""
         if (keys is None) == (ids is None):
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "delete needs keys or ids= (one of them)", "Delete")
@@ -704,8 +711,9 @@ class Client:
         assert keys is not None
         key_list = [keys] if isinstance(keys, str) else list(keys)
         deleted = 0
-        for i in range(0, max(len(key_list), 1), 1024):
-            chunk = key_list[i:i + 1024]
+        per = self._max_inputs_per_call()
+        for i in range(0, max(len(key_list), 1), per):
+            chunk = key_list[i:i + per]
             deleted += self._call("Delete", m.DeleteRequest(collection=collection, keys=chunk), m.DeleteResponse, timeout).deleted
         return deleted
 

@@ -80,6 +80,8 @@ class HelloReply(Message):
     idle_timeout_ms: int = pb(6, "uint32")
     #: deadline applied when a request carries 0
     default_deadline_ms: int = pb(7, "uint32")
+    #: inputs, items, queries or keys one call may carry (0 from older servers)
+    max_inputs_per_call: int = pb(8, "uint32")
 
 
 @dataclass

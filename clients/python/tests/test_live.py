@@ -507,6 +507,22 @@ class ConnectionTests(LiveTestCase):
             _connection.PROTOCOL_MAJOR = saved
 
 
+class InputLimitTests(LiveTestCase):
+    """The daemon announces limits.max_inputs_per_call in HelloReply; the client splits by it."""
+    MODELS = {"fx": {"dim": "8"}}
+    KW = {"limits": {"max_inputs_per_call": "100"}}
+
+    def test_embed_upsert_and_delete_stay_within_the_announced_limit(self) -> None:
+        c = self.client()
+        self.assertEqual(c._connection().hello.max_inputs_per_call, 100)
+        texts = [f"text {i}" for i in range(250)]
+        self.assertEqual(len(rows(c.embed(texts))), 250)
+        c.create_collection("lim", model="fx")
+        s = c.upsert("lim", texts, texts, batch=400)
+        self.assertEqual((s.stored, s.failed), (250, 0))
+        self.assertEqual(c.delete("lim", texts), 250)
+
+
 class ShutdownTests(unittest.TestCase):
     def test_sigterm_drains_then_calls_fail_with_unavailable(self) -> None:
         d = Daemon({"slow": {"dim": "16", "delay_us": "400000"}}).start()
