@@ -70,6 +70,8 @@ let package = Package(
         .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys", "EmbedJSON"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
+        // Media decoding (images now; sound and video later): the sole importer of each media C library.
+        .target(name: "EmbedMedia"),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
