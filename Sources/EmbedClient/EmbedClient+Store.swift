@@ -34,10 +34,12 @@ extension EmbedClient {
     // MARK: Embed
 
     /// Embeds `inputs` with `model` (empty = the default model); `files` are the descriptors
-    /// that `Input.file` entries refer to by index.
-    public func embed(model: String = "", inputs: [Input], files: [FileDescriptor] = [],
+    /// that `Input.file` entries refer to by index. `truncation` says what happens to a text
+    /// longer than the model's window (`.default`: the model's setting); `usage` in the
+    /// response says which inputs were cut.
+    public func embed(model: String = "", inputs: [Input], files: [FileDescriptor] = [], truncation: Truncation = .default,
                       deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> EmbedResponse {
-        try call(.embed, EmbedRequest(model: model, inputs: inputs), as: EmbedResponse.self,
+        try call(.embed, EmbedRequest(model: model, inputs: inputs, truncation: truncation), as: EmbedResponse.self,
                  descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 
@@ -94,17 +96,20 @@ extension EmbedClient {
     /// when some items fail: check `results[i].outcome`. Items reported `.stored` are durable.
     /// `files` are the descriptors that `FileRef.index` in the items' inputs refer to.
     public func upsert(_ collection: String, _ items: [UpsertItem], skipExisting: Bool = false, model: String = "",
-                       files: [FileDescriptor] = [], deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> UpsertResponse {
-        try call(.upsert, UpsertRequest(collection: collection, items: items, skipExisting: skipExisting, model: model),
+                       files: [FileDescriptor] = [], truncation: Truncation = .default,
+                       deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> UpsertResponse {
+        try call(.upsert, UpsertRequest(collection: collection, items: items, skipExisting: skipExisting, model: model,
+                                        truncation: truncation),
                  as: UpsertResponse.self, descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 
     /// Searches with several queries at once; `results[i]` answers `queries[i]`.
     /// - Parameters: `k` 0 = 10; `ef` 0 = the collection's default; `filter` a JSON object.
     public func search(_ collection: String, _ queries: [SearchQuery], k: Int = 10, ef: Int = 0, filter: String = "",
-                       model: String = "", files: [FileDescriptor] = [], deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> SearchResponse {
+                       model: String = "", files: [FileDescriptor] = [], truncation: Truncation = .default,
+                       deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> SearchResponse {
         try call(.search, SearchRequest(collection: collection, queries: queries, k: UInt32(clamping: k), ef: UInt32(clamping: ef),
-                                        filter: filter, model: model),
+                                        filter: filter, model: model, truncation: truncation),
                  as: SearchResponse.self, descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 

@@ -164,13 +164,15 @@ struct ConfigDecoder {
             var dir: String?
             var options: [String: String] = [:]
             var isDefault = false
-            try forEachEntry(item, section: "a model entry", allowed: ["name", "plugin", "model_dir", "options", "default"]) {
+            var truncate = true
+            try forEachEntry(item, section: "a model entry", allowed: ["name", "plugin", "model_dir", "options", "default", "truncate"]) {
                 (key, value) throws(ConfigError) in
                 switch key {
                 case "name": name = try self.name(value, "model name")
                 case "plugin": plugin = try self.name(value, "plugin")
                 case "model_dir": dir = try string(value, "model_dir")
                 case "default": isDefault = try bool(value, "default")
+                case "truncate": truncate = try bool(value, "truncate")
                 case "options":
                     if value.isNull { break }
                     guard case .mapping(let entries, _) = value else {
@@ -197,7 +199,8 @@ struct ConfigDecoder {
                 if let d = defaultAt { throw error(item, "only one model can be the default (another is marked at line \(d.line))") }
                 defaultAt = item.mark
             }
-            models.append(ModelConfig(name: name, plugin: plugin, modelDirectory: dir ?? name, options: options, isDefault: isDefault))
+            models.append(ModelConfig(name: name, plugin: plugin, modelDirectory: dir ?? name, options: options,
+                                      isDefault: isDefault, truncate: truncate))
         }
         return models
     }

@@ -11,13 +11,18 @@ public struct ModelConfig: Sendable, Equatable {
     public var options: [String: String]
     /// Whether this is the model used when a request names none.
     public var isDefault: Bool
+    /// What happens to a text longer than the model's token window when a call does not say:
+    /// true cuts it (and reports the cut), false refuses it with INVALID_ARGUMENT.
+    public var truncate: Bool
 
     /// Creates a model entry.
-    public init(name: String, plugin: String, modelDirectory: String, options: [String: String] = [:], isDefault: Bool = false) {
+    public init(name: String, plugin: String, modelDirectory: String, options: [String: String] = [:], isDefault: Bool = false,
+                truncate: Bool = true) {
         self.name = name
         self.plugin = plugin
         self.modelDirectory = modelDirectory
         self.options = options
         self.isDefault = isDefault
+        self.truncate = truncate
     }
 }

@@ -107,30 +107,37 @@ public final class TextEmbedder: @unchecked Sendable {
         tokenizer.encode(text, maxLength: maxSequenceLength)
     }
 
-    /// The sequences to run for one input under the long-input policy.
-    func sequences(for text: String) -> Result<[[Int32]], NNError> {
+    /// The sequences to run for one input under the long-input policy, and how many of its
+    /// tokens they cover. Every token is counted (not just "more than fits") so that a cut is
+    /// reported with the text's real length.
+    func sequences(for text: String) -> Result<(sequences: [[Int32]], usage: TokenUsage), NNError> {
         let room = maxSequenceLength - tokenizer.specialTokenCount
-        // Only chunk_mean needs every token; the others need to know just "longer than room".
-        let content = tokenizer.contentIDs(text, limit: options.longInput == .chunkMean ? nil : room + 1)
-        if content.count <= room { return .success([tokenizer.wrap(content, maxLength: maxSequenceLength)]) }
+        let content = tokenizer.contentIDs(text, limit: nil)
+        let tokens = content.count + tokenizer.specialTokenCount
+        if content.count <= room {
+            return .success(([tokenizer.wrap(content, maxLength: maxSequenceLength)], TokenUsage(tokens: tokens, used: tokens)))
+        }
         switch options.longInput {
-        case .truncate: return .success([tokenizer.wrap(content, maxLength: maxSequenceLength)])
+        case .truncate:
+            return .success(([tokenizer.wrap(content, maxLength: maxSequenceLength)],
+                             TokenUsage(tokens: tokens, used: maxSequenceLength)))
         case .reject:
-            return .failure(NNError("input has more than the model's limit of \(maxSequenceLength) tokens (long_input=reject)"))
+            return .failure(NNError("input has \(tokens) tokens; the model takes \(maxSequenceLength) (long_input=reject)"))
         case .chunkMean:
-            return .success(stride(from: 0, to: content.count, by: room).map {
+            let windows = stride(from: 0, to: content.count, by: room).map {
                 tokenizer.wrap(content[$0..<min($0 + room, content.count)], maxLength: maxSequenceLength)
-            })
+            }
+            return .success((windows, TokenUsage(tokens: tokens, used: tokens, chunks: windows.count)))
         }
     }
 
     /// Embeds `texts`, writing `dimension` floats per input into `output` (input order).
-    /// Returns one error per input (nil = success; a failed input's row is zero-filled).
-    /// Inputs are tokenised, sorted by length and run in packed batches of at most
-    /// `maxBatchTokens` tokens; `cancelled` is polled between layers and batches.
+    /// Returns per input how many tokens the vector covers, or why it failed (a failed input's
+    /// row is zero-filled). Inputs are tokenised, sorted by length and run in packed batches of
+    /// at most `maxBatchTokens` tokens; `cancelled` is polled between layers and batches.
     public func embed(_ texts: [String], into output: UnsafeMutablePointer<Float>,
-                      cancelled: () -> Bool = { false }) throws -> [NNError?] {
-        var errors = [NNError?](repeating: nil, count: texts.count)
+                      cancelled: () -> Bool = { false }) throws -> [Result<TokenUsage, NNError>] {
+        var outcomes = [Result<TokenUsage, NNError>](repeating: .success(TokenUsage(tokens: 0, used: 0)), count: texts.count)
         // (input index, chunk sequence)
         var work: [(input: Int, ids: [Int32])] = []
         var chunks = [Int](repeating: 0, count: texts.count)
@@ -138,10 +145,11 @@ public final class TextEmbedder: @unchecked Sendable {
             // Tokenising megabytes of text takes a while too: a cancelled call stops here.
             if i % 16 == 15, cancelled() { throw TransformerEncoder.Cancelled() }
             switch sequences(for: t) {
-            case .success(let seqs):
+            case .success(let (seqs, usage)):
                 chunks[i] = seqs.count
                 for s in seqs { work.append((i, s)) }
-            case .failure(let e): errors[i] = e
+                outcomes[i] = .success(usage)
+            case .failure(let e): outcomes[i] = .failure(e)
             }
         }
         output.update(repeating: 0, count: texts.count * dimension)
@@ -170,18 +178,17 @@ public final class TextEmbedder: @unchecked Sendable {
             start = end
         }
         if normalizes {
-            for i in 0..<texts.count where errors[i] == nil { VectorMath.normalize(output + i * dimension, count: dimension) }
+            for i in 0..<texts.count where chunks[i] > 0 { VectorMath.normalize(output + i * dimension, count: dimension) }
         }
-        return errors
+        return outcomes
     }
 
     /// Convenience: embeds `texts` and returns one vector (or error) per input.
     public func embed(_ texts: [String]) throws -> [Result<[Float], NNError>] {
         var out = [Float](repeating: 0, count: texts.count * dimension)
-        let errors = try out.withUnsafeMutableBufferPointer { try embed(texts, into: $0.baseAddress!) }
+        let outcomes = try out.withUnsafeMutableBufferPointer { try embed(texts, into: $0.baseAddress!) }
         return (0..<texts.count).map { i in
-            if let e = errors[i] { return .failure(e) }
-            return .success(Array(out[(i * dimension)..<((i + 1) * dimension)]))
+            outcomes[i].map { _ in Array(out[(i * dimension)..<((i + 1) * dimension)]) }
         }
     }
 }

@@ -170,6 +170,34 @@ public enum ConformanceKit {
             }
         }
 
+        // 6b. ABI 1.1 token counts: a text model must say how much of each text it used, and
+        // must not claim an over-long text was used whole.
+        if model.image.abiMinor >= 1 && info.inputKinds.contains(.text) && info.maxTokens > 0 {
+            let words = min(info.maxTokens * 2, info.maxInputBytes > 0 ? Int(info.maxInputBytes) / 5 - 1 : .max)
+            let long = String(repeating: "word ", count: max(words, 1))
+            do {
+                let out = try model.embed([.text("Hello, world!"), .text(long)])
+                let (short, over) = (out.usage[0], out.usage[1])
+                if !short.isCounted || short.truncated || short.used != short.tokens {
+                    report.fail("token counts", "a short text got \(short)")
+                } else if out.failures[1] != nil {
+                    // A model configured to refuse over-long text (long_input: reject).
+                    report.pass("token counts", "short text \(short.tokens) tokens; the long one refused: \(out.failures[1]!)")
+                } else if !over.isCounted || over.tokens <= info.maxTokens {
+                    report.fail("token counts", "a text of \(words) words was counted as \(over)")
+                } else if over.truncated ? over.used > info.maxTokens : over.chunks < 2 {
+                    report.fail("token counts", "a text of \(over.tokens) tokens for a \(info.maxTokens)-token window reported \(over)")
+                } else {
+                    report.pass("token counts", "short text \(short.tokens) tokens; long text \(over.tokens) tokens, "
+                                + (over.truncated ? "cut to \(over.used)" : "\(over.chunks) windows averaged"))
+                }
+            } catch {
+                report.fail("token counts", "the call failed: \(error.message)")
+            }
+        } else {
+            report.skip("token counts", model.image.abiMinor >= 1 ? "not a text model" : "an ABI 1.0 plugin reports no token counts")
+        }
+
         // 7. Cancellation: a flag raised before the call must be seen.
         let flag = CancellationFlag()
         flag.cancel()

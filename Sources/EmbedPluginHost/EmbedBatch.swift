@@ -20,6 +20,29 @@ public struct InputFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(code): \(message)" }
 }
 
+/// How much of one text input its vector was computed from (ABI 1.1 `embedd_input_usage`).
+/// All zero when the plugin did not count (a 1.0 plugin, or a non-text input).
+public struct TokenUsage: Sendable, Hashable {
+    /// Tokens the input has, special tokens included, before any cut (0 = not counted).
+    public var tokens: Int
+    /// Tokens the vector was computed from.
+    public var used: Int
+    /// Whether the input was cut to the model's window.
+    public var truncated: Bool
+    /// Windows averaged by a chunk-mean policy (0 otherwise).
+    public var chunks: Int
+
+    public init(tokens: Int = 0, used: Int = 0, truncated: Bool = false, chunks: Int = 0) {
+        self.tokens = tokens
+        self.used = used
+        self.truncated = truncated
+        self.chunks = chunks
+    }
+
+    /// Whether the plugin counted this input.
+    public var isCounted: Bool { tokens > 0 }
+}
+
 /// The result of one embed call: a row per input, in input order.
 public struct EmbedBatch: Sendable {
     public init(dimension: Int, vectors: [Float], failures: [InputFailure?], modelVersion: String, generation: Int,
@@ -38,6 +61,8 @@ public struct EmbedBatch: Sendable {
     public var vectors: [Float]
     /// Per input: nil when it succeeded, else why it failed.
     public var failures: [InputFailure?]
+    /// Per input: token counts from an ABI 1.1 plugin (all zero from a 1.0 plugin).
+    public var usage: [TokenUsage] = []
     /// The version of the model that computed this batch (hot swap tests read it).
     public let modelVersion: String
     /// The host's generation number of the model instance that computed this batch.

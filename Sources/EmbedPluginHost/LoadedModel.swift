@@ -140,21 +140,30 @@ public final class LoadedModel: @unchecked Sendable {
         let dim = info.dimension
         var vectors = [Float](repeating: 0, count: inputs.count * dim)
         var failures = [InputFailure?](repeating: nil, count: inputs.count)
+        var usage = [embedd_input_usage](repeating: embedd_input_usage(), count: inputs.count)
         var start = 0
         calls.add(1, ordering: .relaxed)
         while start < inputs.count {
             let end = min(inputs.count, start + info.maxBatch)
-            try runChunk(inputs[start..<end], vectors: &vectors, failures: &failures, cancel: cancel,
+            try runChunk(inputs[start..<end], vectors: &vectors, failures: &failures, usage: &usage, cancel: cancel,
                          checkCancellationFirst: checkCancellationFirst)
             start = end
         }
         self.inputs.add(inputs.count, ordering: .relaxed)
         failedInputs.add(failures.reduce(0) { $0 + ($1 == nil ? 0 : 1) }, ordering: .relaxed)
-        return EmbedBatch(dimension: dim, vectors: vectors, failures: failures,
-                          modelVersion: info.version, generation: generation, embeddingSpace: info.embeddingSpace)
+        var batch = EmbedBatch(dimension: dim, vectors: vectors, failures: failures,
+                               modelVersion: info.version, generation: generation, embeddingSpace: info.embeddingSpace)
+        batch.usage = zip(usage, failures).map { u, failure in
+            // A failed input has no vector, so nothing was "used"; counts a plugin left
+            // inconsistent (used > tokens) are dropped rather than passed on as a claim.
+            guard failure == nil, u.tokens > 0, u.used <= u.tokens else { return TokenUsage() }
+            return TokenUsage(tokens: Int(u.tokens), used: Int(u.used), truncated: u.used < u.tokens, chunks: Int(u.chunks))
+        }
+        return batch
     }
 
     private func runChunk(_ chunk: ArraySlice<EmbedInput>, vectors: inout [Float], failures: inout [InputFailure?],
+                          usage: inout [embedd_input_usage],
                           cancel: CancellationFlag?, checkCancellationFirst: Bool) throws(PluginError) {
         if checkCancellationFirst, let cancel, cancel.isCancelled {
             throw PluginError(.cancelled, "embed call on model '\(registeredName)' was cancelled")
@@ -168,15 +177,19 @@ public final class LoadedModel: @unchecked Sendable {
             vectors.withUnsafeMutableBufferPointer { out in
                 statuses.withUnsafeMutableBufferPointer { st in
                     error.withUnsafeMutableBufferPointer { err in
-                        var request = embedd_embed_request(
-                            struct_size: UInt32(MemoryLayout<embedd_embed_request>.size),
-                            count: UInt32(chunk.count), inputs: cInputs.baseAddress,
-                            output: out.baseAddress! + base * dim, statuses: st.baseAddress,
-                            cancel: cancel.map { UnsafePointer($0.word) }, error: err.baseAddress,
-                            error_capacity: err.count)
-                        return info.concurrent
-                            ? image.descriptor.pointee.embed(handle, &request)
-                            : serial.withLock { _ in image.descriptor.pointee.embed(handle, &request) }
+                        usage.withUnsafeMutableBufferPointer { counts in
+                            // The 1.1 request goes to 1.0 plugins too: they read no further
+                            // than the fields they know (the ABI's growth rule).
+                            var request = embedd_embed_request(
+                                struct_size: UInt32(MemoryLayout<embedd_embed_request>.size),
+                                count: UInt32(chunk.count), inputs: cInputs.baseAddress,
+                                output: out.baseAddress! + base * dim, statuses: st.baseAddress,
+                                cancel: cancel.map { UnsafePointer($0.word) }, error: err.baseAddress,
+                                error_capacity: err.count, usage: counts.baseAddress! + base)
+                            return info.concurrent
+                                ? image.descriptor.pointee.embed(handle, &request)
+                                : serial.withLock { _ in image.descriptor.pointee.embed(handle, &request) }
+                        }
                     }
                 }
             }

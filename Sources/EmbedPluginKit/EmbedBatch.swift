@@ -13,6 +13,9 @@ package struct EmbedBatch {
     /// The flag the host raises from another thread to stop the call early.
     package let cancellation: CancellationFlag
     private let statuses: UnsafeMutablePointer<embedd_input_status>
+    /// ABI 1.1: per-input token counts, nil when the host did not ask for them (a 1.0 host,
+    /// or a request whose `struct_size` stops before `usage`).
+    private let usage: UnsafeMutablePointer<embedd_input_usage>?
 
     /// Nil when the request has no inputs or a NULL buffer (the kit fails such a call whole).
     init?(_ r: embedd_embed_request) {
@@ -22,6 +25,18 @@ package struct EmbedBatch {
         self.output = output
         self.statuses = statuses
         cancellation = CancellationFlag(r.cancel)
+        let usageEnd = MemoryLayout<embedd_embed_request>.offset(of: \.usage)! + MemoryLayout<UnsafeMutablePointer<embedd_input_usage>?>.size
+        usage = Int(r.struct_size) >= usageEnd ? r.usage : nil
+    }
+
+    /// Whether the host wants token counts (`record(usage:for:)` is a no-op otherwise).
+    package var wantsUsage: Bool { usage != nil }
+
+    /// Records how much of text input `i` the vector was computed from (ABI 1.1).
+    package func record(tokens: Int, used: Int, chunks: Int = 0, for i: Int) {
+        guard let usage else { return }
+        usage[i] = embedd_input_usage(tokens: UInt32(clamping: tokens), used: UInt32(clamping: used),
+                                      truncated: used < tokens ? 1 : 0, chunks: UInt32(clamping: chunks))
     }
 
     /// Input *i*'s output row (`dim` floats).

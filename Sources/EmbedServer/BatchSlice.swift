@@ -6,6 +6,8 @@ struct BatchSlice: Sendable {
     /// `count × dimension` floats.
     let vectors: [Float]
     let failures: [InputFailure?]
+    /// Token counts per input (all zero when the model counts none).
+    let usage: [TokenUsage]
     let modelVersion: String
     let generation: Int
     /// The space of the model instance that computed the rows (see `EmbedBatch`).

@@ -10,6 +10,8 @@ struct EmbedJob: Sendable {
     let deadline: UInt64
     /// When the job was queued (monotonic ns), for the batching delay.
     let queuedAt: UInt64
+    /// Whether a text the model cuts to its window fails instead (truncation off).
+    let refuseTruncation: Bool
     /// Receives this job's rows of the batch, or the error that failed the whole batch.
     let complete: @Sendable (Result<BatchSlice, RPCError>) -> Void
 }

@@ -297,7 +297,8 @@ public final class EmbedService: Sendable {
             completion(.failure(error))
             return
         }
-        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
+        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline,
+                           queuedAt: Clock.monotonicNanoseconds(), refuseTruncation: refusesTruncation(name, req.truncation)) {
             [self] result in
             switch result {
             case .failure(let e): completion(.failure(e))
@@ -306,6 +307,16 @@ public final class EmbedService: Sendable {
             }
         }
         if let refused = batcher.submit(job) { completion(.failure(refused)) }
+    }
+
+    /// Whether a call's over-long texts fail instead of being cut: the call's own choice, else
+    /// the model's `truncate:` setting (cut by default, as sentence-transformers does).
+    func refusesTruncation(_ model: String, _ t: Truncation) -> Bool {
+        switch t {
+        case .on: return false
+        case .off: return true
+        default: return !(models.entry(model)?.config.truncate ?? true)
+        }
     }
 
     /// A model whose plugin call has been running longer than `limits.stuck_call_timeout`
@@ -420,6 +431,10 @@ public final class EmbedService: Sendable {
                                      generation: UInt64(batch.generation))
         response.vectors.reserveCapacity(batch.count)
         for i in 0..<batch.count { response.vectors.append(Vector(values: batch.vector(at: i))) }
+        if batch.usage.contains(where: \.isCounted) {
+            response.usage = batch.usage.map { EmbedWire.InputUsage($0) ?? EmbedWire.InputUsage() }
+            response.totalTokens = batch.usage.reduce(0) { $0 + UInt64($1.tokens) }
+        }
         return response
     }
 

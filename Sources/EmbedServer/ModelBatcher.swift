@@ -334,7 +334,7 @@ final class ModelBatcher: Sendable {
                 }
                 do {
                     let alone = try timedEmbed(job.inputs, cancel: job.cancellation)
-                    job.complete(.success(Self.slice(alone, offset: 0, count: job.inputs.count)))
+                    job.complete(.success(slice(alone, offset: 0, for: job)))
                 } catch {
                     job.complete(.failure(RPCError(error)))
                 }
@@ -344,7 +344,7 @@ final class ModelBatcher: Sendable {
         expectBack(live, computedSince: started)
         var offset = 0
         for job in live {
-            job.complete(.success(Self.slice(result, offset: offset, count: job.inputs.count)))
+            job.complete(.success(slice(result, offset: offset, for: job)))
             offset += job.inputs.count
         }
         answered(live)
@@ -367,11 +367,30 @@ final class ModelBatcher: Sendable {
         lock.withLock { state.callsStarted.values.min().map { now > $0 ? now - $0 : 0 } }
     }
 
-    /// Rows `offset ..< offset + count` of a plugin call's result, for one job.
-    private static func slice(_ result: EmbedBatch, offset: Int, count n: Int) -> BatchSlice {
+    /// Rows `offset ..< offset + job.inputs.count` of a plugin call's result, for one job. A job
+    /// that refuses truncation gets each text the model cut (or could not count) as a failure
+    /// of that input alone: the cut happened inside a shared plugin call, so it is judged here.
+    private func slice(_ result: EmbedBatch, offset: Int, for job: EmbedJob) -> BatchSlice {
         let d = result.dimension
+        let n = job.inputs.count
+        var failures = Array(result.failures[offset ..< offset + n])
+        let usage = result.usage.isEmpty ? [TokenUsage](repeating: TokenUsage(), count: n)
+                                         : Array(result.usage[offset ..< offset + n])
+        if job.refuseTruncation {
+            for i in 0..<n where failures[i] == nil {
+                guard case .text = job.inputs[i] else { continue }
+                let u = usage[i]
+                if !u.isCounted {
+                    failures[i] = InputFailure(code: .invalidInput,
+                                               message: "model '\(model)' does not count tokens (its plugin does not report them), so truncation=off cannot be honoured")
+                } else if u.truncated {
+                    failures[i] = InputFailure(code: .invalidInput,
+                                               message: "input has \(u.tokens) tokens; model '\(model)' takes \(u.used) and truncation is off (send it in parts, or allow truncation)")
+                }
+            }
+        }
         return BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
-                          failures: Array(result.failures[offset ..< offset + n]),
+                          failures: failures, usage: usage,
                           modelVersion: result.modelVersion, generation: result.generation,
                           embeddingSpace: result.embeddingSpace)
     }

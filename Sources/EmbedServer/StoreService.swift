@@ -301,6 +301,7 @@ final class StoreService: Sendable {
 
     /// Embeds `inputs` through the model's batcher; `then` runs on `queue` with the rows.
     private func embedThenContinue(_ model: String, _ inputs: [EmbedInput], _ ctx: CallContext, on queue: WorkQueue,
+                                   truncation: Truncation,
                                    fail: @escaping @Sendable (RPCError) -> Void,
                                    then: @escaping @Sendable (BatchSlice) -> Void) {
         let batcher: ModelBatcher
@@ -308,7 +309,8 @@ final class StoreService: Sendable {
             fail(error)
             return
         }
-        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline, queuedAt: Clock.monotonicNanoseconds()) {
+        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline,
+                           queuedAt: Clock.monotonicNanoseconds(), refuseTruncation: embed.refusesTruncation(model, truncation)) {
             result in
             switch result {
             case .failure(let e): fail(e)
@@ -589,7 +591,9 @@ final class StoreService: Sendable {
                 var response = UpsertResponse(results: results)
                 for r in results {
                     switch r.outcome {
-                    case .stored: response.stored += 1
+                    case .stored:
+                        response.stored += 1
+                        if r.usage?.truncated == true { response.truncated += 1 }
                     case .skippedExisting: response.skipped += 1
                     default: response.failed += 1
                     }
@@ -604,7 +608,8 @@ final class StoreService: Sendable {
             return
         }
         let pending = toEmbed
-        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, fail: { done(.failure($0)) }) { [self] slice in
+        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, truncation: req.truncation,
+                          fail: { done(.failure($0)) }) { [self] slice in
             // The space was checked before the inputs queued; a hot swap may have changed the
             // model meanwhile. Vectors of another space must never enter the collection.
             if let e = spaceChanged(slice, c, b) {
@@ -615,6 +620,7 @@ final class StoreService: Sendable {
             var records = ready
             for (row, (index, _)) in pending.enumerated() {
                 let item = req.items[index]
+                results[index].usage = EmbedWire.InputUsage(slice.usage[row])
                 if let f = slice.failures[row] {
                     results[index].outcome = .failed
                     results[index].error = f.message
@@ -721,7 +727,7 @@ final class StoreService: Sendable {
             return
         }
         let frameLimit = embed.config.limits.maxFrameBytes
-        let run: @Sendable ([[Float]?]) -> Void = { vectors in
+        let run: @Sendable ([[Float]?], [EmbedWire.InputUsage?]) -> Void = { vectors, usage in
             do throws(RPCError) {
                 try ctx.checkAlive()
                 var response = SearchResponse(metric: c.config.metric.rawValue)
@@ -750,7 +756,8 @@ final class StoreService: Sendable {
                     }
                     for h in hits { budget -= h.key.utf8.count + (h.metadata?.utf8.count ?? 0) + 24 }
                     budget -= 8
-                    response.results.append(SearchResult(hits: hits.map { EmbedWire.SearchHit(key: $0.key, score: $0.score, metadata: $0.metadata ?? "") }))
+                    response.results.append(SearchResult(hits: hits.map { EmbedWire.SearchHit(key: $0.key, score: $0.score, metadata: $0.metadata ?? "") },
+                                                         usage: usage[i]))
                 }
                 done(.success(response))
             } catch {
@@ -758,25 +765,28 @@ final class StoreService: Sendable {
             }
         }
         guard !toEmbed.isEmpty else {
-            run(vectors)
+            run(vectors, Array(repeating: nil, count: vectors.count))
             return
         }
         let pending = toEmbed
         let partial = vectors
-        embedThenContinue(b.model, pending.map(\.input), ctx, on: reads, fail: { done(.failure($0)) }) { [self] slice in
+        embedThenContinue(b.model, pending.map(\.input), ctx, on: reads, truncation: req.truncation,
+                          fail: { done(.failure($0)) }) { [self] slice in
             if let e = spaceChanged(slice, c, b) {
                 done(.failure(e))
                 return
             }
             var vectors = partial
+            var usage = [EmbedWire.InputUsage?](repeating: nil, count: partial.count)
             for (row, (index, _)) in pending.enumerated() {
                 if let f = slice.failures[row] {
                     done(.failure(RPCError(.invalidArgument, "query \(index): \(f.message)")))
                     return
                 }
                 vectors[index] = slice.vector(at: row)
+                usage[index] = EmbedWire.InputUsage(slice.usage[row])
             }
-            run(vectors)
+            run(vectors, usage)
         }
     }
 }

@@ -11,6 +11,7 @@ extension EmbedWire.ModelInfo {
         error = entry.error
         modelDir = entry.directory
         self.isDefault = isDefault
+        truncate = entry.config.truncate
         if let m = loaded {
             plugin = m.plugin.name
             modelDir = m.spec.modelDirectory
@@ -30,6 +31,15 @@ extension EmbedWire.ModelInfo {
             pluginCalls = UInt64(clamping: m.calls)
             inputsEmbedded = UInt64(clamping: m.inputs)
         }
+    }
+}
+
+extension EmbedWire.InputUsage {
+    /// The wire form of one input's token counts; nil when the model did not count it.
+    init?(_ u: TokenUsage) {
+        guard u.isCounted else { return nil }
+        self.init(tokens: UInt32(clamping: u.tokens), used: UInt32(clamping: u.used), truncated: u.truncated,
+                  chunks: UInt32(clamping: u.chunks))
     }
 }
 

@@ -269,12 +269,14 @@ public struct ModelInfo: ProtoMessage {
     public var pluginCalls: UInt64 = 0
     /// Field 21 (`inputs_embedded`): inputs embedded by this generation
     public var inputsEmbedded: UInt64 = 0
+    /// Field 22 (`truncate`): the model's default for over-long text (embedd.yaml `truncate:`)
+    public var truncate: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0) {
+    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false) {
         self.name = name
         self.plugin = plugin
         self.state = state
@@ -296,6 +298,7 @@ public struct ModelInfo: ProtoMessage {
         self.maxInputBytes = maxInputBytes
         self.pluginCalls = pluginCalls
         self.inputsEmbedded = inputsEmbedded
+        self.truncate = truncate
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -321,6 +324,7 @@ public struct ModelInfo: ProtoMessage {
         case 19: maxInputBytes = try reader.readUInt64(field, type)
         case 20: pluginCalls = try reader.readUInt64(field, type)
         case 21: inputsEmbedded = try reader.readUInt64(field, type)
+        case 22: truncate = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -348,6 +352,7 @@ public struct ModelInfo: ProtoMessage {
         writer.uint(19, maxInputBytes)
         writer.uint(20, pluginCalls)
         writer.uint(21, inputsEmbedded)
+        writer.bool(22, truncate)
     }
 }
 
@@ -806,6 +811,66 @@ public struct Input: ProtoMessage {
     }
 }
 
+/// What to do with a text longer than the model's token window (ModelInfo.max_tokens).
+///
+/// `enum Truncation` of proto/embedd.proto: a struct over the raw value, so that values added
+/// by a newer peer survive decoding (proto3 enums are open).
+public struct Truncation: RawRepresentable, Sendable, Hashable {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// 0 (`TRUNCATION_DEFAULT`): the model's `truncate:` setting in embedd.yaml (default: cut)
+    public static let `default` = Truncation(rawValue: 0)
+    /// 1 (`TRUNCATION_ON`): cut to the window; the cut is reported in InputUsage
+    public static let on = Truncation(rawValue: 1)
+    /// 2 (`TRUNCATION_OFF`): refuse: INVALID_ARGUMENT naming the input and its length (TEI's truncate=false)
+    public static let off = Truncation(rawValue: 2)
+}
+
+/// How much of one text input its vector was computed from. Zero when the model does not
+/// count tokens (not a text input, or a plugin of ABI 1.0).
+///
+/// Mirrors `message InputUsage` in proto/embedd.proto.
+public struct InputUsage: ProtoMessage {
+    /// Field 1 (`tokens`): tokens the input has, special tokens included, before any cut
+    public var tokens: UInt32 = 0
+    /// Field 2 (`used`): tokens the vector was computed from (== tokens unless truncated)
+    public var used: UInt32 = 0
+    /// Field 3 (`truncated`): the input was cut to the model's window
+    public var truncated: Bool = false
+    /// Field 4 (`chunks`): windows averaged (long_input: chunk_mean), else 0
+    public var chunks: UInt32 = 0
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(tokens: UInt32 = 0, used: UInt32 = 0, truncated: Bool = false, chunks: UInt32 = 0) {
+        self.tokens = tokens
+        self.used = used
+        self.truncated = truncated
+        self.chunks = chunks
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: tokens = try reader.readUInt32(field, type)
+        case 2: used = try reader.readUInt32(field, type)
+        case 3: truncated = try reader.readBool(field, type)
+        case 4: chunks = try reader.readUInt32(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.uint(1, UInt64(tokens))
+        writer.uint(2, UInt64(used))
+        writer.bool(3, truncated)
+        writer.uint(4, UInt64(chunks))
+    }
+}
+
 /// Embeds the inputs with one model, in one call.
 ///
 /// Request of method Embed (id 5).
@@ -816,20 +881,24 @@ public struct EmbedRequest: ProtoMessage {
     public var model: String = ""
     /// Field 2 (`inputs`).
     public var inputs: [Input] = []
+    /// Field 3 (`truncation`).
+    public var truncation: Truncation = Truncation(rawValue: 0)
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(model: String = "", inputs: [Input] = []) {
+    public init(model: String = "", inputs: [Input] = [], truncation: Truncation = Truncation(rawValue: 0)) {
         self.model = model
         self.inputs = inputs
+        self.truncation = truncation
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
         switch field {
         case 1: model = try reader.readString(field, type)
         case 2: inputs.append(try reader.readMessage(field, type, as: Input.self))
+        case 3: truncation = Truncation(rawValue: try reader.readInt32(field, type))
         default: return false
         }
         return true
@@ -838,6 +907,7 @@ public struct EmbedRequest: ProtoMessage {
     public func encode(to writer: inout ProtoWriter) {
         writer.string(1, model)
         for v in inputs { writer.message(2, v) }
+        writer.int(3, Int64(truncation.rawValue))
     }
 }
 
@@ -886,17 +956,23 @@ public struct EmbedResponse: ProtoMessage {
     public var modelVersion: String = ""
     /// Field 5 (`generation`).
     public var generation: UInt64 = 0
+    /// Field 6 (`usage`): usage[i] counts inputs[i]; empty when the model counts no tokens.
+    public var usage: [InputUsage] = []
+    /// Field 7 (`total_tokens`): the sum of usage[].tokens (OpenAI's usage.prompt_tokens)
+    public var totalTokens: UInt64 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(model: String = "", dim: UInt32 = 0, vectors: [Vector] = [], modelVersion: String = "", generation: UInt64 = 0) {
+    public init(model: String = "", dim: UInt32 = 0, vectors: [Vector] = [], modelVersion: String = "", generation: UInt64 = 0, usage: [InputUsage] = [], totalTokens: UInt64 = 0) {
         self.model = model
         self.dim = dim
         self.vectors = vectors
         self.modelVersion = modelVersion
         self.generation = generation
+        self.usage = usage
+        self.totalTokens = totalTokens
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -906,6 +982,8 @@ public struct EmbedResponse: ProtoMessage {
         case 3: vectors.append(try reader.readMessage(field, type, as: Vector.self))
         case 4: modelVersion = try reader.readString(field, type)
         case 5: generation = try reader.readUInt64(field, type)
+        case 6: usage.append(try reader.readMessage(field, type, as: InputUsage.self))
+        case 7: totalTokens = try reader.readUInt64(field, type)
         default: return false
         }
         return true
@@ -917,6 +995,8 @@ public struct EmbedResponse: ProtoMessage {
         for v in vectors { writer.message(3, v) }
         writer.string(4, modelVersion)
         writer.uint(5, generation)
+        for v in usage { writer.message(6, v) }
+        writer.uint(7, totalTokens)
     }
 }
 
@@ -1780,16 +1860,19 @@ public struct UpsertRequest: ProtoMessage {
     /// Field 4 (`model`): optional: the model the client expects; refused unless it embeds into the collection's
     /// space
     public var model: String = ""
+    /// Field 5 (`truncation`): for items given as text, as in EmbedRequest
+    public var truncation: Truncation = Truncation(rawValue: 0)
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "") {
+    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0)) {
         self.collection = collection
         self.items = items
         self.skipExisting = skipExisting
         self.model = model
+        self.truncation = truncation
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1798,6 +1881,7 @@ public struct UpsertRequest: ProtoMessage {
         case 2: items.append(try reader.readMessage(field, type, as: UpsertItem.self))
         case 3: skipExisting = try reader.readBool(field, type)
         case 4: model = try reader.readString(field, type)
+        case 5: truncation = Truncation(rawValue: try reader.readInt32(field, type))
         default: return false
         }
         return true
@@ -1808,6 +1892,7 @@ public struct UpsertRequest: ProtoMessage {
         for v in items { writer.message(2, v) }
         writer.bool(3, skipExisting)
         writer.string(4, model)
+        writer.int(5, Int64(truncation.rawValue))
     }
 }
 
@@ -1839,15 +1924,18 @@ public struct UpsertResult: ProtoMessage {
     public var outcome: UpsertOutcome = UpsertOutcome(rawValue: 0)
     /// Field 3 (`error`).
     public var error: String = ""
+    /// Field 4 (`usage`): set for an embedded text the model counted
+    public var usage: InputUsage? = nil
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(key: String = "", outcome: UpsertOutcome = UpsertOutcome(rawValue: 0), error: String = "") {
+    public init(key: String = "", outcome: UpsertOutcome = UpsertOutcome(rawValue: 0), error: String = "", usage: InputUsage? = nil) {
         self.key = key
         self.outcome = outcome
         self.error = error
+        self.usage = usage
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1855,6 +1943,7 @@ public struct UpsertResult: ProtoMessage {
         case 1: key = try reader.readString(field, type)
         case 2: outcome = UpsertOutcome(rawValue: try reader.readInt32(field, type))
         case 3: error = try reader.readString(field, type)
+        case 4: usage = try reader.readMessage(field, type, as: InputUsage.self)
         default: return false
         }
         return true
@@ -1864,6 +1953,7 @@ public struct UpsertResult: ProtoMessage {
         writer.string(1, key)
         writer.int(2, Int64(outcome.rawValue))
         writer.string(3, error)
+        if let usage { writer.message(4, usage) }
     }
 }
 
@@ -1881,16 +1971,19 @@ public struct UpsertResponse: ProtoMessage {
     public var skipped: UInt32 = 0
     /// Field 4 (`failed`).
     public var failed: UInt32 = 0
+    /// Field 5 (`truncated`): stored items whose text was cut to the model's window
+    public var truncated: UInt32 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(results: [UpsertResult] = [], stored: UInt32 = 0, skipped: UInt32 = 0, failed: UInt32 = 0) {
+    public init(results: [UpsertResult] = [], stored: UInt32 = 0, skipped: UInt32 = 0, failed: UInt32 = 0, truncated: UInt32 = 0) {
         self.results = results
         self.stored = stored
         self.skipped = skipped
         self.failed = failed
+        self.truncated = truncated
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1899,6 +1992,7 @@ public struct UpsertResponse: ProtoMessage {
         case 2: stored = try reader.readUInt32(field, type)
         case 3: skipped = try reader.readUInt32(field, type)
         case 4: failed = try reader.readUInt32(field, type)
+        case 5: truncated = try reader.readUInt32(field, type)
         default: return false
         }
         return true
@@ -1909,6 +2003,7 @@ public struct UpsertResponse: ProtoMessage {
         writer.uint(2, UInt64(stored))
         writer.uint(3, UInt64(skipped))
         writer.uint(4, UInt64(failed))
+        writer.uint(5, UInt64(truncated))
     }
 }
 
@@ -1973,18 +2068,21 @@ public struct SearchRequest: ProtoMessage {
     public var filter: String = ""
     /// Field 6 (`model`): optional, as in UpsertRequest
     public var model: String = ""
+    /// Field 7 (`truncation`): for queries given as text, as in EmbedRequest
+    public var truncation: Truncation = Truncation(rawValue: 0)
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(collection: String = "", queries: [SearchQuery] = [], k: UInt32 = 0, ef: UInt32 = 0, filter: String = "", model: String = "") {
+    public init(collection: String = "", queries: [SearchQuery] = [], k: UInt32 = 0, ef: UInt32 = 0, filter: String = "", model: String = "", truncation: Truncation = Truncation(rawValue: 0)) {
         self.collection = collection
         self.queries = queries
         self.k = k
         self.ef = ef
         self.filter = filter
         self.model = model
+        self.truncation = truncation
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1995,6 +2093,7 @@ public struct SearchRequest: ProtoMessage {
         case 4: ef = try reader.readUInt32(field, type)
         case 5: filter = try reader.readString(field, type)
         case 6: model = try reader.readString(field, type)
+        case 7: truncation = Truncation(rawValue: try reader.readInt32(field, type))
         default: return false
         }
         return true
@@ -2007,6 +2106,7 @@ public struct SearchRequest: ProtoMessage {
         writer.uint(4, UInt64(ef))
         writer.string(5, filter)
         writer.string(6, model)
+        writer.int(7, Int64(truncation.rawValue))
     }
 }
 
@@ -2052,18 +2152,22 @@ public struct SearchHit: ProtoMessage {
 public struct SearchResult: ProtoMessage {
     /// Field 1 (`hits`).
     public var hits: [SearchHit] = []
+    /// Field 2 (`usage`): set for a text query the model counted
+    public var usage: InputUsage? = nil
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(hits: [SearchHit] = []) {
+    public init(hits: [SearchHit] = [], usage: InputUsage? = nil) {
         self.hits = hits
+        self.usage = usage
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
         switch field {
         case 1: hits.append(try reader.readMessage(field, type, as: SearchHit.self))
+        case 2: usage = try reader.readMessage(field, type, as: InputUsage.self)
         default: return false
         }
         return true
@@ -2071,6 +2175,7 @@ public struct SearchResult: ProtoMessage {
 
     public func encode(to writer: inout ProtoWriter) {
         for v in hits { writer.message(1, v) }
+        if let usage { writer.message(2, usage) }
     }
 }
 

@@ -35,8 +35,13 @@ enum AddCommand {
             resume command is this command line with --skip-existing added.
 
             --format json prints {"collection", "stored", "skipped", "failed", "not_sent", "interrupted",
-            "stored_keys": [...], "skipped_keys": [...], "failures": [{"key", "error"}, ...],
-            "not_sent_keys": [...]}: "failures" lists every key not stored, the ones not sent too.
+            "stored_keys": [...], "skipped_keys": [...], "truncated": [{"key", "tokens", "used"}, ...],
+            "failures": [{"key", "error"}, ...], "not_sent_keys": [...]}: "failures" lists every key not
+            stored, the ones not sent too.
+
+            A text longer than the model's token window is cut to it and stored; embedctl warns on
+            standard error naming such keys, and --format json lists them under "truncated".
+            --no-truncate fails those items instead (each alone, naming its length).
             """)
         var output = FormatOptions()
         var collection = ""
@@ -51,6 +56,7 @@ enum AddCommand {
         var npy: [Ordered<String>] = []
         var keyPrefix: String?
         var skipExisting = false
+        var noTruncate = false
         var batchSize: Int?
         var model: String?
         var connection = ConnectionOptions()
@@ -72,6 +78,7 @@ enum AddCommand {
                 .inOrder("--npy", value: "FILE", help: "vectors as a float32 (n, dim) .npy array, keyed by row", \.npy, .file),
                 .option("--key-prefix", value: "PREFIX", help: "prefix of --npy row keys", \.keyPrefix, .string),
                 .flag("--skip-existing", help: "leave keys that are already stored alone (resume)", \.skipExisting),
+                .flag("--no-truncate", help: "fail texts longer than the model's window instead of cutting them", \.noTruncate),
                 .option("--batch-size", value: "N", help: "items per request (default 64)", \.batchSize, .integer(max: 4096)),
                 .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
                 .group(\.connection),
@@ -96,6 +103,7 @@ enum AddCommand {
         var options = BulkUpsert.Options(collection: collection)
         options.model = args.model ?? ""
         options.skipExisting = args.skipExisting
+        options.truncation = args.noTruncate ? .off : .default
         options.sendBytes = args.files.sendBytes
         options.mime = args.files.mime
         let g = args.connection
@@ -120,6 +128,12 @@ enum AddCommand {
 
         let total = items.count
         let plural = total == 1 ? "" : "s"
+        if let first = bulk.truncated.first {
+            let named = bulk.truncated.prefix(5).map { "\(display($0.key)) (\($0.tokens) tokens)" }.joined(separator: ", ")
+            let more = bulk.truncated.count > 5 ? ", and \(bulk.truncated.count - 5) more" : ""
+            Output.err("embedctl: warning: \(bulk.truncated.count) stored text\(bulk.truncated.count == 1 ? " was" : "s were") cut to the "
+                       + "model's \(first.used)-token window: \(named)\(more) (--no-truncate fails them instead)\n")
+        }
         if args.output.json {
             var interrupted = false
             if case .interrupted? = bulk.stop { interrupted = true }
@@ -133,6 +147,8 @@ enum AddCommand {
                 ("not_sent", String(bulk.notSent.count)), ("interrupted", interrupted ? "true" : "false"),
                 ("stored_keys", JSON.array(bulk.stored.map(JSON.string), indent: "  ")),
                 ("skipped_keys", JSON.array(bulk.skipped.map(JSON.string), indent: "  ")),
+                ("truncated", JSON.array(bulk.truncated.map { "{\"key\": \(JSON.string($0.key)), \"tokens\": \($0.tokens), \"used\": \($0.used)}" },
+                                         indent: "  ")),
                 ("failures", JSON.array(failures.map { "{\"key\": \(JSON.string($0.0)), \"error\": \(JSON.string($0.1))}" }, indent: "  ")),
                 ("not_sent_keys", JSON.array(bulk.notSent.map(JSON.string), indent: "  ")),
             ]) + "\n")

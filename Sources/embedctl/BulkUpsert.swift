@@ -19,6 +19,8 @@ final class BulkUpsert {
         var collection: String
         var model = ""
         var skipExisting = false
+        /// What happens to texts longer than the model's window.
+        var truncation: Truncation = .default
         var batchSize = 64
         /// Upper bound on one request's payload, below the daemon's frame limit.
         var maxBatchBytes = 8 << 20
@@ -46,6 +48,8 @@ final class BulkUpsert {
     let options: Options
     private(set) var stored: [String] = []
     private(set) var skipped: [String] = []
+    /// Stored keys whose text the model cut to its window, with the tokens it had and used.
+    private(set) var truncated: [(key: String, tokens: UInt32, used: UInt32)] = []
     private(set) var failures: [Failure] = []
     /// Keys sent whose answer never came (may or may not be stored); they are in `failures` too.
     private(set) var unacknowledged = 0
@@ -108,7 +112,8 @@ final class BulkUpsert {
                 let id = client.makeCallID()
                 let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
                                           message: UpsertRequest(collection: options.collection, items: p.wire,
-                                                                 skipExisting: options.skipExisting, model: options.model))
+                                                                 skipExisting: options.skipExisting, model: options.model,
+                                                                 truncation: options.truncation))
                 try client.send(frame, descriptors: p.files)
                 return id
             },
@@ -222,7 +227,9 @@ final class BulkUpsert {
         answered += items.count
         for (item, r) in zip(items, response.results) {
             switch r.outcome {
-            case .stored: stored.append(item.key)
+            case .stored:
+                stored.append(item.key)
+                if let u = r.usage, u.truncated { truncated.append((item.key, u.tokens, u.used)) }
             case .skippedExisting: skipped.append(item.key)
             case .failed: failures.append(Failure(key: item.key, error: r.error.isEmpty ? "failed (no reason given)" : r.error))
             default: failures.append(Failure(key: item.key, error: "unknown outcome \(r.outcome.rawValue); may or may not be stored"))

@@ -36,6 +36,14 @@ enum EmbedCommand {
             progress bar on standard error when it is a terminal. If a call fails part-way, the
             vectors written so far stay (a json document is closed; an .npy file is short), the
             error says which inputs were embedded and which not, and the exit status is 1.
+
+            A text longer than the model's token window (MAX_TOKENS in 'embedctl models') is cut to
+            it, as sentence-transformers does, and embedctl warns on standard error naming each cut
+            input and its length (--format json also lists them under "truncated"). --no-truncate
+            refuses such texts instead (INVALID_ARGUMENT naming the input; TEI's truncate=false);
+            --truncate cuts them even on a model configured with `truncate: false`. To embed all of a
+            long text, give the model the text plugin's option `long_input: chunk_mean` in
+            embedd.yaml: the mean of the vectors of its 256-token windows (docs/operations.md).
             """)
         var texts: [Ordered<String>] = []
         var model: String?
@@ -44,6 +52,8 @@ enum EmbedCommand {
         var mime: String?
         var format: Format?
         var batchSize: Int?
+        var noTruncate = false
+        var truncate = false
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -56,6 +66,8 @@ enum EmbedCommand {
                 .option("--format", value: "FORMAT", help: "output format (default json)", \.format, .choice),
                 .option("--batch-size", value: "N", help: "inputs per call (default 256)", \.batchSize,
                         .integer(max: CallPipeline.Limits.defaultMaxItems)),
+                .flag("--no-truncate", help: "refuse texts longer than the model's window instead of cutting them", \.noTruncate),
+                .flag("--truncate", help: "cut over-long texts even if the model is set to refuse them", \.truncate),
                 .group(\.connection),
             ]
         }
@@ -110,6 +122,8 @@ enum EmbedCommand {
                 labels += texts
             }
         }
+        if args.noTruncate && args.truncate { throw .usage("--truncate and --no-truncate contradict each other") }
+        let truncation: Truncation = args.noTruncate ? .off : args.truncate ? .on : .default
         guard !inputs.isEmpty else { throw .usage("nothing to embed: give TEXT arguments, --file FILE or --json-input FILE\nSee 'embedctl embed --help'.") }
         let g = args.connection
         let client = try g.connect()
@@ -132,7 +146,7 @@ enum EmbedCommand {
             send: { (range, _) throws(ClientError) -> UInt32? in
                 let id = client.makeCallID()
                 try client.send(.request(callID: id, method: .embed, deadlineMilliseconds: g.deadlineMilliseconds,
-                                         message: EmbedRequest(model: args.model ?? "", inputs: Array(inputs[range]))))
+                                         message: EmbedRequest(model: args.model ?? "", inputs: Array(inputs[range]), truncation: truncation)))
                 return id
             },
             answered: { (range, reply) in
@@ -164,6 +178,7 @@ enum EmbedCommand {
         progress.update(done: writer.written, failed: 0, force: true)
         progress.finish()
         writer.finish()
+        if let warning = writer.truncationWarning() { Output.err("embedctl: warning: " + warning + "\n") }
         if case .failed(let error)? = result.stop, failure == nil { failure = error.description }  // a send that failed
         guard let failure else { return }
         let n = inputs.count
@@ -196,6 +211,8 @@ struct VectorWriter {
     private var model = ""
     private var tableRows: [[String]] = []
     private var tableHeader = ""
+    /// Inputs the model cut to its window: (index, tokens it had, tokens used).
+    private(set) var truncated: [(index: Int, tokens: UInt32, used: UInt32)] = []
 
     init(format: EmbedCommand.Format, count: Int, labels: [String]) {
         self.format = format
@@ -220,6 +237,9 @@ struct VectorWriter {
         for v in response.vectors {
             guard v.values.count == dim else { throw .runtime("the daemon returned a vector of \(v.values.count) values, expected \(dim)") }
         }
+        for (k, u) in response.usage.enumerated() where u.truncated {
+            truncated.append((written + k, u.tokens, u.used))
+        }
         for v in response.vectors {
             let i = written
             switch format {
@@ -240,11 +260,22 @@ struct VectorWriter {
         if !out.isEmpty { try Output.outBytes(out) }
     }
 
+    /// One line naming the inputs that were cut (at most ten by index), or nil when none was.
+    func truncationWarning() -> String? {
+        guard let first = truncated.first else { return nil }
+        let named = truncated.prefix(10).map { "input \($0.index) (\($0.tokens) tokens)" }.joined(separator: ", ")
+        let more = truncated.count > 10 ? ", and \(truncated.count - 10) more" : ""
+        return "\(truncated.count) of \(count) input\(count == 1 ? "" : "s") \(truncated.count == 1 ? "was" : "were") cut to the model's "
+            + "\(first.used)-token window: \(named)\(more) (--no-truncate refuses them instead; see 'embedctl embed --help')"
+    }
+
     /// Ends the output: closes the json document, prints the table (with what was written).
     func finish() {
         guard written > 0 else { return }
         switch format {
-        case .json: Output.out("\n]}\n")
+        case .json:
+            let cut = truncated.map { #"{"index": \#($0.index), "tokens": \#($0.tokens), "used": \#($0.used)}"# }
+            Output.out(cut.isEmpty ? "\n]}\n" : "\n], \"truncated\": [" + cut.joined(separator: ", ") + "]}\n")
         case .table: Output.out(tableHeader + Table.render(["#", "INPUT", "DIM", "NORM", "VECTOR"], tableRows))
         case .jsonl, .npy: break
         }

@@ -10,7 +10,7 @@ enum Rendering {
             ("modalities", "[" + m.modalities.map(JSON.string).joined(separator: ", ") + "]"),
             ("mime_types", "[" + m.mimeTypes.map(JSON.string).joined(separator: ", ") + "]"),
             ("dim", String(m.dimension)), ("metric", JSON.string(m.metric)), ("normalized", m.normalized ? "true" : "false"),
-            ("max_tokens", String(m.maxTokens)), ("max_batch", String(m.maxBatch)), ("preferred_batch", String(m.preferredBatch)),
+            ("max_tokens", String(m.maxTokens)), ("truncate", m.truncate ? "true" : "false"), ("max_batch", String(m.maxBatch)), ("preferred_batch", String(m.preferredBatch)),
             ("max_input_bytes", String(m.maxInputBytes)), ("generation", String(m.generation)), ("in_flight", String(m.inFlight)),
             ("plugin_calls", String(m.pluginCalls)), ("inputs_embedded", String(m.inputsEmbedded)),
         ], indent: indent)
@@ -25,8 +25,11 @@ enum Rendering {
 
     static func modelsTable(_ models: [ModelInfo]) -> String {
         if models.isEmpty { return "no models configured\n" }
-        return Table.render(["NAME", "STATE", "PLUGIN", "DIM", "SPACE", "MODALITIES", "GEN", "DETAIL"], models.map { m in
+        // MAX_TOKENS: the window a longer text is cut to ("refuse" after it when the model's
+        // `truncate: false` refuses such texts instead).
+        return Table.render(["NAME", "STATE", "PLUGIN", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "GEN", "DETAIL"], models.map { m in
             [m.name + (m.isDefault ? " *" : ""), m.state.description, m.plugin, m.dimension == 0 ? "-" : String(m.dimension),
+             m.maxTokens == 0 ? "-" : String(m.maxTokens) + (m.truncate ? "" : " refuse"),
              m.embeddingSpace.isEmpty ? "-" : m.embeddingSpace, m.modalities.isEmpty ? "-" : m.modalities.joined(separator: ","),
              m.generation == 0 ? "-" : String(m.generation), m.error.isEmpty ? m.modelDir : m.error]
         })

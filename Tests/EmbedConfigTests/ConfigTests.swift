@@ -143,6 +143,7 @@ import Testing
         expectError("models: text\n", line: 1, column: 9, containing: "models must be a list")
         expectError("models:\n  - {name: a, plugin: t, default: true}\n  - {name: b, plugin: t, default: true}\n", line: 3, column: 5,
                     containing: "only one model can be the default")
+        expectError("models:\n  - {name: a, plugin: t, truncate: sometimes}\n", line: 2, column: 36, containing: "truncate")
         expectError("store:\n  compaction_deleted_fraction: 1.5\n", line: 2, column: 32, containing: "between 0 and 1")
         expectError("store:\n  verify_on_open: sometimes\n", line: 2, column: 19, containing: "full, background, header")
         expectError("store:\n  rerank_factor: 0\n", line: 2, column: 18, containing: "store.rerank_factor must be between 1 and 1000")

@@ -91,14 +91,14 @@ import Testing
         #expect(error?.message.contains("does not export the entry symbol 'embedd_plugin_entry'") == true)
     }
 
-    @Test(arguments: [(2, 0), (0, 9), (1, 1)])
+    @Test(arguments: [(2, 0), (0, 9), (1, 2)])
     func incompatibleABIVersionIsRefusedNamingBothVersions(major: Int, minor: Int) throws {
         let so = try Fixtures.compileVariant(["FIXTURE_ABI_MAJOR=\(major)", "FIXTURE_ABI_MINOR=\(minor)"], name: "abi\(major)\(minor)")
         let (host, _) = Fixtures.host()
         let error = #expect(throws: PluginError.self) { try host.loadPlugin(path: so) }
         #expect(error?.kind == .abiMismatch)
         #expect(error?.message.contains("built for embedd plugin ABI \(major).\(minor)") == true)
-        #expect(error?.message.contains("implements ABI 1.0") == true)
+        #expect(error?.message.contains("implements ABI 1.1") == true)
     }
 
     @Test func failingModelLoadIsRefusedWithThePluginsMessage() throws {

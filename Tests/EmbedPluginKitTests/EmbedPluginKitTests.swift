@@ -36,7 +36,9 @@ private func withModel<R>(options: [(String, String)] = [], _ body: (OpaquePoint
 }
 
 /// One embed call over `texts` (kind overridable per input) with a host-style request.
-private func embed(_ model: OpaquePointer, _ texts: [String], count: Int? = nil, kinds: [UInt32]? = nil, cancel: UInt32 = 0)
+/// `structSize` fakes an older host's request; `usage` receives the ABI 1.1 token counts.
+private func embed(_ model: OpaquePointer, _ texts: [String], count: Int? = nil, kinds: [UInt32]? = nil, cancel: UInt32 = 0,
+                   structSize: Int = MemoryLayout<embedd_embed_request>.size, usage: UnsafeMutablePointer<embedd_input_usage>? = nil)
     -> (rc: Int32, error: String, statuses: [(Int32, String)], output: [Float]) {
     let n = texts.count
     let bytes = texts.map { Array($0.utf8) }
@@ -63,7 +65,8 @@ private func embed(_ model: OpaquePointer, _ texts: [String], count: Int? = nil,
                 error.withUnsafeMutableBufferPointer { error in
                     withUnsafePointer(to: &flag) { flag in
                         var r = embedd_embed_request()
-                        r.struct_size = UInt32(MemoryLayout<embedd_embed_request>.size)
+                        r.struct_size = UInt32(structSize)
+                        r.usage = usage
                         r.count = UInt32(count ?? n)
                         r.inputs = UnsafePointer(inputs.baseAddress)
                         r.output = output.baseAddress
@@ -255,5 +258,23 @@ private func embed(_ model: OpaquePointer, _ texts: [String], count: Int? = nil,
             #expect(CancellationFlag(p).isRequested)
         }
         #expect(!CancellationFlag(nil).isRequested)
+    }
+
+    @Test func tokenCountsReachOnlyAHostThatAskedForThem() throws {
+        try withModel { model in
+            let usage = UnsafeMutablePointer<embedd_input_usage>.allocate(capacity: 2)
+            defer { usage.deallocate() }
+            usage.initialize(repeating: embedd_input_usage(), count: 2)
+            // A 1.1 request: the fake counts a byte as a token and keeps four.
+            _ = embed(model, ["abcdef", "ab"], usage: usage)
+            #expect(usage[0].tokens == 6 && usage[0].used == 4 && usage[0].truncated == 1)
+            #expect(usage[1].tokens == 2 && usage[1].used == 2 && usage[1].truncated == 0)
+            // A 1.0 request (struct_size ends before `usage`): the pointer is never touched,
+            // even when the memory behind the smaller struct happens to hold one.
+            usage.update(repeating: embedd_input_usage(), count: 2)
+            let old = MemoryLayout<embedd_embed_request>.offset(of: \.usage)!
+            let r = embed(model, ["abcdef", "ab"], structSize: old, usage: usage)
+            #expect(r.rc == EMBEDD_OK.rawValue && usage[0].tokens == 0 && usage[1].tokens == 0)
+        }
     }
 }

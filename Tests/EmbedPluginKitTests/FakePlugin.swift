@@ -54,6 +54,7 @@ final class FakeModel: EmbedPluginModel {
             let row = batch.output(row: i, dim: Self.dim)
             row[0] = Float(i)
             row[1] = Float(input.size)
+            batch.record(tokens: input.size, used: min(input.size, 4), for: i)
         }
     }
 

@@ -116,7 +116,7 @@ enum TextPluginFixtures {
             if policy == "reject" {
                 let f = try #require(out.failures[1])
                 #expect(f.code == .tooLarge)
-                #expect(f.message.contains("more than the model's limit of 256"))
+                #expect(f.message.contains("input has 902 tokens; the model takes 256"))
             } else {
                 #expect(out.failures[1] == nil)
                 vectors[policy] = out.vector(at: 1)

@@ -48,18 +48,21 @@ struct TextEmbedCall {
         let cancel = batch.cancellation
         let output = batch.output
         do {
-            let errors: [NNError?] = try model.compute.run {
+            let outcomes: [Result<TokenUsage, NNError>] = try model.compute.run {
                 var out = [Float](repeating: 0, count: texts.count * dim)
-                let errors = try out.withUnsafeMutableBufferPointer { buffer in
+                let outcomes = try out.withUnsafeMutableBufferPointer { buffer in
                     try embedder.embed(texts, into: buffer.baseAddress!, cancelled: { cancel.isRequested })
                 }
-                for (k, row) in rows.enumerated() where errors[k] == nil {
+                for (k, row) in rows.enumerated() where (try? outcomes[k].get()) != nil {
                     (output + row * dim).update(from: out.withUnsafeBufferPointer { $0.baseAddress! + k * dim }, count: dim)
                 }
-                return errors
+                return outcomes
             }
             for (k, row) in rows.enumerated() {
-                if let e = errors[k] { batch.fail(row, EMBEDD_ERR_TOO_LARGE, e.message) }
+                switch outcomes[k] {
+                case .success(let u): batch.record(tokens: u.tokens, used: u.used, chunks: u.chunks, for: row)
+                case .failure(let e): batch.fail(row, EMBEDD_ERR_TOO_LARGE, e.message)
+                }
             }
         } catch is TransformerEncoder.Cancelled {
             throw .cancelled

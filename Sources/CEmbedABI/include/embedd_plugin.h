@@ -1,5 +1,5 @@
 /*
- * embedd_plugin.h — the embedd plugin ABI, version 1.0.
+ * embedd_plugin.h — the embedd plugin ABI, version 1.1 (1.0 plugins load unchanged).
  *
  * A modality plugin is a shared library (.so) that exports exactly one symbol,
  * `embedd_plugin_entry`, returning a pointer to a static, versioned descriptor.
@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define EMBEDD_ABI_VERSION_MAJOR 1
-#define EMBEDD_ABI_VERSION_MINOR 0
+#define EMBEDD_ABI_VERSION_MINOR 1
 
 /** The name of the one symbol every plugin exports. */
 #define EMBEDD_PLUGIN_ENTRY_SYMBOL "embedd_plugin_entry"
@@ -171,6 +171,16 @@ typedef struct embedd_input_status {
     char message[EMBEDD_MESSAGE_CAPACITY];   /**< NUL-terminated reason when status != OK */
 } embedd_input_status;
 
+/** ABI 1.1: how much of one text input the vector was computed from. A plugin fills it only
+    when the request's `struct_size` reaches `usage` and `usage` is not NULL; entries it leaves
+    zero mean "not counted" (non-text inputs, or a plugin that does not count). */
+typedef struct embedd_input_usage {
+    uint32_t tokens;      /**< tokens the input has, special tokens included, before any cut */
+    uint32_t used;        /**< tokens the vector was computed from (== tokens unless cut) */
+    uint32_t truncated;   /**< 1 when the input was cut to the model's window, else 0 */
+    uint32_t chunks;      /**< windows averaged (a chunk-mean policy), else 0 */
+} embedd_input_usage;
+
 /** One batched embed call. Every pointer is host memory. */
 typedef struct embedd_embed_request {
     uint32_t struct_size;
@@ -184,6 +194,11 @@ typedef struct embedd_embed_request {
     const volatile uint32_t *cancel;
     char *error;                        /**< whole-call error message buffer */
     size_t error_capacity;
+    /* ---- ABI 1.1 (read only when struct_size covers it) ---- */
+    /** `count` entries zeroed by the host, entry i for input i; NULL when the host does not
+        want counts. The host uses them for honest truncation: it reports them to clients and
+        refuses a truncated input when the caller asked for `truncate: false`. */
+    embedd_input_usage *usage;
 } embedd_embed_request;
 
 /* ------------------------------------------------------------------------------------------ */

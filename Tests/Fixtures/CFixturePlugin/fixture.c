@@ -49,7 +49,9 @@
 #define FIXTURE_ABI_MAJOR EMBEDD_ABI_VERSION_MAJOR
 #endif
 #ifndef FIXTURE_ABI_MINOR
-#define FIXTURE_ABI_MINOR EMBEDD_ABI_VERSION_MINOR
+/* Stays a 1.0 plugin on purpose: it proves that a 1.0 plugin keeps working in a 1.1 host
+   (the text plugin is the 1.1 one). */
+#define FIXTURE_ABI_MINOR 0
 #endif
 #ifndef FIXTURE_ENTRY_NAME
 #define FIXTURE_ENTRY_NAME embedd_plugin_entry

@@ -8,7 +8,7 @@ import json
 import mimetypes
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import messages as m
@@ -69,6 +69,23 @@ class EmbedResult:
     dim: int
     model_version: str
     generation: int
+    #: ``usage[i]`` counts ``inputs[i]``'s tokens (``tokens``, ``used``, ``truncated``,
+    #: ``chunks``); empty when the model counts none (not a text model).
+    usage: List[m.InputUsage] = dataclass_field(default_factory=list)
+    #: the sum of ``usage[].tokens`` (OpenAI's ``usage.prompt_tokens``)
+    total_tokens: int = 0
+
+    @property
+    def truncated(self) -> List[int]:
+        """Indices of the inputs the model cut to its token window."""
+        return [i for i, u in enumerate(self.usage) if u.truncated]
+
+
+def _truncation(truncate: Optional[bool]) -> int:
+    """The wire ``Truncation`` for a ``truncate=`` argument (None: the model's setting)."""
+    if truncate is None:
+        return m.Truncation.TRUNCATION_DEFAULT
+    return m.Truncation.TRUNCATION_ON if truncate else m.Truncation.TRUNCATION_OFF
 
 
 def to_input(item: InputLike, index: int = 0) -> m.Input:
@@ -264,7 +281,7 @@ class Client:
     # ------------------------------------------------------------------ embed
 
     def embed(self, inputs: Union[InputLike, Iterable[InputLike]], model: Optional[str] = None, *,
-              timeout: Optional[float] = None) -> Vectors:
+              truncate: Optional[bool] = None, timeout: Optional[float] = None) -> Vectors:
         """Embeds texts and/or media; returns one row per input, in input order.
 
         ``inputs`` is one :data:`InputLike` or an iterable of them (a single ``str`` is one
@@ -272,33 +289,46 @@ class Client:
         array when NumPy is available (and ``numpy`` was not set False), else a list of
         lists of floats. ``model=None`` uses the daemon's default model.
 
+        A text longer than the model's token window is cut to it (``truncate=None``: the
+        model's ``truncate:`` setting, which cuts by default); ``truncate=False`` refuses it
+        instead (InvalidArgumentError naming the input and its length, as TEI's
+        ``truncate=false``), ``truncate=True`` cuts it even on a model set to refuse.
+        :meth:`embed_full` says which inputs were cut.
+
         Raises InvalidArgumentError / OutOfRangeError naming the bad input's index,
         NotFoundError for an unknown model, ResourceExhaustedError when the daemon sheds load.
         """
-        return self.embed_full(inputs, model, timeout=timeout).vectors
+        return self.embed_full(inputs, model, truncate=truncate, timeout=timeout).vectors
 
     def embed_full(self, inputs: Union[InputLike, Iterable[InputLike]], model: Optional[str] = None, *,
-                   timeout: Optional[float] = None) -> EmbedResult:
-        """Like :meth:`embed`, also returning the model name, dimension, version and generation."""
+                   truncate: Optional[bool] = None, timeout: Optional[float] = None) -> EmbedResult:
+        """Like :meth:`embed`, also returning the model name, dimension, version, generation
+        and per-input token counts (``usage``, ``total_tokens``, ``truncated``)."""
         items = self._input_list(inputs)
         if not items:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "embed needs at least one input", "Embed")
         chunks = self._chunks(items, self.embed_batch, lambda x: x)
+        mode = _truncation(truncate)
         if len(chunks) == 1:
-            responses = [self._embed_call(chunks[0], model or "", timeout)]
+            responses = [self._embed_call(chunks[0], model or "", mode, timeout)]
         else:
-            responses = self._parallel(lambda c: self._embed_call(c, model or "", timeout), chunks)
+            responses = self._parallel(lambda c: self._embed_call(c, model or "", mode, timeout), chunks)
         rows: List[Any] = []
         for r in responses:
             rows.extend(v.values for v in r.vectors)
         first = responses[0]
         if len(rows) != len(items):
             raise ProtocolError(f"the daemon returned {len(rows)} vectors for {len(items)} inputs", "Embed")
+        usage: List[m.InputUsage] = []
+        if any(r.usage for r in responses):
+            for r, c in zip(responses, chunks):
+                usage.extend(r.usage or [m.InputUsage() for _ in c])
         return EmbedResult(vectors=_vectors_out(rows, first.dim, self.numpy), model=first.model, dim=first.dim,
-                           model_version=first.model_version, generation=first.generation)
+                           model_version=first.model_version, generation=first.generation,
+                           usage=usage, total_tokens=sum(r.total_tokens for r in responses))
 
-    def _embed_call(self, chunk: List[m.Input], model: str, timeout: Optional[float]) -> m.EmbedResponse:
-        return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk), m.EmbedResponse, timeout)
+    def _embed_call(self, chunk: List[m.Input], model: str, truncation: int, timeout: Optional[float]) -> m.EmbedResponse:
+        return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk, truncation=truncation), m.EmbedResponse, timeout)
 
     @staticmethod
     def _input_list(inputs: Union[InputLike, Iterable[InputLike]]) -> List[m.Input]:
@@ -467,7 +497,7 @@ class Client:
                texts: Union[str, Sequence[str], None] = None, vectors: Any = None,
                metadata: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
                model: Optional[str] = None, batch: int = 256, check: bool = True,
-               timeout: Optional[float] = None) -> "UpsertSummary":
+               truncate: Optional[bool] = None, timeout: Optional[float] = None) -> "UpsertSummary":
         """Stores records: ``keys[i]`` gets ``inputs[i]`` (texts, files, media — embedded by the
         daemon with the collection's model) or ``vectors[i]`` (a list of floats per key, or an
         ``(n, dim)`` NumPy array), and ``metadata[i]`` (a dict, a JSON object string, or None).
@@ -562,7 +592,8 @@ class Client:
             sent += len(c)
 
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
-            req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "")
+            req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "",
+                                  truncation=_truncation(truncate))
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
         # A key given twice must end with its last value: chunks holding repeats go in order.
@@ -604,7 +635,7 @@ class Client:
                input: Optional[InputLike] = None, vector: Any = None, vectors: Any = None,
                queries: Optional[Sequence[Any]] = None, k: int = 10, ef: int = 0,
                filter: Union[Dict[str, Any], str, None] = None, model: Optional[str] = None,
-               timeout: Optional[float] = None) -> Any:
+               truncate: Optional[bool] = None, timeout: Optional[float] = None) -> Any:
         """Nearest neighbours, best first.
 
         One query — ``query`` (a str is text; a list of floats / 1-D array is a vector; else an
@@ -658,7 +689,8 @@ class Client:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "search needs at least one query", "Search")
         if isinstance(filter, dict):
             filter = json.dumps(filter, separators=(",", ":"), ensure_ascii=False)
-        req = m.SearchRequest(collection=collection, queries=qs, k=k, ef=ef, filter=filter or "", model=model or "")
+        req = m.SearchRequest(collection=collection, queries=qs, k=k, ef=ef, filter=filter or "", model=model or "",
+                              truncation=_truncation(truncate))
         r = self._call("Search", req, m.SearchResponse, timeout)
         if len(r.results) != len(qs):
             raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(qs)} queries", "Search")
@@ -820,6 +852,9 @@ class UpsertSummary:
     skipped: int
     failed: int
     results: List[m.UpsertResult]
+    #: stored items whose text the model cut to its token window (``results[i].usage`` says
+    #: which, with the tokens each had)
+    truncated: int = 0
 
 
 class UpsertError(InvalidArgumentError):
@@ -835,7 +870,7 @@ def _summary(answered: Sequence[Optional[m.UpsertResponse]], positions: Sequence
     """The summary of the answered Upsert calls and of the items failed locally (never sent),
     their results in item order. ``positions[c]`` are the item indexes of chunk ``c``."""
     by_index: Dict[int, m.UpsertResult] = dict(local)
-    stored = skipped = 0
+    stored = skipped = truncated = 0
     failed = len(local)
     for r, where in zip(answered, positions):
         if r is None:
@@ -844,7 +879,9 @@ def _summary(answered: Sequence[Optional[m.UpsertResponse]], positions: Sequence
             raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(where)} items", "Upsert")
         by_index.update(zip(where, r.results))
         stored, skipped, failed = stored + r.stored, skipped + r.skipped, failed + r.failed
-    return UpsertSummary(stored=stored, skipped=skipped, failed=failed, results=[by_index[i] for i in sorted(by_index)])
+        truncated += r.truncated
+    return UpsertSummary(stored=stored, skipped=skipped, failed=failed, results=[by_index[i] for i in sorted(by_index)],
+                         truncated=truncated)
 
 
 def _chroma_where(where: Union[Dict[str, Any], str, None]) -> Union[Dict[str, Any], str, None]:

@@ -40,6 +40,16 @@ class ModelState(ProtoEnum):
     LOADING = 3
 
 
+class Truncation(ProtoEnum):
+    """What to do with a text longer than the model's token window (ModelInfo.max_tokens)."""
+    #: the model's `truncate:` setting in embedd.yaml (default: cut)
+    TRUNCATION_DEFAULT = 0
+    #: cut to the window; the cut is reported in InputUsage
+    TRUNCATION_ON = 1
+    #: refuse: INVALID_ARGUMENT naming the input and its length (TEI's truncate=false)
+    TRUNCATION_OFF = 2
+
+
 class UpsertOutcome(ProtoEnum):
     """What became of one item of an Upsert (UpsertResult.outcome)."""
     UPSERT_OUTCOME_UNKNOWN = 0
@@ -141,6 +151,8 @@ class ModelInfo(Message):
     plugin_calls: int = pb(20, "uint64")
     #: inputs embedded by this generation
     inputs_embedded: int = pb(21, "uint64")
+    #: the model's default for over-long text (embedd.yaml `truncate:`)
+    truncate: bool = pb(22, "bool")
 
 
 @dataclass
@@ -259,6 +271,21 @@ class Input(Message):
 
 
 @dataclass
+class InputUsage(Message):
+    """How much of one text input its vector was computed from. Zero when the model does not
+    count tokens (not a text input, or a plugin of ABI 1.0).
+    """
+    #: tokens the input has, special tokens included, before any cut
+    tokens: int = pb(1, "uint32")
+    #: tokens the vector was computed from (== tokens unless truncated)
+    used: int = pb(2, "uint32")
+    #: the input was cut to the model's window
+    truncated: bool = pb(3, "bool")
+    #: windows averaged (long_input: chunk_mean), else 0
+    chunks: int = pb(4, "uint32")
+
+
+@dataclass
 class EmbedRequest(Message):
     """Embeds the inputs with one model, in one call.
 
@@ -267,6 +294,7 @@ class EmbedRequest(Message):
     #: empty = the default model
     model: str = pb(1, "string")
     inputs: List[Input] = pb(2, "message", repeated=True, message=Input)
+    truncation: Truncation = pb(3, "enum", enum_type=Truncation)
 
 
 @dataclass
@@ -287,6 +315,10 @@ class EmbedResponse(Message):
     vectors: List[Vector] = pb(3, "message", repeated=True, message=Vector)
     model_version: str = pb(4, "string")
     generation: int = pb(5, "uint64")
+    #: usage[i] counts inputs[i]; empty when the model counts no tokens.
+    usage: List[InputUsage] = pb(6, "message", repeated=True, message=InputUsage)
+    #: the sum of usage[].tokens (OpenAI's usage.prompt_tokens)
+    total_tokens: int = pb(7, "uint64")
 
 
 @dataclass
@@ -534,6 +566,8 @@ class UpsertRequest(Message):
     #: optional: the model the client expects; refused unless it embeds into the collection's
     #: space
     model: str = pb(4, "string")
+    #: for items given as text, as in EmbedRequest
+    truncation: Truncation = pb(5, "enum", enum_type=Truncation)
 
 
 @dataclass
@@ -542,6 +576,8 @@ class UpsertResult(Message):
     key: str = pb(1, "string")
     outcome: UpsertOutcome = pb(2, "enum", enum_type=UpsertOutcome)
     error: str = pb(3, "string")
+    #: set for an embedded text the model counted
+    usage: Optional[InputUsage] = pb(4, "message", message=InputUsage)
 
 
 @dataclass
@@ -554,6 +590,8 @@ class UpsertResponse(Message):
     stored: int = pb(2, "uint32")
     skipped: int = pb(3, "uint32")
     failed: int = pb(4, "uint32")
+    #: stored items whose text was cut to the model's window
+    truncated: int = pb(5, "uint32")
 
 
 @dataclass
@@ -580,6 +618,8 @@ class SearchRequest(Message):
     filter: str = pb(5, "string")
     #: optional, as in UpsertRequest
     model: str = pb(6, "string")
+    #: for queries given as text, as in EmbedRequest
+    truncation: Truncation = pb(7, "enum", enum_type=Truncation)
 
 
 @dataclass
@@ -594,6 +634,8 @@ class SearchHit(Message):
 @dataclass
 class SearchResult(Message):
     hits: List[SearchHit] = pb(1, "message", repeated=True, message=SearchHit)
+    #: set for a text query the model counted
+    usage: Optional[InputUsage] = pb(2, "message", message=InputUsage)
 
 
 @dataclass
@@ -709,6 +751,7 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
     "Audio": Audio,
     "FileRef": FileRef,
     "Input": Input,
+    "InputUsage": InputUsage,
     "EmbedRequest": EmbedRequest,
     "Vector": Vector,
     "EmbedResponse": EmbedResponse,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import List
 
 import _support
-from _support import Daemon, assert_rows_equal, fixture_media, fixture_vector, rows
+from _support import Daemon, assert_rows_equal, find_daemon, fixture_media, fixture_vector, rows
 
 import embedd
 from embedd import messages as m
@@ -521,6 +521,59 @@ class InputLimitTests(LiveTestCase):
         s = c.upsert("lim", texts, texts, batch=400)
         self.assertEqual((s.stored, s.failed), (250, 0))
         self.assertEqual(c.delete("lim", texts), 250)
+
+
+def _minilm_yaml() -> str:
+    """A ``models:`` entry for the real text plugin and all-MiniLM-L6-v2 ("" when either is absent)."""
+    binary = find_daemon()
+    plugin = binary.resolve().parent / "libembedd-text.so" if binary else None
+    models = Path(os.environ.get("EMBEDD_MODELS_DIR", str(Path(__file__).resolve().parents[3] / "models")))
+    folder = models / "all-MiniLM-L6-v2"
+    if plugin is None or not plugin.is_file() or not (folder / "model.safetensors").is_file():
+        return ""
+    return f"  - name: minilm\n    plugin: {plugin}\n    model_dir: {folder}\n"
+
+
+@unittest.skipUnless(_minilm_yaml(), "the text plugin or all-MiniLM-L6-v2 is absent (tools/fetch-models)")
+class TruncationTests(LiveTestCase):
+    """Honest truncation (issue 25 item 6): the real text plugin reports every cut."""
+    MODELS = {"fx": {"dim": "8"}}
+    KW = {"extra_yaml": _minilm_yaml()}
+    LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 45)
+
+    def test_embed_reports_cuts_and_refuses_on_request(self) -> None:
+        c = self.client()
+        r = c.embed_full(["short", self.LONG], model="minilm")
+        self.assertEqual(r.truncated, [1])
+        self.assertEqual((r.usage[1].used, r.usage[1].truncated), (256, True))
+        self.assertGreater(r.usage[1].tokens, 400)
+        self.assertEqual(r.total_tokens, r.usage[0].tokens + r.usage[1].tokens)
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, r"input 1: input has \d+ tokens"):
+            c.embed(["short", self.LONG], model="minilm", truncate=False)
+        # Split into several calls, the counts still line up with the inputs.
+        c.embed_batch, saved = 2, c.embed_batch
+        try:
+            split = c.embed_full(["a", "b", "c", self.LONG, "d"], model="minilm")
+        finally:
+            c.embed_batch = saved
+        self.assertEqual(split.truncated, [3])
+        self.assertEqual(len(split.usage), 5)
+
+    def test_upsert_counts_cuts_and_fails_items_alone(self) -> None:
+        c = self.client()
+        c.create_collection("trunc", model="minilm")
+        s = c.upsert("trunc", ["a", "b"], ["short", self.LONG])
+        self.assertEqual((s.stored, s.truncated), (2, 1))
+        self.assertTrue(s.results[1].usage.truncated)
+        strict = c.upsert("trunc", ["c", "d"], ["short", self.LONG], truncate=False, check=False)
+        self.assertEqual((strict.stored, strict.failed), (1, 1))
+
+    def test_a_plugin_that_counts_nothing_cannot_refuse(self) -> None:
+        c = self.client()
+        r = c.embed_full("hello", model="fx")
+        self.assertEqual((r.usage, r.total_tokens), ([], 0))
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "does not count tokens"):
+            c.embed("hello", model="fx", truncate=False)
 
 
 class ShutdownTests(unittest.TestCase):
