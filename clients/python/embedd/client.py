@@ -655,13 +655,13 @@ class Client:
         **higher is closer**. :meth:`query` also gives Chroma-style distances (lower = closer).
         """
         out, _metric, many = self._search(collection, query, text, input, vector, vectors, queries, k, ef, filter,
-                                          model, timeout)
+                                          model, timeout, truncate)
         return out if many else out[0]
 
     def _search(self, collection: str, query: Any, text: Optional[str], input: Optional[InputLike], vector: Any,
                 vectors: Any, queries: Optional[Sequence[Any]], k: int, ef: int,
                 filter: Union[Dict[str, Any], str, None], model: Optional[str],
-                timeout: Optional[float]) -> Tuple[List[List["Hit"]], str, bool]:
+                timeout: Optional[float], truncate: Optional[bool] = None) -> Tuple[List[List["Hit"]], str, bool]:
         """:meth:`search`'s work: the hits per query, the collection's metric (as the daemon
         answered it) and whether many queries were asked."""
         given = [x for x in (query, text, input, vector, vectors, queries) if x is not None]

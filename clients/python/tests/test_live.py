@@ -567,6 +567,9 @@ class TruncationTests(LiveTestCase):
         self.assertTrue(s.results[1].usage.truncated)
         strict = c.upsert("trunc", ["c", "d"], ["short", self.LONG], truncate=False, check=False)
         self.assertEqual((strict.stored, strict.failed), (1, 1))
+        self.assertEqual(c.search("trunc", self.LONG, k=1)[0].key, "b")
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "tokens"):
+            c.search("trunc", self.LONG, k=1, truncate=False)
 
     def test_a_plugin_that_counts_nothing_cannot_refuse(self) -> None:
         c = self.client()
