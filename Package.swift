@@ -76,7 +76,10 @@ let package = Package(
         // Media decoding (images now; sound and video later): the sole importer of each media C library.
         .target(name: "EmbedMedia"),
         // Image pre-processing identical to transformers' Pillow backend (resize, crop, normalise).
-        .target(name: "EmbedVision", dependencies: ["EmbedMedia", "EmbedJSON", "EmbedSys"]),
+        // AVX2 for the resampler's 32-bit integer multiply-adds (SSE2 has no vector pmulld);
+        // results stay bit-exact (integer sums, and Swift never contracts float math into FMA).
+        .target(name: "EmbedVision", dependencies: ["EmbedMedia", "EmbedJSON", "EmbedSys"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
