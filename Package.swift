@@ -10,8 +10,11 @@
 //   EmbedNN; EmbedPluginKit (the C-ABI glue every Swift plugin needs) sees only CEmbedABI and
 //   keeps its API `package`, never `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
-//   EmbedPluginCheck and embedctl use it. EmbedCLI (embedctl's typed command line, help and
-//   bash completion) depends on nothing either.
+//   EmbedPluginCheck, EmbedVision and embedctl use it. EmbedCLI (embedctl's typed command line,
+//   help and bash completion) depends on nothing either.
+// - Media: EmbedMedia decodes (the sole importer of each media C library) into its `RGBImage`;
+//   EmbedVision (pure Swift: Pillow's resampling, transformers' pre-processing) sees only
+//   EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both.
 // - Each target lists exactly the modules its files import (none reached only transitively,
 //   none unused).
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
@@ -72,6 +75,11 @@ let package = Package(
         .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
         // Media decoding (images now; sound and video later): the sole importer of each media C library.
         .target(name: "EmbedMedia"),
+        // Image pre-processing identical to transformers' Pillow backend (resize, crop, normalise).
+        // AVX2 for the resampler's 32-bit integer multiply-adds (SSE2 has no vector pmulld);
+        // results stay bit-exact (integer sums, and Swift never contracts float math into FMA).
+        .target(name: "EmbedVision", dependencies: ["EmbedMedia", "EmbedJSON", "EmbedSys"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
@@ -93,6 +101,7 @@ let package = Package(
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
         .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),
+        .testTarget(name: "EmbedVisionTests", dependencies: ["EmbedVision", "EmbedMedia", "EmbedSys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
 )

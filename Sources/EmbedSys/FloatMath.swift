@@ -16,4 +16,9 @@ public enum FloatMath {
     public static func erf(_ x: Float) -> Float { Glibc.erff(x) }
     /// Hyperbolic tangent in single precision (`tanhf(3)`).
     public static func tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
+    /// Sine in double precision (`sin(3)`): EmbedVision's Lanczos and Hamming weights must use
+    /// the same libm as Pillow to be bit-exact.
+    public static func sin(_ x: Double) -> Double { Glibc.sin(x) }
+    /// Cosine in double precision (`cos(3)`).
+    public static func cos(_ x: Double) -> Double { Glibc.cos(x) }
 }
