@@ -3,7 +3,7 @@
 
     tools/make-golden-image-files.py MODEL_DIR OUT.json [PICTURE_DIR]
 
-For every picture in PICTURE_DIR (default testdata/media, filled by tools/fetch-test-media, plus
+For every picture in PICTURE_DIR (default bench/data/photos, filled by tools/fetch-test-media, plus
 Tests/Fixtures/media's edge cases: CMYK, EXIF rotations, 16-bit, palette, alpha, animated),
 runs what a Python user runs — `ImageOps.exif_transpose(Image.open(f)).convert("RGB")`, the
 folder's image processor through `AutoImageProcessor` (Pillow backend) and `AutoModel` in fp32
@@ -28,7 +28,7 @@ def pictures(directory):
     found = []
     for d in [directory, os.path.join(REPO, 'Tests', 'Fixtures', 'media')]:
         for ext in ('jpg', 'jpeg', 'png', 'webp'):
-            found += sorted(glob.glob(os.path.join(d, '*.' + ext)))
+            found += sorted(glob.glob(os.path.join(d, '**', '*.' + ext), recursive=True))
     return found
 
 
@@ -36,13 +36,16 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     model_dir, out = sys.argv[1], sys.argv[2]
-    directory = sys.argv[3] if len(sys.argv) > 3 else os.path.join(REPO, 'testdata', 'media')
+    directory = sys.argv[3] if len(sys.argv) > 3 else os.environ.get(
+        'EMBEDD_PHOTOS_DIR', os.path.join(REPO, 'bench', 'data', 'photos'))
     torch.manual_seed(0)
     processor = AutoImageProcessor.from_pretrained(model_dir, use_fast=False)
     model = AutoModel.from_pretrained(model_dir).eval()
     vectors, skipped = {}, {}
     for path in pictures(directory):
-        name = os.path.basename(path)
+        # Keys are paths relative to their folder ("skimage/astronaut.png", "cmyk.jpg").
+        root = directory if path.startswith(os.path.abspath(directory)) else os.path.join(REPO, 'Tests', 'Fixtures', 'media')
+        name = os.path.relpath(path, root)
         try:
             with Image.open(path) as im:
                 rgb = ImageOps.exif_transpose(im).convert('RGB')
