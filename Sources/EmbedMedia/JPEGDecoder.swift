@@ -26,8 +26,11 @@ struct JPEGDecoder: ~Copyable {
         return String(cString: s)
     }
 
+    /// Data that stops before the end-of-image marker is reported as truncated whatever libjpeg
+    /// tripped over first (a cut inside a table reads as "Bogus Huffman table definition"), with
+    /// libjpeg's words as the detail.
     private func failure(_ text: String, _ bytes: UnsafeRawBufferPointer) -> MediaError {
-        if text.contains("Premature end") || !Self.endsWithEOI(bytes) && text.contains("Corrupt JPEG data") {
+        if text.contains("Premature end") || !Self.endsWithEOI(bytes) {
             return .truncated(.jpeg, detail: text)
         }
         if text.contains("Unsupported") || text.contains("unsupported") {
