@@ -13,7 +13,7 @@ between Pillow's wheel and Debian: within 1 LSB on at most 0.1 % of pixels) or `
 docs/media.md).
 
     /work/venv-ref/bin/python tools/make-golden-media.py            # committed fixtures
-    /work/venv-ref/bin/python tools/make-golden-media.py --photos models/photos
+    /work/venv-ref/bin/python tools/make-golden-media.py --photos bench/data/photos
         # references for the real photos fetched by tools/fetch-test-media (not committed)
 
 Needs Pillow and numpy. The header of manifest.txt records the Pillow, libjpeg-turbo and
@@ -25,6 +25,8 @@ import os
 import struct
 import sys
 import zlib
+
+import warnings
 
 import numpy as np
 import PIL
@@ -120,6 +122,28 @@ def pack_bits(a, bits):
     return rows
 
 
+def ycck_jpeg(cmyk: np.ndarray) -> bytes:
+    """A YCCK JPEG (Adobe transform 2), which Pillow cannot write: TurboJPEG (Debian's
+    libturbojpeg0, a dependency of the build) compresses CMYK pixels to YCCK."""
+    import ctypes
+    tj = ctypes.CDLL("libturbojpeg.so.0")
+    tj.tjInitCompress.restype = ctypes.c_void_p
+    handle = ctypes.c_void_p(tj.tjInitCompress())
+    buf, size = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_ulong(0)
+    h, w, _ = cmyk.shape
+    tjpf_cmyk, tjsamp_420 = 11, 2
+    cmyk = np.ascontiguousarray(cmyk)
+    if tj.tjCompress2(handle, cmyk.ctypes.data_as(ctypes.c_void_p), w, 0, h, tjpf_cmyk,
+                      ctypes.byref(buf), ctypes.byref(size), tjsamp_420, 90, 0) != 0:
+        raise RuntimeError("tjCompress2 failed")
+    data = bytes(ctypes.string_at(buf, size.value))
+    tj.tjFree(buf)
+    tj.tjDestroy(handle)
+    adobe = data.find(b"\xff\xee")  # APP14: marker, length, "Adobe", 3 shorts, transform
+    assert adobe > 0 and data[adobe + 15] == 2, "not YCCK"
+    return data
+
+
 def exif_bytes(orientation):
     e = Image.Exif()
     e[0x0112] = orientation
@@ -129,6 +153,8 @@ def exif_bytes(orientation):
 # ---- the fixtures ---------------------------------------------------------------------------
 
 def fixtures():
+    # Pillow advises RGBA for palette images with byte transparency; the fixture wants a P file.
+    warnings.filterwarnings("ignore", message="Palette images with Transparency")
     W, H = 37, 29  # odd sizes: partial JPEG MCUs, PNG rows that are not byte multiples
     rgb = photo_like(W, H, 1)
     grey = photo_like(W, H, 2, channels=1)
@@ -202,6 +228,7 @@ def fixtures():
     save("grey.jpg", Image.fromarray(grey, "L"), "JPEG", quality=90)
     cmyk = Image.fromarray(np.dstack([rgb, grey]), "CMYK")
     save("cmyk.jpg", cmyk, "JPEG", quality=90)
+    files["ycck.jpg"] = ycck_jpeg(np.dstack([rgb, grey]))
     for k in range(1, 9):
         save(f"exif{k}.jpg", im, "JPEG", quality=90, exif=exif_bytes(k))
     save("xmp6.jpg", im, "JPEG", quality=90, xmp=xmp.replace(b'"3"', b'"6"'))

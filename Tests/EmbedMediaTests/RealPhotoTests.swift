@@ -11,7 +11,7 @@ import Testing
         if let d = Environment.get("EMBEDD_PHOTOS_DIR"), !d.isEmpty { return d }
         var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(3)
-        return parts.joined(separator: "/") + "/models/photos"
+        return parts.joined(separator: "/") + "/bench/data/photos"
     }()
 
     @Test func photosMatchPillow() throws {
