@@ -1,4 +1,5 @@
 import EmbedMedia
+import EmbedSys
 import Testing
 
 /// Seeded random damage to every small fixture, decoded in process: each must decode or throw,
@@ -29,5 +30,16 @@ import Testing
         }
         #expect(decoded + failed >= 8_000)
         #expect(failed > 0 && decoded > 0)
+    }
+
+    /// Files written by tools/fuzz-images, when $EMBEDD_FUZZ_DIR names their folder.
+    @Test func fuzzImagesFolder() throws {
+        guard let dir = Environment.get("EMBEDD_FUZZ_DIR"), !dir.isEmpty else { return }
+        var decoded = 0, failed = 0
+        for name in try FileSystem.contentsOfDirectory(dir).sorted() where name != "MANIFEST.txt" {
+            let bytes = try FileSystem.readFile(dir + "/" + name)
+            do { _ = try ImageDecoder.decode(bytes: bytes); decoded += 1 } catch { failed += 1 }
+        }
+        print("fuzz-images folder: \(decoded) decoded, \(failed) refused, no trap")
     }
 }
