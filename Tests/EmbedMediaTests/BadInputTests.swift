@@ -88,6 +88,19 @@ import Testing
         #expect(!detail.isEmpty)
     }
 
+    /// A damaged ancillary chunk costs only that chunk (libpng warns and skips it; Pillow refuses
+    /// the file): docs/media.md. A damaged critical chunk is an error.
+    @Test func pngChunkCRCs() throws {
+        let png = MediaFixtures.bytes("rgb.png")
+        let text: [UInt8] = [0, 0, 0, 13] + Array("tEXtComment\u{0}hello".utf8) + [0, 0, 0, 0]
+        let withBadText = Array(png.prefix(33)) + text + Array(png.dropFirst(33))
+        #expect(try ImageDecoder.decode(bytes: withBadText) == ImageDecoder.decode(bytes: png))
+        var badHeader = png
+        badHeader[29] ^= 1  // IHDR's CRC
+        guard case .corrupt(.png, let detail) = failure(badHeader) else { Issue.record("IHDR CRC accepted"); return }
+        #expect(detail.contains("CRC"), "\(detail)")
+    }
+
     @Test func corruptJPEG() {
         var jpeg = MediaFixtures.bytes("q90-420.jpg")
         // Destroy the SOF0 marker: libjpeg reports the missing frame header in its own words.
