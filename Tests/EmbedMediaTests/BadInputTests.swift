@@ -101,6 +101,15 @@ import Testing
         #expect(detail.contains("CRC"), "\(detail)")
     }
 
+    /// Pillow decodes a PNG whose IEND is missing (the image data is complete), and refuses a
+    /// JPEG whose EOI is missing ("image file is truncated").
+    @Test func missingEndMarkers() throws {
+        let png = MediaFixtures.bytes("rgb.png")
+        #expect(try ImageDecoder.decode(bytes: Array(png.dropLast(12))) == ImageDecoder.decode(bytes: png))
+        let jpeg = MediaFixtures.bytes("q90-420.jpg")
+        guard case .truncated(.jpeg, _) = failure(Array(jpeg.dropLast(2))) else { Issue.record("JPEG without EOI accepted"); return }
+    }
+
     @Test func corruptJPEG() {
         var jpeg = MediaFixtures.bytes("q90-420.jpg")
         // Destroy the SOF0 marker: libjpeg reports the missing frame header in its own words.
