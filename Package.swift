@@ -8,9 +8,10 @@
 //   (CYAML by EmbedConfig, CDNNL by EmbedNN, the media libraries by EmbedMedia).
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
 //   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit,
-//   EmbedNN and EmbedMedia (decoding hostile image bytes into RGBImage; it depends on its C
-//   shims only, so the daemon's modules never link the media libraries); EmbedPluginKit (the C-ABI glue every Swift plugin needs) sees only CEmbedABI and
-//   keeps its API `package`, never `public`.
+//   EmbedNN and EmbedMedia. EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
+//   only, so the daemon's own modules never link the media libraries. EmbedPluginKit (the C-ABI
+//   glue every Swift plugin needs) sees only CEmbedABI and keeps its API `package`, never
+//   `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck and embedctl use it. EmbedCLI (embedctl's typed command line, help and
 //   bash completion) depends on nothing either.
