@@ -4,11 +4,14 @@
 //
 // Conventions this file keeps (read before adding a target):
 // - No Swift package dependencies. C libraries come from Debian through system-library
-//   targets (CYAML, CDNNL), each imported by exactly one Swift module.
+//   targets (CYAML, CDNNL, CTurboJPEG, CPNG, CWebP), each imported by exactly one Swift module
+//   (CYAML by EmbedConfig, CDNNL by EmbedNN, the media libraries by EmbedMedia).
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
-//   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit and
-//   EmbedNN; EmbedPluginKit (the C-ABI glue every Swift plugin needs) sees only CEmbedABI and
-//   keeps its API `package`, never `public`.
+//   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit,
+//   EmbedNN and EmbedMedia. EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
+//   only, so the daemon's own modules never link the media libraries. EmbedPluginKit (the C-ABI
+//   glue every Swift plugin needs) sees only CEmbedABI and keeps its API `package`, never
+//   `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck, EmbedVision and embedctl use it. EmbedCLI (embedctl's typed command line,
 //   help and bash completion) depends on nothing either.
@@ -43,6 +46,13 @@ let package = Package(
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
                        providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // Media decoders, each through its API that reports errors by return value (never longjmp).
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux",
+                       providers: [.apt(["libwebp-dev"])]),
 
         // MARK: Foundations
         .target(name: "EmbedSys"),
@@ -74,7 +84,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
         // Media decoding (images now; sound and video later): the sole importer of each media C library.
-        .target(name: "EmbedMedia"),
+        .target(name: "EmbedMedia", dependencies: ["CTurboJPEG", "CPNG", "CWebP"]),
         // Image pre-processing identical to transformers' Pillow backend (resize, crop, normalise).
         // AVX2 for the resampler's 32-bit integer multiply-adds (SSE2 has no vector pmulld);
         // results stay bit-exact (integer sums, and Swift never contracts float math into FMA).
@@ -102,6 +112,7 @@ let package = Package(
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
         .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),
         .testTarget(name: "EmbedVisionTests", dependencies: ["EmbedVision", "EmbedMedia", "EmbedSys"]),
+        .testTarget(name: "EmbedMediaTests", dependencies: ["EmbedMedia", "EmbedSys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
 )
