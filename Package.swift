@@ -88,7 +88,7 @@ let package = Package(
         // Swift side of bench/ann (EmbedStore vs hnswlib/faiss/usearch) and the ingest benchmark.
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
-        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys"]),
+        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
