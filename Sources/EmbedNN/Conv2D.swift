@@ -142,6 +142,23 @@ public final class Conv2D: @unchecked Sendable {
         return try step(source: source, destination: dst, slot: slot)
     }
 
+    /// The steps computing this layer on the caller's `input` (plain NCHW fp32): the convolution
+    /// reads the layout and element type it prefers (chosen with `any`: nchw for a 3-channel
+    /// stem on AVX2, bf16 in bf16 mode), so where that is not the input's, a reorder into
+    /// `staging` comes first.
+    func steps(input: FeatureMap, staging: PlanSlot, into slot: PlanSlot) throws(NNError) -> [(PlanStep, FeatureMap)] {
+        let type = Self.dataType(precision)
+        let dst = try DNNL.anyDesc([input.batch, geometry.outChannels, geometry.outputSize(input.height),
+                                    geometry.outputSize(input.width)], type)
+        let probe = try Self.descriptor(context: context, geometry: geometry, epilogue: epilogue,
+                                        source: try DNNL.anyDesc([input.batch, input.channels, input.height, input.width], type),
+                                        weights: packedDesc, destination: dst)
+        let wanted = try probe.query(dnnl_query_src_md, "source").pointee
+        if DNNL.equal(wanted, input.desc) { return [try step(source: input, destination: dst, slot: slot)] }
+        let staged = try PlanStep.reorder(context, source: input, to: wanted, into: staging)
+        return [staged, try step(source: staged.1, destination: dst, slot: slot)]
+    }
+
     /// The step adding this layer's output to `residual` in place, then applying ReLU.
     func step(source: FeatureMap, accumulatingInto residual: FeatureMap) throws(NNError) -> (PlanStep, FeatureMap) {
         precondition(epilogue == .residualAddReLU, "only a residual convolution accumulates")

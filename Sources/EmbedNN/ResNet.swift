@@ -36,7 +36,8 @@ public final class ResNet: @unchecked Sendable {
     static let reference = Shape(batch: 8, height: 224, width: 224)
     /// Plans kept (each holds ~60 primitives; activation memory is shared).
     static let maxPlans = 48
-    /// The activation buffers a plan rotates through; buffer 3 also takes the bf16 input copy.
+    /// The activation buffers a plan rotates through; buffer 3 also stages the input when the stem
+    /// wants another layout or element type (bf16).
     private static let slotCount = 4
 
     /// The layers of the stages, with the tensor names of `ResNetModel` (optionally under
@@ -49,8 +50,9 @@ public final class ResNet: @unchecked Sendable {
         self.context = context
         let prefix = ["resnet.", ""].first { weights.contains($0 + "embedder.embedder.convolution.weight") } ?? ""
         let r = Self.reference
-        var map = try FeatureMap.plain(batch: r.batch, channels: c.channels, height: r.height, width: r.width,
-                                       type: Conv2D.dataType(precision), slot: .input)
+        // The stem reads whichever input layout it prefers (`steps(input:…)` reorders to it).
+        var map = FeatureMap(desc: try DNNL.anyDesc([r.batch, c.channels, r.height, r.width], Conv2D.dataType(precision)),
+                             batch: r.batch, channels: c.channels, height: r.height, width: r.width, slot: .input)
         stem = try ResidualBlock.convolution(weights: weights, prefix: prefix + "embedder.embedder",
                                              geometry: .init(inChannels: c.channels, outChannels: c.embeddingSize, kernel: 7, stride: 2),
                                              epilogue: .relu, eps: c.batchNormEps, context: context, precision: precision,
@@ -104,11 +106,7 @@ public final class ResNet: @unchecked Sendable {
         var plan = NetworkPlan.Builder(buffers: Self.slotCount)
         var x = try FeatureMap.plain(batch: shape.batch, channels: config.channels, height: shape.height, width: shape.width,
                                      type: dnnl_f32, slot: .input)
-        if precision == .bf16 {
-            let desc = try DNNL.plainDesc([shape.batch, config.channels, shape.height, shape.width], dnnl_bf16)
-            x = plan.add(try PlanStep.reorder(context, source: x, to: desc, into: .buffer(3)))
-        }
-        x = plan.add(try stem.step(source: x, into: .buffer(0)))
+        for s in try stem.steps(input: x, staging: .buffer(3), into: .buffer(0)) { x = plan.add(s) }
         x = plan.add(try stemPool.step(context, source: x, into: .buffer(1)))
         let slots = Array(0..<Self.slotCount)
         for b in blocks { x = try b.steps(source: x, slots: slots, into: &plan) }
