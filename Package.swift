@@ -105,8 +105,10 @@ let package = Package(
         .executableTarget(name: "store-crasher", dependencies: ["EmbedStore", "EmbedSys"], path: "Tests/Fixtures/store-crasher"),
         // Swift side of bench/ann (EmbedStore vs hnswlib/faiss/usearch) and the ingest benchmark.
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
+        // Swift side of bench/image-net (EmbedNN's ResNet alone vs PyTorch and ONNX Runtime).
+        .executableTarget(name: "image-net-bench", dependencies: ["EmbedNN", "EmbedSys"], path: "bench/Sources/image-net-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
-        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys"]),
+        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),

@@ -1,8 +1,8 @@
 import CDNNL
 
 /// Thin helpers around oneDNN's 2.x C API. All oneDNN calls in embedd go through EmbedNN, and
-/// the version-specific ones (`*_desc_init`) stay in this file and `Linear`, so a port to the
-/// 3.x API stays local.
+/// the version-specific ones (`*_desc_init`) stay in this file and the layers (`Linear`,
+/// `Conv2D`, `Pool2D`), so a port to the 3.x API stays local.
 enum DNNL {
     static let argSrc: Int32 = 1
     static let argDst: Int32 = 17
@@ -53,6 +53,42 @@ enum DNNL {
         let d = dims12(dims)
         try check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), d, type, dnnl_format_tag_any), "memory_desc_init(any) \(dims)")
         return md
+    }
+
+    /// A primitive descriptor for the operation descriptor `desc` (`dnnl_primitive_desc_create`),
+    /// with the post-ops `postOps` appends (none when nil).
+    static func primitiveDescriptor<D>(_ desc: inout D, engine: dnnl_engine_t,
+                                       postOps: ((dnnl_post_ops_t) throws(NNError) -> Void)? = nil,
+                                       _ what: @autoclosure () -> String) throws(NNError) -> DNNLPrimitiveDescriptor {
+        var attr: dnnl_primitive_attr_t? = nil
+        try check(dnnl_primitive_attr_create(&attr), "primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        if let postOps {
+            var ops: dnnl_post_ops_t? = nil
+            try check(dnnl_post_ops_create(&ops), "post_ops_create")
+            defer { dnnl_post_ops_destroy(ops) }
+            guard let ops else { throw NNError("oneDNN: post_ops_create returned no object") }
+            try postOps(ops)
+            try check(dnnl_primitive_attr_set_post_ops(attr, ops), "set_post_ops")
+        }
+        var pd: dnnl_primitive_desc_t? = nil
+        try check(withUnsafePointer(to: &desc) { dnnl_primitive_desc_create(&pd, $0, attr, engine, nil) }, what())
+        guard let pd else { throw NNError("oneDNN: \(what()) returned no primitive descriptor") }
+        return DNNLPrimitiveDescriptor(taking: pd)
+    }
+
+    /// A reorder primitive between two layouts (or element types) of one tensor.
+    static func reorder(from: UnsafePointer<dnnl_memory_desc_t>, to: UnsafePointer<dnnl_memory_desc_t>,
+                        engine: dnnl_engine_t) throws(NNError) -> DNNLPrimitive {
+        var rpd: dnnl_primitive_desc_t? = nil
+        try check(dnnl_reorder_primitive_desc_create(&rpd, from, engine, to, engine, nil), "reorder_primitive_desc_create")
+        guard let rpd else { throw NNError("oneDNN: reorder_primitive_desc_create returned no descriptor") }
+        return try DNNLPrimitive(DNNLPrimitiveDescriptor(taking: rpd), "reorder")
+    }
+
+    /// Whether two memory descriptors describe the same layout (`dnnl_memory_desc_equal`).
+    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+        withUnsafePointer(to: a) { pa in withUnsafePointer(to: b) { pb in dnnl_memory_desc_equal(pa, pb) != 0 } }
     }
 
     /// The implementation oneDNN picked for a primitive descriptor (e.g. "brg:avx512_core_amx").
