@@ -37,6 +37,7 @@ let package = Package(
         .executable(name: "embedd", targets: ["embedd"]),
         .executable(name: "embedctl", targets: ["embedctl"]),
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
+        .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
         // Test fixture: a plugin written in plain C that exercises every path of the ABI.
         .library(name: "embedd-fixture", type: .dynamic, targets: ["CFixturePlugin"]),
     ],
@@ -92,6 +93,8 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
+        .target(name: "ImagePlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedMedia", "EmbedVision"],
+                path: "plugins/image", linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
                 linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),
 
@@ -111,6 +114,7 @@ let package = Package(
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
+        .testTarget(name: "ImagePluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
         .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),
         .testTarget(name: "EmbedVisionTests", dependencies: ["EmbedVision", "EmbedMedia", "EmbedSys"]),

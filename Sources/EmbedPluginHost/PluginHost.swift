@@ -397,6 +397,10 @@ public final class PluginHost: Sendable {
         if info.maxInputBytes > 0 && input.byteCount > info.maxInputBytes {
             return InputFailure(code: .tooLarge, message: "input is \(input.byteCount) bytes; model '\(info.name)' accepts at most \(info.maxInputBytes)")
         }
+        if case .encoded(_, let mime) = input, mime.isEmpty, !info.mimeTypes.isEmpty {
+            return InputFailure(code: .unsupportedInput,
+                                message: "media without a type whose content is none that model '\(info.name)' takes (\(info.mimeTypes.joined(separator: ", ")))")
+        }
         if case .encoded(_, let mime) = input, !info.mimeTypes.isEmpty, !info.mimeTypes.contains(mime) {
             return InputFailure(code: .unsupportedInput,
                                 message: "model '\(info.name)' does not accept media type '\(mime)' (it accepts \(info.mimeTypes.joined(separator: ", ")))")

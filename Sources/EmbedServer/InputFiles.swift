@@ -20,11 +20,15 @@ extension CallContext {
 }
 
 extension ModelSummary {
-    /// Media with no type, sent to a model that takes text but no media, is that text (UTF-8):
-    /// the same rule as for passed files.
+    /// Media with no type: sent to a model that takes text but no media, it is that text
+    /// (UTF-8, the same rule as for passed files); sent to a model that takes media, it gets
+    /// the type its first bytes show (`MediaSniffer`), or stays untyped and is refused by name.
     func textIfUntypedMedia(_ input: EmbedInput, what: String) throws(RPCError) -> EmbedInput {
-        guard case .encoded(let bytes, let mimeType) = input, mimeType.isEmpty,
-              !info.inputKinds.contains(.encoded), info.inputKinds.contains(.text) else { return input }
+        guard case .encoded(let bytes, let mimeType) = input, mimeType.isEmpty else { return input }
+        if info.inputKinds.contains(.encoded) {
+            return MediaSniffer.mimeType(bytes).map { .encoded(bytes: bytes, mimeType: $0) } ?? input
+        }
+        guard info.inputKinds.contains(.text) else { return input }
         return .text(try TextContent.decode(bytes, mimeType: "", what: what))
     }
 

@@ -1,0 +1,20 @@
+/// The media type of bytes sent without one, from their first bytes: what `file(1)` and
+/// browsers do, for the formats the plugins decode. The plugin still decides by content; this
+/// only lets untyped media reach a model that declares the type.
+enum MediaSniffer {
+    /// The MIME type the bytes start like, or nil.
+    static func mimeType(_ b: [UInt8]) -> String? {
+        func starts(_ s: [UInt8], at o: Int = 0) -> Bool { b.count >= o + s.count && Array(b[o..<o + s.count]) == s }
+        if starts([0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return "image/png" }
+        if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "image/webp" }
+        if starts(Array("RIFF".utf8)) && starts(Array("WAVE".utf8), at: 8) { return "audio/wav" }
+        if starts(Array("GIF8".utf8)) { return "image/gif" }
+        if starts(Array("fLaC".utf8)) { return "audio/flac" }
+        if starts(Array("OggS".utf8)) { return "audio/ogg" }
+        if starts(Array("ID3".utf8)) { return "audio/mpeg" }
+        if starts(Array("ftyp".utf8), at: 4) { return "video/mp4" }
+        if starts([0x1A, 0x45, 0xDF, 0xA3]) { return "video/webm" }
+        return nil
+    }
+}
