@@ -579,6 +579,52 @@ class TruncationTests(LiveTestCase):
             c.embed("hello", model="fx", truncate=False)
 
 
+def _image_yaml() -> str:
+    """A ``models:`` entry for the real image plugin and the tiny seeded ResNet ("" when absent)."""
+    binary = find_daemon()
+    plugin = binary.resolve().parent / "libembedd-image.so" if binary else None
+    folder = Path(__file__).resolve().parents[3] / "Tests" / "Fixtures" / "image" / "resnet-tiny-bottleneck"
+    if plugin is None or not plugin.is_file():
+        return ""
+    return f"  - name: resnet\n    plugin: {plugin}\n    model_dir: {folder}\n"
+
+
+MEDIA = Path(__file__).resolve().parents[3] / "Tests" / "Fixtures" / "media"
+
+
+@unittest.skipUnless(_image_yaml(), "the image plugin is not built")
+class ImageTests(LiveTestCase):
+    """Pictures from Python (issue 19): paths, bytes, passed files and raw pixels."""
+    MODELS = {"fx": {"dim": "8"}}
+    KW = {"extra_yaml": _image_yaml()}
+
+    def test_paths_files_bytes_and_pixels_give_one_vector(self) -> None:
+        c = self.client()
+        png = MEDIA / "rgb.png"
+        data = png.read_bytes()
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        rgb = (MEDIA / "rgb.png.rgb").read_bytes()
+        v = rows(c.embed([png, embedd.File(str(png), send_fd=True), embedd.Media(data, "image/png"),
+                          embedd.Pixels(rgb, width, height)], model="resnet"))
+        self.assertEqual(len(v), 4)
+        self.assertEqual(len(v[0]), 32)
+        for other in v[1:]:
+            self.assertEqual(other, v[0])
+
+    def test_a_photo_collection_finds_its_pictures(self) -> None:
+        c = self.client()
+        c.create_collection("photos", model="resnet")
+        names = ["q90-420.jpg", "rgb.png", "lossy.webp", "cmyk.jpg", "exif6.jpg", "palette.png"]
+        s = c.upsert("photos", names, [MEDIA / n for n in names])
+        self.assertEqual(s.stored, len(names))
+        for n in names:
+            self.assertEqual(c.search("photos", MEDIA / n, k=3)[0].key, n)
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "resnet"):
+            c.search("photos", "a red car")
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "truncated JPEG"):
+            c.embed(embedd.Media((MEDIA / "q90-420.jpg").read_bytes()[:500], "image/jpeg"), model="resnet")
+
+
 class ShutdownTests(unittest.TestCase):
     def test_sigterm_drains_then_calls_fail_with_unavailable(self) -> None:
         d = Daemon({"slow": {"dim": "16", "delay_us": "400000"}}).start()
