@@ -81,10 +81,25 @@ enum ImagePluginFixtures {
     /// pipeline on the same files: the committed edge cases (CMYK, EXIF rotations, 16-bit,
     /// palette, alpha, animated) always, the Debian photos when fetched.
     @Test func filesMatchTheTransformersPipeline() throws {
-        let goldenPath = ImagePluginFixtures.fixtures + "/files.resnet-tiny-bottleneck.json"
-        let doc = try JSONValue.parse(try FileSystem.readFile(goldenPath, limit: 1 << 24))
+        try Self.compareFiles(model: ImagePluginFixtures.tiny, golden: ImagePluginFixtures.fixtures + "/files.resnet-tiny-bottleneck.json",
+                              minimumFiles: 30)
+    }
+
+    /// tools/check-image-model: a user's model folder (a real microsoft/resnet-50, or the
+    /// full-size seeded one) against references made for it on the spot.
+    @Test(.enabled(if: Environment.get("EMBEDD_IMAGE_MODEL") != nil && Environment.get("EMBEDD_IMAGE_GOLDEN") != nil,
+                   "set EMBEDD_IMAGE_MODEL and EMBEDD_IMAGE_GOLDEN (tools/check-image-model does)"))
+    func namedModelMatchesTheTransformersPipeline() throws {
+        try Self.compareFiles(model: Environment.get("EMBEDD_IMAGE_MODEL")!, golden: Environment.get("EMBEDD_IMAGE_GOLDEN")!,
+                              minimumFiles: 1, options: ["precision": Environment.get("EMBEDD_IMAGE_PRECISION") ?? "fp32"],
+                              minimumCosine: Environment.get("EMBEDD_IMAGE_PRECISION") == "bf16" ? 0.999 : 0.9999)
+    }
+
+    static func compareFiles(model folder: String, golden goldenPath: String, minimumFiles: Int,
+                             options: [String: String] = ["precision": "fp32"], minimumCosine: Double = 0.9999) throws {
+        let doc = try JSONValue.parse(try FileSystem.readFile(goldenPath, limit: 1 << 28))
         guard let vectors = doc["vectors"]?.members else { throw TestFailure("\(goldenPath): no vectors") }
-        let (host, m) = try ImagePluginFixtures.load()
+        let (host, m) = try ImagePluginFixtures.load(folder, options: options)
         defer { m.dispose(); host.shutdown() }
         var checked = 0, worst = 1.0, worstName = ""
         for (name, value) in vectors {
@@ -96,11 +111,11 @@ enum ImagePluginFixtures {
             #expect(out.failures[0] == nil, "\(name): \(String(describing: out.failures[0]))")
             let c = ImagePluginFixtures.cosine(out.vector(at: 0), want)
             if c < worst { (worst, worstName) = (c, name) }
-            #expect(c >= 0.9999, "\(name): cosine \(c) against transformers")
+            #expect(c >= minimumCosine, "\(name): cosine \(c) against transformers")
             checked += 1
         }
-        print("image plugin: \(checked) files against transformers; lowest cosine \(worst) (\(worstName))")
-        #expect(checked >= 30, "only \(checked) golden files found (fetch the photos: tools/fetch-test-media)")
+        print("image plugin: \(folder): \(checked) files against transformers; lowest cosine \(worst) (\(worstName))")
+        #expect(checked >= minimumFiles, "only \(checked) golden files found (fetch the photos: tools/fetch-test-media)")
     }
 
     /// RGB8 pixels and the same picture as a PNG give the same vector; one input alone and
