@@ -110,6 +110,9 @@ let package = Package(
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         // Swift side of bench/image-net (EmbedNN's ResNet alone vs PyTorch and ONNX Runtime).
         .executableTarget(name: "image-net-bench", dependencies: ["EmbedNN", "EmbedSys"], path: "bench/Sources/image-net-bench"),
+        // Swift side of bench/image-prep: decoding + pre-processing of real photos.
+        .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
+                          path: "bench/Sources/image-prep-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
