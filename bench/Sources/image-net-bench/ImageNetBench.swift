@@ -5,7 +5,7 @@ import EmbedSys
 /// or pre-processing), timed on random normalised pixels.
 ///
 ///     image-net-bench --model DIR [--precision fp32|bf16] [--threads 2] [--batches 1,8,32]
-///                     [--seconds 4] [--size 224]
+///                     [--seconds 4] [--size 224] [--max-batch N (ImageEmbedder.Options.maxBatch)]
 ///
 /// Prints one JSON line per batch size: {"engine", "batch", "img_per_s", "p50_ms", "p99_ms",
 /// "gflop_per_image"}, and the convolution implementations oneDNN chose on stderr.
@@ -38,7 +38,7 @@ enum ImageNetBench {
         var options = ImageEmbedder.Options()
         options.precision = Precision(rawValue: o["precision"] ?? "fp32") ?? .fp32
         options.threads = Int(o["threads"] ?? "2") ?? 2
-        options.maxBatch = 32
+        options.maxBatch = Int(o["max-batch"] ?? "") ?? options.maxBatch
         let size = Int(o["size"] ?? "224") ?? 224
         let seconds = Double(o["seconds"] ?? "4") ?? 4
         let batches = (o["batches"] ?? "1,8,32").split(separator: ",").compactMap { Int($0) }
