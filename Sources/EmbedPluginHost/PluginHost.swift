@@ -399,7 +399,7 @@ public final class PluginHost: Sendable {
         }
         if case .encoded(_, let mime) = input, mime.isEmpty, !info.mimeTypes.isEmpty {
             return InputFailure(code: .unsupportedInput,
-                                message: "media without a type whose content is none that model '\(info.name)' takes (\(info.mimeTypes.joined(separator: ", ")))")
+                                message: "media type unknown: none was given and the content is none that model '\(info.name)' takes (\(info.mimeTypes.joined(separator: ", ")))")
         }
         if case .encoded(_, let mime) = input, !info.mimeTypes.isEmpty, !info.mimeTypes.contains(mime) {
             return InputFailure(code: .unsupportedInput,
