@@ -27,23 +27,10 @@ struct TextPluginOptions {
     init(_ pairs: [(String, String)]) throws(NNError) {
         embedder.precision = .automatic
         for (key, value) in pairs {
-            func int(_ range: ClosedRange<Int>) throws(NNError) -> Int {
-                guard let v = Int(value), range.contains(v) else {
-                    throw NNError("option \(key): '\(value)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
-                }
-                return v
-            }
+            let option = ModelOption(key: key, value: value)
+            func int(_ range: ClosedRange<Int>) throws(NNError) -> Int { try option.int(range) }
             switch key {
-            case "precision":
-                if value == "auto" {
-                    embedder.precision = .automatic
-                    precisionIsAuto = true
-                } else if let p = Precision(rawValue: value) {
-                    embedder.precision = p
-                    precisionIsAuto = false
-                } else {
-                    throw NNError("option precision: '\(value)' is not auto, fp32 or bf16")
-                }
+            case "precision": (embedder.precision, precisionIsAuto) = try option.precision()
             case "threads": embedder.threads = try int(0...1024)
             case "long_input":
                 guard let l = LongInputPolicy(rawValue: value) else {

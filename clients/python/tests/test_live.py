@@ -136,7 +136,7 @@ class ApiTests(LiveTestCase):
         # Raw bytes go as media with no MIME type.
         with self.assertRaises(embedd.InvalidArgumentError) as cm:
             c.embed(blob)
-        self.assertIn("media type ''", cm.exception.message)
+        self.assertIn("media type unknown", cm.exception.message)
         px = embedd.Pixels(rgb8=bytes([255, 0, 0] * 4 + [0, 0, 255] * 4), width=4, height=2)
         a = rows(c.embed(px))
         self.assertEqual(len(a[0]), 32)
