@@ -65,6 +65,15 @@ public final class ComputeThread: @unchecked Sendable {
         return try box.value!.get()
     }
 
+    /// Loads a model's parts on the compute thread (oneDNN's weight reorders included: they
+    /// must run where the model's calls will), any error becoming an `NNError` that names
+    /// `folder`. A model whose init then fails releases this thread with it (`deinit`).
+    public func load<R>(_ folder: String, _ body: @escaping () throws -> R) throws(NNError) -> R {
+        do { return try run(body) } catch let e as NNError { throw e } catch {
+            throw NNError("loading the model in \(folder): \(error)")
+        }
+    }
+
     /// Carries a job's result back to the submitter (written on the compute thread before the
     /// completion is published under the lock, read after).
     private final class ResultBox<R>: @unchecked Sendable {

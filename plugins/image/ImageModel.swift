@@ -34,22 +34,13 @@ final class ImageModel: EmbedPluginModel {
         // compute thread (one OpenMP team per model; see TextModel).
         let embedderOptions = options.embedder
         let (height, width) = (inputHeight, inputWidth)
-        let hash: String
-        do {
-            embedder = try compute.run { () throws -> ImageEmbedder in
-                let e = try ImageEmbedder(folder: folder, options: embedderOptions)
-                // Batches 1…8 at the processor's size are compiled now, not on the first calls.
-                try e.prepare(batchSizes: 1...min(8, embedderOptions.maxBatch), height: height, width: width)
-                return e
-            }
-            hash = try ModelFolder.fingerprint(folder, files: ["config.json", "preprocessor_config.json"], weights: "model.safetensors")
-        } catch let e as NNError {
-            compute.stop()
-            throw e
-        } catch {
-            compute.stop()
-            throw NNError("loading the model in \(folder): \(error)")
+        embedder = try compute.load(folder) { () throws -> ImageEmbedder in
+            let e = try ImageEmbedder(folder: folder, options: embedderOptions)
+            // Batches 1…8 at the processor's size are compiled now, not on the first calls.
+            try e.prepare(batchSizes: 1...min(8, embedderOptions.maxBatch), height: height, width: width)
+            return e
         }
+        let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "preprocessor_config.json"], weights: "model.safetensors")
         var d = ModelDescription(
             name: name, version: "fnv64:" + hash,
             // The pre-processor is part of the space: other crops give other vectors.

@@ -20,21 +20,12 @@ final class TextModel: EmbedPluginModel {
         // wake-ups (~50 context switches per fp32 sentence, 4 now). Two models at once (or the
         // old and new one during a hot swap) bring that back on 2 cores; see docs.
         let embedderOptions = options.embedder
-        let hash: String
-        do {
-            embedder = try compute.run { () throws -> TextEmbedder in
-                let e = try TextEmbedder(folder: folder, options: embedderOptions)
-                try e.encoder.prepareSmallBatches()
-                return e
-            }
-            hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
-        } catch let e as NNError {
-            compute.stop()
-            throw e
-        } catch {
-            compute.stop()
-            throw NNError("loading the model in \(folder): \(error)")
+        embedder = try compute.load(folder) { () throws -> TextEmbedder in
+            let e = try TextEmbedder(folder: folder, options: embedderOptions)
+            try e.encoder.prepareSmallBatches()
+            return e
         }
+        let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
         var d = ModelDescription(
             name: name, version: "fnv64:" + hash,
             // Precision does not change the space: fp32 and bf16 vectors agree to cosine ≥ 0.999.
