@@ -529,6 +529,11 @@ final class StoreService: Sendable {
                     result.error = "key must be 1…1024 bytes of UTF-8"
                     continue
                 }
+                // A NUL would cut the key short in every C string, shell and export it reaches.
+                if item.key.utf8.contains(0) {
+                    result.error = "key must not contain NUL (U+0000)"
+                    continue
+                }
                 if !item.metadata.isEmpty {
                     if let problem = Record.metadataProblem(item.metadata) {
                         result.error = problem

@@ -1808,7 +1808,7 @@ public struct UpsertItem: ProtoMessage {
         case vector(Vector)
     }
 
-    /// Field 1 (`key`): 1..1024 bytes of UTF-8; an existing key is replaced
+    /// Field 1 (`key`): 1..1024 bytes of UTF-8, no NUL; an existing key is replaced
     public var key: String = ""
     /// Fields 2, 3 (`oneof value`); nil when no member is set.
     public var value: Value? = nil

@@ -37,6 +37,19 @@ import Testing
         d.stop()
     }
 
+    /// Keys are 1…1024 bytes of UTF-8 without NUL; a bad key fails its item alone.
+    @Test func badKeysFailTheirItemAlone() throws {
+        let d = try TestDaemon()
+        let c = try d.client()
+        _ = try c.createCollection("keys", model: "fx")
+        let r = try c.upsert("keys", [.text("", "empty key"), .text(String(repeating: "k", count: 1025), "long key"),
+                                      .text("a\u{0}b", "a NUL inside"), .text("fine", "a good one")])
+        #expect(r.results.map(\.outcome) == [.failed, .failed, .failed, .stored])
+        #expect(r.results[0].error.contains("1…1024 bytes") && r.results[1].error.contains("1…1024 bytes"))
+        #expect(r.results[2].error.contains("NUL"), "\(r.results[2].error)")
+        #expect(try c.count("keys") == 1)
+    }
+
     @Test func collectionLifecycleAndRecords() throws {
         let d = try TestDaemon()
         let c = try d.client()

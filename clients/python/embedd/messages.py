@@ -546,7 +546,7 @@ class OptimizeCollectionResponse(Message):
 @dataclass
 class UpsertItem(Message):
     """One item to store: a key, an input the collection's model embeds or a vector, metadata."""
-    #: 1..1024 bytes of UTF-8; an existing key is replaced
+    #: 1..1024 bytes of UTF-8, no NUL; an existing key is replaced
     key: str = pb(1, "string")
     #: model-bound collections (file = a passed descriptor)
     input: Optional[Input] = pb(2, "message", message=Input, oneof="value")
