@@ -84,23 +84,9 @@ def main():
                 return net(torch.from_numpy(pixels(chunk))).pooler_output
         measure('pytorch (Pillow+transformers)', data, run)
         return
-    import onnxruntime as ort
-    import tempfile
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, pixel_values):
-            return self.m(pixel_values).pooler_output.flatten(1)
-    path = os.path.join(tempfile.mkdtemp(prefix='embedd-resnet-onnx-'), 'resnet.onnx')
-    torch.onnx.export(Pooled(net), torch.zeros(1, 3, 224, 224), path, input_names=['pixel_values'], output_names=['pooled'],
-                      dynamic_axes={'pixel_values': {0: 'n'}, 'pooled': {0: 'n'}}, opset_version=17, dynamo=False)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = THREADS
-    opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from image_net_bench import onnx_session  # the same export and check as bench/image-net
+    sess = onnx_session(net)
     measure('onnxruntime (Pillow+transformers)', data, lambda chunk: sess.run(None, {'pixel_values': pixels(chunk)}))
 
 

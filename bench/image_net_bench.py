@@ -47,20 +47,10 @@ def load(model_dir):
     return ResNetForImageClassification.from_pretrained(model_dir).resnet.eval()
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('engine', choices=['torch', 'onnx'])
-    ap.add_argument('--model', required=True)
-    ap.add_argument('--onnx', default=None, help='exported model path (default: a temporary file)')
-    a = ap.parse_args()
+def onnx_session(net, path=None):
+    """An ONNX Runtime session (THREADS intra-op threads) for `net` (transformers' ResNetModel)
+    exported to `path` (default: a temporary file), checked against PyTorch on random pixels."""
     import torch
-    net = load(a.model)
-    if a.engine == 'torch':
-        def run(x):
-            with torch.no_grad():
-                return net(torch.from_numpy(x)).pooler_output
-        measure('pytorch', run)
-        return
     import onnxruntime as ort
     import tempfile
 
@@ -77,7 +67,7 @@ def main():
     x = np.random.default_rng(2).uniform(-2, 2.1, size=(2, 3, SIZE, SIZE)).astype(np.float32)
     with torch.no_grad():
         want = net(torch.from_numpy(x)).pooler_output.flatten(1).numpy()
-    path = a.onnx or os.path.join(tempfile.mkdtemp(prefix='embedd-resnet-onnx-'), 'resnet.onnx')
+    path = path or os.path.join(tempfile.mkdtemp(prefix='embedd-resnet-onnx-'), 'resnet.onnx')
     if not os.path.exists(path):
         with torch.no_grad():
             torch.onnx.export(Pooled(net), torch.zeros(1, 3, SIZE, SIZE), path, input_names=['pixel_values'],
@@ -92,6 +82,24 @@ def main():
     got = sess.run(None, {'pixel_values': x})[0]
     cos = min(float(np.dot(g, w) / np.linalg.norm(g) / np.linalg.norm(w)) for g, w in zip(got, want))
     print(f'onnxruntime {ort.__version__}: exported graph vs PyTorch cosine {cos:.7f}', file=sys.stderr)
+    return sess
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('engine', choices=['torch', 'onnx'])
+    ap.add_argument('--model', required=True)
+    ap.add_argument('--onnx', default=None, help='exported model path (default: a temporary file)')
+    a = ap.parse_args()
+    import torch
+    net = load(a.model)
+    if a.engine == 'torch':
+        def run(x):
+            with torch.no_grad():
+                return net(torch.from_numpy(x)).pooler_output
+        measure('pytorch', run)
+        return
+    sess = onnx_session(net, a.onnx)
     measure('onnxruntime', lambda x: sess.run(None, {'pixel_values': x}))
 
 
