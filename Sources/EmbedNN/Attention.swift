@@ -2,7 +2,8 @@
 ///
 /// Input is the fused QKV projection `[tokens, 3·hidden]` (q | k | v per row); each sequence
 /// attends only to its own tokens, so no padding or mask is needed and a sequence's result does
-/// not depend on what else is in the batch.
+/// not depend on what else is in the batch. `causal` (CLIP's text encoder) lets token i see only
+/// tokens 0…i.
 public struct Attention: Sendable {
     /// Number of heads.
     public let heads: Int
@@ -14,12 +15,15 @@ public struct Attention: Sendable {
     public let relativeBias: FloatStorage?
     /// Largest sequence length the relative bias covers.
     public let span: Int
+    /// Whether a token attends only to itself and the tokens before it.
+    public let causal: Bool
 
-    public init(heads: Int, headSize: Int, relativeBias: FloatStorage? = nil, span: Int = 0) {
+    public init(heads: Int, headSize: Int, relativeBias: FloatStorage? = nil, span: Int = 0, causal: Bool = false) {
         self.heads = heads
         self.headSize = headSize
         self.relativeBias = relativeBias
         self.span = span
+        self.causal = causal
     }
 
     /// Computes the attention context for `sequences` (start row, length) into `context`
@@ -55,7 +59,8 @@ public struct Attention: Sendable {
                 let head = Head(qkv: qkv, context: context, kt: kt, scores: scores, start: start, length: length,
                                 lp: lp, d: d, rowStride: rowStride, hidden: hidden, h: h,
                                 scale: 1 / Float(d).squareRoot(),
-                                bias: relativeBias.map { $0.pointer + h * Self.biasStride(span: span) + span + 16 })
+                                bias: relativeBias.map { $0.pointer + h * Self.biasStride(span: span) + span + 16 },
+                                causal: causal)
                 var i = 0
                 while i + 4 <= length { head.attend4(i); i += 4 }
                 while i < length { head.attend1(i); i += 1 }
@@ -72,6 +77,7 @@ public struct Attention: Sendable {
         let start: Int, length: Int, lp: Int, d: Int, rowStride: Int, hidden: Int, h: Int
         let scale: Float
         let bias: UnsafePointer<Float>?
+        let causal: Bool
 
         @inline(__always) private func query(_ i: Int) -> UnsafePointer<Float> { qkv + (start + i) * rowStride + h * d }
         @inline(__always) private func output(_ i: Int) -> UnsafeMutablePointer<Float> { context + (start + i) * hidden + h * d }
@@ -84,12 +90,15 @@ public struct Attention: Sendable {
             VectorMath.store(a, row + jc)
         }
 
-        /// Queries i ..< i + 4.
+        /// Queries i ..< i + 4. Causal: they see keys up to i + 3 at most, so only those are
+        /// scored, and each row's keys past its own query get probability 0.
         func attend4(_ i: Int) {
             let q0 = query(i), q1 = query(i + 1), q2 = query(i + 2), q3 = query(i + 3)
             let s0 = scores, s1 = scores + lp, s2 = scores + 2 * lp, s3 = scores + 3 * lp
+            let keys = causal ? i + 4 : length
+            let keyEnd = (keys + 15) / 16 * 16
             var jc = 0
-            while jc < lp {
+            while jc < keyEnd {
                 var a0 = VectorMath.V(), a1 = VectorMath.V(), a2 = VectorMath.V(), a3 = VectorMath.V()
                 for c in 0..<d {
                     let k = VectorMath.load(kt + c * lp + jc)
@@ -104,17 +113,24 @@ public struct Attention: Sendable {
                 finish(a3, query: i + 3, at: jc, into: s3)
                 jc += 16
             }
-            VectorMath.softmax(s0, count: length)
-            VectorMath.softmax(s1, count: length)
-            VectorMath.softmax(s2, count: length)
-            VectorMath.softmax(s3, count: length)
+            if causal {
+                for (r, row) in [s0, s1, s2, s3].enumerated() {
+                    VectorMath.softmax(row, count: i + r + 1)
+                    for j in (i + r + 1)..<keys { row[j] = 0 }
+                }
+            } else {
+                VectorMath.softmax(s0, count: length)
+                VectorMath.softmax(s1, count: length)
+                VectorMath.softmax(s2, count: length)
+                VectorMath.softmax(s3, count: length)
+            }
             // context_i = Σ_j p_j · v_j, 16 features at a time.
             let v0 = values
             let o0 = output(i), o1 = output(i + 1), o2 = output(i + 2), o3 = output(i + 3)
             var c = 0
             while c < d {
                 var a0 = VectorMath.V(), a1 = VectorMath.V(), a2 = VectorMath.V(), a3 = VectorMath.V()
-                for j in 0..<length {
+                for j in 0..<keys {
                     let v = VectorMath.load(v0 + j * rowStride + c)
                     a0 += s0[j] * v
                     a1 += s1[j] * v
@@ -132,23 +148,44 @@ public struct Attention: Sendable {
         /// Query i alone (the last length % 4 queries).
         func attend1(_ i: Int) {
             let q = query(i)
+            let keys = causal ? i + 1 : length
+            let keyEnd = (keys + 15) / 16 * 16
             var jc = 0
-            while jc < lp {
+            while jc < keyEnd {
                 var acc = VectorMath.V()
                 for c in 0..<d { acc += q[c] * VectorMath.load(kt + c * lp + jc) }
                 finish(acc, query: i, at: jc, into: scores)
                 jc += 16
             }
-            VectorMath.softmax(scores, count: length)
+            VectorMath.softmax(scores, count: keys)
             let v0 = values
             let out = output(i)
             var c = 0
             while c < d {
                 var acc = VectorMath.V()
-                for j in 0..<length { acc += scores[j] * VectorMath.load(v0 + j * rowStride + c) }
+                for j in 0..<keys { acc += scores[j] * VectorMath.load(v0 + j * rowStride + c) }
                 VectorMath.store(acc, out + c)
                 c += 16
             }
+        }
+    }
+
+    /// Attention for all sequences, split by head over `parallel` when there is enough work
+    /// (`work`: Σ length², at least about 4k query·key pairs per layer; below that the hand-off
+    /// costs more than it saves). `scratch` holds `perShare` floats per share.
+    func forward(qkv: UnsafePointer<Float>, context: UnsafeMutablePointer<Float>,
+                 sequences spans: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>,
+                 perShare: Int, work: Int, parallel: ParallelFor) {
+        let width = parallel.width
+        guard width > 1 && work >= 4_096 else {
+            forward(qkv: qkv, context: context, sequences: spans, scratch: scratch)
+            return
+        }
+        let attention = self
+        parallel.run { share in
+            guard share < attention.heads else { return }  // more threads than heads: the rest idle
+            attention.forward(qkv: qkv, context: context, sequences: spans, scratch: scratch + share * perShare,
+                              heads: share..<attention.heads, step: width)
         }
     }
 

@@ -1,5 +1,6 @@
-/// One transformer block (post-norm, as BERT and MPNet): fused QKV projection, attention,
-/// output projection + residual + LayerNorm, GELU feed-forward + residual + LayerNorm.
+/// One transformer block's weights: fused QKV projection, output projection (residual add
+/// fused), two LayerNorms and the feed-forward pair (activation fused). BERT and MPNet run it
+/// post-norm (`TransformerEncoder`), CLIP pre-norm (`PreNormEncoder`); the weights are the same.
 final class EncoderLayer: @unchecked Sendable {
     // Invariant: immutable after init apart from the Linears' primitive caches (compute thread only).
     let qkv: Linear
@@ -12,6 +13,15 @@ final class EncoderLayer: @unchecked Sendable {
     /// Tensor names of one layer, per architecture.
     struct Names {
         let q, k, v, o, attentionNorm, intermediate, output, outputNorm: String
+
+        /// CLIP's text and vision encoders (`text_model.` / `vision_model.` prefix):
+        /// `layer_norm1` comes before attention, `layer_norm2` before the MLP.
+        init(clipPrefix prefix: String, layer i: Int) {
+            let l = "\(prefix)encoder.layers.\(i)."
+            q = l + "self_attn.q_proj"; k = l + "self_attn.k_proj"; v = l + "self_attn.v_proj"
+            o = l + "self_attn.out_proj"; attentionNorm = l + "layer_norm1"
+            intermediate = l + "mlp.fc1"; output = l + "mlp.fc2"; outputNorm = l + "layer_norm2"
+        }
 
         init(_ arch: EncoderConfig.Architecture, prefix: String, layer i: Int) {
             let l = "\(prefix)encoder.layer.\(i)."
@@ -27,10 +37,10 @@ final class EncoderLayer: @unchecked Sendable {
         }
     }
 
-    init(weights: SafeTensorsFile, names n: Names, config c: EncoderConfig, context: ComputeContext,
-         precision: Precision) throws(NNError) {
-        let h = c.hiddenSize
-        let i = c.intermediateSize
+    /// Loads one layer of `hidden` features with a feed-forward of `intermediate` and the
+    /// given activation fused into its first matmul.
+    init(weights: SafeTensorsFile, names n: Names, hidden h: Int, intermediate i: Int, activation: Linear.Epilogue,
+         context: ComputeContext, precision: Precision) throws(NNError) {
         // Fuse Q, K and V into one [3h, h] matmul: one pass over the activations instead of three.
         let fusedW = UnsafeMutableBufferPointer<Float>.allocate(capacity: 3 * h * h)
         defer { fusedW.deallocate() }
@@ -53,7 +63,7 @@ final class EncoderLayer: @unchecked Sendable {
         }
         output = try linear(n.o, out: h, inp: h, .residualAdd)
         // In bf16 mode the GELU output feeds the next matmul directly as bf16.
-        feedForwardIn = try linear(n.intermediate, out: i, inp: h, .gelu, dst: precision)
+        feedForwardIn = try linear(n.intermediate, out: i, inp: h, activation, dst: precision)
         feedForwardOut = try linear(n.output, out: h, inp: i, .residualAdd)
         attentionNorm = (try weights.floats(n.attentionNorm + ".weight", shape: [h]), try weights.floats(n.attentionNorm + ".bias", shape: [h]))
         outputNorm = (try weights.floats(n.outputNorm + ".weight", shape: [h]), try weights.floats(n.outputNorm + ".bias", shape: [h]))

@@ -2,8 +2,8 @@ import CDNNL
 
 /// A fully connected layer `y = x·Wᵀ + b` (PyTorch's `nn.Linear`) on a oneDNN matmul, with the
 /// weights reordered once at load into the layout the kernel prefers ("prepacked": plain
-/// layouts run several times slower, bench/NOTES.md) and optional fused epilogues: GELU(erf) and a
-/// residual add.
+/// layouts run several times slower, bench/NOTES.md) and optional fused epilogues: GELU(erf),
+/// quick GELU and a residual add.
 ///
 /// Primitives are cached per row-count bucket (`Linear.bucket`): creating one costs far more
 /// than a cache hit (DESIGN §4). Callers size their buffers for the bucketed row count; rows
@@ -20,6 +20,9 @@ public final class Linear: @unchecked Sendable {
         case none
         /// `y = gelu_erf(xWᵀ + b)` (BERT's "gelu")
         case gelu
+        /// `y = z · sigmoid(1.702 z)` with `z = xWᵀ + b` (OpenAI CLIP's "quick_gelu"; oneDNN's
+        /// swish with α = 1.702 is that formula exactly)
+        case quickGELU
         /// `y += xWᵀ + b` (residual connection: `y` holds the residual on entry)
         case residualAdd
     }
@@ -136,6 +139,7 @@ public final class Linear: @unchecked Sendable {
             defer { dnnl_post_ops_destroy(ops) }
             switch epilogue {
             case .gelu: try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_gelu_erf, 0, 0), "append gelu")
+            case .quickGELU: try DNNL.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_swish, 1.702, 0), "append swish")
             case .residualAdd: try DNNL.check(dnnl_post_ops_append_sum(ops, 1), "append sum")
             case .none: break
             }

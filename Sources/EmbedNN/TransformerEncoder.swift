@@ -46,7 +46,8 @@ public final class TransformerEncoder: @unchecked Sendable {
         var built: [EncoderLayer] = []
         for i in 0..<c.layers {
             built.append(try EncoderLayer(weights: weights, names: .init(c.architecture, prefix: prefix, layer: i),
-                                          config: c, context: context, precision: precision))
+                                          hidden: h, intermediate: c.intermediateSize, activation: .gelu,
+                                          context: context, precision: precision))
         }
         layers = built
         switch c.architecture {
@@ -71,25 +72,6 @@ public final class TransformerEncoder: @unchecked Sendable {
         workspace = Workspace(hiddenSize: h, intermediateSize: c.intermediateSize)
         // One helper per extra core the model may use (its OpenMP team size).
         parallel = ParallelFor(helpers: (context.threads > 0 ? context.threads : ComputeContext.currentThreadCount) - 1)
-    }
-
-    /// Attention for all sequences, split by head over the pool when there is enough work
-    /// (about 4k query·key pairs per layer; below that the hand-off costs more than it saves).
-    private func runAttention(qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
-                              spans: [(start: Int, length: Int)], scratch: UnsafeMutablePointer<Float>,
-                              perShare: Int, work: Int) {
-        let width = parallel.width
-        guard width > 1 && work >= 4_096 else {
-            attention.forward(qkv: qkv, context: context, sequences: spans, scratch: scratch)
-            return
-        }
-        let attention = self.attention
-        let heads = attention.heads
-        parallel.run { share in
-            guard share < heads else { return }  // more threads than heads: the rest idle
-            attention.forward(qkv: qkv, context: context, sequences: spans, scratch: scratch + share * perShare,
-                              heads: share..<heads, step: width)
-        }
     }
 
     /// MPNet's (T5-style) bucket for relative position `key − query`, computed in Float32 as
@@ -184,7 +166,8 @@ public final class TransformerEncoder: @unchecked Sendable {
             } else {
                 try layer.qkv.forward(rows: total, source: hidden, destination: ws.qkv)
             }
-            runAttention(qkv: ws.qkv, context: ws.context, spans: spans, scratch: ws.scratch, perShare: scratchPerShare, work: work)
+            attention.forward(qkv: ws.qkv, context: ws.context, sequences: spans, scratch: ws.scratch,
+                              perShare: scratchPerShare, work: work, parallel: parallel)
             if bf16 {
                 VectorMath.toBF16(ws.context, ws.half, count: rows * h)
                 try layer.output.forward(rows: total, source: ws.half, destination: hidden)

@@ -61,10 +61,19 @@ public enum VectorMath {
     /// `x = (x − mean) / sqrt(var + eps) · gamma + beta`, biased variance, as PyTorch.
     public static func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int,
                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float) {
+        layerNorm(x, into: x, rows: rows, width: width, gamma: gamma, beta: beta, eps: eps)
+    }
+
+    /// Layer normalisation of `rows` rows of `source` into `destination` (which may be `source`;
+    /// pre-norm blocks keep the residual stream and feed the normalised copy on).
+    public static func layerNorm(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>,
+                                 rows: Int, width: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                 eps: Float) {
         precondition(width % 16 == 0, "layerNorm width must be a multiple of 16")
         let inv = 1 / Float(width)
         for r in 0..<rows {
-            let row = x + r * width
+            let row = source + r * width
+            let out = destination + r * width
             var s = V()
             var i = 0
             while i < width { s += load(row + i); i += 16 }
@@ -77,7 +86,7 @@ public enum VectorMath {
             i = 0
             while i < width {
                 let v = (load(row + i) - mean) * rstd * load(gamma + i) + load(beta + i)
-                store(v, row + i)
+                store(v, out + i)
                 i += 16
             }
         }

@@ -14,14 +14,16 @@ struct AttentionTests {
     }
 
     private static func reference(qkv: [Float], heads: Int, headSize d: Int, spans: [(start: Int, length: Int)],
-                                  bias: [Float]?, span: Int) -> [Float] {
+                                  bias: [Float]?, span: Int, causal: Bool = false) -> [Float] {
         let hidden = heads * d
         var out = [Float](repeating: 0, count: (qkv.count / (3 * hidden)) * hidden)
         for (start, length) in spans {
             for h in 0..<heads {
                 for i in 0..<length {
-                    var s = [Double](repeating: 0, count: length)
-                    for j in 0..<length {
+                    // Causal: keys after the query are left out entirely.
+                    let keys = causal ? i + 1 : length
+                    var s = [Double](repeating: 0, count: keys)
+                    for j in 0..<keys {
                         var dot = 0.0
                         let q: Int = (start + i) * 3 * hidden + h * d
                         let k: Int = (start + j) * 3 * hidden + hidden + h * d
@@ -34,7 +36,7 @@ struct AttentionTests {
                     let total = e.reduce(0, +)
                     for c in 0..<d {
                         var acc = 0.0
-                        for j in 0..<length {
+                        for j in 0..<keys {
                             let v: Int = (start + j) * 3 * hidden + 2 * hidden + h * d + c
                             acc += e[j] / total * Double(qkv[v])
                         }
@@ -80,6 +82,29 @@ struct AttentionTests {
         var worst: Float = 0
         for (g, w) in zip(got, want) { worst = max(worst, abs(g - w)) }
         #expect(worst < 2e-5, "largest difference to the reference: \(worst)")
+    }
+
+    /// CLIP's text encoder: token i sees tokens 0…i only, in every remainder of the
+    /// four-query groups and across the 16-key blocks.
+    @Test func causalMatchesReference() {
+        let heads = 2, d = 16, hidden = heads * d
+        let lengths = [1, 2, 3, 4, 5, 15, 16, 17, 19, 77]
+        var spans: [(start: Int, length: Int)] = []
+        var rows = 0
+        for l in lengths { spans.append((rows, l)); rows += l }
+        let qkv = Self.values(rows * 3 * hidden, seed: 5)
+        let attention = Attention(heads: heads, headSize: d, causal: true)
+        var got = [Float](repeating: .nan, count: rows * hidden)
+        Self.run(attention, qkv: qkv, spans: spans, rows: rows, into: &got)
+        let want = Self.reference(qkv: qkv, heads: heads, headSize: d, spans: spans, bias: nil, span: 0, causal: true)
+        var worst: Float = 0
+        for (g, w) in zip(got, want) { worst = max(worst, abs(g - w)) }
+        #expect(worst < 2e-5, "largest difference to the causal reference: \(worst)")
+        // A prefix's context does not change when tokens are appended (what causal means).
+        var prefix = [Float](repeating: .nan, count: 10 * hidden)
+        Self.run(attention, qkv: Array(qkv[(spans[9].start * 3 * hidden)..<((spans[9].start + 10) * 3 * hidden)]),
+                 spans: [(0, 10)], rows: 10, into: &prefix)
+        #expect(prefix == Array(got[(spans[9].start * hidden)..<((spans[9].start + 10) * hidden)]))
     }
 
     /// A query's context does not depend on the other sequences of the batch or on how heads
