@@ -8,7 +8,7 @@
 //   (CYAML by EmbedConfig, CDNNL by EmbedNN, the media libraries by EmbedMedia).
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
 //   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit,
-//   EmbedNN and EmbedMedia. EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
+//   EmbedNN, EmbedMedia, EmbedVision and VisionPluginKit (what the picture-taking plugins share). EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
 //   only, so the daemon's own modules never link the media libraries. EmbedPluginKit (the C-ABI
 //   glue every Swift plugin needs) sees only CEmbedABI and keeps its API `package`, never
 //   `public`.
@@ -93,7 +93,11 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
-        .target(name: "ImagePlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedMedia", "EmbedVision"],
+        // What the plugins that take pictures share: their load options, and turning a call's
+        // image inputs into one pre-processed batch (a bad file fails alone).
+        .target(name: "VisionPluginKit", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedMedia", "EmbedVision"],
+                path: "plugins/vision-kit"),
+        .target(name: "ImagePlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedVision", "VisionPluginKit"],
                 path: "plugins/image", linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
                 linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),

@@ -51,3 +51,34 @@ package struct EmbedBatch {
         }
     }
 }
+
+extension EmbedBatch {
+    /// Input `i` as text, or nil after failing it alone with the reason: not a text input,
+    /// over `maxBytes`, not UTF-8, or empty. Whitespace alone counts as empty: it would embed
+    /// the same specials-only vector for every such input. `plugin` names the plugin in the
+    /// wrong-kind message.
+    package func text(at i: Int, maxBytes: Int, plugin: String) -> String? {
+        let input = inputs[i]
+        guard input.kind == EMBEDD_INPUT_TEXT.rawValue else {
+            fail(i, EMBEDD_ERR_UNSUPPORTED_INPUT, "the \(plugin) plugin accepts only UTF-8 text here (kind \(input.kind) given)")
+            return nil
+        }
+        guard input.size <= maxBytes else {
+            fail(i, EMBEDD_ERR_TOO_LARGE, "\(input.size) bytes exceeds max_input_bytes \(maxBytes)")
+            return nil
+        }
+        guard input.size > 0, let data = input.data else {
+            fail(i, EMBEDD_ERR_INVALID_INPUT, "empty text")
+            return nil
+        }
+        guard let text = String(validating: UnsafeBufferPointer(start: data, count: input.size), as: UTF8.self) else {
+            fail(i, EMBEDD_ERR_INVALID_INPUT, "text is not valid UTF-8")
+            return nil
+        }
+        guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            fail(i, EMBEDD_ERR_INVALID_INPUT, "empty text (only whitespace)")
+            return nil
+        }
+        return text
+    }
+}

@@ -1,8 +1,8 @@
 import CEmbedABI
-import EmbedMedia
 import EmbedNN
 import EmbedPluginKit
 import EmbedVision
+import VisionPluginKit
 
 /// One loaded image model: the network, its pre-processor, its compute thread and description.
 final class ImageModel: EmbedPluginModel {
@@ -10,15 +10,11 @@ final class ImageModel: EmbedPluginModel {
     let processor: ImageProcessor
     /// The network's input size: every image is pre-processed to it.
     let inputHeight: Int, inputWidth: Int
-    let options: ImagePluginOptions
+    let options: VisionPluginOptions
     let compute: ComputeThread
     let modelDescription: ModelDescription
 
-    /// The MIME types of `EMBEDD_INPUT_ENCODED` inputs the decoders read (content decides;
-    /// the type is a hint, docs/media.md).
-    static let mimeTypes = ImageFormat.allCases.map(\.mimeType)
-
-    init(folder: String, options: ImagePluginOptions) throws(NNError) {
+    init(folder: String, options: VisionPluginOptions) throws(NNError) {
         self.options = options
         let name = folder.split(separator: "/").last.map(String.init) ?? folder
         let processorPath = folder + "/preprocessor_config.json"
@@ -32,7 +28,10 @@ final class ImageModel: EmbedPluginModel {
         compute = try ComputeThread()
         // Everything that runs oneDNN — the weight reorders at load included — runs on the
         // compute thread (one OpenMP team per model; see TextModel).
-        let embedderOptions = options.embedder
+        var embedderOptions = ImageEmbedder.Options()
+        embedderOptions.precision = options.precision
+        embedderOptions.threads = options.threads
+        embedderOptions.maxBatch = options.forwardBatch
         let (height, width) = (inputHeight, inputWidth)
         embedder = try compute.load(folder) { () throws -> ImageEmbedder in
             let e = try ImageEmbedder(folder: folder, options: embedderOptions)
@@ -49,7 +48,7 @@ final class ImageModel: EmbedPluginModel {
             inputKinds: 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_RGB8.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: false,
             maxInputBytes: options.limits.maxBytes, preferredBatch: options.preferredBatch, maxBatch: options.maxBatch)
-        d.mimeTypes = Self.mimeTypes
+        d.mimeTypes = PixelBatch.mimeTypes
         d.maxPixels = options.limits.maxPixels
         // Alone vs in a batch only the convolution kernels' blocking over the batch differs.
         d.batchTolerance = 1e-4

@@ -1,6 +1,7 @@
 import CEmbedABI
 import EmbedNN
 import EmbedPluginKit
+import VisionPluginKit
 
 // The image plugin: ResNet models from Hugging Face folders (microsoft/resnet-50 and the rest of
 // the family) behind the embedd plugin ABI. Decoding is EmbedMedia's, pre-processing
@@ -25,15 +26,15 @@ final class ImageEmbedPlugin: EmbedPlugin {
     init(host: PluginHost) { self.host = host }
 
     func loadModel(directory folder: String, options: [(key: String, value: String)]) throws(PluginError) -> ImageModel {
-        let parsed: ImagePluginOptions
-        do { parsed = try ImagePluginOptions(options.map { ($0.key, $0.value) }) } catch {
+        let parsed: VisionPluginOptions
+        do { parsed = try VisionPluginOptions(options.map { ($0.key, $0.value) }, plugin: "image") } catch {
             throw PluginError(EMBEDD_ERR_OPTIONS, error.message)
         }
         let m: ImageModel
         do { m = try ImageModel(folder: folder, options: parsed) } catch {
             throw PluginError(EMBEDD_ERR_MODEL, error.message)
         }
-        if parsed.embedder.precision == .bf16 && m.embedder.effectivePrecision != .bf16 {
+        if parsed.precision == .bf16 && m.embedder.effectivePrecision != .bf16 {
             host.log(EMBEDD_LOG_WARNING, "image: \(folder): precision bf16 requested but this CPU has no native bf16 (\(Precision.cpuDescription)); using fp32")
         }
         let precision = m.embedder.effectivePrecision.rawValue + (parsed.precisionIsAuto ? " (precision auto; CPU: \(Precision.cpuDescription))" : "")

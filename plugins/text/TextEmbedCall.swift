@@ -11,33 +11,10 @@ struct TextEmbedCall {
     let batch: EmbedBatch
 
     func run() throws(PluginError) {
-        let inputs = batch.inputs
         var texts: [String] = []
         var rows: [Int] = []
         for i in 0..<batch.count {
-            let input = inputs[i]
-            guard input.kind == EMBEDD_INPUT_TEXT.rawValue else {
-                batch.fail(i, EMBEDD_ERR_UNSUPPORTED_INPUT, "the text plugin accepts only UTF-8 text (kind \(input.kind) given)")
-                continue
-            }
-            guard input.size <= model.options.maxInputBytes else {
-                batch.fail(i, EMBEDD_ERR_TOO_LARGE, "\(input.size) bytes exceeds max_input_bytes \(model.options.maxInputBytes)")
-                continue
-            }
-            guard input.size > 0, let data = input.data else {
-                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "empty text")
-                continue
-            }
-            guard let text = String(validating: UnsafeBufferPointer(start: data, count: input.size), as: UTF8.self) else {
-                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "text is not valid UTF-8")
-                continue
-            }
-            // One rule for "no text": whitespace alone is refused like "" (it would embed the
-            // same [CLS][SEP] vector for every such input).
-            guard text.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
-                batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "empty text (only whitespace)")
-                continue
-            }
+            guard let text = batch.text(at: i, maxBytes: model.options.maxInputBytes, plugin: "text") else { continue }
             texts.append(text)
             rows.append(i)
         }
