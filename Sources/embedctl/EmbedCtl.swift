@@ -22,6 +22,7 @@ enum EmbedCtl {
             """,
             options: RootOptions.self,
             subcommands: [Command(Commands.Status.self), Command(Commands.Models.self), Commands.plugins, Command(EmbedCommand.Embed.self),
+                          Command(ClassifyCommand.Classify.self),
                           PluginCheckCommand.command]
                 + StoreCommands.all + [CompletionCommand.command, Command(CompleteCommand.self)]
         )

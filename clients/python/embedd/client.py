@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import copy
 import json
+import math
 import mimetypes
 import os
 import threading
@@ -326,6 +327,39 @@ class Client:
         return EmbedResult(vectors=_vectors_out(rows, first.dim, self.numpy), model=first.model, dim=first.dim,
                            model_version=first.model_version, generation=first.generation,
                            usage=usage, total_tokens=sum(r.total_tokens for r in responses))
+
+    def classify(self, image: InputLike, labels: Sequence[str], model: Optional[str] = None, *,
+                 template: str = "This is a photo of {}.", scale: float = 100.0,
+                 timeout: Optional[float] = None) -> List[Tuple[str, float]]:
+        """CLIP's zero-shot classification: ranks ``labels`` for one picture, most likely first,
+        as ``[(label, probability), ...]``.
+
+        Each label is put into ``template`` ("{}" marks its place; transformers' pipeline
+        default) and embedded by ``model`` together with ``image`` (any :data:`InputLike`:
+        a ``pathlib.Path``, :class:`File`, ``Media`` or ``Pixels``); the model must take texts
+        and pictures into one space (the clip plugin's models). Probabilities are the softmax
+        over the labels of ``scale`` × cosine — 100 is the logit scale every released CLIP was
+        trained to. ``embedctl classify`` computes the same.
+        """
+        if len(labels) < 2:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "classify needs at least two labels", "Embed")
+        if "{}" not in template:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"template must contain {{}} (got {template!r})", "Embed")
+        sentences = [template.replace("{}", label) for label in labels]
+        texts = self.embed_full(sentences, model, timeout=timeout).vectors
+        picture = self.embed_full([image], model, timeout=timeout).vectors
+        v = [float(x) for x in picture[0]]
+        nv = math.sqrt(sum(x * x for x in v)) or 1e-30
+        logits = []
+        for row in texts:
+            t = [float(x) for x in row]
+            nt = math.sqrt(sum(x * x for x in t)) or 1e-30
+            logits.append(scale * sum(a * b for a, b in zip(v, t)) / (nv * nt))
+        top = max(logits)
+        e = [math.exp(x - top) for x in logits]
+        total = sum(e)
+        ranked = sorted(zip(labels, (x / total for x in e)), key=lambda p: -p[1])
+        return [(label, p) for label, p in ranked]
 
     def _embed_call(self, chunk: List[m.Input], model: str, truncation: int, timeout: Optional[float]) -> m.EmbedResponse:
         return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk, truncation=truncation), m.EmbedResponse, timeout)
