@@ -32,9 +32,9 @@ enum ImageFixtures {
     static var hasFullModel: Bool { FileSystem.isRegularFile(fullModel + "/golden/" + fullCases[0].fileSuffix) }
 
     /// `pixels()` of make-golden-image.py: 4×4 blocks of hashed uint8 values, normalised with
-    /// the ImageNet mean and std in float32 (the same operations, so the same bits).
-    static func pixels(_ c: Case) -> [Float] {
-        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+    /// the ImageNet mean and std in float32 (the same operations, so the same bits);
+    /// make-golden-clip.py's uses CLIP's mean and std.
+    static func pixels(_ c: Case, mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]) -> [Float] {
         var out = [Float](repeating: 0, count: c.count * 3 * c.height * c.width)
         var i = 0
         for n in 0..<UInt32(c.count) {
