@@ -114,6 +114,9 @@ let package = Package(
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         // Swift side of bench/image-net (EmbedNN's ResNet alone vs PyTorch and ONNX Runtime).
         .executableTarget(name: "image-net-bench", dependencies: ["EmbedNN", "EmbedSys"], path: "bench/Sources/image-net-bench"),
+        // Swift side of `tools/make-golden-clip-tokens.py bench`: the CLIP tokenizer on its golden corpus.
+        .executableTarget(name: "clip-tokenizer-bench", dependencies: ["EmbedNN", "EmbedJSON", "EmbedSys"],
+                          path: "bench/Sources/clip-tokenizer-bench"),
         // Swift side of bench/image-prep: decoding + pre-processing of real photos.
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),

@@ -1,0 +1,1 @@
+CLIPTokenizerBench.main()
