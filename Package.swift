@@ -38,6 +38,7 @@ let package = Package(
         .executable(name: "embedctl", targets: ["embedctl"]),
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
+        .library(name: "embedd-clip", type: .dynamic, targets: ["CLIPPlugin"]),
         // Test fixture: a plugin written in plain C that exercises every path of the ABI.
         .library(name: "embedd-fixture", type: .dynamic, targets: ["CFixturePlugin"]),
     ],
@@ -99,6 +100,8 @@ let package = Package(
                 path: "plugins/vision-kit"),
         .target(name: "ImagePlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedVision", "VisionPluginKit"],
                 path: "plugins/image", linkerSettings: pluginLinkerSettings),
+        .target(name: "CLIPPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedVision", "VisionPluginKit"],
+                path: "plugins/clip", linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
                 linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),
 
@@ -117,6 +120,8 @@ let package = Package(
         // Swift side of `tools/make-golden-clip-tokens.py bench`: the CLIP tokenizer on its golden corpus.
         .executableTarget(name: "clip-tokenizer-bench", dependencies: ["EmbedNN", "EmbedJSON", "EmbedSys"],
                           path: "bench/Sources/clip-tokenizer-bench"),
+        // Swift side of bench/clip (EmbedNN's CLIP towers alone vs PyTorch and ONNX Runtime).
+        .executableTarget(name: "clip-bench", dependencies: ["EmbedNN", "EmbedSys"], path: "bench/Sources/clip-bench"),
         // Swift side of bench/image-prep: decoding + pre-processing of real photos.
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),
@@ -124,6 +129,7 @@ let package = Package(
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
+        .testTarget(name: "CLIPPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "ImagePluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
         .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),

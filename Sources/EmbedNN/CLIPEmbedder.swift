@@ -45,6 +45,9 @@ public final class CLIPEmbedder: @unchecked Sendable {
     /// The options it was loaded with.
     public let options: Options
 
+    /// The tokenizer (`vocab.json` + `merges.txt`, or `tokenizer.json`).
+    public let tokenizer: CLIPTokenizer
+
     private let text: CLIPTextTower
     private let vision: CLIPVisionTower
 
@@ -72,6 +75,10 @@ public final class CLIPEmbedder: @unchecked Sendable {
         let context = try ComputeContext(threads: options.threads)
         // One set of attention helper threads for both towers (one OpenMP team's worth of cores).
         let parallel = ParallelFor(helpers: (context.threads > 0 ? context.threads : ComputeContext.currentThreadCount) - 1)
+        tokenizer = try CLIPTokenizer(folder: folder)
+        if Int(tokenizer.largestTokenID) >= config.vocabularySize {
+            throw NNError.file(folder, "the tokenizer's largest id \(tokenizer.largestTokenID) is outside the model's vocab_size \(config.vocabularySize) (config.json text_config)")
+        }
         text = try CLIPTextTower(config: config, weights: weights, context: context, precision: effectivePrecision, parallel: parallel)
         vision = try CLIPVisionTower(config: config, weights: weights, context: context, precision: effectivePrecision, parallel: parallel)
     }
@@ -81,6 +88,34 @@ public final class CLIPEmbedder: @unchecked Sendable {
     public func prepare(images: ClosedRange<Int>) throws(NNError) {
         try vision.prepare(images: max(1, images.lowerBound)...min(images.upperBound, options.maxBatch))
         try text.prepare(rows: Array(2...Linear.exactRows))
+    }
+
+    /// Embeds `texts` as CLIP does: each is tokenised and cut to `maxTokens` (77) tokens, the
+    /// end token kept last, as `tokenizer(text, truncation=True, max_length=77)`; writes
+    /// `dimension` normalised floats per text into `output` and returns how many tokens each
+    /// text has and how many the vector saw (the host reports or refuses cut texts).
+    /// `cancelled` is polled between layers and every 16 texts while tokenising.
+    public func embed(texts: [String], into output: UnsafeMutablePointer<Float>,
+                      cancelled: () -> Bool = { false }) throws -> [TokenUsage] {
+        var sequences: [[Int32]] = []
+        var usage: [TokenUsage] = []
+        sequences.reserveCapacity(texts.count)
+        for (i, t) in texts.enumerated() {
+            if i % 16 == 15, cancelled() { throw TransformerEncoder.Cancelled() }
+            let (ids, tokens) = tokenizer.encode(t, maxLength: maxTokens)
+            sequences.append(ids)
+            usage.append(TokenUsage(tokens: tokens, used: ids.count))
+        }
+        try embed(tokenIDs: sequences, into: output, cancelled: cancelled)
+        return usage
+    }
+
+    /// Convenience: one normalised vector per text.
+    public func embed(texts: [String]) throws -> [[Float]] {
+        guard !texts.isEmpty else { return [] }
+        var out = [Float](repeating: 0, count: texts.count * dimension)
+        _ = try out.withUnsafeMutableBufferPointer { try embed(texts: texts, into: $0.baseAddress!) }
+        return (0..<texts.count).map { Array(out[($0 * dimension)..<(($0 + 1) * dimension)]) }
     }
 
     /// Embeds token sequences (specials included; each 1…`maxTokens` long, ids below the
