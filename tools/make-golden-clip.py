@@ -464,6 +464,9 @@ def vectors(folder, texts, image_root, image_names=None, pixel_cases=PIXEL_CASES
         v.tofile(os.path.join(gold, file))
         index['outputs'].append(dict({'file': file, 'of': of, 'batch': batch, 'rows': rows}, **(extra or {})))
 
+    def f64(c):
+        return 'fp64 not run' if c != c else f'fp32 vs fp64 cosine ≥ {c:.9f}'
+
     def with_fp64(fn):
         """fn(model) in fp32 and in fp64; (fp32 result, min cosine fp32 vs fp64)."""
         v32 = fn(model)
@@ -490,7 +493,7 @@ def vectors(folder, texts, image_root, image_names=None, pixel_cases=PIXEL_CASES
         checks.update(text_fp32_vs_fp64_cosine_min=c64, text_batch_vs_single_cosine_min=float(cosines(v1, vb).min()),
                       text_cosine_between_mean=mean, text_cosine_between_max=mx)
         log.append(f'{len(texts)} texts: |v| {np.linalg.norm(v1, axis=1).min():.3g}…{np.linalg.norm(v1, axis=1).max():.3g}, '
-                   f'fp32 vs fp64 cosine ≥ {c64:.9f}, batch {batch} vs 1 ≥ {checks["text_batch_vs_single_cosine_min"]:.9f}, '
+                   f'{f64(c64)}, batch {batch} vs 1 ≥ {checks["text_batch_vs_single_cosine_min"]:.9f}, '
                    f'cosine between texts mean {mean:.3f} max {mx:.3f}')
 
     # Picture files.
@@ -518,7 +521,7 @@ def vectors(folder, texts, image_root, image_names=None, pixel_cases=PIXEL_CASES
         mean, mx = spread(v1)
         checks.update(images_fp32_vs_fp64_cosine_min=c64, images_batch_vs_single_cosine_min=float(cosines(v1, vb).min()),
                       images_cosine_between_mean=mean, images_cosine_between_max=mx)
-        log.append(f'{len(files)} files from {shown} ({len(skipped)} skipped): fp32 vs fp64 cosine ≥ {c64:.9f}, '
+        log.append(f'{len(files)} files from {shown} ({len(skipped)} skipped): {f64(c64)}, '
                    f'batch {batch} vs 1 ≥ {checks["images_batch_vs_single_cosine_min"]:.9f}, '
                    f'cosine between images mean {mean:.3f} max {mx:.3f}')
 
@@ -533,11 +536,12 @@ def vectors(folder, texts, image_root, image_names=None, pixel_cases=PIXEL_CASES
         emit(f'{stem}.b{count}.f32', 'pixels', count, count, vb, {'pixels': case})
         mean, mx = spread(v1)
         checks[f'{stem}_fp32_vs_fp64_cosine_min'] = c64
-        log.append(f'{stem}: fp32 vs fp64 cosine ≥ {c64:.9f}, batch {count} vs 1 ≥ {cosines(v1, vb).min():.9f}, '
+        log.append(f'{stem}: {f64(c64)}, batch {count} vs 1 ≥ {cosines(v1, vb).min():.9f}, '
                    f'cosine between mean {mean:.3f} max {mx:.3f}')
 
+    index['checks'] = {k: v for k, v in checks.items() if v == v}  # no NaN (fp64 not run): strict JSON
     with open(os.path.join(gold, 'index.json'), 'w', encoding='utf-8') as f:
-        text = json.dumps(index, indent=1, ensure_ascii=False)
+        text = json.dumps(index, indent=1, ensure_ascii=False, allow_nan=False)
         # Lists of numbers (token ids) on one line.
         f.write(re.sub(r'\[\s+([-0-9.e+]+(?:,\s+[-0-9.e+]+)*)\s+\]', lambda m: '[' + ' '.join(m.group(1).split()) + ']', text))
         f.write('\n')
