@@ -123,11 +123,12 @@ enum CLIPPluginFixtures {
           arguments: ["fp32", "bf16"])
     func fullSizeViTB32MatchesTransformers(precision: String) throws {
         try Self.compare(CLIPPluginFixtures.full, minimumImages: 1, options: ["precision": precision],
-                         minimumCosine: precision == "bf16" ? 0.999 : 0.9999)
+                         minimumCosine: precision == "bf16" ? 0.999 : 0.999999)
     }
 
+    /// fp32 lands at 1 − 1e-11; 1e-6 still catches quick_gelu swapped for gelu (≈ 1e-4).
     static func compare(_ folder: String, minimumImages: Int, options: [String: String] = ["precision": "fp32"],
-                        minimumCosine: Double = 0.9999) throws {
+                        minimumCosine: Double = 0.999999) throws {
         let golden = try CLIPPluginFixtures.Golden(folder)
         let (host, m) = try CLIPPluginFixtures.load(folder, options: options)
         defer { m.dispose(); host.shutdown() }
