@@ -5,9 +5,10 @@
 /// `char::to_lowercase`, so a final sigma stays σ). Leading and trailing spaces stay; the
 /// pre-tokenizer drops them.
 ///
-/// NFC is Swift's, except that the reference's normalisation data is Unicode 9.0: characters
-/// assigned later are inert there (never decomposed, composed or reordered), so text in which
-/// Swift's NFC changes anything is composed in runs between such characters.
+/// NFC is Swift's, corrected twice: the reference's normalisation data is Unicode 9.0, and
+/// characters assigned later are inert there (never decomposed, composed or reordered), so text
+/// in which Swift's NFC changes anything is composed in runs between such characters; and three
+/// Tibetan vowel signs Swift misorders are decomposed first (`swiftNFC`).
 enum CLIPNormalizer {
     static let whitespace = CharacterClass(CLIPCharacterTables.whitespace)
 
