@@ -323,9 +323,12 @@ VARIANTS = [
                                "unk_token": {"content": "<|endoftext|>", "normalized": True, "__type": "AddedToken"},
                                "pad_token": {"content": "<|endoftext|>", "normalized": False, "__type": "AddedToken"}}, None),
     ('new-pad-token', {"tokenizer_class": "CLIPTokenizer", "pad_token": "<pad>"}, None),
+    ('extra-tokens', {"tokenizer_class": "CLIPTokenizer", "additional_special_tokens": [
+        "<extra>", {"content": "Hello", "normalized": True, "__type": "AddedToken"}, "world"]}, None),
 ]
 VARIANT_TEXTS = ['<|STARTOFTEXT|> hi', '<|ENDOFTEXT|>!', 'x <|endoftext|> y', 'hello! world!!', ' \t<|endoftext|>\u00a0 z',
-                 '<|startoftext|>  a  <|startoftext|>', 'a <pad> b<pad>', '<|endoftext|><|ENDOFTEXT|>']
+                 '<|startoftext|>  a  <|startoftext|>', 'a <pad> b<pad>', '<|endoftext|><|ENDOFTEXT|>',
+                 '<extra> hello HELLO Hello world World <EXTRA>']
 
 
 def variant_folder(tmp, name, config, smap):
