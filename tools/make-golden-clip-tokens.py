@@ -26,7 +26,9 @@ below) through `AutoTokenizer` on the fixture folder (untruncated, and truncated
 `tokenizer(text, truncation=True, max_length=77)`) and through open_clip's `SimpleTokenizer`
 (context 77, zero padding stripped), one JSON object per line:
   {"text": ..., "hf": [ids...], "hf77": [ids...], "open_clip": [ids...]}
-and prints where open_clip and Hugging Face disagree.
+and prints where open_clip and Hugging Face disagree. It also writes variants.jsonl (special-token
+configurations: which literal tokens HF matches, pad id, size) and nfc.jsonl (tokenizers' NFC on
+probe strings, for EmbedNN's NFC, which is Swift's with corrections).
 """
 import argparse, html, importlib.util, json, os, random, re, shutil, sys, tempfile, time, unicodedata
 
@@ -246,6 +248,8 @@ EDGE = [
     # Unicode newer than the tokenizers' NFC (9.0)
     ('unicode-new-composite', 'dives \U00011935\U00011930 kirat \U00016d67\U00016d67'),
     ('unicode-new-mark', 'a\u0d3b\u0301 e\u0301\u0d3b x\u07fd\u0323'),
+    # class-0 characters that decompose into marks (Swift's NFC alone misorders the first three)
+    ('nonstarter-decomposition', '\u0130\u0323\u0f75 \u0314\u0f81 \u04e7\u0307\u0f73 a\u0316\u0344'),
     # long
     ('long-word', 'x' * 150), ('long-word-1000', 'ab' * 500),
     ('supercali', 'supercalifragilisticexpialidocious antidisestablishmentarianism'),
@@ -319,9 +323,12 @@ VARIANTS = [
                                "unk_token": {"content": "<|endoftext|>", "normalized": True, "__type": "AddedToken"},
                                "pad_token": {"content": "<|endoftext|>", "normalized": False, "__type": "AddedToken"}}, None),
     ('new-pad-token', {"tokenizer_class": "CLIPTokenizer", "pad_token": "<pad>"}, None),
+    ('extra-tokens', {"tokenizer_class": "CLIPTokenizer", "additional_special_tokens": [
+        "<extra>", {"content": "Hello", "normalized": True, "__type": "AddedToken"}, "world"]}, None),
 ]
 VARIANT_TEXTS = ['<|STARTOFTEXT|> hi', '<|ENDOFTEXT|>!', 'x <|endoftext|> y', 'hello! world!!', ' \t<|endoftext|>\u00a0 z',
-                 '<|startoftext|>  a  <|startoftext|>', 'a <pad> b<pad>', '<|endoftext|><|ENDOFTEXT|>']
+                 '<|startoftext|>  a  <|startoftext|>', 'a <pad> b<pad>', '<|endoftext|><|ENDOFTEXT|>',
+                 '<extra> hello HELLO Hello world World <EXTRA>']
 
 
 def variant_folder(tmp, name, config, smap):
@@ -332,6 +339,32 @@ def variant_folder(tmp, name, config, smap):
     if smap is not None:
         with open(os.path.join(d, 'special_tokens_map.json'), 'w') as f: json.dump(smap, f)
     return d
+
+
+def nfc_cases():
+    """NFC probes: every character tokenizers' NFC (Unicode 9) leaves alone although Python's
+    (14) does not, the four whose decomposition starts with a mark, and 800 others with a
+    combining class or a canonical decomposition, each alone and next to marks."""
+    from tokenizers import normalizers
+    nfc, nfd = normalizers.NFC(), normalizers.NFD()
+    rnd = random.Random(9)
+    relevant, unknown = [], []
+    for c in range(0x110000):
+        if 0xD800 <= c < 0xE000: continue
+        ch = chr(c)
+        d = unicodedata.decomposition(ch)
+        if not unicodedata.combining(ch) and not (d and not d.startswith('<')): continue
+        knows = nfd.normalize_str(ch) != ch or nfd.normalize_str(ch + '\u0334') != ch + '\u0334' \
+            or nfd.normalize_str('\u0301' + ch) != '\u0301' + ch
+        (relevant if knows else unknown).append(c)
+    nonstarter = [0x0344, 0x0F73, 0x0F75, 0x0F81]
+    chosen = unknown + nonstarter + rnd.sample([c for c in relevant if c not in nonstarter], 800)
+    out = []
+    for c in chosen:
+        ch = chr(c)
+        for s in [ch, 'a' + ch + '\u0316', 'a\u0301' + ch, ch + '\u0334', 'A\u0307\u0323' + ch]:
+            out.append({'s': s, 'nfc': nfc.normalize_str(s)})
+    return out
 
 
 def open_clip_ids(oc, text):
@@ -365,6 +398,10 @@ def golden():
             cases = [{'text': s, 'hf': t(s)['input_ids']} for s in VARIANT_TEXTS]
             f.write(json.dumps({'name': name, 'tokenizer_config': config, 'special_tokens_map': smap,
                                 'pad_id': t.pad_token_id, 'size': len(t), 'cases': cases}, ensure_ascii=False) + '\n')
+    probes = nfc_cases()
+    with open(os.path.join(FIX, 'nfc.jsonl'), 'w', encoding='utf-8') as f:
+        for p in probes: f.write(json.dumps(p, ensure_ascii=False) + '\n')
+    print(f'{len(probes)} NFC probes')
     print(f'{len(items)} inputs; open_clip differs from Hugging Face (truncated at {MAX_LENGTH}) on {len(differ)}:')
     for label, text, h, o in differ:
         print(f'  {label}: {text[:60]!r}\n      hf  {h[:24]}\n      oc  {o[:24]}')
@@ -372,7 +409,14 @@ def golden():
 
 def bench():
     """Hugging Face's fast tokenizer on the corpus: tokens per second, one call per input."""
+    t0 = time.perf_counter()
+    hf_tokenizer()
+    t1 = time.perf_counter()
     tok = hf_tokenizer()
+    print(f'{"load (AutoTokenizer.from_pretrained), first / again":56s} {(t1 - t0) * 1e3:7.1f} / {(time.perf_counter() - t1) * 1e3:.1f} ms')
+    t0 = time.perf_counter()
+    tok('a photo of a cat sitting on a red sofa')
+    print(f'{"first caption after loading":56s} {(time.perf_counter() - t0) * 1e6:7.2f} us')
     texts = [t for _, t in corpus()]
     backend = tok.backend_tokenizer
     total = sum(len(ids) for ids in tok(texts)['input_ids'])

@@ -5,9 +5,10 @@
 /// `char::to_lowercase`, so a final sigma stays σ). Leading and trailing spaces stay; the
 /// pre-tokenizer drops them.
 ///
-/// NFC is Swift's, except that the reference's normalisation data is Unicode 9.0: characters
-/// assigned later are inert there (never decomposed, composed or reordered), so text in which
-/// Swift's NFC changes anything is composed in runs between such characters.
+/// NFC is Swift's, corrected twice: the reference's normalisation data is Unicode 9.0, and
+/// characters assigned later are inert there (never decomposed, composed or reordered), so text
+/// in which Swift's NFC changes anything is composed in runs between such characters; and three
+/// Tibetan vowel signs Swift misorders are decomposed first (`swiftNFC`).
 enum CLIPNormalizer {
     static let whitespace = CharacterClass(CLIPCharacterTables.whitespace)
 
@@ -74,10 +75,22 @@ enum CLIPNormalizer {
         return out
     }
 
+    /// Swift's NFC, with U+0F73, U+0F75 and U+0F81 decomposed first: they have combining class
+    /// 0 but decompose into marks (U+0F71 + U+0F72/U+0F74/U+0F80), and Swift's NFC does not
+    /// move those marks before a preceding mark of a higher class ("İ\u{323}\u{F75}" comes out
+    /// as "Ị\u{307}\u{F71}\u{F74}" instead of "Ị\u{F71}\u{F74}\u{307}"). Decomposed, the text is
+    /// canonically equivalent (all three are excluded from composition), and Swift orders it right.
     private static func swiftNFC(_ text: ArraySlice<Unicode.Scalar>) -> [Unicode.Scalar] {
         guard !text.isEmpty else { return [] }
         var view = String.UnicodeScalarView()
-        view.append(contentsOf: text)
+        for c in text {
+            switch c.value {
+            case 0x0F73: view.append("\u{0F71}"); view.append("\u{0F72}")
+            case 0x0F75: view.append("\u{0F71}"); view.append("\u{0F74}")
+            case 0x0F81: view.append("\u{0F71}"); view.append("\u{0F80}")
+            default: view.append(c)
+            }
+        }
         return Array(String(view)._nfc)
     }
 

@@ -128,7 +128,8 @@ public struct CLIPTokenizer: Sendable {
     /// The model input for `text`: start token, content, end token, at most `maxLength` ids in
     /// all (the content is cut, the end token stays last, as `tokenizer(text, truncation=True,
     /// max_length=maxLength)`). `tokens` counts the untruncated sequence with both special
-    /// tokens, so the caller can tell that (and how much) text was cut.
+    /// tokens, so the caller can tell that (and how much) text was cut. A `maxLength` below 2
+    /// gives the two special tokens alone (transformers then skips truncation altogether).
     public func encode(_ text: String, maxLength: Int) -> (ids: [Int32], tokens: Int) {
         let content = contentIDs(text)
         let room = max(0, maxLength - 2)

@@ -44,6 +44,7 @@ struct CLIPTokenizerTests {
     @Test func corpusIsLargeAndVaried() {
         let cases = CLIPFixtures.cases
         #expect(cases.count >= 300)
+        #expect(cases.contains { $0.label == "nonstarter-decomposition" })
         #expect(cases.contains { $0.hf.count > 300 }, "no input of several hundred tokens")
         #expect(cases.contains { $0.text.isEmpty })
     }
@@ -134,6 +135,24 @@ struct CLIPTokenizerTests {
                 #expect(tok.encode(text, maxLength: 77).ids == CLIPFixtures.ids(c["hf"]), "\(name): \(String(reflecting: text))")
             }
         }
+    }
+
+    /// NFC as tokenizers computes it (Unicode 9): characters it does not know yet stay as they
+    /// are, and class-0 characters that decompose into marks are ordered right.
+    @Test func nfcMatchesTokenizers() {
+        var mismatches = 0
+        let probes = CLIPFixtures.jsonLines("nfc.jsonl")
+        #expect(probes.count > 4000)
+        for p in probes {
+            let s = Array(p["s"]!.string!.unicodeScalars)
+            let want = Array(p["nfc"]!.string!.unicodeScalars)
+            let got = CLIPNormalizer.nfc(s[...])
+            if got != want {
+                mismatches += 1
+                Issue.record("NFC of \(s.map { String($0.value, radix: 16) }): got \(got.map { String($0.value, radix: 16) }), want \(want.map { String($0.value, radix: 16) })")
+            }
+        }
+        #expect(mismatches == 0)
     }
 
     /// The compact and the queued BPE merge orders agree (the queued one is the reference's).
