@@ -625,6 +625,58 @@ class ImageTests(LiveTestCase):
             c.embed(embedd.Media((MEDIA / "q90-420.jpg").read_bytes()[:500], "image/jpeg"), model="resnet")
 
 
+def _clip_yaml() -> str:
+    """A ``models:`` entry for the real clip plugin and the tiny seeded CLIP ("" when absent)."""
+    binary = find_daemon()
+    plugin = binary.resolve().parent / "libembedd-clip.so" if binary else None
+    folder = Path(__file__).resolve().parents[3] / "Tests" / "Fixtures" / "clip" / "clip-tiny-quickgelu"
+    if plugin is None or not plugin.is_file():
+        return ""
+    return f"  - name: clip\n    plugin: {plugin}\n    model_dir: {folder}\n"
+
+
+@unittest.skipUnless(_clip_yaml(), "the clip plugin is not built")
+class CLIPTests(LiveTestCase):
+    """Texts and pictures in one space from Python (issue 20): mixed collections, classify."""
+    MODELS = {"fx": {"dim": "8"}}
+    KW = {"extra_yaml": _clip_yaml()}
+
+    def test_texts_and_pictures_share_a_collection(self) -> None:
+        c = self.client()
+        c.create_collection("mixed", model="clip")
+        names = ["q75-444.jpg", "rgb.png", "lossy.webp", "exif6.jpg"]
+        s = c.upsert("mixed", names + ["t1", "t2"], [MEDIA / n for n in names] + ["a photo of a cat", "a diagram of a coffee cup"])
+        self.assertEqual(s.stored, 6)
+        hits = c.search("mixed", "a photo of a cat", k=6)
+        self.assertEqual(hits[0].key, "t1")
+        self.assertTrue({h.key for h in hits} >= set(names))
+        self.assertEqual(c.search("mixed", MEDIA / "exif6.jpg", k=1)[0].key, "exif6.jpg")
+        v = rows(c.embed(["a photo of a cat", MEDIA / "rgb.png"], model="clip"))
+        self.assertEqual(len(v[0]), 16)
+        for row in v:
+            self.assertAlmostEqual(sum(x * x for x in row), 1.0, places=5)
+        r = c.embed_full(" ".join(["long"] * 200), model="clip")
+        self.assertEqual(r.truncated, [0])
+
+    def test_classify_ranks_labels_by_softmax_of_scaled_cosines(self) -> None:
+        c = self.client()
+        labels = ["a photo of a cat", "a photo of a dog", "a diagram of a coffee cup"]
+        ranked = c.classify(MEDIA / "q75-444.jpg", labels, model="clip", template="{}")
+        self.assertEqual(sorted(l for l, _ in ranked), sorted(labels))
+        self.assertAlmostEqual(sum(p for _, p in ranked), 1.0, places=6)
+        self.assertEqual([p for _, p in ranked], sorted((p for _, p in ranked), reverse=True))
+        import math
+        t = rows(c.embed(labels, model="clip"))
+        i = rows(c.embed(MEDIA / "q75-444.jpg", model="clip"))[0]
+        logits = [100 * sum(a * b for a, b in zip(i, row)) for row in t]
+        e = [math.exp(x - max(logits)) for x in logits]
+        want = {l: x / sum(e) for l, x in zip(labels, e)}
+        for label, p in ranked:
+            self.assertAlmostEqual(p, want[label], places=4)
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "at least two"):
+            c.classify(MEDIA / "rgb.png", ["cat"], model="clip")
+
+
 class ShutdownTests(unittest.TestCase):
     def test_sigterm_drains_then_calls_fail_with_unavailable(self) -> None:
         d = Daemon({"slow": {"dim": "16", "delay_us": "400000"}}).start()
