@@ -37,6 +37,10 @@ public final class Linear: @unchecked Sendable {
     public let destinationPrecision: Precision
     /// The fused epilogue.
     public let epilogue: Epilogue
+    /// Each row count gets its own primitive instead of its bucket's: for callers whose row
+    /// counts come from a short fixed list (a vision transformer: images × tokens per image),
+    /// where padding 50 rows to 64 would cost a quarter more arithmetic.
+    public let exactRowCounts: Bool
     /// The oneDNN implementation chosen for the reference shape (for logs and benchmarks).
     public private(set) var implementation: String = ""
 
@@ -81,8 +85,9 @@ public final class Linear: @unchecked Sendable {
     /// Prepacks `weight` (`[outFeatures, inFeatures]`, row-major, as PyTorch stores it) and `bias`.
     public init(context: ComputeContext, weight: UnsafePointer<Float>, bias biasValues: UnsafePointer<Float>,
                 outFeatures: Int, inFeatures: Int, precision: Precision, epilogue: Epilogue,
-                destination: Precision = .fp32) throws(NNError) {
+                destination: Precision = .fp32, exactRowCounts: Bool = false) throws(NNError) {
         self.context = context
+        self.exactRowCounts = exactRowCounts
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         self.sourcePrecision = precision
@@ -153,7 +158,7 @@ public final class Linear: @unchecked Sendable {
     }
 
     private func entry(rows: Int) throws(NNError) -> Entry {
-        let m = Self.bucket(rows)
+        let m = exactRowCounts ? max(1, rows) : Self.bucket(rows)
         if let e = cache[m] { return e }
         // Without AMX (AVX-512 BF16 dot products), a bf16 matmul on a few rows is bound by
         // arithmetic, and splitting it over a second OpenMP thread lost its fork and join to the

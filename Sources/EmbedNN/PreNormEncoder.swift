@@ -18,8 +18,9 @@ final class PreNormEncoder: @unchecked Sendable {
 
     /// Loads `tower.layers` layers named `<prefix>encoder.layers.<i>.…` (Hugging Face's CLIP
     /// names). `parallel` is shared with the model's other tower (one set of helper threads).
+    /// `exactRowCounts`: every row count gets its own matmul primitives (`Linear`).
     init(weights: SafeTensorsFile, prefix: String, tower: CLIPConfig.Tower, causal: Bool,
-         context: ComputeContext, precision: Precision, parallel: ParallelFor) throws(NNError) {
+         context: ComputeContext, precision: Precision, parallel: ParallelFor, exactRowCounts: Bool = false) throws(NNError) {
         hiddenSize = tower.hiddenSize
         self.precision = precision
         self.context = context
@@ -30,7 +31,8 @@ final class PreNormEncoder: @unchecked Sendable {
         for i in 0..<tower.layers {
             built.append(try EncoderLayer(weights: weights, names: .init(clipPrefix: prefix, layer: i),
                                           hidden: tower.hiddenSize, intermediate: tower.intermediateSize,
-                                          activation: activation, context: context, precision: precision))
+                                          activation: activation, context: context, precision: precision,
+                                          exactRowCounts: exactRowCounts))
         }
         layers = built
         attention = Attention(heads: tower.heads, headSize: tower.headSize, causal: causal)
