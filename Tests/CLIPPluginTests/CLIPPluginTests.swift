@@ -3,6 +3,7 @@ import EmbedPluginCheck
 import EmbedPluginHost
 import EmbedSys
 import Foundation
+import PluginTestSupport
 import Testing
 
 /// The real libembedd-clip.so (built next to this test binary) driven through the plugin host,
@@ -10,34 +11,16 @@ import Testing
 /// transformers (tools/make-golden-clip.py): texts through the tokenizer and the text tower,
 /// whole picture files through decoding, CLIP's pre-processing and the vision tower.
 enum CLIPPluginFixtures {
-    static let productsDirectory: String = {
-        let exe = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
-        var dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
-        while dir.hasSuffix(".xctest") || dir.contains(".xctest/") { dir = String(dir[..<dir.lastIndex(of: "/")!]) }
-        return dir
-    }()
-
-    static var plugin: String {
-        let p = productsDirectory + "/libembedd-clip.so"
-        precondition(FileSystem.exists(p), "\(p) is missing: run `swift build` before `swift test`")
-        return p
-    }
-
-    static let repo = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+    static var plugin: String { PluginTestSupport.plugin("libembedd-clip.so") }
+    static let repo = PluginTestSupport.repo
     static let fixtures = repo + "/Tests/Fixtures/clip"
     static let tiny = fixtures + "/clip-tiny-quickgelu"
     static let tinyModels = ["clip-tiny-quickgelu", "clip-tiny-gelu"]
     /// The full-size seeded ViT-B/32 (tools/make-golden-clip.py full), when made.
-    static let full: String = {
-        let models = Environment.get("EMBEDD_MODELS_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? repo + "/models"
-        return models + "/clip-vit-base-patch32-random"
-    }()
+    static let full = PluginTestSupport.modelsDir + "/clip-vit-base-patch32-random"
 
     static func load(_ folder: String = tiny, options: [String: String] = ["precision": "fp32"]) throws -> (PluginHost, LoadedModel) {
-        let host = PluginHost(pluginsDirectory: nil, log: { _, _ in })
-        _ = try host.loadPlugin(path: plugin)
-        let m = try host.loadUnregisteredModel(ModelSpec(name: "clip", plugin: plugin, modelDirectory: folder, options: options), warmUp: false)
-        return (host, m)
+        try PluginTestSupport.load(plugin: plugin, folder: folder, name: "clip", options: options)
     }
 
     static func mime(_ path: String) -> String {
@@ -46,11 +29,7 @@ enum CLIPPluginFixtures {
         return "image/jpeg"
     }
 
-    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var ab = 0.0, aa = 0.0, bb = 0.0
-        for (x, y) in zip(a, b) { ab += Double(x) * Double(y); aa += Double(x) * Double(x); bb += Double(y) * Double(y) }
-        return ab / max((aa * bb).squareRoot(), 1e-30)
-    }
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double { PluginTestSupport.cosine(a, b) }
 
     /// A model folder's golden index (make-golden-clip.py's format 1) and its vectors.
     struct Golden {
@@ -228,9 +207,4 @@ enum CLIPPluginFixtures {
             .write(toFile: dir + "/wrong-shape/config.json", atomically: true, encoding: .utf8)
         #expect(loadError(dir + "/wrong-shape").contains("model.safetensors"))
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

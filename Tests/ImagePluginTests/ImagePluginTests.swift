@@ -3,6 +3,7 @@ import Foundation
 import EmbedPluginCheck
 import EmbedPluginHost
 import EmbedSys
+import PluginTestSupport
 import Testing
 
 /// The real libembedd-image.so (built next to this test binary) driven through the plugin host,
@@ -10,20 +11,8 @@ import Testing
 /// tools/make-golden-image.py) and golden vectors of whole files from the `transformers`
 /// pipeline (tools/make-golden-image-files.py).
 enum ImagePluginFixtures {
-    static let productsDirectory: String = {
-        let exe = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
-        var dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
-        while dir.hasSuffix(".xctest") || dir.contains(".xctest/") { dir = String(dir[..<dir.lastIndex(of: "/")!]) }
-        return dir
-    }()
-
-    static var plugin: String {
-        let p = productsDirectory + "/libembedd-image.so"
-        precondition(FileSystem.exists(p), "\(p) is missing: run `swift build` before `swift test`")
-        return p
-    }
-
-    static let repo = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+    static var plugin: String { PluginTestSupport.plugin("libembedd-image.so") }
+    static let repo = PluginTestSupport.repo
     static let fixtures = repo + "/Tests/Fixtures/image"
     static let tiny = fixtures + "/resnet-tiny-bottleneck"
     static let media = repo + "/Tests/Fixtures/media"
@@ -34,10 +23,7 @@ enum ImagePluginFixtures {
     }()
 
     static func load(_ folder: String = tiny, options: [String: String] = [:]) throws -> (PluginHost, LoadedModel) {
-        let host = PluginHost(pluginsDirectory: nil, log: { _, _ in })
-        _ = try host.loadPlugin(path: plugin)
-        let m = try host.loadUnregisteredModel(ModelSpec(name: "img", plugin: plugin, modelDirectory: folder, options: options), warmUp: false)
-        return (host, m)
+        try PluginTestSupport.load(plugin: plugin, folder: folder, name: "img", options: options)
     }
 
     static func mime(_ path: String) -> String {
@@ -46,11 +32,7 @@ enum ImagePluginFixtures {
         return "image/jpeg"
     }
 
-    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
-        var ab = 0.0, aa = 0.0, bb = 0.0
-        for (x, y) in zip(a, b) { ab += Double(x) * Double(y); aa += Double(x) * Double(x); bb += Double(y) * Double(y) }
-        return ab / max((aa * bb).squareRoot(), 1e-30)
-    }
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double { PluginTestSupport.cosine(a, b) }
 }
 
 @Suite(.serialized) struct ImagePluginTests {
@@ -221,9 +203,4 @@ enum ImagePluginFixtures {
         try FileSystem.copyFile(from: other, to: dir + "/wrong-shape/model.safetensors")
         #expect(loadError(dir + "/wrong-shape").contains("model.safetensors"))
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
 }

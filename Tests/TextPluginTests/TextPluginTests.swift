@@ -1,28 +1,15 @@
 import EmbedPluginCheck
 import EmbedPluginHost
 import EmbedSys
+import PluginTestSupport
 import Testing
 
 /// The real libembedd-text.so (built next to this test binary) driven through the plugin host.
 enum TextPluginFixtures {
-    static let productsDirectory: String = {
-        let exe = (try? FileSystem.realPath("/proc/self/exe")) ?? "."
-        var dir = String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])
-        while dir.hasSuffix(".xctest") || dir.contains(".xctest/") { dir = String(dir[..<dir.lastIndex(of: "/")!]) }
-        return dir
-    }()
-
-    static var plugin: String {
-        let p = productsDirectory + "/libembedd-text.so"
-        precondition(FileSystem.exists(p), "\(p) is missing: run `swift build` before `swift test`")
-        return p
-    }
+    static var plugin: String { PluginTestSupport.plugin("libembedd-text.so") }
 
     /// `$EMBEDD_MODELS_DIR`, else `<repo>/models` (tools/fetch-models fills it).
-    static let modelsDir: String = {
-        if let d = Environment.get("EMBEDD_MODELS_DIR"), !d.isEmpty { return d }
-        return String(#filePath).split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/") + "/models"
-    }()
+    static let modelsDir = PluginTestSupport.modelsDir
 
     static func model(_ name: String) throws -> String {
         let f = modelsDir + "/" + name
@@ -33,10 +20,7 @@ enum TextPluginFixtures {
     }
 
     static func load(_ folder: String, options: [String: String] = [:]) throws -> (PluginHost, LoadedModel) {
-        let host = PluginHost(pluginsDirectory: nil, log: { _, _ in })
-        _ = try host.loadPlugin(path: plugin)
-        let m = try host.loadUnregisteredModel(ModelSpec(name: "t", plugin: plugin, modelDirectory: folder, options: options), warmUp: false)
-        return (host, m)
+        try PluginTestSupport.load(plugin: plugin, folder: folder, name: "t", options: options)
     }
 }
 
