@@ -116,12 +116,14 @@ let package = Package(
         // Swift side of bench/ann (EmbedStore vs hnswlib/faiss/usearch) and the ingest benchmark.
         .executableTarget(name: "embedstore-bench", dependencies: ["EmbedStore", "EmbedSys"], path: "bench/Sources/embedstore-bench"),
         // Swift side of bench/image-net (EmbedNN's ResNet alone vs PyTorch and ONNX Runtime).
-        .executableTarget(name: "image-net-bench", dependencies: ["EmbedNN", "EmbedSys"], path: "bench/Sources/image-net-bench"),
+        .executableTarget(name: "image-net-bench", dependencies: ["BenchSupport", "EmbedNN"], path: "bench/Sources/image-net-bench"),
+        // Options, output and timing the Swift benchmarks share.
+        .target(name: "BenchSupport", dependencies: ["EmbedSys"], path: "bench/Sources/BenchSupport"),
         // Swift side of `tools/make-golden-clip-tokens.py bench`: the CLIP tokenizer on its golden corpus.
         .executableTarget(name: "clip-tokenizer-bench", dependencies: ["EmbedNN", "EmbedJSON", "EmbedSys"],
                           path: "bench/Sources/clip-tokenizer-bench"),
         // Swift side of bench/clip (EmbedNN's CLIP towers alone vs PyTorch and ONNX Runtime).
-        .executableTarget(name: "clip-bench", dependencies: ["EmbedNN", "EmbedSys"], path: "bench/Sources/clip-bench"),
+        .executableTarget(name: "clip-bench", dependencies: ["BenchSupport", "EmbedNN"], path: "bench/Sources/clip-bench"),
         // Swift side of bench/image-prep: decoding + pre-processing of real photos.
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),

@@ -1,5 +1,5 @@
+import BenchSupport
 import EmbedNN
-import EmbedSys
 
 /// `clip-bench`: the embedd side of bench/clip — EmbedNN's CLIP towers alone (no decoding,
 /// pre-processing or tokenizing), timed on random normalised pixels and query-length token ids.
@@ -10,28 +10,15 @@ import EmbedSys
 /// Prints one JSON line per tower and batch size: {"engine", "tower", "batch", "per_s",
 /// "p50_ms", "p99_ms", "tokens", "gflop_per_item"} (2 FLOP per multiply-add).
 enum CLIPBench {
+    static let tool = BenchTool(name: "clip-bench")
+
     static func main() {
-        var opts: [String: String] = [:]
-        let args = Array(CommandLine.arguments.dropFirst())
-        var i = 0
-        while i < args.count {
-            guard args[i].hasPrefix("--"), i + 1 < args.count else { fail("bad argument \(args[i])") }
-            opts[String(args[i].dropFirst(2))] = args[i + 1]
-            i += 2
-        }
-        do { try run(opts) } catch { fail("\(error)") }
+        do { try run(tool.options()) } catch { tool.fail("\(error)") }
     }
 
-    static func fail(_ message: String) -> Never {
-        try? FileDescriptor.standardError.writeAll(Array("clip-bench: \(message)\n".utf8))
-        Environment.exit(2)
-    }
-
-    static func print(_ s: String, error: Bool = false) {
-        try? (error ? FileDescriptor.standardError : FileDescriptor.standardOutput).writeAll(Array((s + "\n").utf8))
-    }
-
-    static func now() -> Double { Double(Clock.monotonicNanoseconds()) * 1e-9 }
+    static func fail(_ message: String) -> Never { tool.fail(message) }
+    static func print(_ s: String, error: Bool = false) { tool.print(s, error: error) }
+    static func now() -> Double { BenchTool.now() }
 
     /// FLOP of one tower's forward for one item of `tokens` tokens (matmuls and attention).
     static func flops(_ t: CLIPConfig.Tower, tokens n: Int, extra: Int) -> Double {
@@ -40,22 +27,12 @@ enum CLIPBench {
         return 2 * (Double(t.layers) * perLayer + Double(extra) + h * Double(t.projectionSize))
     }
 
-    /// Times `body(batch)` for `seconds` after two warm-up runs; prints one JSON line.
+    /// Times `body` (one batch) for `seconds`; prints one JSON line.
     static func measure(engine: String, tower: String, batch: Int, seconds: Double, tokens: Int, gflop: Double,
                         _ body: () throws -> Void) rethrows {
-        for _ in 0..<2 { try body() }
-        var latencies: [Double] = []
-        let start = now()
-        while now() - start < seconds || latencies.count < 5 {
-            let s = now()
-            try body()
-            latencies.append(now() - s)
-        }
-        let total = now() - start
-        latencies.sort()
-        func pct(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))] * 1000 }
-        let rate = Double(batch * latencies.count) / total
-        print(#"{"engine": "\#(engine)", "tower": "\#(tower)", "batch": \#(batch), "per_s": \#(rate), "p50_ms": \#(pct(0.5)), "p99_ms": \#(pct(0.99)), "tokens": \#(tokens), "gflop_per_item": \#(gflop)}"#)
+        let t = try BenchTool.time(seconds: seconds, body)
+        let rate = Double(batch) * t.runsPerSecond
+        print(#"{"engine": "\#(engine)", "tower": "\#(tower)", "batch": \#(batch), "per_s": \#(rate), "p50_ms": \#(t.milliseconds(0.5)), "p99_ms": \#(t.milliseconds(0.99)), "tokens": \#(tokens), "gflop_per_item": \#(gflop)}"#)
     }
 
     static func run(_ o: [String: String]) throws {

@@ -1,5 +1,5 @@
+import BenchSupport
 import EmbedNN
-import EmbedSys
 
 /// `image-net-bench`: the embedd side of bench/image-net — EmbedNN's ResNet alone (no decoding
 /// or pre-processing), timed on random normalised pixels.
@@ -10,28 +10,15 @@ import EmbedSys
 /// Prints one JSON line per batch size: {"engine", "batch", "img_per_s", "p50_ms", "p99_ms",
 /// "gflop_per_image"}, and the convolution implementations oneDNN chose on stderr.
 enum ImageNetBench {
+    static let tool = BenchTool(name: "image-net-bench")
+
     static func main() {
-        var opts: [String: String] = [:]
-        let args = Array(CommandLine.arguments.dropFirst())
-        var i = 0
-        while i < args.count {
-            guard args[i].hasPrefix("--"), i + 1 < args.count else { fail("bad argument \(args[i])") }
-            opts[String(args[i].dropFirst(2))] = args[i + 1]
-            i += 2
-        }
-        do { try run(opts) } catch { fail("\(error)") }
+        do { try run(tool.options()) } catch { tool.fail("\(error)") }
     }
 
-    static func fail(_ message: String) -> Never {
-        try? FileDescriptor.standardError.writeAll(Array("image-net-bench: \(message)\n".utf8))
-        Environment.exit(2)
-    }
-
-    static func print(_ s: String, error: Bool = false) {
-        try? (error ? FileDescriptor.standardError : FileDescriptor.standardOutput).writeAll(Array((s + "\n").utf8))
-    }
-
-    static func now() -> Double { Double(Clock.monotonicNanoseconds()) * 1e-9 }
+    static func fail(_ message: String) -> Never { tool.fail(message) }
+    static func print(_ s: String, error: Bool = false) { tool.print(s, error: error) }
+    static func now() -> Double { BenchTool.now() }
 
     static func run(_ o: [String: String]) throws {
         guard let folder = o["model"] else { fail("--model DIR is required") }
@@ -63,19 +50,11 @@ enum ImageNetBench {
             try out.withUnsafeMutableBufferPointer { q in
                 for b in batches {
                     try embedder.prepare(batchSizes: b...b, height: size, width: size)
-                    for _ in 0..<2 { try embedder.embed(pixels: p.baseAddress!, count: b, height: size, width: size, into: q.baseAddress!) }
-                    var latencies: [Double] = []
-                    let start = now()
-                    while now() - start < seconds || latencies.count < 5 {
-                        let s = now()
+                    let t = try BenchTool.time(seconds: seconds) {
                         try embedder.embed(pixels: p.baseAddress!, count: b, height: size, width: size, into: q.baseAddress!)
-                        latencies.append(now() - s)
                     }
-                    let total = now() - start
-                    latencies.sort()
-                    func pct(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))] * 1000 }
-                    let rate = Double(b * latencies.count) / total
-                    print(#"{"engine": "\#(engine)", "batch": \#(b), "img_per_s": \#(rate), "p50_ms": \#(pct(0.5)), "p99_ms": \#(pct(0.99)), "gflop_per_image": \#(flops / 1e9)}"#)
+                    let rate = Double(b) * t.runsPerSecond
+                    print(#"{"engine": "\#(engine)", "batch": \#(b), "img_per_s": \#(rate), "p50_ms": \#(t.milliseconds(0.5)), "p99_ms": \#(t.milliseconds(0.99)), "gflop_per_image": \#(flops / 1e9)}"#)
                 }
             }
         }
