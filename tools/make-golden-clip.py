@@ -5,6 +5,7 @@
     tools/make-golden-clip.py tiny           # the tiny CLIPs + vectors committed in Tests/Fixtures/clip
     tools/make-golden-clip.py configs DIR    # full-size ViT-B/16 and ViT-L/14 folders (a load check, not CI)
     tools/make-golden-clip.py check MODEL_DIR...   # numpy re-implementation (reference_*) vs the goldens
+    tools/make-golden-clip.py golden DIR     # goldens for an existing folder (a real CLIP; tools/check-clip-model)
 
 No CLIP weights can be downloaded here, so the models are built from a seed, as
 tools/make-golden-image.py builds its ResNets: transformers' `CLIPModel` with its own
@@ -701,6 +702,13 @@ def main():
             save(model, folder, cfg, preprocessor_openai(224))
             del model
             vectors(folder, TEXTS[:2], MEDIA, [], pixel_cases=[(2, 1)], batch=2, fp64=False)
+    elif what == 'golden' and len(sys.argv) > 2:
+        # A folder made elsewhere (a real openai/clip-vit-*): references for the test texts and
+        # photos, written to DIR/golden/ (tools/check-clip-model points DIR at a folder of links).
+        photos = os.environ.get('EMBEDD_PHOTOS_DIR', os.path.join(REPO, 'bench', 'data', 'photos'))
+        if not os.path.isdir(photos):
+            sys.exit(f'{photos}: no photos (run tools/fetch-test-media)')
+        vectors(sys.argv[2], TEXTS, photos, fp64=False)
     elif what == 'check' and len(sys.argv) > 2:
         limit = int(os.environ.get('CHECK_LIMIT', '0')) or None  # rows per file (the full model is slow in numpy)
         worst = min(check(folder, limit) for folder in sys.argv[2:])

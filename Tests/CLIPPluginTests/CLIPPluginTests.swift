@@ -105,6 +105,15 @@ enum CLIPPluginFixtures {
                          minimumCosine: precision == "bf16" ? 0.999 : 0.999999)
     }
 
+    /// tools/check-clip-model: a user's CLIP folder (a real openai/clip-vit-*) against references
+    /// made for it on the spot.
+    @Test(.enabled(if: Environment.get("EMBEDD_CLIP_MODEL") != nil, "set EMBEDD_CLIP_MODEL (tools/check-clip-model does)"))
+    func namedModelMatchesTransformers() throws {
+        let precision = Environment.get("EMBEDD_CLIP_PRECISION") ?? "fp32"
+        try Self.compare(Environment.get("EMBEDD_CLIP_MODEL")!, minimumImages: 1, options: ["precision": precision],
+                         minimumCosine: precision == "bf16" ? 0.999 : 0.999999)
+    }
+
     /// fp32 lands at 1 − 1e-11; 1e-6 still catches quick_gelu swapped for gelu (≈ 1e-4).
     static func compare(_ folder: String, minimumImages: Int, options: [String: String] = ["precision": "fp32"],
                         minimumCosine: Double = 0.999999) throws {
