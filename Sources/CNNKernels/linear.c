@@ -137,30 +137,27 @@ static const int lane_mask[32] = {
 };
 
 /* A panel is read in chunks of CHUNK_ROWS rows (8 KiB): every row group multiplies the chunk
- * while it is in L1, the first group prefetching the next chunk (so the memory stays busy while
- * the other groups compute), and the row groups' sums wait in a small scratch between chunks. */
-#ifndef CHUNK_ROWS
+ * while it is in L1, and the row groups' sums wait in a small scratch between chunks. The next
+ * chunk is prefetched meanwhile, a share by each group, so that the memory stays busy through
+ * all the passes (all by the first group left it idle while the others computed: stop 19). */
 #define CHUNK_ROWS 128
-#endif
-#ifndef PREFETCH_AHEAD
-#define PREFETCH_AHEAD CHUNK_ROWS
-#endif
 
 /* An mr × 16 tile over rows k0…k0+kn of one panel: rows x[0…mr) (stride ldx, already offset to
  * k0) times the chunk `w`, added to the sums in `acc` (mr × 16, unless `first`); after the last
  * chunk (`y` non-null) the bias and the epilogue, then y (stride ldy; only `cols` < 16 columns
- * in the last panel). mr and prefetch are constants at every call, so the 2·mr accumulators
- * stay in registers (12 of the 16). */
+ * in the last panel). Meanwhile the lines pf, pf + 64, … (pf_count of them) are prefetched.
+ * mr is a constant at every call, so the 2·mr accumulators stay in registers (12 of the 16). */
 __attribute__((target("avx2,fma"), always_inline))
-static inline void tile_avx2(const int mr, const int prefetch, const float *x, size_t ldx, const float *w, int kn,
-                             float *acc, int first, const float *bias, float *y, size_t ldy, int epilogue, int cols) {
+static inline void tile_avx2(const int mr, const float *x, size_t ldx, const float *w, int kn, const char *pf,
+                             int pf_count, float *acc, int first, const float *bias, float *y,
+                             size_t ldy, int epilogue, int cols) {
     __m256 a0[6], a1[6];
     for (int i = 0; i < mr; i++) {
         a0[i] = first ? _mm256_setzero_ps() : _mm256_load_ps(acc + i * ENK_PANEL);
         a1[i] = first ? _mm256_setzero_ps() : _mm256_load_ps(acc + i * ENK_PANEL + 8);
     }
     for (int kk = 0; kk < kn; kk++, w += ENK_PANEL) {
-        if (prefetch) _mm_prefetch((const char *)(w + PREFETCH_AHEAD * ENK_PANEL), _MM_HINT_T0);
+        if (kk < pf_count) _mm_prefetch(pf + kk * 64, _MM_HINT_T0);
         __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
         for (int i = 0; i < mr; i++) {
             __m256 xb = _mm256_broadcast_ss(x + i * ldx + kk);
@@ -205,23 +202,15 @@ static inline void tile_avx2(const int mr, const int prefetch, const float *x, s
     }
 }
 
-#define TILE_CASES(prefetch)                                                                        \
-    switch (mr) {                                                                                   \
-    case 1: tile_avx2(1, prefetch, x, ldx, w, kn, acc, first, bias, y, ldy, epilogue, cols); break;  \
-    case 2: tile_avx2(2, prefetch, x, ldx, w, kn, acc, first, bias, y, ldy, epilogue, cols); break;  \
-    case 3: tile_avx2(3, prefetch, x, ldx, w, kn, acc, first, bias, y, ldy, epilogue, cols); break;  \
-    case 4: tile_avx2(4, prefetch, x, ldx, w, kn, acc, first, bias, y, ldy, epilogue, cols); break;  \
-    case 5: tile_avx2(5, prefetch, x, ldx, w, kn, acc, first, bias, y, ldy, epilogue, cols); break;  \
-    default: tile_avx2(6, prefetch, x, ldx, w, kn, acc, first, bias, y, ldy, epilogue, cols); break; \
+__attribute__((target("avx2,fma")))
+static void tile_any_avx2(int mr, const float *x, size_t ldx, const float *w, int kn, const char *pf, int pf_count,
+                          float *acc, int first, const float *bias, float *y, size_t ldy, int epilogue, int cols) {
+    switch (mr) {
+#define TILE_CASE(m) case m: tile_avx2(m, x, ldx, w, kn, pf, pf_count, acc, first, bias, y, ldy, epilogue, cols); break
+    TILE_CASE(1); TILE_CASE(2); TILE_CASE(3); TILE_CASE(4); TILE_CASE(5);
+    default: TILE_CASE(6);
     }
-
-__attribute__((target("avx2,fma")))
-static void tile_prefetching_avx2(int mr, const float *x, size_t ldx, const float *w, int kn, float *acc, int first,
-                                  const float *bias, float *y, size_t ldy, int epilogue, int cols) { TILE_CASES(1) }
-
-__attribute__((target("avx2,fma")))
-static void tile_cached_avx2(int mr, const float *x, size_t ldx, const float *w, int kn, float *acc, int first,
-                             const float *bias, float *y, size_t ldy, int epilogue, int cols) { TILE_CASES(0) }
+}
 
 __attribute__((target("avx2,fma")))
 static void linear_share_avx2(const enk_linear *j, int share, int shares) {
@@ -239,9 +228,13 @@ static void linear_share_avx2(const enk_linear *j, int share, int shares) {
                 int r0 = group_start(j->rows, groups, g), mr = group_start(j->rows, groups, g + 1) - r0;
                 const float *x = j->x + (size_t)r0 * j->k + k0;
                 float *y = last ? j->y + (size_t)r0 * j->n + p * ENK_PANEL : NULL;
-                (g == 0 ? tile_prefetching_avx2 : tile_cached_avx2)(
-                    mr, x, (size_t)j->k, panel + (size_t)k0 * ENK_PANEL, kn, scratch + r0 * ENK_PANEL, k0 == 0,
-                    j->bias + p * ENK_PANEL, y, (size_t)j->n, j->epilogue, cols);
+                /* Group g prefetches its share of the CHUNK_ROWS lines after this chunk (the
+                 * panel's next chunk, or the next panel's first: panels are back to back). */
+                const float *chunk = panel + (size_t)k0 * ENK_PANEL;
+                const char *next = (const char *)(chunk + (size_t)kn * ENK_PANEL);
+                int from = CHUNK_ROWS * g / groups, lines = CHUNK_ROWS * (g + 1) / groups - from;
+                tile_any_avx2(mr, x, (size_t)j->k, chunk, kn, next + (size_t)from * 64, lines,
+                              scratch + r0 * ENK_PANEL, k0 == 0, j->bias + p * ENK_PANEL, y, (size_t)j->n, j->epilogue, cols);
             }
         }
     }
@@ -273,8 +266,18 @@ static int level(void) {
 }
 
 void enk_linear_share(const enk_linear *job, int share, int shares) {
-    if (level() == 1) linear_share_avx2(job, share, shares);
-    else enk_linear_share_generic(job, share, shares);
+    if (level() != 1) {
+        enk_linear_share_generic(job, share, shares);
+        return;
+    }
+    /* The AVX2 kernel's scratch holds ENK_MAX_ROWS rows: more rows go through in blocks. */
+    for (int r0 = 0; r0 < job->rows; r0 += ENK_MAX_ROWS) {
+        enk_linear part = *job;
+        part.x += (size_t)r0 * job->k;
+        part.y += (size_t)r0 * job->n;
+        part.rows = job->rows - r0 < ENK_MAX_ROWS ? job->rows - r0 : ENK_MAX_ROWS;
+        linear_share_avx2(&part, share, shares);
+    }
 }
 
 static void run_share(void *job) { enk_linear_share(job, omp_get_thread_num(), omp_get_num_threads()); }

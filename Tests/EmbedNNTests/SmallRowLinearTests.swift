@@ -198,7 +198,8 @@ struct SmallRowLinearTests {
         }
     }
 
-    /// The portable kernel (CPUs without AVX2+FMA) computes the same, any share split.
+    /// The portable kernel (CPUs without AVX2+FMA) computes the same, any share split; past 32
+    /// rows the kernel takes several passes.
     @Test func portableKernelAgrees() {
         for (n, k) in [(5, 3), (40, 129), (33, 384)] {
             let c = Case(n: n, k: k, seed: 9)
@@ -212,7 +213,7 @@ struct SmallRowLinearTests {
             c.w.withUnsafeBufferPointer { enk_pack($0.baseAddress!, n, k, panels.baseAddress!) }
             _ = bias.initialize(from: c.b + [Float](repeating: 0, count: bias.count - n))
             for (code, e) in Self.epilogues.enumerated() {
-                for rows in [1, 6, 11, 32] {
+                for rows in [1, 6, 11, 32, 45] {
                     func run(_ kernel: (UnsafePointer<enk_linear>, Int32, Int32) -> Void) -> [Float] {
                         var y = Array(c.residual.prefix(rows * n))
                         c.x.withUnsafeBufferPointer { x in

@@ -44,7 +44,8 @@ typedef struct {
     int epilogue;
 } enk_linear;
 
-/// Most rows `enk_linear_share` takes (Linear.exactRows).
+/// Rows the kernel computes in one pass over the weights (Linear.exactRows); more rows take
+/// several passes (oneDNN is the faster choice there).
 #define ENK_MAX_ROWS 32
 
 /// Computes share `share` of `shares` of `job` (disjoint column panels): the entry point for a
