@@ -5,7 +5,8 @@
 // Conventions this file keeps (read before adding a target):
 // - No Swift package dependencies. C libraries come from Debian through system-library
 //   targets (CYAML, CDNNL, CTurboJPEG, CPNG, CWebP), each imported by exactly one Swift module
-//   (CYAML by EmbedConfig, CDNNL by EmbedNN, the media libraries by EmbedMedia).
+//   (CYAML by EmbedConfig, CDNNL by EmbedNN, the media libraries by EmbedMedia). The C kernel
+//   targets likewise: CStoreKernels by EmbedStore, CNNKernels by EmbedNN.
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
 //   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit,
 //   EmbedNN, EmbedMedia, EmbedVision and VisionPluginKit (what the picture-taking plugins share). EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
@@ -80,9 +81,13 @@ let package = Package(
                           dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
 
         // MARK: Inference and plugins
+        // Run-time dispatched AVX2 matmuls for Linear's calls of a few rows (one text query), on
+        // oneDNN's OpenMP team: libgomp, called directly (clang's OpenMP would be a second runtime).
+        .target(name: "CNNKernels", path: "Sources/CNNKernels",
+                linkerSettings: [.linkedLibrary("gomp"), .linkedLibrary("m")]),
         // EmbedNN's SIMD16 kernels need AVX2/FMA code generation (the x86-64 baseline is SSE2,
         // 3-4× slower here); every machine embedd targets has at least AVX2.
-        .target(name: "EmbedNN", dependencies: ["CDNNL", "EmbedSys", "EmbedJSON"],
+        .target(name: "EmbedNN", dependencies: ["CDNNL", "CNNKernels", "EmbedSys", "EmbedJSON"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
         // Media decoding (images now; sound and video later): the sole importer of each media C library.
@@ -128,7 +133,7 @@ let package = Package(
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
-        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "EmbedSys", "EmbedJSON"]),
+        .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "CNNKernels", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
         // What the plugin test targets share (the built plugin's path, loading a model, cosine).
         .target(name: "PluginTestSupport", dependencies: ["EmbedPluginHost", "EmbedSys"], path: "Tests/PluginTestSupport"),

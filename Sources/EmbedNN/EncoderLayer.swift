@@ -38,9 +38,10 @@ final class EncoderLayer: @unchecked Sendable {
     }
 
     /// Loads one layer of `hidden` features with a feed-forward of `intermediate` and the
-    /// given activation fused into its first matmul.
+    /// given activation fused into its first matmul (`smallRows`: see `Linear.init`).
     init(weights: SafeTensorsFile, names n: Names, hidden h: Int, intermediate i: Int, activation: Linear.Epilogue,
-         context: ComputeContext, precision: Precision, exactRowCounts: Bool = false) throws(NNError) {
+         context: ComputeContext, precision: Precision, exactRowCounts: Bool = false,
+         smallRows: Bool = true) throws(NNError) {
         // Fuse Q, K and V into one [3h, h] matmul: one pass over the activations instead of three.
         let fusedW = UnsafeMutableBufferPointer<Float>.allocate(capacity: 3 * h * h)
         defer { fusedW.deallocate() }
@@ -53,13 +54,15 @@ final class EncoderLayer: @unchecked Sendable {
         }
         qkv = try fusedB.withUnsafeBufferPointer { b throws(NNError) in
             try Linear(context: context, weight: fusedW.baseAddress!, bias: b.baseAddress!, outFeatures: 3 * h,
-                       inFeatures: h, precision: precision, epilogue: .none, exactRowCounts: exactRowCounts)
+                       inFeatures: h, precision: precision, epilogue: .none, exactRowCounts: exactRowCounts,
+                       smallRows: smallRows)
         }
         func linear(_ name: String, out: Int, inp: Int, _ e: Linear.Epilogue, dst: Precision = .fp32) throws(NNError) -> Linear {
             let w = try weights.floats(name + ".weight", shape: [out, inp])
             let b = try weights.floats(name + ".bias", shape: [out])
             return try Linear(context: context, weight: w.pointer, bias: b.pointer, outFeatures: out, inFeatures: inp,
-                              precision: precision, epilogue: e, destination: dst, exactRowCounts: exactRowCounts)
+                              precision: precision, epilogue: e, destination: dst, exactRowCounts: exactRowCounts,
+                              smallRows: smallRows)
         }
         output = try linear(n.o, out: h, inp: h, .residualAdd)
         // In bf16 mode the GELU output feeds the next matmul directly as bf16.

@@ -1,4 +1,5 @@
 import CDNNL
+import CNNKernels
 
 /// A fully connected layer `y = x·Wᵀ + b` (PyTorch's `nn.Linear`) on a oneDNN matmul, with the
 /// weights reordered once at load into the layout the kernel prefers ("prepacked": plain
@@ -10,9 +11,19 @@ import CDNNL
 /// past the real count are computed on scratch data and ignored. Up to `exactRows` rows (one or
 /// two short sentences) the bucket is the row count itself: there the matmuls are bound by
 /// arithmetic, so padding 12 rows to 16 cost about a sixth more time (figures: bench/NOTES.md, "Figures moved out of code comments").
+///
+/// fp32 calls of up to `exactRows` rows skip oneDNN: on CPUs where it keeps fp32 weights plain
+/// (AVX2) it re-packs them on every call, and a text query's few rows then stream the weights at
+/// a fraction of the memory's speed. CNNKernels' AVX2 kernel reads them from panels packed once
+/// at load (16 columns each, K-contiguous, in the model's huge-page arena), with the same fused
+/// epilogues, on the same OpenMP team (bench/NOTES.md, stop 19). Layers built with `smallRows`
+/// keep only the panels until a call of more rows needs oneDNN's copy, made then from the
+/// panels: a model that only ever embeds queries holds its fp32 weights once, one that also
+/// takes batches twice.
 public final class Linear: @unchecked Sendable {
     // Invariant: used from one compute thread at a time (the owning model serialises calls);
-    // the cache and the memory objects' data handles are mutated only there.
+    // the cache, the memory objects' data handles and the lazily made oneDNN weights are
+    // mutated only there.
 
     /// Epilogue fused into the matmul.
     public enum Epilogue: Sendable {
@@ -46,8 +57,12 @@ public final class Linear: @unchecked Sendable {
 
     private let context: ComputeContext
     private var packedDesc: dnnl_memory_desc_t
-    private let weights: DNNLMemory
+    /// oneDNN's copy of the weights (nil until a call of more than `exactRows` rows when the
+    /// panels exist).
+    private var weights: DNNLMemory?
     private let bias: DNNLMemory
+    /// The weights and bias packed for the small-row kernel (nil: every call goes through oneDNN).
+    private let panels: (weights: UnsafePointer<Float>, bias: UnsafePointer<Float>)?
     private var cache: [Int: Entry] = [:]
 
     /// One bucket's kernel and the memory objects its calls point at their buffers. Every
@@ -82,10 +97,18 @@ public final class Linear: @unchecked Sendable {
         return (rows + step - 1) / step * step
     }
 
+    /// Whether this CPU runs the small-row kernel (AVX2+FMA; its portable fallback would be
+    /// slower than oneDNN).
+    static let smallRowKernelAvailable = String(cString: enk_kernel_name()) == "avx2"
+
     /// Prepacks `weight` (`[outFeatures, inFeatures]`, row-major, as PyTorch stores it) and `bias`.
+    /// `smallRows`: whether calls of up to `exactRows` rows are expected (text towers); an fp32
+    /// layer then packs its weights for the small-row kernel only, and oneDNN's copy waits for
+    /// the first larger call. Layers that only ever see many rows (a vision tower's, tens of
+    /// rows per image) pass false and keep oneDNN's copy alone.
     public init(context: ComputeContext, weight: UnsafePointer<Float>, bias biasValues: UnsafePointer<Float>,
                 outFeatures: Int, inFeatures: Int, precision: Precision, epilogue: Epilogue,
-                destination: Precision = .fp32, exactRowCounts: Bool = false) throws(NNError) {
+                destination: Precision = .fp32, exactRowCounts: Bool = false, smallRows: Bool = true) throws(NNError) {
         self.context = context
         self.exactRowCounts = exactRowCounts
         self.inFeatures = inFeatures
@@ -102,17 +125,52 @@ public final class Linear: @unchecked Sendable {
         packedDesc = try pd.query(dnnl_query_weights_md, "weights (\(inFeatures)×\(outFeatures) matmul)").pointee
         implementation = DNNL.implementationName(pd.handle)
 
-        // Reorder the plain [N, K] fp32 weights (a [K, N] tensor with strides {1, K}) once.
-        var plain = try DNNL.stridedDesc([inFeatures, outFeatures], strides: [1, inFeatures], dnnl_f32)
-        let plainMem = try DNNLMemory(&plain, engine: context.engine, data: UnsafeMutableRawPointer(mutating: weight), "weights")
-        // In the model's huge-page arena (it lives as long as `context`, which this layer holds).
-        let packed = try context.weightArena.allocate(dnnl_memory_desc_get_size(&packedDesc))
-        weights = try DNNLMemory(&packedDesc, engine: context.engine, data: packed, "packed weights")
-        try Self.reorder(context: context, from: plainMem, fromDesc: &plain, to: weights, toDesc: &packedDesc)
+        if smallRows && precision == .fp32 && destination == .fp32 && Self.smallRowKernelAvailable {
+            // In the model's huge-page arena (it lives as long as `context`, which this layer
+            // holds), zeroed, so the last panel's padding columns and bias are 0.
+            let w = try context.weightArena.allocate(enk_packed_count(outFeatures, inFeatures) * 4)
+                .bindMemory(to: Float.self, capacity: enk_packed_count(outFeatures, inFeatures))
+            enk_pack(weight, outFeatures, inFeatures, w)
+            let paddedBias = (outFeatures + Int(ENK_PANEL) - 1) / Int(ENK_PANEL) * Int(ENK_PANEL)
+            let b = try context.weightArena.allocate(paddedBias * 4).bindMemory(to: Float.self, capacity: paddedBias)
+            b.update(from: biasValues, count: outFeatures)
+            panels = (UnsafePointer(w), UnsafePointer(b))
+            weights = nil
+        } else {
+            // Reorder the plain [N, K] fp32 weights (a [K, N] tensor with strides {1, K}) once.
+            var plain = try DNNL.stridedDesc([inFeatures, outFeatures], strides: [1, inFeatures], dnnl_f32)
+            weights = try Self.packForOneDNN(context: context, plain: weight, plainDesc: &plain, packedDesc: &packedDesc)
+            panels = nil
+        }
         var bDesc = try DNNL.plainDesc([1, outFeatures], dnnl_f32)
         bias = try DNNLMemory(&bDesc, engine: context.engine, data: DNNL.allocate, "bias")
         guard let handle = bias.data else { throw NNError("oneDNN: the bias memory has no buffer") }
         handle.copyMemory(from: biasValues, byteCount: outFeatures * 4)
+    }
+
+    /// oneDNN's copy of `plain` (described by `plainDesc`) in `packedDesc`'s layout, in the
+    /// model's arena.
+    private static func packForOneDNN(context: ComputeContext, plain: UnsafePointer<Float>, plainDesc: inout dnnl_memory_desc_t,
+                                      packedDesc: inout dnnl_memory_desc_t) throws(NNError) -> DNNLMemory {
+        let plainMem = try DNNLMemory(&plainDesc, engine: context.engine, data: UnsafeMutableRawPointer(mutating: plain), "weights")
+        let packed = try context.weightArena.allocate(dnnl_memory_desc_get_size(&packedDesc))
+        let weights = try DNNLMemory(&packedDesc, engine: context.engine, data: packed, "packed weights")
+        try reorder(context: context, from: plainMem, fromDesc: &plainDesc, to: weights, toDesc: &packedDesc)
+        return weights
+    }
+
+    /// oneDNN's weights, made from the panels by the first call that needs them.
+    private func oneDNNWeights() throws(NNError) -> DNNLMemory {
+        if let weights { return weights }
+        guard let panels else { throw NNError("oneDNN: a Linear has neither packed weights nor panels") }
+        // wᵀ: [K, N] row-major, oneDNN's plain `ab`.
+        let plain = UnsafeMutableBufferPointer<Float>.allocate(capacity: inFeatures * outFeatures)
+        defer { plain.deallocate() }
+        enk_unpack_transposed(panels.weights, outFeatures, inFeatures, plain.baseAddress!)
+        var plainDesc = try DNNL.plainDesc([inFeatures, outFeatures], dnnl_f32)
+        let made = try Self.packForOneDNN(context: context, plain: plain.baseAddress!, plainDesc: &plainDesc, packedDesc: &packedDesc)
+        weights = made
+        return made
     }
 
     private static func reorder(context: ComputeContext, from: DNNLMemory, fromDesc: inout dnnl_memory_desc_t,
@@ -185,12 +243,33 @@ public final class Linear: @unchecked Sendable {
     /// does not pay a primitive's creation (milliseconds per new row count for a 6-layer model). Run it
     /// on the compute thread: primitives take their thread count from the creating thread.
     public func prepare(rows: ClosedRange<Int>) throws(NNError) {
-        for r in rows { _ = try entry(rows: r) }
+        for r in rows where !smallRowCall(r) { _ = try entry(rows: r) }
+    }
+
+    /// Whether a call of `rows` rows runs on the small-row kernel.
+    private func smallRowCall(_ rows: Int) -> Bool { panels != nil && rows <= Self.exactRows }
+
+    private var epilogueCode: Int32 {
+        switch epilogue {
+        case .none: Int32(ENK_NONE)
+        case .gelu: Int32(ENK_GELU)
+        case .quickGELU: Int32(ENK_QUICK_GELU)
+        case .residualAdd: Int32(ENK_RESIDUAL)
+        }
     }
 
     /// Computes `rows` rows: `source` holds `bucket(rows) × inFeatures` elements of the source
     /// precision, `destination` `bucket(rows) × outFeatures` of the destination precision.
     public func forward(rows: Int, source: UnsafeRawPointer, destination: UnsafeMutableRawPointer) throws(NNError) {
+        if smallRowCall(rows), let panels {
+            // On the calling thread's OpenMP team (its size is ComputeContext.threads).
+            var job = enk_linear(x: source.assumingMemoryBound(to: Float.self), panels: panels.weights, bias: panels.bias,
+                                 y: destination.assumingMemoryBound(to: Float.self), rows: Int32(max(0, rows)),
+                                 n: Int32(outFeatures), k: Int32(inFeatures), epilogue: epilogueCode)
+            enk_linear_run(&job, 0)
+            return
+        }
+        let weights = try oneDNNWeights()
         let e = try entry(rows: rows)
         e.src.setData(UnsafeMutableRawPointer(mutating: source))
         e.dst.setData(destination)

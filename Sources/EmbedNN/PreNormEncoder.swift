@@ -18,9 +18,11 @@ final class PreNormEncoder: @unchecked Sendable {
 
     /// Loads `tower.layers` layers named `<prefix>encoder.layers.<i>.…` (Hugging Face's CLIP
     /// names). `parallel` is shared with the model's other tower (one set of helper threads).
-    /// `exactRowCounts`: every row count gets its own matmul primitives (`Linear`).
+    /// `exactRowCounts`: every row count gets its own matmul primitives (`Linear`); `smallRows`:
+    /// whether calls of a few token rows come (the text tower; see `Linear.init`).
     init(weights: SafeTensorsFile, prefix: String, tower: CLIPConfig.Tower, causal: Bool,
-         context: ComputeContext, precision: Precision, parallel: ParallelFor, exactRowCounts: Bool = false) throws(NNError) {
+         context: ComputeContext, precision: Precision, parallel: ParallelFor, exactRowCounts: Bool = false,
+         smallRows: Bool = true) throws(NNError) {
         hiddenSize = tower.hiddenSize
         self.precision = precision
         self.context = context
@@ -32,7 +34,7 @@ final class PreNormEncoder: @unchecked Sendable {
             built.append(try EncoderLayer(weights: weights, names: .init(clipPrefix: prefix, layer: i),
                                           hidden: tower.hiddenSize, intermediate: tower.intermediateSize,
                                           activation: activation, context: context, precision: precision,
-                                          exactRowCounts: exactRowCounts))
+                                          exactRowCounts: exactRowCounts, smallRows: smallRows))
         }
         layers = built
         attention = Attention(heads: tower.heads, headSize: tower.headSize, causal: causal)

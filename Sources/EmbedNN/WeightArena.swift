@@ -8,9 +8,11 @@ import EmbedSys
 /// Matrices are packed back to back in 16 MiB chunks (a larger matrix gets a chunk of its own),
 /// so the rounding to huge pages costs at most the untouched tail of the last chunk.
 final class WeightArena: @unchecked Sendable {
-    // Invariant: `allocate` runs while the model loads, on its loading thread only; afterwards
-    // the memory is only read through the pointers handed out, which live as long as the
-    // arena (its owner, the model's ComputeContext, outlives every Linear).
+    // Invariant: `allocate` runs on the model's compute thread only: while the model loads, or
+    // in the call that first needs oneDNN's copy of a Linear packed for small row counts (calls
+    // are serialised). The memory handed out is written once, then only read through the
+    // pointers, which live as long as the arena (its owner, the model's ComputeContext,
+    // outlives every Linear).
     private var chunks: [HugePageMemory] = []
     private var used = 0
     static let chunkBytes = 16 << 20

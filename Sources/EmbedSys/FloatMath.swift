@@ -14,6 +14,8 @@ public enum FloatMath {
     public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     /// Error function in single precision (`erff(3)`).
     public static func erf(_ x: Float) -> Float { Glibc.erff(x) }
+    /// Error function in double precision (`erf(3)`; test references).
+    public static func erf(_ x: Double) -> Double { Glibc.erf(x) }
     /// Hyperbolic tangent in single precision (`tanhf(3)`).
     public static func tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
     /// Sine in double precision (`sin(3)`): EmbedVision's Lanczos and Hamming weights must use
