@@ -12,11 +12,13 @@ import CNNKernels
 /// two short sentences) the bucket is the row count itself: there the matmuls are bound by
 /// arithmetic, so padding 12 rows to 16 cost about a sixth more time (figures: bench/NOTES.md, "Figures moved out of code comments").
 ///
-/// fp32 calls of up to `exactRows` rows skip oneDNN: on CPUs where it keeps fp32 weights plain
-/// (AVX2) it re-packs them on every call, and a text query's few rows then stream the weights at
-/// a fraction of the memory's speed. CNNKernels' AVX2 kernel reads them from panels packed once
-/// at load (16 columns each, K-contiguous, in the model's huge-page arena), with the same fused
-/// epilogues, on the same OpenMP team (bench/NOTES.md, stop 19). Layers built with `smallRows`
+/// fp32 calls of up to `exactRows` rows skip oneDNN where it keeps fp32 weights plain (AVX2-only
+/// CPUs: `gemm:jit` re-packs them on every call, and a text query's few rows then stream the
+/// weights at a fraction of the memory's speed). CNNKernels' AVX2 kernel reads them from panels
+/// packed once at load (16 columns each, K-contiguous, in the model's huge-page arena), with the
+/// same fused epilogues, on the same OpenMP team (bench/NOTES.md, stop 19). Where oneDNN
+/// prepacks fp32 weights itself (AVX-512 CPUs), every call stays on oneDNN: nothing was measured
+/// there. Layers built with `smallRows`
 /// keep only the panels until a call of more rows needs oneDNN's copy, made then from the
 /// panels: a model that only ever embeds queries holds its fp32 weights once, one that also
 /// takes batches twice.
@@ -125,7 +127,9 @@ public final class Linear: @unchecked Sendable {
         packedDesc = try pd.query(dnnl_query_weights_md, "weights (\(inFeatures)×\(outFeatures) matmul)").pointee
         implementation = DNNL.implementationName(pd.handle)
 
-        if smallRows && precision == .fp32 && destination == .fp32 && Self.smallRowKernelAvailable {
+        var plainWT = try DNNL.plainDesc([inFeatures, outFeatures], dnnl_f32)
+        let oneDNNKeepsPlain = dnnl_memory_desc_equal(&packedDesc, &plainWT) != 0
+        if smallRows && precision == .fp32 && destination == .fp32 && oneDNNKeepsPlain && Self.smallRowKernelAvailable {
             // In the model's huge-page arena (it lives as long as `context`, which this layer
             // holds), zeroed, so the last panel's padding columns and bias are 0.
             let w = try context.weightArena.allocate(enk_packed_count(outFeatures, inFeatures) * 4)
@@ -245,6 +249,10 @@ public final class Linear: @unchecked Sendable {
     public func prepare(rows: ClosedRange<Int>) throws(NNError) {
         for r in rows where !smallRowCall(r) { _ = try entry(rows: r) }
     }
+
+    /// Whether calls of up to `exactRows` rows run on the small-row kernel (fp32 `smallRows`
+    /// layers on CPUs where oneDNN keeps fp32 weights plain).
+    var usesSmallRowKernel: Bool { panels != nil }
 
     /// Whether a call of `rows` rows runs on the small-row kernel.
     private func smallRowCall(_ rows: Int) -> Bool { panels != nil && rows <= Self.exactRows }

@@ -5,8 +5,15 @@ import Testing
 
 /// Linear's small-row path (CNNKernels, fp32 calls of up to `Linear.exactRows` rows) against a
 /// Double-precision reference and against oneDNN, for every epilogue and for sizes that are
-/// not multiples of the kernel's 16-column panels or of its 128-row chunks.
+/// not multiples of the kernel's 16-column panels or of its 128-row chunks. The tests of the
+/// path itself run where Linear uses it (CPUs where oneDNN keeps fp32 weights plain: AVX2-only).
 struct SmallRowLinearTests {
+    static let pathInUse: Bool = {
+        guard let context = try? ComputeContext(threads: 1), let linear = try? Case(n: 16, k: 16, seed: 1).linear(context, .none)
+        else { return false }
+        return linear.usesSmallRowKernel
+    }()
+
     /// Deterministic values in [-scale, scale).
     private static func values(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         var x = seed
@@ -20,7 +27,7 @@ struct SmallRowLinearTests {
     private static func quickGELU(_ z: Double) -> Double { z / (1 + FloatMath.exp(-1.702 * z)) }
 
     /// One layer's weights, bias and input rows.
-    private struct Case {
+    fileprivate struct Case {
         let n, k: Int
         let w, b, x, residual: [Float]
         init(n: Int, k: Int, seed: UInt64) {
@@ -95,7 +102,7 @@ struct SmallRowLinearTests {
         #expect(worst <= 1, "\(label): \(c.n)×\(c.k), \(rows) rows, \(e): error \(worst) of the bound")
     }
 
-    @Test(arguments: [0, 1, 2, 3])
+    @Test(.enabled(if: pathInUse), arguments: [0, 1, 2, 3])
     func matchesDoublePrecisionForEveryEpilogueAndRowCount(epilogue: Int) throws {
         let e = Self.epilogues[epilogue]
         let context = try ComputeContext(threads: 2)
@@ -136,13 +143,14 @@ struct SmallRowLinearTests {
 
     /// A layer packed for small rows makes oneDNN's copy from its panels at its first larger
     /// call; both paths keep working afterwards.
-    @Test func largerCallsMakeOneDNNsWeightsFromThePanels() throws {
+    @Test(.enabled(if: pathInUse)) func largerCallsMakeOneDNNsWeightsFromThePanels() throws {
         let context = try ComputeContext(threads: 2)
         context.enterComputeThread()
         for (i, s) in [(40, 129), (17, 7), (1, 1)].enumerated() {
             for e in Self.epilogues {
                 let c = Case(n: s.0, k: s.1, seed: UInt64(7 + i))
                 let linear = try c.linear(context, e)
+                #expect(linear.usesSmallRowKernel)
                 for rows in [3, 33, 48, 64, 32, 1] {
                     Self.check(c, e, rows: rows, try c.run(linear, rows: rows), tolerance: 1e-6, "after a larger call")
                 }
@@ -152,7 +160,7 @@ struct SmallRowLinearTests {
 
     /// A row's result does not depend on the rows beside it or on the thread count: every
     /// column's sum runs in the same order whatever the split (bit-identical).
-    @Test func rowsDoNotDependOnTheBatchOrTheThreads() throws {
+    @Test(.enabled(if: pathInUse)) func rowsDoNotDependOnTheBatchOrTheThreads() throws {
         let c = Case(n: 70, k: 257, seed: 42)
         var results: [[Float]] = []
         for threads in [1, 2, 3] {
@@ -170,7 +178,7 @@ struct SmallRowLinearTests {
 
     /// The activations alone (a 1×1 layer of weight 1), over the range where they are not
     /// trivially 0 or z, against double precision: ~1e-6 relative, less than 1e-9 absolute.
-    @Test func activationsMatchDoublePrecision() throws {
+    @Test(.enabled(if: pathInUse)) func activationsMatchDoublePrecision() throws {
         let context = try ComputeContext(threads: 1)
         context.enterComputeThread()
         let one: [Float] = [1], zero: [Float] = [0]
