@@ -36,7 +36,7 @@ final class CLIPVisionTower: @unchecked Sendable {
         let zero = [Float](repeating: 0, count: h)
         patchEmbedding = try zero.withUnsafeBufferPointer { b throws(NNError) in
             try Linear(context: context, weight: kernel.pointer, bias: b.baseAddress!, outFeatures: h, inFeatures: k,
-                       precision: precision, epilogue: .none, exactRowCounts: true, smallRows: false)
+                       precision: precision, epilogue: .none, exactRowCounts: true)
         }
         classEmbedding = try weights.floats("vision_model.embeddings.class_embedding", shape: [h])
         positionEmbedding = try weights.floats("vision_model.embeddings.position_embedding.weight", shape: [c.patchCount + 1, h])
@@ -44,11 +44,9 @@ final class CLIPVisionTower: @unchecked Sendable {
         preNorm = (try weights.floats("vision_model.pre_layrnorm.weight", shape: [h]),
                    try weights.floats("vision_model.pre_layrnorm.bias", shape: [h]))
         // A batch of n images is always n × (patches + 1) rows: exact primitives, no padding rows
-        // (one image's 50 rows would otherwise run as 64), and never few enough for the small-row
-        // kernel (oneDNN's weights alone: Linear.init's `smallRows`).
+        // (one image's 50 rows would otherwise run as 64).
         encoder = try PreNormEncoder(weights: weights, prefix: "vision_model.", tower: c.vision, causal: false,
-                                     context: context, precision: precision, parallel: parallel, exactRowCounts: true,
-                                     smallRows: false)
+                                     context: context, precision: precision, parallel: parallel, exactRowCounts: true)
         postNorm = (try weights.floats("vision_model.post_layernorm.weight", shape: [h]),
                     try weights.floats("vision_model.post_layernorm.bias", shape: [h]))
         projection = try CLIPProjection.load(weights, "visual_projection.weight", out: c.projectionSize, inp: h, context: context)

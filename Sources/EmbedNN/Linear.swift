@@ -12,16 +12,15 @@ import CNNKernels
 /// two short sentences) the bucket is the row count itself: there the matmuls are bound by
 /// arithmetic, so padding 12 rows to 16 cost about a sixth more time (figures: bench/NOTES.md, "Figures moved out of code comments").
 ///
-/// fp32 calls of up to `exactRows` rows skip oneDNN where it keeps fp32 weights plain (AVX2-only
-/// CPUs: `gemm:jit` re-packs them on every call, and a text query's few rows then stream the
-/// weights at a fraction of the memory's speed). CNNKernels' AVX2 kernel reads them from panels
-/// packed once at load (16 columns each, K-contiguous, in the model's huge-page arena), with the
-/// same fused epilogues, on the same OpenMP team (bench/NOTES.md, stop 19). Where oneDNN
-/// prepacks fp32 weights itself (AVX-512 CPUs), every call stays on oneDNN: nothing was measured
-/// there. Layers built with `smallRows`
-/// keep only the panels until a call of more rows needs oneDNN's copy, made then from the
-/// panels: a model that only ever embeds queries holds its fp32 weights once, one that also
-/// takes batches twice.
+/// fp32 calls skip oneDNN where it keeps fp32 weights plain (AVX2-only CPUs: `gemm:jit` re-packs
+/// them on every call, so a text query's few rows stream the weights at a fraction of the
+/// memory's speed, and mid-size calls lose a quarter to the packing). CNNKernels' AVX2 kernel
+/// reads them from panels packed once at load (16 columns each, K-contiguous, in the model's
+/// huge-page arena), with the same fused epilogues, on the same OpenMP team, in passes of
+/// `panelPassRows` rows (bench/NOTES.md, stop 19). Where oneDNN prepacks fp32 weights itself
+/// (AVX-512 CPUs), every call stays on oneDNN: nothing was measured there. A layer with panels
+/// holds its fp32 weights once (oneDNN's copy is only made, from the panels, if a call ever
+/// needs it).
 public final class Linear: @unchecked Sendable {
     // Invariant: used from one compute thread at a time (the owning model serialises calls);
     // the cache, the memory objects' data handles and the lazily made oneDNN weights are
@@ -104,10 +103,9 @@ public final class Linear: @unchecked Sendable {
     static let smallRowKernelAvailable = String(cString: enk_kernel_name()) == "avx2"
 
     /// Prepacks `weight` (`[outFeatures, inFeatures]`, row-major, as PyTorch stores it) and `bias`.
-    /// `smallRows`: whether calls of up to `exactRows` rows are expected (text towers); an fp32
-    /// layer then packs its weights for the small-row kernel only, and oneDNN's copy waits for
-    /// the first larger call. Layers that only ever see many rows (a vision tower's, tens of
-    /// rows per image) pass false and keep oneDNN's copy alone.
+    /// `smallRows`: whether an fp32 layer packs its weights for CNNKernels' panel kernel where
+    /// oneDNN keeps them plain (true everywhere in EmbedNN; false keeps oneDNN alone, which the
+    /// tests use to compare the two).
     public init(context: ComputeContext, weight: UnsafePointer<Float>, bias biasValues: UnsafePointer<Float>,
                 outFeatures: Int, inFeatures: Int, precision: Precision, epilogue: Epilogue,
                 destination: Precision = .fp32, exactRowCounts: Bool = false, smallRows: Bool = true) throws(NNError) {
@@ -255,7 +253,15 @@ public final class Linear: @unchecked Sendable {
     var usesSmallRowKernel: Bool { panels != nil }
 
     /// Whether a call of `rows` rows runs on the small-row kernel.
-    private func smallRowCall(_ rows: Int) -> Bool { panels != nil && rows <= Self.exactRows }
+    /// Every row count, once the panels exist: on AVX2 the panel kernel also beats oneDNN's
+    /// `gemm:jit` at larger counts (CLIP image tower, 100–200 rows: 157 against 120 GFLOP/s),
+    /// and the weights are then held once (bench/NOTES.md, stop 19).
+    private func smallRowCall(_ rows: Int) -> Bool { panels != nil }
+
+    /// Rows per pass of the panel kernel: larger calls run in passes, so that the rows a pass
+    /// reuses each weight chunk for stay in cache (800 rows in one pass ran at 107 GFLOP/s,
+    /// 400 at 150–165).
+    static let panelPassRows = 400
 
     private var epilogueCode: Int32 {
         switch epilogue {
@@ -271,10 +277,15 @@ public final class Linear: @unchecked Sendable {
     public func forward(rows: Int, source: UnsafeRawPointer, destination: UnsafeMutableRawPointer) throws(NNError) {
         if smallRowCall(rows), let panels {
             // On the calling thread's OpenMP team (its size is ComputeContext.threads).
-            var job = enk_linear(x: source.assumingMemoryBound(to: Float.self), panels: panels.weights, bias: panels.bias,
-                                 y: destination.assumingMemoryBound(to: Float.self), rows: Int32(max(0, rows)),
-                                 n: Int32(outFeatures), k: Int32(inFeatures), epilogue: epilogueCode)
-            enk_linear_run(&job, 0)
+            var start = 0
+            repeat {
+                let n = min(Self.panelPassRows, rows - start)
+                var job = enk_linear(x: source.assumingMemoryBound(to: Float.self) + start * inFeatures, panels: panels.weights,
+                                     bias: panels.bias, y: destination.assumingMemoryBound(to: Float.self) + start * outFeatures,
+                                     rows: Int32(max(0, n)), n: Int32(outFeatures), k: Int32(inFeatures), epilogue: epilogueCode)
+                enk_linear_run(&job, 0)
+                start += n
+            } while start < rows
             return
         }
         let weights = try oneDNNWeights()
