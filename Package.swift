@@ -72,7 +72,7 @@ let package = Package(
 
         // MARK: Daemon and clients
         .target(name: "EmbedServer",
-                dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost"]),
+                dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost", "EmbedJSON"]),
         .executableTarget(name: "embedd", dependencies: ["EmbedServer"]),
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).

@@ -43,6 +43,21 @@ public struct TokenUsage: Sendable, Hashable {
     public var isCounted: Bool { tokens > 0 }
 }
 
+/// One time window of an input with its own vector (ABI 1.1 segments: audio, video).
+public struct TimeSegment: Sendable, Hashable {
+    /// Where the window starts and ends, in seconds from the input's start.
+    public var start: Double
+    public var end: Double
+    /// `dimension` floats, in the model's space (unit length when the model normalises).
+    public var vector: [Float]
+
+    public init(start: Double, end: Double, vector: [Float]) {
+        self.start = start
+        self.end = end
+        self.vector = vector
+    }
+}
+
 /// The result of one embed call: a row per input, in input order.
 public struct EmbedBatch: Sendable {
     public init(dimension: Int, vectors: [Float], failures: [InputFailure?], modelVersion: String, generation: Int,
@@ -63,6 +78,9 @@ public struct EmbedBatch: Sendable {
     public var failures: [InputFailure?]
     /// Per input: token counts from an ABI 1.1 plugin (all zero from a 1.0 plugin).
     public var usage: [TokenUsage] = []
+    /// Per input: its segments in time order when the call asked for them (empty otherwise,
+    /// for a failed input, and for models that emit none).
+    public var segments: [[TimeSegment]] = []
     /// The version of the model that computed this batch (hot swap tests read it).
     public let modelVersion: String
     /// The host's generation number of the model instance that computed this batch.

@@ -135,18 +135,36 @@ public final class LoadedModel: @unchecked Sendable {
     /// whole call fails or is cancelled; per-input problems are in `EmbedBatch.failures`.
     /// - Parameter checkCancellationFirst: refuse at once when `cancel` is already raised; the
     ///   conformance kit turns it off to see whether the plugin polls the flag itself.
+    /// - Parameter segments: ask the plugin for per-segment vectors too (ABI 1.1; a model
+    ///   with `segmentSeconds == 0` emits none), at most `segmentLimit` in the whole call.
     public func embed(_ inputs: [EmbedInput], cancel: CancellationFlag? = nil,
-                      checkCancellationFirst: Bool = true) throws(PluginError) -> EmbedBatch {
+                      checkCancellationFirst: Bool = true, segments: Bool = false,
+                      segmentLimit: Int = LoadedModel.defaultSegmentLimit) throws(PluginError) -> EmbedBatch {
         let dim = info.dimension
         var vectors = [Float](repeating: 0, count: inputs.count * dim)
         var failures = [InputFailure?](repeating: nil, count: inputs.count)
         var usage = [embedd_input_usage](repeating: embedd_input_usage(), count: inputs.count)
+        var found: [[TimeSegment]] = segments ? Array(repeating: [], count: inputs.count) : []
         var start = 0
         calls.add(1, ordering: .relaxed)
         while start < inputs.count {
             let end = min(inputs.count, start + info.maxBatch)
+            let collector = segments
+                ? SegmentCollector(count: end - start, dimension: dim, normalized: info.normalized,
+                                   limit: max(0, segmentLimit - found.reduce(0) { $0 + $1.count }))
+                : nil
             try runChunk(inputs[start..<end], vectors: &vectors, failures: &failures, usage: &usage, cancel: cancel,
-                         checkCancellationFirst: checkCancellationFirst)
+                         checkCancellationFirst: checkCancellationFirst, collector: collector)
+            if let collector {
+                for (k, list) in collector.segments.enumerated() where failures[start + k] == nil {
+                    if let fault = collector.faults[k] {
+                        failures[start + k] = InputFailure(code: .internalError, message: fault)
+                        for j in 0..<dim { vectors[(start + k) * dim + j] = 0 }
+                    } else {
+                        found[start + k] = list
+                    }
+                }
+            }
             start = end
         }
         self.inputs.add(inputs.count, ordering: .relaxed)
@@ -159,12 +177,20 @@ public final class LoadedModel: @unchecked Sendable {
             guard failure == nil, u.tokens > 0, u.used <= u.tokens else { return TokenUsage() }
             return TokenUsage(tokens: Int(u.tokens), used: Int(u.used), truncated: u.used < u.tokens, chunks: Int(u.chunks))
         }
+        if segments {
+            batch.segments = zip(found, failures).map { list, failure in failure == nil ? list : [] }
+        }
         return batch
     }
 
+    /// The most segments one embed call may return (`embed(segments:segmentLimit:)`): 30-s
+    /// windows of about 68 hours of sound.
+    public static let defaultSegmentLimit = 8192
+
     private func runChunk(_ chunk: ArraySlice<EmbedInput>, vectors: inout [Float], failures: inout [InputFailure?],
                           usage: inout [embedd_input_usage],
-                          cancel: CancellationFlag?, checkCancellationFirst: Bool) throws(PluginError) {
+                          cancel: CancellationFlag?, checkCancellationFirst: Bool,
+                          collector: SegmentCollector?) throws(PluginError) {
         if checkCancellationFirst, let cancel, cancel.isCancelled {
             throw PluginError(.cancelled, "embed call on model '\(registeredName)' was cancelled")
         }
@@ -185,10 +211,14 @@ public final class LoadedModel: @unchecked Sendable {
                                 count: UInt32(chunk.count), inputs: cInputs.baseAddress,
                                 output: out.baseAddress! + base * dim, statuses: st.baseAddress,
                                 cancel: cancel.map { UnsafePointer($0.word) }, error: err.baseAddress,
-                                error_capacity: err.count, usage: counts.baseAddress! + base)
-                            return info.concurrent
+                                error_capacity: err.count, usage: counts.baseAddress! + base,
+                                emit_segment: collector == nil ? nil : SegmentCollector.emit,
+                                segment_context: collector.map { Unmanaged.passUnretained($0).toOpaque() })
+                            return withExtendedLifetime(collector) {
+                                info.concurrent
                                 ? image.descriptor.pointee.embed(handle, &request)
                                 : serial.withLock { _ in image.descriptor.pointee.embed(handle, &request) }
+                            }
                         }
                     }
                 }
@@ -197,6 +227,10 @@ public final class LoadedModel: @unchecked Sendable {
         if rc == EMBEDD_ERR_CANCELLED.rawValue {
             failedCalls.add(1, ordering: .relaxed)
             throw PluginError(.cancelled, "embed call on model '\(registeredName)' was cancelled")
+        }
+        if rc == EMBEDD_ERR_RESOURCE.rawValue, let collector, collector.refused {
+            failedCalls.add(1, ordering: .relaxed)
+            throw PluginError(.batchFailed, "model '\(registeredName)' returned more than \(collector.limit) segments in one call; embed fewer or shorter inputs at a time")
         }
         guard rc == EMBEDD_OK.rawValue else {
             failedCalls.add(1, ordering: .relaxed)

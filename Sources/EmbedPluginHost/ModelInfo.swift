@@ -26,6 +26,9 @@ public struct ModelInfo: Sendable, Hashable {
     public var concurrent: Bool
     /// Largest |alone − batched| difference the plugin promises.
     public var batchTolerance: Float
+    /// ABI 1.1: the window length of the per-segment vectors the model emits on request
+    /// (audio, video); 0 when it emits none.
+    public var segmentSeconds: Double = 0
 
     /// Copies and validates a plugin's description; throws a message naming the bad field.
     init(copying raw: UnsafePointer<embedd_model_info>) throws(DescriptionError) {
@@ -69,6 +72,13 @@ public struct ModelInfo: Sendable, Hashable {
             throw DescriptionError("model description has batch_tolerance \(i.batch_tolerance)")
         }
         batchTolerance = i.batch_tolerance
+        let segmentEnd = MemoryLayout<embedd_model_info>.offset(of: \.segment_seconds)! + MemoryLayout<Double>.size
+        if Int(i.struct_size) >= segmentEnd {
+            guard i.segment_seconds.isFinite && i.segment_seconds >= 0 else {
+                throw DescriptionError("model description has segment_seconds \(i.segment_seconds)")
+            }
+            segmentSeconds = i.segment_seconds
+        }
     }
 
     /// A problem with a plugin's model description.

@@ -359,7 +359,9 @@ public final class PluginHost: Sendable {
     /// Inputs whose kind the model does not accept, or that exceed `maxInputBytes`, fail alone
     /// without reaching the plugin. The instance is pinned for the whole call: a concurrent
     /// swap lets this call finish on the instance it started on.
-    public func embed(model name: String, inputs: [EmbedInput], cancel: CancellationFlag? = nil) throws(PluginError) -> EmbedBatch {
+    /// `segments`: ask for per-segment vectors too (ABI 1.1; see `LoadedModel.embed`).
+    public func embed(model name: String, inputs: [EmbedInput], cancel: CancellationFlag? = nil,
+                      segments: Bool = false) throws(PluginError) -> EmbedBatch {
         let model = try acquire(name)
         defer { model.leave() }
         let info = model.info
@@ -369,21 +371,27 @@ public final class PluginHost: Sendable {
             if let failure = precheck(input, info: info) { failures[i] = failure } else { accepted.append(i) }
         }
         if accepted.count == inputs.count {
-            var batch = try model.embed(inputs, cancel: cancel)
+            var batch = try model.embed(inputs, cancel: cancel, segments: segments)
             batch.completedSequence = nextSequence()
             return batch
         }
         var vectors = [Float](repeating: 0, count: inputs.count * info.dimension)
+        var usage = [TokenUsage](repeating: TokenUsage(), count: inputs.count)
+        var found = [[TimeSegment]](repeating: [], count: segments ? inputs.count : 0)
         if !accepted.isEmpty {
-            let sub = try model.embed(accepted.map { inputs[$0] }, cancel: cancel)
+            let sub = try model.embed(accepted.map { inputs[$0] }, cancel: cancel, segments: segments)
             for (k, i) in accepted.enumerated() {
                 failures[i] = sub.failures[k]
+                if !sub.usage.isEmpty { usage[i] = sub.usage[k] }
+                if segments && !sub.segments.isEmpty { found[i] = sub.segments[k] }
                 vectors.replaceSubrange(i * info.dimension ..< (i + 1) * info.dimension,
                                         with: sub.vectors[k * info.dimension ..< (k + 1) * info.dimension])
             }
         }
         var batch = EmbedBatch(dimension: info.dimension, vectors: vectors, failures: failures,
                                modelVersion: info.version, generation: model.generation, embeddingSpace: info.embeddingSpace)
+        batch.usage = usage
+        batch.segments = found
         batch.completedSequence = nextSequence()
         return batch
     }

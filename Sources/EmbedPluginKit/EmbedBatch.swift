@@ -16,6 +16,9 @@ package struct EmbedBatch {
     /// ABI 1.1: per-input token counts, nil when the host did not ask for them (a 1.0 host,
     /// or a request whose `struct_size` stops before `usage`).
     private let usage: UnsafeMutablePointer<embedd_input_usage>?
+    /// ABI 1.1: where per-segment vectors go, nil when the host wants only summaries.
+    private let segmentSink: (emit: @convention(c) (UnsafeMutableRawPointer?, UInt32, Double, Double, UnsafePointer<Float>?) -> Int32,
+                              context: UnsafeMutableRawPointer?)?
 
     /// Nil when the request has no inputs or a NULL buffer (the kit fails such a call whole).
     init?(_ r: embedd_embed_request) {
@@ -27,6 +30,23 @@ package struct EmbedBatch {
         cancellation = CancellationFlag(r.cancel)
         let usageEnd = MemoryLayout<embedd_embed_request>.offset(of: \.usage)! + MemoryLayout<UnsafeMutablePointer<embedd_input_usage>?>.size
         usage = Int(r.struct_size) >= usageEnd ? r.usage : nil
+        let segmentEnd = MemoryLayout<embedd_embed_request>.offset(of: \.segment_context)! + MemoryLayout<UnsafeMutableRawPointer?>.size
+        if Int(r.struct_size) >= segmentEnd, let emit = r.emit_segment {
+            segmentSink = (emit, r.segment_context)
+        } else {
+            segmentSink = nil
+        }
+    }
+
+    /// Whether the host asked for per-segment vectors (ABI 1.1 `emit_segment`).
+    package var wantsSegments: Bool { segmentSink != nil }
+
+    /// Hands the host one segment vector of input `i` covering [start, end) seconds. False
+    /// when the host refused it (its per-call limit): the plugin then stops the call with
+    /// `EMBEDD_ERR_RESOURCE`. A no-op returning true when no segments were asked for.
+    package func emitSegment(input i: Int, start: Double, end: Double, vector: UnsafePointer<Float>) -> Bool {
+        guard let segmentSink else { return true }
+        return segmentSink.emit(segmentSink.context, UInt32(i), start, end, vector) == Int32(EMBEDD_OK.rawValue)
     }
 
     /// Whether the host wants token counts (`record(usage:for:)` is a no-op otherwise).

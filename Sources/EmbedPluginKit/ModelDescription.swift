@@ -23,6 +23,8 @@ package struct ModelDescription {
     package var maxBatch: Int
     package var concurrent = false
     package var batchTolerance: Float = 0
+    /// ABI 1.1: window length of the segments the model emits on request (0 = none).
+    package var segmentSeconds: Double = 0
 
     package init(name: String, version: String, embeddingSpace: String, modalities: UInt32, inputKinds: UInt32,
                  dim: Int, metric: embedd_metric, normalized: Bool, maxInputBytes: Int,

@@ -35,6 +35,7 @@ final class ModelInfoStorage {
         i.max_batch = UInt32(d.maxBatch)
         i.concurrent = d.concurrent ? 1 : 0
         i.batch_tolerance = d.batchTolerance
+        i.segment_seconds = d.segmentSeconds
         info = .allocate(capacity: 1)
         info.initialize(to: i)
     }

@@ -12,6 +12,8 @@ struct BatchSlice: Sendable {
     let generation: Int
     /// The space of the model instance that computed the rows (see `EmbedBatch`).
     let embeddingSpace: String
+    /// Per input: its segments, when the job asked for them (else empty).
+    var segments: [[TimeSegment]] = []
 
     var count: Int { failures.count }
 

@@ -12,6 +12,8 @@ struct EmbedJob: Sendable {
     let queuedAt: UInt64
     /// Whether a text the model cuts to its window fails instead (truncation off).
     let refuseTruncation: Bool
+    /// Whether the caller wants each input's segments too (ABI 1.1; audio and video models).
+    var segments = false
     /// Receives this job's rows of the batch, or the error that failed the whole batch.
     let complete: @Sendable (Result<BatchSlice, RPCError>) -> Void
 }

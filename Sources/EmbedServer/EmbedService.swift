@@ -297,7 +297,11 @@ public final class EmbedService: Sendable {
             completion(.failure(error))
             return
         }
-        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline,
+        if req.segments, let m = host.model(named: name), m.info.segmentSeconds <= 0 {
+            completion(.failure(RPCError(.invalidArgument, "model '\(name)' returns no segments (only audio and video models cut their inputs into time windows); leave segments off")))
+            return
+        }
+        var job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline,
                            queuedAt: Clock.monotonicNanoseconds(), refuseTruncation: refusesTruncation(name, req.truncation)) {
             [self] result in
             switch result {
@@ -306,6 +310,7 @@ public final class EmbedService: Sendable {
                 do throws(RPCError) { completion(.success(try finishEmbed(name, slice, ctx))) } catch { completion(.failure(error)) }
             }
         }
+        job.segments = req.segments
         if let refused = batcher.submit(job) { completion(.failure(refused)) }
     }
 
@@ -434,6 +439,11 @@ public final class EmbedService: Sendable {
         if batch.usage.contains(where: \.isCounted) {
             response.usage = batch.usage.map { EmbedWire.InputUsage($0) ?? EmbedWire.InputUsage() }
             response.totalTokens = batch.usage.reduce(0) { $0 + UInt64($1.tokens) }
+        }
+        if !batch.segments.isEmpty {
+            response.segments = batch.segments.map { list in
+                InputSegments(segments: list.map { EmbedWire.Segment(start: $0.start, end: $0.end, values: $0.vector) })
+            }
         }
         return response
     }

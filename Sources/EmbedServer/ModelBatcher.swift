@@ -311,10 +311,11 @@ final class ModelBatcher: Sendable {
         // it runs to the end and cancelled jobs are answered by the server already.
         let flag = live.count == 1 ? live[0].cancellation : nil
         let inputs = live.count == 1 ? live[0].inputs : live.flatMap(\.inputs)
+        let segments = live.contains(where: \.segments)
         let result: EmbedBatch
         let started = Clock.monotonicNanoseconds()
         do {
-            result = try timedEmbed(inputs, cancel: flag)
+            result = try timedEmbed(inputs, cancel: flag, segments: segments)
         } catch {
             // A shared call the plugin failed as a whole may have failed for one job's inputs:
             // run each job alone, so a call fails only for its own inputs. Other failures (no
@@ -333,7 +334,7 @@ final class ModelBatcher: Sendable {
                     continue
                 }
                 do {
-                    let alone = try timedEmbed(job.inputs, cancel: job.cancellation)
+                    let alone = try timedEmbed(job.inputs, cancel: job.cancellation, segments: job.segments)
                     job.complete(.success(slice(alone, offset: 0, for: job)))
                 } catch {
                     job.complete(.failure(RPCError(error)))
@@ -351,14 +352,14 @@ final class ModelBatcher: Sendable {
     }
 
     /// One plugin call, timed: `longestRunningCall` sees it while it runs.
-    private func timedEmbed(_ inputs: [EmbedInput], cancel: CancellationFlag?) throws(PluginError) -> EmbedBatch {
+    private func timedEmbed(_ inputs: [EmbedInput], cancel: CancellationFlag?, segments: Bool) throws(PluginError) -> EmbedBatch {
         let token: UInt64 = lock.withLock {
             state.nextCallToken += 1
             state.callsStarted[state.nextCallToken] = Clock.monotonicNanoseconds()
             return state.nextCallToken
         }
         defer { lock.withLock { _ = state.callsStarted.removeValue(forKey: token) } }
-        return try host.embed(model: model, inputs: inputs, cancel: cancel)
+        return try host.embed(model: model, inputs: inputs, cancel: cancel, segments: segments)
     }
 
     /// How long the oldest plugin call in progress has been running at `now` (nanoseconds), or
@@ -389,9 +390,11 @@ final class ModelBatcher: Sendable {
                 }
             }
         }
-        return BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
-                          failures: failures, usage: usage,
-                          modelVersion: result.modelVersion, generation: result.generation,
-                          embeddingSpace: result.embeddingSpace)
+        var slice = BatchSlice(dimension: d, vectors: Array(result.vectors[offset * d ..< (offset + n) * d]),
+                               failures: failures, usage: usage,
+                               modelVersion: result.modelVersion, generation: result.generation,
+                               embeddingSpace: result.embeddingSpace)
+        if job.segments && !result.segments.isEmpty { slice.segments = Array(result.segments[offset ..< offset + n]) }
+        return slice
     }
 }

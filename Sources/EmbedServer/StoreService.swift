@@ -301,7 +301,7 @@ final class StoreService: Sendable {
 
     /// Embeds `inputs` through the model's batcher; `then` runs on `queue` with the rows.
     private func embedThenContinue(_ model: String, _ inputs: [EmbedInput], _ ctx: CallContext, on queue: WorkQueue,
-                                   truncation: Truncation,
+                                   truncation: Truncation, segments: Bool = false,
                                    fail: @escaping @Sendable (RPCError) -> Void,
                                    then: @escaping @Sendable (BatchSlice) -> Void) {
         let batcher: ModelBatcher
@@ -309,7 +309,7 @@ final class StoreService: Sendable {
             fail(error)
             return
         }
-        let job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline,
+        var job = EmbedJob(inputs: inputs, caller: ctx.connection, cancellation: ctx.cancellation, deadline: ctx.deadline,
                            queuedAt: Clock.monotonicNanoseconds(), refuseTruncation: embed.refusesTruncation(model, truncation)) {
             result in
             switch result {
@@ -318,6 +318,7 @@ final class StoreService: Sendable {
                 if !queue.submit({ then(slice) }) { fail(RPCError(.unavailable, "the server is shutting down")) }
             }
         }
+        job.segments = segments
         if let refused = batcher.submit(job) { fail(refused) }
     }
 
@@ -486,17 +487,30 @@ final class StoreService: Sendable {
         for k in req.keys where k.isEmpty || k.utf8.count > 1024 {
             throw RPCError(.invalidArgument, "key '\(k.prefix(40))' must be 1…1024 bytes of UTF-8")
         }
-        do { return DeleteResponse(deleted: UInt64(try c.delete(req.keys))) } catch { throw StoreService.rpc(error) }
+        do {
+            // An item's segment records (UpsertRequest.segments) go with it, in the same write.
+            var segments: [String] = []
+            let asked = Set(req.keys)
+            for k in req.keys {
+                segments += SegmentRecords.storedKeys(of: k, metadata: try c.get(k)?.metadata).filter { !asked.contains($0) }
+            }
+            guard !segments.isEmpty else { return DeleteResponse(deleted: UInt64(try c.delete(req.keys))) }
+            let deletedSegments = segments.reduce(0) { n, k in n + ((try? c.get(k)) != nil ? 1 : 0) }
+            let total = try c.delete(req.keys + segments)
+            return DeleteResponse(deleted: UInt64(max(0, total - deletedSegments)), segments: UInt64(deletedSegments))
+        } catch { throw StoreService.rpc(error) }
     }
 
     /// Upsert: checks on the write queue, embeds through the batcher, stores on the write queue.
     private func upsert(_ ctx: CallContext, _ req: UpsertRequest, _ done: @escaping @Sendable (Result<UpsertResponse, RPCError>) -> Void) {
         var results: [UpsertResult] = []
-        var records: [Int: Record] = [:]     // item index → record ready to store
+        var records: [Int: [Record]] = [:]   // item index → its record (and its segments' records) ready to store
         var toEmbed: [(index: Int, input: EmbedInput)] = []
         let c: VectorCollection
         let modelName: String
         let b: CollectionBinding
+        // Whether stored items may have segment records to replace (an audio or video model).
+        var replacesSegments = req.segments
         do throws(RPCError) {
             try ctx.checkAlive()
             (c, b) = try open(req.collection, ctx, .write)
@@ -521,6 +535,15 @@ final class StoreService: Sendable {
                 }
                 model = try boundModel(c, b, ctx: ctx)
             }
+            let segmentSeconds = (model ?? (b.isRaw ? nil : embed.loadedModel(named: b.model)))?.info.segmentSeconds ?? 0
+            if req.segments {
+                guard needsModel, let model, model.info.segmentSeconds > 0 else {
+                    throw RPCError(.invalidArgument, needsModel
+                        ? "model '\(b.model)' of collection '\(c.name)' returns no segments (only audio and video models cut their inputs into time windows); leave segments off"
+                        : "segments are computed by the collection's model: send inputs, not vectors, or leave segments off")
+                }
+            }
+            replacesSegments = replacesSegments || segmentSeconds > 0
             results.reserveCapacity(req.items.count)
             for (i, item) in req.items.enumerated() {
                 var result = UpsertResult(key: item.key, outcome: .failed)
@@ -536,6 +559,10 @@ final class StoreService: Sendable {
                 }
                 if !item.metadata.isEmpty {
                     if let problem = Record.metadataProblem(item.metadata) {
+                        result.error = problem
+                        continue
+                    }
+                    if req.segments, let problem = SegmentRecords.reservedFieldProblem(item.metadata) {
                         result.error = problem
                         continue
                     }
@@ -558,7 +585,7 @@ final class StoreService: Sendable {
                         result.error = problem
                     } else {
                         result.outcome = .unknown
-                        records[i] = Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)
+                        records[i] = [Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)]
                     }
                 case .input(let input):
                     let what = "item \(i) (key '\(item.key)')"
@@ -578,13 +605,28 @@ final class StoreService: Sendable {
         }
         let partial = results
         let ready = records
-        let store: @Sendable ([UpsertResult], [Int: Record]) -> Void = { results, records in
+        let checkSegments = replacesSegments
+        let store: @Sendable ([UpsertResult], [Int: [Record]]) -> Void = { results, records in
             var results = results
             do throws(RPCError) {
                 try ctx.checkAlive()
                 let order = records.keys.sorted()
                 if !order.isEmpty {
-                    do throws(StoreError) { try c.upsert(order.map { records[$0]! }) } catch {
+                    do throws(StoreError) {
+                        // Segments the replaced items had and the new ones do not: deleted
+                        // first (their own durable write), so a crash in between leaves the
+                        // old item with fewer segments, never a segment without its item.
+                        if checkSegments {
+                            var stale: [String] = []
+                            for i in order {
+                                let key = records[i]![0].key
+                                let fresh = Set(records[i]!.dropFirst().map(\.key))
+                                stale += SegmentRecords.storedKeys(of: key, metadata: try c.get(key)?.metadata).filter { !fresh.contains($0) }
+                            }
+                            if !stale.isEmpty { try c.delete(stale) }
+                        }
+                        try c.upsert(order.flatMap { records[$0]! })
+                    } catch {
                         if case .invalidArgument(let m) = error {
                             for i in order { results[i].outcome = .failed; results[i].error = m }
                         } else {
@@ -592,7 +634,10 @@ final class StoreService: Sendable {
                         }
                     }
                 }
-                for i in order where results[i].outcome == .unknown { results[i].outcome = .stored }
+                for i in order where results[i].outcome == .unknown {
+                    results[i].outcome = .stored
+                    results[i].segments = UInt32(records[i]!.count - 1)
+                }
                 var response = UpsertResponse(results: results)
                 for r in results {
                     switch r.outcome {
@@ -613,7 +658,7 @@ final class StoreService: Sendable {
             return
         }
         let pending = toEmbed
-        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, truncation: req.truncation,
+        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, truncation: req.truncation, segments: req.segments,
                           fail: { done(.failure($0)) }) { [self] slice in
             // The space was checked before the inputs queued; a hot swap may have changed the
             // model meanwhile. Vectors of another space must never enter the collection.
@@ -636,7 +681,14 @@ final class StoreService: Sendable {
                     results[index].outcome = .failed
                     results[index].error = "model '\(modelName)' returned a vector the collection cannot store: \(problem)"
                 } else {
-                    records[index] = Record(key: item.key, vector: slice.vector(at: row), metadata: item.metadata.isEmpty ? nil : item.metadata)
+                    let segments = slice.segments.isEmpty ? [] : slice.segments[row]
+                    do throws(RPCError) {
+                        records[index] = try SegmentRecords.records(key: item.key, vector: slice.vector(at: row),
+                                                                    metadata: item.metadata, segments: segments)
+                    } catch {
+                        results[index].outcome = .failed
+                        results[index].error = error.message
+                    }
                 }
             }
             store(results, records)

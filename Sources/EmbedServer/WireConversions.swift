@@ -23,6 +23,7 @@ extension EmbedWire.ModelInfo {
             metric = m.info.metric.rawValue
             normalized = m.info.normalized
             maxTokens = UInt32(clamping: m.info.maxTokens)
+            segmentSeconds = m.info.segmentSeconds
             maxBatch = UInt32(clamping: m.info.maxBatch)
             preferredBatch = UInt32(clamping: m.info.preferredBatch)
             generation = UInt64(clamping: m.generation)

@@ -271,12 +271,15 @@ public struct ModelInfo: ProtoMessage {
     public var inputsEmbedded: UInt64 = 0
     /// Field 22 (`truncate`): the model's default for over-long text (embedd.yaml `truncate:`)
     public var truncate: Bool = false
+    /// Field 23 (`segment_seconds`): Length of the time windows the model returns segments for (audio, video; see
+    /// EmbedRequest.segments); 0 when it returns none.
+    public var segmentSeconds: Double = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false) {
+    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0) {
         self.name = name
         self.plugin = plugin
         self.state = state
@@ -299,6 +302,7 @@ public struct ModelInfo: ProtoMessage {
         self.pluginCalls = pluginCalls
         self.inputsEmbedded = inputsEmbedded
         self.truncate = truncate
+        self.segmentSeconds = segmentSeconds
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -325,6 +329,7 @@ public struct ModelInfo: ProtoMessage {
         case 20: pluginCalls = try reader.readUInt64(field, type)
         case 21: inputsEmbedded = try reader.readUInt64(field, type)
         case 22: truncate = try reader.readBool(field, type)
+        case 23: segmentSeconds = try reader.readDouble(field, type)
         default: return false
         }
         return true
@@ -353,6 +358,7 @@ public struct ModelInfo: ProtoMessage {
         writer.uint(20, pluginCalls)
         writer.uint(21, inputsEmbedded)
         writer.bool(22, truncate)
+        writer.double(23, segmentSeconds)
     }
 }
 
@@ -883,15 +889,19 @@ public struct EmbedRequest: ProtoMessage {
     public var inputs: [Input] = []
     /// Field 3 (`truncation`).
     public var truncation: Truncation = Truncation(rawValue: 0)
+    /// Field 4 (`segments`): Also return one vector per time window of each input (EmbedResponse.segments): audio and
+    /// video models only (ModelInfo.segment_seconds > 0), INVALID_ARGUMENT for others.
+    public var segments: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(model: String = "", inputs: [Input] = [], truncation: Truncation = Truncation(rawValue: 0)) {
+    public init(model: String = "", inputs: [Input] = [], truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false) {
         self.model = model
         self.inputs = inputs
         self.truncation = truncation
+        self.segments = segments
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -899,6 +909,7 @@ public struct EmbedRequest: ProtoMessage {
         case 1: model = try reader.readString(field, type)
         case 2: inputs.append(try reader.readMessage(field, type, as: Input.self))
         case 3: truncation = Truncation(rawValue: try reader.readInt32(field, type))
+        case 4: segments = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -908,6 +919,7 @@ public struct EmbedRequest: ProtoMessage {
         writer.string(1, model)
         for v in inputs { writer.message(2, v) }
         writer.int(3, Int64(truncation.rawValue))
+        writer.bool(4, segments)
     }
 }
 
@@ -939,6 +951,72 @@ public struct Vector: ProtoMessage {
     }
 }
 
+/// One time window of an input and its vector, in the model's space.
+///
+/// Mirrors `message Segment` in proto/embedd.proto.
+public struct Segment: ProtoMessage {
+    /// Field 1 (`start`): seconds from the input's start
+    public var start: Double = 0
+    /// Field 2 (`end`): exclusive
+    public var end: Double = 0
+    /// Field 3 (`values`).
+    public var values: [Float] = []
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(start: Double = 0, end: Double = 0, values: [Float] = []) {
+        self.start = start
+        self.end = end
+        self.values = values
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: start = try reader.readDouble(field, type)
+        case 2: end = try reader.readDouble(field, type)
+        case 3: try reader.readFloats(field, type, into: &values)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.double(1, start)
+        writer.double(2, end)
+        writer.packedFloats(3, values)
+    }
+}
+
+/// The segments of one input, in time order.
+///
+/// Mirrors `message InputSegments` in proto/embedd.proto.
+public struct InputSegments: ProtoMessage {
+    /// Field 1 (`segments`).
+    public var segments: [Segment] = []
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(segments: [Segment] = []) {
+        self.segments = segments
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: segments.append(try reader.readMessage(field, type, as: Segment.self))
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        for v in segments { writer.message(1, v) }
+    }
+}
+
 /// vectors[i] is the embedding of inputs[i]. If any input fails, the call fails
 /// (INVALID_ARGUMENT / OUT_OF_RANGE) with a message naming the input's index.
 ///
@@ -960,12 +1038,14 @@ public struct EmbedResponse: ProtoMessage {
     public var usage: [InputUsage] = []
     /// Field 7 (`total_tokens`): the sum of usage[].tokens (OpenAI's usage.prompt_tokens)
     public var totalTokens: UInt64 = 0
+    /// Field 8 (`segments`): segments[i] holds inputs[i]'s windows when EmbedRequest.segments was set; else empty.
+    public var segments: [InputSegments] = []
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(model: String = "", dim: UInt32 = 0, vectors: [Vector] = [], modelVersion: String = "", generation: UInt64 = 0, usage: [InputUsage] = [], totalTokens: UInt64 = 0) {
+    public init(model: String = "", dim: UInt32 = 0, vectors: [Vector] = [], modelVersion: String = "", generation: UInt64 = 0, usage: [InputUsage] = [], totalTokens: UInt64 = 0, segments: [InputSegments] = []) {
         self.model = model
         self.dim = dim
         self.vectors = vectors
@@ -973,6 +1053,7 @@ public struct EmbedResponse: ProtoMessage {
         self.generation = generation
         self.usage = usage
         self.totalTokens = totalTokens
+        self.segments = segments
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -984,6 +1065,7 @@ public struct EmbedResponse: ProtoMessage {
         case 5: generation = try reader.readUInt64(field, type)
         case 6: usage.append(try reader.readMessage(field, type, as: InputUsage.self))
         case 7: totalTokens = try reader.readUInt64(field, type)
+        case 8: segments.append(try reader.readMessage(field, type, as: InputSegments.self))
         default: return false
         }
         return true
@@ -997,6 +1079,7 @@ public struct EmbedResponse: ProtoMessage {
         writer.uint(5, generation)
         for v in usage { writer.message(6, v) }
         writer.uint(7, totalTokens)
+        for v in segments { writer.message(8, v) }
     }
 }
 
@@ -1862,17 +1945,24 @@ public struct UpsertRequest: ProtoMessage {
     public var model: String = ""
     /// Field 5 (`truncation`): for items given as text, as in EmbedRequest
     public var truncation: Truncation = Truncation(rawValue: 0)
+    /// Field 6 (`segments`): Also store one record per time window of each embedded item (audio, video): key
+    /// `KEY#t=START,END` (W3C media fragment, seconds with at most 3 decimals), metadata the
+    /// item's plus "start", "end" and "segment_of"; KEY's own metadata gains "segments": the
+    /// list of [start, end]. All in the item's durable write. Replacing or deleting KEY later
+    /// replaces or deletes its segments.
+    public var segments: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0)) {
+    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false) {
         self.collection = collection
         self.items = items
         self.skipExisting = skipExisting
         self.model = model
         self.truncation = truncation
+        self.segments = segments
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1882,6 +1972,7 @@ public struct UpsertRequest: ProtoMessage {
         case 3: skipExisting = try reader.readBool(field, type)
         case 4: model = try reader.readString(field, type)
         case 5: truncation = Truncation(rawValue: try reader.readInt32(field, type))
+        case 6: segments = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -1893,6 +1984,7 @@ public struct UpsertRequest: ProtoMessage {
         writer.bool(3, skipExisting)
         writer.string(4, model)
         writer.int(5, Int64(truncation.rawValue))
+        writer.bool(6, segments)
     }
 }
 
@@ -1926,16 +2018,19 @@ public struct UpsertResult: ProtoMessage {
     public var error: String = ""
     /// Field 4 (`usage`): set for an embedded text the model counted
     public var usage: InputUsage? = nil
+    /// Field 5 (`segments`): segment records stored beside the key (UpsertRequest.segments)
+    public var segments: UInt32 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(key: String = "", outcome: UpsertOutcome = UpsertOutcome(rawValue: 0), error: String = "", usage: InputUsage? = nil) {
+    public init(key: String = "", outcome: UpsertOutcome = UpsertOutcome(rawValue: 0), error: String = "", usage: InputUsage? = nil, segments: UInt32 = 0) {
         self.key = key
         self.outcome = outcome
         self.error = error
         self.usage = usage
+        self.segments = segments
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1944,6 +2039,7 @@ public struct UpsertResult: ProtoMessage {
         case 2: outcome = UpsertOutcome(rawValue: try reader.readInt32(field, type))
         case 3: error = try reader.readString(field, type)
         case 4: usage = try reader.readMessage(field, type, as: InputUsage.self)
+        case 5: segments = try reader.readUInt32(field, type)
         default: return false
         }
         return true
@@ -1954,6 +2050,7 @@ public struct UpsertResult: ProtoMessage {
         writer.int(2, Int64(outcome.rawValue))
         writer.string(3, error)
         if let usage { writer.message(4, usage) }
+        writer.uint(5, UInt64(segments))
     }
 }
 
@@ -2326,18 +2423,22 @@ public struct DeleteRequest: ProtoMessage {
 public struct DeleteResponse: ProtoMessage {
     /// Field 1 (`deleted`): how many of the keys existed
     public var deleted: UInt64 = 0
+    /// Field 2 (`segments`): segment records (KEY#t=…) deleted with their keys
+    public var segments: UInt64 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(deleted: UInt64 = 0) {
+    public init(deleted: UInt64 = 0, segments: UInt64 = 0) {
         self.deleted = deleted
+        self.segments = segments
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
         switch field {
         case 1: deleted = try reader.readUInt64(field, type)
+        case 2: segments = try reader.readUInt64(field, type)
         default: return false
         }
         return true
@@ -2345,6 +2446,7 @@ public struct DeleteResponse: ProtoMessage {
 
     public func encode(to writer: inout ProtoWriter) {
         writer.uint(1, deleted)
+        writer.uint(2, segments)
     }
 }
 

@@ -199,6 +199,18 @@ typedef struct embedd_embed_request {
         want counts. The host uses them for honest truncation: it reports them to clients and
         refuses a truncated input when the caller asked for `truncate: false`. */
     embedd_input_usage *usage;
+    /* ---- ABI 1.1, segments (docs/abi-1.1.md §3; read only when struct_size covers them) ---- */
+    /** Emits one extra vector for input `index` (0 ≤ index < count) covering [start, end)
+        seconds of it; `vector` holds `dim` floats and is copied before the call returns. Row
+        `index` of `output` stays the input's summary vector. Call it from the thread running
+        embed(), segments of one input in time order. Returns EMBEDD_OK, or
+        EMBEDD_ERR_RESOURCE when the host's per-call limit is reached (the plugin then stops
+        and returns that code). NULL when the caller wants only the summaries: the plugin then
+        skips the per-segment work. */
+    int32_t (*emit_segment)(void *segment_context, uint32_t index, double start, double end,
+                            const float *vector);
+    /** Opaque host pointer to hand back to `emit_segment`. */
+    void *segment_context;
 } embedd_embed_request;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -235,6 +247,10 @@ typedef struct embedd_model_info {
     /** Largest absolute difference between an input's vector computed alone and inside a
         batch (0 = bit-identical). The conformance kit holds the plugin to it. */
     float batch_tolerance;
+    /* ---- ABI 1.1 (read only when struct_size covers it) ---- */
+    /** Length in seconds of the windows a model emits segments for (`emit_segment`); 0 when
+        it emits none (text and image models). */
+    double segment_seconds;
 } embedd_model_info;
 
 /** The descriptor returned by `embedd_plugin_entry`. Static; never freed. */

@@ -153,6 +153,9 @@ class ModelInfo(Message):
     inputs_embedded: int = pb(21, "uint64")
     #: the model's default for over-long text (embedd.yaml `truncate:`)
     truncate: bool = pb(22, "bool")
+    #: Length of the time windows the model returns segments for (audio, video; see
+    #: EmbedRequest.segments); 0 when it returns none.
+    segment_seconds: float = pb(23, "double")
 
 
 @dataclass
@@ -295,12 +298,31 @@ class EmbedRequest(Message):
     model: str = pb(1, "string")
     inputs: List[Input] = pb(2, "message", repeated=True, message=Input)
     truncation: Truncation = pb(3, "enum", enum_type=Truncation)
+    #: Also return one vector per time window of each input (EmbedResponse.segments): audio and
+    #: video models only (ModelInfo.segment_seconds > 0), INVALID_ARGUMENT for others.
+    segments: bool = pb(4, "bool")
 
 
 @dataclass
 class Vector(Message):
     """One embedding."""
     values: Sequence[float] = pb(1, "float", repeated=True)
+
+
+@dataclass
+class Segment(Message):
+    """One time window of an input and its vector, in the model's space."""
+    #: seconds from the input's start
+    start: float = pb(1, "double")
+    #: exclusive
+    end: float = pb(2, "double")
+    values: Sequence[float] = pb(3, "float", repeated=True)
+
+
+@dataclass
+class InputSegments(Message):
+    """The segments of one input, in time order."""
+    segments: List[Segment] = pb(1, "message", repeated=True, message=Segment)
 
 
 @dataclass
@@ -319,6 +341,8 @@ class EmbedResponse(Message):
     usage: List[InputUsage] = pb(6, "message", repeated=True, message=InputUsage)
     #: the sum of usage[].tokens (OpenAI's usage.prompt_tokens)
     total_tokens: int = pb(7, "uint64")
+    #: segments[i] holds inputs[i]'s windows when EmbedRequest.segments was set; else empty.
+    segments: List[InputSegments] = pb(8, "message", repeated=True, message=InputSegments)
 
 
 @dataclass
@@ -568,6 +592,12 @@ class UpsertRequest(Message):
     model: str = pb(4, "string")
     #: for items given as text, as in EmbedRequest
     truncation: Truncation = pb(5, "enum", enum_type=Truncation)
+    #: Also store one record per time window of each embedded item (audio, video): key
+    #: `KEY#t=START,END` (W3C media fragment, seconds with at most 3 decimals), metadata the
+    #: item's plus "start", "end" and "segment_of"; KEY's own metadata gains "segments": the
+    #: list of [start, end]. All in the item's durable write. Replacing or deleting KEY later
+    #: replaces or deletes its segments.
+    segments: bool = pb(6, "bool")
 
 
 @dataclass
@@ -578,6 +608,8 @@ class UpsertResult(Message):
     error: str = pb(3, "string")
     #: set for an embedded text the model counted
     usage: Optional[InputUsage] = pb(4, "message", message=InputUsage)
+    #: segment records stored beside the key (UpsertRequest.segments)
+    segments: int = pb(5, "uint32")
 
 
 @dataclass
@@ -678,6 +710,8 @@ class DeleteResponse(Message):
     """Response of method Delete (id 39)."""
     #: how many of the keys existed
     deleted: int = pb(1, "uint64")
+    #: segment records (KEY#t=…) deleted with their keys
+    segments: int = pb(2, "uint64")
 
 
 @dataclass
@@ -754,6 +788,8 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
     "InputUsage": InputUsage,
     "EmbedRequest": EmbedRequest,
     "Vector": Vector,
+    "Segment": Segment,
+    "InputSegments": InputSegments,
     "EmbedResponse": EmbedResponse,
     "LoadPluginRequest": LoadPluginRequest,
     "LoadPluginResponse": LoadPluginResponse,
