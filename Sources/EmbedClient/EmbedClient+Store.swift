@@ -136,7 +136,13 @@ extension EmbedClient {
     /// Deletes keys; returns how many existed.
     @discardableResult
     public func delete(_ collection: String, keys: [String]) throws(ClientError) -> UInt64 {
-        try call(.delete, DeleteRequest(collection: collection, keys: keys), as: DeleteResponse.self).deleted
+        try deleteKeys(collection, keys: keys).deleted
+    }
+
+    /// Deletes keys and says how many existed and how many of their segment records
+    /// (`KEY#t=…`, stored with `UpsertRequest.segments`) went with them.
+    public func deleteKeys(_ collection: String, keys: [String]) throws(ClientError) -> DeleteResponse {
+        try call(.delete, DeleteRequest(collection: collection, keys: keys), as: DeleteResponse.self)
     }
 
     /// Live records in a collection.

@@ -13,7 +13,12 @@ enum MediaSniffer {
         if starts(Array("fLaC".utf8)) { return "audio/flac" }
         if starts(Array("OggS".utf8)) { return "audio/ogg" }
         if starts(Array("ID3".utf8)) { return "audio/mpeg" }
-        if starts(Array("ftyp".utf8), at: 4) { return "video/mp4" }
+        // An MPEG audio frame header without an ID3 tag: 11 sync bits, layer III (MP3).
+        if b.count >= 2 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0 && b[1] & 0x06 == 0x02 { return "audio/mpeg" }
+        // ISO media: an audio-only brand is sound (M4A), anything else a video container.
+        if starts(Array("ftyp".utf8), at: 4) {
+            return starts(Array("M4A ".utf8), at: 8) || starts(Array("M4B ".utf8), at: 8) ? "audio/mp4" : "video/mp4"
+        }
         if starts([0x1A, 0x45, 0xDF, 0xA3]) { return "video/webm" }
         return nil
     }

@@ -42,6 +42,12 @@ enum AddCommand {
             A text longer than the model's token window is cut to it and stored; embedctl warns on
             standard error naming such keys, and --format json lists them under "truncated".
             --no-truncate fails those items instead (each alone, naming its length).
+
+            --segments (audio and video collections): besides KEY (the whole recording) the daemon
+            stores one record per 30-s window, KEY#t=START,END (seconds, at most 3 decimals), whose
+            metadata holds "start", "end" and "segment_of"; KEY's metadata lists them under
+            "segments". A search then answers where in a recording the match is. Adding KEY again
+            replaces its segments; deleting KEY deletes them.
             """)
         var output = FormatOptions()
         var collection = ""
@@ -57,6 +63,7 @@ enum AddCommand {
         var keyPrefix: String?
         var skipExisting = false
         var noTruncate = false
+        var segments = false
         var batchSize: Int?
         var model: String?
         var connection = ConnectionOptions()
@@ -79,6 +86,7 @@ enum AddCommand {
                 .option("--key-prefix", value: "PREFIX", help: "prefix of --npy row keys", \.keyPrefix, .string),
                 .flag("--skip-existing", help: "leave keys that are already stored alone (resume)", \.skipExisting),
                 .flag("--no-truncate", help: "fail texts longer than the model's window instead of cutting them", \.noTruncate),
+                .flag("--segments", help: "also store each recording's 30-s windows as KEY#t=START,END (audio, video)", \.segments),
                 .option("--batch-size", value: "N", help: "items per request (default 64)", \.batchSize, .integer(max: 4096)),
                 .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
                 .group(\.connection),
@@ -104,6 +112,7 @@ enum AddCommand {
         options.model = args.model ?? ""
         options.skipExisting = args.skipExisting
         options.truncation = args.noTruncate ? .off : .default
+        options.segments = args.segments
         options.sendBytes = args.files.sendBytes
         options.mime = args.files.mime
         let g = args.connection
@@ -143,7 +152,8 @@ enum AddCommand {
             let failures = bulk.failures.map { ($0.key, $0.error) } + bulk.notSent.map { ($0, notSentReason) }
             Output.out(JSON.object([
                 ("collection", JSON.string(collection)),
-                ("stored", String(bulk.stored.count)), ("skipped", String(bulk.skipped.count)), ("failed", String(failures.count)),
+                ("stored", String(bulk.stored.count)), ("segments", String(bulk.segmentsStored)),
+                ("skipped", String(bulk.skipped.count)), ("failed", String(failures.count)),
                 ("not_sent", String(bulk.notSent.count)), ("interrupted", interrupted ? "true" : "false"),
                 ("stored_keys", JSON.array(bulk.stored.map(JSON.string), indent: "  ")),
                 ("skipped_keys", JSON.array(bulk.skipped.map(JSON.string), indent: "  ")),
@@ -158,7 +168,9 @@ enum AddCommand {
             out += ", failed \(bulk.failures.count - bulk.unacknowledged)"
             if bulk.unacknowledged > 0 { out += ", not acknowledged \(bulk.unacknowledged)" }
             if !bulk.notSent.isEmpty { out += ", not sent \(bulk.notSent.count)" }
-            out += " of \(total) item\(plural) in collection \(collection)\n"
+            out += " of \(total) item\(plural) in collection \(collection)"
+            if options.segments { out += " (with \(bulk.segmentsStored) segment\(bulk.segmentsStored == 1 ? "" : "s"))" }
+            out += "\n"
             // Items that failed for a reason of their own, one line each; calls that failed as a
             // whole (refused, or never answered), one line per reason.
             let own = bulk.failures.filter { !$0.wholeCall }

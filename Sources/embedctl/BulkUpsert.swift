@@ -21,6 +21,8 @@ final class BulkUpsert {
         var skipExisting = false
         /// What happens to texts longer than the model's window.
         var truncation: Truncation = .default
+        /// Store each recording's time windows beside it (audio and video models).
+        var segments = false
         var batchSize = 64
         /// Upper bound on one request's payload, below the daemon's frame limit.
         var maxBatchBytes = 8 << 20
@@ -47,6 +49,8 @@ final class BulkUpsert {
     private let client: EmbedClient
     let options: Options
     private(set) var stored: [String] = []
+    /// Segment records stored beside the items (`Options.segments`).
+    private(set) var segmentsStored = 0
     private(set) var skipped: [String] = []
     /// Stored keys whose text the model cut to its window, with the tokens it had and used.
     private(set) var truncated: [(key: String, tokens: UInt32, used: UInt32)] = []
@@ -113,7 +117,7 @@ final class BulkUpsert {
                 let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
                                           message: UpsertRequest(collection: options.collection, items: p.wire,
                                                                  skipExisting: options.skipExisting, model: options.model,
-                                                                 truncation: options.truncation))
+                                                                 truncation: options.truncation, segments: options.segments))
                 try client.send(frame, descriptors: p.files)
                 return id
             },
@@ -229,6 +233,7 @@ final class BulkUpsert {
             switch r.outcome {
             case .stored:
                 stored.append(item.key)
+                segmentsStored += Int(r.segments)
                 if let u = r.usage, u.truncated { truncated.append((item.key, u.tokens, u.used)) }
             case .skippedExisting: skipped.append(item.key)
             case .failed: failures.append(Failure(key: item.key, error: r.error.isEmpty ? "failed (no reason given)" : r.error))

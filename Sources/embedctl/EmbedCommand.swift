@@ -8,7 +8,7 @@ enum EmbedCommand {
     static let mimeByExtension: [String: String] = [
         "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
         "bmp": "image/bmp", "ppm": "image/x-portable-pixmap", "wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac",
-        "ogg": "audio/ogg", "mp4": "video/mp4", "webm": "video/webm", "mkv": "video/x-matroska",
+        "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4", "aac": "audio/aac", "mp4": "video/mp4", "webm": "video/webm", "mkv": "video/x-matroska",
         "fxtr": "application/x-embedd-fixture",
     ]
 
@@ -44,6 +44,10 @@ enum EmbedCommand {
             --truncate cuts them even on a model configured with `truncate: false`. To embed all of a
             long text, give the model the text plugin's option `long_input: chunk_mean` in
             embedd.yaml: the mean of the vectors of its 256-token windows (docs/operations.md).
+
+            --segments (audio and video models): besides each input's vector, one vector per 30-s
+            window of it with its start and end in seconds: --format json adds "segments": one list
+            per input of {"start", "end", "vector"}; jsonl adds it to each line; table counts them.
             """)
         var texts: [Ordered<String>] = []
         var model: String?
@@ -54,6 +58,7 @@ enum EmbedCommand {
         var batchSize: Int?
         var noTruncate = false
         var truncate = false
+        var segments = false
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -68,6 +73,7 @@ enum EmbedCommand {
                         .integer(max: CallPipeline.Limits.defaultMaxItems)),
                 .flag("--no-truncate", help: "refuse texts longer than the model's window instead of cutting them", \.noTruncate),
                 .flag("--truncate", help: "cut over-long texts even if the model is set to refuse them", \.truncate),
+                .flag("--segments", help: "also return a vector per 30-s window of each input (audio, video)", \.segments),
                 .group(\.connection),
             ]
         }
@@ -123,6 +129,7 @@ enum EmbedCommand {
             }
         }
         if args.noTruncate && args.truncate { throw .usage("--truncate and --no-truncate contradict each other") }
+        if args.segments && format == .npy { throw .usage("--segments needs --format json, jsonl or table (an .npy array holds one vector per input)") }
         let truncation: Truncation = args.noTruncate ? .off : args.truncate ? .on : .default
         guard !inputs.isEmpty else { throw .usage("nothing to embed: give TEXT arguments, --file FILE or --json-input FILE\nSee 'embedctl embed --help'.") }
         let g = args.connection
@@ -146,7 +153,8 @@ enum EmbedCommand {
             send: { (range, _) throws(ClientError) -> UInt32? in
                 let id = client.makeCallID()
                 try client.send(.request(callID: id, method: .embed, deadlineMilliseconds: g.deadlineMilliseconds,
-                                         message: EmbedRequest(model: args.model ?? "", inputs: Array(inputs[range]), truncation: truncation)))
+                                         message: EmbedRequest(model: args.model ?? "", inputs: Array(inputs[range]), truncation: truncation,
+                                                               segments: args.segments)))
                 return id
             },
             answered: { (range, reply) in
@@ -188,6 +196,17 @@ enum EmbedCommand {
         throw .runtime(message)
     }
 
+    /// Seconds with at most three decimals: 30, 12.5, 0.333.
+    static func seconds(_ t: Double) -> String {
+        let millis = Int((t * 1000).rounded())
+        let frac = millis % 1000
+        guard frac != 0 else { return String(millis / 1000) }
+        var digits = String(frac)
+        while digits.count < 3 { digits = "0" + digits }
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(millis / 1000).\(digits)"
+    }
+
     /// Four significant decimals, without Foundation's String(format:).
     static func format4(_ f: Float) -> String {
         guard f.isFinite else { return "\(f)" }
@@ -211,6 +230,9 @@ struct VectorWriter {
     private var model = ""
     private var tableRows: [[String]] = []
     private var tableHeader = ""
+    /// Per input written so far, its segments as JSON (`--segments`), for the json document's end.
+    private var segmentJSON: [String] = []
+    private var sawSegments = false
     /// Inputs the model cut to its window: (index, tokens it had, tokens used).
     private(set) var truncated: [(index: Int, tokens: UInt32, used: UInt32)] = []
 
@@ -240,20 +262,36 @@ struct VectorWriter {
         for (k, u) in response.usage.enumerated() where u.truncated {
             truncated.append((written + k, u.tokens, u.used))
         }
-        for v in response.vectors {
+        if !response.segments.isEmpty {
+            guard response.segments.count == response.vectors.count else {
+                throw .runtime("the daemon returned segments for \(response.segments.count) of \(response.vectors.count) inputs")
+            }
+            sawSegments = true
+        }
+        for (k, v) in response.vectors.enumerated() {
             let i = written
+            let segments = response.segments.isEmpty ? [] : response.segments[k].segments
+            let segmentsText = "[" + segments.map {
+                "{\"start\": \(EmbedCommand.seconds($0.start)), \"end\": \(EmbedCommand.seconds($0.end)), \"vector\": [" + $0.values.map(JSON.number).joined(separator: ", ") + "]}"
+            }.joined(separator: ", ") + "]"
+            if sawSegments { segmentJSON.append(segmentsText) }
             switch format {
             case .json:
                 out += Array(((i == 0 ? "\n  [" : ",\n  [") + v.values.map(JSON.number).joined(separator: ", ") + "]").utf8)
             case .jsonl:
-                out += Array(("{\"index\": \(i), \"vector\": [" + v.values.map(JSON.number).joined(separator: ", ") + "]}\n").utf8)
+                out += Array(("{\"index\": \(i), \"vector\": [" + v.values.map(JSON.number).joined(separator: ", ") + "]"
+                              + (sawSegments ? ", \"segments\": " + segmentsText : "") + "}\n").utf8)
             case .npy:
                 out += NPY.row(v.values)
             case .table:
                 let label = labels[i].count > 40 ? String(labels[i].prefix(37)) + "..." : labels[i]
                 let norm = v.values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
                 let head = v.values.prefix(4).map { String(EmbedCommand.format4($0)) }.joined(separator: " ")
-                tableRows.append([String(i), label.replacing("\n", with: " "), String(v.values.count), String(EmbedCommand.format4(norm)), head + " ..."])
+                var row = [String(i), label.replacing("\n", with: " "), String(v.values.count), String(EmbedCommand.format4(norm)), head + " ..."]
+                if sawSegments {
+                    row.append(segments.isEmpty ? "0" : "\(segments.count) (\(EmbedCommand.seconds(segments.first!.start))-\(EmbedCommand.seconds(segments.last!.end)) s)")
+                }
+                tableRows.append(row)
             }
             written += 1
         }
@@ -275,8 +313,13 @@ struct VectorWriter {
         switch format {
         case .json:
             let cut = truncated.map { #"{"index": \#($0.index), "tokens": \#($0.tokens), "used": \#($0.used)}"# }
-            Output.out(cut.isEmpty ? "\n]}\n" : "\n], \"truncated\": [" + cut.joined(separator: ", ") + "]}\n")
-        case .table: Output.out(tableHeader + Table.render(["#", "INPUT", "DIM", "NORM", "VECTOR"], tableRows))
+            var tail = "\n]"
+            if !cut.isEmpty { tail += ", \"truncated\": [" + cut.joined(separator: ", ") + "]" }
+            if sawSegments { tail += ", \"segments\": [\n  " + segmentJSON.joined(separator: ",\n  ") + "\n]" }
+            Output.out(tail + "}\n")
+        case .table:
+            let header = ["#", "INPUT", "DIM", "NORM", "VECTOR"] + (sawSegments ? ["SEGMENTS"] : [])
+            Output.out(tableHeader + Table.render(header, tableRows.map { sawSegments && $0.count == 5 ? $0 + ["0"] : $0 }))
         case .jsonl, .npy: break
         }
     }

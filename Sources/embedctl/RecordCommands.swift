@@ -43,7 +43,7 @@ enum RecordCommands {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(
             name: "delete", abstract: "Delete records by key (keys that do not exist are not an error).",
-            discussion: "Prints how many of the keys existed; --format json prints {\"requested\": N, \"deleted\": M}.\nKeys go in calls of the daemon's limits.max_inputs_per_call (1024 by default); each call is\ndurable when it returns, so after an error the earlier calls' deletions stand.")
+            discussion: "Prints how many of the keys existed; --format json prints {\"requested\": N, \"deleted\": M, \"segments\": S}.\nA recording stored with --segments loses its KEY#t=… records with it (S counts them).\nKeys go in calls of the daemon's limits.max_inputs_per_call (1024 by default); each call is\ndurable when it returns, so after an error the earlier calls' deletions stand.")
         var output = FormatOptions()
         var collection = ""
         var keys: [String] = []
@@ -60,14 +60,20 @@ enum RecordCommands {
             limits.fit(client.serverHello)
             let per = limits.maxItems
             var deleted: UInt64 = 0
+            var segments: UInt64 = 0
             for start in stride(from: 0, to: keys.count, by: per) {
                 let chunk = Array(keys[start..<min(start + per, keys.count)])
-                do throws(ClientError) { deleted += try client.delete(collection, keys: chunk) } catch { throw .runtime(error.description) }
+                do throws(ClientError) {
+                    let r = try client.deleteKeys(collection, keys: chunk)
+                    deleted += r.deleted
+                    segments += r.segments
+                } catch { throw .runtime(error.description) }
             }
             if output.json {
-                Output.out("{\"requested\": \(keys.count), \"deleted\": \(deleted)}\n")
+                Output.out("{\"requested\": \(keys.count), \"deleted\": \(deleted), \"segments\": \(segments)}\n")
             } else {
-                Output.out("deleted \(deleted) of \(keys.count) key\(keys.count == 1 ? "" : "s") from \(collection)\n")
+                let withSegments = segments == 0 ? "" : " (and \(segments) segment record\(segments == 1 ? "" : "s") of them)"
+                Output.out("deleted \(deleted) of \(keys.count) key\(keys.count == 1 ? "" : "s") from \(collection)\(withSegments)\n")
             }
         }
     }

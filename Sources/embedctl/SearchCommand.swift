@@ -155,12 +155,36 @@ enum SearchCommand {
             for (i, hits) in results.enumerated() {
                 if queries.count > 1 { out += (i == 0 ? "" : "\n") + "query \(i + 1): \(AddCommand.display(queries[i].1))\n" }
                 if hits.isEmpty { out += "no results\n"; continue }
-                out += Table.render(["#", "SCORE", "KEY", "METADATA"], hits.enumerated().map { r, h in
-                    [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key), h.metadata.replacing("\n", with: " ")]
-                })
+                // Segment hits (KEY#t=START,END, stored with add --segments) say where in the recording.
+                let times = hits.map { segmentTime($0.key) }
+                if times.contains(where: { $0 != nil }) {
+                    out += Table.render(["#", "SCORE", "KEY", "TIME", "METADATA"], hits.enumerated().map { r, h in
+                        [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key), times[r] ?? "",
+                         h.metadata.replacing("\n", with: " ")]
+                    })
+                } else {
+                    out += Table.render(["#", "SCORE", "KEY", "METADATA"], hits.enumerated().map { r, h in
+                        [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key), h.metadata.replacing("\n", with: " ")]
+                    })
+                }
             }
             Output.out(out)
         }
+    }
+
+    /// "12.5–30 s", or "1:05.5–1:35.5" past a minute, for a segment key `…#t=START,END` (a W3C
+    /// media fragment, as `add --segments` stores them); nil for other keys.
+    static func segmentTime(_ key: String) -> String? {
+        guard let mark = key.ranges(of: "#t=").last else { return nil }
+        let parts = key[mark.upperBound...].split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, let s = Double(parts[0]), let e = Double(parts[1]), s.isFinite, e.isFinite, s >= 0, e >= s else { return nil }
+        guard e >= 60 else { return "\(EmbedCommand.seconds(s))–\(EmbedCommand.seconds(e)) s" }
+        func clock(_ t: Double) -> String {
+            let minutes = Int(t / 60)
+            let rest = EmbedCommand.seconds(t - Double(minutes * 60))
+            return "\(minutes):" + ((rest.split(separator: ".").first?.count ?? 0) < 2 ? "0" : "") + rest
+        }
+        return clock(s) + "–" + clock(e)
     }
 
     /// `{"results": [[{"key", "score", "metadata"}, ...], ...]}`: the scripting contract.
