@@ -75,6 +75,9 @@ class EmbedResult:
     usage: List[m.InputUsage] = dataclass_field(default_factory=list)
     #: the sum of ``usage[].tokens`` (OpenAI's ``usage.prompt_tokens``)
     total_tokens: int = 0
+    #: with ``segments=True`` (audio and video models): ``segments[i]`` is ``inputs[i]``'s list
+    #: of 30-s windows, each a :class:`Segment` (``start``, ``end`` in seconds, ``vector``)
+    segments: List[List["Segment"]] = dataclass_field(default_factory=list)
 
     @property
     def truncated(self) -> List[int]:
@@ -302,18 +305,21 @@ class Client:
         return self.embed_full(inputs, model, truncate=truncate, timeout=timeout).vectors
 
     def embed_full(self, inputs: Union[InputLike, Iterable[InputLike]], model: Optional[str] = None, *,
-                   truncate: Optional[bool] = None, timeout: Optional[float] = None) -> EmbedResult:
+                   truncate: Optional[bool] = None, segments: bool = False,
+                   timeout: Optional[float] = None) -> EmbedResult:
         """Like :meth:`embed`, also returning the model name, dimension, version, generation
-        and per-input token counts (``usage``, ``total_tokens``, ``truncated``)."""
+        and per-input token counts (``usage``, ``total_tokens``, ``truncated``). With
+        ``segments=True`` (audio and video models only) each input's 30-s windows come too, each
+        with its own vector (``EmbedResult.segments``)."""
         items = self._input_list(inputs)
         if not items:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "embed needs at least one input", "Embed")
         chunks = self._chunks(items, self.embed_batch, lambda x: x)
         mode = _truncation(truncate)
         if len(chunks) == 1:
-            responses = [self._embed_call(chunks[0], model or "", mode, timeout)]
+            responses = [self._embed_call(chunks[0], model or "", mode, timeout, segments)]
         else:
-            responses = self._parallel(lambda c: self._embed_call(c, model or "", mode, timeout), chunks)
+            responses = self._parallel(lambda c: self._embed_call(c, model or "", mode, timeout, segments), chunks)
         rows: List[Any] = []
         for r in responses:
             rows.extend(v.values for v in r.vectors)
@@ -324,9 +330,15 @@ class Client:
         if any(r.usage for r in responses):
             for r, c in zip(responses, chunks):
                 usage.extend(r.usage or [m.InputUsage() for _ in c])
+        windows: List[List[Segment]] = []
+        if segments:
+            for r, c in zip(responses, chunks):
+                lists = r.segments or [m.InputSegments() for _ in c]
+                windows.extend([Segment(s.start, s.end, _vectors_out([s.values], first.dim, self.numpy)[0])
+                                for s in one.segments] for one in lists)
         return EmbedResult(vectors=_vectors_out(rows, first.dim, self.numpy), model=first.model, dim=first.dim,
                            model_version=first.model_version, generation=first.generation,
-                           usage=usage, total_tokens=sum(r.total_tokens for r in responses))
+                           usage=usage, total_tokens=sum(r.total_tokens for r in responses), segments=windows)
 
     def classify(self, image: InputLike, labels: Sequence[str], model: Optional[str] = None, *,
                  template: str = "This is a photo of {}.", scale: float = 100.0,
@@ -361,8 +373,10 @@ class Client:
         ranked = sorted(zip(labels, (x / total for x in e)), key=lambda p: -p[1])
         return [(label, p) for label, p in ranked]
 
-    def _embed_call(self, chunk: List[m.Input], model: str, truncation: int, timeout: Optional[float]) -> m.EmbedResponse:
-        return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk, truncation=truncation), m.EmbedResponse, timeout)
+    def _embed_call(self, chunk: List[m.Input], model: str, truncation: int, timeout: Optional[float],
+                    segments: bool = False) -> m.EmbedResponse:
+        return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk, truncation=truncation, segments=segments),
+                          m.EmbedResponse, timeout)
 
     @staticmethod
     def _input_list(inputs: Union[InputLike, Iterable[InputLike]]) -> List[m.Input]:
@@ -531,7 +545,8 @@ class Client:
                texts: Union[str, Sequence[str], None] = None, vectors: Any = None,
                metadata: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
                model: Optional[str] = None, batch: int = 256, check: bool = True,
-               truncate: Optional[bool] = None, timeout: Optional[float] = None) -> "UpsertSummary":
+               truncate: Optional[bool] = None, segments: bool = False,
+               timeout: Optional[float] = None) -> "UpsertSummary":
         """Stores records: ``keys[i]`` gets ``inputs[i]`` (texts, files, media — embedded by the
         daemon with the collection's model) or ``vectors[i]`` (a list of floats per key, or an
         ``(n, dim)`` NumPy array), and ``metadata[i]`` (a dict, a JSON object string, or None).
@@ -549,6 +564,11 @@ class Client:
         many failed and why the first ones did. With ``check=False`` the summary is returned.
         Problems of the call as a whole (as many keys as values, one metadata entry per key,
         inputs and vectors both or neither) raise InvalidArgumentError before anything is sent.
+
+        ``segments=True`` (audio and video collections): the daemon also stores each
+        recording's 30-s windows as ``KEY#t=START,END`` records (metadata ``start``, ``end``,
+        ``segment_of``; ``KEY``'s metadata lists them under ``segments``), in the same durable
+        write; replacing or deleting ``KEY`` later replaces or deletes them.
         """
         if texts is not None:
             if inputs is not None:
@@ -627,7 +647,7 @@ class Client:
 
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "",
-                                  truncation=_truncation(truncate))
+                                  truncation=_truncation(truncate), segments=segments)
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
         # A key given twice must end with its last value: chunks holding repeats go in order.
@@ -877,6 +897,14 @@ class Record:
     key: str
     vector: Any
     metadata: Any = None
+
+
+@dataclass
+class Segment:
+    """One time window of an input and its vector (``Client.embed_full(segments=True)``)."""
+    start: float
+    end: float
+    vector: Any
 
 
 @dataclass
