@@ -198,6 +198,42 @@ public enum ConformanceKit {
             report.skip("token counts", model.image.abiMinor >= 1 ? "not a text model" : "an ABI 1.0 plugin reports no token counts")
         }
 
+        // 6c. ABI 1.1 segments: a model that declares windows must emit them, in time order,
+        // each at most a window long, and a sound longer than one window must get several
+        // that reach its end.
+        if model.image.abiMinor >= 1 && info.segmentSeconds > 0 && info.inputKinds.contains(.pcmF32) {
+            let seconds = info.segmentSeconds * 1.5
+            if info.maxSeconds > 0 && seconds > info.maxSeconds {
+                report.skip("segments", "max_seconds \(info.maxSeconds) is shorter than one and a half windows")
+            } else {
+                let n = Int(16000 * seconds)
+                let long = EmbedInput.pcm(samples: (0..<n).map { Float(abs(($0 % 73) - 36)) / 73 - 0.25 }, sampleRate: 16000)
+                do {
+                    let out = try model.embed([good, long], segments: true)
+                    let lists = out.segments
+                    var problems: [String] = []
+                    if lists.count != 2 { problems.append("segments for \(lists.count) of 2 inputs") }
+                    for (k, list) in lists.enumerated() {
+                        if out.failures[k] != nil { problems.append("input \(k) failed: \(out.failures[k]!)"); continue }
+                        if list.isEmpty { problems.append("input \(k) got no segment") }
+                        if let bad = list.first(where: { $0.end - $0.start > info.segmentSeconds + 1e-3 }) {
+                            problems.append("input \(k) has a segment [\(bad.start), \(bad.end)) longer than segment_seconds \(info.segmentSeconds)")
+                        }
+                    }
+                    if lists.count == 2, let last = lists[1].last, lists[1].count < 2 || abs(last.end - seconds) > 0.05 {
+                        problems.append("a \(seconds)-s sound got \(lists[1].count) segment(s) ending at \(last.end) s")
+                    }
+                    problems.isEmpty
+                        ? report.pass("segments", "\(lists.map(\.count)) segments for a short and a \(seconds)-s sound, in order, each ≤ \(info.segmentSeconds) s")
+                        : report.fail("segments", problems.prefix(3).joined(separator: "; "))
+                } catch {
+                    report.fail("segments", "the call failed: \(error.message)")
+                }
+            }
+        } else {
+            report.skip("segments", info.segmentSeconds > 0 ? "no PCM input to build a long sound from" : "the model emits no segments")
+        }
+
         // 7. Cancellation: a flag raised before the call must be seen.
         let flag = CancellationFlag()
         flag.cancel()
