@@ -36,10 +36,11 @@ extension EmbedClient {
     /// Embeds `inputs` with `model` (empty = the default model); `files` are the descriptors
     /// that `Input.file` entries refer to by index. `truncation` says what happens to a text
     /// longer than the model's window (`.default`: the model's setting); `usage` in the
-    /// response says which inputs were cut.
+    /// response says which inputs were cut. `segments`: also each input's time windows with
+    /// their vectors (audio and video models; `EmbedResponse.segments`).
     public func embed(model: String = "", inputs: [Input], files: [FileDescriptor] = [], truncation: Truncation = .default,
-                      deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> EmbedResponse {
-        try call(.embed, EmbedRequest(model: model, inputs: inputs, truncation: truncation), as: EmbedResponse.self,
+                      segments: Bool = false, deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> EmbedResponse {
+        try call(.embed, EmbedRequest(model: model, inputs: inputs, truncation: truncation, segments: segments), as: EmbedResponse.self,
                  descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 
