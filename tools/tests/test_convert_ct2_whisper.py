@@ -258,14 +258,15 @@ class ConvertTests(unittest.TestCase):
         expect = {"d_model": 8, "num_mel_bins": 6, "encoder_layers": 2, "decoder_layers": 1,
                   "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 16,
                   "decoder_ffn_dim": 16, "vocab_size": 12, "max_source_positions": 5,
-                  "max_target_positions": 4, "model_type": "whisper", "suppress_tokens": [1, 2],
-                  "begin_suppress_tokens": [3], "eos_token_id": 4, "decoder_start_token_id": 7,
+                  "max_target_positions": 4, "model_type": "whisper", "suppress_tokens": None,
+                  "begin_suppress_tokens": None, "eos_token_id": 4, "decoder_start_token_id": 7,
                   "activation_function": "gelu"}
         for k, v in expect.items():
             self.assertEqual(cfg[k], v, k)
         with open(os.path.join(dst, "generation_config.json")) as f:
             gen = json.load(f)
         self.assertEqual(gen["lang_to_id"], {"<|en|>": 5, "<|de|>": 6})
+        self.assertEqual((gen["suppress_tokens"], gen["begin_suppress_tokens"]), ([1, 2], [3]))
         self.assertEqual(gen["alignment_heads"], [[0, 1]])
         self.assertEqual(gen["no_timestamps_token_id"], 8)
         with open(os.path.join(dst, "preprocessor_config.json")) as f:
