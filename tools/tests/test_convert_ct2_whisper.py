@@ -9,7 +9,8 @@ the fused projections' split included. Broken inputs (truncated at many offsets,
 bytes, another spec, quantized weights, a non-zero k bias, a missing or unknown tensor) must fail
 with a ConversionError that names the problem and leave no output folder. When
 models/whisper-base-ct2 exists (tools/fetch-models), the real model is converted into a temporary
-folder and every tensor compared with the CTranslate2 file's, widened to float32.
+folder and every tensor compared with the CTranslate2 file's, widened to float32
+($EMBEDD_MODELS_DIR/whisper-base-ct2 when that variable is set).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(TOOLS)
-REAL_CT2 = os.path.join(REPO, "models", "whisper-base-ct2")
+# tools/fetch-models' folder (tools/install-deps passes EMBEDD_MODELS_DIR to it).
+REAL_CT2 = os.path.join(os.environ.get("EMBEDD_MODELS_DIR") or os.path.join(REPO, "models"), "whisper-base-ct2")
 
 
 def load_converter():
