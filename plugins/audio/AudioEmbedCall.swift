@@ -21,8 +21,8 @@ struct AudioEmbedCall {
     }
 
     func run() throws(PluginError) {
-        let rate = model.features.samplingRate
-        let windowLength = Int(model.features.chunkSeconds * Double(rate))
+        let rate = model.features.config.samplingRate
+        let windowLength = model.features.config.sampleCount
         let overlap = Int((model.options.windowOverlap * Double(rate)).rounded())
         var jobs: [Job] = []
         for i in 0..<batch.count {
@@ -38,11 +38,10 @@ struct AudioEmbedCall {
         guard !jobs.isEmpty else { return }
 
         let dim = model.embedder.dimension
-        let melBins = model.features.melBins
         let frameCount = model.features.frameCount
-        let perWindow = melBins * frameCount
+        let perWindow = model.features.outputCount
         let forward = max(1, model.options.forwardBatch)
-        let samplesPerFrame = model.features.hopLength * 2  // conv2 has stride 2
+        let samplesPerFrame = model.features.config.hopLength * 2  // conv2 has stride 2
         let maxFrames = frameCount / 2
         var sums = [Double](repeating: 0, count: jobs.count * dim)
         // Every window of the call, in input order: (job, window).
@@ -54,15 +53,18 @@ struct AudioEmbedCall {
             if batch.cancellation.isRequested { throw .cancelled }
             let part = Array(all[start ..< min(all.count, start + forward)])
             var frames: [Int] = []
-            features.withUnsafeMutableBufferPointer { f in
-                for (k, (j, w)) in part.enumerated() {
-                    let window = jobs[j].windows[w]
+            for (k, (j, w)) in part.enumerated() {
+                let window = jobs[j].windows[w]
+                let extracted = features.withUnsafeMutableBufferPointer { f in
                     jobs[j].samples.withUnsafeBufferPointer { s in
-                        let slice = UnsafeBufferPointer(rebasing: s[window.start ..< window.start + window.count])
-                        model.features.extract(slice, into: f.baseAddress! + k * perWindow)
+                        Result { () throws(FeatureError) in
+                            try model.features.features(samples: UnsafeBufferPointer(rebasing: s[window.start ..< window.start + window.count]),
+                                                        into: UnsafeMutableBufferPointer(rebasing: f[k * perWindow ..< (k + 1) * perWindow]))
+                        }
                     }
-                    frames.append(AudioWindows.frames(samples: window.count, maxFrames: maxFrames, samplesPerFrame: samplesPerFrame))
                 }
+                if case .failure(let e) = extracted { throw PluginError(EMBEDD_ERR_INTERNAL, "log-mel features: \(e.message)") }
+                frames.append(AudioWindows.frames(samples: window.count, maxFrames: maxFrames, samplesPerFrame: samplesPerFrame))
             }
             let embedder = model.embedder
             let cancel = batch.cancellation
@@ -128,26 +130,27 @@ struct AudioEmbedCall {
             return nil
         }
         let bytes = UnsafeRawBufferPointer(start: data, count: input.size)
-        do {
+        do throws(AudioError) {
             switch input.kind {
             case EMBEDD_INPUT_ENCODED.rawValue:
                 let mime = input.mime_type.map { String(cString: $0) }
                 return try AudioDecoder.decode(bytes: bytes, mimeType: mime, limits: limits, targetRate: rate).samples
             case EMBEDD_INPUT_PCM_F32.rawValue:
-                guard input.size % 4 == 0 else {
-                    batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "PCM input is \(input.size) bytes, not a whole number of float32 samples")
-                    return nil
-                }
-                let samples = bytes.bindMemory(to: Float.self)
-                return try AudioResampler.resample(interleaved: samples, sampleRate: Int(input.sample_rate),
-                                                   channels: Int(input.channels), limits: limits, targetRate: rate)
+                return try AudioResampler.mono(pcmF32: bytes, sampleRate: Int(input.sample_rate), channels: Int(input.channels),
+                                               limits: limits, targetRate: rate)
             default:
                 batch.fail(i, EMBEDD_ERR_UNSUPPORTED_INPUT,
                            "the audio plugin accepts encoded sound (WAV, FLAC, OGG, MP3, M4A) or float32 PCM (kind \(input.kind) given)")
                 return nil
             }
         } catch {
-            batch.fail(i, error.isTooLarge ? EMBEDD_ERR_TOO_LARGE : EMBEDD_ERR_INVALID_INPUT, error.message)
+            let status: embedd_status
+            switch error {
+            case .tooManyBytes, .tooLong: status = EMBEDD_ERR_TOO_LARGE
+            case .resourceFailure: status = EMBEDD_ERR_RESOURCE
+            default: status = EMBEDD_ERR_INVALID_INPUT
+            }
+            batch.fail(i, status, error.description)
             return nil
         }
     }

@@ -37,11 +37,11 @@ final class AudioModel: EmbedPluginModel {
             try e.prepare(batch: 1...min(2, embedderOptions.maxBatch))
             return e
         }
-        guard features.melBins == embedder.melBins else {
-            throw NNError.file(processorPath, "feature_size \(features.melBins) differs from the model's num_mel_bins \(embedder.melBins) (config.json)")
+        guard features.melCount == embedder.melBins else {
+            throw NNError.file(processorPath, "feature_size \(features.melCount) differs from the model's num_mel_bins \(embedder.melBins) (config.json)")
         }
-        guard features.samplingRate == 16_000 else {
-            throw NNError.file(processorPath, "sampling_rate \(features.samplingRate) is not supported (Whisper models take 16000 Hz)")
+        guard features.frameCount == 2 * embedder.maxFrames else {
+            throw NNError.file(processorPath, "\(features.config.chunkLength)-s windows make \(features.frameCount) mel frames; the encoder takes \(2 * embedder.maxFrames) (max_source_positions \(embedder.maxFrames) in config.json)")
         }
         let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "preprocessor_config.json"], weights: "model.safetensors")
         var d = ModelDescription(
@@ -54,7 +54,7 @@ final class AudioModel: EmbedPluginModel {
             maxInputBytes: options.maxInputBytes, preferredBatch: options.preferredBatch, maxBatch: options.maxBatch)
         d.mimeTypes = Self.mimeTypes
         d.maxSeconds = options.maxSeconds
-        d.segmentSeconds = features.chunkSeconds
+        d.segmentSeconds = Double(features.config.chunkLength)
         // Alone vs in a batch only the matmul kernels' blocking differs (row counts change).
         d.batchTolerance = 1e-5
         modelDescription = d
