@@ -22,8 +22,8 @@ public struct WhisperFeatureExtractor: Sendable {
     /// The mel filters (`transformers`' `mel_filters`, transposed and sparse).
     public let filters: MelFilterBank
     private let fft: RealFFTx4
-    /// The periodic Hann window's even and odd samples (the packed FFT input's real and imaginary parts).
-    private let windowEven: [Double], windowOdd: [Double]
+    /// The window and the filters as the hot loop reads them.
+    private let tables: Tables
 
     /// The mel floor before the log (`spectrogram(mel_floor=1e-10)`).
     static let melFloor = 1e-10
@@ -36,15 +36,7 @@ public struct WhisperFeatureExtractor: Sendable {
         filters = MelFilterBank(binCount: config.frequencyBins, melCount: config.featureSize,
                                 minFrequency: 0, maxFrequency: 8000, samplingRate: config.samplingRate)
         fft = RealFFTx4(length: config.nFFT)
-        // window_function(n_fft, "hann"): np.hanning(n_fft + 1)[:-1], i.e. 0.5 + 0.5·cos(π·j / n_fft)
-        // for j = -n_fft, -n_fft + 2, …, evaluated as numpy evaluates it.
-        let n = config.nFFT
-        let window = (0..<n).map { i -> Double in
-            let j = Double(1 - (n + 1) + 2 * i)
-            return 0.5 + 0.5 * FloatMath.cos(Double.pi * j / Double(n))
-        }
-        windowEven = stride(from: 0, to: n, by: 2).map { window[$0] }
-        windowOdd = stride(from: 1, to: n, by: 2).map { window[$0] }
+        tables = Tables(nFFT: config.nFFT, filters: filters)
     }
 
     /// Reads a model folder's `preprocessor_config.json` at `path`.
@@ -92,49 +84,58 @@ public struct WhisperFeatureExtractor: Sendable {
         let edgeFrames = UnsafeMutablePointer<Float>.allocate(capacity: 4 * n)
         defer { edgeFrames.deallocate() }
 
+        let mel = UnsafeMutablePointer<Lanes>.allocate(capacity: melCount)
+        defer { mel.deallocate() }
         var peak = SIMD4<Float>(repeating: -.infinity)
-        windowEven.withUnsafeBufferPointer { we in
-            windowOdd.withUnsafeBufferPointer { wo in
-                filters.weights.withUnsafeBufferPointer { weights in
-                    for first in stride(from: 0, to: computed, by: 4) {
-                        let valid = min(4, computed - first)
-                        var p = (UnsafePointer<Float>(edgeFrames), UnsafePointer<Float>(edgeFrames), UnsafePointer<Float>(edgeFrames), UnsafePointer<Float>(edgeFrames))
-                        // Lanes past the last computed frame repeat it (their results are not stored).
-                        p.0 = frameSamples(first, samples.baseAddress, count, edgeFrames)
-                        p.1 = frameSamples(first + min(1, valid - 1), samples.baseAddress, count, edgeFrames + n)
-                        p.2 = frameSamples(first + min(2, valid - 1), samples.baseAddress, count, edgeFrames + 2 * n)
-                        p.3 = frameSamples(first + min(3, valid - 1), samples.baseAddress, count, edgeFrames + 3 * n)
-                        for j in 0..<half {
-                            re[j] = Lanes(Double(p.0[2 * j]), Double(p.1[2 * j]), Double(p.2[2 * j]), Double(p.3[2 * j]))
-                                * Lanes(repeating: we[j])
-                            im[j] = Lanes(Double(p.0[2 * j + 1]), Double(p.1[2 * j + 1]), Double(p.2[2 * j + 1]), Double(p.3[2 * j + 1]))
-                                * Lanes(repeating: wo[j])
-                        }
-                        fft.powerSpectrum(re: re, im: im, workRe: workRe, workIm: workIm, power: power)
-                        melLog(power, weights.baseAddress!, into: out + first, lanes: valid, peak: &peak)
-                    }
-                }
-            }
+        for first in stride(from: 0, to: computed, by: 4) {
+            let valid = min(4, computed - first)
+            // Lanes past the last computed frame repeat it (their results are not stored).
+            let p0 = frameSamples(first, samples.baseAddress, count, edgeFrames)
+            let p1 = frameSamples(first + min(1, valid - 1), samples.baseAddress, count, edgeFrames + n)
+            let p2 = frameSamples(first + min(2, valid - 1), samples.baseAddress, count, edgeFrames + 2 * n)
+            let p3 = frameSamples(first + min(3, valid - 1), samples.baseAddress, count, edgeFrames + 3 * n)
+            Self.pack(p0, p1, p2, p3, tables.windowEven, tables.windowOdd, re, im, half: half)
+            fft.powerSpectrum(re: re, im: im, workRe: workRe, workIm: workIm, power: power)
+            melLog(power, mel, into: out + first, lanes: valid, peak: &peak)
         }
 
         // Clamp to max − 8 and scale, in float32 as numpy does on the float32 log spectrum.
         let floor = peak.max() - Self.dynamicRange
         for m in 0..<melCount {
             let row = out + m * frames
-            var f = 0
-            while f + 8 <= computed {
-                let v = UnsafeRawPointer(row + f).loadUnaligned(as: SIMD8<Float>.self)
-                let y = (v.replacing(with: SIMD8(repeating: floor), where: v .< SIMD8(repeating: floor)) + 4) * 0.25
-                UnsafeMutableRawPointer(row + f).storeBytes(of: y, as: SIMD8<Float>.self)
-                f += 8
-            }
-            while f < computed {
-                row[f] = (max(row[f], floor) + 4) * 0.25
-                f += 1
+            for f in 0..<computed {  // a plain loop: LLVM vectorises it (SIMD8's blend compiles lane by lane)
+                let x = row[f]
+                row[f] = ((x < floor ? floor : x) + 4) * 0.25
             }
             if computed < frames {  // the padding frames all equal the last computed one
                 (row + computed).update(repeating: row[computed - 1], count: frames - computed)
             }
+        }
+    }
+
+    /// Windows the n_fft samples at p0 … p3 (one frame per lane) and packs them for the FFT:
+    /// re[j] = x[2j]·w[2j], im[j] = x[2j + 1]·w[2j + 1]. Four samples of each frame are loaded
+    /// at once and transposed, rather than gathered one float at a time.
+    @inline(__always)
+    private static func pack(_ p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>,
+                             _ p3: UnsafePointer<Float>, _ we: UnsafePointer<Double>, _ wo: UnsafePointer<Double>,
+                             _ re: UnsafeMutablePointer<Lanes>, _ im: UnsafeMutablePointer<Lanes>, half: Int) {
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes {
+            Lanes(UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self))
+        }
+        var j = 0
+        while j + 2 <= half {
+            let a = load(p0 + 2 * j), b = load(p1 + 2 * j), c = load(p2 + 2 * j), d = load(p3 + 2 * j)
+            re[j] = Lanes(a[0], b[0], c[0], d[0]) * Lanes(repeating: we[j])
+            im[j] = Lanes(a[1], b[1], c[1], d[1]) * Lanes(repeating: wo[j])
+            re[j + 1] = Lanes(a[2], b[2], c[2], d[2]) * Lanes(repeating: we[j + 1])
+            im[j + 1] = Lanes(a[3], b[3], c[3], d[3]) * Lanes(repeating: wo[j + 1])
+            j += 2
+        }
+        if j < half {  // n_fft / 2 odd: the last pair alone
+            re[j] = Lanes(Double(p0[2 * j]), Double(p1[2 * j]), Double(p2[2 * j]), Double(p3[2 * j])) * Lanes(repeating: we[j])
+            im[j] = Lanes(Double(p0[2 * j + 1]), Double(p1[2 * j + 1]), Double(p2[2 * j + 1]), Double(p3[2 * j + 1]))
+                * Lanes(repeating: wo[j])
         }
     }
 
@@ -166,22 +167,26 @@ public struct WhisperFeatureExtractor: Sendable {
 
     /// The mel projection (sparse), floor, log10 and float32 rounding of one group of four
     /// frames: writes `lanes` frames of every mel row (row stride `frameCount`) and raises `peak`.
+    /// The sums go to `mel` first, so that the logs, independent of each other, run back to back.
     @inline(__always)
-    private func melLog(_ power: UnsafeMutablePointer<Lanes>, _ weights: UnsafePointer<Double>,
+    private func melLog(_ power: UnsafeMutablePointer<Lanes>, _ mel: UnsafeMutablePointer<Lanes>,
                         into out: UnsafeMutablePointer<Float>, lanes: Int, peak: inout SIMD4<Float>) {
         let frames = frameCount, floor = Lanes(repeating: Self.melFloor)
-        var w = weights
+        let firstBin = tables.firstBin, width = tables.width
+        var w = tables.melWeights
         for m in 0..<melCount {
-            let bins = power + filters.firstBin[m]
+            let bins = power + firstBin[m]
             var acc = Lanes(repeating: 0)
-            for k in 0..<filters.width[m] { acc += Lanes(repeating: w[k]) * bins[k] }
-            w += filters.width[m]
-            let log = VectorLog.log10(acc.replacing(with: floor, where: acc .< floor))
-            let y = SIMD4<Float>(Float(log[0]), Float(log[1]), Float(log[2]), Float(log[3]))
+            for k in 0..<width[m] { acc = acc.addingProduct(Lanes(repeating: w[k]), bins[k]) }
+            w += width[m]
+            mel[m] = acc.replacing(with: floor, where: acc .< floor)
+        }
+        for m in 0..<melCount {
+            let y = SIMD4<Float>(VectorLog.log10(mel[m]))
             let row = out + m * frames
             if lanes == 4 {
                 UnsafeMutableRawPointer(row).storeBytes(of: y, as: SIMD4<Float>.self)
-                peak = pointwiseMax(peak, y)
+                peak = peak.replacing(with: y, where: peak .< y)  // the generic pointwiseMax is a call
             } else {
                 for l in 0..<lanes {
                     row[l] = y[l]
@@ -193,16 +198,53 @@ public struct WhisperFeatureExtractor: Sendable {
 
     /// The index of the first NaN or infinite sample among the first `count`, or nil.
     private static func firstNonFinite(_ samples: UnsafePointer<Float>, _ count: Int) -> Int? {
-        // x · 0 is 0 for finite x and NaN otherwise: a sum of those is NaN iff one is not finite.
-        var acc = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= count {
-            acc += UnsafeRawPointer(samples + i).loadUnaligned(as: SIMD8<Float>.self) * 0
-            i += 8
+        // The largest magnitude's bit pattern: at least the exponent's all-ones for NaN and ±inf.
+        // (An integer maximum, which LLVM vectorises; a float reduction it must keep in order.)
+        var largest: UInt32 = 0
+        UnsafeRawPointer(samples).withMemoryRebound(to: UInt32.self, capacity: count) { bits in
+            for i in 0..<count { largest = max(largest, bits[i] & 0x7fff_ffff) }
         }
-        var tail: Float = 0
-        while i < count { tail += samples[i] * 0; i += 1 }
-        guard acc.sum() + tail != 0 else { return nil }
+        guard largest >= 0x7f80_0000 else { return nil }
         return (0..<count).first { !samples[$0].isFinite }
+    }
+}
+
+/// The Hann window and the mel filters, laid out for the hot loop (plain pointers, no bounds or
+/// uniqueness checks). Invariant: written only by `init`, read-only afterwards, freed by
+/// `deinit` — which makes sharing it between threads safe (`@unchecked Sendable`).
+private final class Tables: @unchecked Sendable {
+    /// The periodic Hann window's even and odd samples (the packed FFT input's real and imaginary parts).
+    let windowEven: UnsafeMutablePointer<Double>, windowOdd: UnsafeMutablePointer<Double>
+    /// Each filter's first nonzero bin and width (`MelFilterBank`'s).
+    let firstBin: UnsafeMutablePointer<Int>, width: UnsafeMutablePointer<Int>
+    /// The filters' nonzero weights / 4 (exact): the FFT gives 4·|X|².
+    let melWeights: UnsafeMutablePointer<Double>
+
+    init(nFFT n: Int, filters: MelFilterBank) {
+        // window_function(n_fft, "hann"): np.hanning(n_fft + 1)[:-1], i.e. 0.5 + 0.5·cos(π·j / n_fft)
+        // for j = -n_fft, -n_fft + 2, …, evaluated as numpy evaluates it.
+        let window = (0..<n).map { i -> Double in
+            let j = Double(1 - (n + 1) + 2 * i)
+            return 0.5 + 0.5 * FloatMath.cos(Double.pi * j / Double(n))
+        }
+        windowEven = Self.copy(stride(from: 0, to: n, by: 2).map { window[$0] })
+        windowOdd = Self.copy(stride(from: 1, to: n, by: 2).map { window[$0] })
+        firstBin = Self.copy(filters.firstBin)
+        width = Self.copy(filters.width)
+        melWeights = Self.copy(filters.weights.map { $0 * 0.25 })
+    }
+
+    deinit {
+        windowEven.deallocate()
+        windowOdd.deallocate()
+        firstBin.deallocate()
+        width.deallocate()
+        melWeights.deallocate()
+    }
+
+    private static func copy<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))
+        p.initialize(from: values, count: values.count)
+        return p
     }
 }
