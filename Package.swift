@@ -9,16 +9,18 @@
 //   targets likewise: CStoreKernels by EmbedStore, CNNKernels by EmbedNN.
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
 //   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit,
-//   EmbedNN, EmbedMedia, EmbedVision and VisionPluginKit (what the picture-taking plugins share). EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
+//   EmbedNN, EmbedMedia, EmbedVision, EmbedAudio and VisionPluginKit (what the picture-taking plugins share). EmbedMedia (hostile image bytes → RGBImage) depends on its C shims
 //   only, so the daemon's own modules never link the media libraries. EmbedPluginKit (the C-ABI
 //   glue every Swift plugin needs) sees only CEmbedABI and keeps its API `package`, never
 //   `public`.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
-//   EmbedPluginCheck, EmbedVision and embedctl use it. EmbedCLI (embedctl's typed command line,
+//   EmbedPluginCheck, EmbedVision, EmbedAudio and embedctl use it. EmbedCLI (embedctl's typed command line,
 //   help and bash completion) depends on nothing either.
 // - Media: EmbedMedia decodes (the sole importer of each media C library) into its `RGBImage`;
 //   EmbedVision (pure Swift: Pillow's resampling, transformers' pre-processing) sees only
-//   EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both.
+//   EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both. EmbedAudio (pure Swift:
+//   transformers' Whisper log-mel front end) sees only EmbedJSON and EmbedSys: it takes samples
+//   already decoded and resampled to 16 kHz.
 // - Each target lists exactly the modules its files import (none reached only transitively,
 //   none unused).
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
@@ -97,6 +99,10 @@ let package = Package(
         // results stay bit-exact (integer sums, and Swift never contracts float math into FMA).
         .target(name: "EmbedVision", dependencies: ["EmbedMedia", "EmbedJSON", "EmbedSys"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        // Whisper's log-mel features identical to transformers' WhisperFeatureExtractor (float64 FFT).
+        // AVX2 so that its four-frame SIMD4<Double> butterflies are single 256-bit instructions.
+        .target(name: "EmbedAudio", dependencies: ["EmbedJSON", "EmbedSys"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "TextPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN"], path: "plugins/text",
                 linkerSettings: pluginLinkerSettings),
         // What the plugins that take pictures share: their load options, and turning a call's
@@ -132,6 +138,9 @@ let package = Package(
         // Swift side of bench/image-prep: decoding + pre-processing of real photos.
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),
+        // Swift side of bench/audio_features_bench.py: Whisper log-mel features of one 30-s window.
+        .executableTarget(name: "audio-features-bench", dependencies: ["BenchSupport", "EmbedAudio"],
+                          path: "bench/Sources/audio-features-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "CNNKernels", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
@@ -143,6 +152,7 @@ let package = Package(
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),
         .testTarget(name: "EmbedCLITests", dependencies: ["EmbedCLI"]),
         .testTarget(name: "EmbedVisionTests", dependencies: ["EmbedVision", "EmbedMedia", "EmbedSys"]),
+        .testTarget(name: "EmbedAudioTests", dependencies: ["EmbedAudio", "EmbedJSON", "EmbedSys"]),
         .testTarget(name: "EmbedMediaTests", dependencies: ["EmbedMedia", "EmbedSys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
