@@ -44,7 +44,7 @@ public struct WhisperFeatureConfig: Sendable, Equatable {
     private enum Kind { case string, bool }
 
     /// Reads `path` (a `preprocessor_config.json`).
-    public init(configFile path: String) throws(AudioError) {
+    public init(configFile path: String) throws(FeatureError) {
         let bytes: [UInt8]
         do { bytes = try FileSystem.readFile(path, limit: 1 << 20) } catch {
             throw .file(path, "cannot read: \(error)")
@@ -54,7 +54,7 @@ public struct WhisperFeatureConfig: Sendable, Equatable {
     }
 
     /// Parses the bytes of a `preprocessor_config.json`; `name` starts every error message.
-    public init(configJSON bytes: [UInt8], name: String) throws(AudioError) {
+    public init(configJSON bytes: [UInt8], name: String) throws(FeatureError) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(bytes, options: .strict)  // Python's json module is strict too
@@ -66,14 +66,14 @@ public struct WhisperFeatureConfig: Sendable, Equatable {
     }
 
     /// Reads a parsed `preprocessor_config.json`; `name` (the path) starts every error message.
-    public init(json: JSONValue, name: String) throws(AudioError) {
+    public init(json: JSONValue, name: String) throws(FeatureError) {
         guard let members = json.members else { throw .file(name, "expected a JSON object, found \(json.typeName)") }
-        func fail(_ key: String, _ problem: String) -> AudioError { .file(name, "\(key): \(problem)") }
+        func fail(_ key: String, _ problem: String) -> FeatureError { .file(name, "\(key): \(problem)") }
         func value(_ key: String) -> JSONValue? {
             guard let v = json[key], !v.isNull else { return nil }
             return v
         }
-        func int(_ key: String, _ range: ClosedRange<Int>) throws(AudioError) -> Int? {
+        func int(_ key: String, _ range: ClosedRange<Int>) throws(FeatureError) -> Int? {
             guard let v = value(key) else { return nil }
             guard let i = v.int else {
                 throw fail(key, "expected an integer, found \(v.number.map { "\($0)" } ?? v.typeName)")
@@ -81,7 +81,7 @@ public struct WhisperFeatureConfig: Sendable, Equatable {
             guard range.contains(i) else { throw fail(key, "\(i) is outside \(range.lowerBound)...\(range.upperBound)") }
             return i
         }
-        func number(_ key: String) throws(AudioError) -> Double? {
+        func number(_ key: String) throws(FeatureError) -> Double? {
             guard let v = value(key) else { return nil }
             guard let d = v.double, d.isFinite else { throw fail(key, "expected a finite number, found \(v.typeName)") }
             return d

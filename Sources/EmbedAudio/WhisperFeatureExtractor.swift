@@ -40,7 +40,7 @@ public struct WhisperFeatureExtractor: Sendable {
     }
 
     /// Reads a model folder's `preprocessor_config.json` at `path`.
-    public init(configFile path: String) throws(AudioError) {
+    public init(configFile path: String) throws(FeatureError) {
         self.init(config: try WhisperFeatureConfig(configFile: path))
     }
 
@@ -52,10 +52,10 @@ public struct WhisperFeatureExtractor: Sendable {
     public var outputCount: Int { melCount * frameCount }
 
     /// The features of one window of 16-kHz mono `samples`, as an array of `outputCount` floats.
-    public func features(samples: [Float]) throws(AudioError) -> [Float] {
+    public func features(samples: [Float]) throws(FeatureError) -> [Float] {
         var out = [Float](repeating: 0, count: outputCount)
-        try samples.withUnsafeBufferPointer { (s) throws(AudioError) in
-            try out.withUnsafeMutableBufferPointer { (o) throws(AudioError) in try features(samples: s, into: o) }
+        try samples.withUnsafeBufferPointer { (s) throws(FeatureError) in
+            try out.withUnsafeMutableBufferPointer { (o) throws(FeatureError) in try features(samples: s, into: o) }
         }
         return out
     }
@@ -66,11 +66,11 @@ public struct WhisperFeatureExtractor: Sendable {
     /// Samples past `config.sampleCount` (30 s) are ignored, as `transformers` truncates them;
     /// cutting longer audio into windows is the caller's job. Throws when a sample the window
     /// uses is NaN or infinite. `output` must hold at least `outputCount` floats.
-    public func features(samples: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) throws(AudioError) {
+    public func features(samples: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) throws(FeatureError) {
         precondition(output.count >= outputCount, "features: the output holds \(output.count) floats, \(outputCount) needed")
         let count = min(samples.count, config.sampleCount)
         if count > 0, let bad = Self.firstNonFinite(samples.baseAddress!, count) {
-            throw AudioError("sample \(bad) is \(samples[bad]), not a finite number")
+            throw FeatureError("sample \(bad) is \(samples[bad]), not a finite number")
         }
         let frames = frameCount, computed = computedFrames(sampleCount: count)
         let out = output.baseAddress!

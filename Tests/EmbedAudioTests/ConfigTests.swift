@@ -7,7 +7,7 @@ struct ConfigTests {
     /// whisper-tiny's file as the Hugging Face hub ships it.
     static let tiny = #"{"chunk_length": 30, "feature_extractor_type": "WhisperFeatureExtractor", "feature_size": 80, "hop_length": 160, "n_fft": 400, "n_samples": 480000, "nb_max_frames": 3000, "padding_side": "right", "padding_value": 0.0, "processor_class": "WhisperProcessor", "return_attention_mask": false, "sampling_rate": 16000}"#
 
-    private func config(_ json: String) throws(AudioError) -> WhisperFeatureConfig {
+    private func config(_ json: String) throws(FeatureError) -> WhisperFeatureConfig {
         try WhisperFeatureConfig(configJSON: Array(json.utf8), name: "/m/preprocessor_config.json")
     }
 

@@ -71,7 +71,7 @@ struct GoldenFeatureTests {
         for bad in [Float.nan, .infinity, -.infinity] {
             var samples = [Float](repeating: 0.1, count: 16003)
             samples[16001] = bad
-            #expect(throws: AudioError("sample 16001 is \(bad), not a finite number")) {
+            #expect(throws: FeatureError("sample 16001 is \(bad), not a finite number")) {
                 _ = try extractor.features(samples: samples)
             }
         }

@@ -16,7 +16,7 @@ enum AudioFeaturesBench {
         let opts = tool.options()
         guard let path = opts["samples"] else { tool.fail("usage: audio-features-bench --samples FILE.f32 [--config FILE] [--seconds S]") }
         do {
-            let extractor = try opts["config"].map { (p) throws(AudioError) in try WhisperFeatureExtractor(configFile: p) }
+            let extractor = try opts["config"].map { (p) throws(FeatureError) in try WhisperFeatureExtractor(configFile: p) }
                 ?? WhisperFeatureExtractor(config: WhisperFeatureConfig())
             let bytes = try FileSystem.readFile(path, limit: 1 << 30)
             let samples = bytes.withUnsafeBytes { raw in
