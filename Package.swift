@@ -4,8 +4,9 @@
 //
 // Conventions this file keeps (read before adding a target):
 // - No Swift package dependencies. C libraries come from Debian through system-library
-//   targets (CYAML, CDNNL, CTurboJPEG, CPNG, CWebP), each imported by exactly one Swift module
-//   (CYAML by EmbedConfig, CDNNL by EmbedNN, the media libraries by EmbedMedia). The C kernel
+//   targets (CYAML, CDNNL, CTurboJPEG, CPNG, CWebP, CFFmpeg), each imported by exactly one Swift
+//   module (CYAML by EmbedConfig, CDNNL by EmbedNN, the image libraries by EmbedMedia, FFmpeg by
+//   EmbedAV). The C kernel
 //   targets likewise: CStoreKernels by EmbedStore, CNNKernels by EmbedNN.
 // - Dependency direction: C shims → EmbedSys → {EmbedWire, EmbedConfig, EmbedStore}
 //   → EmbedPluginHost → EmbedServer → embedd. Plugins see only CEmbedABI, EmbedPluginKit,
@@ -16,11 +17,14 @@
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck, EmbedVision, EmbedAudio and embedctl use it. EmbedCLI (embedctl's typed command line,
 //   help and bash completion) depends on nothing either.
-// - Media: EmbedMedia decodes (the sole importer of each media C library) into its `RGBImage`;
-//   EmbedVision (pure Swift: Pillow's resampling, transformers' pre-processing) sees only
-//   EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both. EmbedAudio (pure Swift:
-//   transformers' Whisper log-mel front end) sees only EmbedJSON and EmbedSys: it takes samples
-//   already decoded and resampled to 16 kHz.
+// - Media: EmbedMedia decodes images (the sole importer of each image C library) into its
+//   `RGBImage`; EmbedVision (pure Swift: Pillow's resampling, transformers' pre-processing) sees
+//   only EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both. EmbedAV (FFmpeg: sound now,
+//   video later) is the sole importer of CFFmpeg and depends on nothing else: hostile audio bytes
+//   → 16-kHz mono `DecodedAudio`. Like EmbedMedia, no daemon module depends on it. EmbedAudio
+//   (pure Swift: transformers' Whisper log-mel front end) sees only EmbedJSON and EmbedSys: it
+//   takes samples already decoded and resampled. The audio plugin uses EmbedAV, EmbedAudio and
+//   EmbedNN's Whisper encoder.
 // - Each target lists exactly the modules its files import (none reached only transitively,
 //   none unused).
 // - Every target gets `commonSwiftSettings` through the loop at the bottom (Swift 6 mode).
@@ -58,6 +62,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux",
                        providers: [.apt(["libwebp-dev"])]),
+        // FFmpeg 5.1's libavformat, libavcodec, libavutil and libswresample (with libsoxr).
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev"])]),
 
         // MARK: Foundations
         .target(name: "EmbedSys"),
@@ -94,6 +101,8 @@ let package = Package(
         .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
         // Media decoding (images now; sound and video later): the sole importer of each media C library.
         .target(name: "EmbedMedia", dependencies: ["CTurboJPEG", "CPNG", "CWebP"]),
+        // Sound decoding through FFmpeg from memory, down-mix and soxr resampling (video later).
+        .target(name: "EmbedAV", dependencies: ["CFFmpeg"]),
         // Image pre-processing identical to transformers' Pillow backend (resize, crop, normalise).
         // AVX2 for the resampler's 32-bit integer multiply-adds (SSE2 has no vector pmulld);
         // results stay bit-exact (integer sums, and Swift never contracts float math into FMA).
@@ -154,6 +163,7 @@ let package = Package(
         .testTarget(name: "EmbedVisionTests", dependencies: ["EmbedVision", "EmbedMedia", "EmbedSys"]),
         .testTarget(name: "EmbedAudioTests", dependencies: ["EmbedAudio", "EmbedJSON", "EmbedSys"]),
         .testTarget(name: "EmbedMediaTests", dependencies: ["EmbedMedia", "EmbedSys"]),
+        .testTarget(name: "EmbedAVTests", dependencies: ["EmbedAV", "EmbedSys"]),
         .testTarget(name: "IntegrationTests", dependencies: ["EmbedSys", "EmbedClient", "EmbedWire"]),
     ]
 )
