@@ -144,6 +144,9 @@ let package = Package(
                           path: "bench/Sources/clip-tokenizer-bench"),
         // Swift side of bench/clip (EmbedNN's CLIP towers alone vs PyTorch and ONNX Runtime).
         .executableTarget(name: "clip-bench", dependencies: ["BenchSupport", "EmbedNN"], path: "bench/Sources/clip-bench"),
+        // Swift side of the Whisper encoder benchmark (EmbedNN's encoder alone vs PyTorch and CTranslate2).
+        .executableTarget(name: "whisper-bench", dependencies: ["BenchSupport", "EmbedNN", "EmbedSys"],
+                          path: "bench/Sources/whisper-bench"),
         // Swift side of bench/image-prep: decoding + pre-processing of real photos.
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),

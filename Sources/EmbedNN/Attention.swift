@@ -46,6 +46,12 @@ public struct Attention: Sendable {
         let rowStride = 3 * hidden
         let d = headSize
         for (start, length) in sequences where length > 0 {
+            if usesLongPath(length) {
+                for h in stride(from: headRange.lowerBound, to: headRange.upperBound, by: step) {
+                    longHead(qkv: qkv, context: context, start: start, length: length, h: h, scratch: scratch)
+                }
+                continue
+            }
             let lp = (length + 15) / 16 * 16
             let kt = scratch                     // [d][lp]: keys transposed, so scores vectorise over keys
             let scores = scratch + d * lp        // [4][lp]
@@ -195,6 +201,7 @@ public struct Attention: Sendable {
     /// Floats of scratch `forward` needs for sequences up to `maxLength` tokens.
     public func scratchCount(maxLength: Int) -> Int {
         let lp = (maxLength + 15) / 16 * 16
-        return (headSize + 4) * lp + 16
+        let short = (headSize + 4) * lp + 16
+        return usesLongPath(maxLength) ? max(short, longScratchCount(maxLength)) : short
     }
 }

@@ -17,6 +17,12 @@ public struct CLIPConfig: Sendable, Equatable {
         /// Output size of the tower's projection.
         public var projectionSize: Int
         public var headSize: Int { hiddenSize / heads }
+
+        /// The stack `PreNormEncoder` builds for this tower.
+        var shape: TransformerShape {
+            TransformerShape(hiddenSize: hiddenSize, layers: layers, heads: heads, intermediateSize: intermediateSize,
+                             layerNormEps: layerNormEps, activation: activation == .gelu ? .gelu : .quickGELU)
+        }
     }
 
     /// Feed-forward activations CLIP checkpoints use.

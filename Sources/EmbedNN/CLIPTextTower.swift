@@ -19,7 +19,8 @@ final class CLIPTextTower: @unchecked Sendable {
         let h = c.text.hiddenSize
         tokenEmbedding = try weights.floats("text_model.embeddings.token_embedding.weight", shape: [c.vocabularySize, h])
         positionEmbedding = try weights.floats("text_model.embeddings.position_embedding.weight", shape: [c.maxPositions, h])
-        encoder = try PreNormEncoder(weights: weights, prefix: "text_model.", tower: c.text, causal: true,
+        encoder = try PreNormEncoder(weights: weights, shape: c.text.shape, causal: true,
+                                     layerNames: { .init(clipPrefix: "text_model.", layer: $0) },
                                      context: context, precision: precision, parallel: parallel)
         finalNorm = (try weights.floats("text_model.final_layer_norm.weight", shape: [h]),
                      try weights.floats("text_model.final_layer_norm.bias", shape: [h]))

@@ -45,7 +45,8 @@ final class CLIPVisionTower: @unchecked Sendable {
                    try weights.floats("vision_model.pre_layrnorm.bias", shape: [h]))
         // A batch of n images is always n × (patches + 1) rows: exact primitives, no padding rows
         // (one image's 50 rows would otherwise run as 64).
-        encoder = try PreNormEncoder(weights: weights, prefix: "vision_model.", tower: c.vision, causal: false,
+        encoder = try PreNormEncoder(weights: weights, shape: c.vision.shape, causal: false,
+                                     layerNames: { .init(clipPrefix: "vision_model.", layer: $0) },
                                      context: context, precision: precision, parallel: parallel, exactRowCounts: true)
         postNorm = (try weights.floats("vision_model.post_layernorm.weight", shape: [h]),
                     try weights.floats("vision_model.post_layernorm.bias", shape: [h]))

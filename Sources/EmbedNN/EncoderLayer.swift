@@ -1,6 +1,7 @@
 /// One transformer block's weights: fused QKV projection, output projection (residual add
 /// fused), two LayerNorms and the feed-forward pair (activation fused). BERT and MPNet run it
-/// post-norm (`TransformerEncoder`), CLIP pre-norm (`PreNormEncoder`); the weights are the same.
+/// post-norm (`TransformerEncoder`), CLIP and Whisper pre-norm (`PreNormEncoder`); the weights
+/// are the same.
 final class EncoderLayer: @unchecked Sendable {
     // Invariant: immutable after init apart from the Linears' primitive caches (compute thread only).
     let qkv: Linear
@@ -13,6 +14,10 @@ final class EncoderLayer: @unchecked Sendable {
     /// Tensor names of one layer, per architecture.
     struct Names {
         let q, k, v, o, attentionNorm, intermediate, output, outputNorm: String
+        /// Whether the key projection has a bias. Whisper's has none (`k_proj` is built with
+        /// `bias=False`: a bias on the keys adds the same amount to every score of a query,
+        /// which the softmax cancels); its part of the fused QKV bias is then zero.
+        var keyHasBias = true
 
         /// CLIP's text and vision encoders (`text_model.` / `vision_model.` prefix):
         /// `layer_norm1` comes before attention, `layer_norm2` before the MLP.
@@ -21,6 +26,17 @@ final class EncoderLayer: @unchecked Sendable {
             q = l + "self_attn.q_proj"; k = l + "self_attn.k_proj"; v = l + "self_attn.v_proj"
             o = l + "self_attn.out_proj"; attentionNorm = l + "layer_norm1"
             intermediate = l + "mlp.fc1"; output = l + "mlp.fc2"; outputNorm = l + "layer_norm2"
+        }
+
+        /// Whisper's encoder (`encoder.` in a `WhisperModel` save, `model.encoder.` in a
+        /// `WhisperForConditionalGeneration` one): `self_attn_layer_norm` before attention,
+        /// `final_layer_norm` before the MLP.
+        init(whisperPrefix prefix: String, layer i: Int) {
+            let l = "\(prefix)layers.\(i)."
+            q = l + "self_attn.q_proj"; k = l + "self_attn.k_proj"; v = l + "self_attn.v_proj"
+            o = l + "self_attn.out_proj"; attentionNorm = l + "self_attn_layer_norm"
+            intermediate = l + "fc1"; output = l + "fc2"; outputNorm = l + "final_layer_norm"
+            keyHasBias = false
         }
 
         init(_ arch: EncoderConfig.Architecture, prefix: String, layer i: Int) {
@@ -48,8 +64,11 @@ final class EncoderLayer: @unchecked Sendable {
         var fusedB = [Float](repeating: 0, count: 3 * h)
         for (part, name) in [n.q, n.k, n.v].enumerated() {
             let w = try weights.floats(name + ".weight", shape: [h, h])
-            let b = try weights.floats(name + ".bias", shape: [h])
             (fusedW.baseAddress! + part * h * h).update(from: w.pointer, count: h * h)
+            // A bias-free key projection keeps its zeros (a stray `.bias` tensor is ignored, as
+            // transformers ignores unexpected keys).
+            if part == 1 && !n.keyHasBias { continue }
+            let b = try weights.floats(name + ".bias", shape: [h])
             for j in 0..<h { fusedB[part * h + j] = b.pointer[j] }
         }
         qkv = try fusedB.withUnsafeBufferPointer { b throws(NNError) in

@@ -1,7 +1,7 @@
-/// A pre-norm transformer stack (CLIP's text and vision encoders) on packed sequences:
-/// per layer `x += attention(LN₁(x))`, then `x += MLP(LN₂(x))`. The caller fills the input
-/// embeddings and reads the last hidden state; the blocks reuse `EncoderLayer`, `Attention`
-/// and `Linear` exactly as the post-norm BERT encoder does.
+/// A pre-norm transformer stack (CLIP's text and vision encoders, Whisper's encoder) on packed
+/// sequences: per layer `x += attention(LN₁(x))`, then `x += MLP(LN₂(x))`. The caller fills the
+/// input embeddings and reads the last hidden state; the blocks reuse `EncoderLayer`,
+/// `Attention` and `Linear` exactly as the post-norm BERT encoder does.
 ///
 /// Not thread-safe: one forward at a time, on the model's compute thread.
 final class PreNormEncoder: @unchecked Sendable {
@@ -16,29 +16,28 @@ final class PreNormEncoder: @unchecked Sendable {
     private let parallel: ParallelFor
     private let context: ComputeContext
 
-    /// Loads `tower.layers` layers named `<prefix>encoder.layers.<i>.…` (Hugging Face's CLIP
-    /// names). `parallel` is shared with the model's other tower (one set of helper threads).
-    /// `exactRowCounts`: every row count gets its own matmul primitives (`Linear`); `smallRows`:
-    /// whether calls of a few token rows come (the text tower; see `Linear.init`).
-    init(weights: SafeTensorsFile, prefix: String, tower: CLIPConfig.Tower, causal: Bool,
+    /// Loads `shape.layers` layers, layer i's tensors named by `layerNames(i)` (each model's
+    /// Hugging Face names). `parallel` is shared with the model's other parts (one set of helper
+    /// threads). `exactRowCounts`: every row count gets its own matmul primitives (`Linear`);
+    /// `smallRows`: see `Linear.init`.
+    init(weights: SafeTensorsFile, shape: TransformerShape, causal: Bool, layerNames: (Int) -> EncoderLayer.Names,
          context: ComputeContext, precision: Precision, parallel: ParallelFor, exactRowCounts: Bool = false,
          smallRows: Bool = true) throws(NNError) {
-        hiddenSize = tower.hiddenSize
+        hiddenSize = shape.hiddenSize
         self.precision = precision
         self.context = context
         self.parallel = parallel
-        eps = tower.layerNormEps
-        let activation: Linear.Epilogue = tower.activation == .gelu ? .gelu : .quickGELU
+        eps = shape.layerNormEps
         var built: [EncoderLayer] = []
-        for i in 0..<tower.layers {
-            built.append(try EncoderLayer(weights: weights, names: .init(clipPrefix: prefix, layer: i),
-                                          hidden: tower.hiddenSize, intermediate: tower.intermediateSize,
-                                          activation: activation, context: context, precision: precision,
+        for i in 0..<shape.layers {
+            built.append(try EncoderLayer(weights: weights, names: layerNames(i),
+                                          hidden: shape.hiddenSize, intermediate: shape.intermediateSize,
+                                          activation: shape.activation, context: context, precision: precision,
                                           exactRowCounts: exactRowCounts, smallRows: smallRows))
         }
         layers = built
-        attention = Attention(heads: tower.heads, headSize: tower.headSize, causal: causal)
-        workspace = Workspace(hiddenSize: tower.hiddenSize, intermediateSize: tower.intermediateSize)
+        attention = Attention(heads: shape.heads, headSize: shape.headSize, causal: causal)
+        workspace = Workspace(hiddenSize: shape.hiddenSize, intermediateSize: shape.intermediateSize)
     }
 
     /// Creates the matmul primitives for the given row counts now (call on the compute thread).
@@ -53,10 +52,10 @@ final class PreNormEncoder: @unchecked Sendable {
 
     /// Runs the stack on `spans` (start row, length; back to back from row 0). `embed` writes
     /// the input rows into the buffer it is given (`total × hiddenSize` floats); `body` reads
-    /// the last hidden state before the buffers are reused. `cancelled` is polled between
-    /// layers (`TransformerEncoder.Cancelled`).
+    /// the last hidden state before the buffers are reused (an error `embed` throws ends the
+    /// pass). `cancelled` is polled between layers (`TransformerEncoder.Cancelled`).
     func forward<R>(spans: [(start: Int, length: Int)], cancelled: () -> Bool,
-                    embed: (UnsafeMutablePointer<Float>) -> Void,
+                    embed: (UnsafeMutablePointer<Float>) throws -> Void,
                     _ body: (UnsafePointer<Float>) -> R) throws -> R {
         context.enterComputeThread()
         let h = hiddenSize
@@ -68,7 +67,7 @@ final class PreNormEncoder: @unchecked Sendable {
         ws.reserve(rows: rows, scratch: perShare * parallel.width)
         let work = spans.reduce(0) { $0 + $1.length * $1.length }
         let hidden = ws.hidden
-        embed(hidden)
+        try embed(hidden)
         (hidden + total * h).update(repeating: 0, count: (rows - total) * h)
         let bf16 = precision == .bf16
 

@@ -52,15 +52,40 @@ struct AttentionTests {
     private static func run(_ attention: Attention, qkv: [Float], spans: [(start: Int, length: Int)], rows: Int,
                             heads: Range<Int>? = nil, step: Int = 1, into out: inout [Float]) {
         let longest = spans.map(\.length).max() ?? 1
-        var scratch = [Float](repeating: .nan, count: attention.scratchCount(maxLength: longest))
+        // 64-byte aligned, as the Workspace's (the long path's panels are read with aligned loads).
+        let count = attention.scratchCount(maxLength: longest)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        scratch.initialize(repeating: .nan, count: count)
+        defer { scratch.deallocate() }
         qkv.withUnsafeBufferPointer { q in
             out.withUnsafeMutableBufferPointer { o in
-                scratch.withUnsafeMutableBufferPointer { s in
-                    attention.forward(qkv: q.baseAddress!, context: o.baseAddress!, sequences: spans, scratch: s.baseAddress!,
-                                      heads: heads ?? 0..<attention.heads, step: step)
-                }
+                attention.forward(qkv: q.baseAddress!, context: o.baseAddress!, sequences: spans, scratch: scratch,
+                                  heads: heads ?? 0..<attention.heads, step: step)
             }
         }
+    }
+
+    /// Sequences of `longMinimumLength` tokens and more (Whisper's 1500 frames) go through the
+    /// blocked matmul path: against the reference, beside short ones in the same batch, with
+    /// every remainder of the 32-query blocks and of the 16-key panels, and split over threads.
+    @Test func longSequencesMatchReference() {
+        let heads = 2, d = 32, hidden = heads * d
+        let lengths = [5, Attention.longMinimumLength, 301, 17, 333]
+        var spans: [(start: Int, length: Int)] = []
+        var rows = 0
+        for l in lengths { spans.append((rows, l)); rows += l }
+        let qkv = Self.values(rows * 3 * hidden, seed: 13)
+        let attention = Attention(heads: heads, headSize: d)
+        #expect(!attention.usesLongPath(255) && attention.usesLongPath(256) == Linear.smallRowKernelAvailable)
+        var got = [Float](repeating: .nan, count: rows * hidden)
+        Self.run(attention, qkv: qkv, spans: spans, rows: rows, into: &got)
+        let want = Self.reference(qkv: qkv, heads: heads, headSize: d, spans: spans, bias: nil, span: 0)
+        var worst: Float = 0
+        for (g, w) in zip(got, want) { worst = max(worst, abs(g - w)) }
+        #expect(worst < 2e-5, "largest difference to the reference: \(worst)")
+        var split = [Float](repeating: .nan, count: rows * hidden)
+        for share in 0..<2 { Self.run(attention, qkv: qkv, spans: spans, rows: rows, heads: share..<heads, step: 2, into: &split) }
+        #expect(split == got)
     }
 
     @Test(arguments: [false, true])
