@@ -46,6 +46,7 @@ let package = Package(
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
         .library(name: "embedd-clip", type: .dynamic, targets: ["CLIPPlugin"]),
+        .library(name: "embedd-audio", type: .dynamic, targets: ["AudioPlugin"]),
         // Test fixture: a plugin written in plain C that exercises every path of the ABI.
         .library(name: "embedd-fixture", type: .dynamic, targets: ["CFixturePlugin"]),
     ],
@@ -122,6 +123,8 @@ let package = Package(
                 path: "plugins/image", linkerSettings: pluginLinkerSettings),
         .target(name: "CLIPPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedVision", "VisionPluginKit"],
                 path: "plugins/clip", linkerSettings: pluginLinkerSettings),
+        .target(name: "AudioPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedAV", "EmbedAudio"],
+                path: "plugins/audio", linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
                 linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),
 
@@ -159,6 +162,7 @@ let package = Package(
         // What the plugin test targets share (the built plugin's path, loading a model, cosine).
         .target(name: "PluginTestSupport", dependencies: ["EmbedPluginHost", "EmbedSys"], path: "Tests/PluginTestSupport"),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "PluginTestSupport"]),
+        .testTarget(name: "AudioPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
         .testTarget(name: "CLIPPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
         .testTarget(name: "ImagePluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),

@@ -22,6 +22,10 @@ import CFFmpeg
 ///
 /// Thread-safe: each call owns its FFmpeg contexts; calls may run concurrently.
 public enum AudioDecoder {
+    /// The media types `decode` takes as a declared type (each names containers it opens;
+    /// generic types such as application/octet-stream are accepted too and sniffed).
+    public static let mimeTypes: [String] = AudioFormats.containersByMIME.keys.sorted()
+
     /// Decodes `bytes`.
     /// - Parameters:
     ///   - mimeType: the declared type; a known type of another container than the bytes are

@@ -120,7 +120,7 @@ struct AudioEmbedCall {
     private func decode(_ i: Int) -> [Float]? {
         let input = batch.inputs[i]
         let limits = model.audioLimits
-        let rate = model.features.samplingRate
+        let rate = model.features.config.samplingRate
         guard input.size <= model.options.maxInputBytes else {
             batch.fail(i, EMBEDD_ERR_TOO_LARGE, "\(input.size) bytes exceeds max_input_bytes \(model.options.maxInputBytes)")
             return nil

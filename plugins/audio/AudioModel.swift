@@ -14,9 +14,6 @@ final class AudioModel: EmbedPluginModel {
     let compute: ComputeThread
     let modelDescription: ModelDescription
 
-    /// The MIME types the decoder takes (EmbedAV's container allow-list, by name).
-    static let mimeTypes = ["audio/wav", "audio/x-wav", "audio/wave", "audio/flac", "audio/x-flac", "audio/ogg", "audio/opus",
-                            "audio/mpeg", "audio/mp3", "audio/mp4", "audio/x-m4a", "audio/m4a", "audio/aac", "video/mp4"]
 
     init(folder: String, options: AudioPluginOptions) throws(NNError) {
         self.options = options
@@ -52,7 +49,9 @@ final class AudioModel: EmbedPluginModel {
             inputKinds: 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_PCM_F32.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: true,
             maxInputBytes: options.maxInputBytes, preferredBatch: options.preferredBatch, maxBatch: options.maxBatch)
-        d.mimeTypes = Self.mimeTypes
+        // The decoder's allow-listed containers by their media types (the sound track of an
+        // MP4 or WebM video included).
+        d.mimeTypes = AudioDecoder.mimeTypes
         d.maxSeconds = options.maxSeconds
         d.segmentSeconds = Double(features.config.chunkLength)
         // Alone vs in a batch only the matmul kernels' blocking differs (row counts change).
