@@ -677,6 +677,62 @@ class CLIPTests(LiveTestCase):
             c.classify(MEDIA / "rgb.png", ["cat"], model="clip")
 
 
+def _audio_yaml() -> str:
+    """A ``models:`` entry for the real audio plugin and the tiny seeded Whisper ("" when absent)."""
+    binary = find_daemon()
+    plugin = binary.resolve().parent / "libembedd-audio.so" if binary else None
+    folder = Path(__file__).resolve().parents[3] / "Tests" / "Fixtures" / "audio" / "whisper-tiny"
+    if plugin is None or not plugin.is_file():
+        return ""
+    return f"  - name: whisper\n    plugin: {plugin}\n    model_dir: {folder}\n"
+
+
+SPEECH = Path("/usr/share/pocketsphinx/test/data/librivox")
+
+
+@unittest.skipUnless(_audio_yaml() and shutil.which("ffmpeg") and SPEECH.is_dir(),
+                     "needs the audio plugin, ffmpeg and pocketsphinx-testdata")
+class AudioTests(LiveTestCase):
+    """Sound from Python (issue 21): a recording's vector and its 30-s segments."""
+    MODELS = {"fx": {"dim": "8"}}
+    KW = {"extra_yaml": _audio_yaml()}
+
+    def _recording(self, name: str, copies: int) -> Path:
+        files = sorted(SPEECH.glob("*.wav")) * copies
+        out = self.daemon.dir / name
+        args = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y"]
+        for f in files:
+            args += ["-i", str(f)]
+        args += ["-filter_complex", f"concat=n={len(files)}:v=0:a=1", str(out)]
+        subprocess.run(args, check=True)
+        return out
+
+    def test_segments_are_embedded_stored_and_found(self) -> None:
+        c = self.client()
+        talk = self._recording("talk.flac", 3)
+        r = c.embed_full(embedd.File(talk, "audio/flac"), model="whisper", segments=True)
+        windows = r.segments[0]
+        self.assertGreaterEqual(len(windows), 2)
+        self.assertEqual((windows[0].start, windows[0].end), (0.0, 30.0))
+        mean = [sum(w.vector[j] for w in windows) for j in range(r.dim)]
+        norm = sum(x * x for x in mean) ** 0.5
+        for a, b in zip(rows(r.vectors)[0], mean):
+            self.assertAlmostEqual(a, b / norm, places=5)
+        c.create_collection("talks", model="whisper")
+        s = c.upsert("talks", "talk", embedd.File(talk, "audio/flac"), metadata={"speaker": "librivox"}, segments=True)
+        self.assertEqual((s.stored, s.results[0].segments), (1, len(windows)))
+        self.assertEqual(c.count("talks"), 1 + len(windows))
+        seg = c.get("talks", "talk#t=30,60")
+        self.assertEqual((seg.metadata["start"], seg.metadata["end"], seg.metadata["segment_of"], seg.metadata["speaker"]),
+                         (30, 60, "talk", "librivox"))
+        hits = c.search("talks", vector=list(windows[1].vector), k=1)
+        self.assertEqual(hits[0].key, "talk#t=30,60")
+        self.assertEqual(c.delete("talks", "talk"), 1)
+        self.assertEqual(c.count("talks"), 0)
+        with self.assertRaisesRegex(embedd.InvalidArgumentError, "returns no segments"):
+            c.embed_full("hello", model="fx", segments=True)
+
+
 class ShutdownTests(unittest.TestCase):
     def test_sigterm_drains_then_calls_fail_with_unavailable(self) -> None:
         d = Daemon({"slow": {"dim": "16", "delay_us": "400000"}}).start()
