@@ -113,6 +113,63 @@ import Testing
         #expect(try c.count("talks") == 0)
     }
 
+    /// ≥ 1,000 randomly mutated copies of real sound files of every format (bytes flipped, cut
+    /// short, runs zeroed, headers scrambled, junk inserted) through the daemon: every answer
+    /// is a vector or a clear per-input error, and the daemon stays up and correct.
+    @Test func mutatedSoundNeverHurtsTheDaemon() throws {
+        guard FileSystem.exists("/usr/bin/ffmpeg") else {
+            Issue.record("needs ffmpeg (tools/install-deps installs it)")
+            return
+        }
+        let d = try Self.daemon()
+        let c = try d.client()
+        let source = "/usr/share/pocketsphinx/test/data/cards/001.wav"
+        let formats: [(String, [String], String)] = [
+            ("s16.wav", [], "audio/wav"), ("u8.wav", ["-c:a", "pcm_u8"], "audio/wav"), ("f32.wav", ["-c:a", "pcm_f32le"], "audio/wav"),
+            ("a.flac", [], "audio/flac"), ("vorbis.ogg", ["-c:a", "libvorbis"], "audio/ogg"), ("opus.ogg", ["-c:a", "libopus"], "audio/ogg"),
+            ("a.mp3", ["-ar", "44100", "-ac", "2"], "audio/mpeg"), ("a.m4a", ["-c:a", "aac"], "audio/mp4"),
+        ]
+        var bases: [([UInt8], String)] = []
+        for (name, extra, mime) in formats {
+            let out = d.directory + "/base-" + name
+            try Self.encode([source], to: out, extra: extra)
+            bases.append((try FileSystem.readFile(out, limit: 1 << 24), mime))
+        }
+        let reference = try c.embed(model: "whisper", inputs: [Input(.media(Media(data: bases[0].0, mimeType: "audio/wav")))]).vectors[0].values
+        let seed = UInt64(Environment.get("EMBEDD_FUZZ_SEED") ?? "") ?? 0x21A0_2026
+        var rng = FuzzRandom(seed: seed)
+        var accepted = 0, refused = 0, sent = 0
+        let total = max(1000, Int(Environment.get("EMBEDD_AUDIO_FUZZ") ?? "") ?? 0)
+        while sent < total {
+            let (base, mime) = bases[Int(rng.next() % UInt64(bases.count))]
+            var b = base
+            switch rng.next() % 5 {
+            case 0: for _ in 0..<(1 + rng.next() % 8) { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(1 << (rng.next() % 8)) }
+            case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count))))
+            case 2:
+                let at = Int(rng.next() % UInt64(b.count)), n = min(Int(rng.next() % 64) + 1, b.count - at)
+                for i in at..<at + n { b[i] = 0 }
+            case 3: for i in 0..<min(64, b.count) where rng.next() % 4 == 0 { b[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            default:
+                let at = Int(rng.next() % UInt64(b.count))
+                b.insert(contentsOf: (0..<Int(rng.next() % 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
+            }
+            let (code, message) = callStatus { _ = try c.embed(model: "whisper", inputs: [Input(.media(Media(data: b, mimeType: mime)))]) }
+            switch code {
+            case .ok: accepted += 1
+            case .invalidArgument?, .outOfRange?:
+                #expect(message.hasPrefix("input 0: ") && message.count > 20, "seed \(seed): unclear error \(message)")
+                refused += 1
+            default: Issue.record("seed \(seed): unexpected \(String(describing: code)): \(message)")
+            }
+            sent += 1
+        }
+        print("audio fuzz: \(sent) mutated sound files (seed \(seed)): \(accepted) embedded, \(refused) refused with a clear error")
+        #expect(accepted + refused == sent && refused > 50 && accepted > 50)
+        #expect(try c.embed(model: "whisper", inputs: [Input(.media(Media(data: bases[0].0, mimeType: "audio/wav")))]).vectors[0].values == reference)
+        #expect(d.process?.isRunning == true)
+    }
+
     @Test func brokenFilesFailAloneAndTextModelsRefuseSegments() throws {
         guard FileSystem.exists("/usr/bin/ffmpeg") else {
             Issue.record("needs ffmpeg (tools/install-deps installs it)")
