@@ -1,5 +1,6 @@
 // tools/asan-media's harness: decodes every file named on the command line, then 300 seeded
-// mutations of each, in one AddressSanitizer build of EmbedMedia's sources.
+// mutations of each, in one AddressSanitizer build of EmbedMedia's sources (of EmbedAV's when
+// built with -D AUDIO).
 import Glibc
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
@@ -33,7 +34,11 @@ for path in CommandLine.arguments.dropFirst() {
             default: let at = Int(rng.next() % UInt64(min(b.count, 64))); b[at] = UInt8(truncatingIfNeeded: rng.next())
             }
         }
+        #if AUDIO
+        do { _ = try AudioDecoder.decode(bytes: b, limits: AudioLimits(maxSeconds: 120)); ok += 1 } catch { bad += 1 }
+        #else
         do { _ = try ImageDecoder.decode(bytes: b); ok += 1 } catch { bad += 1 }
+        #endif
     }
 }
 print("asan harness: \(ok) decoded, \(bad) refused")

@@ -93,8 +93,12 @@ public enum AudioDecoder {
                 cutShort = cutShort ?? pipeline.seconds
             }
             var code = decoder.send(packet)
-            if code >= 0 || code == FFmpeg.again { code = try drain() }
-            if code < 0 && code != FFmpeg.again {
+            if code == FFmpeg.again {  // frames are waiting (not after a full drain, but allowed): take them, resend
+                code = try drain()
+                if code >= 0 { code = decoder.send(packet) }
+            }
+            if code >= 0 { code = try drain() }
+            if code < 0 {
                 if code == FFmpeg.outOfMemory { throw .resourceFailure("decoding") }
                 failure = (code, pipeline.seconds)
             }

@@ -63,7 +63,7 @@ struct Demuxer: ~Copyable {
         var opening: UnsafeMutablePointer<AVFormatContext>? = allocated
         let opened = avformat_open_input(&opening, nil, probed, nil)  // frees the context on failure
         guard opened >= 0, let context = opening else {
-            throw Self.failure(opened, container: container, messages: messages, input: input, doing: "reading the header")
+            throw Self.failure(opened, container: container, messages: messages, input: input, complete: complete, doing: "reading the header")
         }
         // From here on the context is closed by deinit, or by `abandon` if init throws.
         func abandon(_ error: AudioError) -> AudioError {
@@ -104,7 +104,8 @@ struct Demuxer: ~Copyable {
 
         let info = avformat_find_stream_info(context, nil)
         guard info >= 0 else {
-            throw abandon(Self.failure(info, container: container, messages: messages, input: input, doing: "reading the stream parameters"))
+            throw abandon(Self.failure(info, container: container, messages: messages, input: input, complete: complete,
+                                       doing: "reading the stream parameters"))
         }
         // Reading packets may change the codec: FFmpeg probes the data of a 16-bit PCM WAV
         // stream for the compressed formats S/PDIF recorders wrap as PCM (MP3, AC-3, DTS).
@@ -153,18 +154,19 @@ struct Demuxer: ~Copyable {
     /// Whether the demuxer has asked for bytes past the end of the input.
     var reachedEnd: Bool { avio_feof(input.context) != 0 }
 
-    /// `failure(_:container:messages:input:doing:)` for this demuxer.
+    /// `failure(_:container:messages:input:complete:doing:)` for this demuxer.
     func failure(_ code: Int32, doing: String) -> AudioError {
-        Self.failure(code, container: container, messages: messages, input: input, doing: doing)
+        Self.failure(code, container: container, messages: messages, input: input, complete: structurallyComplete, doing: doing)
     }
 
-    /// An FFmpeg error code as an `AudioError`: running out of bytes is a truncated file, out of
-    /// memory a resource failure, anything else a corrupt file (with FFmpeg's logged reason).
+    /// An FFmpeg error code as an `AudioError`: running out of bytes is a truncated file (unless
+    /// the container's structure showed them `complete`), out of memory a resource failure,
+    /// anything else a corrupt file (with FFmpeg's logged reason).
     static func failure(_ code: Int32, container: AudioFormats.Container, messages: FFmpegMessages,
-                        input: MemoryInput, doing: String) -> AudioError {
+                        input: MemoryInput, complete: Bool, doing: String) -> AudioError {
         let reason = messages.take() ?? FFmpeg.describe(code)
         if code == FFmpeg.outOfMemory { return .resourceFailure("\(doing) of the \(container.label) file") }
-        if code == FFmpeg.eof || avio_feof(input.context) != 0 {
+        if !complete && (code == FFmpeg.eof || avio_feof(input.context) != 0) {
             return .truncated(container: container.label, detail: "the data ends while \(doing) (\(reason))")
         }
         return .corrupt(container: container.label, detail: "\(doing): \(reason)")

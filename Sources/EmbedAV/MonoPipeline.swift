@@ -43,9 +43,11 @@ struct MonoPipeline: ~Copyable {
         }
     }
 
-    /// The samples at the target rate, the resampler drained.
-    consuming func finish() throws(AudioError) -> [Float] {
+    /// The samples at the target rate, the resampler drained; the pipeline is empty after.
+    mutating func finish() throws(AudioError) -> [Float] {
         if let resampler { try resampler.flush(into: &output) }
+        resampler = nil
+        defer { output = [] }
         return output
     }
 }

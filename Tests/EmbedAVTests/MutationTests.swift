@@ -50,14 +50,19 @@ struct MutationTests {
         Mirror(reflecting: error).children.first?.label ?? "\(error)"
     }
 
-    /// Files written by tools/fuzz-images, when $EMBEDD_FUZZ_AUDIO_DIR names their folder.
+    /// Files written by tools/fuzz-images, when $EMBEDD_FUZZ_AUDIO_DIR names their folder, each
+    /// declared as the type its extension implies (as a client would send it).
     @Test func fuzzFolder() throws {
         guard let dir = Environment.get("EMBEDD_FUZZ_AUDIO_DIR"), !dir.isEmpty else { return }
-        var decoded = 0, refused = 0
+        let types = ["wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg", "oga": "audio/ogg",
+                     "opus": "audio/ogg", "m4a": "audio/mp4", "mp4": "video/mp4", "webm": "video/webm", "aac": "audio/aac",
+                     "aiff": "audio/aiff"]
+        var decoded = 0, refused: [String: Int] = [:]
         for name in try FileSystem.contentsOfDirectory(dir).sorted() where name != "MANIFEST.txt" {
             let bytes = try FileSystem.readFile(dir + "/" + name)
-            do { _ = try AudioDecoder.decode(bytes: bytes); decoded += 1 } catch { refused += 1 }
+            let type = name.split(separator: ".").last.flatMap { types[String($0)] }
+            do { _ = try AudioDecoder.decode(bytes: bytes, mimeType: type); decoded += 1 } catch { refused[Self.kind(error), default: 0] += 1 }
         }
-        print("fuzz folder: \(decoded) decoded, \(refused) refused, no trap")
+        print("fuzz folder: \(decoded) decoded, refused \(refused.sorted { $0.key < $1.key }), no trap")
     }
 }
