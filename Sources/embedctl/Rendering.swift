@@ -13,6 +13,7 @@ enum Rendering {
             ("max_tokens", String(m.maxTokens)), ("truncate", m.truncate ? "true" : "false"), ("max_batch", String(m.maxBatch)), ("preferred_batch", String(m.preferredBatch)),
             ("max_input_bytes", String(m.maxInputBytes)), ("generation", String(m.generation)), ("in_flight", String(m.inFlight)),
             ("plugin_calls", String(m.pluginCalls)), ("inputs_embedded", String(m.inputsEmbedded)),
+            ("segment_seconds", EmbedCommand.seconds(m.segmentSeconds)),
         ], indent: indent)
     }
 
