@@ -17,7 +17,7 @@ struct FormatTests {
         print("\(file.name): \(decoded.container)/\(decoded.codec) \(decoded.sourceSampleRate) Hz × \(decoded.sourceChannels): \(d)")
         #expect(decoded.samples.count == reference.count)
         #expect(decoded.sourceChannels == file.channels)
-        #expect(d.maxAbs <= 1e-6)
+        #expect(d.maxAbs <= 1e-6)  // measured: 0 for every file (the same libavcodec, libswresample, libsoxr)
     }
 
     /// A 16-bit PCM WAV whose data is really MP3 frames (S/PDIF-style wrapping): FFmpeg probes

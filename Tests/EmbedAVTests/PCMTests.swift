@@ -30,7 +30,7 @@ struct PCMTests {
         let d = AudioFixtures.deviation(mono, reference)
         print("PCM \(name): \(d)")
         #expect(mono.count == reference.count)
-        #expect(d.maxAbs == 0)
+        #expect(d.maxAbs <= 1e-6)  // measured: 0 (the same libswresample and libsoxr)
         #expect(try AudioDecoder.decode(bytes: AudioFixtures.bytes(name)).samples == mono)
     }
 
