@@ -8,7 +8,8 @@ enum EmbedCommand {
     static let mimeByExtension: [String: String] = [
         "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
         "bmp": "image/bmp", "ppm": "image/x-portable-pixmap", "wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac",
-        "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4", "aac": "audio/aac", "mp4": "video/mp4", "webm": "video/webm", "mkv": "video/x-matroska",
+        "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4", "aac": "audio/aac", "aiff": "audio/aiff", "aif": "audio/aiff",
+        "weba": "audio/webm", "mka": "audio/x-matroska", "mp4": "video/mp4", "webm": "video/webm", "mkv": "video/x-matroska",
         "fxtr": "application/x-embedd-fixture",
     ]
 
