@@ -25,12 +25,14 @@ extension Attention {
     }
 
     /// Floats of scratch `longHead` needs for `length` tokens: the key and value panels, a zero
-    /// bias, and one block's queries, scores and context (each part a multiple of 16 floats, so
-    /// all stay 64-byte aligned in an aligned scratch).
+    /// bias, and one block's queries, scores, context and softmax sums (each part but the last
+    /// a multiple of 16 floats, so the matmuls' operands stay 64-byte aligned in an aligned
+    /// scratch).
     func longScratchCount(_ length: Int) -> Int {
         let lp = (length + 15) / 16 * 16
         let b = Self.longBlockRows
-        return 2 * lp * headSize + lp + 2 * b * headSize + b * lp
+        // Rounded to 16 floats: the next share's scratch starts 64-byte aligned too.
+        return (2 * lp * headSize + lp + 2 * b * headSize + b * lp + b + 15) / 16 * 16
     }
 
     /// Head `h` of the sequence at rows `start ..< start + length` into `context`.
@@ -47,6 +49,7 @@ extension Attention {
         let queries = zeros + lp
         let scores = queries + b * d
         let out = scores + b * lp
+        let sums = out + b * d                 // 1 / each block row's softmax denominator
         zeros.update(repeating: 0, count: lp)
         for j in 0..<lp {
             let panel = keyPanels + (j / 16) * d * 16 + j % 16
@@ -73,11 +76,16 @@ extension Attention {
             var job = enk_linear(x: queries, panels: keyPanels, bias: zeros, y: scores, rows: Int32(rows), n: Int32(lp),
                                  k: Int32(d), epilogue: Int32(ENK_NONE))
             enk_linear_share(&job, 0, 1)
-            for r in 0..<rows { VectorMath.softmax(scores + r * lp, count: length) }
+            // Unnormalised: each context row is divided by its sum after the product.
+            for r in 0..<rows { sums[r] = 1 / VectorMath.softmaxNumerators(scores + r * lp, count: length) }
             job = enk_linear(x: scores, panels: valuePanels, bias: zeros, y: out, rows: Int32(rows), n: Int32(d),
                              k: Int32(lp), epilogue: Int32(ENK_NONE))
             enk_linear_share(&job, 0, 1)
-            for r in 0..<rows { (context + (start + i + r) * hidden + h * d).update(from: out + r * d, count: d) }
+            for r in 0..<rows {
+                let (src, dst, inv) = (out + r * d, context + (start + i + r) * hidden + h * d, sums[r])
+                var c = 0
+                while c < d { VectorMath.store(VectorMath.load(src + c) * inv, dst + c); c += 16 }
+            }
             i += rows
         }
     }

@@ -95,6 +95,17 @@ public enum VectorMath {
     /// Softmax over the first `count` entries of `x` in place (entries up to the next multiple
     /// of 16 are used as scratch and set to 0).
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let inv = 1 / softmaxNumerators(x, count: count)
+        let padded = (count + 15) / 16 * 16
+        var i = 0
+        while i < padded { store(load(x + i) * inv, x + i); i += 16 }
+    }
+
+    /// The softmax's numerators `e^(x − max)` in place, returning their sum (the caller divides
+    /// by it, or divides a product of the numerators: long attention scales each 64-float
+    /// context row instead of its 1500 probabilities). Entries up to the next multiple of 16
+    /// become 0.
+    static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
         let padded = (count + 15) / 16 * 16
         let floor = V(repeating: -87.33654)
         for j in count..<padded { x[j] = -.infinity }
@@ -112,9 +123,7 @@ public enum VectorMath {
             i += 16
         }
         for j in count..<padded { x[j] = 0 }
-        let inv = 1 / hsum(s)
-        i = 0
-        while i < padded { store(load(x + i) * inv, x + i); i += 16 }
+        return hsum(s)
     }
 
     /// Lane-wise maximum as one compare and blend (the generic `pointwiseMax` follows IEEE
