@@ -41,6 +41,7 @@ def main():
         names = {"embedd-fp32": "embedd fp32 (in-process)", "embedd-bf16": "embedd bf16 (in-process)",
                  "torch-fp32": "PyTorch fp32 (transformers)", "ct2-float32": "CTranslate2 float32", "ct2-int8": "CTranslate2 int8"}
         print("### 1. Encoder (30-s log-mel windows → pooled vectors; encoder alone)\n")
+        print("windows/s from each engine's fastest timed call, p50 the median call, best round; ratios of windows/s\n")
         print("| engine | batch | windows/s | p50 ms | × PyTorch | × CT2 fp32 | × CT2 int8 |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for batch in sorted({r["batch"] for r in enc}):
@@ -72,6 +73,8 @@ def main():
         key = lambda prefix: next((e for e in engines if e.startswith(prefix)), None)
         pt, c32, c8 = key("pytorch"), key("ctranslate2 float32"), key("ctranslate2 int8")
         print("### 2. End to end (30-s FLAC files → one vector each)\n")
+        print("files/s over all timed calls, best round; the peers decode with the ffmpeg CLI in a subprocess "
+              "(openai-whisper's load_audio), then WhisperFeatureExtractor, the encoder and the plugin's pooling\n")
         print("| engine | files per call | files/s | p50 ms per call | × PyTorch | × CT2 fp32 | × CT2 int8 |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for batch in sorted({r["batch"] for r in e2e}):
@@ -102,10 +105,17 @@ def main():
                 if stage == "features":
                     feature_ratios.append((r["ms_p50"] / e["ms_p50"], r["impl"]))
         print()
-        if feature_ratios:
-            x, impl = min(feature_ratios)
-            targets.append(f"features ≥ 5× the Python front end: {x:.1f}× against the fastest ({impl}), "
-                           f"{max(feature_ratios)[0]:.1f}× against the slowest — {'met' if x >= 5 else 'NOT met'}")
+        # The peer for features is WhisperFeatureExtractor (its faster path counts); librosa's
+        # melspectrogram is no Whisper front end of its own, so it is reported beside the target.
+        wfe = [f for f in feature_ratios if "WhisperFeatureExtractor" in f[1]]
+        if wfe:
+            x, impl = min(wfe)
+            line = (f"features ≥ 5× the Python front end (WhisperFeatureExtractor, its faster path): {x:.1f}× against {impl}, "
+                    f"{max(wfe)[0]:.1f}× against its other path — {'met' if x >= 5 else 'NOT met'}")
+            others = [f for f in feature_ratios if f not in wfe]
+            if others:
+                line += "; beside it " + ", ".join(f"{r:.1f}× against {i}" for r, i in others)
+            targets.append(line)
 
     if targets:
         print("### Targets\n")
