@@ -153,8 +153,9 @@ let package = Package(
         // Swift side of bench/image-prep: decoding + pre-processing of real photos.
         .executableTarget(name: "image-prep-bench", dependencies: ["EmbedMedia", "EmbedVision", "EmbedSys"],
                           path: "bench/Sources/image-prep-bench"),
-        // Swift side of bench/audio_features_bench.py: Whisper log-mel features of one 30-s window.
-        .executableTarget(name: "audio-features-bench", dependencies: ["BenchSupport", "EmbedAudio"],
+        // Swift side of bench/audio_features_bench.py (Whisper log-mel features of one 30-s window)
+        // and of bench/audio's decode + features part (EmbedAV decoding of real files, timed apart).
+        .executableTarget(name: "audio-features-bench", dependencies: ["BenchSupport", "EmbedAudio", "EmbedAV"],
                           path: "bench/Sources/audio-features-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "CNNKernels", "EmbedSys", "EmbedJSON"]),

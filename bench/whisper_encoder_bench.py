@@ -6,12 +6,14 @@ engine of faster-whisper), on the same synthetic 30-s log-mel windows
 
     /work/venv-ref/bin/python bench/whisper_encoder_bench.py --hf models/whisper-base \
         --ct2 models/whisper-base-ct2 [--threads 2] [--batches 1,8] [--runs 3] \
-        [--engines torch,ct2-float32,ct2-int8]
+        [--engines torch,ct2-float32,ct2-int8] [--features FILE.f32]
 
 Prints one JSON line per engine and batch: {"engine", "batch", "best_ms", "median_ms",
 "windows_per_s" (best run), "runs"}, as whisper-bench does. Run it under the build lock, like
 every benchmark on the shared machine. Times cover the encoder only (features in, frames out);
-embedd's pooling (a mean over ≤ 1500 rows) is inside its time and negligible.
+embedd's pooling (a mean over ≤ 1500 rows) is inside its time and negligible. With --features
+(float32 windows, mels × 3000 each, as whisper-bench --features reads them) batch b takes
+windows 0, 1, … cyclically instead of the synthetic one.
 """
 
 import argparse
@@ -51,19 +53,24 @@ def main():
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--engines", default="torch,ct2-float32,ct2-int8")
+    ap.add_argument("--features")
     a = ap.parse_args()
     batches = [int(b) for b in a.batches.split(",")]
     engines = a.engines.split(",")
     with open(os.path.join(a.hf, "config.json")) as f:
         n_mels = json.load(f)["num_mel_bins"]
-    x = synthetic_features(n_mels)
+    if a.features:
+        windows = np.fromfile(a.features, dtype="<f4").reshape(-1, n_mels, 3000)
+    else:
+        windows = synthetic_features(n_mels)[None]
+    stack = lambda b: np.ascontiguousarray(np.stack([windows[i % len(windows)] for i in range(b)]))
     if "torch" in engines:
         import torch
         from transformers import WhisperModel
         torch.set_num_threads(a.threads)
         enc = WhisperModel.from_pretrained(a.hf, torch_dtype=torch.float32).encoder.eval()
         for b in batches:
-            xb = torch.from_numpy(np.stack([x] * b))
+            xb = torch.from_numpy(stack(b))
             def run():
                 with torch.inference_mode():
                     enc(xb).last_hidden_state
@@ -76,7 +83,7 @@ def main():
         compute = e[len("ct2-"):]
         model = ctranslate2.models.Whisper(a.ct2, device="cpu", compute_type=compute, inter_threads=1, intra_threads=a.threads)
         for b in batches:
-            sv = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack([x] * b)))
+            sv = ctranslate2.StorageView.from_array(stack(b))
             measure(e, b, a.runs, lambda: model.encode(sv, to_cpu=True))
         del model
 

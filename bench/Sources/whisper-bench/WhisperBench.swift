@@ -5,9 +5,14 @@ import EmbedSys
 /// `whisper-bench`: the embedd side of the Whisper encoder benchmark — EmbedNN's encoder and
 /// pooling alone (no decoding or log-mel front end), on the synthetic log-mel features of
 /// tools/make-golden-whisper.py (every engine gets the same ones; the encoder's work does not
-/// depend on the values).
+/// depend on the values), or on real ones read from `--features FILE`.
 ///
 ///     whisper-bench --model DIR [--precision fp32|bf16] [--threads 2] [--batches 1,8] [--runs 3]
+///                   [--features FILE.f32]
+///
+/// FILE.f32 holds float32 little-endian log-mel windows (mel bins × frames each, row-major, as
+/// `WhisperFeatureExtractor` returns them), one or more; batch b takes windows 0, 1, … cyclically
+/// (bench/audio writes real speech there, so every engine encodes the same recordings).
 ///
 /// Prints one JSON line per batch size: {"engine", "batch", "best_ms", "median_ms",
 /// "windows_per_s" (from the best run), "runs", "gflop_per_window"} (2 FLOP per multiply-add).
@@ -55,8 +60,21 @@ enum WhisperBench {
         let t1 = BenchTool.now()
         try e.prepare(batch: 1...1)
         tool.print("loaded in \(Int(loaded * 1000)) ms, first plan \(Int((BenchTool.now() - t1) * 1000)) ms; precision \(e.effectivePrecision.rawValue) (\(Precision.cpuDescription))", error: true)
-        let window = features(melBins: e.melBins, frames: e.inputFrames)
-        let all = (0..<largest).flatMap { _ in window }
+        let perWindow = e.melBins * e.inputFrames
+        let windows: [[Float]]
+        if let path = o["features"] {
+            let bytes = try FileSystem.readFile(path, limit: 1 << 32)
+            guard !bytes.isEmpty, bytes.count % (4 * perWindow) == 0 else {
+                tool.fail("\(path): \(bytes.count) bytes is not a whole number of \(e.melBins)×\(e.inputFrames) float32 windows")
+            }
+            let values = bytes.withUnsafeBytes { raw in
+                (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            }
+            windows = stride(from: 0, to: values.count, by: perWindow).map { Array(values[$0 ..< $0 + perWindow]) }
+        } else {
+            windows = [features(melBins: e.melBins, frames: e.inputFrames)]
+        }
+        let all = (0..<largest).flatMap { windows[$0 % windows.count] }
         var out = [Float](repeating: 0, count: largest * e.dimension)
         let gflop = flops(e.config) / 1e9
         let engine = "embedd-" + e.effectivePrecision.rawValue
