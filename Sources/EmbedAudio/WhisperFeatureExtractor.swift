@@ -78,8 +78,11 @@ public struct WhisperFeatureExtractor: Sendable {
         // Scratch: the packed signal and a work buffer for the FFT, the power spectrum, and
         // frames that reach into the reflected or padded edges, built sample by sample.
         let half = fft.half, n = config.nFFT
-        let lanes = UnsafeMutablePointer<Lanes>.allocate(capacity: 5 * half + 1)
+        // The power spectrum has `Tables.melPad` zero lanes past its last bin: the mel sums read
+        // their filters padded with zero weights up to a multiple of four bins.
+        let lanes = UnsafeMutablePointer<Lanes>.allocate(capacity: 5 * half + 1 + Tables.melPad)
         defer { lanes.deallocate() }
+        (lanes + 5 * half + 1).initialize(repeating: Lanes(), count: Tables.melPad)
         let (re, im, workRe, workIm, power) = (lanes, lanes + half, lanes + 2 * half, lanes + 3 * half, lanes + 4 * half)
         let edgeFrames = UnsafeMutablePointer<Float>.allocate(capacity: 4 * n)
         defer { edgeFrames.deallocate() }
@@ -126,10 +129,14 @@ public struct WhisperFeatureExtractor: Sendable {
         var j = 0
         while j + 2 <= half {
             let a = load(p0 + 2 * j), b = load(p1 + 2 * j), c = load(p2 + 2 * j), d = load(p3 + 2 * j)
-            re[j] = Lanes(a[0], b[0], c[0], d[0]) * Lanes(repeating: we[j])
-            im[j] = Lanes(a[1], b[1], c[1], d[1]) * Lanes(repeating: wo[j])
-            re[j + 1] = Lanes(a[2], b[2], c[2], d[2]) * Lanes(repeating: we[j + 1])
-            im[j + 1] = Lanes(a[3], b[3], c[3], d[3]) * Lanes(repeating: wo[j + 1])
+            // A 4×4 transpose in two shuffle layers (unpack within 128-bit halves, then swap
+            // halves), not one lane insertion per value.
+            let abEven = Lanes(a[0], b[0], a[2], b[2]), abOdd = Lanes(a[1], b[1], a[3], b[3])
+            let cdEven = Lanes(c[0], d[0], c[2], d[2]), cdOdd = Lanes(c[1], d[1], c[3], d[3])
+            re[j] = Lanes(lowHalf: abEven.lowHalf, highHalf: cdEven.lowHalf) * Lanes(repeating: we[j])
+            im[j] = Lanes(lowHalf: abOdd.lowHalf, highHalf: cdOdd.lowHalf) * Lanes(repeating: wo[j])
+            re[j + 1] = Lanes(lowHalf: abEven.highHalf, highHalf: cdEven.highHalf) * Lanes(repeating: we[j + 1])
+            im[j + 1] = Lanes(lowHalf: abOdd.highHalf, highHalf: cdOdd.highHalf) * Lanes(repeating: wo[j + 1])
             j += 2
         }
         if j < half {  // n_fft / 2 odd: the last pair alone
@@ -172,13 +179,23 @@ public struct WhisperFeatureExtractor: Sendable {
     private func melLog(_ power: UnsafeMutablePointer<Lanes>, _ mel: UnsafeMutablePointer<Lanes>,
                         into out: UnsafeMutablePointer<Float>, lanes: Int, peak: inout SIMD4<Float>) {
         let frames = frameCount, floor = Lanes(repeating: Self.melFloor)
-        let firstBin = tables.firstBin, width = tables.width
+        let firstBin = tables.firstBin, width = tables.paddedWidth
         var w = tables.melWeights
         for m in 0..<melCount {
-            let bins = power + firstBin[m]
-            var acc = Lanes(repeating: 0)
-            for k in 0..<width[m] { acc = acc.addingProduct(Lanes(repeating: w[k]), bins[k]) }
-            w += width[m]
+            // Four independent sums, so that the fused multiply-adds do not wait on each other
+            // (one chain of them made the mel sums latency-bound); the weights are zero-padded.
+            var bins = power + firstBin[m]
+            let end = w + width[m]
+            var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+            while w < end {
+                a0 = a0.addingProduct(Lanes(repeating: w[0]), bins[0])
+                a1 = a1.addingProduct(Lanes(repeating: w[1]), bins[1])
+                a2 = a2.addingProduct(Lanes(repeating: w[2]), bins[2])
+                a3 = a3.addingProduct(Lanes(repeating: w[3]), bins[3])
+                w += 4
+                bins += 4
+            }
+            let acc = (a0 + a1) + (a2 + a3)
             mel[m] = acc.replacing(with: floor, where: acc .< floor)
         }
         for m in 0..<melCount {
@@ -215,10 +232,13 @@ public struct WhisperFeatureExtractor: Sendable {
 private final class Tables: @unchecked Sendable {
     /// The periodic Hann window's even and odd samples (the packed FFT input's real and imaginary parts).
     let windowEven: UnsafeMutablePointer<Double>, windowOdd: UnsafeMutablePointer<Double>
-    /// Each filter's first nonzero bin and width (`MelFilterBank`'s).
-    let firstBin: UnsafeMutablePointer<Int>, width: UnsafeMutablePointer<Int>
-    /// The filters' nonzero weights / 4 (exact): the FFT gives 4·|X|².
+    /// Each filter's first nonzero bin (`MelFilterBank`'s) and width rounded up to a multiple of 4.
+    let firstBin: UnsafeMutablePointer<Int>, paddedWidth: UnsafeMutablePointer<Int>
+    /// The filters' nonzero weights / 4 (exact: the FFT gives 4·|X|²), each filter's followed by
+    /// zeros up to its padded width.
     let melWeights: UnsafeMutablePointer<Double>
+    /// The most bins a padded filter reads past its last nonzero one.
+    static let melPad = 3
 
     init(nFFT n: Int, filters: MelFilterBank) {
         // window_function(n_fft, "hann"): np.hanning(n_fft + 1)[:-1], i.e. 0.5 + 0.5·cos(π·j / n_fft)
@@ -230,15 +250,21 @@ private final class Tables: @unchecked Sendable {
         windowEven = Self.copy(stride(from: 0, to: n, by: 2).map { window[$0] })
         windowOdd = Self.copy(stride(from: 1, to: n, by: 2).map { window[$0] })
         firstBin = Self.copy(filters.firstBin)
-        width = Self.copy(filters.width)
-        melWeights = Self.copy(filters.weights.map { $0 * 0.25 })
+        let padded = filters.width.map { ($0 + 3) / 4 * 4 }
+        paddedWidth = Self.copy(padded)
+        var weights: [Double] = []
+        for m in 0..<filters.melCount {
+            weights += filters.weights[filters.offset[m]..<filters.offset[m] + filters.width[m]].map { $0 * 0.25 }
+            weights += [Double](repeating: 0, count: padded[m] - filters.width[m])
+        }
+        melWeights = Self.copy(weights)
     }
 
     deinit {
         windowEven.deallocate()
         windowOdd.deallocate()
         firstBin.deallocate()
-        width.deallocate()
+        paddedWidth.deallocate()
         melWeights.deallocate()
     }
 
