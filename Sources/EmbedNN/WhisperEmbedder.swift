@@ -72,7 +72,8 @@ public final class WhisperEmbedder: @unchecked Sendable {
     /// Compiles the forward passes for `batch` windows at a time now (clamped to `maxBatch`;
     /// milliseconds each); call it on the compute thread.
     public func prepare(batch: ClosedRange<Int>) throws(NNError) {
-        try encoder.prepare(windows: max(1, batch.lowerBound)...max(1, min(batch.upperBound, options.maxBatch)))
+        let upper = max(1, min(batch.upperBound, options.maxBatch))
+        try encoder.prepare(windows: min(max(1, batch.lowerBound), upper)...upper)
     }
 
     /// Embeds `count` windows of log-mel features (`featuresPerWindow` floats each, row-major

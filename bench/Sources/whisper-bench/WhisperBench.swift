@@ -8,6 +8,7 @@ import EmbedSys
 /// depend on the values).
 ///
 ///     whisper-bench --model DIR [--precision fp32|bf16] [--threads 2] [--batches 1,8] [--runs 3]
+///                   [--max-batch N]
 ///
 /// Prints one JSON line per batch size: {"engine", "batch", "best_ms", "median_ms",
 /// "windows_per_s" (from the best run), "runs", "gflop_per_window"} (2 FLOP per multiply-add).
@@ -48,7 +49,8 @@ enum WhisperBench {
         let batches = (o["batches"] ?? "1,8").split(separator: ",").compactMap { Int($0) }
         let runs = max(1, Int(o["runs"] ?? "3") ?? 3)
         let largest = batches.max() ?? 1
-        options.maxBatch = max(options.maxBatch, largest)
+        // Windows per forward pass (the embedder splits larger calls): default, the embedder's.
+        if let m = o["max-batch"].flatMap({ Int($0) }) { options.maxBatch = m }
         let t0 = BenchTool.now()
         let e = try WhisperEmbedder(folder: folder, options: options)
         let loaded = BenchTool.now() - t0
