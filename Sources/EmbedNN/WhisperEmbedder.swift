@@ -20,10 +20,11 @@ public final class WhisperEmbedder: @unchecked Sendable {
         public var precision: Precision = .fp32
         /// OpenMP threads (0: runtime default, i.e. all cores or OMP_NUM_THREADS).
         public var threads = 0
-        /// Most windows per forward pass; larger calls are split. Activations grow with it
-        /// (about 6 MB per window per 512 of `d_model` … in fp32, plus the feed-forward's 4×), and
-        /// speed stops growing after a few windows.
-        public var maxBatch = 8
+        /// Most windows per forward pass; larger calls are split. One window is already 1500
+        /// rows per matmul, so more per pass gain nothing measurable and push the activations
+        /// (~25 MB per window for whisper-base in fp32, 5 × that for large) out of the L3 cache
+        /// (bench/NOTES.md, Whisper encoder).
+        public var maxBatch = 1
         public init() {}
     }
 
@@ -72,7 +73,8 @@ public final class WhisperEmbedder: @unchecked Sendable {
     /// Compiles the forward passes for `batch` windows at a time now (clamped to `maxBatch`;
     /// milliseconds each); call it on the compute thread.
     public func prepare(batch: ClosedRange<Int>) throws(NNError) {
-        try encoder.prepare(windows: max(1, batch.lowerBound)...max(1, min(batch.upperBound, options.maxBatch)))
+        let upper = max(1, min(batch.upperBound, options.maxBatch))
+        try encoder.prepare(windows: min(max(1, batch.lowerBound), upper)...upper)
     }
 
     /// Embeds `count` windows of log-mel features (`featuresPerWindow` floats each, row-major

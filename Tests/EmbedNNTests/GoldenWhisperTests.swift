@@ -64,6 +64,7 @@ import Testing
                rowTolerance: Float) throws -> Double {
         var options = WhisperEmbedder.Options()
         options.precision = precision
+        options.maxBatch = 2  // the golden's batch of two runs as one pass
         let e = try WhisperEmbedder(folder: folder, options: options)
         let inputs = try Self.golden(path)
         try #require(inputs.count == 2 && inputs.map(\.batch) == [1, 2])
@@ -134,6 +135,9 @@ import Testing
         let frames = [1500, 17, 873, 1, 640]
         let inputs = [x, xr, xr, x, xr]
         // Five windows with maxBatch 3: passes of 3 and 2.
+        // Ranges past maxBatch are clamped to it.
+        try e.prepare(batch: 2...8)
+        try e.prepare(batch: 5...9)
         let together = try e.embed(features: inputs.flatMap { $0 }, frames: frames)
         for k in frames.indices {
             let alone = try e.embed(features: inputs[k], frames: [frames[k]])[0]

@@ -8,7 +8,7 @@ import EmbedSys
 /// depend on the values), or on real ones read from `--features FILE`.
 ///
 ///     whisper-bench --model DIR [--precision fp32|bf16] [--threads 2] [--batches 1,8] [--runs 3]
-///                   [--features FILE.f32]
+///                   [--features FILE.f32] [--max-batch N]
 ///
 /// FILE.f32 holds float32 little-endian log-mel windows (mel bins × frames each, row-major, as
 /// `WhisperFeatureExtractor` returns them), one or more; batch b takes windows 0, 1, … cyclically
@@ -53,7 +53,8 @@ enum WhisperBench {
         let batches = (o["batches"] ?? "1,8").split(separator: ",").compactMap { Int($0) }
         let runs = max(1, Int(o["runs"] ?? "3") ?? 3)
         let largest = batches.max() ?? 1
-        options.maxBatch = max(options.maxBatch, largest)
+        // Windows per forward pass (the embedder splits larger calls): default, the embedder's.
+        if let m = o["max-batch"].flatMap({ Int($0) }) { options.maxBatch = m }
         let t0 = BenchTool.now()
         let e = try WhisperEmbedder(folder: folder, options: options)
         let loaded = BenchTool.now() - t0
