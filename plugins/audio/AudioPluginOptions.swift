@@ -12,7 +12,7 @@ import EmbedNN
 /// | `window_overlap` | seconds by which consecutive 30-s windows of a long recording overlap (0 ≤ overlap ≤ 25) | `0` |
 /// | `max_batch` | largest batch of inputs accepted in one call | `32` |
 /// | `preferred_batch` | batch size the host should aim for | `4` |
-/// | `forward_batch` | most 30-s windows per encoder pass (bounds activation memory: ~60 MB per window for whisper-base) | `8` |
+/// | `forward_batch` | most 30-s windows per encoder pass: one window is already 1500 rows per matmul, and 1–2 per pass measured at least as fast as 8 (larger passes push activations out of L3; bench/NOTES.md, issue 21) | `2` |
 struct AudioPluginOptions: Sendable {
     var precision: Precision = .automatic
     var precisionIsAuto = true
@@ -22,7 +22,7 @@ struct AudioPluginOptions: Sendable {
     var windowOverlap: Double = 0
     var maxBatch = 32
     var preferredBatch = 4
-    var forwardBatch = 8
+    var forwardBatch = 2
 
     static let keys = ["precision", "threads", "max_seconds", "max_input_bytes", "window_overlap", "max_batch",
                        "preferred_batch", "forward_batch"]
