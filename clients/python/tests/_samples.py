@@ -34,6 +34,8 @@ def _random_value(kind: str, spec: Any, rng: random.Random) -> Any:
         return bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 7, 300])))
     if kind == "float":
         return _f32(rng.choice([0.0, -0.0, 1.0, -2.5, 1e-30, 3.4e38, rng.uniform(-1, 1)]))
+    if kind == "double":
+        return rng.choice([0.0, -0.0, 1.0, -2.5, 30.0, 1e-300, 1.7e308, rng.uniform(-1e6, 1e6)])
     if kind == "enum":
         return spec.enum(rng.randrange(len(spec.enum)))
     raise AssertionError(f"no random generator for {kind}")
