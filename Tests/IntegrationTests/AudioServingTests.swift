@@ -142,18 +142,7 @@ import Testing
         let total = max(1000, Int(Environment.get("EMBEDD_AUDIO_FUZZ") ?? "") ?? 0)
         while sent < total {
             let (base, mime) = bases[Int(rng.next() % UInt64(bases.count))]
-            var b = base
-            switch rng.next() % 5 {
-            case 0: for _ in 0..<(1 + rng.next() % 8) { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(1 << (rng.next() % 8)) }
-            case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count))))
-            case 2:
-                let at = Int(rng.next() % UInt64(b.count)), n = min(Int(rng.next() % 64) + 1, b.count - at)
-                for i in at..<at + n { b[i] = 0 }
-            case 3: for i in 0..<min(64, b.count) where rng.next() % 4 == 0 { b[i] = UInt8(truncatingIfNeeded: rng.next()) }
-            default:
-                let at = Int(rng.next() % UInt64(b.count))
-                b.insert(contentsOf: (0..<Int(rng.next() % 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
-            }
+            let b = FuzzRandom.mutated(base, &rng)
             let (code, message) = callStatus { _ = try c.embed(model: "whisper", inputs: [Input(.media(Media(data: b, mimeType: mime)))]) }
             switch code {
             case .ok: accepted += 1

@@ -16,6 +16,26 @@ struct FuzzRandom: RandomNumberGenerator {
     }
 }
 
+extension FuzzRandom {
+    /// A damaged copy of a media file, one of five kinds: a few bits flipped, cut short, a run
+    /// of zeros, the first 64 bytes (where headers are) scrambled, junk inserted.
+    static func mutated(_ base: [UInt8], _ rng: inout FuzzRandom) -> [UInt8] {
+        var b = base
+        switch rng.next() % 5 {
+        case 0: for _ in 0..<(1 + rng.next() % 8) { b[Int(rng.next() % UInt64(b.count))] ^= UInt8(1 << (rng.next() % 8)) }
+        case 1: b = Array(b.prefix(Int(rng.next() % UInt64(b.count))))
+        case 2:
+            let at = Int(rng.next() % UInt64(b.count)), n = min(Int(rng.next() % 64) + 1, b.count - at)
+            for i in at..<at + n { b[i] = 0 }
+        case 3: for i in 0..<min(64, b.count) where rng.next() % 4 == 0 { b[i] = UInt8(truncatingIfNeeded: rng.next()) }
+        default:
+            let at = Int(rng.next() % UInt64(b.count))
+            b.insert(contentsOf: (0..<Int(rng.next() % 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
+        }
+        return b
+    }
+}
+
 /// Throws ≥ 100,000 random and mutated frames at a running daemon: it must never crash, never
 /// hang a connection, and must still answer Health afterwards.
 ///
