@@ -35,7 +35,7 @@ struct BadInputTests {
     }
 
     @Test func randomBytesAndText() {
-        var rng = SplitMix64(state: 21)
+        var rng = SplitMix64(seed: 21)
         for count in [16, 4_096, 65_536] {
             let noise = (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             #expect(refusal(noise) == .unrecognized(declared: nil, prefix: Array(noise.prefix(8))))

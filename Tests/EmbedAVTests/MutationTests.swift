@@ -8,7 +8,7 @@ import Testing
 @Suite(.enabled(if: AudioFixtures.available, AudioFixtures.skipReason))
 struct MutationTests {
     @Test func mutatedFilesNeverTrap() {
-        var rng = SplitMix64(state: 0x2021_0021)
+        var rng = SplitMix64(seed: 0x2021_0021)
         var decoded = 0, refused: [String: Int] = [:]
         let names = AudioFixtures.files.filter { $0.source == "m48.wav" }.map(\.name)
         for name in names {

@@ -6,7 +6,7 @@ import Testing
 /// never trap, hang or read out of bounds (run under ASan for the strongest form of this test).
 @Suite struct MutationTests {
     @Test func mutatedFixturesNeverTrap() {
-        var rng = SplitMix64(state: 0x1955_2026)
+        var rng = SplitMix64(seed: 0x1955_2026)
         var decoded = 0, failed = 0
         for entry in MediaFixtures.entries where entry.width * entry.height <= 5_000 {
             let original = MediaFixtures.bytes(entry.name)
