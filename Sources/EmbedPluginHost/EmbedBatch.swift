@@ -105,12 +105,24 @@ public struct EmbedBatch: Sendable {
 /// lives as long as this object, which outlives every call it is passed to.
 public final class CancellationFlag: @unchecked Sendable {
     let word: UnsafeMutablePointer<UInt32>
+    /// False for a flag that shares another call's word (`init(sharing:)`).
+    private let owned: Bool
 
     public init() {
         word = .allocate(capacity: 1)
         word.initialize(to: 0)
+        owned = true
     }
-    deinit { word.deallocate() }
+
+    /// A flag over the word of a running plugin call (the `cancel` of a request a plugin passes
+    /// to `embed_with`): the composed call stops when the outer one is cancelled, and cancelling
+    /// it cancels the outer call too. The word must outlive this flag — it does, because the
+    /// composed call returns before the outer call can.
+    init(sharing word: UnsafePointer<UInt32>) {
+        self.word = UnsafeMutablePointer(mutating: word)
+        owned = false
+    }
+    deinit { if owned { word.deallocate() } }
 
     /// Asks the call(s) using this flag to stop (an atomic store the plugin polls).
     public func cancel() { embedd_cancel_request(word) }

@@ -10,6 +10,9 @@ public enum EmbedInput: Sendable, Hashable {
     case rgb8(pixels: [UInt8], width: Int, height: Int)
     /// Decoded sound, interleaved float32 samples in [-1, 1].
     case pcm(samples: [Float], sampleRate: Int, channels: Int = 1)
+    /// An open file of encoded media typed by a MIME type (ABI 1.1; only for models whose
+    /// input kinds include `.file`): read by the plugin, never copied by the host.
+    case file(OpenFile, mimeType: String)
 
     /// The ABI's kind for this input.
     public var kind: InputKind {
@@ -18,6 +21,7 @@ public enum EmbedInput: Sendable, Hashable {
         case .encoded: .encoded
         case .rgb8: .rgb8
         case .pcm: .pcmF32
+        case .file: .file
         }
     }
 
@@ -28,19 +32,21 @@ public enum EmbedInput: Sendable, Hashable {
         case .encoded(let b, _): b.count
         case .rgb8(let p, _, _): p.count
         case .pcm(let s, _, _): s.count * 4
+        case .file(let f, _): Int(clamping: f.size)
         }
     }
 }
 
 /// The ABI's input kinds (`embedd_input_kind`).
 public enum InputKind: UInt32, Sendable, CaseIterable, CustomStringConvertible {
-    case text = 1, encoded = 2, rgb8 = 3, pcmF32 = 4
+    case text = 1, encoded = 2, rgb8 = 3, pcmF32 = 4, file = 5
     public var description: String {
         switch self {
         case .text: "text"
         case .encoded: "encoded media"
         case .rgb8: "RGB8 pixels"
         case .pcmF32: "float32 PCM"
+        case .file: "open file"
         }
     }
 }

@@ -215,9 +215,13 @@ public final class LoadedModel: @unchecked Sendable {
                                 emit_segment: collector == nil ? nil : SegmentCollector.emit,
                                 segment_context: collector.map { Unmanaged.passUnretained($0).toOpaque() })
                             return withExtendedLifetime(collector) {
-                                info.concurrent
-                                ? image.descriptor.pointee.embed(handle, &request)
-                                : serial.withLock { _ in image.descriptor.pointee.embed(handle, &request) }
+                                // Marks the thread, so that the plugin's `embed_with` cannot
+                                // call this model and wait for itself (Composition).
+                                Composition.runningModel.with(Composition.tag(registeredName)) {
+                                    info.concurrent
+                                    ? image.descriptor.pointee.embed(handle, &request)
+                                    : serial.withLock { _ in image.descriptor.pointee.embed(handle, &request) }
+                                }
                             }
                         }
                     }
@@ -276,7 +280,8 @@ public final class LoadedModel: @unchecked Sendable {
 /// `embedd_input` can point into memory that lives for the whole call.
 private struct InputArena {
     private var bytes: [UInt8] = []
-    private var layout: [(kind: UInt32, offset: Int, size: Int, mime: Int?, width: UInt32, height: UInt32, rate: UInt32, channels: UInt32)] = []
+    private var layout: [(kind: UInt32, offset: Int, size: Int, mime: Int?, width: UInt32, height: UInt32, rate: UInt32, channels: UInt32,
+                          descriptor: Int32?)] = []
 
     init(_ inputs: ArraySlice<EmbedInput>) {
         for input in inputs {
@@ -284,6 +289,8 @@ private struct InputArena {
             let offset = bytes.count
             var mime: Int? = nil
             var w: UInt32 = 0, h: UInt32 = 0, rate: UInt32 = 0, channels: UInt32 = 0
+            var descriptor: Int32? = nil
+            var size: Int? = nil
             switch input {
             case .text(let s): bytes += s.utf8
             case .encoded(let b, let m):
@@ -297,9 +304,16 @@ private struct InputArena {
             case .pcm(let samples, let r, let c):
                 samples.withUnsafeBytes { bytes += $0 }
                 rate = UInt32(clamping: r); channels = UInt32(clamping: c)
+            case .file(let f, let m):
+                // No bytes: the plugin reads the file (the input keeps it open for the call).
+                mime = bytes.count
+                bytes += m.utf8
+                bytes.append(0)
+                descriptor = f.descriptor.rawValue
+                size = Int(clamping: f.size)
             }
-            let size = mime.map { $0 - offset } ?? (bytes.count - offset)
-            layout.append((input.kind.rawValue, offset, size, mime, w, h, rate, channels))
+            let length = size ?? (mime.map { $0 - offset } ?? (bytes.count - offset))
+            layout.append((input.kind.rawValue, offset, length, mime, w, h, rate, channels, descriptor))
         }
         if bytes.isEmpty { bytes.append(0) }
     }
@@ -310,7 +324,8 @@ private struct InputArena {
         bytes.withUnsafeBufferPointer { buf in
             let base = buf.baseAddress!
             let c = layout.map { l in
-                embedd_input(kind: l.kind, reserved: 0, data: base + l.offset, size: l.size,
+                embedd_input(kind: l.kind, reserved: l.descriptor.map { UInt32(bitPattern: $0) } ?? 0,
+                             data: l.descriptor == nil ? base + l.offset : nil, size: l.size,
                              mime_type: l.mime.map { UnsafeRawPointer(base + $0).assumingMemoryBound(to: CChar.self) },
                              width: l.width, height: l.height, sample_rate: l.rate, channels: l.channels)
             }

@@ -33,6 +33,12 @@ public final class PluginHost: Sendable {
     /// Orders events and call completions against each other (see `ModelEvent.sequence`).
     private let sequence = Atomic<Int>(0)
     private let admin = Mutex(())
+    /// Where plugins' `embed_with` calls go (`routeComposedCalls`); nil: straight to `embed`.
+    private let composedRoute = Mutex<ComposedRoute?>(nil)
+
+    /// How a plugin's call to embed with another loaded model (ABI 1.1 `embed_with`) reaches
+    /// that model: `(model, inputs, cancellation, segments)` → its batch.
+    public typealias ComposedRoute = @Sendable (String, [EmbedInput], CancellationFlag?, Bool) throws(PluginError) -> EmbedBatch
 
     /// - Parameters:
     ///   - pluginsDirectory: where plugin names are resolved (`NAME.so`, `libembedd-NAME.so`).
@@ -147,7 +153,9 @@ public final class PluginHost: Sendable {
             // The loader still maps an older build from this path: load a private copy.
             loadPath = try privateCopy(of: real, hash: hash)
         }
-        let image = try PluginImage.open(path: real, loadedPath: loadPath, contentHash: hash, log: log,
+        let services = Composition(describe: { [weak self] name in self?.model(named: name)?.info },
+                                   route: { [weak self] in self?.currentComposedRoute() })
+        let image = try PluginImage.open(path: real, loadedPath: loadPath, contentHash: hash, log: log, services: services,
                                          onFinalize: { [weak self] image in self?.forget(image) })
         registry.withLock { r in
             r.images[hash] = image
@@ -353,6 +361,21 @@ public final class PluginHost: Sendable {
     }
 
     // MARK: Serving
+
+    /// Sends plugins' `embed_with` calls through `route` (the daemon: the target model's
+    /// batcher, so composed calls queue and batch with clients' calls) instead of `embed`.
+    public func routeComposedCalls(through route: @escaping ComposedRoute) {
+        composedRoute.withLock { $0 = route }
+    }
+
+    private func currentComposedRoute() -> ComposedRoute {
+        if let route = composedRoute.withLock({ $0 }) { return route }
+        let direct: ComposedRoute = { [weak self] name, inputs, cancel, segments throws(PluginError) in
+            guard let self else { throw PluginError(.shuttingDown, "the plugin host is gone") }
+            return try self.embed(model: name, inputs: inputs, cancel: cancel, segments: segments)
+        }
+        return direct
+    }
 
     /// Embeds `inputs` with the model registered as `model`, on the calling thread.
     ///

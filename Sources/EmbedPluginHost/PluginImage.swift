@@ -46,7 +46,7 @@ public final class PluginImage: @unchecked Sendable {
 
     /// Opens and validates a plugin image. Nothing of the plugin runs except its entry function.
     static func open(path: String, loadedPath: String, contentHash: UInt64, log: @escaping LogSink,
-                     onFinalize: @escaping @Sendable (PluginImage) -> Void) throws(PluginError) -> PluginImage {
+                     services: Composition? = nil, onFinalize: @escaping @Sendable (PluginImage) -> Void) throws(PluginError) -> PluginImage {
         let library: DynamicLibrary
         do { library = try DynamicLibrary.open(loadedPath) } catch {
             throw PluginError(.notLoadable, "cannot load plugin \(path): \(error.message)")
@@ -90,12 +90,12 @@ public final class PluginImage: @unchecked Sendable {
             throw PluginError(.invalidDescriptor, "plugin \(path) has an invalid descriptor: missing or bad \(missing.joined(separator: ", "))")
         }
         return PluginImage(path: path, loadedPath: loadedPath, contentHash: contentHash, library: library,
-                           descriptor: descriptor, log: log, onFinalize: onFinalize)
+                           descriptor: descriptor, log: log, services: services, onFinalize: onFinalize)
     }
 
     private init(path: String, loadedPath: String, contentHash: UInt64, library: DynamicLibrary,
                  descriptor: UnsafePointer<embedd_plugin_descriptor>, log: @escaping LogSink,
-                 onFinalize: @escaping @Sendable (PluginImage) -> Void) {
+                 services: Composition?, onFinalize: @escaping @Sendable (PluginImage) -> Void) {
         let d = descriptor.pointee
         self.path = path
         self.loadedPath = loadedPath
@@ -110,13 +110,14 @@ public final class PluginImage: @unchecked Sendable {
         self.unloadable = d.flags & EMBEDD_PLUGIN_UNLOADABLE.rawValue != 0
         self.log = log
         self.onFinalize = onFinalize
-        let context = Unmanaged.passRetained(LogContext(plugin: String(cString: d.name), sink: log))
+        let context = Unmanaged.passRetained(LogContext(plugin: String(cString: d.name), sink: log, services: services))
         self.logContext = context
         hostAPI = .allocate(capacity: 1)
         hostAPI.initialize(to: embedd_host_api(
             struct_size: UInt32(MemoryLayout<embedd_host_api>.size),
             abi_major: UInt16(EMBEDD_ABI_VERSION_MAJOR), abi_minor: UInt16(EMBEDD_ABI_VERSION_MINOR),
-            host_context: context.toOpaque(), log: pluginLogTrampoline))
+            host_context: context.toOpaque(), log: pluginLogTrampoline,
+            model_dimension: Composition.modelDimensionTrampoline, embed_with: Composition.embedWithTrampoline))
     }
 
     // `hostAPI` and `logContext` are deliberately never freed (a hundred bytes per image
@@ -261,13 +262,16 @@ func message(_ buffer: [CChar]) -> String {
     }
 }
 
-/// The object behind `embedd_host_api.host_context`.
+/// The object behind `embedd_host_api.host_context`: the log, and the composition calls.
 final class LogContext: Sendable {
     let plugin: String
     let sink: LogSink
-    init(plugin: String, sink: @escaping LogSink) {
+    /// Nil for images opened without a host that routes (then `embed_with` refuses).
+    let services: Composition?
+    init(plugin: String, sink: @escaping LogSink, services: Composition?) {
         self.plugin = plugin
         self.sink = sink
+        self.services = services
     }
 }
 

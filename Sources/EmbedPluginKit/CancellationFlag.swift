@@ -9,6 +9,9 @@ package struct CancellationFlag: @unchecked Sendable {
 
     package init(_ flag: UnsafePointer<UInt32>?) { self.flag = flag }
 
+    /// The word itself, to pass on in a request to another model (`PluginHost.embed(with:)`).
+    package var word: UnsafePointer<UInt32>? { flag }
+
     /// Whether the host asked the call to stop (`embedd_cancel_requested`: atomic, relaxed).
     package var isRequested: Bool { embedd_cancel_requested(flag) != 0 }
 }

@@ -1,6 +1,7 @@
 import CEmbedABI
 
-/// The plugin's copy of the host API given to `init`, and the services it offers (today: log).
+/// The plugin's copy of the host API given to `init`, and the services it offers: the log, and
+/// (ABI 1.1, `HostComposition.swift`) embedding with another model the host has loaded.
 ///
 /// Sendable: the ABI makes `log` thread-safe and keeps it and `host_context` valid until
 /// `finalize` returns, which outlives every model and call of the plugin.

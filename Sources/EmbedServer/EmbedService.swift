@@ -36,6 +36,7 @@ public final class EmbedService: Sendable {
         for m in config.models {
             models.set(ModelEntry(config: m, directory: config.resolvedModelDirectory(m), state: .loading, error: ""))
         }
+        routeComposedCalls(host)
     }
 
     public var config: Config { configBox.withLock { $0 } }
@@ -84,6 +85,9 @@ public final class EmbedService: Sendable {
     /// The names of the loaded models.
     func loadedModelNames() -> [String] { host.models().map(\.name) }
 
+    /// Every loaded model, sorted by name.
+    func loadedModels() -> [ModelSummary] { host.models() }
+
     /// The configured model of that name, with its state (loading, failed…), or nil.
     func configuredModel(_ name: String) -> ModelEntry? { models.entry(name) }
 
@@ -107,9 +111,16 @@ public final class EmbedService: Sendable {
             case .failure(let e): log.error("plugin discovery: \(e.message)")
             }
         }
-        for entry in models.snapshot() where entry.state != .ready {
+        for entry in EmbedService.loadOrder(models.snapshot()) where entry.state != .ready {
             load(entry)
         }
+    }
+
+    /// Configuration order, except that a model another model's options name (`frames_model:`,
+    /// `audio_model:` — a video model composes them, ABI 1.1) loads before the models naming it.
+    static func loadOrder(_ entries: [ModelEntry]) -> [ModelEntry] {
+        let named = Set(entries.flatMap { e in e.config.options.filter { $0.key.hasSuffix("_model") }.map(\.value) })
+        return entries.filter { named.contains($0.config.name) } + entries.filter { !named.contains($0.config.name) }
     }
 
     /// The host's spec for a configured model. A relative `model_dir` must stay inside
@@ -256,6 +267,7 @@ public final class EmbedService: Sendable {
     private func embedReadingFiles(_ ctx: CallContext, _ req: EmbedRequest,
                                    _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
         var r = req
+        var opened: [Int: EmbedInput] = [:]
         do throws(RPCError) {
             try ctx.checkAlive()
             // The count first: every file below is read into memory.
@@ -263,10 +275,18 @@ public final class EmbedService: Sendable {
             guard r.inputs.count <= limits.maxInputsPerCall else {
                 throw RPCError(.invalidArgument, "\(r.inputs.count) inputs in one call; the limit is \(limits.maxInputsPerCall) (limits.max_inputs_per_call): split the request")
             }
-            let textOnly = host.model(named: req.model.isEmpty ? (models.defaultModel() ?? "") : req.model)
-                .map { !$0.info.inputKinds.contains(.encoded) } ?? false
+            let model = host.model(named: req.model.isEmpty ? (models.defaultModel() ?? "") : req.model)
+            let textOnly = model.map { !$0.info.inputKinds.contains(.encoded) } ?? false
             for i in r.inputs.indices {
                 if case .file(let f) = r.inputs[i].kind {
+                    // A model that reads files itself (a video model) gets the open file.
+                    if let model, model.info.inputKinds.contains(.file),
+                       let file = try ctx.openFileInput(f, what: "input \(i)", sniff: true, opens: { mime in
+                           model.info.mimeTypes.isEmpty || model.info.mimeTypes.contains(mime)
+                       }) {
+                        opened[i] = file
+                        continue
+                    }
                     r.inputs[i] = try ctx.fileInput(f, limit: limits.maxFrameBytes, textOnly: textOnly, what: "input \(i)")
                 }
             }
@@ -274,18 +294,20 @@ public final class EmbedService: Sendable {
             completion(.failure(error))
             return
         }
-        startEmbed(ctx, r, completion)
+        startEmbed(ctx, r, opened: opened, completion)
     }
 
-    func startEmbed(_ ctx: CallContext, _ req: EmbedRequest, _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
+    /// - Parameter opened: inputs that are open files handed to the model as they are (by index).
+    func startEmbed(_ ctx: CallContext, _ req: EmbedRequest, opened: [Int: EmbedInput] = [:],
+                    _ completion: @escaping @Sendable (Result<EmbedResponse, RPCError>) -> Void) {
         if let wanted = req.model.isEmpty ? models.defaultModel() : req.model,
-           waitingForLoad(of: wanted, ctx, { [self] in startEmbed(ctx, req, completion) }) {
+           waitingForLoad(of: wanted, ctx, { [self] in startEmbed(ctx, req, opened: opened, completion) }) {
             return
         }
         let name: String
         let inputs: [EmbedInput]
         do throws(RPCError) {
-            (name, inputs) = try prepareEmbed(req)
+            (name, inputs) = try prepareEmbed(req, opened: opened)
         } catch {
             completion(.failure(error))
             return
@@ -382,7 +404,7 @@ public final class EmbedService: Sendable {
     }
 
     /// Checks an Embed request and resolves its model; converts the inputs for the host.
-    func prepareEmbed(_ req: EmbedRequest) throws(RPCError) -> (String, [EmbedInput]) {
+    func prepareEmbed(_ req: EmbedRequest, opened: [Int: EmbedInput] = [:]) throws(RPCError) -> (String, [EmbedInput]) {
         let limits = config.limits
         guard !req.inputs.isEmpty else { throw RPCError(.invalidArgument, "Embed needs at least one input") }
         guard req.inputs.count <= limits.maxInputsPerCall else {
@@ -407,6 +429,10 @@ public final class EmbedService: Sendable {
         var inputs: [EmbedInput] = []
         inputs.reserveCapacity(req.inputs.count)
         for (i, input) in req.inputs.enumerated() {
+            if let file = opened[i] {
+                inputs.append(file)
+                continue
+            }
             guard let converted = try EmbedInput(wire: input, what: "input \(i)") else {
                 // Passed descriptors are read (off the event loop) before the call gets here.
                 let index: UInt32 = if case .file(let f) = input.kind { f.index } else { 0 }

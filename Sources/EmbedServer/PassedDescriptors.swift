@@ -1,3 +1,4 @@
+import EmbedPluginHost
 import EmbedSys
 import EmbedWire
 import Synchronization
@@ -68,6 +69,51 @@ final class PassedDescriptors: Sendable {
             if let fd = open.withLock({ fds in defer { fds[Int(index)] = nil }; return fds[Int(index)] }) { try? fd.close() }
             return bytes
         }
+    }
+
+    /// Up to `count` bytes from the start of descriptor `index` (to sniff its media type),
+    /// without moving the client's file offset or closing it.
+    func peek(_ index: UInt32, count wanted: Int, what: String) throws(RPCError) -> [UInt8] {
+        if let cached = loaded.withLock({ $0.contents[index] }) { return Array(cached.prefix(wanted)) }
+        let fd = try regularFile(index, what: what).fd
+        var out = [UInt8](repeating: 0, count: wanted)
+        let n: Int
+        do {
+            n = try out.withUnsafeMutableBytes { raw in
+                try Result { () throws(Errno) in try fd.read(fromAbsoluteOffset: 0, into: raw) }.get()
+            }
+        } catch {
+            throw RPCError(.invalidArgument, "\(what): cannot read file #\(index): \(error) (was it opened for reading?)")
+        }
+        return Array(out.prefix(n))
+    }
+
+    /// Descriptor `index` for a plugin that reads files itself (ABI 1.1 `EMBEDD_INPUT_FD`): a
+    /// duplicate the input owns, so the file stays open while the call is queued or running
+    /// however this set is closed. Only regular files, of any size (nothing is copied).
+    func openFile(_ index: UInt32, what: String) throws(RPCError) -> OpenFile {
+        try reading.withLock { _ throws(RPCError) -> OpenFile in
+            let (fd, size) = try regularFile(index, what: what)
+            do { return try OpenFile(duplicating: fd, size: size) } catch {
+                throw RPCError(.resourceExhausted, "\(what): cannot duplicate file #\(index): \(error)")
+            }
+        }
+    }
+
+    /// Open descriptor `index`, checked to be a regular file, and its size.
+    private func regularFile(_ index: UInt32, what: String) throws(RPCError) -> (fd: FileDescriptor, size: Int64) {
+        guard Int(index) < count else {
+            throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(count) descriptor(s) arrived)")
+        }
+        guard let fd = open.withLock({ $0[Int(index)] }) else {
+            throw RPCError(.internal, "\(what): file #\(index) is closed (unreferenced by the request, or already read)")
+        }
+        let size: Int64?
+        do { size = try DescriptorPassing.regularFileSize(fd) } catch {
+            throw RPCError(.invalidArgument, "\(what): cannot stat file #\(index): \(error)")
+        }
+        guard let size else { throw RPCError(.invalidArgument, "\(what): file #\(index) is not a regular file") }
+        return (fd, size)
     }
 
     private func readFile(_ index: UInt32, limit: Int, what: String) throws(RPCError) -> [UInt8] {

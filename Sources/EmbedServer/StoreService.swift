@@ -289,12 +289,69 @@ final class StoreService: Sendable {
         return try model.textIfUntypedMedia(converted, what: what)
     }
 
+    /// An input for a collection bound to `bound`, with the model that embeds it
+    /// (`EmbedService.route`): a video file goes to the video model of the collection's space,
+    /// as an open file when that model reads files itself. Problems with this one input throw.
+    private func routedInput(_ input: Input, _ ctx: CallContext, bound: ModelSummary, what: String) throws(RPCError) -> (EmbedInput, ModelSummary) {
+        if case .file(let f) = input.kind,
+           let opened = try ctx.openFileInput(f, what: what, sniff: true, opens: { [embed] mime in
+               embed.route(mimeType: mime, bound: bound)?.info.inputKinds.contains(.file) == true
+           }), case .file(_, let mime) = opened, let target = embed.route(mimeType: mime, bound: bound) {
+            return (opened, target)
+        }
+        let converted = try hostInput(input, ctx, bound, what: what)
+        if case .encoded(_, let mime) = converted, let target = embed.route(mimeType: mime, bound: bound) {
+            return (converted, target)
+        }
+        return (converted, bound)
+    }
+
+    /// Embeds inputs that go to different models of one collection's space (texts and pictures
+    /// to CLIP, videos to the video model): one batcher call per model, in turn; `then` gets
+    /// the rows in input order. Fails as a whole when any model's rows come from another space.
+    private func embedRouted(_ inputs: [(input: EmbedInput, model: String)], _ ctx: CallContext, on queue: WorkQueue,
+                             _ c: VectorCollection, _ b: CollectionBinding, truncation: Truncation, segments: Bool,
+                             fail: @escaping @Sendable (RPCError) -> Void, then: @escaping @Sendable (BatchSlice) -> Void) {
+        var groups: [(model: String, rows: [Int])] = []
+        for (i, x) in inputs.enumerated() {
+            if let g = groups.firstIndex(where: { $0.model == x.model }) { groups[g].rows.append(i) } else { groups.append((x.model, [i])) }
+        }
+        let dim = c.config.dimension
+        let plan = groups
+        @Sendable func step(_ g: Int, _ merged: BatchSlice) {
+            guard g < plan.count else { then(merged); return }
+            let (model, rows) = plan[g]
+            embedThenContinue(model, rows.map { inputs[$0].input }, ctx, on: queue, truncation: truncation, segments: segments,
+                              fail: fail) { [self] slice in
+                if let e = spaceChanged(slice, c, b, model: model) { fail(e); return }
+                var vectors = merged.vectors, failures = merged.failures, usage = merged.usage, found = merged.segments
+                for (k, row) in rows.enumerated() {
+                    vectors.replaceSubrange(row * dim ..< (row + 1) * dim, with: slice.vectors[k * dim ..< (k + 1) * dim])
+                    failures[row] = slice.failures[k]
+                    usage[row] = slice.usage[k]
+                    if !slice.segments.isEmpty { found[row] = slice.segments[k] }
+                }
+                var next = BatchSlice(dimension: dim, vectors: vectors, failures: failures, usage: usage,
+                                      modelVersion: g == 0 ? slice.modelVersion : merged.modelVersion,
+                                      generation: g == 0 ? slice.generation : merged.generation, embeddingSpace: b.space)
+                next.segments = found
+                step(g + 1, next)
+            }
+        }
+        var start = BatchSlice(dimension: dim, vectors: [Float](repeating: 0, count: inputs.count * dim),
+                               failures: [InputFailure?](repeating: nil, count: inputs.count),
+                               usage: [TokenUsage](repeating: TokenUsage(), count: inputs.count),
+                               modelVersion: "", generation: 0, embeddingSpace: b.space)
+        start.segments = Array(repeating: [], count: inputs.count)
+        step(0, start)
+    }
+
     /// FAILED_PRECONDITION when the rows were computed in another space (or dimension) than
     /// the collection's — the model was swapped while the call waited in its queue; nil when
     /// they match.
-    private func spaceChanged(_ slice: BatchSlice, _ c: VectorCollection, _ b: CollectionBinding) -> RPCError? {
+    private func spaceChanged(_ slice: BatchSlice, _ c: VectorCollection, _ b: CollectionBinding, model: String? = nil) -> RPCError? {
         guard slice.embeddingSpace != b.space || slice.dimension != c.config.dimension else { return nil }
-        return RPCError(.failedPrecondition, "\(describe(c, b)), but model '\(b.model)' was swapped to space \(slice.embeddingSpace) "
+        return RPCError(.failedPrecondition, "\(describe(c, b)), but model '\(model ?? b.model)' was swapped to space \(slice.embeddingSpace) "
                         + "(dimension \(slice.dimension)) while this call waited: its vectors are not comparable with the "
                         + "collection's; nothing was stored or searched")
     }
@@ -505,7 +562,7 @@ final class StoreService: Sendable {
     private func upsert(_ ctx: CallContext, _ req: UpsertRequest, _ done: @escaping @Sendable (Result<UpsertResponse, RPCError>) -> Void) {
         var results: [UpsertResult] = []
         var records: [Int: [Record]] = [:]   // item index → its record (and its segments' records) ready to store
-        var toEmbed: [(index: Int, input: EmbedInput)] = []
+        var toEmbed: [(index: Int, input: EmbedInput, model: String)] = []
         let c: VectorCollection
         let modelName: String
         let b: CollectionBinding
@@ -536,14 +593,13 @@ final class StoreService: Sendable {
                 model = try boundModel(c, b, ctx: ctx)
             }
             let segmentSeconds = (model ?? (b.isRaw ? nil : embed.loadedModel(named: b.model)))?.info.segmentSeconds ?? 0
-            if req.segments {
-                guard needsModel, let model, model.info.segmentSeconds > 0 else {
-                    throw RPCError(.invalidArgument, needsModel
-                        ? "model '\(b.model)' of collection '\(c.name)' returns no segments (only audio and video models cut their inputs into time windows); leave segments off"
-                        : "segments are computed by the collection's model: send inputs, not vectors, or leave segments off")
-                }
+            if req.segments && !needsModel {
+                throw RPCError(.invalidArgument, "segments are computed by the collection's model: send inputs, not vectors, or leave segments off")
             }
+            // A model of the collection's space that cuts inputs into windows (a video model
+            // beside a CLIP model) may have stored segments under any key.
             replacesSegments = replacesSegments || segmentSeconds > 0
+                || (!b.isRaw && embed.loadedModels().contains { $0.info.embeddingSpace == b.space && $0.info.segmentSeconds > 0 })
             results.reserveCapacity(req.items.count)
             for (i, item) in req.items.enumerated() {
                 var result = UpsertResult(key: item.key, outcome: .failed)
@@ -590,14 +646,19 @@ final class StoreService: Sendable {
                 case .input(let input):
                     let what = "item \(i) (key '\(item.key)')"
                     let converted: EmbedInput
-                    do throws(RPCError) { converted = try hostInput(input, ctx, model!, what: what) } catch {
+                    let target: ModelSummary
+                    do throws(RPCError) { (converted, target) = try routedInput(input, ctx, bound: model!, what: what) } catch {
                         result.error = error.message  // this item's problem: it fails alone
                         break
                     }
-                    try model!.requireKind(of: converted, what: what)  // the wrong model for the call: all of it fails
-                    toEmbed.append((i, converted))
+                    try target.requireKind(of: converted, what: what)  // the wrong model for the call: all of it fails
+                    toEmbed.append((i, converted, target.name))
                     result.outcome = .unknown
                 }
+            }
+            if req.segments, !toEmbed.isEmpty,
+               !toEmbed.contains(where: { (embed.loadedModel(named: $0.model)?.info.segmentSeconds ?? 0) > 0 }) {
+                throw RPCError(.invalidArgument, "model '\(b.model)' of collection '\(c.name)' returns no segments (only audio and video models cut their inputs into time windows); leave segments off")
             }
         } catch {
             done(.failure(error))
@@ -606,26 +667,14 @@ final class StoreService: Sendable {
         let partial = results
         let ready = records
         let checkSegments = replacesSegments
-        let store: @Sendable ([UpsertResult], [Int: [Record]]) -> Void = { results, records in
+        let store: @Sendable ([UpsertResult], [Int: [Record]], SoundRecords?) -> Void = { [self] results, records, sound in
             var results = results
             do throws(RPCError) {
                 try ctx.checkAlive()
                 let order = records.keys.sorted()
                 if !order.isEmpty {
                     do throws(StoreError) {
-                        // Segments the replaced items had and the new ones do not: deleted
-                        // first (their own durable write), so a crash in between leaves the
-                        // old item with fewer segments, never a segment without its item.
-                        if checkSegments {
-                            var stale: [String] = []
-                            for i in order {
-                                let key = records[i]![0].key
-                                let fresh = Set(records[i]!.dropFirst().map(\.key))
-                                stale += SegmentRecords.storedKeys(of: key, metadata: try c.get(key)?.metadata).filter { !fresh.contains($0) }
-                            }
-                            if !stale.isEmpty { try c.delete(stale) }
-                        }
-                        try c.upsert(order.flatMap { records[$0]! })
+                        try write(order.map { records[$0]! }, into: c, replacingSegments: checkSegments)
                     } catch {
                         if case .invalidArgument(let m) = error {
                             for i in order { results[i].outcome = .failed; results[i].error = m }
@@ -637,6 +686,20 @@ final class StoreService: Sendable {
                 for i in order where results[i].outcome == .unknown {
                     results[i].outcome = .stored
                     results[i].segments = UInt32(records[i]!.count - 1)
+                }
+                // The sound vectors, after the pictures' write (derived data: a crash between
+                // the two leaves a video without its sound vector, which a re-add restores).
+                if let sound {
+                    let stored = sound.records.keys.filter { results[$0].outcome == .stored }.sorted()
+                    do throws(StoreError) {
+                        if !stored.isEmpty { try write(stored.map { sound.records[$0]! }, into: sound.collection, replacingSegments: true) }
+                        for i in stored {
+                            results[i].sound = .stored
+                            results[i].soundCollection = sound.collection.name
+                        }
+                    } catch {
+                        for i in stored { results[i].sound = .failed; results[i].soundError = StoreService.rpc(error).message }
+                    }
                 }
                 var response = UpsertResponse(results: results)
                 for r in results {
@@ -654,32 +717,24 @@ final class StoreService: Sendable {
             }
         }
         guard !toEmbed.isEmpty else {
-            store(partial, ready)
+            store(partial, ready, nil)
             return
         }
         let pending = toEmbed
-        embedThenContinue(modelName, pending.map(\.input), ctx, on: writes, truncation: req.truncation, segments: req.segments,
-                          fail: { done(.failure($0)) }) { [self] slice in
-            // The space was checked before the inputs queued; a hot swap may have changed the
-            // model meanwhile. Vectors of another space must never enter the collection.
-            if let e = spaceChanged(slice, c, b) {
-                done(.failure(e))
-                return
-            }
+        embedRouted(pending.map { ($0.input, $0.model) }, ctx, on: writes, c, b, truncation: req.truncation, segments: req.segments,
+                    fail: { done(.failure($0)) }) { [self] slice in
             var results = partial
             var records = ready
-            for (row, (index, _)) in pending.enumerated() {
+            for (row, p) in pending.enumerated() {
+                let index = p.index
                 let item = req.items[index]
                 results[index].usage = EmbedWire.InputUsage(slice.usage[row])
                 if let f = slice.failures[row] {
                     results[index].outcome = .failed
                     results[index].error = f.message
-                } else if slice.dimension != c.config.dimension {
-                    results[index].outcome = .failed
-                    results[index].error = "model '\(modelName)' returned \(slice.dimension) components; the collection holds \(c.config.dimension)"
                 } else if let problem = c.vectorProblem(slice.vector(at: row)) {
                     results[index].outcome = .failed
-                    results[index].error = "model '\(modelName)' returned a vector the collection cannot store: \(problem)"
+                    results[index].error = "model '\(p.model)' returned a vector the collection cannot store: \(problem)"
                 } else {
                     let segments = slice.segments.isEmpty ? [] : slice.segments[row]
                     do throws(RPCError) {
@@ -691,8 +746,110 @@ final class StoreService: Sendable {
                     }
                 }
             }
-            store(results, records)
+            // Videos whose model names an audio model: their sound tracks too.
+            let videos = pending.enumerated().filter { row, p in
+                records[p.index] != nil && embed.options(of: p.model)["audio_model"] != nil
+            }
+            guard !videos.isEmpty else {
+                store(results, records, nil)
+                return
+            }
+            // One audio model per call (that of the first video's model): a second video model
+            // of the same space with another audio model is rare enough to refuse by name.
+            let audioModel = embed.options(of: videos[0].element.model)["audio_model"]!
+            for (_, p) in videos where embed.options(of: p.model)["audio_model"] != audioModel {
+                results[p.index].sound = .failed
+                results[p.index].soundError = "its model '\(p.model)' names another audio model than '\(audioModel)'; add it in a call of its own"
+            }
+            let (embedded, toStore) = (results, records)
+            let sounded = videos.filter { embed.options(of: $0.element.model)["audio_model"] == audioModel }
+            embedSound(sounded.map { (index: $0.element.index, input: $0.element.input) }, with: audioModel, req, c, b, ctx) { sound, notes in
+                var results = embedded
+                for (i, note) in notes {
+                    results[i].sound = note.outcome
+                    results[i].soundError = note.error
+                }
+                store(results, toStore, sound)
+            }
         }
+    }
+
+    /// Embeds videos' sound tracks with `audioModel` for the sound collection (created on
+    /// first use, bound to that model, with the video collection's access list). `then` gets
+    /// the records to store and a note per video whose sound is absent or failed; a sound
+    /// problem never fails the video's picture vector.
+    private func embedSound(_ videos: [(index: Int, input: EmbedInput)], with audioModel: String, _ req: UpsertRequest,
+                            _ c: VectorCollection, _ b: CollectionBinding, _ ctx: CallContext,
+                            then: @escaping @Sendable (SoundRecords?, [Int: (outcome: SoundOutcome, error: String)]) -> Void) {
+        let name = req.soundCollection.isEmpty ? c.name + ".sound" : req.soundCollection
+        let failAll: @Sendable (String) -> Void = { message in
+            then(nil, Dictionary(uniqueKeysWithValues: videos.map { ($0.index, (SoundOutcome.failed, message)) }))
+        }
+        let sc: VectorCollection, sb: CollectionBinding
+        do throws(RPCError) {
+            guard name != c.name else { throw RPCError(.invalidArgument, "the sound collection cannot be the video collection itself") }
+            var create = CreateCollectionRequest()
+            create.name = name
+            create.model = audioModel
+            create.existOk = true
+            create.acl = b.acl
+            _ = try self.create(ctx, create)
+            (sc, sb) = try open(name, ctx, .write)
+            let audio = try boundModel(sc, sb, ctx: ctx)
+            guard audio.name == audioModel || audio.info.embeddingSpace == embed.loadedModel(named: audioModel)?.info.embeddingSpace else {
+                throw RPCError(.failedPrecondition, "\(describe(sc, sb)), not to the audio model '\(audioModel)'")
+            }
+        } catch {
+            failAll("sound collection '\(name)': \(error.message)")
+            return
+        }
+        embedThenContinue(audioModel, videos.map(\.input), ctx, on: writes, truncation: .default, segments: req.segments,
+                          fail: { failAll("sound track: \($0.message)") }) { [self] slice in
+            if let e = spaceChanged(slice, sc, sb) {
+                failAll(e.message)
+                return
+            }
+            var records: [Int: [Record]] = [:]
+            var notes: [Int: (outcome: SoundOutcome, error: String)] = [:]
+            for (row, v) in videos.enumerated() {
+                if let f = slice.failures[row] {
+                    // The audio plugin says "no sound track: …" for a video without one.
+                    notes[v.index] = f.code == .unsupportedInput && f.message.hasPrefix("no sound track") ? (.absent, f.message) : (.failed, f.message)
+                    continue
+                }
+                let item = req.items[v.index]
+                do throws(RPCError) {
+                    records[v.index] = try SegmentRecords.records(key: item.key, vector: slice.vector(at: row), metadata: item.metadata,
+                                                                  segments: slice.segments.isEmpty ? [] : slice.segments[row])
+                } catch {
+                    notes[v.index] = (.failed, error.message)
+                }
+            }
+            then(SoundRecords(collection: sc, records: records), notes)
+        }
+    }
+
+    /// A sound collection's records of one Upsert, by item index.
+    struct SoundRecords: Sendable {
+        let collection: VectorCollection
+        var records: [Int: [Record]]
+    }
+
+    /// Stores items' records (each item's record first, then its segments'): segments the
+    /// replaced items had and the new ones do not are deleted first (their own durable write),
+    /// so a crash in between leaves the old item with fewer segments, never a segment without
+    /// its item.
+    private func write(_ items: [[Record]], into c: VectorCollection, replacingSegments: Bool) throws(StoreError) {
+        if replacingSegments {
+            var stale: [String] = []
+            for records in items {
+                let key = records[0].key
+                let fresh = Set(records.dropFirst().map(\.key))
+                stale += SegmentRecords.storedKeys(of: key, metadata: try c.get(key)?.metadata).filter { !fresh.contains($0) }
+            }
+            if !stale.isEmpty { try c.delete(stale) }
+        }
+        try c.upsert(items.flatMap { $0 })
     }
 
     /// Whether a search is short enough for the event loop, and if so its collection and
@@ -733,7 +890,7 @@ final class StoreService: Sendable {
     private func search(_ ctx: CallContext, _ req: SearchRequest, _ done: @escaping @Sendable (Result<SearchResponse, RPCError>) -> Void,
                         quick: (VectorCollection, CollectionBinding)? = nil) {
         var vectors: [[Float]?] = []
-        var toEmbed: [(index: Int, input: EmbedInput)] = []
+        var toEmbed: [(index: Int, input: EmbedInput, model: String)] = []
         let c: VectorCollection
         let b: CollectionBinding
         let filter: MetadataFilter?
@@ -773,9 +930,9 @@ final class StoreService: Sendable {
                         if embed.waitingForLoad(of: b.model, ctx, { [self] in queueSearch(ctx, req, done) }) { return }
                         model = try boundModel(c, b, ctx: ctx)
                     }
-                    let converted = try hostInput(input, ctx, model!, what: "query \(i)")
-                    try model!.requireKind(of: converted, what: "query \(i)")
-                    toEmbed.append((i, converted))
+                    let (converted, target) = try routedInput(input, ctx, bound: model!, what: "query \(i)")
+                    try target.requireKind(of: converted, what: "query \(i)")
+                    toEmbed.append((i, converted, target.name))
                     vectors.append(nil)
                 }
             }
@@ -827,15 +984,11 @@ final class StoreService: Sendable {
         }
         let pending = toEmbed
         let partial = vectors
-        embedThenContinue(b.model, pending.map(\.input), ctx, on: reads, truncation: req.truncation,
-                          fail: { done(.failure($0)) }) { [self] slice in
-            if let e = spaceChanged(slice, c, b) {
-                done(.failure(e))
-                return
-            }
+        embedRouted(pending.map { ($0.input, $0.model) }, ctx, on: reads, c, b, truncation: req.truncation, segments: false,
+                    fail: { done(.failure($0)) }) { slice in
             var vectors = partial
             var usage = [EmbedWire.InputUsage?](repeating: nil, count: partial.count)
-            for (row, (index, _)) in pending.enumerated() {
+            for (row, (index, _, _)) in pending.enumerated() {
                 if let f = slice.failures[row] {
                     done(.failure(RPCError(.invalidArgument, "query \(index): \(f.message)")))
                     return

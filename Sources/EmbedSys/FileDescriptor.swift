@@ -139,6 +139,12 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         _ = try retryingOnInterrupt { fcntl_setfd(rawValue, flags | FD_CLOEXEC) }
     }
 
+    /// A second descriptor for the same open file (`F_DUPFD_CLOEXEC`), which the caller owns:
+    /// a plugin's input that must outlive the descriptor it was made from.
+    public func duplicate() throws(Errno) -> FileDescriptor {
+        FileDescriptor(rawValue: try retryingOnInterrupt { fcntl_dupfd(rawValue) })
+    }
+
     /// Sets or clears `O_NONBLOCK` (`fcntl(2)`).
     @inline(never)
     public func setNonBlocking(_ on: Bool) throws(Errno) {
@@ -153,6 +159,7 @@ private func fcntl_getfl(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_GETFL) }
 private func fcntl_setfl(_ fd: Int32, _ flags: Int32) -> Int32 { Glibc.fcntl(fd, F_SETFL, flags) }
 private func fcntl_getfd(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_GETFD) }
 private func fcntl_setfd(_ fd: Int32, _ flags: Int32) -> Int32 { Glibc.fcntl(fd, F_SETFD, flags) }
+private func fcntl_dupfd(_ fd: Int32) -> Int32 { Glibc.fcntl(fd, F_DUPFD_CLOEXEC, 3) }
 
 /// Process-wide file-system calls that take paths.
 public enum FileSystem {

@@ -1951,18 +1951,24 @@ public struct UpsertRequest: ProtoMessage {
     /// list of [start, end]. All in the item's durable write. Replacing or deleting KEY later
     /// replaces or deletes its segments.
     public var segments: Bool = false
+    /// Field 7 (`sound_collection`): Where the sound vectors of videos go (a video model with `audio_model:` embeds each
+    /// video's sound track too, with that model): a collection bound to the audio model's space,
+    /// created on first use. Empty = COLLECTION + ".sound". Same keys (and, with segments, the
+    /// same `KEY#t=…` segment keys) as the video's records. docs/video.md.
+    public var soundCollection: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false) {
+    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false, soundCollection: String = "") {
         self.collection = collection
         self.items = items
         self.skipExisting = skipExisting
         self.model = model
         self.truncation = truncation
         self.segments = segments
+        self.soundCollection = soundCollection
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1973,6 +1979,7 @@ public struct UpsertRequest: ProtoMessage {
         case 4: model = try reader.readString(field, type)
         case 5: truncation = Truncation(rawValue: try reader.readInt32(field, type))
         case 6: segments = try reader.readBool(field, type)
+        case 7: soundCollection = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -1985,7 +1992,26 @@ public struct UpsertRequest: ProtoMessage {
         writer.string(4, model)
         writer.int(5, Int64(truncation.rawValue))
         writer.bool(6, segments)
+        writer.string(7, soundCollection)
     }
+}
+
+/// What became of a video's sound track in an Upsert (UpsertResult.sound).
+///
+/// `enum SoundOutcome` of proto/embedd.proto: a struct over the raw value, so that values added
+/// by a newer peer survive decoding (proto3 enums are open).
+public struct SoundOutcome: RawRepresentable, Sendable, Hashable {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// 0 (`SOUND_NOT_APPLICABLE`): not a video, or a video model without audio_model
+    public static let notApplicable = SoundOutcome(rawValue: 0)
+    /// 1 (`SOUND_STORED`): its sound vector is in UpsertResult.sound_collection
+    public static let stored = SoundOutcome(rawValue: 1)
+    /// 2 (`SOUND_ABSENT`): the video has no sound track: nothing to store, not a failure
+    public static let absent = SoundOutcome(rawValue: 2)
+    /// 3 (`SOUND_FAILED`): see sound_error; the video's picture vector is still stored
+    public static let failed = SoundOutcome(rawValue: 3)
 }
 
 /// What became of one item of an Upsert (UpsertResult.outcome).
@@ -2020,17 +2046,26 @@ public struct UpsertResult: ProtoMessage {
     public var usage: InputUsage? = nil
     /// Field 5 (`segments`): segment records stored beside the key (UpsertRequest.segments)
     public var segments: UInt32 = 0
+    /// Field 6 (`sound`): a video's sound track (UpsertRequest.sound_collection)
+    public var sound: SoundOutcome = SoundOutcome(rawValue: 0)
+    /// Field 7 (`sound_error`): why the sound failed, or why it is absent
+    public var soundError: String = ""
+    /// Field 8 (`sound_collection`): where the sound vector went (SOUND_STORED)
+    public var soundCollection: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(key: String = "", outcome: UpsertOutcome = UpsertOutcome(rawValue: 0), error: String = "", usage: InputUsage? = nil, segments: UInt32 = 0) {
+    public init(key: String = "", outcome: UpsertOutcome = UpsertOutcome(rawValue: 0), error: String = "", usage: InputUsage? = nil, segments: UInt32 = 0, sound: SoundOutcome = SoundOutcome(rawValue: 0), soundError: String = "", soundCollection: String = "") {
         self.key = key
         self.outcome = outcome
         self.error = error
         self.usage = usage
         self.segments = segments
+        self.sound = sound
+        self.soundError = soundError
+        self.soundCollection = soundCollection
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -2040,6 +2075,9 @@ public struct UpsertResult: ProtoMessage {
         case 3: error = try reader.readString(field, type)
         case 4: usage = try reader.readMessage(field, type, as: InputUsage.self)
         case 5: segments = try reader.readUInt32(field, type)
+        case 6: sound = SoundOutcome(rawValue: try reader.readInt32(field, type))
+        case 7: soundError = try reader.readString(field, type)
+        case 8: soundCollection = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -2051,6 +2089,9 @@ public struct UpsertResult: ProtoMessage {
         writer.string(3, error)
         if let usage { writer.message(4, usage) }
         writer.uint(5, UInt64(segments))
+        writer.int(6, Int64(sound.rawValue))
+        writer.string(7, soundError)
+        writer.string(8, soundCollection)
     }
 }
 

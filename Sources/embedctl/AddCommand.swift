@@ -48,6 +48,13 @@ enum AddCommand {
             metadata holds "start", "end" and "segment_of"; KEY's metadata lists them under
             "segments". A search then answers where in a recording the match is. Adding KEY again
             replaces its segments; deleting KEY deletes them.
+
+            Videos (--file clip.mp4, in a collection bound to CLIP): the daemon hands each file to
+            the video model of the collection's space, which samples frames and embeds them with
+            CLIP (docs/video.md); with --segments, each 10-s window gets a record too. A video
+            model with an audio model also embeds the sound track into --sound-collection (default
+            NAME.sound, created on first use) under the same keys; a video without sound says so
+            and is not a failure. A long video takes a while: raise --timeout (default 120 s).
             """)
         var output = FormatOptions()
         var collection = ""
@@ -64,6 +71,7 @@ enum AddCommand {
         var skipExisting = false
         var noTruncate = false
         var segments = false
+        var soundCollection: String?
         var batchSize: Int?
         var model: String?
         var connection = ConnectionOptions()
@@ -86,7 +94,9 @@ enum AddCommand {
                 .option("--key-prefix", value: "PREFIX", help: "prefix of --npy row keys", \.keyPrefix, .string),
                 .flag("--skip-existing", help: "leave keys that are already stored alone (resume)", \.skipExisting),
                 .flag("--no-truncate", help: "fail texts longer than the model's window instead of cutting them", \.noTruncate),
-                .flag("--segments", help: "also store each recording's 30-s windows as KEY#t=START,END (audio, video)", \.segments),
+                .flag("--segments", help: "also store each recording's time windows as KEY#t=START,END (audio, video)", \.segments),
+                .option("--sound-collection", value: "NAME", help: "where videos' sound vectors go (default COLLECTION.sound)",
+                        \.soundCollection, .collection),
                 .option("--batch-size", value: "N", help: "items per request (default 64)", \.batchSize, .integer(max: 4096)),
                 .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
                 .group(\.connection),
@@ -113,6 +123,7 @@ enum AddCommand {
         options.skipExisting = args.skipExisting
         options.truncation = args.noTruncate ? .off : .default
         options.segments = args.segments
+        options.soundCollection = args.soundCollection ?? ""
         options.sendBytes = args.files.sendBytes
         options.mime = args.files.mime
         let g = args.connection
@@ -153,6 +164,12 @@ enum AddCommand {
             Output.out(JSON.object([
                 ("collection", JSON.string(collection)),
                 ("stored", String(bulk.stored.count)), ("segments", String(bulk.segmentsStored)),
+                ("sound", JSON.object([
+                    ("stored", JSON.object(bulk.soundStored.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) })),
+                    ("absent_keys", JSON.array(bulk.soundAbsent.map(JSON.string), indent: "    ")),
+                    ("failures", JSON.array(bulk.soundFailed.map { "{\"key\": \(JSON.string($0.key)), \"error\": \(JSON.string($0.error))}" },
+                                            indent: "    ")),
+                ], indent: "  ")),
                 ("skipped", String(bulk.skipped.count)), ("failed", String(failures.count)),
                 ("not_sent", String(bulk.notSent.count)), ("interrupted", interrupted ? "true" : "false"),
                 ("stored_keys", JSON.array(bulk.stored.map(JSON.string), indent: "  ")),
@@ -171,6 +188,16 @@ enum AddCommand {
             out += " of \(total) item\(plural) in collection \(collection)"
             if options.segments { out += " (with \(bulk.segmentsStored) segment\(bulk.segmentsStored == 1 ? "" : "s"))" }
             out += "\n"
+            for (where_, n) in bulk.soundStored.sorted(by: { $0.key < $1.key }) {
+                out += "sound: \(n) video\(n == 1 ? "" : "s")' sound stored in collection \(where_)\n"
+            }
+            if !bulk.soundAbsent.isEmpty {
+                out += "sound: \(bulk.soundAbsent.count) video\(bulk.soundAbsent.count == 1 ? " has" : "s have") no sound track: "
+                    + bulk.soundAbsent.prefix(5).map(display).joined(separator: ", ") + (bulk.soundAbsent.count > 5 ? ", …" : "") + "\n"
+            }
+            if !bulk.soundFailed.isEmpty {
+                out += "\nsound failed (the pictures are stored):\n" + Table.render(["KEY", "ERROR"], bulk.soundFailed.map { [display($0.key), $0.error] })
+            }
             // Items that failed for a reason of their own, one line each; calls that failed as a
             // whole (refused, or never answered), one line per reason.
             let own = bulk.failures.filter { !$0.wholeCall }

@@ -23,6 +23,8 @@ final class BulkUpsert {
         var truncation: Truncation = .default
         /// Store each recording's time windows beside it (audio and video models).
         var segments = false
+        /// Where videos' sound vectors go ("" = the daemon's default, COLLECTION.sound).
+        var soundCollection = ""
         var batchSize = 64
         /// Upper bound on one request's payload, below the daemon's frame limit.
         var maxBatchBytes = 8 << 20
@@ -51,6 +53,12 @@ final class BulkUpsert {
     private(set) var stored: [String] = []
     /// Segment records stored beside the items (`Options.segments`).
     private(set) var segmentsStored = 0
+    /// Videos whose sound vector was stored, and where.
+    private(set) var soundStored: [String: Int] = [:]
+    /// Videos without a sound track (not a failure).
+    private(set) var soundAbsent: [String] = []
+    /// Videos whose picture vector was stored but whose sound failed, with why.
+    private(set) var soundFailed: [(key: String, error: String)] = []
     private(set) var skipped: [String] = []
     /// Stored keys whose text the model cut to its window, with the tokens it had and used.
     private(set) var truncated: [(key: String, tokens: UInt32, used: UInt32)] = []
@@ -117,7 +125,7 @@ final class BulkUpsert {
                 let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
                                           message: UpsertRequest(collection: options.collection, items: p.wire,
                                                                  skipExisting: options.skipExisting, model: options.model,
-                                                                 truncation: options.truncation, segments: options.segments))
+                                                                 truncation: options.truncation, segments: options.segments, soundCollection: options.soundCollection))
                 try client.send(frame, descriptors: p.files)
                 return id
             },
@@ -235,6 +243,12 @@ final class BulkUpsert {
                 stored.append(item.key)
                 segmentsStored += Int(r.segments)
                 if let u = r.usage, u.truncated { truncated.append((item.key, u.tokens, u.used)) }
+                switch r.sound {
+                case .stored: soundStored[r.soundCollection, default: 0] += 1
+                case .absent: soundAbsent.append(item.key)
+                case .failed: soundFailed.append((item.key, r.soundError))
+                default: break
+                }
             case .skippedExisting: skipped.append(item.key)
             case .failed: failures.append(Failure(key: item.key, error: r.error.isEmpty ? "failed (no reason given)" : r.error))
             default: failures.append(Failure(key: item.key, error: "unknown outcome \(r.outcome.rawValue); may or may not be stored"))

@@ -10,6 +10,8 @@ enum EmbedCommand {
         "bmp": "image/bmp", "ppm": "image/x-portable-pixmap", "wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac",
         "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4", "aac": "audio/aac", "aiff": "audio/aiff", "aif": "audio/aiff",
         "weba": "audio/webm", "mka": "audio/x-matroska", "mp4": "video/mp4", "webm": "video/webm", "mkv": "video/x-matroska",
+        "m4v": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo", "ogv": "video/ogg", "mpg": "video/mpeg",
+        "mpeg": "video/mpeg", "3gp": "video/3gpp", "flv": "video/x-flv",
         "fxtr": "application/x-embedd-fixture",
     ]
 

@@ -111,7 +111,13 @@ typedef enum embedd_input_kind {
     /** Decoded pixels: `width * height * 3` bytes, RGB, row-major, no padding. */
     EMBEDD_INPUT_RGB8 = 3,
     /** Decoded sound: `size / 4` float32 samples in [-1, 1], `channels` interleaved. */
-    EMBEDD_INPUT_PCM_F32 = 4
+    EMBEDD_INPUT_PCM_F32 = 4,
+    /** ABI 1.1: an open, readable file of encoded media (a video of an hour, say) that is not
+        copied into memory. `reserved` holds the descriptor (the host keeps it open for the
+        call; the plugin must not close it, and reads it with pread, leaving the file offset
+        alone), `size` its length in bytes, `mime_type` as for ENCODED, `data` NULL. Passed
+        only to models whose `input_kinds` has this bit, so never to 1.0 plugins. */
+    EMBEDD_INPUT_FD = 5
 } embedd_input_kind;
 
 /** Log levels, numbered as syslog/journald priorities. */
@@ -135,15 +141,35 @@ typedef enum embedd_plugin_flags {
 /* Host → plugin data                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
+struct embedd_embed_request;
+
 /** Services the host offers to the plugin, passed to init(). Valid until finalize returns. */
 typedef struct embedd_host_api {
     uint32_t struct_size;
     uint16_t abi_major;
     uint16_t abi_minor;
-    /** Opaque host pointer to hand back to `log`. */
+    /** Opaque host pointer to hand back to `log` (and to the 1.1 calls below). */
     void *host_context;
     /** Writes one log line (UTF-8, no trailing newline needed). Thread-safe. */
     void (*log)(void *host_context, int32_t level, const char *message);
+    /* ---- ABI 1.1, composition (docs/abi-1.1.md §5; read only when struct_size covers it) ---- */
+    /** The output dimension of the model loaded under `name` (0 when none is), and its
+        embedding space id copied NUL-terminated into `space` (truncated to `space_capacity`),
+        so a plugin can size outputs and declare its own space before calling `embed_with`.
+        `input_kinds`, when not NULL, receives the model's accepted input-kind bit set.
+        Thread-safe; callable from load_model and embed. */
+    uint32_t (*model_dimension)(void *host_context, const char *name, char *space, size_t space_capacity,
+                                uint32_t *input_kinds);
+    /** Embeds `request` with the model loaded under `name`, through that model's own queue and
+        batching (same limits; the request's `cancel` flag is honoured), and returns as embed()
+        does: EMBEDD_OK with each input's outcome in `statuses`, or a whole-call code with
+        `error` filled. The request is the caller's, built as the host builds one: `output`
+        has count × that model's dimension floats; `usage`, `emit_segment` (the caller's own
+        callback, called back on this thread before embed_with returns) are optional. A hot
+        swap of the target is seen by the next call. Blocking; call it only from embed(). The
+        host refuses (EMBEDD_ERR_RESOURCE) a call to the model whose embed() is calling it,
+        which would wait for itself. */
+    int32_t (*embed_with)(void *host_context, const char *name, const struct embedd_embed_request *request);
 } embedd_host_api;
 
 /** One key/value option for load_model, from the daemon's configuration (both NUL-terminated). */

@@ -23,12 +23,16 @@
  * Input text "fixture:hang" sleeps for an hour without looking at cancellation, as a plugin
  * call that never returns would: tests that the daemon's stop stays bounded.
  *   log_loads=1        log a line on each load/release (default 1)
+ *   compose_with=NAME  every call is embedded by the loaded model NAME through the host's
+ *                      embed_with (ABI 1.1 composition, read when the host's struct covers it);
+ *                      dim and space become NAME's (model_dimension at load). Composition tests.
  * Model directory: must exist; if it holds `fixture.txt`, its first line is a salt mixed into vectors.
  * Encoded media: MIME "application/x-embedd-fixture", bytes "FXTR" + u32 little-endian length + payload.
  */
 #include "embedd_plugin.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +81,7 @@ struct embedd_model {
     int fail_embed;
     int log_loads;
     volatile uint32_t active_calls;
+    char compose[128];
 };
 
 static void fixture_log(fixture_plugin *p, int level, const char *message) {
@@ -142,6 +147,7 @@ static int fixture_load_model(void *plugin, const char *model_dir, const embedd_
         else if (strcmp(k, "max_input_bytes") == 0) ok = parse_u32(v, 1, 1u << 30, &max_bytes);
         else if (strcmp(k, "fail_embed") == 0) { ok = parse_u32(v, 0, 1, &flag); m->fail_embed = (int)flag; }
         else if (strcmp(k, "log_loads") == 0) { ok = parse_u32(v, 0, 1, &flag); m->log_loads = (int)flag; }
+        else if (strcmp(k, "compose_with") == 0) { snprintf(m->compose, sizeof m->compose, "%s", v); ok = v[0] != '\0'; }
         else if (strcmp(k, "load_delay_ms") == 0) {
             /* A slow load (tests of calls that wait for a loading model). */
             uint32_t ms = 0;
@@ -179,6 +185,21 @@ static int fixture_load_model(void *plugin, const char *model_dir, const embedd_
     if (f != NULL) {
         if (fgets(m->salt, sizeof m->salt, f) != NULL) m->salt[strcspn(m->salt, "\r\n")] = '\0';
         fclose(f);
+    }
+    if (m->compose[0] != '\0') {
+        const embedd_host_api *h = &p->host;
+        if (h->struct_size < offsetof(embedd_host_api, embed_with) + sizeof h->embed_with || h->model_dimension == NULL) {
+            embedd_copy_message(error, cap, "fixture: compose_with needs a host with embed_with (ABI 1.1)");
+            free(m);
+            return EMBEDD_ERR_OPTIONS;
+        }
+        dim = h->model_dimension(h->host_context, m->compose, m->space, sizeof m->space, NULL);
+        if (dim == 0) {
+            snprintf(message, sizeof message, "fixture: compose_with model '%s' is not loaded", m->compose);
+            embedd_copy_message(error, cap, message);
+            free(m);
+            return EMBEDD_ERR_MODEL;
+        }
     }
     const char *base = strrchr(model_dir, '/');
     base = (base != NULL && base[1] != '\0') ? base + 1 : model_dir;
@@ -366,6 +387,16 @@ static int fixture_embed(embedd_model *m, const embedd_embed_request *r) {
         embedd_copy_message(r->error, r->error_capacity,
                             "fixture: concurrent embed on a model declared non-concurrent (host bug)");
         result = EMBEDD_ERR_INTERNAL;
+        goto done;
+    }
+    if (m->compose[0] != '\0') {
+        /* The caller's request as it is: same inputs, output, statuses and cancel word. */
+        embedd_embed_request inner = *r;
+        inner.struct_size = sizeof inner;
+        inner.usage = NULL;
+        inner.emit_segment = NULL;
+        inner.segment_context = NULL;
+        result = m->plugin->host.embed_with(m->plugin->host.host_context, m->compose, &inner);
         goto done;
     }
     for (uint32_t i = 0; i < r->count; i++) {

@@ -546,6 +546,7 @@ class Client:
                metadata: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
                model: Optional[str] = None, batch: int = 256, check: bool = True,
                truncate: Optional[bool] = None, segments: bool = False,
+               sound_collection: str = "",
                timeout: Optional[float] = None) -> "UpsertSummary":
         """Stores records: ``keys[i]`` gets ``inputs[i]`` (texts, files, media — embedded by the
         daemon with the collection's model) or ``vectors[i]`` (a list of floats per key, or an
@@ -569,6 +570,13 @@ class Client:
         recording's 30-s windows as ``KEY#t=START,END`` records (metadata ``start``, ``end``,
         ``segment_of``; ``KEY``'s metadata lists them under ``segments``), in the same durable
         write; replacing or deleting ``KEY`` later replaces or deletes them.
+
+        Videos (``File("clip.mp4")``) in a collection bound to CLIP go to the video model of its
+        space (docs/video.md). A video model with an audio model also stores each video's sound
+        vector in ``sound_collection`` (default ``COLLECTION.sound``, created on first use) under
+        the same key: each result's ``sound`` says ``SOUND_STORED`` (and ``sound_collection``),
+        ``SOUND_ABSENT`` (no sound track; not a failure) or ``SOUND_FAILED`` (``sound_error``).
+        Long videos take a while: pass a ``timeout`` (seconds) that covers them.
         """
         if texts is not None:
             if inputs is not None:
@@ -647,7 +655,8 @@ class Client:
 
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "",
-                                  truncation=_truncation(truncate), segments=segments)
+                                  truncation=_truncation(truncate), segments=segments,
+                                  sound_collection=sound_collection)
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
         # A key given twice must end with its last value: chunks holding repeats go in order.

@@ -50,6 +50,18 @@ class Truncation(ProtoEnum):
     TRUNCATION_OFF = 2
 
 
+class SoundOutcome(ProtoEnum):
+    """What became of a video's sound track in an Upsert (UpsertResult.sound)."""
+    #: not a video, or a video model without audio_model
+    SOUND_NOT_APPLICABLE = 0
+    #: its sound vector is in UpsertResult.sound_collection
+    SOUND_STORED = 1
+    #: the video has no sound track: nothing to store, not a failure
+    SOUND_ABSENT = 2
+    #: see sound_error; the video's picture vector is still stored
+    SOUND_FAILED = 3
+
+
 class UpsertOutcome(ProtoEnum):
     """What became of one item of an Upsert (UpsertResult.outcome)."""
     UPSERT_OUTCOME_UNKNOWN = 0
@@ -598,6 +610,11 @@ class UpsertRequest(Message):
     #: list of [start, end]. All in the item's durable write. Replacing or deleting KEY later
     #: replaces or deletes its segments.
     segments: bool = pb(6, "bool")
+    #: Where the sound vectors of videos go (a video model with `audio_model:` embeds each
+    #: video's sound track too, with that model): a collection bound to the audio model's space,
+    #: created on first use. Empty = COLLECTION + ".sound". Same keys (and, with segments, the
+    #: same `KEY#t=…` segment keys) as the video's records. docs/video.md.
+    sound_collection: str = pb(7, "string")
 
 
 @dataclass
@@ -610,6 +627,12 @@ class UpsertResult(Message):
     usage: Optional[InputUsage] = pb(4, "message", message=InputUsage)
     #: segment records stored beside the key (UpsertRequest.segments)
     segments: int = pb(5, "uint32")
+    #: a video's sound track (UpsertRequest.sound_collection)
+    sound: SoundOutcome = pb(6, "enum", enum_type=SoundOutcome)
+    #: why the sound failed, or why it is absent
+    sound_error: str = pb(7, "string")
+    #: where the sound vector went (SOUND_STORED)
+    sound_collection: str = pb(8, "string")
 
 
 @dataclass
