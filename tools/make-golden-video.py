@@ -53,9 +53,13 @@ The contract this file is the reference of (the video plugin must match it):
              The script checks the rule against ffprobe's frame timestamps and a full decode.
   pixels     rgb24 as the CLI converts (`-pix_fmt rgb24 -f rawvideo`): autorotate applied (the
              display matrix; ±90° swaps width and height), no scaling, the colour matrix and range as the stream declares
-             (BT.601 limited when unspecified; MJPEG's yuvj420p is full range), the default
-             swscale flags of the CLI's auto-inserted conversion (bicubic; for an unscaled
-             yuv→rgb24 swscale takes its unscaled path). Pixel aspect ratio is ignored.
+             (the CLI's auto-inserted scale filter calls sws_setColorspaceDetails with
+             sws_getCoefficients(frame colorspace) — BT.601 when unspecified, BT.709 for
+             h264-bt709.mp4 — and full range when the frame's color_range is JPEG, as MJPEG's
+             yuvj420p is), SWS_BICUBIC (the CLI's default flags; an unscaled yuv→rgb24 conversion).
+             Pixel aspect ratio is ignored. bench/video-decode-probe.c does exactly this with the
+             libraries and gets the golden's pixels (sha256_rgb24) for every frame that
+             "ss_matches", rotation aside.
   vectors    each frame as a Pillow RGB image through the model folder's CLIPImageProcessor (Pillow
              path; the same resize and crop as a still picture), CLIPModel.get_image_features
              (pooler_output), one frame per forward; each frame vector divided by its L2 norm; the
@@ -130,6 +134,10 @@ CLIPS = [
      'H.264 (B-frames) + AAC stereo 44.1 kHz in MP4'),
     ('h264-rotate90.mp4', ['-i', '{clips}/h264-aac.mp4', '-c', 'copy', '-metadata:s:v:0', 'rotate=90'] + _EXACT,
      'the same streams with a 90° display matrix (autorotate: 90×160 frames)'),
+    ('h264-bt709.mp4', _V + ['-c:v', 'libx264', '-preset', 'medium', '-threads', '1', '-pix_fmt', 'yuv420p',
+                             '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709',
+                             '-color_range', 'tv', '-an'] + _EXACT,
+     'H.264 tagged BT.709 (as phones and cameras tag HD video): the CLI converts with BT.709 coefficients, no sound'),
     ('hevc.mkv', _V + ['-c:v', 'libx265', '-preset', 'fast', '-x265-params', 'pools=none:frame-threads=1:log-level=error',
                        '-pix_fmt', 'yuv420p', '-an'] + _EXACT,
      'H.265 in Matroska, no sound'),
