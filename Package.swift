@@ -19,9 +19,9 @@
 //   help and bash completion) depends on nothing either.
 // - Media: EmbedMedia decodes images (the sole importer of each image C library) into its
 //   `RGBImage`; EmbedVision (pure Swift: Pillow's resampling, transformers' pre-processing) sees
-//   only EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both. EmbedAV (FFmpeg: sound now,
-//   video later) is the sole importer of CFFmpeg and depends on nothing else: hostile audio bytes
-//   → 16-kHz mono `DecodedAudio`. Like EmbedMedia, no daemon module depends on it. EmbedAudio
+//   only EmbedMedia, EmbedJSON and EmbedSys. Vision plugins use both. EmbedAV (FFmpeg: sound and
+//   video) is the sole importer of CFFmpeg and depends on EmbedSys only (pread, the clock): hostile
+//   audio → 16-kHz mono `DecodedAudio`, hostile video → sampled RGB `VideoFrame`s. Like EmbedMedia, no daemon module depends on it. EmbedAudio
 //   (pure Swift: transformers' Whisper log-mel front end) sees only EmbedJSON and EmbedSys: it
 //   takes samples already decoded and resampled. The audio plugin uses EmbedAV, EmbedAudio and
 //   EmbedNN's Whisper encoder.
@@ -63,9 +63,10 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebpdemux",
                        providers: [.apt(["libwebp-dev"])]),
-        // FFmpeg 5.1's libavformat, libavcodec, libavutil and libswresample (with libsoxr).
+        // FFmpeg 5.1's libavformat, libavcodec, libavutil, libswresample (with libsoxr) and libswscale.
         .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev"])]),
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev",
+                                         "libswscale-dev"])]),
 
         // MARK: Foundations
         .target(name: "EmbedSys"),
@@ -102,8 +103,9 @@ let package = Package(
         .target(name: "EmbedPluginKit", dependencies: ["CEmbedABI"]),
         // Media decoding (images now; sound and video later): the sole importer of each media C library.
         .target(name: "EmbedMedia", dependencies: ["CTurboJPEG", "CPNG", "CWebP"]),
-        // Sound decoding through FFmpeg from memory, down-mix and soxr resampling (video later).
-        .target(name: "EmbedAV", dependencies: ["CFFmpeg"]),
+        // Sound and video decoding through FFmpeg from memory or a descriptor (EmbedSys's pread):
+        // down-mix and soxr resampling; sampled video frames to RGB by libswscale.
+        .target(name: "EmbedAV", dependencies: ["CFFmpeg", "EmbedSys"]),
         // Image pre-processing identical to transformers' Pillow backend (resize, crop, normalise).
         // AVX2 for the resampler's 32-bit integer multiply-adds (SSE2 has no vector pmulld);
         // results stay bit-exact (integer sums, and Swift never contracts float math into FMA).

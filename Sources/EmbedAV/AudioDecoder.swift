@@ -1,7 +1,7 @@
 import CFFmpeg
 
-/// Decodes encoded audio (see `AudioFormats` for the containers and codecs) from memory into
-/// `DecodedAudio`: one channel, the mean of the source's channels, resampled to `targetRate`
+/// Decodes encoded audio (see `AudioFormats` for the containers and codecs), or the sound track of
+/// a video, from memory or a descriptor (`MediaSource`) into `DecodedAudio`: one channel, the mean of the source's channels, resampled to `targetRate`
 /// (16 kHz by default, what Whisper takes) by swresample's soxr engine (`SoxrResampler`).
 ///
 /// Hostile input is expected. Checks, in order: the byte count; the probed format against the
@@ -20,6 +20,10 @@ import CFFmpeg
 /// frames of a stream that declares no length (an MP3 without a Xing header, ADTS AAC, a
 /// recorder's WebM of unknown size) cannot be told from a shorter file and decodes as one.
 ///
+/// A video: the best audio stream is decoded (`Demuxer`), the picture tracks are skipped unread by
+/// any decoder; a video without one throws `noAudioStream`, which a caller embedding a film's
+/// sound reports as "no sound" rather than as a failure.
+///
 /// Thread-safe: each call owns its FFmpeg contexts; calls may run concurrently.
 public enum AudioDecoder {
     /// The media types `decode` takes as a declared type (each names containers it opens;
@@ -35,8 +39,28 @@ public enum AudioDecoder {
                               targetRate: Int = 16_000) throws(AudioError) -> DecodedAudio {
         guard !bytes.isEmpty else { throw .emptyInput }
         guard bytes.count <= limits.maxInputBytes else { throw .tooManyBytes(count: bytes.count, limit: limits.maxInputBytes) }
+        guard let input = MediaInput(.borrowed(bytes)) else { throw .resourceFailure("avio_alloc_context") }
+        return try decode(input, mimeType: mimeType, limits: limits, targetRate: targetRate)
+    }
+
+    /// Decodes the audio in `source`: bytes, or a descriptor read with `pread` (never copied
+    /// whole, never closed), so the sound track of an hour of video is read in place.
+    /// - Parameters: as `decode(bytes:mimeType:limits:targetRate:)`; `limits.maxInputBytes`
+    ///   bounds a descriptor's size too.
+    public static func decode(_ source: MediaSource, mimeType: String? = nil, limits: AudioLimits = AudioLimits(),
+                              targetRate: Int = 16_000) throws(AudioError) -> DecodedAudio {
+        guard source.count > 0 else { throw .emptyInput }
+        guard source.count <= Int64(limits.maxInputBytes) else {
+            throw .tooManyBytes(count: Int(clamping: source.count), limit: limits.maxInputBytes)
+        }
+        guard let input = MediaInput(source) else { throw .resourceFailure("avio_alloc_context") }
+        return try decode(input, mimeType: mimeType, limits: limits, targetRate: targetRate)
+    }
+
+    private static func decode(_ input: MediaInput, mimeType: String?, limits: AudioLimits,
+                               targetRate: Int) throws(AudioError) -> DecodedAudio {
         guard AudioLimits.sampleRates.contains(targetRate) else { throw .badSampleRate(container: "requested", rate: targetRate) }
-        let demuxer = try Demuxer(bytes: bytes, mimeType: mimeType)
+        let demuxer = try Demuxer(input: input, mimeType: mimeType)
         let label = demuxer.container.label
         if let declared = demuxer.declaredSeconds, declared > limits.maxSeconds {
             throw .tooLong(seconds: declared, limit: limits.maxSeconds, declared: true)

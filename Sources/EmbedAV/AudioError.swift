@@ -1,6 +1,6 @@
 /// Why audio could not be decoded or resampled. Every case names the problem in words a user can
 /// act on (`description`); nothing in EmbedAV traps on hostile input, it throws one of these.
-/// Every case but `resourceFailure` is the input's fault (a plugin answers INVALID_ARGUMENT).
+/// Every case but `resourceFailure` and `unreadable` is the input's fault (a plugin answers INVALID_ARGUMENT).
 public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Zero bytes (or zero PCM samples) were given.
     case emptyInput
@@ -9,7 +9,7 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
     /// FFmpeg recognises no format in the bytes. `declared` is the caller's MIME type,
     /// `prefix` the first bytes (at most 8), shown in the message.
     case unrecognized(declared: String?, prefix: [UInt8])
-    /// FFmpeg recognises a format EmbedAV does not open (Sun AU, AVI, MPEG-TS, ...): its name.
+    /// FFmpeg recognises a format EmbedAV does not open (Sun AU, CAF, ASF, ...): its name.
     case unsupportedFormat(String, declared: String?)
     /// The declared MIME type names another container than the bytes are (see `AudioFormats`).
     case mislabelled(declared: String, found: String)
@@ -31,6 +31,8 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Raw PCM input that cannot be audio (sample count not a multiple of the channel count,
     /// a NaN or infinite sample).
     case invalidPCM(String)
+    /// The descriptor could not be read (`pread` failed: an I/O error, a closed descriptor).
+    case unreadable(String)
     /// FFmpeg ran out of memory or refused a set-up EmbedAV had already checked: not the input's fault.
     case resourceFailure(String)
 
@@ -72,6 +74,8 @@ public enum AudioError: Error, Equatable, Sendable, CustomStringConvertible {
             return "corrupt \(container) file: \(detail)"
         case .invalidPCM(let detail):
             return "invalid PCM input: \(detail)"
+        case .unreadable(let detail):
+            return "the audio file could not be read: \(detail)"
         case .resourceFailure(let detail):
             return "audio decoding failed for lack of resources: \(detail)"
         }

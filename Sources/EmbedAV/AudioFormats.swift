@@ -3,9 +3,11 @@
 /// container goes by.
 ///
 /// Containers: WAV (RIFF, RF64), FLAC, Ogg, MP3 (MPEG audio layers 1-3), MP4/M4A/MOV/3GP, AIFF,
-/// Matroska/WebM (browsers record audio/webm with Opus) and raw ADTS AAC. Codecs: integer and
-/// float PCM, A-law and µ-law (telephone WAVs), FLAC, Vorbis, Opus, MPEG audio layers 1-3, AAC
-/// and ALAC, each through FFmpeg's native decoder (never an external library's). All of them are
+/// Matroska/WebM (browsers record audio/webm with Opus) and raw ADTS AAC; and, for the sound
+/// track of a video, AVI, MPEG-TS, FLV and MPEG program streams (`VideoFormats` lists the same
+/// video containers). Codecs: integer and float PCM, A-law and µ-law (telephone WAVs), FLAC,
+/// Vorbis, Opus, MPEG audio layers 1-3, AAC, ALAC, and AC-3/E-AC-3 (broadcast and film sound
+/// tracks), each through FFmpeg's native decoder (never an external library's). All of them are
 /// among the most-fuzzed code in FFmpeg (OSS-Fuzz). Left out on purpose: network and playlist
 /// formats (HLS, DASH, concat, SDP: they open other URLs), image and subtitle formats, and the
 /// long tail of game and legacy codecs.
@@ -26,6 +28,10 @@ enum AudioFormats {
         Container(demuxer: "aiff", label: "AIFF"),
         Container(demuxer: "matroska", label: "Matroska"),
         Container(demuxer: "aac", label: "AAC"),
+        Container(demuxer: "avi", label: "AVI"),
+        Container(demuxer: "mpegts", label: "MPEG-TS"),
+        Container(demuxer: "flv", label: "FLV"),
+        Container(demuxer: "mpeg", label: "MPEG-PS"),
     ]
 
     /// `AVFormatContext.format_whitelist`: FFmpeg matches any name of a demuxer against it.
@@ -39,12 +45,12 @@ enum AudioFormats {
         "pcm_u8", "pcm_s8", "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s24be", "pcm_s32le", "pcm_s32be",
         "pcm_f32le", "pcm_f32be", "pcm_f64le", "pcm_f64be", "pcm_alaw", "pcm_mulaw",
         "flac", "vorbis", "opus", "mp3float", "mp3", "mp2float", "mp2", "mp1float", "mp1",
-        "aac", "aac_fixed", "alac",
+        "aac", "aac_fixed", "alac", "ac3", "ac3_fixed", "eac3",
     ]
     static let decoderWhitelist = decoders.sorted().joined(separator: ",")
 
-    static let supportedList = "WAV, FLAC, Ogg (Vorbis, Opus, FLAC), MP3, MP4/M4A (AAC, ALAC), AIFF, WebM/Matroska and ADTS AAC"
-    static let codecList = "PCM (8-64 bit, A-law, µ-law), FLAC, Vorbis, Opus, MP1/MP2/MP3, AAC and ALAC"
+    static let supportedList = "WAV, FLAC, Ogg (Vorbis, Opus, FLAC), MP3, MP4/M4A (AAC, ALAC), AIFF, WebM/Matroska, ADTS AAC and the sound of AVI, MPEG-TS, FLV and MPEG-PS videos"
+    static let codecList = "PCM (8-64 bit, A-law, µ-law), FLAC, Vorbis, Opus, MP1/MP2/MP3, AAC, ALAC and AC-3/E-AC-3"
 
     /// The container FFmpeg's demuxer `name` belongs to, if EmbedAV opens it.
     static func container(demuxer name: String) -> Container? {
@@ -68,6 +74,7 @@ enum AudioFormats {
         add(["AAC", "MP4"], ["audio/aac", "audio/x-aac", "audio/aacp", "audio/x-hx-aac-adts"])
         add(["AIFF"], ["audio/aiff", "audio/x-aiff"])
         add(["Matroska"], ["audio/webm", "video/webm", "audio/x-matroska", "video/x-matroska"])
+        for (label, types) in VideoFormats.videoMIME { add([label], types) }
         return table
     }()
 

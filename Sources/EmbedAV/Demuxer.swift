@@ -1,69 +1,69 @@
 import CFFmpeg
 
-/// A container opened from memory by libavformat, with its first decodable audio stream chosen.
+/// A container opened by libavformat (from memory or a descriptor, `MediaInput`), with its best
+/// decodable audio stream chosen: the one FFmpeg's `av_find_best_stream` ranks first (the
+/// default-flagged track, then the most channels) when its codec is on EmbedAV's list, else the
+/// first that is. Video streams (a film's picture track) are ignored.
 ///
 /// Before any demuxer runs on the bytes, FFmpeg's probe names the format, which must be one of
-/// `AudioFormats.containers` and agree with the declared MIME type. The context then opens only
-/// through that demuxer, with `format_whitelist` and `codec_whitelist` set to EmbedAV's lists,
-/// an empty `protocol_whitelist`, and an `io_open` callback that refuses every nested open (a
-/// demuxer can never reach a file or URL named inside the bytes). Streams other than the chosen
-/// one are discarded before `avformat_find_stream_info`, so no video parser or decoder sees them.
+/// `AudioFormats.containers` and agree with the declared MIME type. The context is then opened by
+/// `FormatOpener` (that demuxer only, EmbedAV's decoder list, no protocols, no nested opens).
+/// Streams other than the chosen one are discarded before `avformat_find_stream_info`, so no
+/// video parser or decoder sees them.
 struct Demuxer: ~Copyable {
     let container: AudioFormats.Container
     let context: UnsafeMutablePointer<AVFormatContext>
     let stream: UnsafeMutablePointer<AVStream>
     let codec: UnsafePointer<AVCodec>
-    /// The duration the header declares (before FFmpeg estimates any), in seconds, if it does.
+    /// The duration the header declares (before FFmpeg estimates any), in seconds, if it does:
+    /// the audio stream's own, else (in a file without pictures) the container's.
     let declaredSeconds: Double?
     /// Whether the container's own structure shows the bytes are all there (MP4 boxes, Ogg's
     /// last page, a Matroska Segment of known size): the audio ending early is then damage,
     /// not a cut.
     let structurallyComplete: Bool
     let messages: FFmpegMessages
-    private let input: MemoryInput
+    private let input: MediaInput
 
-    init(bytes: UnsafeRawBufferPointer, mimeType: String?) throws(AudioError) {
+    init(input: MediaInput, mimeType: String?) throws(AudioError) {
         _ = FFmpeg.setUp
-        let input = try MemoryInput(bytes)
-        var probed: UnsafePointer<AVInputFormat>? = nil
-        let score = av_probe_input_buffer2(input.context, &probed, nil, nil, 0, 0)
-        guard score >= 0, let probed else {
-            if score == FFmpeg.outOfMemory { throw .resourceFailure("probing the format") }
-            throw .unrecognized(declared: mimeType, prefix: Array(bytes.prefix(8)))
+        let probed: UnsafePointer<AVInputFormat>
+        switch FormatOpener.probe(input) {
+        case .success(let format): probed = format
+        case .failure(let unrecognized):
+            if unrecognized.code == FFmpeg.outOfMemory { throw .resourceFailure("probing the format") }
+            if let failure = input.readFailure { throw .unreadable("\(failure)") }
+            throw .unrecognized(declared: mimeType, prefix: input.bytes(at: 0, count: 8))
         }
-        let name = String(cString: probed.pointee.name)
-        guard let container = AudioFormats.container(demuxer: name) else {
-            let long = probed.pointee.long_name.map { String(cString: $0) } ?? name
-            throw .unsupportedFormat(long, declared: mimeType)
+        guard let container = AudioFormats.container(demuxer: FormatOpener.name(probed)) else {
+            throw .unsupportedFormat(FormatOpener.longName(probed), declared: mimeType)
         }
         try AudioFormats.check(declared: mimeType, found: container)
+        if container.demuxer == "wav" { try WAVHeader.check(input) }
         let complete: Bool
-        switch container.demuxer {  // what EmbedAV reads itself first: see each type
-        case "wav": try WAVHeader.check(bytes); complete = false
-        case "mov": complete = try MP4Boxes.checkComplete(bytes)
-        case "ogg": try OggPages.checkComplete(bytes); complete = true
-        case "matroska": complete = try MatroskaSegment.checkComplete(bytes)
-        default: complete = false
+        do throws(Truncation) {
+            switch container.demuxer {  // what EmbedAV reads itself first: see each type
+            case "mov": complete = try MP4Boxes.checkComplete(input)
+            case "ogg": try OggPages.checkComplete(input); complete = true
+            case "matroska": complete = try MatroskaSegment.checkComplete(input)
+            default: complete = false
+            }
+        } catch {
+            throw .truncated(container: error.container, detail: error.detail)
         }
+        if let failure = input.readFailure { throw .unreadable("\(failure)") }
 
         let messages = FFmpegMessages()
-        guard let allocated = avformat_alloc_context() else { throw .resourceFailure("avformat_alloc_context") }
-        allocated.pointee.pb = input.context
-        allocated.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
-        allocated.pointee.opaque = messages.opaque
-        allocated.pointee.max_streams = 64
-        allocated.pointee.io_open = { _, _, _, _, _ in embedd_averror_eperm() }
-        let settings = [("format_whitelist", AudioFormats.demuxerWhitelist),
-                        ("codec_whitelist", AudioFormats.decoderWhitelist),
-                        ("protocol_whitelist", "")]
-        for (key, value) in settings where av_opt_set(allocated, key, value, 0) < 0 {
-            avformat_free_context(allocated)
-            throw .resourceFailure("setting \(key)")
-        }
-        var opening: UnsafeMutablePointer<AVFormatContext>? = allocated
-        let opened = avformat_open_input(&opening, nil, probed, nil)  // frees the context on failure
-        guard opened >= 0, let context = opening else {
-            throw Self.failure(opened, container: container, messages: messages, input: input, complete: complete, doing: "reading the header")
+        let context: UnsafeMutablePointer<AVFormatContext>
+        do throws(FormatOpener.Failure) {
+            context = try FormatOpener.open(input, format: probed, demuxers: AudioFormats.demuxerWhitelist,
+                                            decoders: AudioFormats.decoderWhitelist, messages: messages)
+        } catch {
+            switch error {
+            case .resource(let what): throw .resourceFailure(what)
+            case .open(let code):
+                throw Self.failure(code, container: container, messages: messages, input: input, complete: complete, doing: "reading the header")
+            }
         }
         // From here on the context is closed by deinit, or by `abandon` if init throws.
         func abandon(_ error: AudioError) -> AudioError {
@@ -72,35 +72,25 @@ struct Demuxer: ~Copyable {
             return error
         }
 
-        let streams = UnsafeBufferPointer(start: context.pointee.streams, count: Int(context.pointee.nb_streams))
-        var chosen: UnsafeMutablePointer<AVStream>? = nil
-        var refused: String? = nil
-        for case let stream? in streams where stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO {
-            if Self.decoder(stream.pointee.codecpar) != nil {
-                chosen = stream
-                break
-            }
-            refused = refused ?? Self.codecName(stream.pointee.codecpar)
-        }
-        guard let stream = chosen else {
-            if let refused { throw abandon(.unsupportedCodec(container: container.label, codec: refused)) }
+        let streams = FormatOpener.streams(context)
+        let audio = streams.compactMap { $0 }.filter { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
+        let best = av_find_best_stream(context, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
+        let ranked = audio.filter { $0.pointee.index == best } + audio.filter { $0.pointee.index != best }
+        guard let stream = ranked.first(where: { Self.decoder($0.pointee.codecpar) != nil }) else {
+            if let refused = ranked.first { throw abandon(.unsupportedCodec(container: container.label, codec: Self.codecName(refused.pointee.codecpar))) }
             throw abandon(.noAudioStream(container: container.label))
         }
         for case let other? in streams where other != stream { other.pointee.discard = AVDISCARD_ALL }
+        let pictures = streams.contains { s in
+            guard let s else { return false }
+            return s.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && s.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0
+        }
 
         // What the header said (the stream's duration, else the container's: Matroska's Info),
         // before avformat_find_stream_info fills gaps with estimates from the bit rate and
-        // file size, which a truncated file makes short.
-        let duration = stream.pointee.duration, base = stream.pointee.time_base
-        let whole = context.pointee.duration
-        let declared: Double?
-        if duration != FFmpeg.noTimestamp, duration > 0, base.num > 0, base.den > 0 {
-            declared = Double(duration) * Double(base.num) / Double(base.den)
-        } else if whole != FFmpeg.noTimestamp, whole > 0 {
-            declared = Double(whole) / Double(AV_TIME_BASE)
-        } else {
-            declared = nil
-        }
+        // file size, which a truncated file makes short. In a video the container's duration is
+        // the longest track's, and a sound track may well end before the picture does.
+        let declared = FormatOpener.seconds(stream) ?? (pictures ? nil : FormatOpener.seconds(context))
 
         let info = avformat_find_stream_info(context, nil)
         guard info >= 0 else {
@@ -148,7 +138,7 @@ struct Demuxer: ~Copyable {
 
     deinit {
         var closing: UnsafeMutablePointer<AVFormatContext>? = context
-        avformat_close_input(&closing)  // the custom AVIOContext is freed by MemoryInput, after this
+        avformat_close_input(&closing)  // the custom AVIOContext is freed by MediaInput, after this
     }
 
     /// Whether the demuxer has asked for bytes past the end of the input.
@@ -163,9 +153,10 @@ struct Demuxer: ~Copyable {
     /// the container's structure showed them `complete`), out of memory a resource failure,
     /// anything else a corrupt file (with FFmpeg's logged reason).
     static func failure(_ code: Int32, container: AudioFormats.Container, messages: FFmpegMessages,
-                        input: MemoryInput, complete: Bool, doing: String) -> AudioError {
+                        input: MediaInput, complete: Bool, doing: String) -> AudioError {
         let reason = messages.take() ?? FFmpeg.describe(code)
         if code == FFmpeg.outOfMemory { return .resourceFailure("\(doing) of the \(container.label) file") }
+        if let failure = input.readFailure { return .unreadable("\(doing): \(failure)") }
         if !complete && (code == FFmpeg.eof || avio_feof(input.context) != 0) {
             return .truncated(container: container.label, detail: "the data ends while \(doing) (\(reason))")
         }

@@ -51,12 +51,13 @@ enum FFmpeg {
 /// owner through its `opaque` user-data field (AVFormatContext and AVCodecContext have one);
 /// the log callback recognises the two context classes by their `AVClass`.
 ///
-/// Not thread-safe, and needs not be: one decode's FFmpeg calls all run on the calling thread
-/// (decoders get `thread_count = 1`), and so does the callback for their messages. `live`
-/// holds the address of every instance alive, so an `opaque` pointer set by other code than
-/// EmbedAV's is never taken for one.
-final class FFmpegMessages {
-    private(set) var last: String?
+/// Thread-safe (`last` behind a mutex): a video decoder's frame and slice threads log from their
+/// own threads, through copies of the codec context that share its `opaque`. The decoder's
+/// context is freed (its threads joined) before its owner goes. `live` holds the address of
+/// every instance alive, so an `opaque` pointer set by other code than EmbedAV's is never taken
+/// for one.
+final class FFmpegMessages: Sendable {
+    private let lastMessage = Mutex<String?>(nil)
     private static let live = Mutex<Set<UInt>>([])
 
     init() {
@@ -71,10 +72,13 @@ final class FFmpegMessages {
 
     var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
+    /// The last message recorded.
+    var last: String? { lastMessage.withLock { $0 } }
+
     func record(_ line: String) {
         var text = Substring(line)
         while let end = text.last, end == "\n" || end == " " || end == "." { text = text.dropLast() }
-        if !text.isEmpty { last = String(text) }
+        if !text.isEmpty { lastMessage.withLock { $0 = String(text) } }
     }
 
     /// `last` as " (FFmpeg: …)", or "".
@@ -82,8 +86,10 @@ final class FFmpegMessages {
 
     /// Consumes the recorded message: the next error starts clean.
     func take() -> String? {
-        defer { last = nil }
-        return last
+        lastMessage.withLock { last in
+            defer { last = nil }
+            return last
+        }
     }
 
     /// The owner of a context FFmpeg logs about, when it is one of EmbedAV's. Contexts FFmpeg

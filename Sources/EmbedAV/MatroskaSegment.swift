@@ -4,7 +4,9 @@
 /// MediaRecorder) cannot be checked; its Duration, when present, still is (`AudioDecoder`).
 enum MatroskaSegment {
     /// Throws when the Segment runs past the end; true when its size is known and fits.
-    static func checkComplete(_ bytes: UnsafeRawBufferPointer) throws(AudioError) -> Bool {
+    static func checkComplete(_ input: MediaInput) throws(Truncation) -> Bool {
+        // The EBML header is a few dozen bytes; one that does not fit in the first 4 KiB is left unchecked.
+        let bytes = input.bytes(at: 0, count: 4_096)
         var offset = 0
         /// An EBML variable-length integer: the length is one plus the count of leading zero
         /// bits of the first byte. IDs keep their marker bit; sizes drop it. nil past the end.
@@ -23,12 +25,13 @@ enum MatroskaSegment {
         offset += Int(headerSize.value)
         guard let segment = vint(keepMarker: true), segment.value == 0x1853_8067 else { return false }
         guard let size = vint(keepMarker: false) else {
-            throw .truncated(container: "Matroska", detail: "the data ends inside the Segment header")
+            guard Int64(bytes.count) == input.size else { return false }  // not a cut: the 4 KiB window ended
+            throw Truncation(container: "Matroska", detail: "the data ends inside the Segment header")
         }
         guard !size.allOnes else { return false }  // unknown size
-        let remaining = UInt64(bytes.count - offset)
+        let remaining = UInt64(input.size - Int64(offset))
         guard size.value <= remaining else {
-            throw .truncated(container: "Matroska", detail: "the Segment declares \(size.value) bytes; only \(remaining) follow")
+            throw Truncation(container: "Matroska", detail: "the Segment declares \(size.value) bytes; only \(remaining) follow")
         }
         return true
     }

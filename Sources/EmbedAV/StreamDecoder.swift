@@ -1,8 +1,8 @@
 import CFFmpeg
 
-/// libavcodec's decoder for the demuxer's chosen stream, with a frame to receive into.
-/// Single-threaded (`thread_count = 1`): the caller decodes many files in parallel instead, and
-/// FFmpeg's log callback must run on the decoding thread (`FFmpegMessages`).
+/// libavcodec's decoder for the demuxer's chosen audio stream, with a frame to receive into.
+/// Single-threaded (`thread_count = 1`): audio decodes far faster than real time, and the caller
+/// decodes many files in parallel instead.
 struct StreamDecoder: ~Copyable {
     let context: UnsafeMutablePointer<AVCodecContext>
     let frame: UnsafeMutablePointer<AVFrame>

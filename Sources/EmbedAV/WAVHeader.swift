@@ -4,21 +4,24 @@
 /// names the field. Every read is bounds-checked; a chunk list this cannot follow is left to
 /// FFmpeg.
 enum WAVHeader {
-    static func check(_ bytes: UnsafeRawBufferPointer) throws(AudioError) {
-        func u32(_ at: Int) -> UInt32? {
-            guard at >= 0, at + 4 <= bytes.count else { return nil }
-            return UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+    static func check(_ input: MediaInput) throws(AudioError) {
+        func u32(_ at: Int64) -> UInt32? {
+            let b = input.bytes(at: at, count: 4)
+            guard b.count == 4 else { return nil }
+            return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
         }
-        func u16(_ at: Int) -> UInt16? {
-            guard at >= 0, at + 2 <= bytes.count else { return nil }
-            return UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8
+        func u16(_ at: Int64) -> UInt16? {
+            let b = input.bytes(at: at, count: 2)
+            guard b.count == 2 else { return nil }
+            return UInt16(b[0]) | UInt16(b[1]) << 8
         }
-        func tag(_ at: Int) -> String? {
-            guard at >= 0, at + 4 <= bytes.count else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 4)]), as: UTF8.self)
+        func tag(_ at: Int64) -> String? {
+            let b = input.bytes(at: at, count: 4)
+            guard b.count == 4 else { return nil }
+            return String(decoding: b, as: UTF8.self)
         }
         guard let riff = tag(0), ["RIFF", "RF64", "BW64"].contains(riff), tag(8) == "WAVE" else { return }
-        var offset = 12
+        var offset: Int64 = 12
         for _ in 0..<64 {  // fmt comes first in practice; a few chunks (JUNK, bext, LIST) may precede it
             guard let id = tag(offset), let size = u32(offset + 4) else { return }
             if id == "data" { return }
@@ -32,7 +35,7 @@ enum WAVHeader {
                 }
                 return
             }
-            offset += 8 + Int(size) + Int(size & 1)  // chunks are padded to an even size
+            offset += 8 + Int64(size) + Int64(size & 1)  // chunks are padded to an even size
         }
     }
 }
