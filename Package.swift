@@ -47,6 +47,7 @@ let package = Package(
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
         .library(name: "embedd-clip", type: .dynamic, targets: ["CLIPPlugin"]),
         .library(name: "embedd-audio", type: .dynamic, targets: ["AudioPlugin"]),
+        .library(name: "embedd-video", type: .dynamic, targets: ["VideoPlugin"]),
         // Test fixture: a plugin written in plain C that exercises every path of the ABI.
         .library(name: "embedd-fixture", type: .dynamic, targets: ["CFixturePlugin"]),
     ],
@@ -127,6 +128,9 @@ let package = Package(
                 path: "plugins/clip", linkerSettings: pluginLinkerSettings),
         .target(name: "AudioPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedNN", "EmbedAV", "EmbedAudio"],
                 path: "plugins/audio", linkerSettings: pluginLinkerSettings),
+        // Holds no weights: frames go to a loaded CLIP model through the host (ABI 1.1 embed_with).
+        .target(name: "VideoPlugin", dependencies: ["CEmbedABI", "EmbedPluginKit", "EmbedAV"],
+                path: "plugins/video", linkerSettings: pluginLinkerSettings),
         .target(name: "CFixturePlugin", dependencies: ["CEmbedABI"], path: "Tests/Fixtures/CFixturePlugin",
                 linkerSettings: pluginLinkerSettings + [.linkedLibrary("m")]),
 
@@ -166,6 +170,7 @@ let package = Package(
         .target(name: "PluginTestSupport", dependencies: ["EmbedPluginHost", "EmbedSys"], path: "Tests/PluginTestSupport"),
         .testTarget(name: "TextPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "PluginTestSupport"]),
         .testTarget(name: "AudioPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
+        .testTarget(name: "VideoPluginTests", dependencies: ["EmbedPluginHost", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
         .testTarget(name: "CLIPPluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
         .testTarget(name: "ImagePluginTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys", "EmbedJSON", "PluginTestSupport"]),
         .testTarget(name: "EmbedServerTests", dependencies: ["EmbedServer", "EmbedConfig", "EmbedSys", "EmbedWire"]),

@@ -25,6 +25,10 @@ import EmbedSys
 /// another, one at a time). The decoder runs `threads` threads of its own.
 public final class VideoReader {
     /// What the headers say.
+    /// The media types `init` takes as a declared type (each names containers it opens;
+    /// generic types such as application/octet-stream and video/* pass too and are sniffed).
+    public static let mimeTypes: [String] = VideoFormats.containersByMIME.keys.sorted()
+
     public let info: VideoInfo
     private let container: VideoContainer
     private let decoder: VideoDecoder
@@ -132,13 +136,19 @@ public final class VideoReader {
         let first = stream.start_time == FFmpeg.noTimestamp ? Int64.min : stream.start_time
         let floor = first == Int64.min ? Int64.min : first.subtractingReportingOverflow(2 * second).partialValue
         var i = 0
+        // Freshly opened, the demuxer stands at the file's start: a first target whose keyframe
+        // is the stream's first is reached by decoding from there. Seeking instead can land on a
+        // frame that is no clean entry point (an AVI of B-frames seeks by decoding time; the
+        // command line's -ss then shows a B-frame decoded without its references).
         while i < targets.count {
             let target = targets[i]
             var aim = target.seekTarget     // where the last seek for this target aimed
             var sinceSeek: Int? = nil       // frames decoded since that seek
             var retries = 0
             var retreat: Int64 = 0
-            if shouldSeek(to: target, from: position, run: run) {
+            // `used`: a packet has been read (the demuxer no longer stands at the file's start).
+            let fromStart = !used && !draining && reachedFromStart(target)
+            if !fromStart && shouldSeek(to: target, from: position, run: run) {
                 if seek(to: aim, run: &run) { sinceSeek = 0 }
                 position = nil
             }
@@ -200,6 +210,19 @@ public final class VideoReader {
                 progress(Double(i) / Double(targets.count))
             }
         }
+    }
+
+    /// Whether `target` lies before the stream's second keyframe (per the container's index),
+    /// or, without an index, within 2 s of the stream's start: decoding from the file's start
+    /// reaches it as soon as a seek would.
+    private func reachedFromStart(_ target: Target) -> Bool {
+        let stream = container.stream.pointee
+        if container.keyframeIndex {
+            guard let first = avformat_index_get_entry(container.stream, 0)?.pointee.timestamp else { return false }
+            return keyframe(atOrBefore: target.seekTarget).map { $0 <= first } ?? true
+        }
+        guard stream.start_time != FFmpeg.noTimestamp else { return false }
+        return target.threshold - stream.start_time <= av_rescale(2, Int64(stream.time_base.den), Int64(stream.time_base.num))
     }
 
     /// Whether reaching `target` from `position` is cheaper by seeking: always after a seek that

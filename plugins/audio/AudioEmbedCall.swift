@@ -121,17 +121,24 @@ struct AudioEmbedCall {
         let input = batch.inputs[i]
         let limits = model.audioLimits
         let rate = model.features.config.samplingRate
-        guard input.size <= model.options.maxInputBytes else {
+        let isFile = input.kind == EMBEDD_INPUT_FD.rawValue
+        // An open file (ABI 1.1) is read in place, so `max_input_bytes` bounds only bytes held in
+        // memory; the sound track of an hour of video is bounded by `max_seconds`.
+        guard input.size <= model.options.maxInputBytes || isFile else {
             batch.fail(i, EMBEDD_ERR_TOO_LARGE, "\(input.size) bytes exceeds max_input_bytes \(model.options.maxInputBytes)")
             return nil
         }
-        guard input.size > 0, let data = input.data else {
+        guard input.size > 0, input.data != nil || isFile else {
             batch.fail(i, EMBEDD_ERR_INVALID_INPUT, "empty input (0 bytes)")
             return nil
         }
-        let bytes = UnsafeRawBufferPointer(start: data, count: input.size)
+        let bytes = UnsafeRawBufferPointer(start: input.data, count: isFile ? 0 : input.size)
         do throws(AudioError) {
             switch input.kind {
+            case EMBEDD_INPUT_FD.rawValue:
+                let mime = input.mime_type.map { String(cString: $0) }
+                return try AudioDecoder.decode(.descriptor(fd: Int32(bitPattern: input.reserved), size: Int64(input.size)),
+                                               mimeType: mime, limits: limits, targetRate: rate).samples
             case EMBEDD_INPUT_ENCODED.rawValue:
                 let mime = input.mime_type.map { String(cString: $0) }
                 return try AudioDecoder.decode(bytes: bytes, mimeType: mime, limits: limits, targetRate: rate).samples
@@ -148,6 +155,11 @@ struct AudioEmbedCall {
             switch error {
             case .tooManyBytes, .tooLong: status = EMBEDD_ERR_TOO_LARGE
             case .resourceFailure: status = EMBEDD_ERR_RESOURCE
+            case .noAudioStream:
+                // A video without sound: the daemon reports it as absent, not as a failure; it
+                // recognises this status and the message's start.
+                batch.fail(i, EMBEDD_ERR_UNSUPPORTED_INPUT, "no sound track: \(error.description)")
+                return nil
             default: status = EMBEDD_ERR_INVALID_INPUT
             }
             batch.fail(i, status, error.description)

@@ -46,7 +46,7 @@ final class AudioModel: EmbedPluginModel {
             // The front end and the pooling are part of the space: other windows or mel bins give other vectors.
             embeddingSpace: "whisper/\(name)@fnv64:\(hash)",
             modalities: EMBEDD_MODALITY_AUDIO.rawValue,
-            inputKinds: 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_PCM_F32.rawValue,
+            inputKinds: 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_PCM_F32.rawValue | 1 << EMBEDD_INPUT_FD.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: true,
             maxInputBytes: options.maxInputBytes, preferredBatch: options.preferredBatch, maxBatch: options.maxBatch)
         // The decoder's allow-listed containers by their media types (the sound track of an
