@@ -60,14 +60,22 @@ struct VideoEmbedCall {
 
     private func embed(_ i: Int, _ source: MediaSource, mimeType: String?) throws -> Void {
         let dim = model.frames.dimension
-        let summary = try pass(source, mimeType: mimeType, sampling: model.options.sampling, window: nil)
+        let started = ContinuousClock.now
+        var timing = Timing()
+        defer {
+            // One line per video at info level: where its time went (bench/video reads it).
+            let total = seconds(started.duration(to: .now))
+            model.host.log(EMBEDD_LOG_INFO, "video: \(timing.frames) frames of a \(VideoEmbedCall.format(timing.duration))-s \(timing.label): "
+                           + "decode_s=\(VideoEmbedCall.format(total - timing.framesModel)) frames_model_s=\(VideoEmbedCall.format(timing.framesModel)) total_s=\(VideoEmbedCall.format(total))")
+        }
+        let summary = try pass(source, mimeType: mimeType, sampling: model.options.sampling, window: nil, timing: &timing)
         guard let whole = summary.first?.value, whole.count > 0 else {
             throw InputFailure(status: EMBEDD_ERR_INVALID_INPUT, message: "no frame of the video could be decoded at the sampled times")
         }
         whole.normalised(into: batch.output(row: i, dim: dim))
         guard batch.wantsSegments else { return }
         let windowLength = model.options.segmentSeconds
-        let windows = try pass(source, mimeType: mimeType, sampling: model.options.segmentSampling, window: windowLength)
+        let windows = try pass(source, mimeType: mimeType, sampling: model.options.segmentSampling, window: windowLength, timing: &timing)
         var vector = [Float](repeating: 0, count: dim)
         let duration = windows.duration
         for k in windows.keys.sorted() {
@@ -90,13 +98,25 @@ struct VideoEmbedCall {
         subscript(_ k: Int) -> FrameSum? { byWindow[k] }
     }
 
+    /// Where one video's time went.
+    private struct Timing {
+        var frames = 0
+        var framesModel = 0.0
+        var duration = 0.0
+        var label = "video"
+    }
+
     /// Decodes the frames `sampling` picks and embeds them in batches.
-    private func pass(_ source: MediaSource, mimeType: String?, sampling: FrameSampling, window: Double?) throws -> Sums {
+    private func pass(_ source: MediaSource, mimeType: String?, sampling: FrameSampling, window: Double?,
+                      timing: inout Timing) throws -> Sums {
         let reader: VideoReader
         do { reader = try VideoReader(source, mimeType: mimeType, limits: model.options.limits, threads: model.options.decodeThreads) } catch {
             throw VideoEmbedCall.failure(error)
         }
         var sums = Sums(duration: reader.info.duration)
+        timing.duration = reader.info.duration
+        timing.label = "\(reader.info.container) (\(reader.info.codec) \(reader.info.width)×\(reader.info.height))"
+        var spent = 0.0, count = 0
         var pending: [VideoFrame] = []
         var stopped: (any Error)? = nil
         let cancellation = batch.cancellation
@@ -104,12 +124,15 @@ struct VideoEmbedCall {
             guard !pending.isEmpty else { return }
             let frames = pending
             pending.removeAll(keepingCapacity: true)
+            let t0 = ContinuousClock.now
             let result = try model.host.embed(with: model.frames, frames.map { .rgb8($0.rgb, width: $0.width, height: $0.height) },
                                               cancellation: cancellation)
+            spent += seconds(t0.duration(to: .now))
+            count += frames.count
             for (k, frame) in frames.enumerated() {
                 if let f = result.failures[k] {
                     throw InputFailure(status: embedd_status(rawValue: UInt32(bitPattern: f.status)),
-                                       message: "the frame at \(seconds(frame.time)) s: model '\(model.frames.name)': \(f.message)")
+                                       message: "the frame at \(VideoEmbedCall.format(frame.time)) s: model '\(model.frames.name)': \(f.message)")
                 }
                 let key = window.map { Int((frame.time / $0).rounded(.down)) } ?? 0
                 sums.byWindow[key, default: FrameSum(dimension: model.frames.dimension)].add(result.row(k))
@@ -126,13 +149,20 @@ struct VideoEmbedCall {
             }
             try flush()
         } catch {
+            timing.framesModel += spent
+            timing.frames += count
             if let stopped { throw stopped }
             if case VideoError.cancelled = error, cancellation.isRequested { throw PluginError.cancelled }
             if let e = error as? VideoError { throw VideoEmbedCall.failure(e) }
             throw error
         }
+        timing.framesModel += spent
+        timing.frames += count
         return sums
     }
+
+    /// Seconds with 3 decimals.
+    static func format(_ t: Double) -> String { String(Double(Int((t * 1000).rounded())) / 1000) }
 
     /// A decoder error as this input's status: a limit is TOO_LARGE, a resource RESOURCE, the
     /// rest INVALID_INPUT (the file is what is wrong).
@@ -173,5 +203,8 @@ struct FrameSum {
     }
 }
 
-/// Seconds with 3 decimals, for messages.
-func seconds(_ t: Double) -> String { String(Double(Int((t * 1000).rounded())) / 1000) }
+/// A duration in seconds.
+func seconds(_ d: Duration) -> Double {
+    let (s, atto) = d.components
+    return Double(s) + Double(atto) * 1e-18
+}
