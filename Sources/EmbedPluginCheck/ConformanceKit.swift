@@ -153,7 +153,10 @@ public enum ConformanceKit {
         // 6. Bad inputs, each inside a batch between two good inputs.
         let good = samples[samples.indices.first { !alone[$0].isEmpty } ?? 0]
         let goodIndex = samples.indices.first { !alone[$0].isEmpty } ?? 0
-        for (name, input) in badInputs(for: info) {
+        let openGarbage = info.inputKinds.contains(.file) ? garbageFile() : nil
+        var bad = badInputs(for: info)
+        if let openGarbage { bad.append(("garbage media as an open file (ABI 1.1)", .file(openGarbage, mimeType: info.mimeTypes.first ?? ""))) }
+        for (name, input) in bad {
             do {
                 let out = try model.embed([good, input, good])
                 if out.failures[1] == nil {
@@ -168,6 +171,14 @@ public enum ConformanceKit {
             } catch {
                 report.fail("bad input: \(name)", "failed the whole batch instead of the one input: \(error)")
             }
+        }
+
+        // 6a. An open file is the host's: the plugin reads it and leaves it open.
+        if let openGarbage {
+            var byte: [UInt8] = [0]
+            let readable = (try? byte.withUnsafeMutableBytes { try openGarbage.descriptor.read(fromAbsoluteOffset: 0, into: $0) }) == 1
+            readable ? report.pass("open file left open", "descriptor \(openGarbage.descriptor.rawValue) still reads after the call")
+                     : report.fail("open file left open", "the plugin closed (or broke) the descriptor it was handed")
         }
 
         // 6b. ABI 1.1 token counts: a text model must say how much of each text it used, and
@@ -276,6 +287,18 @@ public enum ConformanceKit {
             }
         }
         return out.filter { info.maxInputBytes == 0 || $0.byteCount <= info.maxInputBytes }
+    }
+
+    /// 64 KiB of garbage in an unlinked temporary file, open for reading (nil if /tmp refuses).
+    static func garbageFile() -> OpenFile? {
+        guard let dir = try? FileSystem.makeTemporaryDirectory(template: "/tmp/embedd-kit-XXXXXX") else { return nil }
+        defer { try? FileSystem.removeDirectory(dir) }
+        let path = dir + "/garbage"
+        guard let fd = try? FileDescriptor.open(path, [.readWrite, .create, .exclusive], permissions: 0o600) else { return nil }
+        try? FileSystem.unlink(path)
+        let bytes = (0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 11) }
+        guard (try? fd.writeAll(bytes)) != nil else { try? fd.close(); return nil }
+        return OpenFile(owning: fd, size: Int64(bytes.count))
     }
 
     /// Inputs the model must refuse, one failure each.

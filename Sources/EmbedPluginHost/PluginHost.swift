@@ -425,7 +425,9 @@ public final class PluginHost: Sendable {
             return InputFailure(code: .unsupportedInput,
                                 message: "model '\(info.name)' does not accept \(input.kind) input (it accepts \(info.inputKinds.map(\.description).sorted().joined(separator: ", ")))")
         }
-        if info.maxInputBytes > 0 && input.byteCount > info.maxInputBytes {
+        // An open file is read in place, not held in memory: the model's own limits (duration,
+        // resolution) bound it, not its byte cap for inputs passed as bytes.
+        if info.maxInputBytes > 0 && input.byteCount > info.maxInputBytes && input.kind != .file {
             return InputFailure(code: .tooLarge, message: "input is \(input.byteCount) bytes; model '\(info.name)' accepts at most \(info.maxInputBytes)")
         }
         if case .encoded(_, let mime) = input, mime.isEmpty, !info.mimeTypes.isEmpty {

@@ -721,8 +721,15 @@ final class StoreService: Sendable {
             return
         }
         let pending = toEmbed
-        embedRouted(pending.map { ($0.input, $0.model) }, ctx, on: writes, c, b, truncation: req.truncation, segments: req.segments,
-                    fail: { done(.failure($0)) }) { [self] slice in
+        // Videos whose model names an audio model: their sound tracks are embedded at the same
+        // time as their pictures (the two models' queues work side by side; decoding waits on
+        // seeks more than on the cores), and stored once both are done.
+        let videos = pending.filter { embed.options(of: $0.model)["audio_model"] != nil }
+        // One audio model per call (that of the first video's model): a second video model of
+        // the same space with another audio model is rare enough to refuse by name.
+        let audioModel = videos.first.map { embed.options(of: $0.model)["audio_model"]! }
+        let join = UpsertJoin(expectsSound: audioModel != nil)
+        let finish: @Sendable (BatchSlice, SoundRecords?, [Int: (outcome: SoundOutcome, error: String)]) -> Void = { [self] slice, sound, notes in
             var results = partial
             var records = ready
             for (row, p) in pending.enumerated() {
@@ -746,31 +753,62 @@ final class StoreService: Sendable {
                     }
                 }
             }
-            // Videos whose model names an audio model: their sound tracks too.
-            let videos = pending.enumerated().filter { row, p in
-                records[p.index] != nil && embed.options(of: p.model)["audio_model"] != nil
-            }
-            guard !videos.isEmpty else {
-                store(results, records, nil)
-                return
-            }
-            // One audio model per call (that of the first video's model): a second video model
-            // of the same space with another audio model is rare enough to refuse by name.
-            let audioModel = embed.options(of: videos[0].element.model)["audio_model"]!
-            for (_, p) in videos where embed.options(of: p.model)["audio_model"] != audioModel {
-                results[p.index].sound = .failed
-                results[p.index].soundError = "its model '\(p.model)' names another audio model than '\(audioModel)'; add it in a call of its own"
-            }
-            let (embedded, toStore) = (results, records)
-            let sounded = videos.filter { embed.options(of: $0.element.model)["audio_model"] == audioModel }
-            embedSound(sounded.map { (index: $0.element.index, input: $0.element.input) }, with: audioModel, req, c, b, ctx) { sound, notes in
-                var results = embedded
-                for (i, note) in notes {
-                    results[i].sound = note.outcome
-                    results[i].soundError = note.error
+            for p in videos where records[p.index] != nil {
+                if embed.options(of: p.model)["audio_model"] != audioModel {
+                    results[p.index].sound = .failed
+                    results[p.index].soundError = "its model '\(p.model)' names another audio model than '\(audioModel ?? "")'; add it in a call of its own"
+                } else if let note = notes[p.index] {
+                    results[p.index].sound = note.outcome
+                    results[p.index].soundError = note.error
                 }
-                store(results, toStore, sound)
             }
+            store(results, records, sound)
+        }
+        embedRouted(pending.map { ($0.input, $0.model) }, ctx, on: writes, c, b, truncation: req.truncation, segments: req.segments,
+                    fail: { e in if join.fail() { done(.failure(e)) } }) { slice in
+            join.frames(slice, finish)
+        }
+        if let audioModel {
+            let sounded = videos.filter { embed.options(of: $0.model)["audio_model"] == audioModel }
+            embedSound(sounded.map { (index: $0.index, input: $0.input) }, with: audioModel, req, c, b, ctx) { sound, notes in
+                join.sound(sound, notes, finish)
+            }
+        }
+    }
+
+    /// Joins an Upsert's picture rows and its videos' sound (computed side by side): whichever
+    /// comes second runs the finish; a failed picture call wins over everything.
+    final class UpsertJoin: Sendable {
+        private struct State {
+            var slice: BatchSlice?
+            var sound: (records: SoundRecords?, notes: [Int: (outcome: SoundOutcome, error: String)])?
+            var failed = false
+        }
+        private let state: Mutex<State>
+        init(expectsSound: Bool) {
+            state = Mutex(State(sound: expectsSound ? nil : (nil, [:])))
+        }
+        typealias Finish = @Sendable (BatchSlice, SoundRecords?, [Int: (outcome: SoundOutcome, error: String)]) -> Void
+
+        /// Marks the call failed; true the first time (the caller answers it then).
+        func fail() -> Bool { state.withLock { s in defer { s.failed = true }; return !s.failed } }
+
+        func frames(_ slice: BatchSlice, _ finish: Finish) {
+            let ready = state.withLock { s -> (BatchSlice, SoundRecords?, [Int: (outcome: SoundOutcome, error: String)])? in
+                s.slice = slice
+                guard !s.failed, let sound = s.sound else { return nil }
+                return (slice, sound.records, sound.notes)
+            }
+            if let ready { finish(ready.0, ready.1, ready.2) }
+        }
+
+        func sound(_ records: SoundRecords?, _ notes: [Int: (outcome: SoundOutcome, error: String)], _ finish: Finish) {
+            let ready = state.withLock { s -> BatchSlice? in
+                s.sound = (records, notes)
+                guard !s.failed else { return nil }
+                return s.slice
+            }
+            if let ready { finish(ready, records, notes) }
         }
     }
 

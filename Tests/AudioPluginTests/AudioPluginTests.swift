@@ -85,7 +85,7 @@ enum AudioPluginFixtures {
         let i = m.info
         #expect(i.modalities == .audio && i.dimension == 64 && i.normalized && i.metric == .cosine)
         #expect(i.embeddingSpace.hasPrefix("whisper/whisper-tiny@fnv64:") && i.segmentSeconds == 30)
-        #expect(i.inputKinds == [.encoded, .pcmF32] && i.mimeTypes.contains("audio/mpeg") && i.maxSeconds == 14_400)
+        #expect(i.inputKinds == [.encoded, .pcmF32, .file] && i.mimeTypes.contains("audio/mpeg") && i.mimeTypes.contains("video/mp4") && i.maxSeconds == 14_400)
     }
 
     /// Every golden input, with its windows as segments: cosine ≥ 0.9999 (16-kHz input) or

@@ -136,9 +136,13 @@ struct AudioEmbedCall {
         do throws(AudioError) {
             switch input.kind {
             case EMBEDD_INPUT_FD.rawValue:
+                // Read in place: the file's size is no memory cost (an hour of 1080p video is a
+                // few GB, its sound a few MB); its duration is bounded by `max_seconds`.
                 let mime = input.mime_type.map { String(cString: $0) }
+                var inPlace = limits
+                inPlace.maxInputBytes = .max
                 return try AudioDecoder.decode(.descriptor(fd: Int32(bitPattern: input.reserved), size: Int64(input.size)),
-                                               mimeType: mime, limits: limits, targetRate: rate).samples
+                                               mimeType: mime, limits: inPlace, targetRate: rate).samples
             case EMBEDD_INPUT_ENCODED.rawValue:
                 let mime = input.mime_type.map { String(cString: $0) }
                 return try AudioDecoder.decode(bytes: bytes, mimeType: mime, limits: limits, targetRate: rate).samples

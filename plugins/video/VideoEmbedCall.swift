@@ -110,7 +110,7 @@ struct VideoEmbedCall {
     private func pass(_ source: MediaSource, mimeType: String?, sampling: FrameSampling, window: Double?,
                       timing: inout Timing) throws -> Sums {
         let reader: VideoReader
-        do { reader = try VideoReader(source, mimeType: mimeType, limits: model.options.limits, threads: model.options.decodeThreads) } catch {
+        do { reader = try VideoReader(source, mimeType: mimeType, limits: model.options.limits, threads: model.options.threads) } catch {
             throw VideoEmbedCall.failure(error)
         }
         var sums = Sums(duration: reader.info.duration)

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import EmbedAV
 
 /// The video plugin's load options (`options:` of a model in embedd.yaml). Unknown keys are
@@ -18,7 +19,7 @@ import EmbedAV
 /// | `max_frames` | most frames sampled from one video | `4096` |
 /// | `max_decode_seconds` | wall-clock budget for decoding one video | `900` |
 /// | `max_input_bytes` | largest video passed as bytes (open files have no limit but `max_seconds`) | `1073741824` (1 GiB) |
-/// | `decode_threads` | FFmpeg's decoding threads, 0 = FFmpeg's choice | `0` |
+/// | `decode_threads` | FFmpeg's decoding threads; 0 = one per online core (FFmpeg's own choice, one more than the cores, measured slower: each seek refills a deeper frame-thread pipeline; bench/NOTES.md, issue 22) | `0` |
 /// | `frame_batch` | frames per call to the frames model | `8` |
 struct VideoOptions: Sendable {
     var framesModel = ""
@@ -94,6 +95,9 @@ struct VideoOptions: Sendable {
             throw Problem(message: "option frames \(n) is more than max_frames \(maxFrames)")
         }
     }
+
+    /// The decoder's thread count: `decode_threads`, or one per online core.
+    var threads: Int { decodeThreads > 0 ? decodeThreads : max(1, min(16, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 
     /// The decoder's limits.
     var limits: VideoLimits {
