@@ -117,17 +117,7 @@ final class PassedDescriptors: Sendable {
     }
 
     private func readFile(_ index: UInt32, limit: Int, what: String) throws(RPCError) -> [UInt8] {
-        guard Int(index) < count else {
-            throw RPCError(.invalidArgument, "\(what): file #\(index) was not passed with the call (\(count) descriptor(s) arrived)")
-        }
-        guard let fd = open.withLock({ $0[Int(index)] }) else {
-            throw RPCError(.internal, "\(what): file #\(index) is closed (unreferenced by the request, or already read)")
-        }
-        let size: Int64?
-        do { size = try DescriptorPassing.regularFileSize(fd) } catch {
-            throw RPCError(.invalidArgument, "\(what): cannot stat file #\(index): \(error)")
-        }
-        guard let size else { throw RPCError(.invalidArgument, "\(what): file #\(index) is not a regular file") }
+        let (fd, size) = try regularFile(index, what: what)
         guard size <= Int64(limit) else {
             throw RPCError(.outOfRange, "\(what): file #\(index) has \(size) bytes; the limit is \(limit)")
         }
