@@ -180,9 +180,11 @@ public final class VideoReader {
             }
             let pts = held.pointee.best_effort_timestamp
             if !found {  // the stream ended before the planned times left: its last frame answers them
+                // Unless the frames end well before the stream's own declared length (an AVI's
+                // header counts its frames) in a container whose structure cannot show it complete.
                 let shown = seconds(pts), latest = targets[targets.count - 1].time
-                let gap = max(2.0, 5 / (info.frameRate ?? 25))
-                if !container.structurallyComplete, latest > shown + gap, shown < 0.9 * info.duration {
+                let gap = max(0.5, 5 / (info.frameRate ?? 25))
+                if !container.structurallyComplete, container.streamDeclaresDuration, latest > shown + gap, shown < 0.9 * info.duration {
                     throw endFailure("the frames end at \(AudioError.format(shown)) s of the \(AudioError.format(info.duration)) s its header declares",
                                      run: run, cut: true)
                 }
