@@ -2,10 +2,11 @@
 ///
 /// Times are seconds on the clock of the ffmpeg command line's `-ss`: 0 is the container's start
 /// time (the earliest first timestamp of its streams). For a time `t`, the frame handed over is the
-/// one `ffmpeg -ss t -i FILE -frames:v 1` writes: the first frame whose presentation time is at
-/// or after `t` (`t` rounded to the microsecond, as `-ss` parses it). Where the video has no frame
-/// at or after `t` (a last frame shown for longer than its spacing), the last frame is handed
-/// over; `t` is always before the duration.
+/// first frame whose presentation time is at or after `t` (`t` rounded to the microsecond, as `-ss`
+/// parses it, then to the stream's time base): the one `ffmpeg -ss t -i FILE -frames:v 1` writes
+/// (`VideoReader` says where that command's seek misses and how EmbedAV corrects it). Where the
+/// video has no frame at or after `t` (a last frame shown for longer than its spacing, a container
+/// that declares more than its pictures last), the last frame is handed over.
 public enum FrameSampling: Sendable, Equatable {
     /// `count` frames spread evenly: `t_i = duration × (i + 0.5) / count`, the centre of each of
     /// `count` equal spans. The default, with 16.

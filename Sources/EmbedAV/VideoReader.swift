@@ -7,14 +7,22 @@ import EmbedSys
 /// (`VideoFormats`). `init` opens the container and checks every limit its headers allow
 /// (`VideoContainer`); `frames` decodes.
 ///
-/// Each sampled frame equals what `ffmpeg -ss T -i FILE -frames:v 1 -pix_fmt rgb24 -f rawvideo -`
-/// writes, byte for byte: the same seek (`avformat_seek_file` to the keyframe at or before T,
-/// 3/23 s earlier for containers that seek by decoding time), the same frame (the first whose
-/// best-effort timestamp is at or after T), the same autorotate and the same libswscale
-/// conversion (`FrameConverter`). Spread-out samples are found by seeking, so an hour of video is
-/// not decoded frame by frame for 16 frames; when the next sample lies before the next
-/// keyframe (the container's index says so, or, without one, the spacing of keyframes seen so
-/// far is wider than the step), decoding simply goes on from where it is.
+/// Each sampled frame is the first frame at or after its time in the decode of the whole video,
+/// and equals, byte for byte, what `ffmpeg -ss T -i FILE -frames:v 1 -pix_fmt rgb24 -f rawvideo -`
+/// writes: the same seek (`avformat_seek_file` to the keyframe at or before T, 3/23 s earlier for
+/// containers that seek by decoding time), the same frame (the first whose best-effort timestamp
+/// is at or after T, rounded to the stream's time base), the same autorotate and the same
+/// libswscale conversion (`FrameConverter`). Two cases where the command line's own seek goes
+/// wrong are corrected by seeking again, a keyframe (or 1 s, doubling) further back, at most six
+/// times: a seek that lands past T (MPEG-TS and MPEG-PS have no keyframe index, and FFmpeg's
+/// timestamp search lands after the keyframe before T, so the decoder waits for the next), and one
+/// from which the decoder reports damage (a picture flagged as a keyframe that is not a clean
+/// entry point).
+///
+/// Spread-out samples are found by seeking, so an hour of video is not decoded frame by frame for
+/// 16 frames; when the next sample lies before the next keyframe (the container's index says so,
+/// or, without one, the spacing of keyframes seen so far is wider than the step), decoding goes
+/// on from where it is.
 ///
 /// Damage: a packet the decoder rejects is skipped and decoding goes on, as the command line
 /// does (a frame may show the damage); a video of which no frame decodes is `corrupt`; one whose
