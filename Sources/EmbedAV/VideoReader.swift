@@ -164,9 +164,10 @@ public final class VideoReader {
                     // before it, so the decoder waited for the next), or one from which the
                     // decoder reported damage (a keyframe flag on a picture that is not a clean
                     // entry point, as in python3-imageio's cockatoo.mp4): seek again, a keyframe
-                    // further back, as decoding from the start would show the frame.
+                    // further back, as decoding from the start would show the frame (for damage at
+                    // most 3 times: a file that reports errors everywhere is decoded as it is).
                     let overshot = frames == 1 && pts > target.threshold
-                    if overshot || container.messages.take() != nil {
+                    if overshot || (retries < 3 && container.messages.take() != nil) {
                         retries += 1
                         aim = max(earlier(than: aim, target: target, retreat: &retreat, run: run), floor)
                         av_frame_unref(decoder.frame)
