@@ -163,6 +163,9 @@ let package = Package(
         // and of bench/audio's decode + features part (EmbedAV decoding of real files, timed apart).
         .executableTarget(name: "audio-features-bench", dependencies: ["BenchSupport", "EmbedAudio", "EmbedAV"],
                           path: "bench/Sources/audio-features-bench"),
+        // Swift side of bench/video-decode: EmbedAV's VideoReader on a long video, one sampling per run.
+        .executableTarget(name: "video-decode-bench", dependencies: ["BenchSupport", "EmbedAV", "EmbedSys"],
+                          path: "bench/Sources/video-decode-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "CNNKernels", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),

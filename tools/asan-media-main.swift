@@ -1,6 +1,6 @@
 // tools/asan-media's harness: decodes every file named on the command line, then 300 seeded
 // mutations of each, in one AddressSanitizer build of EmbedMedia's sources (of EmbedAV's when
-// built with -D AUDIO).
+// built with -D AUDIO: as sound, then as video, three frames sampled).
 import Glibc
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
@@ -36,6 +36,11 @@ for path in CommandLine.arguments.dropFirst() {
         }
         #if AUDIO
         do { _ = try AudioDecoder.decode(bytes: b, limits: AudioLimits(maxSeconds: 120)); ok += 1 } catch { bad += 1 }
+        do {
+            let reader = try VideoReader(.bytes(b), limits: VideoLimits(maxDecodeSeconds: 30), threads: 1)
+            try reader.frames(k % 4 == 3 ? .scenes(threshold: 0.1, maxFrames: 3) : .uniform(count: 3)) { _ in }
+            ok += 1
+        } catch { bad += 1 }
         #else
         do { _ = try ImageDecoder.decode(bytes: b); ok += 1 } catch { bad += 1 }
         #endif

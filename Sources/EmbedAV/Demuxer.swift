@@ -7,9 +7,10 @@ import CFFmpeg
 ///
 /// Before any demuxer runs on the bytes, FFmpeg's probe names the format, which must be one of
 /// `AudioFormats.containers` and agree with the declared MIME type. The context is then opened by
-/// `FormatOpener` (that demuxer only, EmbedAV's decoder list, no protocols, no nested opens).
-/// Streams other than the chosen one are discarded before `avformat_find_stream_info`, so no
-/// video parser or decoder sees them.
+/// `FormatOpener` (that demuxer only, EmbedAV's audio decoder list, no protocols, no nested
+/// opens). Streams other than the chosen one are discarded before `avformat_find_stream_info`,
+/// so no video parser or decoder sees them; in the containers that declare streams only as their
+/// packets come (MPEG-TS, MPEG-PS, FLV) probing comes first, and no video decoder is allowed.
 struct Demuxer: ~Copyable {
     let container: AudioFormats.Container
     let context: UnsafeMutablePointer<AVFormatContext>
@@ -72,6 +73,16 @@ struct Demuxer: ~Copyable {
             return error
         }
 
+        // MPEG-TS, MPEG-PS and FLV declare their streams only as packets come: probe first there
+        // (the video decoders are not on the list, so no picture is decoded), then choose.
+        let lateStreams = context.pointee.ctx_flags & AVFMTCTX_NOHEADER != 0
+        if lateStreams {
+            let info = avformat_find_stream_info(context, nil)
+            guard info >= 0 else {
+                throw abandon(Self.failure(info, container: container, messages: messages, input: input, complete: complete,
+                                           doing: "reading the stream parameters"))
+            }
+        }
         let streams = FormatOpener.streams(context)
         let audio = streams.compactMap { $0 }.filter { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
         let best = av_find_best_stream(context, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
@@ -90,12 +101,14 @@ struct Demuxer: ~Copyable {
         // before avformat_find_stream_info fills gaps with estimates from the bit rate and
         // file size, which a truncated file makes short. In a video the container's duration is
         // the longest track's, and a sound track may well end before the picture does.
-        let declared = FormatOpener.seconds(stream) ?? (pictures ? nil : FormatOpener.seconds(context))
+        let declared = lateStreams ? nil : FormatOpener.seconds(stream) ?? (pictures ? nil : FormatOpener.seconds(context))
 
-        let info = avformat_find_stream_info(context, nil)
-        guard info >= 0 else {
-            throw abandon(Self.failure(info, container: container, messages: messages, input: input, complete: complete,
-                                       doing: "reading the stream parameters"))
+        if !lateStreams {
+            let info = avformat_find_stream_info(context, nil)
+            guard info >= 0 else {
+                throw abandon(Self.failure(info, container: container, messages: messages, input: input, complete: complete,
+                                           doing: "reading the stream parameters"))
+            }
         }
         // Reading packets may change the codec: FFmpeg probes the data of a 16-bit PCM WAV
         // stream for the compressed formats S/PDIF recorders wrap as PCM (MP3, AC-3, DTS).

@@ -38,8 +38,8 @@ final class FrameConverter {
             break
         case .transpose(let dir):
             guard PlaneTransform.canTranspose(format) else {
-                // vf_transpose refuses 4:2:2 and the like; the command line converts them first,
-                // into a format its negotiation picks. Here: RGB first, then the turn (close, not exact).
+                // vf_transpose refuses 4:2:2 and the like: the command line's format negotiation
+                // then converts to the output's RGB24 ahead of it, and so does this.
                 let upright = try convert(frame, container: container)
                 return try Self.transposeRGB(upright, dir, time: time)
             }

@@ -2,17 +2,19 @@
 ///
 /// Times are seconds on the clock of the ffmpeg command line's `-ss`: 0 is the container's start
 /// time (the earliest first timestamp of its streams). For a time `t`, the frame handed over is the
-/// one `ffmpeg -ss t -i FILE -frames:v 1` writes: the first frame whose presentation time is at
-/// or after `t` (`t` rounded to the microsecond, as `-ss` parses it). Where the video has no frame
-/// at or after `t` (a last frame shown for longer than its spacing), the last frame is handed
-/// over; `t` is always before the duration.
+/// first frame whose presentation time is at or after `t` (`t` rounded to the microsecond, as `-ss`
+/// parses it, then to the stream's time base): the one `ffmpeg -ss t -i FILE -frames:v 1` writes
+/// (`VideoReader` says where that command's seek misses and how EmbedAV corrects it). Where the
+/// video has no frame at or after `t` (a last frame shown for longer than its spacing, a container
+/// that declares more than its pictures last), the last frame is handed over.
 public enum FrameSampling: Sendable, Equatable {
     /// `count` frames spread evenly: `t_i = duration × (i + 0.5) / count`, the centre of each of
     /// `count` equal spans. The default, with 16.
     case uniform(count: Int)
-    /// One frame per span of `seconds`: the centre of each, `t = seconds/2, 3·seconds/2, …` while
-    /// the span starts before the end; a last, shorter span gets the centre of what remains
-    /// (`(start + duration) / 2`). `ceil(duration / seconds)` frames.
+    /// One frame per span of `seconds`, at its centre: `t = seconds/2, 3·seconds/2, …` while
+    /// `t < duration` (a last span shorter than half of `seconds` has no frame of its own: the one
+    /// before is nearer than `seconds/2`). A video shorter than `seconds/2` gets one frame, at
+    /// `duration/2`.
     case interval(seconds: Double)
     /// The first frame, then every frame that starts a scene, at most `maxFrames` (decoding stops
     /// there). Every frame is decoded. A frame starts a scene when its score exceeds `threshold`:
@@ -51,9 +53,13 @@ public enum FrameSampling: Sendable, Equatable {
         switch self {
         case .uniform(let count): return count
         case .interval(let seconds):
-            // A remainder below a part in 10^12 is rounding, not a last span.
-            let spans = (max(duration, 0) / seconds * (1 - 1e-12)).rounded(.up)
-            return spans >= Double(Int.max / 2) ? Int.max / 2 : max(1, Int(spans))
+            let d = max(duration, 0)
+            let estimate = (d / seconds - 0.5).rounded(.up)
+            guard estimate < Double(Int.max / 4) else { return Int.max / 4 }
+            var n = max(0, Int(estimate))
+            while n > 0 && (Double(n - 1) + 0.5) * seconds >= d { n -= 1 }  // the count of k with (k + ½)·s < d
+            while (Double(n) + 0.5) * seconds < d { n += 1 }
+            return max(1, n)
         case .scenes(_, let maxFrames): return maxFrames
         }
     }
@@ -66,10 +72,8 @@ public enum FrameSampling: Sendable, Equatable {
         case .uniform(let count):
             return (0..<count).map { d * (Double($0) + 0.5) / Double(count) }
         case .interval(let seconds):
-            return (0..<frameCount(duration: d)).map { k in
-                let start = Double(k) * seconds
-                return (start + min(start + seconds, d)) / 2
-            }
+            guard (0.5 * seconds) < d else { return [d / 2] }
+            return (0..<frameCount(duration: d)).map { (Double($0) + 0.5) * seconds }
         case .scenes:
             return nil
         }

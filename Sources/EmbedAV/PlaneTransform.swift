@@ -8,7 +8,8 @@ import CFFmpeg
 /// with chroma planes `ceil(size >> subsampling)` large, as in the filters.
 ///
 /// A transpose needs equal horizontal and vertical subsampling (4:2:0, 4:4:4), as the filter's
-/// format list does; `canTranspose` says whether a format qualifies.
+/// format list does; `canTranspose` says whether a format qualifies (a 4:2:2 frame is converted
+/// to RGB24 first and turned then, as the command line's negotiation does it).
 enum PlaneTransform {
     /// Whether `transpose` takes frames of `format` (vf_transpose's format list).
     static func canTranspose(_ format: AVPixelFormat) -> Bool {

@@ -27,6 +27,9 @@ final class VideoContainer {
     /// Matroska Segment of known size).
     let structurallyComplete: Bool
     let info: VideoInfo
+    /// Whether the video stream declares its own duration (an AVI's frame count, an MP4's track
+    /// length), rather than the container's (FLV, Matroska: the longest of its streams).
+    let streamDeclaresDuration: Bool
     /// The `-ss` clock's origin: the container's start time, in microseconds (0 when unknown).
     let startMicroseconds: Int64
     /// Whether FFmpeg's index of the stream lists only true keyframes (not MPEG-TS and MPEG-PS,
@@ -100,6 +103,16 @@ final class VideoContainer {
             throw abandon(error)
         }
 
+        // The length in frames the header declares (an AVI's frame count), as seconds at its
+        // frame rate, to compare with the duration probing finds in the data.
+        var declaredSeconds: [Int32: Double] = [:]
+        for stream in FormatOpener.streams(context).compactMap({ $0 }) {
+            let frames = stream.pointee.nb_frames, rate = stream.pointee.avg_frame_rate
+            if frames > 0, rate.num > 0, rate.den > 0 {
+                declaredSeconds[stream.pointee.index] = Double(frames) * Double(rate.den) / Double(rate.num)
+            }
+        }
+
         // Probing decodes a few frames of every stream: bound their size too.
         var options = [OpaquePointer?](repeating: nil, count: Int(context.pointee.nb_streams))
         for i in options.indices { av_dict_set(&options[i], "max_pixels", "\(min(limits.maxPixels, Int(Int32.max)))", 0) }
@@ -140,6 +153,14 @@ final class VideoContainer {
             let end = Double(first) * Double(base.num) / Double(base.den) + own - Double(startMicroseconds) / 1e6
             if end > 0, end.isFinite { duration = end }
         }
+        // An AVI's header counts its frames; without its index at the end (a cut file) FFmpeg
+        // measures the duration in the data instead, and the two disagree.
+        if !complete, let declared = declaredSeconds[stream.pointee.index], let measured = FormatOpener.seconds(stream),
+           declared > measured * 1.1 + 0.5 {
+            throw abandon(.truncated(container: label, detail: "the header declares \(AudioError.format(declared)) s of video; "
+                                     + "the data holds \(AudioError.format(measured)) s"))
+        }
+        streamDeclaresDuration = duration != nil
         duration = duration ?? FormatOpener.seconds(context)
         guard let duration else { throw abandon(.unknownDuration(container: label)) }
         guard duration <= limits.maxSeconds else { throw abandon(.tooLong(seconds: duration, limit: limits.maxSeconds)) }

@@ -7,14 +7,22 @@ import EmbedSys
 /// (`VideoFormats`). `init` opens the container and checks every limit its headers allow
 /// (`VideoContainer`); `frames` decodes.
 ///
-/// Each sampled frame equals what `ffmpeg -ss T -i FILE -frames:v 1 -pix_fmt rgb24 -f rawvideo -`
-/// writes, byte for byte: the same seek (`avformat_seek_file` to the keyframe at or before T,
-/// 3/23 s earlier for containers that seek by decoding time), the same frame (the first whose
-/// best-effort timestamp is at or after T), the same autorotate and the same libswscale
-/// conversion (`FrameConverter`). Spread-out samples are found by seeking, so an hour of video is
-/// not decoded frame by frame for 16 frames; when the next sample lies before the next
-/// keyframe (the container's index says so, or, without one, the spacing of keyframes seen so
-/// far is wider than the step), decoding simply goes on from where it is.
+/// Each sampled frame is the first frame at or after its time in the decode of the whole video,
+/// and equals, byte for byte, what `ffmpeg -ss T -i FILE -frames:v 1 -pix_fmt rgb24 -f rawvideo -`
+/// writes: the same seek (`avformat_seek_file` to the keyframe at or before T, 3/23 s earlier for
+/// containers that seek by decoding time), the same frame (the first whose best-effort timestamp
+/// is at or after T, rounded to the stream's time base), the same autorotate and the same
+/// libswscale conversion (`FrameConverter`). Two cases where the command line's own seek goes
+/// wrong are corrected by seeking again, a keyframe (or 1 s, doubling) further back, at most six
+/// times: a seek that lands past T (MPEG-TS and MPEG-PS have no keyframe index, and FFmpeg's
+/// timestamp search lands after the keyframe before T, so the decoder waits for the next), and one
+/// from which the decoder reports damage (a picture flagged as a keyframe that is not a clean
+/// entry point).
+///
+/// Spread-out samples are found by seeking, so an hour of video is not decoded frame by frame for
+/// 16 frames; when the next sample lies before the next keyframe (the container's index says so,
+/// or, without one, the spacing of keyframes seen so far is wider than the step), decoding goes
+/// on from where it is.
 ///
 /// Damage: a packet the decoder rejects is skipped and decoding goes on, as the command line
 /// does (a frame may show the damage); a video of which no frame decodes is `corrupt`; one whose
@@ -166,9 +174,10 @@ public final class VideoReader {
                     // before it, so the decoder waited for the next), or one from which the
                     // decoder reported damage (a keyframe flag on a picture that is not a clean
                     // entry point, as in python3-imageio's cockatoo.mp4): seek again, a keyframe
-                    // further back, as decoding from the start would show the frame.
+                    // further back, as decoding from the start would show the frame (for damage at
+                    // most 3 times: a file that reports errors everywhere is decoded as it is).
                     let overshot = frames == 1 && pts > target.threshold
-                    if overshot || container.messages.take() != nil {
+                    if overshot || (retries < 3 && container.messages.take() != nil) {
                         retries += 1
                         aim = max(earlier(than: aim, target: target, retreat: &retreat, run: run), floor)
                         av_frame_unref(decoder.frame)
@@ -190,9 +199,11 @@ public final class VideoReader {
             }
             let pts = held.pointee.best_effort_timestamp
             if !found {  // the stream ended before the planned times left: its last frame answers them
+                // Unless the frames end well before the stream's own declared length (an AVI's
+                // header counts its frames) in a container whose structure cannot show it complete.
                 let shown = seconds(pts), latest = targets[targets.count - 1].time
-                let gap = max(2.0, 5 / (info.frameRate ?? 25))
-                if !container.structurallyComplete, latest > shown + gap, shown < 0.9 * info.duration {
+                let gap = max(0.5, 5 / (info.frameRate ?? 25))
+                if !container.structurallyComplete, container.streamDeclaresDuration, latest > shown + gap, shown < 0.9 * info.duration {
                     throw endFailure("the frames end at \(AudioError.format(shown)) s of the \(AudioError.format(info.duration)) s its header declares",
                                      run: run, cut: true)
                 }

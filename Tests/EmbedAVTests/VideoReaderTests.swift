@@ -95,6 +95,21 @@ struct VideoReaderTests {
         }
     }
 
+    /// A 4:2:2 picture turned by 90°: FFmpeg's transpose filter does not take 4:2:2, so the
+    /// command line's format negotiation converts to the output's RGB24 before it turns; so
+    /// does EmbedAV, and the pixels are the same.
+    @Test func rotationOf422() throws {
+        let reader = try VideoReader(.bytes(VideoFixtures.bytes("rotate90-mjpeg.mov")))
+        #expect(reader.info.rotation == 90 && reader.info.width == 120 && reader.info.height == 160)
+        let times = try #require(reader.plannedTimes(.uniform(count: 3)))
+        let frames = try VideoFixtures.frames(reader, .uniform(count: 3))
+        try #require(frames.count == 3)
+        for (t, frame) in zip(times, frames) {
+            #expect(frame.width == 120 && frame.height == 160)
+            #expect(frame.rgb == VideoFixtures.reference("rotate90-mjpeg.mov", at: t), "at \(t)")
+        }
+    }
+
     /// A non-square pixel aspect ratio is not rescaled (nor by the command line).
     @Test func pixelAspectIsKept() throws {
         let reader = try VideoReader(.bytes(VideoFixtures.bytes("sar.mp4")))
