@@ -133,6 +133,11 @@ final class VideoContainer {
         guard let stream = ranked.first(where: { Self.decoder($0.pointee.codecpar) != nil }),
               let codec = Self.decoder(stream.pointee.codecpar) else {
             if let refused = ranked.first { throw abandon(.unsupportedCodec(container: label, codec: Demuxer.codecName(refused.pointee.codecpar))) }
+            // Not a single stream of any kind: the index (an MP4's moov) is damaged, not a file of subtitles.
+            if streams.isEmpty {
+                let reason = messages.take().map { " (\($0))" } ?? ""
+                throw abandon(.corrupt(container: label, detail: "its header describes no stream at all\(reason)"))
+            }
             throw abandon(.noVideoStream(container: label, hasAudio: hasAudio))
         }
         let parameters = stream.pointee.codecpar.pointee

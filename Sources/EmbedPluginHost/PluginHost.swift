@@ -425,11 +425,6 @@ public final class PluginHost: Sendable {
             return InputFailure(code: .unsupportedInput,
                                 message: "model '\(info.name)' does not accept \(input.kind) input (it accepts \(info.inputKinds.map(\.description).sorted().joined(separator: ", ")))")
         }
-        // An open file is read in place, not held in memory: the model's own limits (duration,
-        // resolution) bound it, not its byte cap for inputs passed as bytes.
-        if info.maxInputBytes > 0 && input.byteCount > info.maxInputBytes && input.kind != .file {
-            return InputFailure(code: .tooLarge, message: "input is \(input.byteCount) bytes; model '\(info.name)' accepts at most \(info.maxInputBytes)")
-        }
         if case .encoded(_, let mime) = input, mime.isEmpty, !info.mimeTypes.isEmpty {
             return InputFailure(code: .unsupportedInput,
                                 message: "media type unknown: none was given and the content is none that model '\(info.name)' takes (\(info.mimeTypes.joined(separator: ", ")))")
@@ -437,6 +432,12 @@ public final class PluginHost: Sendable {
         if case .encoded(_, let mime) = input, !info.mimeTypes.isEmpty, !info.mimeTypes.contains(mime) {
             return InputFailure(code: .unsupportedInput,
                                 message: "model '\(info.name)' does not accept media type '\(mime)' (it accepts \(info.mimeTypes.joined(separator: ", ")))")
+        }
+        // After the type: a video sent to a text model is refused for being a video, not for its
+        // size. An open file is read in place, not held in memory: the model's own limits
+        // (duration, resolution) bound it, not its byte cap for inputs passed as bytes.
+        if info.maxInputBytes > 0 && input.byteCount > info.maxInputBytes && input.kind != .file {
+            return InputFailure(code: .tooLarge, message: "input is \(input.byteCount) bytes; model '\(info.name)' accepts at most \(info.maxInputBytes)")
         }
         return nil
     }

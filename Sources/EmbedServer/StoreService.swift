@@ -691,7 +691,14 @@ final class StoreService: Sendable {
                 // the two leaves a video without its sound vector, which a re-add restores).
                 if let sound {
                     let stored = sound.records.keys.filter { results[$0].outcome == .stored }.sorted()
+                    // A video stored without a sound vector this time (none, or it failed)
+                    // replaces one that may have had it: that vector, and its segments, were
+                    // the old video's sound, not this one's.
+                    let silent = results.indices.filter {
+                        results[$0].outcome == .stored && sound.records[$0] == nil && (results[$0].sound == .absent || results[$0].sound == .failed)
+                    }
                     do throws(StoreError) {
+                        if !silent.isEmpty { try deleteWithSegments(silent.map { results[$0].key }, from: sound.collection) }
                         if !stored.isEmpty { try write(stored.map { sound.records[$0]! }, into: sound.collection, replacingSegments: true) }
                         for i in stored {
                             results[i].sound = .stored
@@ -888,6 +895,16 @@ final class StoreService: Sendable {
             if !stale.isEmpty { try c.delete(stale) }
         }
         try c.upsert(items.flatMap { $0 })
+    }
+
+    /// Deletes `keys` and their segment records from `c` (those stored; absent keys are fine).
+    private func deleteWithSegments(_ keys: [String], from c: VectorCollection) throws(StoreError) {
+        var doomed: [String] = []
+        for key in keys {
+            guard let old = try c.get(key) else { continue }
+            doomed += [key] + SegmentRecords.storedKeys(of: key, metadata: old.metadata)
+        }
+        if !doomed.isEmpty { _ = try c.delete(doomed) }
     }
 
     /// Whether a search is short enough for the event loop, and if so its collection and

@@ -189,7 +189,7 @@ enum AddCommand {
             if options.segments { out += " (with \(bulk.segmentsStored) segment\(bulk.segmentsStored == 1 ? "" : "s"))" }
             out += "\n"
             for (where_, n) in bulk.soundStored.sorted(by: { $0.key < $1.key }) {
-                out += "sound: \(n) video\(n == 1 ? "" : "s")' sound stored in collection \(where_)\n"
+                out += "sound: \(n) video\(n == 1 ? "'s" : "s'") sound stored in collection \(where_)\n"
             }
             if !bulk.soundAbsent.isEmpty {
                 out += "sound: \(bulk.soundAbsent.count) video\(bulk.soundAbsent.count == 1 ? " has" : "s have") no sound track: "

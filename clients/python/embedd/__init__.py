@@ -13,13 +13,13 @@ from .errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossE
                      OutOfRangeError, PermissionDeniedError, ProtocolError, ResourceExhaustedError, StatusCode,
                      UnauthenticatedError, UnavailableError, UnimplementedError, UnknownError)
 from .messages import (Audio, CollectionAcl, CollectionInfo, CollectionStats, Media, ModelInfo, ModelState, Pixels,
-                       PluginInfo, ServingStatus, UpsertOutcome)
+                       PluginInfo, ServingStatus, SoundOutcome, UpsertOutcome)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Client", "EmbedResult", "File", "InputLike", "HAS_NUMPY", "Hit", "Record", "Segment", "UpsertSummary", "UpsertError",
-    "MetadataLike", "CollectionAcl", "CollectionInfo", "CollectionStats", "UpsertOutcome", "Media", "Pixels", "Audio", "ModelInfo",
+    "MetadataLike", "CollectionAcl", "CollectionInfo", "CollectionStats", "UpsertOutcome", "SoundOutcome", "Media", "Pixels", "Audio", "ModelInfo",
     "ModelState", "PluginInfo", "ServingStatus", "StatusCode", "EmbeddError", "AbortedError",
     "AlreadyExistsError", "CancelledError", "DataLossError", "DeadlineExceededError", "FailedPreconditionError",
     "InternalError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "PermissionDeniedError",
