@@ -24,7 +24,7 @@ import Testing
 
     static func videos() throws -> [Video] {
         let root = try JSONValue.parse(try FileSystem.readFile(golden))
-        return try (root["videos"]?.array ?? []).map { v in
+        return (root["videos"]?.array ?? []).map { v in
             let path = v["file"]?.string ?? ""
             return Video(file: path.hasPrefix("/") ? path : repo + "/" + path, sha256: v["sha256"]?.string ?? "",
                          vector: (v["vector"]?.array ?? []).compactMap { $0.double.map(Float.init) },
