@@ -100,7 +100,9 @@ enum VideoFixtures {
     }
 
     private static func rawFrame(_ name: String, tag: String, _ arguments: [String]) -> [UInt8]? {
-        let out = dir + "/ref-\(name.split(separator: "/").last!)-\(tag).rgb"
+        // One file per call: parallel tests ask for the same frame, and one's cleanup must not
+        // remove (or its ffmpeg truncate) the file another is about to read.
+        let out = dir + "/ref-\(name.split(separator: "/").last!)-\(tag)-\(UInt64.random(in: 0...UInt64.max)).rgb"
         let args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"] + arguments
             + ["-frames:v", "1", "-pix_fmt", "rgb24", "-f", "rawvideo", out]
         defer {
@@ -134,8 +136,15 @@ enum VideoFixtures {
     }
 
     static func timeline(_ name: String) -> Timeline? {
-        let tag = name.split(separator: "/").last!
+        // One pair of files per call, removed after: ChildProcess appends to its output file, so
+        // a second probe of the same video (or two at once, from parallel tests) would read
+        // the frames twice, interleaved.
+        let tag = "\(name.split(separator: "/").last!)-\(UInt64.random(in: 0...UInt64.max))"
         let header = dir + "/probe-\(tag).txt", frames = dir + "/frames-\(tag).txt"
+        defer {
+            try? FileSystem.unlink(header)
+            try? FileSystem.unlink(frames)
+        }
         guard run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=time_base:format=start_time",
                                       "-of", "default=nw=1", path(name)], log: header),
               run("/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp",
@@ -163,7 +172,8 @@ enum VideoFixtures {
 
     /// `sha256sum`'s hex digest of a file.
     static func sha256(_ path: String) -> String? {
-        let out = dir + "/sha256-\(path.split(separator: "/").last!).txt"
+        let out = dir + "/sha256-\(path.split(separator: "/").last!)-\(UInt64.random(in: 0...UInt64.max)).txt"
+        defer { try? FileSystem.unlink(out) }
         guard run("/usr/bin/sha256sum", [path], log: out), let text = try? FileSystem.readFile(out) else { return nil }
         return String(decoding: text.prefix(64), as: UTF8.self)
     }
