@@ -43,12 +43,7 @@ struct Demuxer: ~Copyable {
         if container.demuxer == "wav" { try WAVHeader.check(input) }
         let complete: Bool
         do throws(Truncation) {
-            switch container.demuxer {  // what EmbedAV reads itself first: see each type
-            case "mov": complete = try MP4Boxes.checkComplete(input)
-            case "ogg": try OggPages.checkComplete(input); complete = true
-            case "matroska": complete = try MatroskaSegment.checkComplete(input)
-            default: complete = false
-            }
+            complete = try FormatOpener.checkComplete(input, demuxer: container.demuxer)
         } catch {
             throw .truncated(container: error.container, detail: error.detail)
         }

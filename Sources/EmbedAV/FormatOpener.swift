@@ -45,6 +45,18 @@ enum FormatOpener {
     }
 
     /// The first name in FFmpeg's demuxer name ("mov" of "mov,mp4,m4a,3gp,3g2,mj2").
+    /// What EmbedAV reads itself before FFmpeg opens a file of demuxer `demuxer`: whether its
+    /// structure shows every byte is there (MP4's boxes, Matroska's Segment size, Ogg's last
+    /// page), throwing where it shows a cut; false for containers whose structure cannot tell.
+    static func checkComplete(_ input: MediaInput, demuxer: String) throws(Truncation) -> Bool {
+        switch demuxer {
+        case "mov": return try MP4Boxes.checkComplete(input)
+        case "ogg": try OggPages.checkComplete(input); return true
+        case "matroska": return try MatroskaSegment.checkComplete(input)
+        default: return false
+        }
+    }
+
     static func name(_ format: UnsafePointer<AVInputFormat>) -> String {
         let name = String(cString: format.pointee.name)
         return name.split(separator: ",").first.map(String.init) ?? name

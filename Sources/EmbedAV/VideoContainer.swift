@@ -60,11 +60,7 @@ final class VideoContainer {
         try VideoFormats.check(declared: mimeType, found: label)
         let complete: Bool
         do throws(Truncation) {
-            switch demuxer {
-            case "mov": complete = try MP4Boxes.checkComplete(input)
-            case "matroska": complete = try MatroskaSegment.checkComplete(input)
-            default: complete = false
-            }
+            complete = try FormatOpener.checkComplete(input, demuxer: demuxer)
         } catch {
             throw .truncated(container: error.container, detail: error.detail)
         }
