@@ -118,7 +118,7 @@ final class CollectionState: @unchecked Sendable {
                 do {
                     id = try withBytes(of: r.vector) { raw throws(Errno) in
                         let v = raw.bindMemory(to: Float.self)
-                        return try store.append(vector: v, invNorm: inv, key: r.key.utf8, metadata: (r.metadata ?? "").utf8)
+                        return try store.append(vector: v, invNorm: inv, key: r.key.utf8, metadata: RecordPayload.encode(metadata: r.metadata, document: r.document))
                     }
                 } catch {
                     throw StoreError.io(path: directory, operation: "grow memory (mmap)", errno: error)

@@ -21,7 +21,7 @@ extension NodeStore {
         let out = try NodeStore(dimension: dimension, metric: metric, m: m, storage: storage)
         out.normBound2 = normBound2  // graph distances (lift) keep their scale
         for old in order {
-            let id = try out.append(copyOf: old, from: self, key: keyBytes(old), metadata: metadataBytes(old))
+            let id = try out.append(copyOf: old, from: self, key: keyBytes(old), metadata: payloadBytes(old))
             let top = usableLevel(old)
             guard top >= 0 else { continue }  // not linked yet: stays pending
             try out.assignLevel(id, level: top)

@@ -433,20 +433,32 @@ final class NodeStore {
         return UnsafeRawBufferPointer(start: heap.base + offset, count: keyLength)
     }
 
-    /// The metadata bytes of `id` (empty when none, or if its record entry is damaged).
-    func metadataBytes(_ id: UInt32) -> UnsafeRawBufferPointer {
+    /// Everything stored after `id`'s key: its metadata, then, when it has a document, a NUL
+    /// byte and the document (`RecordPayload`). Empty when neither, or if the entry is damaged.
+    func payloadBytes(_ id: UInt32) -> UnsafeRawBufferPointer {
         guard recordIsInBounds(id) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let r = records.base + Int(id) * NodeStore.recordBytes
         let offset = Int(r.load(as: UInt64.self))
         let keyLength = Int(r.load(fromByteOffset: 8, as: UInt32.self))
-        let metaLength = Int(r.load(fromByteOffset: 12, as: UInt32.self))
-        return UnsafeRawBufferPointer(start: heap.base + offset + keyLength, count: metaLength)
+        let payloadLength = Int(r.load(fromByteOffset: 12, as: UInt32.self))
+        return UnsafeRawBufferPointer(start: heap.base + offset + keyLength, count: payloadLength)
     }
+
+    /// The metadata bytes of `id` (empty when none, or if its record entry is damaged).
+    func metadataBytes(_ id: UInt32) -> UnsafeRawBufferPointer { RecordPayload.metadata(in: payloadBytes(id)) }
+
+    /// The document bytes of `id` (empty when it has none).
+    func documentBytes(_ id: UInt32) -> UnsafeRawBufferPointer { RecordPayload.document(in: payloadBytes(id)) }
 
     func key(_ id: UInt32) -> String { String(decoding: keyBytes(id), as: UTF8.self) }
 
     func metadata(_ id: UInt32) -> String? {
         let b = metadataBytes(id)
+        return b.isEmpty ? nil : String(decoding: b, as: UTF8.self)
+    }
+
+    func document(_ id: UInt32) -> String? {
+        let b = documentBytes(id)
         return b.isEmpty ? nil : String(decoding: b, as: UTF8.self)
     }
 
@@ -460,7 +472,8 @@ final class NodeStore {
 
     // MARK: Mutation (exclusive lock held)
 
-    /// Appends a node holding `vector`, `key` and `metadata`; not yet linked (level −1).
+    /// Appends a node holding `vector`, `key` and `metadata` (a `RecordPayload`: metadata and
+    /// document); not yet linked (level −1).
     func append(vector: UnsafeBufferPointer<Float>, invNorm: Float, key: some Swift.Collection<UInt8>, metadata: some Swift.Collection<UInt8>) throws(Errno) -> UInt32 {
         try reserveNodes(count + 1)
         let bytes = key.count + metadata.count

@@ -80,11 +80,12 @@ final class Searcher: @unchecked Sendable {
         var hits: [SearchHit] = []
         hits.reserveCapacity(found.count)
         for (distance, id) in found {
-            let hit = SearchHit(key: s.key(id), score: config.metric.score(fromDistance: distance), metadata: s.metadata(id))
-            bytes += hit.key.utf8.count + (hit.metadata?.utf8.count ?? 0) + 24
+            let hit = SearchHit(key: s.key(id), score: config.metric.score(fromDistance: distance), metadata: s.metadata(id),
+                                document: s.document(id))
+            bytes += hit.key.utf8.count + (hit.metadata?.utf8.count ?? 0) + (hit.document?.utf8.count ?? 0) + 24
             if bytes > resultBytesLimit {
-                throw .resultTooLarge("the \(found.count) hits of this search hold more than \(resultBytesLimit) bytes of keys and "
-                                      + "metadata (after \(hits.count) hits); ask for fewer (smaller k, fewer queries per call)")
+                throw .resultTooLarge("the \(found.count) hits of this search hold more than \(resultBytesLimit) bytes of keys, "
+                                      + "metadata and documents (after \(hits.count) hits); ask for fewer (smaller k, fewer queries per call)")
             }
             hits.append(hit)
         }

@@ -5,7 +5,7 @@ import EmbedSys
 /// file, fsync'd, renamed over the old one, then the directory is fsync'd.
 enum SnapshotFile {
     static let magic: [UInt8] = Array("EMBSNAP".utf8) + [0]
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 4096
     static let headerCRCOffset = 320
     static let noEntry: UInt32 = 0xFFFF_FFFF
@@ -120,7 +120,10 @@ enum SnapshotFile {
         guard Array(b[0..<8]) == magic else { throw bad("not a snapshot file (bad magic)") }
         var r = ByteReader(b, offset: 8)
         let version = r.u32()!
-        guard version == SnapshotFile.version else { throw bad("snapshot format version \(version) is not supported (this build reads \(SnapshotFile.version))") }
+        // Format 1 is format 2 without documents in the heap (`RecordPayload`): same layout.
+        guard (1...SnapshotFile.version).contains(version) else {
+            throw bad("snapshot format version \(version) is not supported (this build reads 1…\(SnapshotFile.version))")
+        }
         let storedCRC = b.loadUnaligned(fromByteOffset: headerCRCOffset, as: UInt32.self)
         guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: b[0..<headerCRCOffset])) == storedCRC else {
             throw bad("header checksum mismatch")

@@ -53,6 +53,8 @@ public final class VectorCollection: Sendable {
 
     static let maxKeyBytes = 1024
     static let maxMetadataBytes = 64 * 1024
+    /// The largest document a record may carry (1 MiB).
+    public static let maxDocumentBytes = 1 << 20
 
     // MARK: Opening
 
@@ -157,7 +159,7 @@ public final class VectorCollection: Sendable {
         for r in records {
             norms.append(try validate(r))
             w.blob(Array(r.key.utf8))
-            w.blob(Array((r.metadata ?? "").utf8))
+            w.blob(RecordPayload.encode(metadata: r.metadata, document: r.document))
             w.f32s(r.vector)
         }
         try checkLogRecordSize(w.bytes.count, "upsert of \(records.count) records")
@@ -205,7 +207,7 @@ public final class VectorCollection: Sendable {
             if let failure = state.failure { throw failure }
             let store = state.store
             guard let id = state.keys.lookup(key, in: store), Int(id) < store.count, !store.isDeleted(id) else { return nil }
-            return Record(key: key, vector: store.decodedVector(id), metadata: store.metadata(id))
+            return Record(key: key, vector: store.decodedVector(id), metadata: store.metadata(id), document: store.document(id))
         }
     }
 
@@ -358,6 +360,12 @@ public final class VectorCollection: Sendable {
                 throw .invalidArgument("metadata of '\(r.key)' is \(meta.utf8.count) bytes, limit \(VectorCollection.maxMetadataBytes)")
             }
             try withBytes(of: Array(meta.utf8)) { b throws(StoreError) in try MetadataJSON.validateObject(b, key: r.key) }
+        }
+        if let document = r.document {
+            guard document.utf8.count <= VectorCollection.maxDocumentBytes else {
+                throw .invalidArgument("document of '\(r.key)' is \(document.utf8.count) bytes, limit \(VectorCollection.maxDocumentBytes)")
+            }
+            guard !document.utf8.contains(0) else { throw .invalidArgument("document of '\(r.key)' contains a NUL byte") }
         }
         guard config.metric == .cosine else { return 1 }
         return NodeStore.storedInverseNorm(r.vector, storage: config.storage)!  // vectorProblem checked it

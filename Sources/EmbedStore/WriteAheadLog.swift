@@ -30,9 +30,9 @@ import Synchronization
 /// last record are that reserve, not damage.
 final class WriteAheadLog {
     static let magic: [UInt8] = Array("EMBWAL".utf8) + [0, 1]
-    /// Written in new headers; 2 (no `baseSeq`) and 1 (records without group numbers) are
-    /// still read.
-    static let version: UInt32 = 3
+    /// Written in new headers; 3 (upserts without documents: the same bytes, see
+    /// `RecordPayload`), 2 (no `baseSeq`) and 1 (records without group numbers) are still read.
+    static let version: UInt32 = 4
     static let headerSize = 32
     static let recordMagic: UInt32 = 0x524C_4157  // "WALR"
     static let recordHeaderSize = 24

@@ -14,7 +14,7 @@ enum WriteOperation {
             var records: [Record] = []
             var norms: [Float] = []
             for _ in 0..<n {
-                guard let key = r.blob(limit: VectorCollection.maxKeyBytes), let meta = r.blob(limit: VectorCollection.maxMetadataBytes),
+                guard let key = r.blob(limit: VectorCollection.maxKeyBytes), let payload = r.blob(limit: RecordPayload.maxBytes),
                       let raw = r.raw(dimension * 4) else { return nil }
                 let v = (0..<dimension).map { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
                 var inv: Float = 1
@@ -22,8 +22,10 @@ enum WriteOperation {
                     guard let i = NodeStore.storedInverseNorm(v, storage: storage) else { return nil }  // as `validate` computed it
                     inv = i
                 }
+                let meta = RecordPayload.metadata(in: payload), document = RecordPayload.document(in: payload)
                 records.append(Record(key: String(decoding: key, as: UTF8.self), vector: v,
-                                      metadata: meta.isEmpty ? nil : String(decoding: meta, as: UTF8.self)))
+                                      metadata: meta.isEmpty ? nil : String(decoding: meta, as: UTF8.self),
+                                      document: document.isEmpty ? nil : String(decoding: document, as: UTF8.self)))
                 norms.append(inv)
             }
             return r.remaining == 0 ? .upsert(records, norms) : nil
