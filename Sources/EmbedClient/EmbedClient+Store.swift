@@ -146,6 +146,14 @@ extension EmbedClient {
         try call(.delete, DeleteRequest(collection: collection, keys: keys), as: DeleteResponse.self)
     }
 
+    /// One page of a collection's records in ascending key order, after `after` (empty: from
+    /// the first); `nextAfter` of the reply continues, empty at the end.
+    public func scan(_ collection: String, after: String = "", limit: Int = 0, filter: String = "",
+                     vectors: Bool = false) throws(ClientError) -> ScanResponse {
+        try call(.scan, ScanRequest(collection: collection, after: after, limit: UInt32(clamping: limit), filter: filter, vectors: vectors),
+                 as: ScanResponse.self)
+    }
+
     /// Live records in a collection.
     public func count(_ collection: String) throws(ClientError) -> UInt64 {
         try call(.count, CountRequest(collection: collection), as: CountResponse.self).count

@@ -18,6 +18,10 @@ import EmbedWire
 ///     reader_gids
 ///     writer_uids
 ///     writer_gids 100
+///     documents 1
+///
+/// `documents` (0 or 1; absent = 1, as in files written before it existed): whether the
+/// daemon records a document for each embedded item (`RecordDocuments`).
 struct CollectionBinding: Sendable, Equatable {
     static let fileName = "embedd.binding"
 
@@ -32,6 +36,8 @@ struct CollectionBinding: Sendable, Equatable {
     var readerGIDs: [UInt32] = []
     var writerUIDs: [UInt32] = []
     var writerGIDs: [UInt32] = []
+    /// Record documents for embedded items (not `CreateCollectionRequest.no_documents`).
+    var documents = true
 
     var isRaw: Bool { model.isEmpty }
 
@@ -69,6 +75,7 @@ struct CollectionBinding: Sendable, Equatable {
         reader_gids \(list(readerGIDs))
         writer_uids \(list(writerUIDs))
         writer_gids \(list(writerGIDs))
+        documents \(documents ? 1 : 0)
 
         """
         return Array(text.utf8)
@@ -115,6 +122,9 @@ struct CollectionBinding: Sendable, Equatable {
             case "reader_gids": b.readerGIDs = try list(value)
             case "writer_uids": b.writerUIDs = try list(value)
             case "writer_gids": b.writerGIDs = try list(value)
+            case "documents":
+                guard value == "0" || value == "1" else { throw bad("documents is '\(value.prefix(20))', not 0 or 1") }
+                b.documents = value == "1"
             default: break  // newer keys are ignored
             }
         }

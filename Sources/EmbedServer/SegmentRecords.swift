@@ -38,16 +38,18 @@ enum SegmentRecords {
     }
 
     /// The records to store for one embedded item: the item (its metadata listing its
-    /// windows) and one record per window. Throws a message when a segment key would exceed
-    /// the store's 1024-byte key limit.
-    static func records(key: String, vector: [Float], metadata: String, segments: [TimeSegment]) throws(RPCError) -> [Record] {
+    /// windows) and one record per window, each with the item's `document` (so a hit on a
+    /// window names its file). Throws a message when a segment key would exceed the store's
+    /// 1024-byte key limit.
+    static func records(key: String, vector: [Float], metadata: String, document: String? = nil,
+                        segments: [TimeSegment]) throws(RPCError) -> [Record] {
         let user = metadata.isEmpty ? [] : ((try? JSONValue.parse(metadata).members) ?? [])
         guard !segments.isEmpty else {
-            return [Record(key: key, vector: vector, metadata: metadata.isEmpty ? nil : metadata)]
+            return [Record(key: key, vector: vector, metadata: metadata.isEmpty ? nil : metadata, document: document)]
         }
         let spans = segments.map { (seconds($0.start), seconds($0.end)) }
         let list = JSONValue.array(spans.map { .array([.number(JSONNumber(text: $0.0)), .number(JSONNumber(text: $0.1))]) })
-        var out = [Record(key: key, vector: vector, metadata: JSONWriter.compact(.object(user + [("segments", list)])))]
+        var out = [Record(key: key, vector: vector, metadata: JSONWriter.compact(.object(user + [("segments", list)])), document: document)]
         for (segment, (s, e)) in zip(segments, spans) {
             let k = "\(key)#t=\(s),\(e)"
             guard k.utf8.count <= 1024 else {
@@ -55,7 +57,7 @@ enum SegmentRecords {
             }
             let meta = JSONValue.object(user + [("start", .number(JSONNumber(text: s))), ("end", .number(JSONNumber(text: e))),
                                                 ("segment_of", .string(key))])
-            out.append(Record(key: k, vector: segment.vector, metadata: JSONWriter.compact(meta)))
+            out.append(Record(key: k, vector: segment.vector, metadata: JSONWriter.compact(meta), document: document))
         }
         return out
     }

@@ -5,7 +5,7 @@ import EmbedSys
 import EmbedWire
 import Synchronization
 
-/// The vector-store methods (ids 32…41): collections bound to a model or to a raw dimension,
+/// The vector-store methods (ids 32…43): collections bound to a model or to a raw dimension,
 /// upsert and search through the model's batcher, per-collection access control, and files
 /// passed as descriptors.
 ///
@@ -19,7 +19,7 @@ final class StoreService: Sendable {
     let embed: EmbedService
     let catalog: StoreCatalog
     let log: Logger
-    private let reads: WorkQueue
+    let reads: WorkQueue
     private let writes: WorkQueue
     /// Searches handed to `reads` that no read thread has started yet.
     private let queuedSearches = Atomic<Int>(0)
@@ -116,6 +116,9 @@ final class StoreService: Sendable {
         server.register(.get, .deferred(GetRequest.self) { [self] ctx, req, done in
             on(reads, ctx, done) { [self] () throws(RPCError) in try get(ctx, req) }
         })
+        server.register(.scan, .deferred(ScanRequest.self) { [self] ctx, req, done in
+            on(reads, ctx, done) { [self] () throws(RPCError) in try scan(ctx, req) }
+        })
         server.register(.delete, .deferred(DeleteRequest.self) { [self] ctx, req, done in
             on(writes, ctx, done) { [self] () throws(RPCError) in try delete(ctx, req) }
         })
@@ -140,7 +143,7 @@ final class StoreService: Sendable {
 
     // MARK: Plumbing
 
-    private func on<R: ProtoMessage>(_ queue: WorkQueue, _ ctx: CallContext, _ done: @escaping @Sendable (Result<R, RPCError>) -> Void,
+    func on<R: ProtoMessage>(_ queue: WorkQueue, _ ctx: CallContext, _ done: @escaping @Sendable (Result<R, RPCError>) -> Void,
                                      _ body: @escaping @Sendable () throws(RPCError) -> R) {
         let ok = queue.submit {
             do throws(RPCError) {
@@ -173,7 +176,7 @@ final class StoreService: Sendable {
     enum Access { case read, write }
 
     /// Opens a collection and checks the caller's permission.
-    private func open(_ name: String, _ ctx: CallContext, _ access: Access) throws(RPCError) -> (VectorCollection, CollectionBinding) {
+    func open(_ name: String, _ ctx: CallContext, _ access: Access) throws(RPCError) -> (VectorCollection, CollectionBinding) {
         guard !name.isEmpty else { throw RPCError(.invalidArgument, "no collection named in the request") }
         let c: VectorCollection
         do { c = try catalog.open(name) } catch { throw StoreService.rpc(error) }
@@ -216,7 +219,7 @@ final class StoreService: Sendable {
                                metric: c.config.metric.rawValue, storage: c.config.storage.rawValue, count: UInt64(c.count), acl: b.acl,
                                createdUnixMs: b.createdUnixMilliseconds, hnswM: UInt32(c.config.hnsw.m),
                                hnswEfConstruction: UInt32(c.config.hnsw.efConstruction), hnswEf: UInt32(c.config.hnsw.ef),
-                               canRead: b.canRead(ctx), canWrite: b.canWrite(ctx))
+                               canRead: b.canRead(ctx), canWrite: b.canWrite(ctx), documents: b.documents)
         if stats {
             let s = c.stats()
             i.stats = EmbedWire.CollectionStats(count: UInt64(s.count), deleted: UInt64(s.deleted), unindexed: UInt64(s.unindexed),
@@ -384,6 +387,7 @@ final class StoreService: Sendable {
     private func create(_ ctx: CallContext, _ req: CreateCollectionRequest) throws(RPCError) -> CollectionInfo {
         do { try StoreCatalog.validate(name: req.name) } catch { throw StoreService.rpc(error) }
         var binding = CollectionBinding(ownerUID: ctx.peer.uid, createdUnixMilliseconds: Clock.realtimeMicroseconds() / 1000)
+        binding.documents = !req.noDocuments
         if let acl = req.acl {
             binding.restrictRead = acl.restrictRead
             binding.readerUIDs = acl.readerUids
@@ -532,7 +536,7 @@ final class StoreService: Sendable {
         let r: Record?
         do { r = try c.get(req.key) } catch { throw StoreService.rpc(error) }
         guard let r else { throw RPCError(.notFound, "no record with key '\(req.key)' in collection '\(req.collection)'") }
-        return GetResponse(key: r.key, vector: Vector(values: r.vector), metadata: r.metadata ?? "")
+        return GetResponse(key: r.key, vector: Vector(values: r.vector), metadata: r.metadata ?? "", document: r.document ?? "")
     }
 
     private func delete(_ ctx: CallContext, _ req: DeleteRequest) throws(RPCError) -> DeleteResponse {
@@ -563,6 +567,7 @@ final class StoreService: Sendable {
         var results: [UpsertResult] = []
         var records: [Int: [Record]] = [:]   // item index → its record (and its segments' records) ready to store
         var toEmbed: [(index: Int, input: EmbedInput, model: String)] = []
+        var documents: [Int: String] = [:]  // item index → the document recorded with it
         let c: VectorCollection
         let modelName: String
         let b: CollectionBinding
@@ -627,6 +632,10 @@ final class StoreService: Sendable {
                         continue
                     }
                 }
+                if !item.document.isEmpty, let problem = RecordDocuments.problem(explicit: item.document) {
+                    result.error = problem
+                    continue
+                }
                 if req.skipExisting {
                     let exists: Bool
                     do { exists = try c.get(item.key) != nil } catch { throw StoreService.rpc(error) }
@@ -641,7 +650,9 @@ final class StoreService: Sendable {
                         result.error = problem
                     } else {
                         result.outcome = .unknown
-                        records[i] = [Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata)]
+                        let document = RecordDocuments.document(input: nil, converted: nil, explicit: item.document, record: b.documents)
+                        records[i] = [Record(key: item.key, vector: v.values, metadata: item.metadata.isEmpty ? nil : item.metadata,
+                                             document: document)]
                     }
                 case .input(let input):
                     let what = "item \(i) (key '\(item.key)')"
@@ -653,6 +664,7 @@ final class StoreService: Sendable {
                     }
                     try target.requireKind(of: converted, what: what)  // the wrong model for the call: all of it fails
                     toEmbed.append((i, converted, target.name))
+                    documents[i] = RecordDocuments.document(input: input, converted: converted, explicit: item.document, record: b.documents)
                     result.outcome = .unknown
                 }
             }
@@ -666,6 +678,7 @@ final class StoreService: Sendable {
         }
         let partial = results
         let ready = records
+        let itemDocuments = documents
         let checkSegments = replacesSegments
         let store: @Sendable ([UpsertResult], [Int: [Record]], SoundRecords?) -> Void = { [self] results, records, sound in
             var results = results
@@ -753,7 +766,8 @@ final class StoreService: Sendable {
                     let segments = slice.segments.isEmpty ? [] : slice.segments[row]
                     do throws(RPCError) {
                         records[index] = try SegmentRecords.records(key: item.key, vector: slice.vector(at: row),
-                                                                    metadata: item.metadata, segments: segments)
+                                                                    metadata: item.metadata, document: itemDocuments[index],
+                                                                    segments: segments)
                     } catch {
                         results[index].outcome = .failed
                         results[index].error = error.message
@@ -777,7 +791,7 @@ final class StoreService: Sendable {
         }
         if let audioModel {
             let sounded = videos.filter { embed.options(of: $0.model)["audio_model"] == audioModel }
-            embedSound(sounded.map { (index: $0.index, input: $0.input) }, with: audioModel, req, c, b, ctx) { sound, notes in
+            embedSound(sounded.map { (index: $0.index, input: $0.input, document: itemDocuments[$0.index]) }, with: audioModel, req, c, b, ctx) { sound, notes in
                 join.sound(sound, notes, finish)
             }
         }
@@ -823,7 +837,7 @@ final class StoreService: Sendable {
     /// first use, bound to that model, with the video collection's access list). `then` gets
     /// the records to store and a note per video whose sound is absent or failed; a sound
     /// problem never fails the video's picture vector.
-    private func embedSound(_ videos: [(index: Int, input: EmbedInput)], with audioModel: String, _ req: UpsertRequest,
+    private func embedSound(_ videos: [(index: Int, input: EmbedInput, document: String?)], with audioModel: String, _ req: UpsertRequest,
                             _ c: VectorCollection, _ b: CollectionBinding, _ ctx: CallContext,
                             then: @escaping @Sendable (SoundRecords?, [Int: (outcome: SoundOutcome, error: String)]) -> Void) {
         let name = req.soundCollection.isEmpty ? c.name + ".sound" : req.soundCollection
@@ -865,7 +879,7 @@ final class StoreService: Sendable {
                 let item = req.items[v.index]
                 do throws(RPCError) {
                     records[v.index] = try SegmentRecords.records(key: item.key, vector: slice.vector(at: row), metadata: item.metadata,
-                                                                  segments: slice.segments.isEmpty ? [] : slice.segments[row])
+                                                                  document: v.document, segments: slice.segments.isEmpty ? [] : slice.segments[row])
                 } catch {
                     notes[v.index] = (.failed, error.message)
                 }
@@ -1025,7 +1039,7 @@ final class StoreService: Sendable {
                     }
                     for h in hits { budget -= h.key.utf8.count + (h.metadata?.utf8.count ?? 0) + 24 }
                     budget -= 8
-                    response.results.append(SearchResult(hits: hits.map { EmbedWire.SearchHit(key: $0.key, score: $0.score, metadata: $0.metadata ?? "") },
+                    response.results.append(SearchResult(hits: hits.map { EmbedWire.SearchHit(key: $0.key, score: $0.score, metadata: $0.metadata ?? "", document: $0.document ?? "") },
                                                          usage: usage[i]))
                 }
                 done(.success(response))

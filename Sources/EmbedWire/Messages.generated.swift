@@ -632,20 +632,24 @@ public struct Media: ProtoMessage {
     public var data: [UInt8] = []
     /// Field 2 (`mime_type`): e.g. "image/png"; empty = let the plugin sniff it
     public var mimeType: String = ""
+    /// Field 3 (`name`): the file's name, if it came from one: recorded in the stored document
+    public var name: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(data: [UInt8] = [], mimeType: String = "") {
+    public init(data: [UInt8] = [], mimeType: String = "", name: String = "") {
         self.data = data
         self.mimeType = mimeType
+        self.name = name
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
         switch field {
         case 1: data = try reader.readBytes(field, type)
         case 2: mimeType = try reader.readString(field, type)
+        case 3: name = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -654,6 +658,7 @@ public struct Media: ProtoMessage {
     public func encode(to writer: inout ProtoWriter) {
         writer.bytes(1, data)
         writer.string(2, mimeType)
+        writer.string(3, name)
     }
 }
 
@@ -738,20 +743,25 @@ public struct FileRef: ProtoMessage {
     /// Field 2 (`mime_type`): "text/..." = read as UTF-8 text; else media of this type; empty = text for text-only
     /// models, otherwise let the plugin sniff
     public var mimeType: String = ""
+    /// Field 3 (`name`): the file's name as the user gave it (e.g. "pics/cat.jpg"), recorded in the stored
+    /// document; at most 4096 bytes; never opened by the daemon
+    public var name: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(index: UInt32 = 0, mimeType: String = "") {
+    public init(index: UInt32 = 0, mimeType: String = "", name: String = "") {
         self.index = index
         self.mimeType = mimeType
+        self.name = name
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
         switch field {
         case 1: index = try reader.readUInt32(field, type)
         case 2: mimeType = try reader.readString(field, type)
+        case 3: name = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -760,6 +770,7 @@ public struct FileRef: ProtoMessage {
     public func encode(to writer: inout ProtoWriter) {
         writer.uint(1, UInt64(index))
         writer.string(2, mimeType)
+        writer.string(3, name)
     }
 }
 
@@ -1505,12 +1516,14 @@ public struct CollectionInfo: ProtoMessage {
     public var canWrite: Bool = false
     /// Field 16 (`error`): why the collection cannot serve (e.g. its model now has another space)
     public var error: String = ""
+    /// Field 17 (`documents`): documents are recorded for embedded items (not no_documents)
+    public var documents: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", model: String = "", embeddingSpace: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", count: UInt64 = 0, acl: CollectionAcl? = nil, createdUnixMs: UInt64 = 0, hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, stats: CollectionStats? = nil, canRead: Bool = false, canWrite: Bool = false, error: String = "") {
+    public init(name: String = "", model: String = "", embeddingSpace: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", count: UInt64 = 0, acl: CollectionAcl? = nil, createdUnixMs: UInt64 = 0, hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, stats: CollectionStats? = nil, canRead: Bool = false, canWrite: Bool = false, error: String = "", documents: Bool = false) {
         self.name = name
         self.model = model
         self.embeddingSpace = embeddingSpace
@@ -1527,6 +1540,7 @@ public struct CollectionInfo: ProtoMessage {
         self.canRead = canRead
         self.canWrite = canWrite
         self.error = error
+        self.documents = documents
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1547,6 +1561,7 @@ public struct CollectionInfo: ProtoMessage {
         case 14: canRead = try reader.readBool(field, type)
         case 15: canWrite = try reader.readBool(field, type)
         case 16: error = try reader.readString(field, type)
+        case 17: documents = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -1569,6 +1584,7 @@ public struct CollectionInfo: ProtoMessage {
         writer.bool(14, canRead)
         writer.bool(15, canWrite)
         writer.string(16, error)
+        writer.bool(17, documents)
     }
 }
 
@@ -1598,12 +1614,15 @@ public struct CreateCollectionRequest: ProtoMessage {
     public var acl: CollectionAcl? = nil
     /// Field 10 (`exist_ok`): an existing collection with the same binding is not an error
     public var existOk: Bool = false
+    /// Field 11 (`no_documents`): do not record documents (the source text, a file's name and type) for embedded items;
+    /// documents given explicitly in UpsertItem.document are still kept
+    public var noDocuments: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", model: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, acl: CollectionAcl? = nil, existOk: Bool = false) {
+    public init(name: String = "", model: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, acl: CollectionAcl? = nil, existOk: Bool = false, noDocuments: Bool = false) {
         self.name = name
         self.model = model
         self.dimension = dimension
@@ -1614,6 +1633,7 @@ public struct CreateCollectionRequest: ProtoMessage {
         self.hnswEf = hnswEf
         self.acl = acl
         self.existOk = existOk
+        self.noDocuments = noDocuments
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1628,6 +1648,7 @@ public struct CreateCollectionRequest: ProtoMessage {
         case 8: hnswEf = try reader.readUInt32(field, type)
         case 9: acl = try reader.readMessage(field, type, as: CollectionAcl.self)
         case 10: existOk = try reader.readBool(field, type)
+        case 11: noDocuments = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -1644,6 +1665,7 @@ public struct CreateCollectionRequest: ProtoMessage {
         writer.uint(8, UInt64(hnswEf))
         if let acl { writer.message(9, acl) }
         writer.bool(10, existOk)
+        writer.bool(11, noDocuments)
     }
 }
 
@@ -1897,15 +1919,20 @@ public struct UpsertItem: ProtoMessage {
     public var value: Value? = nil
     /// Field 4 (`metadata`): a JSON object, or empty
     public var metadata: String = ""
+    /// Field 5 (`document`): The record's document, stored as given: a JSON object (as Get returns it, e.g.
+    /// {"text": "..."}) of at most 1 MiB, instead of the one the daemon records from the input;
+    /// also for items given as vectors (a dump loaded back, Chroma's documents).
+    public var document: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(key: String = "", value: Value? = nil, metadata: String = "") {
+    public init(key: String = "", value: Value? = nil, metadata: String = "", document: String = "") {
         self.key = key
         self.value = value
         self.metadata = metadata
+        self.document = document
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1914,6 +1941,7 @@ public struct UpsertItem: ProtoMessage {
         case 2: value = .input(try reader.readMessage(field, type, as: Input.self))
         case 3: value = .vector(try reader.readMessage(field, type, as: Vector.self))
         case 4: metadata = try reader.readString(field, type)
+        case 5: document = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -1927,6 +1955,7 @@ public struct UpsertItem: ProtoMessage {
         case .vector(let v): writer.message(3, v)
         }
         writer.string(4, metadata)
+        writer.string(5, document)
     }
 }
 
@@ -2258,15 +2287,18 @@ public struct SearchHit: ProtoMessage {
     public var score: Float = 0
     /// Field 3 (`metadata`).
     public var metadata: String = ""
+    /// Field 4 (`document`): the stored document (a JSON object), or empty
+    public var document: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(key: String = "", score: Float = 0, metadata: String = "") {
+    public init(key: String = "", score: Float = 0, metadata: String = "", document: String = "") {
         self.key = key
         self.score = score
         self.metadata = metadata
+        self.document = document
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -2274,6 +2306,7 @@ public struct SearchHit: ProtoMessage {
         case 1: key = try reader.readString(field, type)
         case 2: score = try reader.readFloat(field, type)
         case 3: metadata = try reader.readString(field, type)
+        case 4: document = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -2283,6 +2316,7 @@ public struct SearchHit: ProtoMessage {
         writer.string(1, key)
         writer.float(2, score)
         writer.string(3, metadata)
+        writer.string(4, document)
     }
 }
 
@@ -2397,15 +2431,18 @@ public struct GetResponse: ProtoMessage {
     public var vector: Vector? = nil
     /// Field 3 (`metadata`).
     public var metadata: String = ""
+    /// Field 4 (`document`): the stored document (a JSON object), or empty
+    public var document: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(key: String = "", vector: Vector? = nil, metadata: String = "") {
+    public init(key: String = "", vector: Vector? = nil, metadata: String = "", document: String = "") {
         self.key = key
         self.vector = vector
         self.metadata = metadata
+        self.document = document
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -2413,6 +2450,7 @@ public struct GetResponse: ProtoMessage {
         case 1: key = try reader.readString(field, type)
         case 2: vector = try reader.readMessage(field, type, as: Vector.self)
         case 3: metadata = try reader.readString(field, type)
+        case 4: document = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -2422,6 +2460,136 @@ public struct GetResponse: ProtoMessage {
         writer.string(1, key)
         if let vector { writer.message(2, vector) }
         writer.string(3, metadata)
+        writer.string(4, document)
+    }
+}
+
+/// A page of a collection's records in ascending byte order of their keys (embedctl keys,
+/// embedctl dump, exports). Each page is consistent; pages are not a snapshot of one moment:
+/// a record written between pages appears if its key sorts after the cursor.
+///
+/// Request of method Scan (id 43).
+///
+/// Mirrors `message ScanRequest` in proto/embedd.proto.
+public struct ScanRequest: ProtoMessage {
+    /// Field 1 (`collection`).
+    public var collection: String = ""
+    /// Field 2 (`after`): start after this key (need not exist); empty = from the first
+    public var after: String = ""
+    /// Field 3 (`limit`): records per page, 0 = 1000, at most 100000
+    public var limit: UInt32 = 0
+    /// Field 4 (`filter`): as SearchRequest.filter
+    public var filter: String = ""
+    /// Field 5 (`vectors`): also return each record's vector
+    public var vectors: Bool = false
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(collection: String = "", after: String = "", limit: UInt32 = 0, filter: String = "", vectors: Bool = false) {
+        self.collection = collection
+        self.after = after
+        self.limit = limit
+        self.filter = filter
+        self.vectors = vectors
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: collection = try reader.readString(field, type)
+        case 2: after = try reader.readString(field, type)
+        case 3: limit = try reader.readUInt32(field, type)
+        case 4: filter = try reader.readString(field, type)
+        case 5: vectors = try reader.readBool(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, collection)
+        writer.string(2, after)
+        writer.uint(3, UInt64(limit))
+        writer.string(4, filter)
+        writer.bool(5, vectors)
+    }
+}
+
+/// One record of a Scan.
+///
+/// Mirrors `message ScanRecord` in proto/embedd.proto.
+public struct ScanRecord: ProtoMessage {
+    /// Field 1 (`key`).
+    public var key: String = ""
+    /// Field 2 (`vector`): only when ScanRequest.vectors
+    public var vector: Vector? = nil
+    /// Field 3 (`metadata`).
+    public var metadata: String = ""
+    /// Field 4 (`document`).
+    public var document: String = ""
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(key: String = "", vector: Vector? = nil, metadata: String = "", document: String = "") {
+        self.key = key
+        self.vector = vector
+        self.metadata = metadata
+        self.document = document
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: key = try reader.readString(field, type)
+        case 2: vector = try reader.readMessage(field, type, as: Vector.self)
+        case 3: metadata = try reader.readString(field, type)
+        case 4: document = try reader.readString(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, key)
+        if let vector { writer.message(2, vector) }
+        writer.string(3, metadata)
+        writer.string(4, document)
+    }
+}
+
+/// Response of method Scan (id 43).
+///
+/// Mirrors `message ScanResponse` in proto/embedd.proto.
+public struct ScanResponse: ProtoMessage {
+    /// Field 1 (`records`).
+    public var records: [ScanRecord] = []
+    /// Field 2 (`next_after`): Pass as the next request's `after` to go on; empty when the scan is complete. A page may
+    /// hold fewer than `limit` records (the reply's size bound) and still have a next page.
+    public var nextAfter: String = ""
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(records: [ScanRecord] = [], nextAfter: String = "") {
+        self.records = records
+        self.nextAfter = nextAfter
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: records.append(try reader.readMessage(field, type, as: ScanRecord.self))
+        case 2: nextAfter = try reader.readString(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        for v in records { writer.message(1, v) }
+        writer.string(2, nextAfter)
     }
 }
 

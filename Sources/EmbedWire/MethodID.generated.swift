@@ -22,7 +22,7 @@ extension MethodID {
     public static let unloadModel = MethodID(rawValue: 18)
     /// `rpc LoadModel(LoadModelRequest) returns (LoadModelResponse)`.
     public static let loadModel = MethodID(rawValue: 19)
-    /// Vector store. Reads (Search, Get, Count, DescribeCollection, Stats) need read permission
+    /// Vector store. Reads (Search, Get, Scan, Count, DescribeCollection, Stats) need read permission
     /// on the collection, writes (Upsert, Delete, DropCollection, OptimizeCollection) write
     /// permission: see CollectionAcl. ListCollections lists every collection with the caller's
     /// permissions.
@@ -49,6 +49,8 @@ extension MethodID {
     public static let stats = MethodID(rawValue: 41)
     /// `rpc OptimizeCollection(OptimizeCollectionRequest) returns (OptimizeCollectionResponse)`, since protocol 1.1.
     public static let optimizeCollection = MethodID(rawValue: 42)
+    /// `rpc Scan(ScanRequest) returns (ScanResponse)`, since protocol 1.2.
+    public static let scan = MethodID(rawValue: 43)
 
     /// Method id → rpc name, for `description`.
     static let rpcNames: [UInt16: String] = [
@@ -72,5 +74,6 @@ extension MethodID {
         40: "Count",
         41: "Stats",
         42: "OptimizeCollection",
+        43: "Scan",
     ]
 }

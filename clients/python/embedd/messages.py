@@ -246,6 +246,8 @@ class Media(Message):
     data: bytes = pb(1, "bytes")
     #: e.g. "image/png"; empty = let the plugin sniff it
     mime_type: str = pb(2, "string")
+    #: the file's name, if it came from one: recorded in the stored document
+    name: str = pb(3, "string")
 
 
 @dataclass
@@ -273,6 +275,9 @@ class FileRef(Message):
     #: "text/..." = read as UTF-8 text; else media of this type; empty = text for text-only
     #: models, otherwise let the plugin sniff
     mime_type: str = pb(2, "string")
+    #: the file's name as the user gave it (e.g. "pics/cat.jpg"), recorded in the stored
+    #: document; at most 4096 bytes; never opened by the daemon
+    name: str = pb(3, "string")
 
 
 @dataclass
@@ -487,6 +492,8 @@ class CollectionInfo(Message):
     can_write: bool = pb(15, "bool")
     #: why the collection cannot serve (e.g. its model now has another space)
     error: str = pb(16, "string")
+    #: documents are recorded for embedded items (not no_documents)
+    documents: bool = pb(17, "bool")
 
 
 @dataclass
@@ -514,6 +521,9 @@ class CreateCollectionRequest(Message):
     acl: Optional[CollectionAcl] = pb(9, "message", message=CollectionAcl)
     #: an existing collection with the same binding is not an error
     exist_ok: bool = pb(10, "bool")
+    #: do not record documents (the source text, a file's name and type) for embedded items;
+    #: documents given explicitly in UpsertItem.document are still kept
+    no_documents: bool = pb(11, "bool")
 
 
 @dataclass
@@ -590,6 +600,10 @@ class UpsertItem(Message):
     vector: Optional[Vector] = pb(3, "message", message=Vector, oneof="value")
     #: a JSON object, or empty
     metadata: str = pb(4, "string")
+    #: The record's document, stored as given: a JSON object (as Get returns it, e.g.
+    #: {"text": "..."}) of at most 1 MiB, instead of the one the daemon records from the input;
+    #: also for items given as vectors (a dump loaded back, Chroma's documents).
+    document: str = pb(5, "string")
 
 
 @dataclass
@@ -684,6 +698,8 @@ class SearchHit(Message):
     #: cosine similarity, l2 distance or dot product
     score: float = pb(2, "float")
     metadata: str = pb(3, "string")
+    #: the stored document (a JSON object), or empty
+    document: str = pb(4, "string")
 
 
 @dataclass
@@ -719,6 +735,46 @@ class GetResponse(Message):
     key: str = pb(1, "string")
     vector: Optional[Vector] = pb(2, "message", message=Vector)
     metadata: str = pb(3, "string")
+    #: the stored document (a JSON object), or empty
+    document: str = pb(4, "string")
+
+
+@dataclass
+class ScanRequest(Message):
+    """A page of a collection's records in ascending byte order of their keys (embedctl keys,
+    embedctl dump, exports). Each page is consistent; pages are not a snapshot of one moment:
+    a record written between pages appears if its key sorts after the cursor.
+
+    Request of method Scan (id 43).
+    """
+    collection: str = pb(1, "string")
+    #: start after this key (need not exist); empty = from the first
+    after: str = pb(2, "string")
+    #: records per page, 0 = 1000, at most 100000
+    limit: int = pb(3, "uint32")
+    #: as SearchRequest.filter
+    filter: str = pb(4, "string")
+    #: also return each record's vector
+    vectors: bool = pb(5, "bool")
+
+
+@dataclass
+class ScanRecord(Message):
+    """One record of a Scan."""
+    key: str = pb(1, "string")
+    #: only when ScanRequest.vectors
+    vector: Optional[Vector] = pb(2, "message", message=Vector)
+    metadata: str = pb(3, "string")
+    document: str = pb(4, "string")
+
+
+@dataclass
+class ScanResponse(Message):
+    """Response of method Scan (id 43)."""
+    records: List[ScanRecord] = pb(1, "message", repeated=True, message=ScanRecord)
+    #: Pass as the next request's `after` to go on; empty when the scan is complete. A page may
+    #: hold fewer than `limit` records (the reply's size bound) and still have a next page.
+    next_after: str = pb(2, "string")
 
 
 @dataclass
@@ -786,6 +842,7 @@ METHODS: Dict[str, Tuple[int, Type[Message], Type[Message]]] = {
     "Count": (40, CountRequest, CountResponse),
     "Stats": (41, StatsRequest, StatsResponse),
     "OptimizeCollection": (42, OptimizeCollectionRequest, OptimizeCollectionResponse),
+    "Scan": (43, ScanRequest, ScanResponse),
 }
 
 #: Every message class by its .proto name (tests cross-check each against Google's protobuf).
@@ -846,6 +903,9 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
     "SearchResponse": SearchResponse,
     "GetRequest": GetRequest,
     "GetResponse": GetResponse,
+    "ScanRequest": ScanRequest,
+    "ScanRecord": ScanRecord,
+    "ScanResponse": ScanResponse,
     "DeleteRequest": DeleteRequest,
     "DeleteResponse": DeleteResponse,
     "CountRequest": CountRequest,
