@@ -98,9 +98,11 @@ enum AddInputs {
         do { try FileDescriptor.open(path, .readOnly).close() } catch { throw .runtime("cannot read \(path): \(error)") }
     }
 
-    /// `--jsonl FILE`: one JSON object per line, `{"key", "text" | "path" | "vector", "metadata"}`.
-    /// Blank lines are skipped; "key" may be left out for "text" (the text's key) and "path"
-    /// (the path). Every problem names the line.
+    /// `--jsonl FILE`: one JSON object per line, `{"key", "text" | "path" | "vector", "metadata",
+    /// "document"}` — what `embedctl dump` writes, so a dump loads back. Blank lines are
+    /// skipped; "key" may be left out for "text" (the text's key) and "path" (the path); a
+    /// "document" object is stored as given (a string means `{"text": ...}`). Every problem
+    /// names the line.
     static func jsonl(_ file: String, defaultMetadata: String?) throws(CLIError) -> [AddItem] {
         let bytes = try EmbedCommand.readFile(file)
         var items: [AddItem] = []
@@ -117,8 +119,17 @@ enum AddInputs {
             let node: JSONNode
             do { node = try JSONNode.parse(line) } catch { throw .usage("\(origin): invalid JSON (\(error.describe(in: line)))") }
             guard case .object(let members) = node.kind else { throw .usage("\(origin): expected a JSON object, got \(node.typeName)") }
-            for (name, _) in members where !["key", "text", "path", "vector", "metadata"].contains(name) {
-                throw .usage("\(origin): unknown field \"\(name)\" (expected key, text, path, vector, metadata)")
+            for (name, _) in members where !["key", "text", "path", "vector", "metadata", "document"].contains(name) {
+                throw .usage("\(origin): unknown field \"\(name)\" (expected key, text, path, vector, metadata, document)")
+            }
+            var document: String?
+            if let d = node["document"] {
+                switch d.kind {
+                case .object(_): document = String(decoding: line[d.range], as: UTF8.self)
+                case .string(let s): document = "{\"text\": " + JSON.string(s) + "}"
+                case .null: document = nil
+                default: throw .usage("\(origin): \"document\" must be a JSON object or a string, got \(d.typeName)")
+                }
             }
             var key: String?
             if let k = node["key"] {
@@ -153,7 +164,7 @@ enum AddInputs {
                 content = .vector(try node["vector"]!.floats(what: "\(origin): \"vector\""))
                 guard key != nil else { throw .usage("\(origin): a \"vector\" line needs a \"key\"") }
             }
-            items.append(AddItem(key: key!, content: content, metadata: metadata, origin: origin))
+            items.append(AddItem(key: key!, content: content, metadata: metadata, origin: origin, document: document))
         }
         return items
     }

@@ -19,6 +19,9 @@ struct AddItem {
     var metadata: String?
     /// "argument 2", "items.jsonl:12", "vectors.npy row 5": names the item in messages.
     var origin: String
+    /// A document to store as given (a JSON object, from a `--jsonl` line), instead of the one
+    /// the daemon records; nil lets the daemon record it.
+    var document: String? = nil
 
     /// The store's longest key, in UTF-8 bytes (docs/storage.md).
     static let maxKeyBytes = 1024

@@ -219,13 +219,15 @@ final class BulkUpsert {
                         failedAt(index)
                         continue
                     }
-                    let ref = FileRef(index: UInt32(p.files.count), mimeType: FileInputs.mimeType(path: path, override: options.mime))
+                    // The name as given goes into the record's document (the daemon never opens it).
+                    let ref = FileRef(index: UInt32(p.files.count), mimeType: FileInputs.mimeType(path: path, override: options.mime),
+                                      name: path)
                     p.files.append(fd)
                     value = .input(Input(.file(ref)))
                 }
             }
             p.items.append(item)
-            p.wire.append(UpsertItem(key: item.key, value: value, metadata: item.metadata ?? ""))
+            p.wire.append(UpsertItem(key: item.key, value: value, metadata: item.metadata ?? "", document: item.document ?? ""))
         }
         return p
     }

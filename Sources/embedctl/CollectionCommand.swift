@@ -42,6 +42,7 @@ enum CollectionCommand {
         var readerGroups: [UInt32] = []
         var restrictRead = false
         var existOK = false
+        var noDocuments = false
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -63,6 +64,7 @@ enum CollectionCommand {
                 .repeated("--reader-group", value: "GROUP", help: "group whose members may read (with --restrict-read)", \.readerGroups, .group),
                 .flag("--restrict-read", help: "only the owner, writers and readers may read", \.restrictRead),
                 .flag("--exist-ok", help: "succeed if the collection exists with the same binding", \.existOK),
+                .flag("--no-documents", help: "do not record what each vector was made from (text, file name and type)", \.noDocuments),
                 .group(\.connection),
             ]
         }
@@ -92,6 +94,7 @@ enum CollectionCommand {
             acl.readerGids = readerGroups
             r.acl = acl
             r.existOk = existOK
+            r.noDocuments = noDocuments
             let response = try connection.call(.createCollection, r, CreateCollectionResponse.self)
             let c = response.collection ?? CollectionInfo()
             if output.json {

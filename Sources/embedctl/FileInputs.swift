@@ -24,7 +24,7 @@ enum FileInputs {
             if s.isEmpty { return .failure(.runtime("\(path) is empty")) }
             return .success(.text(s))
         }
-        return .success(Input(.media(Media(data: bytes, mimeType: type))))
+        return .success(Input(.media(Media(data: bytes, mimeType: type, name: path))))
     }
 
     static func extensionOf(_ path: String) -> String {

@@ -7,7 +7,7 @@ enum RecordCommands {
     struct Get: ParsableCommand {
         static let configuration = CommandConfiguration(
             name: "get", abstract: "Show the record stored under a key (exit 1 when there is none).",
-            discussion: "--format json prints {\"key\", \"metadata\", \"dim\", \"vector\": [...]}; metadata is the stored object or null.")
+            discussion: "--format json prints {\"key\", \"metadata\", \"document\", \"dim\", \"vector\": [...]}; metadata and document are the\nstored objects or null. The document is what the vector was made from: {\"text\": ...} for a text,\n{\"name\", \"mime_type\", \"bytes\"} for a file (see 'embedctl collection create --no-documents').")
         var output = FormatOptions()
         var collection = ""
         var key = ""
@@ -26,6 +26,7 @@ enum RecordCommands {
             if output.json {
                 Output.out(JSON.object([
                     ("key", JSON.string(record.key)), ("metadata", StoreRendering.metadataJSON(record.metadata)),
+                    ("document", StoreRendering.metadataJSON(record.document)),
                     ("dim", String(values.count)), ("vector", "[" + values.map(JSON.number).joined(separator: ", ") + "]"),
                 ]) + "\n")
             } else {
@@ -33,6 +34,7 @@ enum RecordCommands {
                 Output.out("""
                 key:      \(record.key)
                 metadata: \(record.metadata.isEmpty ? "(none)" : record.metadata)
+                document: \(record.document.isEmpty ? "(none)" : record.document)
                 vector:   \(values.count) values: \(head)\(values.count > 6 ? " ..." : "")
 
                 """)

@@ -157,16 +157,13 @@ enum SearchCommand {
                 if hits.isEmpty { out += "no results\n"; continue }
                 // Segment hits (KEY#t=START,END, stored with add --segments) say where in the recording.
                 let times = hits.map { segmentTime($0.key) }
-                if times.contains(where: { $0 != nil }) {
-                    out += Table.render(["#", "SCORE", "KEY", "TIME", "METADATA"], hits.enumerated().map { r, h in
-                        [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key), times[r] ?? "",
-                         h.metadata.replacing("\n", with: " ")]
-                    })
-                } else {
-                    out += Table.render(["#", "SCORE", "KEY", "METADATA"], hits.enumerated().map { r, h in
-                        [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key), h.metadata.replacing("\n", with: " ")]
-                    })
-                }
+                let timed = times.contains(where: { $0 != nil })
+                let documents = hits.contains { !$0.document.isEmpty }
+                let header = ["#", "SCORE", "KEY"] + (timed ? ["TIME"] : []) + (documents ? ["DOCUMENT"] : []) + ["METADATA"]
+                out += Table.render(header, hits.enumerated().map { r, h in
+                    [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key)] + (timed ? [times[r] ?? ""] : [])
+                        + (documents ? [StoreRendering.documentSummary(h.document)] : []) + [h.metadata.replacing("\n", with: " ")]
+                })
             }
             Output.out(out)
         }
@@ -187,14 +184,15 @@ enum SearchCommand {
         return clock(s) + "–" + clock(e)
     }
 
-    /// `{"results": [[{"key", "score", "metadata"}, ...], ...]}`: the scripting contract.
+    /// `{"results": [[{"key", "score", "metadata", "document"}, ...], ...]}`: the scripting contract.
     static func json(_ results: [[SearchHit]]) -> String {
         var out = "{\"results\": ["
         for (i, hits) in results.enumerated() {
             out += i == 0 ? "\n  [" : ",\n  ["
             for (j, h) in hits.enumerated() {
                 out += (j == 0 ? "\n    " : ",\n    ")
-                out += "{\"key\": \(JSON.string(h.key)), \"score\": \(JSON.number(h.score)), \"metadata\": \(StoreRendering.metadataJSON(h.metadata))}"
+                out += "{\"key\": \(JSON.string(h.key)), \"score\": \(JSON.number(h.score)), \"metadata\": \(StoreRendering.metadataJSON(h.metadata)), "
+                    + "\"document\": \(StoreRendering.metadataJSON(h.document))}"
             }
             out += hits.isEmpty ? "]" : "\n  ]"
         }

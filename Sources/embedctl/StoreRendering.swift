@@ -32,6 +32,7 @@ enum StoreRendering {
                                  indent: indent + "  ")),
             ("acl", aclJSON(c.acl ?? CollectionAcl(), indent: indent + "  ")),
             ("can_read", c.canRead ? "true" : "false"), ("can_write", c.canWrite ? "true" : "false"),
+            ("documents", c.documents ? "true" : "false"),
             ("error", JSON.string(c.error)),
         ]
         if let s = c.stats { pairs.append(("stats", statsJSON(s, indent: indent + "  "))) }
@@ -63,6 +64,7 @@ enum StoreRendering {
             ("readers", readers(c.acl ?? CollectionAcl())),
             ("writers", writers(c.acl ?? CollectionAcl())),
             ("your access", access(c)),
+            ("documents", c.documents ? "recorded (source text, file name and type)" : "not recorded (--no-documents)"),
         ]
         if !c.error.isEmpty { lines.append(("error", c.error)) }
         if let s = c.stats {
@@ -125,6 +127,17 @@ enum StoreRendering {
         return "\(tenths / 10).\(tenths % 10) \(units[u])"
     }
 
-    /// Metadata as JSON for output: the stored object as is, or null when none.
+    /// Metadata (or a document) as JSON for output: the stored object as is, or null when none.
     static func metadataJSON(_ m: String) -> String { m.isEmpty ? "null" : m }
+
+    /// A document in one table cell: its text (the start of it), else its file name, else its
+    /// media type.
+    static func documentSummary(_ document: String) -> String {
+        guard !document.isEmpty else { return "" }
+        guard let node = try? JSONNode.parse(Array(document.utf8)) else { return AddCommand.display(document) }
+        for field in ["text", "name", "mime_type"] {
+            if case .string(let s)? = node[field]?.kind { return AddCommand.display(s.replacing("\t", with: " ")) }
+        }
+        return AddCommand.display(document)
+    }
 }

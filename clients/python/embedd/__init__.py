@@ -7,7 +7,7 @@
 See README.md for the full API. NumPy, when installed, is used for vectors in and out.
 """
 
-from .client import HAS_NUMPY, Client, EmbedResult, File, Hit, InputLike, MetadataLike, Record, Segment, UpsertError, UpsertSummary
+from .client import HAS_NUMPY, Client, DocumentLike, EmbedResult, File, Hit, InputLike, MetadataLike, Record, Segment, UpsertError, UpsertSummary
 from .errors import (AbortedError, AlreadyExistsError, CancelledError, DataLossError, DeadlineExceededError,
                      EmbeddError, FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError,
                      OutOfRangeError, PermissionDeniedError, ProtocolError, ResourceExhaustedError, StatusCode,
@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Client", "EmbedResult", "File", "InputLike", "HAS_NUMPY", "Hit", "Record", "Segment", "UpsertSummary", "UpsertError",
-    "MetadataLike", "CollectionAcl", "CollectionInfo", "CollectionStats", "UpsertOutcome", "SoundOutcome", "Media", "Pixels", "Audio", "ModelInfo",
+    "MetadataLike", "DocumentLike", "CollectionAcl", "CollectionInfo", "CollectionStats", "UpsertOutcome", "SoundOutcome", "Media", "Pixels", "Audio", "ModelInfo",
     "ModelState", "PluginInfo", "ServingStatus", "StatusCode", "EmbeddError", "AbortedError",
     "AlreadyExistsError", "CancelledError", "DataLossError", "DeadlineExceededError", "FailedPreconditionError",
     "InternalError", "InvalidArgumentError", "NotFoundError", "OutOfRangeError", "PermissionDeniedError",

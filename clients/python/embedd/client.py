@@ -10,7 +10,7 @@ import mimetypes
 import os
 import threading
 from dataclasses import dataclass, field as dataclass_field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import messages as m
 from ._connection import Connection, NotSentError, default_socket_path
@@ -110,7 +110,7 @@ def to_input(item: InputLike, index: int = 0) -> m.Input:
     if isinstance(item, File) and item.send_fd:
         path = os.fspath(item.path)
         fd_mime = item.mime_type if item.mime_type is not None else (mimetypes.guess_type(path)[0] or "")
-        return _FdInput(file=m.FileRef(index=0, mime_type=fd_mime), path=path)
+        return _FdInput(file=m.FileRef(index=0, mime_type=fd_mime, name=path), path=path)
     if isinstance(item, File) or isinstance(item, os.PathLike):
         path = os.fspath(item.path if isinstance(item, File) else item)
         mime = item.mime_type if isinstance(item, File) else None
@@ -122,7 +122,7 @@ def to_input(item: InputLike, index: int = 0) -> m.Input:
                                        f"input {index}: cannot read {path}: {e.strerror or e}") from None
         if mime is None:
             mime = mimetypes.guess_type(path)[0] or ""
-        return m.Input(media=m.Media(data=data, mime_type=mime))
+        return m.Input(media=m.Media(data=data, mime_type=mime, name=path))
     raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                f"input {index}: cannot embed a {type(item).__name__} (pass str for text, bytes "
                                f"or a pathlib.Path / embedd.File for media, or an embedd Media/Pixels/Audio)")
@@ -500,17 +500,19 @@ class Client:
     def create_collection(self, name: str, *, model: Optional[str] = None, dim: Optional[int] = None,
                           metric: Optional[str] = None, hnsw_m: int = 0, hnsw_ef_construction: int = 0,
                           hnsw_ef: int = 0, acl: Optional[m.CollectionAcl] = None, exist_ok: bool = False,
-                          storage: str = "", timeout: Optional[float] = None) -> m.CollectionInfo:
+                          storage: str = "", documents: bool = True, timeout: Optional[float] = None) -> m.CollectionInfo:
         """Creates a collection bound to a ``model`` (dimension, metric and embedding space come
         from the model; texts and files are embedded with it) or to a raw dimension ``dim``
         (bring your own vectors). ``metric``: "cosine", "l2" or "ip". ``acl`` grants read/write
         to other uids/gids (the creator owns the collection). ``exist_ok``: an existing
         collection with the same binding is not an error (AlreadyExistsError otherwise).
         ``storage``: "f32" (default, exact), "f16" (half the memory) or "int8" (a quarter;
-        scores and ``get`` use the rounded vector) — see docs/storage.md."""
+        scores and ``get`` use the rounded vector) — see docs/storage.md. ``documents=False``:
+        the daemon records no document (source text, file name and type) for embedded items;
+        documents passed explicitly to :meth:`upsert` are still kept."""
         req = m.CreateCollectionRequest(name=name, model=model or "", dimension=dim or 0, metric=metric or "",
                                         storage=storage, hnsw_m=hnsw_m, hnsw_ef_construction=hnsw_ef_construction,
-                                        hnsw_ef=hnsw_ef, acl=acl, exist_ok=exist_ok)
+                                        hnsw_ef=hnsw_ef, acl=acl, exist_ok=exist_ok, no_documents=not documents)
         r = self._call("CreateCollection", req, m.CreateCollectionResponse, timeout)
         return r.collection or m.CollectionInfo(name=name)
 
@@ -546,7 +548,7 @@ class Client:
                metadata: Union[MetadataLike, Sequence[MetadataLike], None] = None, skip_existing: bool = False,
                model: Optional[str] = None, batch: int = 256, check: bool = True,
                truncate: Optional[bool] = None, segments: bool = False,
-               sound_collection: str = "",
+               sound_collection: str = "", documents: Union[DocumentLike, Sequence[DocumentLike], None] = None,
                timeout: Optional[float] = None) -> "UpsertSummary":
         """Stores records: ``keys[i]`` gets ``inputs[i]`` (texts, files, media — embedded by the
         daemon with the collection's model) or ``vectors[i]`` (a list of floats per key, or an
@@ -577,6 +579,12 @@ class Client:
         the same key: each result's ``sound`` says ``SOUND_STORED`` (and ``sound_collection``),
         ``SOUND_ABSENT`` (no sound track; not a failure) or ``SOUND_FAILED`` (``sound_error``).
         Long videos take a while: pass a ``timeout`` (seconds) that covers them.
+
+        Each record keeps a **document**, returned by :meth:`get`, :meth:`search` and
+        :meth:`scan`: the daemon records ``{"text": ...}`` for a text and ``{"name", "mime_type",
+        "bytes"}`` for a file (unless the collection was created with ``documents=False``).
+        ``documents[i]`` (a ``str``, stored as ``{"text": str}``, or a dict stored as is, or
+        None) replaces it, also for ``vectors`` — as Chroma's ``add(documents=, embeddings=)``.
         """
         if texts is not None:
             if inputs is not None:
@@ -611,6 +619,12 @@ class Client:
         if got != n:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                        f"{n} keys but {got} {'inputs' if inputs is not None else 'vectors'}", "Upsert")
+        doc_any: Any = [None] * n
+        if documents is not None:
+            doc_any = [documents] if (single or isinstance(documents, (dict, str))) and n == 1 else documents
+            if isinstance(doc_any, (dict, str)) or len(doc_any) != n:
+                raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                                           f"documents must be one entry per key ({n} keys)", "Upsert")
         meta_any: Any = [None] * n
         if metadata is not None:
             meta_any = [metadata] if (single or isinstance(metadata, (dict, str))) and n == 1 else metadata
@@ -639,6 +653,7 @@ class Client:
                                                    f"{collection!r} holds {dim}-dimensional vectors{owner}", "Upsert")
                     item = m.UpsertItem(key=key, vector=m.Vector(values=values))
                 item.metadata = _metadata_json(meta_any[i], i)
+                item.document = _document_json(doc_any[i], i)
             except InvalidArgumentError as e:
                 problems[i] = e.message
                 continue
@@ -757,16 +772,18 @@ class Client:
         r = self._call("Search", req, m.SearchResponse, timeout)
         if len(r.results) != len(qs):
             raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(qs)} queries", "Search")
-        out = [[Hit(h.key, h.score, _parse_metadata(h.metadata)) for h in res.hits] for res in r.results]
+        out = [[Hit(h.key, h.score, _parse_metadata(h.metadata), _parse_metadata(h.document)) for h in res.hits]
+               for res in r.results]
         return out, r.metric, many
 
     def get(self, collection: str, key: Optional[str] = None, *, ids: Optional[Sequence[str]] = None,
             timeout: Optional[float] = None) -> Any:
-        """One record by key (NotFoundError when absent): a :class:`Record` with its vector and
-        metadata.
+        """One record by key (NotFoundError when absent): a :class:`Record` with its vector,
+        metadata and document.
 
         Chroma's shape: ``get(collection, ids=[...])`` returns ``{"ids": [...], "embeddings":
-        [...], "metadatas": [...]}`` for the ids that exist, in the order asked (absent ids are
+        [...], "metadatas": [...], "documents": [...]}`` for the ids that exist (a document is
+        its text, or None), in the order asked (absent ids are
         left out, as Chroma does; one Get call per id, several in flight together).
         """
         if ids is not None:
@@ -783,7 +800,7 @@ class Client:
                     raise  # no such collection
             found = [r for r in (self._parallel(one, id_list) if id_list else []) if r is not None]
             return {"ids": [r.key for r in found], "embeddings": [r.vector for r in found],
-                    "metadatas": [r.metadata for r in found]}
+                    "metadatas": [r.metadata for r in found], "documents": [_document_text(r.document) for r in found]}
         if key is None:
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, "get needs a key (or ids=[...])", "Get")
         r = self._call("Get", m.GetRequest(collection=collection, key=key), m.GetResponse, timeout)
@@ -792,7 +809,48 @@ class Client:
             vec: Any = _np.asarray(values, dtype=_np.float32)
         else:
             vec = list(values)
-        return Record(r.key or key, vec, _parse_metadata(r.metadata))
+        return Record(r.key or key, vec, _parse_metadata(r.metadata), _parse_metadata(r.document))
+
+    def scan(self, collection: str, *, after: Optional[str] = None, limit: Optional[int] = None,
+             filter: Union[Dict[str, Any], str, None] = None, vectors: bool = False, page_size: int = 1000,
+             timeout: Optional[float] = None) -> Iterator["Record"]:
+        """Every record (or the first ``limit``) in ascending byte order of its key, after
+        ``after``, whose metadata matches ``filter`` (as :meth:`search`'s): :class:`Record` s
+        with metadata and document, and vectors when ``vectors=True`` (else ``vector`` is
+        None). Fetched in pages of ``page_size`` as the iterator advances (daemons of protocol
+        1.2+), so exporting a large collection holds one page in memory. Records written while
+        the scan runs appear if their key sorts after the current position."""
+        hello = self._connection().hello
+        if (hello.major, hello.minor) < (1, 2):
+            raise UnimplementedError(StatusCode.UNIMPLEMENTED,
+                                     f"Scan needs protocol 1.2; the daemon speaks {hello.major}.{hello.minor}", "Scan")
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        if isinstance(filter, dict):
+            filter = json.dumps(filter, separators=(",", ":"), ensure_ascii=False)
+        cursor = after or ""
+        left = limit if limit is not None else -1
+        while left != 0:
+            size = page_size if left < 0 else min(page_size, left)
+            r = self._call("Scan", m.ScanRequest(collection=collection, after=cursor, limit=size, filter=filter or "",
+                                                 vectors=vectors), m.ScanResponse, timeout)
+            for rec in r.records:
+                vec: Any = None
+                if vectors:
+                    values = rec.vector.values if rec.vector is not None else []
+                    vec = _np.asarray(values, dtype=_np.float32) if self.numpy and _np is not None else list(values)
+                yield Record(rec.key, vec, _parse_metadata(rec.metadata), _parse_metadata(rec.document))
+            if left > 0:
+                left -= len(r.records)
+            if not r.next_after:
+                return
+            cursor = r.next_after
+
+    def keys(self, collection: str, *, after: Optional[str] = None, limit: Optional[int] = None,
+             filter: Union[Dict[str, Any], str, None] = None, timeout: Optional[float] = None) -> Iterator[str]:
+        """The keys of :meth:`scan`, in ascending byte order (``embedctl keys``)."""
+        for r in self.scan(collection, after=after, limit=limit, filter=filter, page_size=10000, timeout=timeout):
+            yield r.key
 
     def delete(self, collection: str, keys: Union[str, Sequence[str], None] = None, *,
                ids: Union[str, Sequence[str], None] = None, timeout: Optional[float] = None) -> int:
@@ -824,15 +882,15 @@ class Client:
         or an ``(n, dim)`` array); one of the two. Returns the :class:`UpsertSummary`; a bad item
         fails alone, as in :meth:`upsert` (``check``).
 
-        Differences from Chroma: embedd keeps the vector and metadata, not the document text
-        (put it in the metadata if you need it back); an id already stored is replaced
-        (Chroma's ``upsert``) unless ``skip_existing=True`` (then it is kept, as Chroma's
-        ``add`` keeps it).
+        With both ``documents`` and ``embeddings``, the vectors are stored and the documents
+        (texts) kept beside them, as Chroma does. The documents come back from :meth:`get` and
+        :meth:`query`. Difference from Chroma: an id already stored is replaced (Chroma's
+        ``upsert``) unless ``skip_existing=True`` (then it is kept, as Chroma's ``add`` keeps it).
         """
         if documents is not None and embeddings is not None:
-            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
-                                       "pass documents or embeddings, not both (embedd stores the vector, not the "
-                                       "document: put the text in metadatas to keep it)", "Upsert")
+            docs = [documents] if isinstance(documents, str) else list(documents)  # type: ignore[arg-type]
+            return self.upsert(collection, ids, vectors=embeddings, metadata=metadatas, documents=docs,
+                               skip_existing=skip_existing, check=check, timeout=timeout)
         return self.upsert(collection, ids, documents, vectors=embeddings, metadata=metadatas,
                            skip_existing=skip_existing, check=check, timeout=timeout)
 
@@ -844,7 +902,7 @@ class Client:
         :meth:`search`. Returns one list per query, in query order, each best first::
 
             {"ids": [["k1", "k7"]], "distances": [[0.08, 0.31]], "scores": [[0.92, 0.69]],
-             "metadatas": [[{...}, None]], "metric": "cosine"}
+             "metadatas": [[{...}, None]], "documents": [["a text", None]], "metric": "cosine"}
 
         ``scores`` are embedd's (see :meth:`search`: cosine similarity and dot product, higher
         is closer; l2 distance, lower is closer). ``distances`` are Chroma's, **lower is closer**
@@ -853,8 +911,8 @@ class Client:
         ``where`` is embedd's metadata filter (:meth:`search`'s ``filter``: equality,
         ``$eq``, ``$in`` or a list of allowed values, on top-level fields), and Chroma's
         ``{"$and": [{...}, {...}]}`` of such conditions on distinct fields; other operators
-        (``$or``, ``$gt``, ``$ne``, …) are refused. There are no ``documents`` in the result:
-        embedd does not keep them.
+        (``$or``, ``$gt``, ``$ne``, …) are refused. ``documents`` are the stored texts (None
+        for a record without one, e.g. a file: its name is in :meth:`search`'s ``Hit.document``).
         """
         if (query_texts is None) == (query_embeddings is None):
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
@@ -871,6 +929,7 @@ class Client:
                 "distances": [[_chroma_distance(h.score, metric) for h in hits] for hits in out],
                 "scores": [[h.score for h in hits] for hits in out],
                 "metadatas": [[h.metadata for h in hits] for hits in out],
+                "documents": [[_document_text(h.document) for h in hits] for hits in out],
                 "metric": metric}
 
     def count(self, collection: str, *, timeout: Optional[float] = None) -> int:
@@ -885,6 +944,10 @@ class Client:
 #: Metadata of one record: a dict (sent as JSON), a JSON object string, or None.
 MetadataLike = Union[Dict[str, Any], str, None]
 
+#: A document to store with a record: a ``str`` (its text, stored as ``{"text": str}``), a
+#: dict (stored as is), or None (the daemon records one from the input).
+DocumentLike = Union[str, Dict[str, Any], None]
+
 _SINGLE_INPUTS = (str, bytes, bytearray, memoryview, os.PathLike, File, m.Media, m.Pixels, m.Audio, m.Input)
 
 
@@ -898,14 +961,19 @@ class Hit:
     key: str
     score: float
     metadata: Any = None
+    #: what the vector was made from (parsed JSON): ``{"text": ...}`` for a text,
+    #: ``{"name", "mime_type", "bytes"}`` for a file; None when the record has none
+    document: Any = None
 
 
 @dataclass
 class Record:
-    """A stored record (from :meth:`Client.get`)."""
+    """A stored record (from :meth:`Client.get` and :meth:`Client.scan`)."""
     key: str
     vector: Any
     metadata: Any = None
+    #: as :attr:`Hit.document`
+    document: Any = None
 
 
 @dataclass
@@ -1017,6 +1085,26 @@ def _metadata_json(x: Any, index: int) -> str:
                                        "Upsert") from None
     raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                f"metadata {index} must be a dict, a JSON string or None, not {type(x).__name__}", "Upsert")
+
+
+def _document_json(x: Any, index: int) -> str:
+    """A :data:`DocumentLike` as the wire's JSON text ("" for None)."""
+    if x is None:
+        return ""
+    if isinstance(x, str):
+        return json.dumps({"text": x}, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(x, dict):
+        try:
+            return json.dumps(x, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT, f"document {index} is not JSON: {e}") from None
+    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
+                               f"document {index} must be a str, a dict or None, not {type(x).__name__}")
+
+
+def _document_text(document: Any) -> Optional[str]:
+    """Chroma's document: the stored text, or None."""
+    return document.get("text") if isinstance(document, dict) else None
 
 
 def _parse_metadata(text: str) -> Any:

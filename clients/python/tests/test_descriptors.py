@@ -84,9 +84,10 @@ class DescriptorPassingTests(unittest.TestCase):
         frame, req, contents = fake.requests[0]
         self.assertEqual(frame.flags, END_OF_CALL | DESCRIPTORS)
         self.assertEqual(req.inputs[0], m.Input(text="plain text"))
-        self.assertEqual([i.file for i in req.inputs[1:]], [m.FileRef(index=0, mime_type="text/plain"),
-                                                            m.FileRef(index=1, mime_type="image/png"),
-                                                            m.FileRef(index=2, mime_type="image/x-mine")])
+        # Each carries its name, for the stored document (the daemon never opens it).
+        self.assertEqual([i.file for i in req.inputs[1:]], [m.FileRef(index=0, mime_type="text/plain", name=str(a)),
+                                                            m.FileRef(index=1, mime_type="image/png", name=str(b)),
+                                                            m.FileRef(index=2, mime_type="image/x-mine", name=str(b))])
         self.assertEqual(contents, [b"first file", b"\x89PNG second", b"\x89PNG second"])
         frame2, _, contents2 = fake.requests[1]
         self.assertEqual((frame2.flags, contents2), (END_OF_CALL, []))

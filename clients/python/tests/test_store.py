@@ -432,7 +432,8 @@ class StoreTests(unittest.TestCase):
                   metadatas=[{"lang": "en", "i": i} for i in range(5)])
         self.assertEqual((s.stored, s.failed), (5, 0))
         r = c.query("chroma", query_texts=[docs[1], docs[3]], n_results=2)
-        self.assertEqual(set(r), {"ids", "distances", "scores", "metadatas", "metric"})
+        self.assertEqual(set(r), {"ids", "distances", "scores", "metadatas", "documents", "metric"})
+        self.assertEqual([d[0] for d in r["documents"]], [docs[1], docs[3]])
         self.assertEqual([ids[0] for ids in r["ids"]], ["d1", "d3"])
         self.assertEqual([len(ids) for ids in r["ids"]], [2, 2])
         self.assertEqual(r["metadatas"][0][0], {"lang": "en", "i": 1})
@@ -456,15 +457,21 @@ class StoreTests(unittest.TestCase):
         self.assertEqual(got["metadatas"], [{"lang": "en", "i": 0}, {"src": "vec"}])
         self.assertEqual([list(e) for e in got["embeddings"]],
                          [fixture_vector(docs[0], 32), fixture_vector("vectors too", 32)])
-        self.assertEqual(c.get("chroma", ids=[]), {"ids": [], "embeddings": [], "metadatas": []})
+        self.assertEqual(c.get("chroma", ids=[]), {"ids": [], "embeddings": [], "metadatas": [], "documents": []})
+        self.assertEqual(got["documents"], [docs[0], None])
         self.assertEqual(c.delete("chroma", ids=["d0", "v", "nope"]), 2)
         self.assertEqual(c.count("chroma"), 4)
         # A bad item fails alone here too; mistakes of the call are named.
         with self.assertRaises(embedd.UpsertError) as cm:
             c.add("chroma", ids=["ok", "blank"], documents=["fine", "  "])
         self.assertEqual(cm.exception.summary.stored, 1)
-        for call, want in [(lambda: c.add("chroma", ids=["a"], documents=["x"], embeddings=[[0.0] * 32]), "not both"),
-                           (lambda: c.query("chroma"), "query_texts or query_embeddings"),
+        # Documents with embeddings: the vectors are stored, the texts kept beside them.
+        s = c.add("chroma", ids=["both"], documents=["its text"], embeddings=[fixture_vector("elsewhere", 32)])
+        self.assertEqual(s.stored, 1)
+        self.assertEqual(c.get("chroma", ids=["both"])["documents"], ["its text"])
+        self.assertEqual(list(c.get("chroma", "both").vector), fixture_vector("elsewhere", 32))
+        c.delete("chroma", ids=["both"])
+        for call, want in [(lambda: c.query("chroma"), "query_texts or query_embeddings"),
                            (lambda: c.delete("chroma"), "keys or ids"),
                            (lambda: c.get("chroma"), "needs a key")]:
             with self.assertRaises(embedd.InvalidArgumentError) as cm2:
