@@ -144,5 +144,19 @@ enum GoldenSamples {
         ("CountResponse", CountResponse()), ("CountResponse", CountResponse(count: 1 << 40)),
         ("StatsRequest", StatsRequest()), ("StatsRequest", StatsRequest(collection: "docs")),
         ("StatsResponse", StatsResponse()), ("StatsResponse", StatsResponse(collections: [info, emptyInfo])),
+        // Protocol 1.2 (issue 26): names of passed files, documents, Scan.
+        ("FileRef", FileRef(index: 1, mimeType: "image/jpeg", name: "pics/ü.jpg")),
+        ("Media", Media(data: [1, 2], mimeType: "image/png", name: "a.png")),
+        ("UpsertItem", UpsertItem(key: "d", value: .vector(Vector(values: [1])), document: #"{"text":"hi"}"#)),
+        ("SearchHit", SearchHit(key: "a", score: 1, document: #"{"text":"a"}"#)),
+        ("GetResponse", GetResponse(key: "a", document: #"{"name":"x.jpg"}"#)),
+        ("CreateCollectionRequest", CreateCollectionRequest(name: "n", noDocuments: true)),
+        ("CollectionInfo", CollectionInfo(name: "n", documents: true)),
+        ("ScanRequest", ScanRequest()),
+        ("ScanRequest", ScanRequest(collection: "docs", after: "k9", limit: 100_000, filter: #"{"a":1}"#, vectors: true)),
+        ("ScanRecord", ScanRecord()),
+        ("ScanRecord", ScanRecord(key: "k", vector: Vector(values: [0.5]), metadata: "{}", document: #"{"text":"t"}"#)),
+        ("ScanResponse", ScanResponse()),
+        ("ScanResponse", ScanResponse(records: [ScanRecord(key: "a"), ScanRecord()], nextAfter: "a")),
     ]
 }
