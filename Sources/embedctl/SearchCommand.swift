@@ -158,7 +158,8 @@ enum SearchCommand {
                 // Segment hits (KEY#t=START,END, stored with add --segments) say where in the recording.
                 let times = hits.map { segmentTime($0.key) }
                 let timed = times.contains(where: { $0 != nil })
-                let documents = hits.contains { !$0.document.isEmpty }
+                // Texts added from the command line are their own keys: the column would repeat them.
+                let documents = hits.contains { !$0.document.isEmpty && StoreRendering.documentSummary($0.document) != AddCommand.display($0.key) }
                 let header = ["#", "SCORE", "KEY"] + (timed ? ["TIME"] : []) + (documents ? ["DOCUMENT"] : []) + ["METADATA"]
                 out += Table.render(header, hits.enumerated().map { r, h in
                     [String(r + 1), EmbedCommand.format4(h.score), AddCommand.display(h.key)] + (timed ? [times[r] ?? ""] : [])

@@ -21,7 +21,7 @@ import Testing
         let obj = try #require(try jsonOutput(r) as? [String: Any])
         #expect(obj.keys.sorted() == ["results"])
         let results = try #require(obj["results"] as? [[[String: Any]]])
-        for list in results { for hit in list { #expect(Set(hit.keys) == ["key", "score", "metadata"]) } }
+        for list in results { for hit in list { #expect(Set(hit.keys) == ["key", "score", "metadata", "document"]) } }
         return results.map { $0.map { $0["key"] as! String } }
     }
 

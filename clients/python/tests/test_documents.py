@@ -150,9 +150,15 @@ class DocumentTests(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout), {"keys": ["gamma text"], "next_after": None})
         r = self.ctl("keys", "ctl", "--filter", '{"src": "elsewhere"}')
         self.assertEqual(r.stdout, "")
-        # The search table shows the document column; JSON carries the document.
+        # The search table shows the document column where it says more than the key; JSON
+        # always carries the document.
         r = self.ctl("search", "ctl", "beta text", "-k", "1")
+        self.assertNotIn("DOCUMENT", r.stdout)  # the text is its own key
+        c.upsert("ctl", "short-key", "delta text")
+        r = self.ctl("search", "ctl", "delta text", "-k", "1")
         self.assertIn("DOCUMENT", r.stdout)
+        self.assertIn("delta text", r.stdout)
+        c.delete("ctl", "short-key")
         r = self.ctl("search", "ctl", "beta text", "-k", "1", "--format", "json")
         self.assertEqual(json.loads(r.stdout)["results"][0][0]["document"], {"text": "beta text"})
         r = self.ctl("get", "ctl", "gamma text", "--format", "json")
