@@ -18,6 +18,11 @@ import EmbedWire
 ///     reader_gids
 ///     writer_uids
 ///     writer_gids 100
+///     add_prompt passage
+///     query_prompt query
+///
+/// `add_prompt` and `query_prompt` (the model prompts Upsert and Search apply to text when a
+/// call names none) are written only when set; files without them read as unset.
 struct CollectionBinding: Sendable, Equatable {
     static let fileName = "embedd.binding"
 
@@ -32,6 +37,10 @@ struct CollectionBinding: Sendable, Equatable {
     var readerGIDs: [UInt32] = []
     var writerUIDs: [UInt32] = []
     var writerGIDs: [UInt32] = []
+    /// The model prompt Upsert applies to text items that name none ("" = the model's default).
+    var addPrompt = ""
+    /// The model prompt Search applies to text queries that name none ("" = the model's default).
+    var queryPrompt = ""
 
     var isRaw: Bool { model.isEmpty }
 
@@ -71,7 +80,10 @@ struct CollectionBinding: Sendable, Equatable {
         writer_gids \(list(writerGIDs))
 
         """
-        return Array(text.utf8)
+        var prompts = ""
+        if !addPrompt.isEmpty { prompts += "add_prompt \(addPrompt)\n" }
+        if !queryPrompt.isEmpty { prompts += "query_prompt \(queryPrompt)\n" }
+        return Array((text + prompts).utf8)
     }
 
     /// Parses the file's bytes; `path` names it in errors.
@@ -115,6 +127,8 @@ struct CollectionBinding: Sendable, Equatable {
             case "reader_gids": b.readerGIDs = try list(value)
             case "writer_uids": b.writerUIDs = try list(value)
             case "writer_gids": b.writerGIDs = try list(value)
+            case "add_prompt": b.addPrompt = value
+            case "query_prompt": b.queryPrompt = value
             default: break  // newer keys are ignored
             }
         }
