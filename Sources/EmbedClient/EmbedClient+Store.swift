@@ -107,10 +107,10 @@ extension EmbedClient {
     /// Searches with several queries at once; `results[i]` answers `queries[i]`.
     /// - Parameters: `k` 0 = 10; `ef` 0 = the collection's default; `filter` a JSON object.
     public func search(_ collection: String, _ queries: [SearchQuery], k: Int = 10, ef: Int = 0, filter: String = "",
-                       model: String = "", files: [FileDescriptor] = [], truncation: Truncation = .default,
+                       model: String = "", files: [FileDescriptor] = [], truncation: Truncation = .default, prompt: String = "",
                        deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> SearchResponse {
         try call(.search, SearchRequest(collection: collection, queries: queries, k: UInt32(clamping: k), ef: UInt32(clamping: ef),
-                                        filter: filter, model: model, truncation: truncation),
+                                        filter: filter, model: model, truncation: truncation, prompt: prompt),
                  as: SearchResponse.self, descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 

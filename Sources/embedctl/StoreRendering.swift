@@ -33,6 +33,8 @@ enum StoreRendering {
             ("acl", aclJSON(c.acl ?? CollectionAcl(), indent: indent + "  ")),
             ("can_read", c.canRead ? "true" : "false"), ("can_write", c.canWrite ? "true" : "false"),
             ("error", JSON.string(c.error)),
+            ("add_prompt", c.addPrompt.isEmpty ? "null" : JSON.string(c.addPrompt)),
+            ("query_prompt", c.queryPrompt.isEmpty ? "null" : JSON.string(c.queryPrompt)),
         ]
         if let s = c.stats { pairs.append(("stats", statsJSON(s, indent: indent + "  "))) }
         return JSON.object(pairs, indent: indent)
@@ -64,6 +66,10 @@ enum StoreRendering {
             ("writers", writers(c.acl ?? CollectionAcl())),
             ("your access", access(c)),
         ]
+        if !c.model.isEmpty {
+            lines.append(("add prompt", c.addPrompt.isEmpty ? "(the model's default)" : c.addPrompt))
+            lines.append(("query prompt", c.queryPrompt.isEmpty ? "(the model's default)" : c.queryPrompt))
+        }
         if !c.error.isEmpty { lines.append(("error", c.error)) }
         if let s = c.stats {
             lines += [
