@@ -66,9 +66,10 @@ enum StoreRendering {
             ("writers", writers(c.acl ?? CollectionAcl())),
             ("your access", access(c)),
         ]
-        if !c.model.isEmpty {
-            lines.append(("add prompt", c.addPrompt.isEmpty ? "(the model's default)" : c.addPrompt))
-            lines.append(("query prompt", c.queryPrompt.isEmpty ? "(the model's default)" : c.queryPrompt))
+        if !c.addPrompt.isEmpty || !c.queryPrompt.isEmpty {
+            // The model prompts add and search apply (collection create --add-prompt/--query-prompt).
+            func name(_ p: String) -> String { p.isEmpty ? "(the model's default)" : p }
+            lines.append(("prompts", "add \(name(c.addPrompt)), search \(name(c.queryPrompt))"))
         }
         if !c.error.isEmpty { lines.append(("error", c.error)) }
         if let s = c.stats {
