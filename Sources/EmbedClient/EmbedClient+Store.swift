@@ -37,10 +37,11 @@ extension EmbedClient {
     /// that `Input.file` entries refer to by index. `truncation` says what happens to a text
     /// longer than the model's window (`.default`: the model's setting); `usage` in the
     /// response says which inputs were cut. `segments`: also each input's time windows with
-    /// their vectors (audio and video models; `EmbedResponse.segments`).
+    /// their vectors (audio and video models; `EmbedResponse.segments`). `prompt`: the model's
+    /// sentence-transformers prompt for text inputs (`EmbedRequest.prompt`; "" = its default).
     public func embed(model: String = "", inputs: [Input], files: [FileDescriptor] = [], truncation: Truncation = .default,
-                      segments: Bool = false, deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> EmbedResponse {
-        try call(.embed, EmbedRequest(model: model, inputs: inputs, truncation: truncation, segments: segments), as: EmbedResponse.self,
+                      segments: Bool = false, prompt: String = "", deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> EmbedResponse {
+        try call(.embed, EmbedRequest(model: model, inputs: inputs, truncation: truncation, segments: segments, prompt: prompt), as: EmbedResponse.self,
                  descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 
@@ -107,10 +108,10 @@ extension EmbedClient {
     /// Searches with several queries at once; `results[i]` answers `queries[i]`.
     /// - Parameters: `k` 0 = 10; `ef` 0 = the collection's default; `filter` a JSON object.
     public func search(_ collection: String, _ queries: [SearchQuery], k: Int = 10, ef: Int = 0, filter: String = "",
-                       model: String = "", files: [FileDescriptor] = [], truncation: Truncation = .default,
+                       model: String = "", files: [FileDescriptor] = [], truncation: Truncation = .default, prompt: String = "",
                        deadlineMilliseconds: UInt32 = 0) throws(ClientError) -> SearchResponse {
         try call(.search, SearchRequest(collection: collection, queries: queries, k: UInt32(clamping: k), ef: UInt32(clamping: ef),
-                                        filter: filter, model: model, truncation: truncation),
+                                        filter: filter, model: model, truncation: truncation, prompt: prompt),
                  as: SearchResponse.self, descriptors: files, deadlineMilliseconds: deadlineMilliseconds)
     }
 

@@ -19,9 +19,14 @@ import EmbedWire
 ///     writer_uids
 ///     writer_gids 100
 ///     documents 1
+///     add_prompt passage
+///     query_prompt query
 ///
 /// `documents` (0 or 1; absent = 1, as in files written before it existed): whether the
 /// daemon records a document for each embedded item (`RecordDocuments`).
+///
+/// `add_prompt` and `query_prompt` (the model prompts Upsert and Search apply to text when a
+/// call names none) are written only when set; files without them read as unset.
 struct CollectionBinding: Sendable, Equatable {
     static let fileName = "embedd.binding"
 
@@ -38,6 +43,10 @@ struct CollectionBinding: Sendable, Equatable {
     var writerGIDs: [UInt32] = []
     /// Record documents for embedded items (not `CreateCollectionRequest.no_documents`).
     var documents = true
+    /// The model prompt Upsert applies to text items that name none ("" = the model's default).
+    var addPrompt = ""
+    /// The model prompt Search applies to text queries that name none ("" = the model's default).
+    var queryPrompt = ""
 
     var isRaw: Bool { model.isEmpty }
 
@@ -78,7 +87,10 @@ struct CollectionBinding: Sendable, Equatable {
         documents \(documents ? 1 : 0)
 
         """
-        return Array(text.utf8)
+        var prompts = ""
+        if !addPrompt.isEmpty { prompts += "add_prompt \(addPrompt)\n" }
+        if !queryPrompt.isEmpty { prompts += "query_prompt \(queryPrompt)\n" }
+        return Array((text + prompts).utf8)
     }
 
     /// Parses the file's bytes; `path` names it in errors.
@@ -125,6 +137,8 @@ struct CollectionBinding: Sendable, Equatable {
             case "documents":
                 guard value == "0" || value == "1" else { throw bad("documents is '\(value.prefix(20))', not 0 or 1") }
                 b.documents = value == "1"
+            case "add_prompt": b.addPrompt = value
+            case "query_prompt": b.queryPrompt = value
             default: break  // newer keys are ignored
             }
         }

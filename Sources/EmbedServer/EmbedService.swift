@@ -137,12 +137,33 @@ public final class EmbedService: Sendable {
                          computeNice: c.batching.computeNice)
     }
 
+    /// The sentence-transformers prompts in the model's folder (`ModelPrompts`), read at every
+    /// load and swap; a file that sentence-transformers would refuse fails the load.
+    private func readPrompts(_ spec: ModelSpec) throws(PluginError) -> ModelPrompts {
+        do { return try ModelPrompts.read(directory: spec.modelDirectory) } catch {
+            throw PluginError(.modelLoadFailed, "model '\(spec.name)': \(error.message)")
+        }
+    }
+
+    /// The prompts of the loaded model `name` (none for a model that is not configured).
+    func prompts(of name: String) -> ModelPrompts { models.entry(name)?.prompts ?? .empty }
+
+    /// The prompt text an Embed call gets (`EmbedRequest.prompt`; "" = the model's default), or
+    /// nil for none. INVALID_ARGUMENT naming the model's prompts for a name it does not have.
+    func promptText(model: String, asked: String) throws(RPCError) -> String? {
+        do { return try prompts(of: model).resolve(asked: asked, model: model) } catch {
+            throw RPCError(.invalidArgument, error.message)
+        }
+    }
+
     @discardableResult
     private func load(_ entry: ModelEntry) -> PluginError? {
         models.update(entry.config.name) { $0.state = .loading; $0.error = "" }
         do {
-            _ = try host.loadModel(spec(entry))
-            models.update(entry.config.name) { $0.state = .ready; $0.error = "" }
+            let s = try spec(entry)
+            let prompts = try readPrompts(s)
+            _ = try host.loadModel(s)
+            models.update(entry.config.name) { $0.state = .ready; $0.error = ""; $0.prompts = prompts }
             return nil
         } catch {
             log.error("model '\(entry.config.name)' failed to load: \(error.message)")
@@ -201,8 +222,10 @@ public final class EmbedService: Sendable {
                 // Hot swap, also when nothing changed: reload re-reads weights and plugin files.
                 models.update(m.name) { $0.config = m; $0.directory = entry.directory }
                 do {
-                    _ = try host.reloadModel(name: m.name, spec: spec(entry))
-                    models.update(m.name) { $0.state = .ready; $0.error = "" }
+                    let s = try spec(entry)
+                    let prompts = try readPrompts(s)  // re-read: the folder may have new prompts
+                    _ = try host.reloadModel(name: m.name, spec: s)
+                    models.update(m.name) { $0.state = .ready; $0.error = ""; $0.prompts = prompts }
                 } catch {
                     models.update(m.name) { $0.error = "reload failed (previous generation still serving): \(error.message)" }
                     errors.append(error.message)
@@ -426,6 +449,7 @@ public final class EmbedService: Sendable {
             let names = models.snapshot().map(\.config.name)
             throw RPCError(.notFound, "no model named '\(name)' (configured: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
+        let prompt = try promptText(model: name, asked: req.prompt)
         var inputs: [EmbedInput] = []
         inputs.reserveCapacity(req.inputs.count)
         for (i, input) in req.inputs.enumerated() {
@@ -438,7 +462,7 @@ public final class EmbedService: Sendable {
                 let index: UInt32 = if case .file(let f) = input.kind { f.index } else { 0 }
                 throw RPCError(.invalidArgument, "input \(i): file descriptor #\(index) was not passed with this frame")
             }
-            inputs.append(try model.textIfUntypedMedia(converted, what: "input \(i)"))
+            inputs.append(try model.textIfUntypedMedia(converted, what: "input \(i)").prompted(prompt))
         }
         return (name, inputs)
     }
@@ -523,8 +547,9 @@ public final class EmbedService: Sendable {
             var spec = loaded.first { $0.name == name }!.spec
             if !path.isEmpty { spec.plugin = path }
             do {
+                let prompts = try readPrompts(spec)
                 _ = try host.reloadModel(name: name, spec: spec)
-                models.update(name) { $0.state = .ready; $0.error = "" }
+                models.update(name) { $0.state = .ready; $0.error = ""; $0.prompts = prompts }
             } catch {
                 // The caller gets the failure; the model itself is healthy (its previous
                 // generation serves on), so its entry keeps no error mark.

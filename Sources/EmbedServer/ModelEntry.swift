@@ -8,4 +8,6 @@ struct ModelEntry: Sendable {
     var directory: String
     var state: EmbedWire.ModelState
     var error: String
+    /// The prompts of the generation that serves (read from the folder at each load and swap).
+    var prompts = ModelPrompts.empty
 }

@@ -220,6 +220,8 @@ final class StoreService: Sendable {
                                createdUnixMs: b.createdUnixMilliseconds, hnswM: UInt32(c.config.hnsw.m),
                                hnswEfConstruction: UInt32(c.config.hnsw.efConstruction), hnswEf: UInt32(c.config.hnsw.ef),
                                canRead: b.canRead(ctx), canWrite: b.canWrite(ctx), documents: b.documents)
+        i.addPrompt = b.addPrompt
+        i.queryPrompt = b.queryPrompt
         if stats {
             let s = c.stats()
             i.stats = EmbedWire.CollectionStats(count: UInt64(s.count), deleted: UInt64(s.deleted), unindexed: UInt64(s.unindexed),
@@ -278,6 +280,22 @@ final class StoreService: Sendable {
     private func checkVector(_ v: [Float], _ c: VectorCollection, _ b: CollectionBinding, what: String) throws(RPCError) {
         guard v.count == c.config.dimension else {
             throw RPCError(.invalidArgument, "\(what) has \(v.count) components; \(describe(c, b))")
+        }
+    }
+
+    /// The prompt text for a call's text inputs, or nil for none: the one the call names
+    /// (`asked`; INVALID_ARGUMENT when the model lacks it), else the collection's own
+    /// (`stored`, its add_prompt or query_prompt; FAILED_PRECONDITION when a swap has taken it
+    /// from the model), else the model's default prompt.
+    private func promptText(asked: String, stored: String, option: String, _ c: VectorCollection, _ b: CollectionBinding) throws(RPCError) -> String? {
+        let prompts = embed.prompts(of: b.model)
+        if asked.isEmpty && !stored.isEmpty {
+            do throws(PromptError) { return try prompts.resolve(asked: stored, model: b.model) } catch {
+                throw RPCError(.failedPrecondition, "collection '\(c.name)' has \(option) '\(stored)', but \(error.message): name another prompt in the call, or recreate the collection")
+            }
+        }
+        do throws(PromptError) { return try prompts.resolve(asked: asked, model: b.model) } catch {
+            throw RPCError(.invalidArgument, error.message)
         }
     }
 
@@ -417,7 +435,19 @@ final class StoreService: Sendable {
             dimension = m.info.dimension
             binding.model = req.model
             binding.space = m.info.embeddingSpace
+            for (name, option) in [(req.addPrompt, "add_prompt"), (req.queryPrompt, "query_prompt")] where !name.isEmpty {
+                // The binding file holds one name per line.
+                guard !name.contains(where: \.isNewline) else { throw RPCError(.invalidArgument, "\(option) must not contain a line break") }
+                do throws(PromptError) { try embed.prompts(of: req.model).check(name, model: req.model) } catch {
+                    throw RPCError(.invalidArgument, "\(option): \(error.message)")
+                }
+            }
+            binding.addPrompt = req.addPrompt
+            binding.queryPrompt = req.queryPrompt
         } else {
+            guard req.addPrompt.isEmpty && req.queryPrompt.isEmpty else {
+                throw RPCError(.invalidArgument, "add_prompt and query_prompt name prompts of the collection's model; a raw collection (dimension \(req.dimension)) has no model")
+            }
             guard req.dimension > 0 else {
                 throw RPCError(.invalidArgument, "CreateCollection needs a model (to bind the collection to) or a dimension (for a raw collection)")
             }
@@ -454,7 +484,7 @@ final class StoreService: Sendable {
                 do throws(StoreError) { c = try catalog.open(req.name) } catch { throw StoreService.rpc(error) }
                 let b = try self.binding(of: c)
                 if req.existOk && b.model == binding.model && b.space == binding.space && c.config.dimension == dimension
-                    && c.config.metric == metric {
+                    && c.config.metric == metric && b.addPrompt == binding.addPrompt && b.queryPrompt == binding.queryPrompt {
                     var i = info(c, b, ctx, stats: false)
                     if !b.canRead(ctx) { i.count = 0 }
                     return i
@@ -573,6 +603,8 @@ final class StoreService: Sendable {
         let b: CollectionBinding
         // Whether stored items may have segment records to replace (an audio or video model).
         var replacesSegments = req.segments
+        // Prepended to text items (`promptText`).
+        var prompt: String?
         do throws(RPCError) {
             try ctx.checkAlive()
             (c, b) = try open(req.collection, ctx, .write)
@@ -596,6 +628,7 @@ final class StoreService: Sendable {
                     return
                 }
                 model = try boundModel(c, b, ctx: ctx)
+                prompt = try promptText(asked: req.prompt, stored: b.addPrompt, option: "add_prompt", c, b)
             }
             let segmentSeconds = (model ?? (b.isRaw ? nil : embed.loadedModel(named: b.model)))?.info.segmentSeconds ?? 0
             if req.segments && !needsModel {
@@ -663,7 +696,8 @@ final class StoreService: Sendable {
                         break
                     }
                     try target.requireKind(of: converted, what: what)  // the wrong model for the call: all of it fails
-                    toEmbed.append((i, converted, target.name))
+                    toEmbed.append((i, converted.prompted(prompt), target.name))
+                    // The document keeps the source text, without the prompt.
                     documents[i] = RecordDocuments.document(input: input, converted: converted, explicit: item.document, record: b.documents)
                     result.outcome = .unknown
                 }
@@ -983,6 +1017,7 @@ final class StoreService: Sendable {
             do throws(StoreError) { filter = try MetadataFilter(json: req.filter) } catch { throw StoreService.rpc(error) }
             try checkRequestedModel(req.model, c, b)
             var model: ModelSummary?
+            var prompt: String?  // prepended to text queries (`promptText`)
             for (i, q) in req.queries.enumerated() {
                 switch q.query {
                 case .none: throw RPCError(.invalidArgument, "query \(i) is empty (set an input or a vector)")
@@ -998,10 +1033,11 @@ final class StoreService: Sendable {
                         // A model still loading: the search waits for it (within its deadline), then starts over.
                         if embed.waitingForLoad(of: b.model, ctx, { [self] in queueSearch(ctx, req, done) }) { return }
                         model = try boundModel(c, b, ctx: ctx)
+                        prompt = try promptText(asked: req.prompt, stored: b.queryPrompt, option: "query_prompt", c, b)
                     }
                     let (converted, target) = try routedInput(input, ctx, bound: model!, what: "query \(i)")
                     try target.requireKind(of: converted, what: "query \(i)")
-                    toEmbed.append((i, converted, target.name))
+                    toEmbed.append((i, converted.prompted(prompt), target.name))
                     vectors.append(nil)
                 }
             }

@@ -12,6 +12,8 @@ extension EmbedWire.ModelInfo {
         modelDir = entry.directory
         self.isDefault = isDefault
         truncate = entry.config.truncate
+        prompts = entry.prompts.prompts.map { ModelPrompt(name: $0.name, text: $0.text) }
+        defaultPrompt = entry.prompts.defaultName ?? ""
         if let m = loaded {
             plugin = m.plugin.name
             modelDir = m.spec.modelDirectory

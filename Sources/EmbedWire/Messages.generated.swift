@@ -274,12 +274,17 @@ public struct ModelInfo: ProtoMessage {
     /// Field 23 (`segment_seconds`): Length of the time windows the model returns segments for (audio, video; see
     /// EmbedRequest.segments); 0 when it returns none.
     public var segmentSeconds: Double = 0
+    /// Field 24 (`prompts`): The model folder's sentence-transformers prompts (config_sentence_transformers.json
+    /// `prompts`), in the file's order; EmbedRequest.prompt names one. Read when the model loads.
+    public var prompts: [ModelPrompt] = []
+    /// Field 25 (`default_prompt`): `default_prompt_name`: applied to text when a call names no prompt
+    public var defaultPrompt: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0) {
+    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0, prompts: [ModelPrompt] = [], defaultPrompt: String = "") {
         self.name = name
         self.plugin = plugin
         self.state = state
@@ -303,6 +308,8 @@ public struct ModelInfo: ProtoMessage {
         self.inputsEmbedded = inputsEmbedded
         self.truncate = truncate
         self.segmentSeconds = segmentSeconds
+        self.prompts = prompts
+        self.defaultPrompt = defaultPrompt
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -330,6 +337,8 @@ public struct ModelInfo: ProtoMessage {
         case 21: inputsEmbedded = try reader.readUInt64(field, type)
         case 22: truncate = try reader.readBool(field, type)
         case 23: segmentSeconds = try reader.readDouble(field, type)
+        case 24: prompts.append(try reader.readMessage(field, type, as: ModelPrompt.self))
+        case 25: defaultPrompt = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -359,6 +368,41 @@ public struct ModelInfo: ProtoMessage {
         writer.uint(21, inputsEmbedded)
         writer.bool(22, truncate)
         writer.double(23, segmentSeconds)
+        for v in prompts { writer.message(24, v) }
+        writer.string(25, defaultPrompt)
+    }
+}
+
+/// One sentence-transformers prompt: text prepended to every text input it is asked for.
+///
+/// Mirrors `message ModelPrompt` in proto/embedd.proto.
+public struct ModelPrompt: ProtoMessage {
+    /// Field 1 (`name`): e.g. "query"
+    public var name: String = ""
+    /// Field 2 (`text`): e.g. "query: "
+    public var text: String = ""
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(name: String = "", text: String = "") {
+        self.name = name
+        self.text = text
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: name = try reader.readString(field, type)
+        case 2: text = try reader.readString(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, name)
+        writer.string(2, text)
     }
 }
 
@@ -903,16 +947,22 @@ public struct EmbedRequest: ProtoMessage {
     /// Field 4 (`segments`): Also return one vector per time window of each input (EmbedResponse.segments): audio and
     /// video models only (ModelInfo.segment_seconds > 0), INVALID_ARGUMENT for others.
     public var segments: Bool = false
+    /// Field 5 (`prompt`): The model's prompt (ModelInfo.prompts) to prepend to each text input, as
+    /// sentence-transformers' encode(prompt_name=...) does; tokens are counted with it. Empty = the
+    /// model's default_prompt (if any); "none" = no prompt. Inputs that are not text ignore it.
+    /// An unknown name is INVALID_ARGUMENT naming the model's prompts.
+    public var prompt: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(model: String = "", inputs: [Input] = [], truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false) {
+    public init(model: String = "", inputs: [Input] = [], truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false, prompt: String = "") {
         self.model = model
         self.inputs = inputs
         self.truncation = truncation
         self.segments = segments
+        self.prompt = prompt
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -921,6 +971,7 @@ public struct EmbedRequest: ProtoMessage {
         case 2: inputs.append(try reader.readMessage(field, type, as: Input.self))
         case 3: truncation = Truncation(rawValue: try reader.readInt32(field, type))
         case 4: segments = try reader.readBool(field, type)
+        case 5: prompt = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -931,6 +982,7 @@ public struct EmbedRequest: ProtoMessage {
         for v in inputs { writer.message(2, v) }
         writer.int(3, Int64(truncation.rawValue))
         writer.bool(4, segments)
+        writer.string(5, prompt)
     }
 }
 
@@ -1518,12 +1570,16 @@ public struct CollectionInfo: ProtoMessage {
     public var error: String = ""
     /// Field 17 (`documents`): documents are recorded for embedded items (not no_documents)
     public var documents: Bool = false
+    /// Field 18 (`add_prompt`): the model prompt Upsert applies to text items (CreateCollectionRequest.add_prompt)
+    public var addPrompt: String = ""
+    /// Field 19 (`query_prompt`): the model prompt Search applies to text queries
+    public var queryPrompt: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", model: String = "", embeddingSpace: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", count: UInt64 = 0, acl: CollectionAcl? = nil, createdUnixMs: UInt64 = 0, hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, stats: CollectionStats? = nil, canRead: Bool = false, canWrite: Bool = false, error: String = "", documents: Bool = false) {
+    public init(name: String = "", model: String = "", embeddingSpace: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", count: UInt64 = 0, acl: CollectionAcl? = nil, createdUnixMs: UInt64 = 0, hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, stats: CollectionStats? = nil, canRead: Bool = false, canWrite: Bool = false, error: String = "", documents: Bool = false, addPrompt: String = "", queryPrompt: String = "") {
         self.name = name
         self.model = model
         self.embeddingSpace = embeddingSpace
@@ -1541,6 +1597,8 @@ public struct CollectionInfo: ProtoMessage {
         self.canWrite = canWrite
         self.error = error
         self.documents = documents
+        self.addPrompt = addPrompt
+        self.queryPrompt = queryPrompt
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1562,6 +1620,8 @@ public struct CollectionInfo: ProtoMessage {
         case 15: canWrite = try reader.readBool(field, type)
         case 16: error = try reader.readString(field, type)
         case 17: documents = try reader.readBool(field, type)
+        case 18: addPrompt = try reader.readString(field, type)
+        case 19: queryPrompt = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -1585,6 +1645,8 @@ public struct CollectionInfo: ProtoMessage {
         writer.bool(15, canWrite)
         writer.string(16, error)
         writer.bool(17, documents)
+        writer.string(18, addPrompt)
+        writer.string(19, queryPrompt)
     }
 }
 
@@ -1612,17 +1674,23 @@ public struct CreateCollectionRequest: ProtoMessage {
     public var hnswEf: UInt32 = 0
     /// Field 9 (`acl`): owner_uid is ignored: the caller owns the collection
     public var acl: CollectionAcl? = nil
-    /// Field 10 (`exist_ok`): an existing collection with the same binding is not an error
+    /// Field 10 (`exist_ok`): an existing collection with the same binding (prompts included) is not an error
     public var existOk: Bool = false
     /// Field 11 (`no_documents`): do not record documents (the source text, a file's name and type) for embedded items;
     /// documents given explicitly in UpsertItem.document are still kept
     public var noDocuments: Bool = false
+    /// Field 12 (`add_prompt`): Prompts of the model (ModelInfo.prompts) applied to text when a call names none: add_prompt
+    /// by Upsert (e.g. "passage"), query_prompt by Search (e.g. "query"). Empty = the model's
+    /// default_prompt; "none" = no prompt. Model-bound collections only.
+    public var addPrompt: String = ""
+    /// Field 13 (`query_prompt`).
+    public var queryPrompt: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", model: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, acl: CollectionAcl? = nil, existOk: Bool = false, noDocuments: Bool = false) {
+    public init(name: String = "", model: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, acl: CollectionAcl? = nil, existOk: Bool = false, noDocuments: Bool = false, addPrompt: String = "", queryPrompt: String = "") {
         self.name = name
         self.model = model
         self.dimension = dimension
@@ -1634,6 +1702,8 @@ public struct CreateCollectionRequest: ProtoMessage {
         self.acl = acl
         self.existOk = existOk
         self.noDocuments = noDocuments
+        self.addPrompt = addPrompt
+        self.queryPrompt = queryPrompt
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1649,6 +1719,8 @@ public struct CreateCollectionRequest: ProtoMessage {
         case 9: acl = try reader.readMessage(field, type, as: CollectionAcl.self)
         case 10: existOk = try reader.readBool(field, type)
         case 11: noDocuments = try reader.readBool(field, type)
+        case 12: addPrompt = try reader.readString(field, type)
+        case 13: queryPrompt = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -1666,6 +1738,8 @@ public struct CreateCollectionRequest: ProtoMessage {
         if let acl { writer.message(9, acl) }
         writer.bool(10, existOk)
         writer.bool(11, noDocuments)
+        writer.string(12, addPrompt)
+        writer.string(13, queryPrompt)
     }
 }
 
@@ -1985,12 +2059,14 @@ public struct UpsertRequest: ProtoMessage {
     /// created on first use. Empty = COLLECTION + ".sound". Same keys (and, with segments, the
     /// same `KEY#t=…` segment keys) as the video's records. docs/video.md.
     public var soundCollection: String = ""
+    /// Field 8 (`prompt`): The model prompt for text items (EmbedRequest.prompt); empty = the collection's add_prompt.
+    public var prompt: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false, soundCollection: String = "") {
+    public init(collection: String = "", items: [UpsertItem] = [], skipExisting: Bool = false, model: String = "", truncation: Truncation = Truncation(rawValue: 0), segments: Bool = false, soundCollection: String = "", prompt: String = "") {
         self.collection = collection
         self.items = items
         self.skipExisting = skipExisting
@@ -1998,6 +2074,7 @@ public struct UpsertRequest: ProtoMessage {
         self.truncation = truncation
         self.segments = segments
         self.soundCollection = soundCollection
+        self.prompt = prompt
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -2009,6 +2086,7 @@ public struct UpsertRequest: ProtoMessage {
         case 5: truncation = Truncation(rawValue: try reader.readInt32(field, type))
         case 6: segments = try reader.readBool(field, type)
         case 7: soundCollection = try reader.readString(field, type)
+        case 8: prompt = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -2022,6 +2100,7 @@ public struct UpsertRequest: ProtoMessage {
         writer.int(5, Int64(truncation.rawValue))
         writer.bool(6, segments)
         writer.string(7, soundCollection)
+        writer.string(8, prompt)
     }
 }
 
@@ -2237,12 +2316,14 @@ public struct SearchRequest: ProtoMessage {
     public var model: String = ""
     /// Field 7 (`truncation`): for queries given as text, as in EmbedRequest
     public var truncation: Truncation = Truncation(rawValue: 0)
+    /// Field 8 (`prompt`): The model prompt for text queries (EmbedRequest.prompt); empty = the collection's query_prompt.
+    public var prompt: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(collection: String = "", queries: [SearchQuery] = [], k: UInt32 = 0, ef: UInt32 = 0, filter: String = "", model: String = "", truncation: Truncation = Truncation(rawValue: 0)) {
+    public init(collection: String = "", queries: [SearchQuery] = [], k: UInt32 = 0, ef: UInt32 = 0, filter: String = "", model: String = "", truncation: Truncation = Truncation(rawValue: 0), prompt: String = "") {
         self.collection = collection
         self.queries = queries
         self.k = k
@@ -2250,6 +2331,7 @@ public struct SearchRequest: ProtoMessage {
         self.filter = filter
         self.model = model
         self.truncation = truncation
+        self.prompt = prompt
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -2261,6 +2343,7 @@ public struct SearchRequest: ProtoMessage {
         case 5: filter = try reader.readString(field, type)
         case 6: model = try reader.readString(field, type)
         case 7: truncation = Truncation(rawValue: try reader.readInt32(field, type))
+        case 8: prompt = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -2274,6 +2357,7 @@ public struct SearchRequest: ProtoMessage {
         writer.string(5, filter)
         writer.string(6, model)
         writer.int(7, Int64(truncation.rawValue))
+        writer.string(8, prompt)
     }
 }
 

@@ -74,6 +74,7 @@ enum AddCommand {
         var soundCollection: String?
         var batchSize: Int?
         var model: String?
+        var prompt: String?
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -99,6 +100,7 @@ enum AddCommand {
                         \.soundCollection, .collection),
                 .option("--batch-size", value: "N", help: "items per request (default 64)", \.batchSize, .integer(max: 4096)),
                 .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
+                .option("--prompt", value: "NAME", help: "the model's prompt for texts (default: the collection's add prompt)", \.prompt, .prompt),
                 .group(\.connection),
             ]
         }
@@ -120,6 +122,7 @@ enum AddCommand {
 
         var options = BulkUpsert.Options(collection: collection)
         options.model = args.model ?? ""
+        options.prompt = args.prompt ?? ""
         options.skipExisting = args.skipExisting
         options.truncation = args.noTruncate ? .off : .default
         options.segments = args.segments

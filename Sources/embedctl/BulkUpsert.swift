@@ -21,6 +21,8 @@ final class BulkUpsert {
         var skipExisting = false
         /// What happens to texts longer than the model's window.
         var truncation: Truncation = .default
+        /// The model prompt for text items ("" = the collection's add prompt).
+        var prompt = ""
         /// Store each recording's time windows beside it (audio and video models).
         var segments = false
         /// Where videos' sound vectors go ("" = the daemon's default, COLLECTION.sound).
@@ -125,7 +127,8 @@ final class BulkUpsert {
                 let frame = Frame.request(callID: id, method: .upsert, deadlineMilliseconds: options.deadlineMilliseconds,
                                           message: UpsertRequest(collection: options.collection, items: p.wire,
                                                                  skipExisting: options.skipExisting, model: options.model,
-                                                                 truncation: options.truncation, segments: options.segments, soundCollection: options.soundCollection))
+                                                                 truncation: options.truncation, segments: options.segments, soundCollection: options.soundCollection,
+                                                                 prompt: options.prompt))
                 try client.send(frame, descriptors: p.files)
                 return id
             },

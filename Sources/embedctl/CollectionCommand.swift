@@ -26,6 +26,11 @@ enum CollectionCommand {
             can open the socket may read, unless --restrict-read limits reading to the owner, writers and
             --reader/--reader-group. The access list is fixed at creation.
             Users and groups are names or numeric ids.
+
+            --add-prompt and --query-prompt name prompts of the model (PROMPTS in 'embedctl models', from
+            its config_sentence_transformers.json): texts added get the first prepended, text queries the
+            second (e5: --add-prompt passage --query-prompt query), unless a call names its own with
+            --prompt. Unset, the model's default prompt applies; 'none' applies none.
             """)
         var output = FormatOptions()
         var name = ""
@@ -43,6 +48,8 @@ enum CollectionCommand {
         var restrictRead = false
         var existOK = false
         var noDocuments = false
+        var addPrompt: String?
+        var queryPrompt: String?
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -65,6 +72,8 @@ enum CollectionCommand {
                 .flag("--restrict-read", help: "only the owner, writers and readers may read", \.restrictRead),
                 .flag("--exist-ok", help: "succeed if the collection exists with the same binding", \.existOK),
                 .flag("--no-documents", help: "do not record what each vector was made from (text, file name and type)", \.noDocuments),
+                .option("--add-prompt", value: "NAME", help: "model prompt for texts added, e.g. passage", \.addPrompt, .prompt),
+                .option("--query-prompt", value: "NAME", help: "model prompt for text queries, e.g. query", \.queryPrompt, .prompt),
                 .group(\.connection),
             ]
         }
@@ -74,7 +83,10 @@ enum CollectionCommand {
             case (nil, nil): throw .usage("'embedctl collection create' needs --model MODEL or --dim N\nSee 'embedctl collection create --help'.")
             case (.some, .some): throw .usage("give either --model or --dim, not both (a model fixes the dimension)")
             case (let m?, nil): if m.isEmpty { throw .usage("--model needs a model name") }
-            case (nil, .some): break
+            case (nil, .some):
+                if addPrompt != nil || queryPrompt != nil {
+                    throw .usage("--add-prompt and --query-prompt name prompts of a model: give --model (a --dim collection has none)")
+                }
             }
         }
 
@@ -95,6 +107,8 @@ enum CollectionCommand {
             r.acl = acl
             r.existOk = existOK
             r.noDocuments = noDocuments
+            r.addPrompt = addPrompt ?? ""
+            r.queryPrompt = queryPrompt ?? ""
             let response = try connection.call(.createCollection, r, CreateCollectionResponse.self)
             let c = response.collection ?? CollectionInfo()
             if output.json {

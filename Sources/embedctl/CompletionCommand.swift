@@ -34,14 +34,14 @@ enum CompletionCommand {
     }
 }
 
-/// `embedctl __complete collections|models` (hidden): the names the completion script offers,
+/// `embedctl __complete collections|models|prompts` (hidden): the names the completion script offers,
 /// one per line, from the running daemon. Prints nothing and exits 0 when the daemon cannot be
 /// reached or refuses, so completion never shows an error; waits at most 2 s.
 struct CompleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(name: "__complete", abstract: "Print names for shell completion.", hidden: true)
 
     enum Names: String, CaseIterable {
-        case collections, models
+        case collections, models, prompts
     }
 
     var names = Names.collections
@@ -63,6 +63,11 @@ struct CompleteCommand: ParsableCommand {
             guard let r = try? client.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self, deadlineMilliseconds: deadline)
             else { return }
             for m in r.models { Output.out(m.name + "\n") }
+        case .prompts:
+            guard let r = try? client.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self, deadlineMilliseconds: deadline)
+            else { return }
+            var seen = Set<String>()
+            for name in r.models.flatMap({ $0.prompts.map(\.name) }) + ["none"] where seen.insert(name).inserted { Output.out(name + "\n") }
         }
     }
 }

@@ -48,6 +48,12 @@ enum EmbedCommand {
             long text, give the model the text plugin's option `long_input: chunk_mean` in
             embedd.yaml: the mean of the vectors of its 256-token windows (docs/operations.md).
 
+            --prompt NAME prepends the model's sentence-transformers prompt NAME (PROMPTS in 'embedctl
+            models', from the model folder's config_sentence_transformers.json, e.g. e5's query) to every
+            text input, as sentence-transformers' encode(prompt_name=NAME) does; its tokens count. Without
+            --prompt the model's default prompt applies, if it has one; --prompt none applies none. Media
+            inputs ignore prompts (docs/operations.md, Prompts).
+
             --segments (audio and video models): besides each input's vector, one vector per 30-s
             window of it with its start and end in seconds: --format json adds "segments": one list
             per input of {"start", "end", "vector"}; jsonl adds it to each line; table counts them.
@@ -62,6 +68,7 @@ enum EmbedCommand {
         var noTruncate = false
         var truncate = false
         var segments = false
+        var prompt: String?
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -77,6 +84,7 @@ enum EmbedCommand {
                 .flag("--no-truncate", help: "refuse texts longer than the model's window instead of cutting them", \.noTruncate),
                 .flag("--truncate", help: "cut over-long texts even if the model is set to refuse them", \.truncate),
                 .flag("--segments", help: "also return a vector per 30-s window of each input (audio, video)", \.segments),
+                .option("--prompt", value: "NAME", help: "the model's prompt to prepend to texts, e.g. query (none: no prompt)", \.prompt, .prompt),
                 .group(\.connection),
             ]
         }
@@ -157,7 +165,7 @@ enum EmbedCommand {
                 let id = client.makeCallID()
                 try client.send(.request(callID: id, method: .embed, deadlineMilliseconds: g.deadlineMilliseconds,
                                          message: EmbedRequest(model: args.model ?? "", inputs: Array(inputs[range]), truncation: truncation,
-                                                               segments: args.segments)))
+                                                               segments: args.segments, prompt: args.prompt ?? "")))
                 return id
             },
             answered: { (range, reply) in

@@ -85,4 +85,6 @@ extension ValueParser where Value == String {
     static var collection: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.collections.rawValue)) }
     /// A model name (completed from the running daemon).
     static var model: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.models.rawValue)) }
+    /// A model prompt name (completed from the prompts of the running daemon's models).
+    static var prompt: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.prompts.rawValue)) }
 }

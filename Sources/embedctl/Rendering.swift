@@ -14,6 +14,8 @@ enum Rendering {
             ("max_input_bytes", String(m.maxInputBytes)), ("generation", String(m.generation)), ("in_flight", String(m.inFlight)),
             ("plugin_calls", String(m.pluginCalls)), ("inputs_embedded", String(m.inputsEmbedded)),
             ("segment_seconds", EmbedCommand.seconds(m.segmentSeconds)),
+            ("prompts", JSON.object(m.prompts.map { ($0.name, JSON.string($0.text)) }, indent: indent + "  ")),
+            ("default_prompt", m.defaultPrompt.isEmpty ? "null" : JSON.string(m.defaultPrompt)),
         ], indent: indent)
     }
 
@@ -28,10 +30,12 @@ enum Rendering {
         if models.isEmpty { return "no models configured\n" }
         // MAX_TOKENS: the window a longer text is cut to ("refuse" after it when the model's
         // `truncate: false` refuses such texts instead).
-        return Table.render(["NAME", "STATE", "PLUGIN", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "GEN", "DETAIL"], models.map { m in
+        // PROMPTS: the model's sentence-transformers prompt names, the default one marked *.
+        return Table.render(["NAME", "STATE", "PLUGIN", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "PROMPTS", "GEN", "DETAIL"], models.map { m in
             [m.name + (m.isDefault ? " *" : ""), m.state.description, m.plugin, m.dimension == 0 ? "-" : String(m.dimension),
              m.maxTokens == 0 ? "-" : String(m.maxTokens) + (m.truncate ? "" : " refuse"),
              m.embeddingSpace.isEmpty ? "-" : m.embeddingSpace, m.modalities.isEmpty ? "-" : m.modalities.joined(separator: ","),
+             m.prompts.isEmpty ? "-" : m.prompts.map { $0.name + ($0.name == m.defaultPrompt ? "*" : "") }.joined(separator: ","),
              m.generation == 0 ? "-" : String(m.generation), m.error.isEmpty ? m.modelDir : m.error]
         })
     }

@@ -21,6 +21,10 @@ enum SearchCommand {
             --format json prints {"results": [[{"key", "score", "metadata"}, ...], ...]}: one list per
             query, in query order, best first. The score is the cosine similarity, the L2 distance or the
             dot product, by the collection's metric; metadata is the stored object, or null.
+
+            --prompt NAME prepends the model's sentence-transformers prompt NAME to text queries (e.g.
+            query); without it the collection's query prompt applies (collection create --query-prompt),
+            else the model's default prompt; --prompt none applies none.
             """)
         var output = FormatOptions()
         var collection = ""
@@ -33,6 +37,7 @@ enum SearchCommand {
         var vectors: [Ordered<[Float]>] = []
         var npy: [Ordered<String>] = []
         var model: String?
+        var prompt: String?
         var connection = ConnectionOptions()
 
         static var arguments: [Argument<Self>] {
@@ -52,6 +57,8 @@ enum SearchCommand {
                          ValueParser { (text, name) throws(CLIError) in try JSONNode.parse(text, what: name).floats(what: name) }),
                 .inOrder("--npy", value: "FILE", help: "query by each row of a float32 (n, dim) .npy array", \.npy, .file),
                 .option("--model", value: "MODEL", help: "refuse unless the collection's model embeds into this model's space", \.model, .model),
+                .option("--prompt", value: "NAME", help: "the model's prompt for text queries (default: the collection's query prompt)",
+                        \.prompt, .prompt),
                 .group(\.connection),
             ]
         }
@@ -137,7 +144,7 @@ enum SearchCommand {
             let response: SearchResponse
             do {
                 response = try client.search(collection, wire, k: k, ef: ef, filter: filter, model: args.model ?? "",
-                                             files: files, deadlineMilliseconds: g.deadlineMilliseconds)
+                                             files: files, prompt: args.prompt ?? "", deadlineMilliseconds: g.deadlineMilliseconds)
             } catch {
                 throw .runtime(error.description)
             }

@@ -34,6 +34,8 @@ enum StoreRendering {
             ("can_read", c.canRead ? "true" : "false"), ("can_write", c.canWrite ? "true" : "false"),
             ("documents", c.documents ? "true" : "false"),
             ("error", JSON.string(c.error)),
+            ("add_prompt", c.addPrompt.isEmpty ? "null" : JSON.string(c.addPrompt)),
+            ("query_prompt", c.queryPrompt.isEmpty ? "null" : JSON.string(c.queryPrompt)),
         ]
         if let s = c.stats { pairs.append(("stats", statsJSON(s, indent: indent + "  "))) }
         return JSON.object(pairs, indent: indent)
@@ -66,6 +68,11 @@ enum StoreRendering {
             ("your access", access(c)),
             ("documents", c.documents ? "recorded (source text, file name and type)" : "not recorded (--no-documents)"),
         ]
+        if !c.addPrompt.isEmpty || !c.queryPrompt.isEmpty {
+            // The model prompts add and search apply (collection create --add-prompt/--query-prompt).
+            func name(_ p: String) -> String { p.isEmpty ? "(the model's default)" : p }
+            lines.append(("prompts", "add \(name(c.addPrompt)), search \(name(c.queryPrompt))"))
+        }
         if !c.error.isEmpty { lines.append(("error", c.error)) }
         if let s = c.stats {
             lines += [

@@ -285,7 +285,7 @@ class Client:
     # ------------------------------------------------------------------ embed
 
     def embed(self, inputs: Union[InputLike, Iterable[InputLike]], model: Optional[str] = None, *,
-              truncate: Optional[bool] = None, timeout: Optional[float] = None) -> Vectors:
+              truncate: Optional[bool] = None, prompt: Optional[str] = None, timeout: Optional[float] = None) -> Vectors:
         """Embeds texts and/or media; returns one row per input, in input order.
 
         ``inputs`` is one :data:`InputLike` or an iterable of them (a single ``str`` is one
@@ -299,13 +299,20 @@ class Client:
         ``truncate=false``), ``truncate=True`` cuts it even on a model set to refuse.
         :meth:`embed_full` says which inputs were cut.
 
+        ``prompt`` names one of the model's sentence-transformers prompts (``ModelInfo.prompts``,
+        from its folder's ``config_sentence_transformers.json``, e.g. e5's ``"query"``): its text
+        is prepended to every text input, as ``SentenceTransformer.encode(prompt_name=...)``
+        does, and its tokens count. ``None`` applies the model's ``default_prompt`` if it has
+        one; ``"none"`` applies no prompt. Media inputs ignore prompts. An unknown name raises
+        InvalidArgumentError naming the model's prompts.
+
         Raises InvalidArgumentError / OutOfRangeError naming the bad input's index,
         NotFoundError for an unknown model, ResourceExhaustedError when the daemon sheds load.
         """
-        return self.embed_full(inputs, model, truncate=truncate, timeout=timeout).vectors
+        return self.embed_full(inputs, model, truncate=truncate, prompt=prompt, timeout=timeout).vectors
 
     def embed_full(self, inputs: Union[InputLike, Iterable[InputLike]], model: Optional[str] = None, *,
-                   truncate: Optional[bool] = None, segments: bool = False,
+                   truncate: Optional[bool] = None, segments: bool = False, prompt: Optional[str] = None,
                    timeout: Optional[float] = None) -> EmbedResult:
         """Like :meth:`embed`, also returning the model name, dimension, version, generation
         and per-input token counts (``usage``, ``total_tokens``, ``truncated``). With
@@ -317,9 +324,9 @@ class Client:
         chunks = self._chunks(items, self.embed_batch, lambda x: x)
         mode = _truncation(truncate)
         if len(chunks) == 1:
-            responses = [self._embed_call(chunks[0], model or "", mode, timeout, segments)]
+            responses = [self._embed_call(chunks[0], model or "", mode, timeout, segments, prompt or "")]
         else:
-            responses = self._parallel(lambda c: self._embed_call(c, model or "", mode, timeout, segments), chunks)
+            responses = self._parallel(lambda c: self._embed_call(c, model or "", mode, timeout, segments, prompt or ""), chunks)
         rows: List[Any] = []
         for r in responses:
             rows.extend(v.values for v in r.vectors)
@@ -374,8 +381,9 @@ class Client:
         return [(label, p) for label, p in ranked]
 
     def _embed_call(self, chunk: List[m.Input], model: str, truncation: int, timeout: Optional[float],
-                    segments: bool = False) -> m.EmbedResponse:
-        return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk, truncation=truncation, segments=segments),
+                    segments: bool = False, prompt: str = "") -> m.EmbedResponse:
+        return self._call("Embed", m.EmbedRequest(model=model, inputs=chunk, truncation=truncation, segments=segments,
+                                                  prompt=prompt),
                           m.EmbedResponse, timeout)
 
     @staticmethod
@@ -500,7 +508,8 @@ class Client:
     def create_collection(self, name: str, *, model: Optional[str] = None, dim: Optional[int] = None,
                           metric: Optional[str] = None, hnsw_m: int = 0, hnsw_ef_construction: int = 0,
                           hnsw_ef: int = 0, acl: Optional[m.CollectionAcl] = None, exist_ok: bool = False,
-                          storage: str = "", documents: bool = True, timeout: Optional[float] = None) -> m.CollectionInfo:
+                          storage: str = "", documents: bool = True, add_prompt: str = "", query_prompt: str = "",
+                          timeout: Optional[float] = None) -> m.CollectionInfo:
         """Creates a collection bound to a ``model`` (dimension, metric and embedding space come
         from the model; texts and files are embedded with it) or to a raw dimension ``dim``
         (bring your own vectors). ``metric``: "cosine", "l2" or "ip". ``acl`` grants read/write
@@ -509,10 +518,16 @@ class Client:
         ``storage``: "f32" (default, exact), "f16" (half the memory) or "int8" (a quarter;
         scores and ``get`` use the rounded vector) — see docs/storage.md. ``documents=False``:
         the daemon records no document (source text, file name and type) for embedded items;
-        documents passed explicitly to :meth:`upsert` are still kept."""
+        documents passed explicitly to :meth:`upsert` are still kept.
+
+        ``add_prompt`` / ``query_prompt`` name prompts of the model (``ModelInfo.prompts``) that
+        :meth:`upsert` applies to texts and :meth:`search` to text queries when the call names
+        none (e5: ``add_prompt="passage", query_prompt="query"``); empty: the model's default
+        prompt; ``"none"``: no prompt. Shown as ``CollectionInfo.add_prompt`` / ``query_prompt``."""
         req = m.CreateCollectionRequest(name=name, model=model or "", dimension=dim or 0, metric=metric or "",
                                         storage=storage, hnsw_m=hnsw_m, hnsw_ef_construction=hnsw_ef_construction,
-                                        hnsw_ef=hnsw_ef, acl=acl, exist_ok=exist_ok, no_documents=not documents)
+                                        hnsw_ef=hnsw_ef, acl=acl, exist_ok=exist_ok, no_documents=not documents,
+                                        add_prompt=add_prompt, query_prompt=query_prompt)
         r = self._call("CreateCollection", req, m.CreateCollectionResponse, timeout)
         return r.collection or m.CollectionInfo(name=name)
 
@@ -549,6 +564,7 @@ class Client:
                model: Optional[str] = None, batch: int = 256, check: bool = True,
                truncate: Optional[bool] = None, segments: bool = False,
                sound_collection: str = "", documents: Union[DocumentLike, Sequence[DocumentLike], None] = None,
+               prompt: Optional[str] = None,
                timeout: Optional[float] = None) -> "UpsertSummary":
         """Stores records: ``keys[i]`` gets ``inputs[i]`` (texts, files, media — embedded by the
         daemon with the collection's model) or ``vectors[i]`` (a list of floats per key, or an
@@ -585,6 +601,9 @@ class Client:
         "bytes"}`` for a file (unless the collection was created with ``documents=False``).
         ``documents[i]`` (a ``str``, stored as ``{"text": str}``, or a dict stored as is, or
         None) replaces it, also for ``vectors`` — as Chroma's ``add(documents=, embeddings=)``.
+
+        ``prompt`` names the model prompt prepended to text items (as in :meth:`embed`); ``None``
+        uses the collection's ``add_prompt``, else the model's default prompt.
         """
         if texts is not None:
             if inputs is not None:
@@ -671,7 +690,7 @@ class Client:
         def send(chunk: List[m.UpsertItem]) -> m.UpsertResponse:
             req = m.UpsertRequest(collection=collection, items=chunk, skip_existing=skip_existing, model=model or "",
                                   truncation=_truncation(truncate), segments=segments,
-                                  sound_collection=sound_collection)
+                                  sound_collection=sound_collection, prompt=prompt or "")
             return self._call("Upsert", req, m.UpsertResponse, timeout)
 
         # A key given twice must end with its last value: chunks holding repeats go in order.
@@ -713,7 +732,8 @@ class Client:
                input: Optional[InputLike] = None, vector: Any = None, vectors: Any = None,
                queries: Optional[Sequence[Any]] = None, k: int = 10, ef: int = 0,
                filter: Union[Dict[str, Any], str, None] = None, model: Optional[str] = None,
-               truncate: Optional[bool] = None, timeout: Optional[float] = None) -> Any:
+               truncate: Optional[bool] = None, prompt: Optional[str] = None,
+               timeout: Optional[float] = None) -> Any:
         """Nearest neighbours, best first.
 
         One query — ``query`` (a str is text; a list of floats / 1-D array is a vector; else an
@@ -731,15 +751,19 @@ class Client:
         first): ``cosine`` — cosine similarity in [-1, 1], **higher is closer**; ``l2`` —
         Euclidean distance (not squared), **lower is closer**; ``ip`` — the dot product,
         **higher is closer**. :meth:`query` also gives Chroma-style distances (lower = closer).
+
+        ``prompt`` names the model prompt prepended to text queries (as in :meth:`embed`);
+        ``None`` uses the collection's ``query_prompt``, else the model's default prompt.
         """
         out, _metric, many = self._search(collection, query, text, input, vector, vectors, queries, k, ef, filter,
-                                          model, timeout, truncate)
+                                          model, timeout, truncate, prompt)
         return out if many else out[0]
 
     def _search(self, collection: str, query: Any, text: Optional[str], input: Optional[InputLike], vector: Any,
                 vectors: Any, queries: Optional[Sequence[Any]], k: int, ef: int,
                 filter: Union[Dict[str, Any], str, None], model: Optional[str],
-                timeout: Optional[float], truncate: Optional[bool] = None) -> Tuple[List[List["Hit"]], str, bool]:
+                timeout: Optional[float], truncate: Optional[bool] = None,
+                prompt: Optional[str] = None) -> Tuple[List[List["Hit"]], str, bool]:
         """:meth:`search`'s work: the hits per query, the collection's metric (as the daemon
         answered it) and whether many queries were asked."""
         given = [x for x in (query, text, input, vector, vectors, queries) if x is not None]
@@ -768,7 +792,7 @@ class Client:
         if isinstance(filter, dict):
             filter = json.dumps(filter, separators=(",", ":"), ensure_ascii=False)
         req = m.SearchRequest(collection=collection, queries=qs, k=k, ef=ef, filter=filter or "", model=model or "",
-                              truncation=_truncation(truncate))
+                              truncation=_truncation(truncate), prompt=prompt or "")
         r = self._call("Search", req, m.SearchResponse, timeout)
         if len(r.results) != len(qs):
             raise ProtocolError(f"the daemon answered {len(r.results)} results for {len(qs)} queries", "Search")

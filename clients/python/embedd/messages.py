@@ -168,6 +168,20 @@ class ModelInfo(Message):
     #: Length of the time windows the model returns segments for (audio, video; see
     #: EmbedRequest.segments); 0 when it returns none.
     segment_seconds: float = pb(23, "double")
+    #: The model folder's sentence-transformers prompts (config_sentence_transformers.json
+    #: `prompts`), in the file's order; EmbedRequest.prompt names one. Read when the model loads.
+    prompts: List[ModelPrompt] = pb(24, "message", repeated=True, message=lambda: ModelPrompt)
+    #: `default_prompt_name`: applied to text when a call names no prompt
+    default_prompt: str = pb(25, "string")
+
+
+@dataclass
+class ModelPrompt(Message):
+    """One sentence-transformers prompt: text prepended to every text input it is asked for."""
+    #: e.g. "query"
+    name: str = pb(1, "string")
+    #: e.g. "query: "
+    text: str = pb(2, "string")
 
 
 @dataclass
@@ -318,6 +332,11 @@ class EmbedRequest(Message):
     #: Also return one vector per time window of each input (EmbedResponse.segments): audio and
     #: video models only (ModelInfo.segment_seconds > 0), INVALID_ARGUMENT for others.
     segments: bool = pb(4, "bool")
+    #: The model's prompt (ModelInfo.prompts) to prepend to each text input, as
+    #: sentence-transformers' encode(prompt_name=...) does; tokens are counted with it. Empty = the
+    #: model's default_prompt (if any); "none" = no prompt. Inputs that are not text ignore it.
+    #: An unknown name is INVALID_ARGUMENT naming the model's prompts.
+    prompt: str = pb(5, "string")
 
 
 @dataclass
@@ -494,6 +513,10 @@ class CollectionInfo(Message):
     error: str = pb(16, "string")
     #: documents are recorded for embedded items (not no_documents)
     documents: bool = pb(17, "bool")
+    #: the model prompt Upsert applies to text items (CreateCollectionRequest.add_prompt)
+    add_prompt: str = pb(18, "string")
+    #: the model prompt Search applies to text queries
+    query_prompt: str = pb(19, "string")
 
 
 @dataclass
@@ -519,11 +542,16 @@ class CreateCollectionRequest(Message):
     hnsw_ef: int = pb(8, "uint32")
     #: owner_uid is ignored: the caller owns the collection
     acl: Optional[CollectionAcl] = pb(9, "message", message=CollectionAcl)
-    #: an existing collection with the same binding is not an error
+    #: an existing collection with the same binding (prompts included) is not an error
     exist_ok: bool = pb(10, "bool")
     #: do not record documents (the source text, a file's name and type) for embedded items;
     #: documents given explicitly in UpsertItem.document are still kept
     no_documents: bool = pb(11, "bool")
+    #: Prompts of the model (ModelInfo.prompts) applied to text when a call names none: add_prompt
+    #: by Upsert (e.g. "passage"), query_prompt by Search (e.g. "query"). Empty = the model's
+    #: default_prompt; "none" = no prompt. Model-bound collections only.
+    add_prompt: str = pb(12, "string")
+    query_prompt: str = pb(13, "string")
 
 
 @dataclass
@@ -629,6 +657,8 @@ class UpsertRequest(Message):
     #: created on first use. Empty = COLLECTION + ".sound". Same keys (and, with segments, the
     #: same `KEY#t=…` segment keys) as the video's records. docs/video.md.
     sound_collection: str = pb(7, "string")
+    #: The model prompt for text items (EmbedRequest.prompt); empty = the collection's add_prompt.
+    prompt: str = pb(8, "string")
 
 
 @dataclass
@@ -689,6 +719,8 @@ class SearchRequest(Message):
     model: str = pb(6, "string")
     #: for queries given as text, as in EmbedRequest
     truncation: Truncation = pb(7, "enum", enum_type=Truncation)
+    #: The model prompt for text queries (EmbedRequest.prompt); empty = the collection's query_prompt.
+    prompt: str = pb(8, "string")
 
 
 @dataclass
@@ -853,6 +885,7 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
     "HealthRequest": HealthRequest,
     "HealthResponse": HealthResponse,
     "ModelInfo": ModelInfo,
+    "ModelPrompt": ModelPrompt,
     "PluginInfo": PluginInfo,
     "StatusRequest": StatusRequest,
     "StatusResponse": StatusResponse,
