@@ -88,7 +88,15 @@ struct ModelPromptsTests {
         b.addPrompt = "passage"
         b.queryPrompt = "query"
         let text = String(decoding: b.encoded(), as: UTF8.self)
-        #expect(text.hasSuffix("writer_gids \nadd_prompt passage\nquery_prompt query\n"), "\(text)")
+        #expect(text.hasSuffix("writer_gids \ndocuments 1\nadd_prompt passage\nquery_prompt query\n"), "\(text)")
+        // A collection created with no_documents keeps that, and a file without the line
+        // (written before documents existed) records them.
+        b.documents = false
+        #expect(try CollectionBinding.decode(b.encoded(), path: "x").documents == false)
+        let noLine = Array(plain.utf8.split(separator: UInt8(ascii: "\n")).filter { !$0.starts(with: Array("documents".utf8)) }
+            .joined(separator: [UInt8(ascii: "\n")])) + [UInt8(ascii: "\n")]
+        #expect(try CollectionBinding.decode(noLine, path: "x").documents == true)
+        b.documents = true
         #expect(try CollectionBinding.decode(b.encoded(), path: "x") == b)
         // A file written before prompts existed.
         let old = try CollectionBinding.decode(Array(plain.utf8), path: "x")
