@@ -12,6 +12,8 @@ extension EmbedWire.ModelInfo {
         modelDir = entry.directory
         self.isDefault = isDefault
         truncate = entry.config.truncate
+        source = entry.source.rawValue
+        sourceFile = entry.sourceFile
         if let m = loaded {
             plugin = m.plugin.name
             modelDir = m.spec.modelDirectory

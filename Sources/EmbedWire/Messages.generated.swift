@@ -274,12 +274,18 @@ public struct ModelInfo: ProtoMessage {
     /// Field 23 (`segment_seconds`): Length of the time windows the model returns segments for (audio, video; see
     /// EmbedRequest.segments); 0 when it returns none.
     public var segmentSeconds: Double = 0
+    /// Field 26 (`source`): Where the model's settings come from: "config" (the configuration file's models:),
+    /// "models.d" (loaded by LoadModel and kept in DATA_DIR/models.d, so it loads again at start)
+    /// or "call" (LoadModel with temporary: gone at restart).
+    public var source: String = ""
+    /// Field 27 (`source_file`): the file that configures it ("" for "call")
+    public var sourceFile: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0) {
+    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0, source: String = "", sourceFile: String = "") {
         self.name = name
         self.plugin = plugin
         self.state = state
@@ -303,6 +309,8 @@ public struct ModelInfo: ProtoMessage {
         self.inputsEmbedded = inputsEmbedded
         self.truncate = truncate
         self.segmentSeconds = segmentSeconds
+        self.source = source
+        self.sourceFile = sourceFile
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -330,6 +338,8 @@ public struct ModelInfo: ProtoMessage {
         case 21: inputsEmbedded = try reader.readUInt64(field, type)
         case 22: truncate = try reader.readBool(field, type)
         case 23: segmentSeconds = try reader.readDouble(field, type)
+        case 26: source = try reader.readString(field, type)
+        case 27: sourceFile = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -359,6 +369,8 @@ public struct ModelInfo: ProtoMessage {
         writer.uint(21, inputsEmbedded)
         writer.bool(22, truncate)
         writer.double(23, segmentSeconds)
+        writer.string(26, source)
+        writer.string(27, sourceFile)
     }
 }
 
@@ -1211,6 +1223,9 @@ public struct ReloadPluginResponse: ProtoMessage {
     }
 }
 
+/// Unloads a model after its calls drain, and removes its file from DATA_DIR/models.d when it
+/// has one. A model the configuration file names loads again at restart and on reload (SIGHUP).
+///
 /// Request of method UnloadModel (id 18).
 ///
 /// Mirrors `message UnloadModelRequest` in proto/embedd.proto.
@@ -1243,7 +1258,7 @@ public struct UnloadModelRequest: ProtoMessage {
 ///
 /// Mirrors `message UnloadModelResponse` in proto/embedd.proto.
 public struct UnloadModelResponse: ProtoMessage {
-    /// Field 1 (`model`).
+    /// Field 1 (`model`): the model as it was (its source says where it came from)
     public var model: ModelInfo? = nil
 
     /// Creates the empty message.
@@ -1279,16 +1294,20 @@ public struct LoadModelRequest: ProtoMessage {
     public var modelDir: String = ""
     /// Field 4 (`options`).
     public var options: [String: String] = [:]
+    /// Field 5 (`temporary`): false (default): kept in DATA_DIR/models.d/NAME.yaml and loaded again at every start, until
+    /// UnloadModel; true: loaded until the daemon stops.
+    public var temporary: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", modelDir: String = "", options: [String: String] = [:]) {
+    public init(name: String = "", plugin: String = "", modelDir: String = "", options: [String: String] = [:], temporary: Bool = false) {
         self.name = name
         self.plugin = plugin
         self.modelDir = modelDir
         self.options = options
+        self.temporary = temporary
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1299,6 +1318,7 @@ public struct LoadModelRequest: ProtoMessage {
         case 4:
             let entry = try reader.readMessage(field, type, as: StringMapEntry.self)
             options[entry.key] = entry.value
+        case 5: temporary = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -1309,6 +1329,7 @@ public struct LoadModelRequest: ProtoMessage {
         writer.string(2, plugin)
         writer.string(3, modelDir)
         for key in options.keys.sorted() { writer.message(4, StringMapEntry(key: key, value: options[key]!)) }
+        writer.bool(5, temporary)
     }
 }
 
