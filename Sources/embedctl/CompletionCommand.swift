@@ -34,14 +34,14 @@ enum CompletionCommand {
     }
 }
 
-/// `embedctl __complete collections|models` (hidden): the names the completion script offers,
+/// `embedctl __complete collections|models|plugins` (hidden): the names the completion script offers,
 /// one per line, from the running daemon. Prints nothing and exits 0 when the daemon cannot be
 /// reached or refuses, so completion never shows an error; waits at most 2 s.
 struct CompleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(name: "__complete", abstract: "Print names for shell completion.", hidden: true)
 
     enum Names: String, CaseIterable {
-        case collections, models
+        case collections, models, plugins
     }
 
     var names = Names.collections
@@ -63,6 +63,10 @@ struct CompleteCommand: ParsableCommand {
             guard let r = try? client.call(.listModels, ListModelsRequest(), as: ListModelsResponse.self, deadlineMilliseconds: deadline)
             else { return }
             for m in r.models { Output.out(m.name + "\n") }
+        case .plugins:
+            guard let r = try? client.call(.listPlugins, ListPluginsRequest(), as: ListPluginsResponse.self, deadlineMilliseconds: deadline)
+            else { return }
+            for p in r.plugins { Output.out(p.name + "\n") }
         }
     }
 }

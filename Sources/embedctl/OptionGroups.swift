@@ -85,4 +85,6 @@ extension ValueParser where Value == String {
     static var collection: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.collections.rawValue)) }
     /// A model name (completed from the running daemon).
     static var model: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.models.rawValue)) }
+    /// A plugin name (completed from the running daemon's loaded plugins).
+    static var plugin: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.plugins.rawValue)) }
 }

@@ -14,6 +14,7 @@ enum Rendering {
             ("max_input_bytes", String(m.maxInputBytes)), ("generation", String(m.generation)), ("in_flight", String(m.inFlight)),
             ("plugin_calls", String(m.pluginCalls)), ("inputs_embedded", String(m.inputsEmbedded)),
             ("segment_seconds", EmbedCommand.seconds(m.segmentSeconds)),
+            ("source", JSON.string(m.source)), ("source_file", JSON.string(m.sourceFile)),
         ], indent: indent)
     }
 
@@ -28,8 +29,11 @@ enum Rendering {
         if models.isEmpty { return "no models configured\n" }
         // MAX_TOKENS: the window a longer text is cut to ("refuse" after it when the model's
         // `truncate: false` refuses such texts instead).
-        return Table.render(["NAME", "STATE", "PLUGIN", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "GEN", "DETAIL"], models.map { m in
-            [m.name + (m.isDefault ? " *" : ""), m.state.description, m.plugin, m.dimension == 0 ? "-" : String(m.dimension),
+        // SOURCE: config, models.d (embedctl models load) or call (--temporary); "-" from a
+        // daemon that does not say.
+        return Table.render(["NAME", "STATE", "PLUGIN", "SOURCE", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "GEN", "DETAIL"], models.map { m in
+            [m.name + (m.isDefault ? " *" : ""), m.state.description, m.plugin.isEmpty ? "-" : m.plugin, m.source.isEmpty ? "-" : m.source,
+             m.dimension == 0 ? "-" : String(m.dimension),
              m.maxTokens == 0 ? "-" : String(m.maxTokens) + (m.truncate ? "" : " refuse"),
              m.embeddingSpace.isEmpty ? "-" : m.embeddingSpace, m.modalities.isEmpty ? "-" : m.modalities.joined(separator: ","),
              m.generation == 0 ? "-" : String(m.generation), m.error.isEmpty ? m.modelDir : m.error]
