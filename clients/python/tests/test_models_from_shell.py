@@ -245,5 +245,54 @@ class RebindingTests(unittest.TestCase):
         self.assertNotIn("rebound", self.daemon.log())
 
 
+MINILM = Path(os.environ.get("EMBEDD_MODELS_DIR") or _support.REPO_ROOT / "models") / "all-MiniLM-L6-v2"
+
+
+def doc_test_blocks(heading: str) -> List[str]:
+    """The shell blocks marked `<!-- doc-test -->` in docs/operations.md's section `heading`."""
+    text = (_support.REPO_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("\n" + heading + "\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"<!-- doc-test -->\n```sh\n(.*?)```", section, re.S)
+
+
+def text_plugin_reason() -> str:
+    d = _support.find_daemon()
+    if d is None or not (d.resolve().parent / "libembedd-text.so").is_file():
+        return "libembedd-text.so is not built"
+    if not (MINILM / "model.safetensors").is_file():
+        return f"{MINILM} absent: run tools/fetch-models"
+    return ""
+
+
+@unittest.skipIf(_support.missing_daemon_reason() is not None, _support.missing_daemon_reason() or "")
+@unittest.skipIf(os.getuid() != 0, "admin calls need uid 0")
+@unittest.skipIf(text_plugin_reason() != "", text_plugin_reason())
+class DocExamplesTests(unittest.TestCase):
+    """docs/operations.md's "Models from the shell" examples, verbatim in bash, as the admin the
+    tests run as, against a daemon whose plugins_dir has the text plugin and whose models_dir is
+    the repository's models/ (as tools/quickstart runs it), with embedctl on PATH and
+    EMBEDD_SOCKET set. (test_operations_examples.py runs every section's the same way.)"""
+
+    def test_the_examples_run_as_written(self) -> None:
+        d = Daemon({"fx": {"dim": "16"}})
+        self.addCleanup(d.cleanup)
+        binary = _support.find_daemon().resolve()
+        import shutil
+        shutil.copyfile(binary.parent / "libembedd-text.so", d.plugins_dir / "libembedd-text.so")
+        config = d.config_path.read_text()
+        config = config.replace(f"models_dir: {d.dir / 'models'}", f"models_dir: {MINILM.parent}")
+        config = config.replace("    model_dir: fx", f"    model_dir: {d.dir / 'models' / 'fx'}")
+        d.config_path.write_text(config)
+        d.start(timeout=120)
+        blocks = doc_test_blocks("## Models from the shell")
+        self.assertGreaterEqual(len(blocks), 2)
+        env = dict(os.environ, PATH=f"{binary.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}", EMBEDD_SOCKET=d.socket_path)
+        for block in blocks:
+            r = subprocess.run(["/bin/bash", "-c", "set -euo pipefail\n" + block], capture_output=True, text=True, env=env, timeout=300)
+            self.assertEqual(r.returncode, 0, f"{block}\n{r.stdout}\n{r.stderr}\n{d.log()}")
+        self.assertRegex(r.stdout, r'"name": "scratch"')
+        self.assertEqual(list((d.dir / "data" / "models.d").iterdir()), [], "every example unloads what it loaded")
+
+
 if __name__ == "__main__":
     unittest.main()
