@@ -63,6 +63,12 @@ package struct Command {
     /// The subcommand a group runs when none is named.
     package var defaultCommand: Command? { defaultSubcommand.flatMap { d in subcommands.first { $0.name == d } } }
 
+    /// The options a group takes for its default subcommand (`embedctl models --format json`),
+    /// besides its own: shown in its help and completed.
+    package var impliedOptions: [ArgumentInfo] {
+        (defaultCommand?.options ?? []).filter { o in !options.contains { $0.names == o.names } }
+    }
+
     package var isLeaf: Bool { prepare != nil }
     package var options: [ArgumentInfo] { arguments.filter { !$0.isPositional } }
     package var positionals: [ArgumentInfo] { arguments.filter(\.isPositional) }
@@ -92,7 +98,7 @@ package struct Command {
                 out += "  \(s.name.padding(w))  \(s.abstract)\(s.name == defaultSubcommand ? " (the default)" : "")\n"
             }
         }
-        let all = options + [ArgumentInfo.help]
+        let all = options + impliedOptions + [ArgumentInfo.help]
         out += "\nOptions:\n"
         let labels = all.map { o -> String in
             o.names.joined(separator: ", ") + (o.valueName.map { " \($0)" } ?? "")

@@ -628,8 +628,9 @@ public final class EmbedService: Sendable {
     }
 
     /// Loads a model by an admin call and, unless `temporary`, keeps it in models.d so it loads
-    /// again at every start. Names the configuration file has are refused: that file says how
-    /// they load, and a second definition under DATA_DIR would be silently shadowed.
+    /// again at every start. A name the configuration file has (unloaded by an admin call) is
+    /// loaded with the call's settings but never kept: that file says how the name loads at
+    /// the next start or reload, and a second definition under DATA_DIR would be shadowed.
     func loadModel(_ req: LoadModelRequest) throws(RPCError) -> LoadModelResponse {
         guard !req.name.isEmpty, !req.plugin.isEmpty else { throw RPCError(.invalidArgument, "LoadModel needs a name and a plugin") }
         guard !req.name.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 || $0 == 127 } == true }) else {
@@ -639,15 +640,14 @@ public final class EmbedService: Sendable {
             throw RPCError(.alreadyExists, "a model named '\(req.name)' is already loaded (unload it first, or use ReloadPlugin to swap it)")
         }
         let c = config
-        if c.models.contains(where: { $0.name == req.name }) {
-            throw RPCError(.failedPrecondition, "model '\(req.name)' is configured in \(c.sourcePath ?? "the configuration"): change it there and reload (SIGHUP: systemctl reload embedd), or load this one under another name")
-        }
-        if !req.temporary && !ModelFile.isStorableName(req.name) {
+        let configured = c.models.contains { $0.name == req.name }
+        let keep = !req.temporary && !configured
+        if keep && !ModelFile.isStorableName(req.name) {
             throw RPCError(.invalidArgument, "model name '\(req.name)' cannot be kept as \(persisted.directory)/NAME.yaml: use letters, digits, '.', '_' and '-' (not a leading '.'), at most 200 bytes; or load it as temporary")
         }
         let m = ModelConfig(name: req.name, plugin: req.plugin, modelDirectory: req.modelDir.isEmpty ? req.name : req.modelDir, options: req.options)
         let entry = ModelEntry(config: m, directory: c.resolvedModelDirectory(m), state: .loading, error: "",
-                               source: req.temporary ? .call : .persisted, sourceFile: req.temporary ? "" : persisted.path(of: req.name))
+                               source: keep ? .persisted : .call, sourceFile: keep ? persisted.path(of: req.name) : "")
         // A failed entry of that name (a kept model whose load failed at start, or a broken file)
         // comes back if this load fails: its file is still there.
         let previous = models.entry(req.name)
@@ -657,7 +657,7 @@ public final class EmbedService: Sendable {
             restore()
             throw RPCError(e)
         }
-        if !req.temporary {
+        if keep {
             do { try persisted.save(m) } catch {
                 try? host.unloadModel(name: req.name)
                 restore()
@@ -665,7 +665,8 @@ public final class EmbedService: Sendable {
                 throw RPCError(.internal, "cannot write \(entry.sourceFile) (\(error)), so model '\(req.name)' would not survive a restart: it was unloaded again (load it with temporary to keep it until the daemon stops)")
             }
         }
-        log.notice("model '\(req.name)' loaded by an admin call (plugin \(req.plugin), \(entry.directory))\(req.temporary ? " until the daemon stops" : "; kept in \(entry.sourceFile)")")
+        let until = configured ? " until the next start or reload, which load it as \(c.sourcePath ?? "the configuration") says" : " until the daemon stops"
+        log.notice("model '\(req.name)' loaded by an admin call (plugin \(req.plugin), \(entry.directory))\(keep ? "; kept in \(entry.sourceFile)" : until)")
         return LoadModelResponse(model: modelInfos().first { $0.name == req.name })
     }
 }

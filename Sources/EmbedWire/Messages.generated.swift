@@ -1295,7 +1295,8 @@ public struct LoadModelRequest: ProtoMessage {
     /// Field 4 (`options`).
     public var options: [String: String] = [:]
     /// Field 5 (`temporary`): false (default): kept in DATA_DIR/models.d/NAME.yaml and loaded again at every start, until
-    /// UnloadModel; true: loaded until the daemon stops.
+    /// UnloadModel; true: loaded until the daemon stops. A name the configuration file has is
+    /// never kept (source "call"): that file says how it loads at the next start or reload.
     public var temporary: Bool = false
 
     /// Creates the empty message.

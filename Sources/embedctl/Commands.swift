@@ -77,9 +77,10 @@ enum Commands {
             given, and the daemon must be able to read it: the systemd unit hides /home). The model is
             written to DATA_DIR/models.d/NAME.yaml and loaded again at every start, after the models of
             the configuration file, until 'embedctl models unload NAME'. --temporary skips that file: the
-            model is gone when the daemon stops. Names the configuration file has are refused (change
-            them there and reload). The command returns when the model is ready, or fails with the
-            plugin's reason (nothing is kept then).
+            model is gone when the daemon stops. A name of the configuration file (after 'models unload')
+            loads with these settings but is never kept: that file decides at the next start or reload.
+            The command returns when the model is ready, or fails with the plugin's reason (nothing is
+            kept then).
             """)
         var output = FormatOptions()
         var name = ""
@@ -118,7 +119,14 @@ enum Commands {
             let m = r.model ?? ModelInfo(name: name)
             if output.json { Output.out(Rendering.modelJSON(m, indent: "") + "\n"); return }
             var text = "loaded model \(m.name) (plugin \(m.plugin), dim \(m.dimension), space \(m.embeddingSpace)) from \(m.modelDir)\n"
-            text += m.sourceFile.isEmpty ? "not kept: it is gone when the daemon stops\n" : "kept in \(m.sourceFile): it loads again at every start\n"
+            if !m.sourceFile.isEmpty {
+                text += "kept in \(m.sourceFile): it loads again at every start\n"
+            } else if temporary {
+                text += "not kept: it is gone when the daemon stops\n"
+            } else {
+                // The daemon keeps no second definition of a name its configuration file has.
+                text += "not kept: the configuration file names \(m.name), and loads it as written there at the next start or reload\n"
+            }
             Output.out(text)
         }
     }

@@ -49,6 +49,7 @@ import Testing
         let text = command.help(path: path)
         #expect(text.contains("Usage: toyctl things [<subcommand>] [OPTIONS]"))
         #expect(text.contains("list  List things. (the default)"))
+        #expect(text.contains("--shape SHAPE"), "the default's options are the group's too: \(text)")
     }
 
     @Test func aWordThatIsNoSubcommandIsStillAnError() {

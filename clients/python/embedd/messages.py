@@ -426,7 +426,8 @@ class LoadModelRequest(Message):
     model_dir: str = pb(3, "string")
     options: Dict[str, str] = pb(4, "map")
     #: false (default): kept in DATA_DIR/models.d/NAME.yaml and loaded again at every start, until
-    #: UnloadModel; true: loaded until the daemon stops.
+    #: UnloadModel; true: loaded until the daemon stops. A name the configuration file has is
+    #: never kept (source "call"): that file says how it loads at the next start or reload.
     temporary: bool = pb(5, "bool")
 
 

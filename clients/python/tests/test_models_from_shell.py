@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import time
 import unittest
 from pathlib import Path
 from typing import List
@@ -112,15 +114,24 @@ class ModelsFromShellTests(unittest.TestCase):
                 c.load_model("fx", "fixture", "extra")
             gone = c.unload_model("fx")
             self.assertEqual((gone.source, gone.source_file), ("config", str(self.daemon.config_path)))
-            # Unloaded, it is still the configuration's name: no second definition in models.d.
-            with self.assertRaises(embedd.FailedPreconditionError) as cm:
-                c.load_model("fx", "fixture", "extra")
-            self.assertIn(str(self.daemon.config_path), cm.exception.message)
             self.assertEqual([m.name for m in c.models()], [])
-        self.assertFalse(self.models_d.exists())
         # Unloading lasts until the next start: embedd.yaml says what runs.
         self.restart()
-        self.assertEqual(self.names(), ["fx"])
+        with self.daemon.client() as c:
+            c.unload_model("fx")
+            # Loaded again by a call, it is still the configuration's name: nothing is kept.
+            info = c.load_model("fx", "fixture", "extra", options={"dim": 4})
+            self.assertEqual((info.source, info.source_file, info.dimension), ("call", "", 4))
+        self.assertFalse(self.models_d.exists())
+        # A reload puts the configuration's entry back in its place.
+        os.kill(self.daemon.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "reload done" not in self.daemon.log():
+            time.sleep(0.05)
+        with self.daemon.client() as c:
+            m = c.models()[0]
+            self.assertEqual((m.source, m.dimension), ("config", 16))
+        self.assertIn("whose entry replaces the one loaded by an admin call", self.daemon.log())
 
     def test_broken_and_hand_edited_files_never_stop_the_daemon(self) -> None:
         self.assertEqual(self.daemon.stop(), 0)
@@ -175,6 +186,8 @@ class ModelsFromShellTests(unittest.TestCase):
         self.assertIn(f"removed {self.models_d / 'extra.yaml'}", r.stdout)
         r = self.ctl("models", "unload", "fx")
         self.assertIn("loads again at the next start", r.stdout)
+        r = self.ctl("models", "load", "fx", "--plugin", "fixture", "--dir", "other")
+        self.assertIn("not kept: the configuration file names fx", r.stdout)
         r = self.ctl("models", "load", "x", "--dir", "extra", ok=False)
         self.assertEqual(r.returncode, 2)
         self.assertIn("needs --plugin", r.stderr)
