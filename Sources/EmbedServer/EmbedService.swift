@@ -618,10 +618,10 @@ public final class EmbedService: Sendable {
                 throw RPCError(.internal, "model '\(req.name)' is unloaded, but \(file) could not be removed (\(error)): it loads again at the next start")
             }
         }
-        switch entry?.source {
-        case .config?:
-            log.notice("model '\(req.name)' unloaded by an admin call; \(entry!.sourceFile.isEmpty ? "the configuration" : entry!.sourceFile) still names it, so it loads again at the next start or reload\(file.map { " (\($0) removed)" } ?? "")")
-        default:
+        if let entry, entry.source == .config {
+            let configFile = entry.sourceFile.isEmpty ? "the configuration" : entry.sourceFile
+            log.notice("model '\(req.name)' unloaded by an admin call; \(configFile) still names it, so it loads again at the next start or reload\(file.map { " (\($0) removed)" } ?? "")")
+        } else {
             log.notice("model '\(req.name)' unloaded by an admin call\(file.map { "; \($0) removed" } ?? "")")
         }
         return UnloadModelResponse(model: before)
