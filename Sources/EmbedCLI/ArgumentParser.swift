@@ -4,7 +4,8 @@
 /// `--opt VALUE` or `--opt=VALUE`; `--` ends options; a group's options that take a value may
 /// also come before its subcommand (`embedctl --socket S status`). Unknown options, missing
 /// values, values outside an option's choices, an option given twice that is not repeatable,
-/// wrong numbers of positionals, and a group without its subcommand (its help follows) are
+/// wrong numbers of positionals, and a group without its subcommand (its help follows; unless the
+/// group names a default subcommand, which then runs) are
 /// usage errors (exit 2) naming the problem; `--help` is not an error. Then each value is
 /// converted and stored in command-line order (a conversion error names the option), groups
 /// validate, and the command validates.
@@ -47,6 +48,13 @@ package struct ArgumentParser {
             command = sub
             path.append(sub.name)
             i += 1
+        }
+        // A group that runs a subcommand when none is named (`embedctl models [--format json]`);
+        // `--help` still shows the group's own help.
+        if !command.isLeaf, let d = command.defaultCommand,
+           !args[i...].contains(where: { ArgumentInfo.help.names.contains($0) }), i == args.count || args[i].hasPrefix("-") {
+            command = d
+            path.append(d.name)
         }
         let fullName = path.joined(separator: " ")
         let seeHelp = "\nSee '\(fullName) --help'."

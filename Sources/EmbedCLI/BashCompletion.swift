@@ -31,7 +31,8 @@ package enum BashCompletion {
 
         """
         for (key, command) in nodes {
-            let options = command.options + [ArgumentInfo.help]
+            // A group with a default subcommand also takes that subcommand's options.
+            let options = command.options + command.impliedOptions + [ArgumentInfo.help]
             var line = "    \(quote(key))) subs=\(quote(command.visibleSubcommands.map(\.name).joined(separator: " ")))"
             line += " opts=\(quote(options.flatMap(\.names).joined(separator: " ")))"
             line += " valued=\(quote(" " + options.filter(\.takesValue).flatMap(\.names).joined(separator: " ") + " "))"
@@ -56,7 +57,7 @@ package enum BashCompletion {
         var byName: [String: [(key: String, kind: String)]] = [:]
         var order: [String] = []
         for (key, command) in nodes {
-            for o in command.options where o.takesValue {
+            for o in command.options + command.impliedOptions where o.takesValue {
                 for name in o.names {
                     if byName[name] == nil { order.append(name) }
                     byName[name, default: []].append((key, kind(o.completion)))

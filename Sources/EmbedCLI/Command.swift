@@ -8,6 +8,9 @@ package struct Command {
     /// Options, flags and positionals, flattened, in declaration order (no `--help`).
     package var arguments: [ArgumentInfo]
     package var subcommands: [Command]
+    /// For a group: the subcommand that runs when none is named (`embedctl models` lists, as
+    /// `embedctl models list` does); nil when a subcommand is required.
+    package var defaultSubcommand: String?
     /// For a leaf: sets a fresh `C` from the parsed words, validates it, and returns its `run`.
     let prepare: ((_ words: [Word]) throws(CLIError) -> () throws(CLIError) -> Void)?
 
@@ -29,6 +32,7 @@ package struct Command {
         hidden = config.hidden
         arguments = entries.map(\.info)
         subcommands = []
+        defaultSubcommand = nil
         prepare = { (words: [Word]) throws(CLIError) -> () throws(CLIError) -> Void in
             var command = C()
             for w in words { try entries[w.entry].set(&command, w.value, w.position) }
@@ -41,16 +45,28 @@ package struct Command {
 
     /// A group of subcommands. `Options` are shown in its help and may be given before a
     /// subcommand (`embedctl --socket S status`): each one taking a value is handed down to
-    /// the subcommand, which must declare it too.
+    /// the subcommand, which must declare it too. With `defaultSubcommand`, the group alone (or
+    /// followed by options) runs that subcommand.
     package init<Options: ParsableArguments>(name: String, abstract: String, discussion: String = "", options: Options.Type,
-                                             subcommands: [Command]) {
+                                             subcommands: [Command], defaultSubcommand: String? = nil) {
+        precondition(defaultSubcommand.map { d in subcommands.contains { $0.name == d } } ?? true, "no subcommand \(defaultSubcommand ?? "")")
         self.name = name
         self.abstract = abstract
         self.discussion = discussion
         hidden = false
         arguments = Options.argumentInfos
         self.subcommands = subcommands
+        self.defaultSubcommand = defaultSubcommand
         prepare = nil
+    }
+
+    /// The subcommand a group runs when none is named.
+    package var defaultCommand: Command? { defaultSubcommand.flatMap { d in subcommands.first { $0.name == d } } }
+
+    /// The options a group takes for its default subcommand (`embedctl models --format json`),
+    /// besides its own: shown in its help and completed.
+    package var impliedOptions: [ArgumentInfo] {
+        (defaultCommand?.options ?? []).filter { o in !options.contains { $0.names == o.names } }
     }
 
     package var isLeaf: Bool { prepare != nil }
@@ -70,7 +86,7 @@ package struct Command {
     package func help(path: [String]) -> String {
         let fullName = path.joined(separator: " ")
         var out = "\(abstract)\n\nUsage: \(fullName)"
-        if !subcommands.isEmpty { out += " <subcommand>" }
+        if !subcommands.isEmpty { out += defaultSubcommand == nil ? " <subcommand>" : " [<subcommand>]" }
         out += " [OPTIONS]"
         if !argumentsUsage.isEmpty { out += " \(argumentsUsage)" }
         out += "\n"
@@ -78,9 +94,11 @@ package struct Command {
         if !visibleSubcommands.isEmpty {
             out += "\nSubcommands:\n"
             let w = visibleSubcommands.map(\.name.count).max() ?? 0
-            for s in visibleSubcommands { out += "  \(s.name.padding(w))  \(s.abstract)\n" }
+            for s in visibleSubcommands {
+                out += "  \(s.name.padding(w))  \(s.abstract)\(s.name == defaultSubcommand ? " (the default)" : "")\n"
+            }
         }
-        let all = options + [ArgumentInfo.help]
+        let all = options + impliedOptions + [ArgumentInfo.help]
         out += "\nOptions:\n"
         let labels = all.map { o -> String in
             o.names.joined(separator: ", ") + (o.valueName.map { " \($0)" } ?? "")

@@ -159,50 +159,56 @@ struct ConfigDecoder {
         var seen: [String: YAMLNode.Mark] = [:]
         var defaultAt: YAMLNode.Mark?
         for item in items {
-            var name: String?
-            var plugin: String?
-            var dir: String?
-            var options: [String: String] = [:]
-            var isDefault = false
-            var truncate = true
-            try forEachEntry(item, section: "a model entry", allowed: ["name", "plugin", "model_dir", "options", "default", "truncate"]) {
-                (key, value) throws(ConfigError) in
-                switch key {
-                case "name": name = try self.name(value, "model name")
-                case "plugin": plugin = try self.name(value, "plugin")
-                case "model_dir": dir = try string(value, "model_dir")
-                case "default": isDefault = try bool(value, "default")
-                case "truncate": truncate = try bool(value, "truncate")
-                case "options":
-                    if value.isNull { break }
-                    guard case .mapping(let entries, _) = value else {
-                        throw error(value, "options must be a mapping of option names to values, not \(value.kindName)")
-                    }
-                    for (k, v) in entries {
-                        let optionName = try string(k, "option name")
-                        guard case .scalar(let text, _, _) = v else {
-                            throw error(v, "option \"\(optionName)\" must be a single value, not \(v.kindName)")
-                        }
-                        if options[optionName] != nil { throw error(k, "option \"\(optionName)\" appears twice") }
-                        options[optionName] = text
-                    }
-                default: break
-                }
-            }
-            guard let name else { throw error(item, "this model entry has no name") }
-            guard let plugin else { throw error(item, "model \"\(name)\" has no plugin") }
+            let model = try decodeModel(item, section: "a model entry", allowed: ["name", "plugin", "model_dir", "options", "default", "truncate"])
+            let name = model.name
             if let first = seen[name] {
                 throw error(item, "model \"\(name)\" is configured twice (first at line \(first.line))")
             }
             seen[name] = item.mark
-            if isDefault {
+            if model.isDefault {
                 if let d = defaultAt { throw error(item, "only one model can be the default (another is marked at line \(d.line))") }
                 defaultAt = item.mark
             }
-            models.append(ModelConfig(name: name, plugin: plugin, modelDirectory: dir ?? name, options: options,
-                                      isDefault: isDefault, truncate: truncate))
+            models.append(model)
         }
         return models
+    }
+
+    /// One model: an item of `models:`, or a whole file of `DATA_DIR/models.d` (`ModelFile`),
+    /// whose `allowed` keys leave out `default`.
+    func decodeModel(_ item: YAMLNode, section: String, allowed: [String]) throws(ConfigError) -> ModelConfig {
+        var name: String?
+        var plugin: String?
+        var dir: String?
+        var options: [String: String] = [:]
+        var isDefault = false
+        var truncate = true
+        try forEachEntry(item, section: section, allowed: allowed) { (key, value) throws(ConfigError) in
+            switch key {
+            case "name": name = try self.name(value, "model name")
+            case "plugin": plugin = try self.name(value, "plugin")
+            case "model_dir": dir = try string(value, "model_dir")
+            case "default": isDefault = try bool(value, "default")
+            case "truncate": truncate = try bool(value, "truncate")
+            case "options":
+                if value.isNull { break }
+                guard case .mapping(let entries, _) = value else {
+                    throw error(value, "options must be a mapping of option names to values, not \(value.kindName)")
+                }
+                for (k, v) in entries {
+                    let optionName = try string(k, "option name")
+                    guard case .scalar(let text, _, _) = v else {
+                        throw error(v, "option \"\(optionName)\" must be a single value, not \(v.kindName)")
+                    }
+                    if options[optionName] != nil { throw error(k, "option \"\(optionName)\" appears twice") }
+                    options[optionName] = text
+                }
+            default: break
+            }
+        }
+        guard let name else { throw error(item, "\(section == "a model entry" ? "this model entry" : section) has no name") }
+        guard let plugin else { throw error(item, "model \"\(name)\" has no plugin") }
+        return ModelConfig(name: name, plugin: plugin, modelDirectory: dir ?? name, options: options, isDefault: isDefault, truncate: truncate)
     }
 
     // MARK: Scalars

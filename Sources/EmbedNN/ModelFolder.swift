@@ -32,6 +32,20 @@ public enum ModelFolder {
         return i
     }
 
+    /// The folder's `model.safetensors`, the only weights format EmbedNN reads. A folder that
+    /// has PyTorch's pickled weights instead gets an error naming the converter: unpickling
+    /// them here could run code from the file, and a one-time conversion is checked once.
+    public static func safetensorsPath(_ folder: String) throws(NNError) -> String {
+        let path = folder + "/model.safetensors"
+        if FileSystem.exists(path) { return path }
+        let pickled = ["pytorch_model.bin", "pytorch_model.bin.index.json"].filter { FileSystem.exists(folder + "/" + $0) }
+        if let found = pickled.first {
+            // Short: a plugin's message has 256 bytes (EMBEDD_MESSAGE_CAPACITY).
+            throw NNError("\(folder) has only PyTorch weights (\(found)), which embedd does not unpickle: run tools/convert-pytorch-bin on it once (writes model.safetensors)")
+        }
+        throw NNError.file(path, "missing file (embedd reads weights in safetensors format only)")
+    }
+
     /// A fingerprint of a model folder for version strings and embedding-space ids: FNV-1a 64
     /// over the listed small files (absent ones are skipped), the weights file's size and
     /// 4 KiB samples every MiB of it. Cheap (no full read of hundreds of MB), yet it changes
@@ -56,6 +70,19 @@ public enum ModelFolder {
                 offset += 1 << 20
             }
         }
+        return hex(h)
+    }
+
+    /// `fingerprint` extended with settings that change a model's vectors but live in files it
+    /// does not cover (a text model's pooling and normalisation): FNV-1a 64 over both texts.
+    /// 16 hex digits.
+    public static func fingerprint(_ base: String, mixing settings: String) -> String {
+        var h: UInt64 = 0xcbf29ce484222325
+        for b in (base + "\n" + settings).utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        return hex(h)
+    }
+
+    private static func hex(_ h: UInt64) -> String {
         var s = String(h, radix: 16)
         while s.count < 16 { s = "0" + s }
         return s

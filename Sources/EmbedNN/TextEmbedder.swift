@@ -82,10 +82,7 @@ public final class TextEmbedder: @unchecked Sendable {
         let stConfig = try ModelFolder.readOptionalJSON(stConfigPath)
         let configured = try stConfig.map { (j) throws(NNError) in try ModelFolder.int(j, "max_seq_length", stConfigPath, default: 512) } ?? 512
 
-        let weightsPath = folder + "/model.safetensors"
-        guard FileSystem.exists(weightsPath) else {
-            throw NNError.file(weightsPath, "missing file (only safetensors weights are supported; convert pytorch_model.bin)")
-        }
+        let weightsPath = try ModelFolder.safetensorsPath(folder)
         let weights = try SafeTensorsFile(path: weightsPath)
         effectivePrecision = Precision.effective(options.precision)
         let context = try ComputeContext(threads: options.threads)

@@ -56,10 +56,7 @@ public final class WhisperEmbedder: @unchecked Sendable {
         guard FileSystem.isDirectory(folder) else { throw NNError.file(folder, "not a directory") }
         let configPath = folder + "/config.json"
         config = try WhisperConfig(json: try ModelFolder.readJSON(configPath), path: configPath)
-        let weightsPath = folder + "/model.safetensors"
-        guard FileSystem.exists(weightsPath) else {
-            throw NNError.file(weightsPath, "missing file (only safetensors weights are supported; convert pytorch_model.bin)")
-        }
+        let weightsPath = try ModelFolder.safetensorsPath(folder)
         guard options.maxBatch > 0 else { throw NNError("maxBatch must be positive") }
         let weights = try SafeTensorsFile(path: weightsPath)
         effectivePrecision = Precision.effective(options.precision)

@@ -10,7 +10,7 @@ import EmbedWire
 ///
 ///     embedd-binding 1
 ///     model all-MiniLM-L6-v2
-///     space sentence-transformers/all-MiniLM-L6-v2
+///     space sentence-transformers@fnv64:dc3a7a2924dbd9b0
 ///     owner 1000
 ///     created_ms 1764000000000
 ///     restrict_read 0

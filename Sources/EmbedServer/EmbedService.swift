@@ -22,6 +22,8 @@ public final class EmbedService: Sendable {
     private let batchers = Mutex<[String: ModelBatcher]>([:])
     /// Reads the files an Embed call passes, off the event loop, before it joins its batch.
     private let fileReads: WorkQueue
+    /// The models LoadModel keeps under DATA_DIR/models.d.
+    let persisted: PersistedModels
 
     public init(config: Config, overrides: ConfigOverrides, workingDirectory: String, log: Logger, notify: SdNotify,
                 shared: ServingState, fileReads: WorkQueue) {
@@ -33,10 +35,41 @@ public final class EmbedService: Sendable {
         self.log = log
         self.notify = notify
         host = PluginHost(pluginsDirectory: config.pluginsDirectory, log: log.sink)
+        persisted = PersistedModels(dataDirectory: config.dataDirectory)
         for m in config.models {
-            models.set(ModelEntry(config: m, directory: config.resolvedModelDirectory(m), state: .loading, error: ""))
+            models.set(ModelEntry(config: m, directory: config.resolvedModelDirectory(m), state: .loading, error: "",
+                                  sourceFile: config.sourcePath ?? ""))
         }
+        addPersistedModels()
         routeComposedCalls(host)
+    }
+
+    /// Lists the models kept in models.d after the configured ones (they load after them).
+    /// A name the configuration file also has is the configuration's: the file is left alone
+    /// and ignored, with a warning. A file that cannot be read is logged, and listed as a failed
+    /// model carrying the error, so `embedctl models` shows it; the daemon starts anyway.
+    private func addPersistedModels() {
+        let c = config
+        let (found, error) = persisted.readAll()
+        if let error { log.error("\(error): the models loaded from the shell are not loaded again") }
+        let configured = Set(c.models.map(\.name))
+        let configFile = c.sourcePath ?? "the configuration"
+        for f in found {
+            switch f {
+            case .model(let m, let path):
+                if configured.contains(m.name) {
+                    log.warning("\(path): model '\(m.name)' is also configured in \(configFile), whose entry is used; this file is ignored (remove one of the two)")
+                    continue
+                }
+                models.set(ModelEntry(config: m, directory: c.resolvedModelDirectory(m), state: .loading, error: "",
+                                      source: .persisted, sourceFile: path))
+            case .broken(let name, let path, let error):
+                log.error("\(error): this model file is skipped and the daemon starts without it (fix the file, or remove it with `embedctl models unload \(name)`)")
+                if configured.contains(name) { continue }
+                models.set(ModelEntry(config: ModelConfig(name: name, plugin: "", modelDirectory: ""), directory: "", state: .failed,
+                                      error: error, source: .persisted, sourceFile: path, fileError: error))
+            }
+        }
     }
 
     public var config: Config { configBox.withLock { $0 } }
@@ -111,7 +144,7 @@ public final class EmbedService: Sendable {
             case .failure(let e): log.error("plugin discovery: \(e.message)")
             }
         }
-        for entry in EmbedService.loadOrder(models.snapshot()) where entry.state != .ready {
+        for entry in EmbedService.loadOrder(models.snapshot()) where entry.state != .ready && entry.fileError == nil {
             load(entry)
         }
     }
@@ -158,6 +191,11 @@ public final class EmbedService: Sendable {
 
     @discardableResult
     private func load(_ entry: ModelEntry) -> PluginError? {
+        if let broken = entry.fileError {
+            // Nothing to load: the file in models.d did not parse (ReloadPlugin's retry of
+            // failed models gets here too).
+            return PluginError(.modelLoadFailed, broken)
+        }
         models.update(entry.config.name) { $0.state = .loading; $0.error = "" }
         do {
             let s = try spec(entry)
@@ -217,10 +255,16 @@ public final class EmbedService: Sendable {
             models.remove(entry.config.name)
         }
         for m in new.models {
-            let entry = ModelEntry(config: m, directory: new.resolvedModelDirectory(m), state: .loading, error: "")
+            let entry = ModelEntry(config: m, directory: new.resolvedModelDirectory(m), state: .loading, error: "",
+                                   sourceFile: new.sourcePath ?? "")
+            if let shadowed = models.entry(m.name), shadowed.source != .config {
+                log.warning("reload: model '\(m.name)' is now configured in \(new.sourcePath ?? "the configuration"), whose entry replaces the one \(shadowed.source == .persisted ? "in \(shadowed.sourceFile) (that file is ignored from now on; remove one of the two)" : "loaded by an admin call")")
+            }
             if host.model(named: m.name) != nil {
                 // Hot swap, also when nothing changed: reload re-reads weights and plugin files.
-                models.update(m.name) { $0.config = m; $0.directory = entry.directory }
+                models.update(m.name) {
+                    $0.config = m; $0.directory = entry.directory; $0.source = .config; $0.sourceFile = entry.sourceFile; $0.fileError = nil
+                }
                 do {
                     let s = try spec(entry)
                     let prompts = try readPrompts(s)  // re-read: the folder may have new prompts
@@ -571,32 +615,83 @@ public final class EmbedService: Sendable {
         return ReloadPluginResponse(models: infos)
     }
 
+    /// Unloads a model (its calls drain first) and removes its file from models.d, if it has
+    /// one — also a file the configuration's entry of that name shadows, and a broken one.
+    /// A model the configuration file names stays unloaded until the next start or reload
+    /// (SIGHUP): embedd.yaml is the administrator's statement of what runs, and a marker that
+    /// silently overrode it across restarts would surprise the next person reading it.
     func unloadModel(_ req: UnloadModelRequest) throws(RPCError) -> UnloadModelResponse {
         guard !req.name.isEmpty else { throw RPCError(.invalidArgument, "UnloadModel needs a model name") }
-        let before = modelInfos().first { $0.name == req.name }
+        let entry = models.entry(req.name)
+        var before = modelInfos().first { $0.name == req.name }
+        // Its file: the entry's own, or the one a configured entry of that name shadows.
+        var file: String? = entry.flatMap { $0.source == .persisted ? $0.sourceFile : nil }
+        if file == nil, ModelFile.isStorableName(req.name), FileSystem.exists(persisted.path(of: req.name)) {
+            file = persisted.path(of: req.name)
+        }
         if host.model(named: req.name) != nil {
             do { try host.unloadModel(name: req.name) } catch { throw RPCError(error) }
-        } else if before == nil {
-            throw RPCError(.notFound, "no model named '\(req.name)' (configured: \(models.snapshot().map(\.config.name).joined(separator: ", ")))")
+        } else if before == nil && file == nil {
+            let names = models.snapshot().map(\.config.name)
+            throw RPCError(.notFound, "no model named '\(req.name)' (configured: \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
         models.remove(req.name)
-        log.notice("model '\(req.name)' unloaded by an admin call")
+        if before == nil { before = EmbedWire.ModelInfo(name: req.name, source: ModelSource.persisted.rawValue, sourceFile: file ?? "") }
+        if let file {
+            do { try persisted.remove(file) } catch {
+                log.error("model '\(req.name)' unloaded by an admin call, but \(file) could not be removed: \(error)")
+                throw RPCError(.internal, "model '\(req.name)' is unloaded, but \(file) could not be removed (\(error)): it loads again at the next start")
+            }
+        }
+        if let entry, entry.source == .config {
+            let configFile = entry.sourceFile.isEmpty ? "the configuration" : entry.sourceFile
+            log.notice("model '\(req.name)' unloaded by an admin call; \(configFile) still names it, so it loads again at the next start or reload\(file.map { " (\($0) removed)" } ?? "")")
+        } else {
+            log.notice("model '\(req.name)' unloaded by an admin call\(file.map { "; \($0) removed" } ?? "")")
+        }
         return UnloadModelResponse(model: before)
     }
 
+    /// Loads a model by an admin call and, unless `temporary`, keeps it in models.d so it loads
+    /// again at every start. A name the configuration file has (unloaded by an admin call) is
+    /// loaded with the call's settings but never kept: that file says how the name loads at
+    /// the next start or reload, and a second definition under DATA_DIR would be shadowed.
     func loadModel(_ req: LoadModelRequest) throws(RPCError) -> LoadModelResponse {
         guard !req.name.isEmpty, !req.plugin.isEmpty else { throw RPCError(.invalidArgument, "LoadModel needs a name and a plugin") }
+        guard !req.name.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 32 || $0 == 127 } == true }) else {
+            throw RPCError(.invalidArgument, "model name '\(req.name)' contains spaces or control characters")
+        }
         if host.model(named: req.name) != nil {
-            throw RPCError(.alreadyExists, "a model named '\(req.name)' is already loaded (use ReloadPlugin to swap it)")
+            throw RPCError(.alreadyExists, "a model named '\(req.name)' is already loaded (unload it first, or use ReloadPlugin to swap it)")
         }
         let c = config
+        let configured = c.models.contains { $0.name == req.name }
+        let keep = !req.temporary && !configured
+        if keep && !ModelFile.isStorableName(req.name) {
+            throw RPCError(.invalidArgument, "model name '\(req.name)' cannot be kept as \(persisted.directory)/NAME.yaml: use letters, digits, '.', '_' and '-' (not a leading '.'), at most 200 bytes; or load it as temporary")
+        }
         let m = ModelConfig(name: req.name, plugin: req.plugin, modelDirectory: req.modelDir.isEmpty ? req.name : req.modelDir, options: req.options)
-        let entry = ModelEntry(config: m, directory: c.resolvedModelDirectory(m), state: .loading, error: "")
+        let entry = ModelEntry(config: m, directory: c.resolvedModelDirectory(m), state: .loading, error: "",
+                               source: keep ? .persisted : .call, sourceFile: keep ? persisted.path(of: req.name) : "")
+        // A failed entry of that name (a kept model whose load failed at start, or a broken file)
+        // comes back if this load fails: its file is still there.
+        let previous = models.entry(req.name)
+        func restore() { if let previous { models.set(previous) } else { models.remove(req.name) } }
         models.set(entry)
         if let e = load(entry) {
-            models.remove(req.name)
+            restore()
             throw RPCError(e)
         }
+        if keep {
+            do { try persisted.save(m) } catch {
+                try? host.unloadModel(name: req.name)
+                restore()
+                log.error("model '\(req.name)': cannot write \(entry.sourceFile): \(error); unloaded again")
+                throw RPCError(.internal, "cannot write \(entry.sourceFile) (\(error)), so model '\(req.name)' would not survive a restart: it was unloaded again (load it with temporary to keep it until the daemon stops)")
+            }
+        }
+        let until = configured ? " until the next start or reload, which load it as \(c.sourcePath ?? "the configuration") says" : " until the daemon stops"
+        log.notice("model '\(req.name)' loaded by an admin call (plugin \(req.plugin), \(entry.directory))\(keep ? "; kept in \(entry.sourceFile)" : until)")
         return LoadModelResponse(model: modelInfos().first { $0.name == req.name })
     }
 }

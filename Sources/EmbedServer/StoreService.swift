@@ -37,6 +37,8 @@ final class StoreService: Sendable {
     }
     /// Serialises create and drop (they check, then change, the directory).
     private let ddl = Mutex(())
+    /// Serialises rewrites of binding files to new-style space ids (`rebound`).
+    private let rebinds = Mutex(())
 
     init(embed: EmbedService, log: Logger) throws(RPCError) {
         self.embed = embed
@@ -199,7 +201,9 @@ final class StoreService: Sendable {
     }
 
     private func binding(of c: VectorCollection) throws(RPCError) -> CollectionBinding {
-        if let e = bindings.withLock({ $0[c.name] }), e.collection === c { return e.binding }
+        if let e = bindings.withLock({ $0[c.name] }), e.collection === c {
+            return LegacySpaceID.parse(e.binding.space) == nil ? e.binding : rebound(c, e.binding)
+        }
         var b: CollectionBinding
         if let loaded = try CollectionBinding.load(from: c.directory) {
             b = loaded
@@ -211,7 +215,35 @@ final class StoreService: Sendable {
         }
         let final = b
         bindings.withLock { $0[c.name] = BindingEntry(c, final) }
-        return b
+        return LegacySpaceID.parse(b.space) == nil ? b : rebound(c, b)
+    }
+
+    /// A binding under an earlier release's space id (`FAMILY/FOLDER@fnv64:HASH`), moved to the
+    /// new-style id of its model when that model is loaded and has the same fingerprint
+    /// (`LegacySpaceID`): the file is rewritten atomically and the move logged. Until the model
+    /// is loaded, or when its fingerprint differs (other weights under that name), the binding
+    /// stays as it is, and calls that embed are refused as before. The store's own
+    /// `collection.meta` keeps the old id: it is read only when the binding file is missing.
+    private func rebound(_ c: VectorCollection, _ b: CollectionBinding) -> CollectionBinding {
+        guard !b.isRaw, let m = embed.loadedModel(named: b.model), m.info.dimension == c.config.dimension,
+              LegacySpaceID.matches(legacy: b.space, space: m.info.embeddingSpace, version: m.info.version) else { return b }
+        return rebinds.withLock { _ in
+            // Another thread may have done it meanwhile.
+            if let e = bindings.withLock({ $0[c.name] }), e.collection === c, e.binding.space != b.space { return e.binding }
+            var new = b
+            new.space = m.info.embeddingSpace
+            do {
+                try new.save(in: c.directory)
+                log.notice("collection '\(c.name)': rebound from space \(b.space) to \(new.space): model '\(b.model)' has the same fingerprint (space ids no longer name the model's folder)")
+            } catch {
+                // Served under the new id all the same; the file is rewritten on a later try
+                // (after a restart, when the collection is first used).
+                log.warning("collection '\(c.name)': cannot rewrite \(c.directory)/\(CollectionBinding.fileName) with space \(new.space): \(error); using it in memory")
+            }
+            let saved = new
+            bindings.withLock { $0[c.name] = BindingEntry(c, saved) }
+            return new
+        }
     }
 
     private func info(_ c: VectorCollection, _ b: CollectionBinding, _ ctx: CallContext, stats: Bool) -> CollectionInfo {

@@ -14,6 +14,8 @@ extension EmbedWire.ModelInfo {
         truncate = entry.config.truncate
         prompts = entry.prompts.prompts.map { ModelPrompt(name: $0.name, text: $0.text) }
         defaultPrompt = entry.prompts.defaultName ?? ""
+        source = entry.source.rawValue
+        sourceFile = entry.sourceFile
         if let m = loaded {
             plugin = m.plugin.name
             modelDir = m.spec.modelDirectory

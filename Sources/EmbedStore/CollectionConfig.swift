@@ -4,7 +4,7 @@ public struct CollectionConfig: Sendable, Equatable {
     public var dimension: Int
     /// How vectors are compared.
     public var metric: Metric
-    /// The embedding space the vectors come from (e.g. "sentence-transformers/all-MiniLM-L6-v2"),
+    /// The embedding space the vectors come from (e.g. "sentence-transformers@fnv64:dc3a7a2924dbd9b0"),
     /// or nil for bring-your-own vectors. The daemon refuses to mix spaces.
     public var spaceID: String?
     /// How stored vectors are kept: f32 (exact), f16 (half the bytes, relative error ≤ 2⁻¹¹

@@ -279,12 +279,18 @@ public struct ModelInfo: ProtoMessage {
     public var prompts: [ModelPrompt] = []
     /// Field 25 (`default_prompt`): `default_prompt_name`: applied to text when a call names no prompt
     public var defaultPrompt: String = ""
+    /// Field 26 (`source`): Where the model's settings come from: "config" (the configuration file's models:),
+    /// "models.d" (loaded by LoadModel and kept in DATA_DIR/models.d, so it loads again at start)
+    /// or "call" (LoadModel with temporary: gone at restart).
+    public var source: String = ""
+    /// Field 27 (`source_file`): the file that configures it ("" for "call")
+    public var sourceFile: String = ""
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0, prompts: [ModelPrompt] = [], defaultPrompt: String = "") {
+    public init(name: String = "", plugin: String = "", state: ModelState = ModelState(rawValue: 0), error: String = "", modelDir: String = "", version: String = "", embeddingSpace: String = "", modalities: [String] = [], mimeTypes: [String] = [], dimension: UInt32 = 0, metric: String = "", normalized: Bool = false, maxTokens: UInt32 = 0, maxBatch: UInt32 = 0, preferredBatch: UInt32 = 0, generation: UInt64 = 0, inFlight: UInt32 = 0, isDefault: Bool = false, maxInputBytes: UInt64 = 0, pluginCalls: UInt64 = 0, inputsEmbedded: UInt64 = 0, truncate: Bool = false, segmentSeconds: Double = 0, prompts: [ModelPrompt] = [], defaultPrompt: String = "", source: String = "", sourceFile: String = "") {
         self.name = name
         self.plugin = plugin
         self.state = state
@@ -310,6 +316,8 @@ public struct ModelInfo: ProtoMessage {
         self.segmentSeconds = segmentSeconds
         self.prompts = prompts
         self.defaultPrompt = defaultPrompt
+        self.source = source
+        self.sourceFile = sourceFile
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -339,6 +347,8 @@ public struct ModelInfo: ProtoMessage {
         case 23: segmentSeconds = try reader.readDouble(field, type)
         case 24: prompts.append(try reader.readMessage(field, type, as: ModelPrompt.self))
         case 25: defaultPrompt = try reader.readString(field, type)
+        case 26: source = try reader.readString(field, type)
+        case 27: sourceFile = try reader.readString(field, type)
         default: return false
         }
         return true
@@ -370,6 +380,8 @@ public struct ModelInfo: ProtoMessage {
         writer.double(23, segmentSeconds)
         for v in prompts { writer.message(24, v) }
         writer.string(25, defaultPrompt)
+        writer.string(26, source)
+        writer.string(27, sourceFile)
     }
 }
 
@@ -1274,6 +1286,9 @@ public struct ReloadPluginResponse: ProtoMessage {
     }
 }
 
+/// Unloads a model after its calls drain, and removes its file from DATA_DIR/models.d when it
+/// has one. A model the configuration file names loads again at restart and on reload (SIGHUP).
+///
 /// Request of method UnloadModel (id 18).
 ///
 /// Mirrors `message UnloadModelRequest` in proto/embedd.proto.
@@ -1306,7 +1321,7 @@ public struct UnloadModelRequest: ProtoMessage {
 ///
 /// Mirrors `message UnloadModelResponse` in proto/embedd.proto.
 public struct UnloadModelResponse: ProtoMessage {
-    /// Field 1 (`model`).
+    /// Field 1 (`model`): the model as it was (its source says where it came from)
     public var model: ModelInfo? = nil
 
     /// Creates the empty message.
@@ -1342,16 +1357,21 @@ public struct LoadModelRequest: ProtoMessage {
     public var modelDir: String = ""
     /// Field 4 (`options`).
     public var options: [String: String] = [:]
+    /// Field 5 (`temporary`): false (default): kept in DATA_DIR/models.d/NAME.yaml and loaded again at every start, until
+    /// UnloadModel; true: loaded until the daemon stops. A name the configuration file has is
+    /// never kept (source "call"): that file says how it loads at the next start or reload.
+    public var temporary: Bool = false
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", plugin: String = "", modelDir: String = "", options: [String: String] = [:]) {
+    public init(name: String = "", plugin: String = "", modelDir: String = "", options: [String: String] = [:], temporary: Bool = false) {
         self.name = name
         self.plugin = plugin
         self.modelDir = modelDir
         self.options = options
+        self.temporary = temporary
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1362,6 +1382,7 @@ public struct LoadModelRequest: ProtoMessage {
         case 4:
             let entry = try reader.readMessage(field, type, as: StringMapEntry.self)
             options[entry.key] = entry.value
+        case 5: temporary = try reader.readBool(field, type)
         default: return false
         }
         return true
@@ -1372,6 +1393,7 @@ public struct LoadModelRequest: ProtoMessage {
         writer.string(2, plugin)
         writer.string(3, modelDir)
         for key in options.keys.sorted() { writer.message(4, StringMapEntry(key: key, value: options[key]!)) }
+        writer.bool(5, temporary)
     }
 }
 

@@ -34,14 +34,14 @@ enum CompletionCommand {
     }
 }
 
-/// `embedctl __complete collections|models|prompts` (hidden): the names the completion script offers,
+/// `embedctl __complete collections|models|prompts|plugins` (hidden): the names the completion script offers,
 /// one per line, from the running daemon. Prints nothing and exits 0 when the daemon cannot be
 /// reached or refuses, so completion never shows an error; waits at most 2 s.
 struct CompleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(name: "__complete", abstract: "Print names for shell completion.", hidden: true)
 
     enum Names: String, CaseIterable {
-        case collections, models, prompts
+        case collections, models, prompts, plugins
     }
 
     var names = Names.collections
@@ -68,6 +68,10 @@ struct CompleteCommand: ParsableCommand {
             else { return }
             var seen = Set<String>()
             for name in r.models.flatMap({ $0.prompts.map(\.name) }) + ["none"] where seen.insert(name).inserted { Output.out(name + "\n") }
+        case .plugins:
+            guard let r = try? client.call(.listPlugins, ListPluginsRequest(), as: ListPluginsResponse.self, deadlineMilliseconds: deadline)
+            else { return }
+            for p in r.plugins { Output.out(p.name + "\n") }
         }
     }
 }

@@ -21,7 +21,7 @@ enum EmbedCtl {
             Bash completion: source <(embedctl completion bash)  (see 'embedctl completion bash --help').
             """,
             options: RootOptions.self,
-            subcommands: [Command(Commands.Status.self), Command(Commands.Models.self), Commands.plugins, Command(EmbedCommand.Embed.self),
+            subcommands: [Command(Commands.Status.self), Commands.models, Commands.plugins, Command(EmbedCommand.Embed.self),
                           Command(ClassifyCommand.Classify.self),
                           PluginCheckCommand.command]
                 + StoreCommands.all + [CompletionCommand.command, Command(CompleteCommand.self)]

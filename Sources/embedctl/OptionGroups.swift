@@ -87,4 +87,6 @@ extension ValueParser where Value == String {
     static var model: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.models.rawValue)) }
     /// A model prompt name (completed from the prompts of the running daemon's models).
     static var prompt: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.prompts.rawValue)) }
+    /// A plugin name (completed from the running daemon's loaded plugins).
+    static var plugin: ValueParser { .string.completing(.dynamic(CompleteCommand.Names.plugins.rawValue)) }
 }

@@ -16,6 +16,7 @@ enum Rendering {
             ("segment_seconds", EmbedCommand.seconds(m.segmentSeconds)),
             ("prompts", JSON.object(m.prompts.map { ($0.name, JSON.string($0.text)) }, indent: indent + "  ")),
             ("default_prompt", m.defaultPrompt.isEmpty ? "null" : JSON.string(m.defaultPrompt)),
+            ("source", JSON.string(m.source)), ("source_file", JSON.string(m.sourceFile)),
         ], indent: indent)
     }
 
@@ -30,9 +31,12 @@ enum Rendering {
         if models.isEmpty { return "no models configured\n" }
         // MAX_TOKENS: the window a longer text is cut to ("refuse" after it when the model's
         // `truncate: false` refuses such texts instead).
-        // PROMPTS: the model's sentence-transformers prompt names, the default one marked *.
-        return Table.render(["NAME", "STATE", "PLUGIN", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "PROMPTS", "GEN", "DETAIL"], models.map { m in
-            [m.name + (m.isDefault ? " *" : ""), m.state.description, m.plugin, m.dimension == 0 ? "-" : String(m.dimension),
+        // SOURCE: config, models.d (embedctl models load) or call (--temporary); "-" from a
+        // daemon that does not say. PROMPTS: the model's sentence-transformers prompt names, the
+        // default one marked *.
+        return Table.render(["NAME", "STATE", "PLUGIN", "SOURCE", "DIM", "MAX_TOKENS", "SPACE", "MODALITIES", "PROMPTS", "GEN", "DETAIL"], models.map { m in
+            [m.name + (m.isDefault ? " *" : ""), m.state.description, m.plugin.isEmpty ? "-" : m.plugin, m.source.isEmpty ? "-" : m.source,
+             m.dimension == 0 ? "-" : String(m.dimension),
              m.maxTokens == 0 ? "-" : String(m.maxTokens) + (m.truncate ? "" : " refuse"),
              m.embeddingSpace.isEmpty ? "-" : m.embeddingSpace, m.modalities.isEmpty ? "-" : m.modalities.joined(separator: ","),
              m.prompts.isEmpty ? "-" : m.prompts.map { $0.name + ($0.name == m.defaultPrompt ? "*" : "") }.joined(separator: ","),

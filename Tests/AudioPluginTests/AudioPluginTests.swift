@@ -84,7 +84,7 @@ enum AudioPluginFixtures {
         defer { m.dispose(); host.shutdown() }
         let i = m.info
         #expect(i.modalities == .audio && i.dimension == 64 && i.normalized && i.metric == .cosine)
-        #expect(i.embeddingSpace.hasPrefix("whisper/whisper-tiny@fnv64:") && i.segmentSeconds == 30)
+        #expect(i.embeddingSpace == "whisper@" + i.version && i.version.hasPrefix("fnv64:") && i.segmentSeconds == 30)
         #expect(i.inputKinds == [.encoded, .pcmF32, .file] && i.mimeTypes.contains("audio/mpeg") && i.mimeTypes.contains("video/mp4") && i.maxSeconds == 14_400)
     }
 

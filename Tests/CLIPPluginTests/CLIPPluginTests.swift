@@ -86,7 +86,7 @@ enum CLIPPluginFixtures {
         #expect(m.info.inputKinds.contains(.text) && m.info.inputKinds.contains(.encoded) && m.info.inputKinds.contains(.rgb8))
         #expect(Set(m.info.mimeTypes) == ["image/jpeg", "image/png", "image/webp"])
         #expect(m.info.maxTokens == 77 && m.info.maxPixels == 50_000_000)
-        #expect(m.info.embeddingSpace.hasPrefix("clip/clip-tiny-quickgelu@fnv64:"))
+        #expect(m.info.embeddingSpace == "clip@" + m.info.version && m.info.version.hasPrefix("fnv64:"))
     }
 
     /// Texts through the tokenizer and the text tower, and picture files through decoding,

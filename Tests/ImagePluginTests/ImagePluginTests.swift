@@ -56,7 +56,7 @@ enum ImagePluginFixtures {
         #expect(m.info.modalities.names == ["image"])
         #expect(m.info.inputKinds.contains(.encoded) && m.info.inputKinds.contains(.rgb8) && !m.info.inputKinds.contains(.text))
         #expect(Set(m.info.mimeTypes) == ["image/jpeg", "image/png", "image/webp"])
-        #expect(m.info.maxPixels == 50_000_000 && m.info.embeddingSpace.hasPrefix("resnet/resnet-tiny-bottleneck@fnv64:"))
+        #expect(m.info.maxPixels == 50_000_000 && m.info.embeddingSpace == "resnet@" + m.info.version && m.info.version.hasPrefix("fnv64:"))
     }
 
     /// Whole files, through decoding, pre-processing and the network, against the `transformers`

@@ -1,6 +1,7 @@
 import EmbedPluginCheck
 import EmbedPluginHost
 import EmbedSys
+import Foundation
 import PluginTestSupport
 import Testing
 
@@ -74,7 +75,53 @@ enum TextPluginFixtures {
         #expect(m.info.dimension == 384)
         #expect(m.info.normalized)
         #expect(m.info.maxTokens == 256)
-        #expect(m.info.embeddingSpace.hasPrefix("sentence-transformers/all-MiniLM-L6-v2@fnv64:"))
+        // Named by content, not by the folder (issue 26): `sentence-transformers@fnv64:` + 16 hex digits.
+        #expect(m.info.embeddingSpace.wholeMatch(of: /sentence-transformers@fnv64:[0-9a-f]{16}/) != nil, "\(m.info.embeddingSpace)")
+        #expect(m.info.version.wholeMatch(of: /fnv64:[0-9a-f]{16}/) != nil, "\(m.info.version)")
+    }
+
+    /// A folder of links to every file of all-MiniLM-L6-v2, except `replace` (name → contents).
+    static func copy(of model: String, named name: String, replacing replace: [String: String] = [:], leaving leave: Set<String> = []) throws -> String {
+        let source = try TextPluginFixtures.model(model)
+        let dir = try FileSystem.makeTemporaryDirectory(template: "/tmp/embedd-textcopy.XXXXXX") + "/" + name
+        try FileSystem.makeDirectory(dir)
+        for entry in try FileSystem.contentsOfDirectory(source) where !leave.contains(entry) && !replace.keys.contains(where: { $0.hasPrefix(entry) }) {
+            try FileManager.default.createSymbolicLink(atPath: dir + "/" + entry, withDestinationPath: source + "/" + entry)
+        }
+        for (file, text) in replace {
+            if let slash = file.lastIndex(of: "/") { try FileSystem.makeDirectories(dir + "/" + file[..<slash]) }
+            try text.write(toFile: dir + "/" + file, atomically: false, encoding: .utf8)
+        }
+        return dir
+    }
+
+    /// A copy of the model in another folder is the same space; other pooling is another space
+    /// with the same weights' fingerprint (the version, by which old bindings are rebound).
+    @Test func theSpaceIsTheContentNotTheFolder() throws {
+        func describe(_ folder: String) throws -> (space: String, version: String) {
+            let (host, m) = try TextPluginFixtures.load(folder)
+            defer { m.dispose(); host.shutdown() }
+            return (m.info.embeddingSpace, m.info.version)
+        }
+        let original = try describe(try TextPluginFixtures.model("all-MiniLM-L6-v2"))
+        let copy = try Self.copy(of: "all-MiniLM-L6-v2", named: "my-copy")
+        defer { try? FileManager.default.removeItem(atPath: (copy as NSString).deletingLastPathComponent) }
+        #expect(try describe(copy) == original)
+        let cls = try Self.copy(of: "all-MiniLM-L6-v2", named: "cls-pooling",
+                                replacing: ["1_Pooling/config.json": #"{"word_embedding_dimension": 384, "pooling_mode_cls_token": true}"#])
+        defer { try? FileManager.default.removeItem(atPath: (cls as NSString).deletingLastPathComponent) }
+        let other = try describe(cls)
+        #expect(other.version == original.version)
+        #expect(other.space != original.space && other.space.hasPrefix("sentence-transformers@fnv64:"))
+    }
+
+    /// A folder with PyTorch's pickled weights only: the error names the converter.
+    @Test func aFolderWithOnlyPytorchWeightsNamesTheConverter() throws {
+        let folder = try Self.copy(of: "all-MiniLM-L6-v2", named: "pickled", replacing: ["pytorch_model.bin": "PK"], leaving: ["model.safetensors"])
+        defer { try? FileManager.default.removeItem(atPath: (folder as NSString).deletingLastPathComponent) }
+        #expect { _ = try TextPluginFixtures.load(folder) } throws: { e in
+            "\(e)".contains("\(folder) has only PyTorch weights (pytorch_model.bin)") && "\(e)".contains("run tools/convert-pytorch-bin on it once (writes model.safetensors)")
+        }
     }
 
     @Test func refusesBadOptions() throws {

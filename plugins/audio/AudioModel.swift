@@ -44,7 +44,8 @@ final class AudioModel: EmbedPluginModel {
         var d = ModelDescription(
             name: name, version: "fnv64:" + hash,
             // The front end and the pooling are part of the space: other windows or mel bins give other vectors.
-            embeddingSpace: "whisper/\(name)@fnv64:\(hash)",
+            // Only the content names the space (not the folder): a copy elsewhere is the same one.
+            embeddingSpace: "whisper@fnv64:\(hash)",
             modalities: EMBEDD_MODALITY_AUDIO.rawValue,
             inputKinds: 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_PCM_F32.rawValue | 1 << EMBEDD_INPUT_FD.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: true,

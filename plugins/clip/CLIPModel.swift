@@ -43,7 +43,8 @@ final class CLIPModel: EmbedPluginModel {
             name: name, version: "fnv64:" + hash,
             // One space for both towers: that is what CLIP is for. The pre-processor and the
             // tokenizer are part of it (another crop or vocabulary gives other vectors).
-            embeddingSpace: "clip/\(name)@fnv64:\(hash)",
+            // Only the content names it (not the folder): a copy elsewhere is the same space.
+            embeddingSpace: "clip@fnv64:\(hash)",
             modalities: EMBEDD_MODALITY_TEXT.rawValue | EMBEDD_MODALITY_IMAGE.rawValue,
             inputKinds: 1 << EMBEDD_INPUT_TEXT.rawValue | 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_RGB8.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: true,

@@ -43,7 +43,8 @@ final class ImageModel: EmbedPluginModel {
         var d = ModelDescription(
             name: name, version: "fnv64:" + hash,
             // The pre-processor is part of the space: other crops give other vectors.
-            embeddingSpace: "resnet/\(name)@fnv64:\(hash)",
+            // Only the content names the space (not the folder): a copy elsewhere is the same one.
+            embeddingSpace: "resnet@fnv64:\(hash)",
             modalities: EMBEDD_MODALITY_IMAGE.rawValue,
             inputKinds: 1 << EMBEDD_INPUT_ENCODED.rawValue | 1 << EMBEDD_INPUT_RGB8.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: false,

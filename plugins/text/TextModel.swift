@@ -26,10 +26,17 @@ final class TextModel: EmbedPluginModel {
             return e
         }
         let hash = try ModelFolder.fingerprint(folder, files: ["config.json", "tokenizer.json", "vocab.txt"], weights: "model.safetensors")
+        // The space is named by what makes the vectors, never by the folder: a copy of the model
+        // elsewhere is the same space. Pooling and normalisation (modules.json, 1_Pooling/)
+        // are part of it; the version keeps the weights' and tokenizer's fingerprint alone,
+        // which earlier releases' space ids carried (`sentence-transformers/<folder>@fnv64:<version>`):
+        // the daemon rebinds collections of such ids by it. Precision does not change the
+        // space: fp32 and bf16 vectors agree to cosine ≥ 0.999.
+        let p = embedder.pooling
+        let vectors = "pooling cls=\(p.cls) max=\(p.max) mean=\(p.mean) mean_sqrt_len=\(p.meanSqrtLength); normalize=\(embedder.normalizes)"
         var d = ModelDescription(
             name: name, version: "fnv64:" + hash,
-            // Precision does not change the space: fp32 and bf16 vectors agree to cosine ≥ 0.999.
-            embeddingSpace: "sentence-transformers/\(name)@fnv64:\(hash)",
+            embeddingSpace: "sentence-transformers@fnv64:" + ModelFolder.fingerprint(hash, mixing: vectors),
             modalities: EMBEDD_MODALITY_TEXT.rawValue, inputKinds: 1 << EMBEDD_INPUT_TEXT.rawValue,
             dim: embedder.dimension, metric: EMBEDD_METRIC_COSINE, normalized: embedder.normalizes,
             maxInputBytes: options.maxInputBytes, preferredBatch: options.preferredBatch, maxBatch: options.maxBatch)

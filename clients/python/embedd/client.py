@@ -491,15 +491,22 @@ class Client:
                           m.ReloadPluginResponse, timeout).models
 
     def unload_model(self, name: str, *, timeout: Optional[float] = None) -> m.ModelInfo:
-        """Unloads a model after its calls drain (admin)."""
+        """Unloads a model after its calls drain (admin), and removes its file from the daemon's
+        ``DATA_DIR/models.d`` when it was loaded with :meth:`load_model`. A model of the
+        configuration file loads again at the next start or reload. Returns the model as it was
+        (``source`` says where it came from)."""
         r = self._call("UnloadModel", m.UnloadModelRequest(name=name), m.UnloadModelResponse, timeout)
         return r.model or m.ModelInfo(name=name)
 
     def load_model(self, name: str, plugin: str, model_dir: str = "", options: Optional[Dict[str, Any]] = None, *,
-                   timeout: Optional[float] = None) -> m.ModelInfo:
-        """Loads a model with a plugin (admin). ``options`` values are sent as strings."""
+                   temporary: bool = False, timeout: Optional[float] = None) -> m.ModelInfo:
+        """Loads a model with a plugin (admin) and waits until it is ready. ``model_dir``
+        relative is inside the daemon's models_dir (default: ``name``); ``options`` values are
+        sent as strings. The daemon keeps the model in ``DATA_DIR/models.d/NAME.yaml`` and loads
+        it again at every start until :meth:`unload_model`; ``temporary=True`` keeps nothing."""
         opts = {str(k): str(v) for k, v in (options or {}).items()}
-        r = self._call("LoadModel", m.LoadModelRequest(name=name, plugin=plugin, model_dir=model_dir, options=opts),
+        r = self._call("LoadModel", m.LoadModelRequest(name=name, plugin=plugin, model_dir=model_dir, options=opts,
+                                                       temporary=temporary),
                        m.LoadModelResponse, timeout)
         return r.model or m.ModelInfo(name=name)
 

@@ -173,6 +173,12 @@ class ModelInfo(Message):
     prompts: List[ModelPrompt] = pb(24, "message", repeated=True, message=lambda: ModelPrompt)
     #: `default_prompt_name`: applied to text when a call names no prompt
     default_prompt: str = pb(25, "string")
+    #: Where the model's settings come from: "config" (the configuration file's models:),
+    #: "models.d" (loaded by LoadModel and kept in DATA_DIR/models.d, so it loads again at start)
+    #: or "call" (LoadModel with temporary: gone at restart).
+    source: str = pb(26, "string")
+    #: the file that configures it ("" for "call")
+    source_file: str = pb(27, "string")
 
 
 @dataclass
@@ -420,13 +426,18 @@ class ReloadPluginResponse(Message):
 
 @dataclass
 class UnloadModelRequest(Message):
-    """Request of method UnloadModel (id 18)."""
+    """Unloads a model after its calls drain, and removes its file from DATA_DIR/models.d when it
+    has one. A model the configuration file names loads again at restart and on reload (SIGHUP).
+
+    Request of method UnloadModel (id 18).
+    """
     name: str = pb(1, "string")
 
 
 @dataclass
 class UnloadModelResponse(Message):
     """Response of method UnloadModel (id 18)."""
+    #: the model as it was (its source says where it came from)
     model: Optional[ModelInfo] = pb(1, "message", message=ModelInfo)
 
 
@@ -438,6 +449,10 @@ class LoadModelRequest(Message):
     #: relative = inside the daemon's models directory
     model_dir: str = pb(3, "string")
     options: Dict[str, str] = pb(4, "map")
+    #: false (default): kept in DATA_DIR/models.d/NAME.yaml and loaded again at every start, until
+    #: UnloadModel; true: loaded until the daemon stops. A name the configuration file has is
+    #: never kept (source "call"): that file says how it loads at the next start or reload.
+    temporary: bool = pb(5, "bool")
 
 
 @dataclass

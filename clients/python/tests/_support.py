@@ -142,8 +142,9 @@ class Daemon:
         self.log_path = self.dir / "embedd.log"
         self.process: Optional[subprocess.Popen[bytes]] = None
 
-    def start(self, timeout: float = 30.0) -> "Daemon":
-        """Starts the daemon and waits until Health says SERVING."""
+    def start(self, timeout: float = 30.0, *, all_ready: bool = True) -> "Daemon":
+        """Starts the daemon and waits until Health says SERVING (and, with ``all_ready``, every
+        model is READY; else until none is still loading)."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([str(self.binary), "--config", str(self.config_path)],
                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
@@ -158,7 +159,9 @@ class Daemon:
                     with embedd.Client(self.socket_path, connect_timeout=2) as c:
                         # Health is SERVING once one model is ready; wait for all of them.
                         models = c.models(timeout=2)
-                        waiting = [f"{x.name} {x.state.name} {x.error}" for x in models if x.state != embedd.ModelState.READY]
+                        unsettled = embedd.ModelState.LOADING if not all_ready else None
+                        waiting = [f"{x.name} {x.state.name} {x.error}" for x in models
+                                   if (x.state == unsettled if unsettled is not None else x.state != embedd.ModelState.READY)]
                         if not waiting and c.health(timeout=2).status == embedd.ServingStatus.SERVING:
                             return self
                         last = "models not ready: " + "; ".join(waiting)
