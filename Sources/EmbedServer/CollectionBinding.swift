@@ -149,19 +149,7 @@ struct CollectionBinding: Sendable, Equatable {
     /// Writes the file atomically into `directory`.
     func save(in directory: String) throws(Errno) {
         let final = directory + "/" + CollectionBinding.fileName
-        let tmp = final + ".tmp"
-        let fd = try FileDescriptor.open(tmp, [.writeOnly, .create, .truncate], permissions: 0o640)
-        do {
-            try fd.writeAll(encoded())
-            try fd.sync()
-            try fd.close()
-        } catch {
-            try? fd.close()
-            try? FileSystem.unlink(tmp)
-            throw error
-        }
-        try FileSystem.rename(tmp, to: final)
-        try FileSystem.syncDirectory(directory)
+        try FileSystem.replaceFile(final, with: encoded(), temporary: final + ".tmp", directory: directory)
     }
 
     /// What a collection without a binding file gets: admin-only (owner uid 0, reads

@@ -83,21 +83,7 @@ struct PersistedModels: Sendable {
             "`embedctl models unload \(model.name)` unloads it and removes this file. A model of the",
             "same name in the configuration file is used instead of this one.",
         ])
-        let fd = try FileDescriptor.open(tmp, [.writeOnly, .create, .truncate], permissions: 0o640)
-        do {
-            try fd.writeAll(Array(text.utf8))
-            try fd.sync()
-            try fd.close()
-        } catch {
-            try? fd.close()
-            try? FileSystem.unlink(tmp)
-            throw error
-        }
-        do { try FileSystem.rename(tmp, to: final) } catch {
-            try? FileSystem.unlink(tmp)
-            throw error
-        }
-        try FileSystem.syncDirectory(directory)
+        try FileSystem.replaceFile(final, with: Array(text.utf8), temporary: tmp, directory: directory)
     }
 
     /// Removes the file at `path` (a file of this directory) durably.

@@ -227,6 +227,28 @@ public enum FileSystem {
         defer { try? fd.close() }
         try fd.sync()
     }
+    /// Replaces the file at `path` with `bytes` so that a crash leaves the old or the new
+    /// content, never a mix: written to `temporary` (created with `permissions`), fsync'd,
+    /// renamed over `path`, then the directory `directory` is fsync'd. The temporary file is
+    /// removed when a step fails.
+    public static func replaceFile(_ path: String, with bytes: [UInt8], temporary: String, directory: String,
+                                   permissions: UInt32 = 0o640) throws(Errno) {
+        let fd = try FileDescriptor.open(temporary, [.writeOnly, .create, .truncate], permissions: permissions)
+        do {
+            try fd.writeAll(bytes)
+            try fd.sync()
+            try fd.close()
+        } catch {
+            try? fd.close()
+            try? unlink(temporary)
+            throw error
+        }
+        do { try rename(temporary, to: path) } catch {
+            try? unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
     /// Reads a whole file (up to `limit` bytes).
     public static func readFile(_ path: String, limit: Int = Int.max) throws(Errno) -> [UInt8] {
         let fd = try FileDescriptor.open(path, .readOnly)
