@@ -26,7 +26,7 @@ final class Searcher: @unchecked Sendable {
     /// See `VectorCollection.search`.
     func search(_ query: [Float], k: Int, ef: Int?, filter: MetadataFilter?, resultBytesLimit: Int) throws(StoreError) -> [SearchHit] {
         try check(query, k: k, ef: ef, filter: filter)
-        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
+        if let filter, filter.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
         return try state.lock.withReadLock { () throws(StoreError) -> [SearchHit] in
