@@ -108,17 +108,10 @@ final class Searcher: @unchecked Sendable {
         let liveCount = state.liveCount
         var exact = liveCount <= k
         if let filter, !exact {
-            // Estimate selectivity from an even sample; a very selective filter would make the
-            // graph walk visit most of the graph anyway, so scan exactly instead.
-            let sample = min(s.count, 256)
-            var live = 0, matched = 0
-            for i in 0..<sample {
-                let id = UInt32(i * s.count / sample)
-                if s.isDeleted(id) { continue }
-                live += 1
-                if filter.matches(s.metadataBytes(id)) { matched += 1 }
-            }
-            exact = live == 0 || matched * 100 < live
+            // A narrow filter would make the walk visit about ef / selectivity nodes (most of
+            // the graph) to collect ef matches: then scan exactly, which costs one filter test
+            // per node and a distance per match (docs/storage.md, "Filters").
+            exact = Self.prefersExactScan(estimatedMatches: estimatedMatches(filter, liveCount: liveCount), ef: ef)
         }
         var results: [(Float, UInt32)] = []
         if !exact, let entry = s.entryPoint, Int(entry) < s.count {
@@ -183,6 +176,50 @@ final class Searcher: @unchecked Sendable {
         results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
         if results.count > k { results.removeLast(results.count - k) }
         return results
+    }
+
+    /// Filtered searches scan exactly when the filter is estimated to match fewer than this
+    /// many records per unit of ef (bench/filter measured the crossing; docs/storage.md).
+    static let exactScanMatchesPerEf = 4
+    /// The selectivity sample stops after this many matches (enough for the estimate's
+    /// purpose, a decision by a factor of several) …
+    static let sampleMatches = 32
+    /// … or after this many live records.
+    static let sampleSize = 1024
+
+    /// Whether an exact scan beats the graph walk for a filter matching about `estimatedMatches`
+    /// records: the walk visits about ef / selectivity nodes (each a distance and a filter
+    /// test) to gather ef matches, the scan tests the filter on every node once.
+    static func prefersExactScan(estimatedMatches: Int, ef: Int) -> Bool {
+        estimatedMatches < exactScanMatchesPerEf * ef
+    }
+
+    /// How many live records `filter` matches: counted exactly in collections of up to
+    /// `sampleSize` nodes, else estimated from ids spread over the whole id range (a
+    /// golden-ratio sequence, so the sample is spread however early it stops), until
+    /// `sampleMatches` matches or `sampleSize` live records were seen.
+    func estimatedMatches(_ filter: MetadataFilter, liveCount: Int) -> Int {
+        let s = state.store
+        let n = s.count
+        var live = 0, matched = 0
+        if n <= Self.sampleSize {
+            for i in 0..<n where !s.isDeleted(UInt32(i)) {
+                live += 1
+                if filter.matches(s.metadataBytes(UInt32(i))) { matched += 1 }
+            }
+        } else {
+            var x: UInt64 = 0, tried = 0
+            while tried < 4 * Self.sampleSize && live < Self.sampleSize && matched < Self.sampleMatches {
+                tried += 1
+                x &+= 0x9E37_79B9_7F4A_7C15
+                let id = UInt32(x.multipliedFullWidth(by: UInt64(n)).high)
+                if s.isDeleted(id) { continue }
+                live += 1
+                if filter.matches(s.metadataBytes(id)) { matched += 1 }
+            }
+        }
+        if live == 0 { return 0 }
+        return Int((Double(matched) / Double(live) * Double(liveCount)).rounded())
     }
 
     private func takeScratch() -> SearchScratch {
