@@ -8,48 +8,60 @@ import EmbedJSON
 /// `matches` scans a record's metadata once, reading only the members whose names lead to a
 /// named path (the rest are skipped undecoded), and stops as soon as the expression's value
 /// no longer depends on the leaves still false (three-valued evaluation after each change).
-struct FilterPlan: Sendable {
-    /// A filter operand, strings as UTF-8 so they compare against undecoded metadata bytes.
-    enum Operand: Sendable {
-        case string([UInt8])
-        case number(Double)
-        case bool(Bool)
-        case null
-    }
-
-    enum Order: Sendable { case gt, gte, lt, lte }
+///
+/// Everything lives in flat buffers of plain values (paths and string operands as UTF-8 bytes,
+/// leaves and operands as small structs), so a test does no reference counting: it runs once
+/// per node the walk considers.
+///
+/// Invariant behind `@unchecked Sendable`: the buffers are written in `init` only, then read
+/// (by any number of threads) until `deinit` frees them.
+final class FilterPlan: @unchecked Sendable {
+    enum Kind: UInt8 { case equal, gt, gte, lt, lte, exists, contains }
 
     /// A positive test on one path.
-    enum Leaf: Sendable {
-        /// The value, or an array element, equals one of these.
-        case equal([Operand])
-        /// The value, or an array element, is ordered so against the operand (same type).
-        case order(Order, Operand)
-        /// The path is present.
-        case exists
-        /// The value is an array with an element equal to the operand.
-        case contains(Operand)
+    struct Leaf {
+        var kind: Kind
+        /// `equal`: the value, or an array element, equals one of the operands; `gt`…`lte`: is
+        /// so ordered against the one operand (same type); `exists`: the path is present;
+        /// `contains`: the value is an array with an element equal to the one operand.
+        var operands: Range<Int32>
     }
 
-    /// A path being followed while scanning: which path, and how much of it is matched.
+    /// A scalar operand (strings as a range of `strings`).
+    struct Operand {
+        enum Kind: UInt8 { case string, number, bool, null }
+        var type: Kind
+        var number: Double      // the number, or 1/0 for a boolean
+        var bytes: Range<Int32>  // a string's UTF-8 in `strings`
+    }
+
+    /// A path being followed while scanning: which path, and how many of its bytes are matched.
     struct Active {
         var path: Int32
         var offset: Int32
     }
 
-    /// The distinct paths, as UTF-8.
-    let paths: [[UInt8]]
-    /// Whether the path contains a dot (so it may continue into a nested object).
-    let dotted: [Bool]
+    let pathCount: Int
+    /// Path `p` is `pathBytes[pathStart[p] ..< pathStart[p + 1]]`.
+    private let pathStart: UnsafeMutablePointer<Int32>
+    private let pathBytes: UnsafeMutablePointer<UInt8>
+    /// Whether path `p` contains a dot (so it may continue into a nested object).
+    private let dotted: UnsafeMutablePointer<Bool>
     /// The leaves, grouped by path: those of path `p` are `leafStart[p] ..< leafStart[p + 1]`.
-    let leaves: [Leaf]
-    let leafStart: [Int]
+    let leafCount: Int
+    private let leaves: UnsafeMutablePointer<Leaf>
+    private let leafStart: UnsafeMutablePointer<Int32>
+    private let operands: UnsafeMutablePointer<Operand>
+    private let strings: UnsafeMutablePointer<UInt8>
     /// Every path at offset 0: where the scan of a record starts.
-    let topLevel: [Active]
+    private let topLevel: UnsafeMutablePointer<Active>
     /// Prefix code: a leaf index (≥ 0), `and`/`or` (then the child count) or `not`.
-    let program: [Int32]
-    /// The program is an AND of leaves (or one leaf): the record matches once all are true.
+    private let program: UnsafeMutablePointer<Int32>
+    private let programCount: Int
+    /// The program is an AND of leaves (or one leaf): the record matches once all are found.
     let conjunctive: Bool
+    /// No path has a dot: only top-level members are read (`quickMatches` applies).
+    private let topLevelOnly: Bool
 
     static let opAnd: Int32 = -1, opOr: Int32 = -2, opNot: Int32 = -3
 
@@ -58,12 +70,28 @@ struct FilterPlan: Sendable {
         var paths: [[UInt8]] = []
         var leafPath: [Int] = []
         var leaves: [Leaf] = []
+        var operands: [Operand] = []
+        var strings: [UInt8] = []
         var program: [Int32] = []
-        func leaf(_ path: [UInt8], _ l: Leaf) {
+        func operand(_ v: MetadataValue) -> Operand {
+            switch v {
+            case .string(let s):
+                let start = Int32(strings.count)
+                strings += s.utf8
+                return Operand(type: .string, number: 0, bytes: start..<Int32(strings.count))
+            case .number(let d): return Operand(type: .number, number: d, bytes: 0..<0)
+            case .bool(let b): return Operand(type: .bool, number: b ? 1 : 0, bytes: 0..<0)
+            case .null: return Operand(type: .null, number: 0, bytes: 0..<0)
+            }
+        }
+        func leaf(_ name: String, _ kind: Kind, _ values: [MetadataValue]) {
+            let path = Array(name.utf8)
             let p: Int
             if let known = pathIndex[path] { p = known } else { p = paths.count; pathIndex[path] = p; paths.append(path) }
             program.append(Int32(leaves.count))
-            leaves.append(l)
+            let first = Int32(operands.count)
+            operands += values.map(operand)
+            leaves.append(Leaf(kind: kind, operands: first..<Int32(operands.count)))
             leafPath.append(p)
         }
         func emit(_ n: MetadataFilter.Node) {
@@ -82,20 +110,19 @@ struct FilterPlan: Sendable {
                 program.append(Self.opNot)
                 emit(c)
             case .field(let name, let op):
-                let path = Array(name.utf8)
                 switch op {
-                case .eq(let v): leaf(path, .equal([Self.operand(v)]))
-                case .ne(let v): program.append(Self.opNot); leaf(path, .equal([Self.operand(v)]))
-                case .in(let vs): leaf(path, .equal(vs.map(Self.operand)))
-                case .nin(let vs): program.append(Self.opNot); leaf(path, .equal(vs.map(Self.operand)))
-                case .gt(let v): leaf(path, .order(.gt, Self.operand(v)))
-                case .gte(let v): leaf(path, .order(.gte, Self.operand(v)))
-                case .lt(let v): leaf(path, .order(.lt, Self.operand(v)))
-                case .lte(let v): leaf(path, .order(.lte, Self.operand(v)))
+                case .eq(let v): leaf(name, .equal, [v])
+                case .ne(let v): program.append(Self.opNot); leaf(name, .equal, [v])
+                case .in(let vs): leaf(name, .equal, vs)
+                case .nin(let vs): program.append(Self.opNot); leaf(name, .equal, vs)
+                case .gt(let v): leaf(name, .gt, [v])
+                case .gte(let v): leaf(name, .gte, [v])
+                case .lt(let v): leaf(name, .lt, [v])
+                case .lte(let v): leaf(name, .lte, [v])
                 case .exists(let present):
                     if !present { program.append(Self.opNot) }
-                    leaf(path, .exists)
-                case .contains(let v): leaf(path, .contains(Self.operand(v)))
+                    leaf(name, .exists, [])
+                case .contains(let v): leaf(name, .contains, [v])
                 }
             }
         }
@@ -104,7 +131,7 @@ struct FilterPlan: Sendable {
         let order = leaves.indices.sorted { (leafPath[$0], $0) < (leafPath[$1], $1) }
         var renumber = [Int32](repeating: 0, count: leaves.count)
         for (new, old) in order.enumerated() { renumber[old] = Int32(new) }
-        var start = [Int](repeating: 0, count: paths.count + 1)
+        var start = [Int32](repeating: 0, count: paths.count + 1)
         for p in leafPath { start[p + 1] += 1 }
         for p in 0..<paths.count { start[p + 1] += start[p] }
         var i = 0
@@ -112,14 +139,34 @@ struct FilterPlan: Sendable {
             let op = program[i]
             if op >= 0 { program[i] = renumber[Int(op)]; i += 1 } else { i += op == Self.opNot ? 1 : 2 }
         }
-        self.paths = paths
-        self.dotted = paths.map { $0.contains(UInt8(ascii: ".")) }
-        self.leaves = order.map { leaves[$0] }
-        self.leafStart = start
-        self.topLevel = paths.indices.map { Active(path: Int32($0), offset: 0) }
-        self.program = program
-        self.conjunctive = program.count == 1
+        var pathStart: [Int32] = [0]
+        for p in paths { pathStart.append(pathStart.last! + Int32(p.count)) }
+        pathCount = paths.count
+        self.pathStart = Self.copy(pathStart)
+        pathBytes = Self.copy(paths.flatMap { $0 })
+        dotted = Self.copy(paths.map { $0.contains(UInt8(ascii: ".")) })
+        leafCount = leaves.count
+        self.leaves = Self.copy(order.map { leaves[$0] })
+        leafStart = Self.copy(start)
+        self.operands = Self.copy(operands)
+        self.strings = Self.copy(strings)
+        topLevel = Self.copy(paths.indices.map { Active(path: Int32($0), offset: 0) })
+        self.program = Self.copy(program)
+        programCount = program.count
+        topLevelOnly = !paths.contains { $0.contains(UInt8(ascii: ".")) }
+        conjunctive = program.count == 1
             || (program.first == Self.opAnd && program.count == 2 + leaves.count && program.dropFirst(2).allSatisfy { $0 >= 0 })
+    }
+
+    deinit {
+        pathStart.deallocate(); pathBytes.deallocate(); dotted.deallocate(); leaves.deallocate(); leafStart.deallocate()
+        operands.deallocate(); strings.deallocate(); topLevel.deallocate(); program.deallocate()
+    }
+
+    private static func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: max(a.count, 1))
+        _ = UnsafeMutableBufferPointer(start: p, count: a.count).initialize(from: a)
+        return p
     }
 
     /// The children of an AND (`and`) or OR node, with nested nodes of the same kind inlined.
@@ -131,90 +178,257 @@ struct FilterPlan: Sendable {
         }
     }
 
-    static func operand(_ v: MetadataValue) -> Operand {
-        switch v {
-        case .string(let s): return .string(Array(s.utf8))
-        case .number(let d): return .number(d)
-        case .bool(let b): return .bool(b)
-        case .null: return .null
-        }
-    }
-
     // MARK: Evaluation
 
     /// See `MetadataFilter.matches`.
     func matches(_ metadata: UnsafeRawBufferPointer) -> Bool {
-        if leaves.isEmpty { return evaluate(nil, final: true) == 1 }
-        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: leaves.count) { found in
-            found.initialize(repeating: false)
-            if metadata.isEmpty { return evaluate(found, final: true) == 1 }
-            var scan = Scan(plan: self, found: found, remaining: leaves.count)
-            var s = JSONScanner(metadata, options: MetadataJSON.options)
-            let finished: Bool
-            do {
-                s.skipWhitespace()
-                finished = try topLevel.withUnsafeBufferPointer { active throws(JSONError) in
-                    try scan.object(&s, active, depth: 0)
-                }
-            } catch {
-                return false  // damaged bytes: stored metadata was checked at upsert
-            }
-            if !finished { return scan.decided }
+        if topLevelOnly && leafCount <= 64 && !metadata.isEmpty, let r = quickMatches(metadata) { return r }
+        return scannedMatches(metadata)
+    }
+
+    /// The general evaluation (any path, any metadata), on `JSONScanner`.
+    func scannedMatches(_ metadata: UnsafeRawBufferPointer) -> Bool {
+        var scan = Scan(plan: self)
+        defer { scan.found.release() }
+        if leafCount == 0 || metadata.isEmpty { return evaluate(scan.found, final: true) == 1 }
+        var s = JSONScanner(metadata, options: MetadataJSON.options)
+        do {
             s.skipWhitespace()
-            return s.isAtEnd && evaluate(found, final: true) == 1
+            if try !scan.object(&s, UnsafeBufferPointer(start: topLevel, count: pathCount), depth: 0) { return scan.decided }
+        } catch {
+            return false  // damaged bytes: stored metadata was checked at upsert
+        }
+        s.skipWhitespace()
+        guard s.isAtEnd else { return false }
+        return conjunctive ? scan.remaining == 0 : evaluate(scan.found, final: true) == 1
+    }
+
+    /// The common case in a tight loop over the bytes: filters on top-level members, metadata
+    /// whose member names have no escapes and whose named members hold scalars or arrays of
+    /// scalars. Anything else (an escape in a name or in a string it compares, an object or a
+    /// nested array where a named member is, bytes that are not what the loop expects) gives
+    /// nil, and `scannedMatches` decides. Stored metadata was validated at upsert, so values
+    /// the filter does not name are only skipped, not checked; every read is bounds-checked.
+    private func quickMatches(_ m: UnsafeRawBufferPointer) -> Bool? {
+        var c = Cursor(p: m.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), n: m.count)
+        let s = JSONScanner(m, options: MetadataJSON.options)  // resolves string tokens for `apply`
+        var scan = Scan(plan: self)
+        c.space()
+        guard c.next == UInt8(ascii: "{") else { return nil }
+        c.i += 1
+        c.space()
+        if c.next == UInt8(ascii: "}") {
+            c.i += 1
+        } else {
+            while true {
+                guard c.next == UInt8(ascii: "\""), let name = c.string() else { return nil }
+                c.space()
+                guard c.next == UInt8(ascii: ":") else { return nil }
+                c.i += 1
+                c.space()
+                var path = -1
+                for k in 0..<pathCount {
+                    let start = Int(pathStart[k])
+                    if Int(pathStart[k + 1]) - start == name.content.count
+                        && MetadataJSON.bytesEqual(UnsafeRawBufferPointer(start: pathBytes + start, count: name.content.count),
+                                                   UnsafeRawBufferPointer(rebasing: m[name.content])) {
+                        path = k
+                        break
+                    }
+                }
+                if path < 0 {
+                    guard c.skip() else { return nil }
+                } else {
+                    for l in Int(leafStart[path])..<Int(leafStart[path + 1]) where leaves[l].kind == .exists {
+                        if !scan.set(l) { return scan.decided }
+                    }
+                    if c.next == UInt8(ascii: "[") {
+                        c.i += 1
+                        c.space()
+                        if c.next == UInt8(ascii: "]") {
+                            c.i += 1
+                        } else {
+                            while true {
+                                guard let v = c.scalar(m) else { return nil }
+                                if !scan.apply(path, v, s, element: true) { return scan.decided }
+                                c.space()
+                                if c.next == UInt8(ascii: ",") { c.i += 1; c.space(); continue }
+                                guard c.next == UInt8(ascii: "]") else { return nil }
+                                c.i += 1
+                                break
+                            }
+                        }
+                    } else {
+                        guard let v = c.scalar(m) else { return nil }
+                        if !scan.apply(path, v, s, element: false) { return scan.decided }
+                    }
+                }
+                c.space()
+                if c.next == UInt8(ascii: ",") { c.i += 1; c.space(); continue }
+                guard c.next == UInt8(ascii: "}") else { return nil }
+                c.i += 1
+                break
+            }
+        }
+        c.space()
+        guard c.i == c.n else { return nil }
+        return conjunctive ? scan.remaining == 0 : evaluate(scan.found, final: true) == 1
+    }
+
+    /// `quickMatches`' cursor (a struct, so that the loop's state stays in registers).
+    private struct Cursor {
+        let p: UnsafePointer<UInt8>
+        let n: Int
+        var i = 0
+
+        init(p: UnsafePointer<UInt8>, n: Int) {
+            self.p = p
+            self.n = n
+        }
+
+        /// The byte at the cursor, or 0 at the end.
+        @inline(__always) var next: UInt8 { i < n ? p[i] : 0 }
+
+        @inline(__always) mutating func space() {
+            while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x09 { i += 1 }
+        }
+
+        /// A string at p[i] == '"' (the cursor moves past it); nil when it holds an escape.
+        @inline(__always) mutating func string() -> JSONScanner.StringToken? {
+            i += 1
+            let start = i
+            while i < n, p[i] != UInt8(ascii: "\"") {
+                if p[i] == UInt8(ascii: "\\") { return nil }
+                i += 1
+            }
+            guard i < n else { return nil }
+            i += 1
+            return JSONScanner.StringToken(content: start..<(i - 1), hasEscapes: false)
+        }
+
+        /// A scalar at the cursor; nil for anything else.
+        @inline(__always) mutating func scalar(_ m: UnsafeRawBufferPointer) -> MetadataJSON.Scanned? {
+            switch next {
+            case UInt8(ascii: "\""): return string().map { .string($0) }
+            case UInt8(ascii: "t"): guard i + 4 <= n else { return nil }; i += 4; return .bool(true)
+            case UInt8(ascii: "f"): guard i + 5 <= n else { return nil }; i += 5; return .bool(false)
+            case UInt8(ascii: "n"): guard i + 4 <= n else { return nil }; i += 4; return .null
+            case UInt8(ascii: "-"), 0x30...0x39:
+                let start = i
+                var v: Int64 = 0
+                var integral = true
+                if p[i] == UInt8(ascii: "-") { i += 1 }
+                while i < n {
+                    let d = p[i] &- 0x30
+                    if d <= 9 { v = v &* 10 &+ Int64(d); i += 1; continue }
+                    if p[i] == UInt8(ascii: ".") || p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")
+                        || p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") { integral = false; i += 1; continue }
+                    break
+                }
+                // Up to 16 characters: at most 16 digits, exact in an Int64 and rounded to a
+                // Double as the standard parser rounds the same text.
+                if integral && i - start <= 16 { return .number(p[start] == UInt8(ascii: "-") ? -Double(v) : Double(v)) }
+                return Double(String(decoding: UnsafeRawBufferPointer(rebasing: m[start..<i]), as: UTF8.self)).map { .number($0) }
+            default: return nil
+            }
+        }
+
+        /// Skips a value the filter does not name (strings with escapes, containers at any depth);
+        /// false at a premature end.
+        @inline(__always) mutating func skip() -> Bool {
+            var depth = 0
+            while i < n {
+                switch p[i] {
+                case UInt8(ascii: "\""):
+                    i += 1
+                    while i < n, p[i] != UInt8(ascii: "\"") { i += p[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                    i += 1
+                case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; i += 1
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    if depth == 0 { return true }
+                    depth -= 1; i += 1
+                case UInt8(ascii: ","):
+                    if depth == 0 { return true }
+                    i += 1
+                default: i += 1
+                }
+            }
+            return false
         }
     }
 
-    /// The program's value (0 false, 1 true, 2 unknown): a leaf that is not yet found is false
-    /// when `final`, else unknown (it may still be found).
-    func evaluate(_ found: UnsafeMutableBufferPointer<Bool>?, final: Bool) -> UInt8 {
-        program.withUnsafeBufferPointer { p in
-            var pc = 0
-            return Self.evaluate(p, &pc, found, final)
-        }
+    /// The program's value (0 false, 1 true, 2 unknown): a leaf not yet found is false when
+    /// `final`, else unknown (it may still be found).
+    func evaluate(_ found: LeafSet, final: Bool) -> UInt8 {
+        var pc = 0
+        return evaluate(&pc, found, final)
     }
 
-    private static func evaluate(_ p: UnsafeBufferPointer<Int32>, _ pc: inout Int, _ found: UnsafeMutableBufferPointer<Bool>?,
-                                 _ final: Bool) -> UInt8 {
-        let op = p[pc]
+    private func evaluate(_ pc: inout Int, _ found: LeafSet, _ final: Bool) -> UInt8 {
+        let op = program[pc]
         pc += 1
-        if op >= 0 { return found![Int(op)] ? 1 : (final ? 0 : 2) }
-        if op == opNot {
-            let v = evaluate(p, &pc, found, final)
+        if op >= 0 { return found.contains(Int(op)) ? 1 : (final ? 0 : 2) }
+        if op == Self.opNot {
+            let v = evaluate(&pc, found, final)
             return v == 2 ? 2 : 1 - v
         }
-        let n = Int(p[pc])
+        let n = Int(program[pc])
         pc += 1
         // and: false wins, else unknown, else true; or: the mirror image.
-        let absorbing: UInt8 = op == opAnd ? 0 : 1
+        let absorbing: UInt8 = op == Self.opAnd ? 0 : 1
         var r: UInt8 = 1 - absorbing
         for _ in 0..<n {
-            let v = evaluate(p, &pc, found, final)
+            let v = evaluate(&pc, found, final)
             if v == absorbing { r = absorbing } else if v == 2 && r != absorbing { r = 2 }
         }
         return r
     }
 
-    /// The state of one record's scan.
+    /// The leaves found so far: a bit each, in a word for up to 64 leaves (no allocation), else
+    /// in words allocated for the one record.
+    struct LeafSet {
+        var low: UInt64 = 0
+        var high: UnsafeMutablePointer<UInt64>?
+
+        init(count: Int) {
+            if count > 64 {
+                let words = (count - 64 + 63) / 64
+                high = .allocate(capacity: words)
+                high!.initialize(repeating: 0, count: words)
+            }
+        }
+
+        @inline(__always) func contains(_ i: Int) -> Bool {
+            i < 64 ? low & (1 << UInt64(i)) != 0 : high![(i - 64) >> 6] & (1 << UInt64((i - 64) & 63)) != 0
+        }
+
+        @inline(__always) mutating func insert(_ i: Int) {
+            if i < 64 { low |= 1 << UInt64(i) } else { high![(i - 64) >> 6] |= 1 << UInt64((i - 64) & 63) }
+        }
+
+        func release() { high?.deallocate() }
+    }
+
+    /// The state of one record's scan (lives within `matches`, so the plan outlives it).
     private struct Scan {
-        let plan: FilterPlan
-        let found: UnsafeMutableBufferPointer<Bool>
+        unowned(unsafe) let plan: FilterPlan
+        var found: LeafSet
         /// Leaves not yet found (the conjunctive plan is decided true at 0).
         var remaining: Int
         /// The outcome, once the scan stopped early.
         var decided = false
 
-        init(plan: FilterPlan, found: UnsafeMutableBufferPointer<Bool>, remaining: Int) {
+        init(plan: FilterPlan) {
             self.plan = plan
-            self.found = found
-            self.remaining = remaining
+            found = LeafSet(count: plan.leafCount)
+            remaining = plan.leafCount
         }
 
         /// Marks leaf `i` found; false when that decides the outcome (then in `decided`).
         @inline(__always)
         mutating func set(_ i: Int) -> Bool {
-            if found[i] { return true }
-            found[i] = true
+            if found.contains(i) { return true }
+            found.insert(i)
             remaining -= 1
             if plan.conjunctive {
                 if remaining > 0 { return true }
@@ -256,8 +470,8 @@ struct FilterPlan: Sendable {
                 switch match(s, name, unescaped, a) {
                 case 1:
                     whole = Int(a.path)
-                    for i in plan.leafStart[whole]..<plan.leafStart[whole + 1] {
-                        if case .exists = plan.leaves[i], !set(i) { return false }
+                    for i in Int(plan.leafStart[whole])..<Int(plan.leafStart[whole + 1]) where plan.leaves[i].kind == .exists {
+                        if !set(i) { return false }
                     }
                 case 2: deeper += 1
                 default: break
@@ -278,7 +492,7 @@ struct FilterPlan: Sendable {
                 if s.consume(UInt8(ascii: "]")) { return true }
                 while true {
                     s.skipWhitespace()
-                    if let v = try MetadataJSON.readScalar(&s, depth: depth + 2), try !apply(whole, v, s, element: true) {
+                    if let v = try MetadataJSON.readScalar(&s, depth: depth + 2), !apply(whole, v, s, element: true) {
                         return false
                     }
                     s.skipWhitespace()
@@ -288,7 +502,7 @@ struct FilterPlan: Sendable {
                 }
             default:
                 let v = try MetadataJSON.readScalar(&s, depth: depth + 1)!
-                return whole < 0 ? true : try apply(whole, v, s, element: false)
+                return whole < 0 ? true : apply(whole, v, s, element: false)
             }
         }
 
@@ -309,12 +523,11 @@ struct FilterPlan: Sendable {
         /// 1 when the member name is the rest of the path, 2 when it is the next dotted segment, else 0.
         @inline(__always)
         private func match(_ s: JSONScanner, _ name: JSONScanner.StringToken, _ unescaped: [UInt8]?, _ a: Active) -> Int {
-            let dotted = plan.dotted[Int(a.path)]
-            return plan.paths[Int(a.path)].withUnsafeBytes { path in
-                let rest = UnsafeRawBufferPointer(rebasing: path[Int(a.offset)...])
-                if let u = unescaped { return u.withUnsafeBytes { Self.match($0, rest, dotted: dotted) } }
-                return Self.match(UnsafeRawBufferPointer(rebasing: s.bytes[name.content]), rest, dotted: dotted)
-            }
+            let p = Int(a.path)
+            let start = Int(plan.pathStart[p]) + Int(a.offset)
+            let rest = UnsafeRawBufferPointer(start: plan.pathBytes + start, count: Int(plan.pathStart[p + 1]) - start)
+            if let u = unescaped { return u.withUnsafeBytes { Self.match($0, rest, dotted: plan.dotted[p]) } }
+            return Self.match(UnsafeRawBufferPointer(rebasing: s.bytes[name.content]), rest, dotted: plan.dotted[p])
         }
 
         @inline(__always)
@@ -327,27 +540,60 @@ struct FilterPlan: Sendable {
             return 0
         }
 
-        /// Tests the leaves of `path` on one scalar (the value, or an element when `element`).
+        /// Tests the leaves of `path` on one scalar (the value, or an element when `element`);
+        /// false once that decides the outcome.
         @inline(__always)
-        private mutating func apply(_ path: Int, _ v: MetadataJSON.Scanned, _ s: JSONScanner, element: Bool) throws(JSONError) -> Bool {
-            for i in plan.leafStart[path]..<plan.leafStart[path + 1] where !found[i] {
+        mutating func apply(_ path: Int, _ v: MetadataJSON.Scanned, _ s: JSONScanner, element: Bool) -> Bool {
+            for i in Int(plan.leafStart[path])..<Int(plan.leafStart[path + 1]) where !found.contains(i) {
+                let leaf = plan.leaves[i]
                 let holds: Bool
-                switch plan.leaves[i] {
-                case .equal(let operands): holds = operands.contains { v.equals($0, s) }
-                case .order(let o, let operand):
-                    guard let c = v.compare(operand, s) else { continue }
-                    switch o {
+                switch leaf.kind {
+                case .equal:
+                    holds = leaf.operands.contains { equals(v, plan.operands[Int($0)], s) }
+                case .exists:
+                    continue
+                case .contains:
+                    holds = element && equals(v, plan.operands[Int(leaf.operands.lowerBound)], s)
+                case .gt, .gte, .lt, .lte:
+                    guard let c = compare(v, plan.operands[Int(leaf.operands.lowerBound)], s) else { continue }
+                    switch leaf.kind {
                     case .gt: holds = c > 0
                     case .gte: holds = c >= 0
                     case .lt: holds = c < 0
-                    case .lte: holds = c <= 0
+                    default: holds = c <= 0
                     }
-                case .exists: continue
-                case .contains(let operand): holds = element && v.equals(operand, s)
                 }
                 if holds && !set(i) { return false }
             }
             return true
+        }
+
+        /// Filter equality: numbers by value (1 equals 1.0), strings by their UTF-8 bytes — as
+        /// keys are — not by Swift's canonical equivalence ("é" and "e" + U+0301 differ).
+        @inline(__always)
+        private func equals(_ v: MetadataJSON.Scanned, _ o: Operand, _ s: JSONScanner) -> Bool {
+            switch v {
+            case .string(let t): return o.type == .string && MetadataJSON.compare(t, s, string(o)) == 0
+            case .number(let d): return o.type == .number && d == o.number
+            case .bool(let b): return o.type == .bool && (b ? 1 : 0) == o.number
+            case .null: return o.type == .null
+            }
+        }
+
+        /// Filter order against a number or string of the same type (strings by UTF-8 bytes,
+        /// which is code point order): <0, 0 or >0, or nil when the two do not compare.
+        @inline(__always)
+        private func compare(_ v: MetadataJSON.Scanned, _ o: Operand, _ s: JSONScanner) -> Int? {
+            switch v {
+            case .string(let t): return o.type == .string ? MetadataJSON.compare(t, s, string(o)) : nil
+            case .number(let d): return o.type == .number ? (d < o.number ? -1 : (d > o.number ? 1 : (d == o.number ? 0 : nil))) : nil
+            default: return nil
+            }
+        }
+
+        @inline(__always)
+        private func string(_ o: Operand) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: plan.strings + Int(o.bytes.lowerBound), count: o.bytes.count)
         }
     }
 }

@@ -74,30 +74,6 @@ enum MetadataJSON {
             case .null: return .null
             }
         }
-
-        /// Filter equality: numbers by value (1 equals 1.0), strings by their UTF-8 bytes — as
-        /// keys are — not by Swift's canonical equivalence ("é" and "e" + U+0301 differ).
-        @inline(__always)
-        func equals(_ v: FilterPlan.Operand, _ s: JSONScanner) -> Bool {
-            switch (self, v) {
-            case let (.string(t), .string(x)): return MetadataJSON.compare(t, s, x) == 0
-            case let (.number(a), .number(b)): return a == b
-            case let (.bool(a), .bool(b)): return a == b
-            case (.null, .null): return true
-            default: return false
-            }
-        }
-
-        /// Filter order against a number or string of the same type (strings by UTF-8 bytes,
-        /// which is code point order): <0, 0 or >0, or nil when the two do not compare.
-        @inline(__always)
-        func compare(_ v: FilterPlan.Operand, _ s: JSONScanner) -> Int? {
-            switch (self, v) {
-            case let (.string(t), .string(x)): return MetadataJSON.compare(t, s, x)
-            case let (.number(a), .number(b)): return a < b ? -1 : (a > b ? 1 : (a == b ? 0 : nil))
-            default: return nil
-            }
-        }
     }
 
     /// Reads the scalar at the cursor, or skips an object/array (nested `depth` deep) and returns nil.
@@ -141,14 +117,12 @@ enum MetadataJSON {
     /// A scanned string against UTF-8 bytes, in byte order: <0, 0 or >0. Allocates only for
     /// strings written with escapes.
     @inline(__always)
-    static func compare(_ t: JSONScanner.StringToken, _ s: JSONScanner, _ x: [UInt8]) -> Int {
-        x.withUnsafeBytes { xb in
-            if t.hasEscapes {
-                var decoded = s.decode(t)
-                return decoded.withUTF8 { compareBytes(UnsafeRawBufferPointer($0), xb) }
-            }
-            return compareBytes(UnsafeRawBufferPointer(rebasing: s.bytes[t.content]), xb)
+    static func compare(_ t: JSONScanner.StringToken, _ s: JSONScanner, _ x: UnsafeRawBufferPointer) -> Int {
+        if t.hasEscapes {
+            var decoded = s.decode(t)
+            return decoded.withUTF8 { compareBytes(UnsafeRawBufferPointer($0), x) }
         }
+        return compareBytes(UnsafeRawBufferPointer(rebasing: s.bytes[t.content]), x)
     }
 
     /// Lexicographic byte order, a proper prefix first.

@@ -99,7 +99,12 @@ final class Searcher: @unchecked Sendable {
         // visited node's header (one cache miss per accepted candidate).
         let accept: ((UInt32) -> Bool)?
         if let filter {
-            accept = { !s.isDeleted($0) && filter.matches(s.metadataBytes($0)) }
+            // Without deletions the header need not be read: one cache miss less per test.
+            if state.deletedCount > 0 {
+                accept = { !s.isDeleted($0) && filter.matches(s.metadataBytes($0)) }
+            } else {
+                accept = { filter.matches(s.metadataBytes($0)) }
+            }
         } else if state.deletedCount > 0 {
             accept = { !s.isDeleted($0) }
         } else {
@@ -124,12 +129,16 @@ final class Searcher: @unchecked Sendable {
                     let scale = NodeStore.quantize(q, s.dimension, into: cb.baseAddress!)
                     let qq = QuantizedQuery(codes: UnsafePointer(cb.baseAddress!), scale: scale, norm2: s.dotKernel(q, q, s.dimension))
                     let (cur, curD) = HNSW.descend(s, query: q, from: entry, to: 0, measure: .quantized(qq))
-                    if filter == nil, let w = s.walkLayer0(qq, entries: [(curD, cur)], ef: ef, skipDeleted: accept != nil,
-                                                           beam: s.searchBeam, scratch: scratch) {
-                        walked = w
+                    if let filter {
+                        walked = FilteredWalk.walk(s, filter, qq, entries: [(curD, cur)], ef: ef, skipDeleted: state.deletedCount > 0,
+                                                   beam: s.searchBeam, scratch: scratch)
                     } else {
+                        walked = s.walkLayer0(qq, entries: [(curD, cur)], ef: ef, skipDeleted: accept != nil, beam: s.searchBeam,
+                                              scratch: scratch)
+                    }
+                    if walked == nil {
                         HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch,
-                                         measure: .quantized(qq), accept: accept)
+                                         measure: .quantized(qq), accept: accept, readsMetadata: filter != nil)
                     }
                 }
                 // Exact distances for the best rerankFactor·k by code distance only: the f32
@@ -146,7 +155,8 @@ final class Searcher: @unchecked Sendable {
                 results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             } else {
                 let (cur, curD) = HNSW.descend(s, query: q, from: entry, to: 0, measure: .exact)
-                HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, measure: .exact, accept: accept)
+                HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, measure: .exact, accept: accept,
+                                 readsMetadata: filter != nil)
                 results = scratch.results.sortedAscending()
             }
             if results.count > k { results.removeLast(results.count - k) }
@@ -181,11 +191,13 @@ final class Searcher: @unchecked Sendable {
     /// Filtered searches scan exactly when the filter is estimated to match fewer than this
     /// many records per unit of ef (bench/filter measured the crossing; docs/storage.md).
     static let exactScanMatchesPerEf = 4
-    /// The selectivity sample stops after this many matches (enough for the estimate's
-    /// purpose, a decision by a factor of several) …
-    static let sampleMatches = 32
-    /// … or after this many live records.
+    /// The selectivity sample stops after a run that brings it to this many matches (enough
+    /// for the estimate's purpose: the decision is needed near 4 × ef matches, where a sample
+    /// of this size sees far fewer) …
+    static let sampleMatches = 16
+    /// … or after this many ids (read in runs of `sampleRun`).
     static let sampleSize = 1024
+    static let sampleRun = 32
 
     /// Whether an exact scan beats the graph walk for a filter matching about `estimatedMatches`
     /// records: the walk visits about ef / selectivity nodes (each a distance and a filter
@@ -195,27 +207,30 @@ final class Searcher: @unchecked Sendable {
     }
 
     /// How many live records `filter` matches: counted exactly in collections of up to
-    /// `sampleSize` nodes, else estimated from ids spread over the whole id range (a
-    /// golden-ratio sequence, so the sample is spread however early it stops), until
-    /// `sampleMatches` matches or `sampleSize` live records were seen.
+    /// `sampleSize` nodes, else estimated from runs of `sampleRun` consecutive ids (their
+    /// records and metadata lie together: a few cache lines per run) at starts spread over the
+    /// id range (a golden-ratio sequence, so the runs are spread however early the sample
+    /// stops), until a run ends with `sampleMatches` matches or `sampleSize` ids were read.
     func estimatedMatches(_ filter: MetadataFilter, liveCount: Int) -> Int {
         let s = state.store
         let n = s.count
+        let deletions = state.deletedCount > 0
         var live = 0, matched = 0
         if n <= Self.sampleSize {
-            for i in 0..<n where !s.isDeleted(UInt32(i)) {
+            for i in 0..<n where !(deletions && s.isDeleted(UInt32(i))) {
                 live += 1
                 if filter.matches(s.metadataBytes(UInt32(i))) { matched += 1 }
             }
         } else {
-            var x: UInt64 = 0, tried = 0
-            while tried < 4 * Self.sampleSize && live < Self.sampleSize && matched < Self.sampleMatches {
-                tried += 1
+            var x: UInt64 = 0, read = 0
+            while read < Self.sampleSize && matched < Self.sampleMatches {
                 x &+= 0x9E37_79B9_7F4A_7C15
-                let id = UInt32(x.multipliedFullWidth(by: UInt64(n)).high)
-                if s.isDeleted(id) { continue }
-                live += 1
-                if filter.matches(s.metadataBytes(id)) { matched += 1 }
+                let start = Int(x.multipliedFullWidth(by: UInt64(n - Self.sampleRun)).high)
+                for i in start..<(start + Self.sampleRun) where !(deletions && s.isDeleted(UInt32(i))) {
+                    live += 1
+                    if filter.matches(s.metadataBytes(UInt32(i))) { matched += 1 }
+                }
+                read += Self.sampleRun
             }
         }
         if live == 0 { return 0 }

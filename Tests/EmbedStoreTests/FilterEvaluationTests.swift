@@ -110,6 +110,8 @@ import Testing
             for (text, tree) in zip(Self.corpus, trees) {
                 let lazy = Array(text.utf8).withUnsafeBytes { filter.matches($0) }
                 #expect(lazy == Self.holds(node, tree), "round \(round): \(node) on \(text)")
+                // The quick loop (top-level paths) and the general scan agree.
+                #expect(Array(text.utf8).withUnsafeBytes { filter.plan.scannedMatches($0) } == lazy, "round \(round): \(node) on \(text)")
             }
         }
     }

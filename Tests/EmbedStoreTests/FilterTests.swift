@@ -127,6 +127,35 @@ import Testing
         try catalog.closeAll()
     }
 
+    /// The three walks a filter can take (the C walk on codes, with and without deletions, and
+    /// HNSW.searchLayer on exact distances) keep only matches and find the true neighbours.
+    @Test func everyWalkFilters() throws {
+        for quantized in [true, false] {
+            let dir = TempDirectory("walks")
+            defer { dir.cleanup() }
+            var gen = DataGen(seed: 31)
+            let n = 3000
+            let (items, queries) = gen.clustered(n: n, queries: 15, dim: 16)
+            let (catalog, c) = try makeCollection(dir, dim: 16, metric: .cosine, options: OpenOptions(quantizedSearch: quantized))
+            try upsertAll(c, items) { #"{"g": \#($0 % 4), "t": ["a", "\#($0 % 2 == 0 ? "even" : "odd")"]}"# }
+            try c.waitForIndexing()
+            for deleting in [false, true] {
+                if deleting { _ = try c.delete((0..<n).filter { $0 % 12 == 1 }.map(String.init)) }
+                let truth: (Int) -> Bool = { $0 % 4 == 1 && !(deleting && $0 % 12 == 1) }
+                let filter = try #require(try MetadataFilter(json: #"{"g": {"$gte": 1, "$lt": 2}, "t": {"$contains": "odd"}}"#))
+                var total = 0.0
+                for q in queries {
+                    let hits = try c.search(q, k: 10, ef: 64, filter: filter).map(\.key)
+                    #expect(hits.allSatisfy { truth(Int($0)!) }, "quantized \(quantized), deleting \(deleting)")
+                    let exact = BruteForce.topK(q, items, k: 10, metric: .cosine, include: truth).map(String.init)
+                    total += Double(Set(hits).intersection(exact).count) / 10
+                }
+                #expect(total / Double(queries.count) >= 0.95, "quantized \(quantized), deleting \(deleting)")
+            }
+            try catalog.closeAll()
+        }
+    }
+
     @Test func theEstimateSamplesLargeCollections() throws {
         let dir = TempDirectory("estimate")
         defer { dir.cleanup() }
