@@ -41,27 +41,61 @@ final class FilterPlan: @unchecked Sendable {
         var offset: Int32
     }
 
-    let pathCount: Int
-    /// Path `p` is `pathBytes[pathStart[p] ..< pathStart[p + 1]]`.
-    private let pathStart: UnsafeMutablePointer<Int32>
-    private let pathBytes: UnsafeMutablePointer<UInt8>
-    /// Whether path `p` contains a dot (so it may continue into a nested object).
-    private let dotted: UnsafeMutablePointer<Bool>
-    /// The leaves, grouped by path: those of path `p` are `leafStart[p] ..< leafStart[p + 1]`.
-    let leafCount: Int
-    private let leaves: UnsafeMutablePointer<Leaf>
-    private let leafStart: UnsafeMutablePointer<Int32>
-    private let operands: UnsafeMutablePointer<Operand>
-    private let strings: UnsafeMutablePointer<UInt8>
-    /// Every path at offset 0: where the scan of a record starts.
-    private let topLevel: UnsafeMutablePointer<Active>
-    /// Prefix code: a leaf index (≥ 0), `and`/`or` (then the child count) or `not`.
-    private let program: UnsafeMutablePointer<Int32>
-    private let programCount: Int
-    /// The program is an AND of leaves (or one leaf): the record matches once all are found.
-    let conjunctive: Bool
-    /// No path has a dot: only top-level members are read (`quickMatches` applies).
-    private let topLevelOnly: Bool
+    /// The compiled filter: plain pointers into buffers this plan owns (a struct, so that a
+    /// scan holds them without reference counting).
+    struct Tables {
+        let pathCount: Int
+        /// Path `p` is `pathBytes[pathStart[p] ..< pathStart[p + 1]]`.
+        let pathStart: UnsafeMutablePointer<Int32>
+        let pathBytes: UnsafeMutablePointer<UInt8>
+        /// Whether path `p` contains a dot (so it may continue into a nested object).
+        let dotted: UnsafeMutablePointer<Bool>
+        /// The leaves, grouped by path: those of path `p` are `leafStart[p] ..< leafStart[p + 1]`.
+        let leafCount: Int
+        let leaves: UnsafeMutablePointer<Leaf>
+        let leafStart: UnsafeMutablePointer<Int32>
+        let operands: UnsafeMutablePointer<Operand>
+        let strings: UnsafeMutablePointer<UInt8>
+        /// Every path at offset 0: where the scan of a record starts.
+        let topLevel: UnsafeMutablePointer<Active>
+        /// Prefix code: a leaf index (≥ 0), `and`/`or` (then the child count) or `not`.
+        let program: UnsafeMutablePointer<Int32>
+        let programCount: Int
+        /// The program is an AND of leaves (or one leaf): the record matches once all are found.
+        let conjunctive: Bool
+        /// No path has a dot: only top-level members are read (`quickMatches` applies).
+        let topLevelOnly: Bool
+
+        /// The program's value (0 false, 1 true, 2 unknown): a leaf not yet found is false when
+        /// `final`, else unknown (it may still be found).
+        func evaluate(_ found: LeafSet, final: Bool) -> UInt8 {
+            var pc = 0
+            return evaluate(&pc, found, final)
+        }
+
+        private func evaluate(_ pc: inout Int, _ found: LeafSet, _ final: Bool) -> UInt8 {
+            let op = program[pc]
+            pc += 1
+            if op >= 0 { return found.contains(Int(op)) ? 1 : (final ? 0 : 2) }
+            if op == FilterPlan.opNot {
+                let v = evaluate(&pc, found, final)
+                return v == 2 ? 2 : 1 - v
+            }
+            let n = Int(program[pc])
+            pc += 1
+            // and: false wins, else unknown, else true; or: the mirror image.
+            let absorbing: UInt8 = op == FilterPlan.opAnd ? 0 : 1
+            var r: UInt8 = 1 - absorbing
+            for _ in 0..<n {
+                let v = evaluate(&pc, found, final)
+                if v == absorbing { r = absorbing } else if v == 2 && r != absorbing { r = 2 }
+            }
+            return r
+        }
+    }
+
+    let tables: Tables
+    var leafCount: Int { tables.leafCount }
 
     static let opAnd: Int32 = -1, opOr: Int32 = -2, opNot: Int32 = -3
 
@@ -141,26 +175,22 @@ final class FilterPlan: @unchecked Sendable {
         }
         var pathStart: [Int32] = [0]
         for p in paths { pathStart.append(pathStart.last! + Int32(p.count)) }
-        pathCount = paths.count
-        self.pathStart = Self.copy(pathStart)
-        pathBytes = Self.copy(paths.flatMap { $0 })
-        dotted = Self.copy(paths.map { $0.contains(UInt8(ascii: ".")) })
-        leafCount = leaves.count
-        self.leaves = Self.copy(order.map { leaves[$0] })
-        leafStart = Self.copy(start)
-        self.operands = Self.copy(operands)
-        self.strings = Self.copy(strings)
-        topLevel = Self.copy(paths.indices.map { Active(path: Int32($0), offset: 0) })
-        self.program = Self.copy(program)
-        programCount = program.count
-        topLevelOnly = !paths.contains { $0.contains(UInt8(ascii: ".")) }
-        conjunctive = program.count == 1
-            || (program.first == Self.opAnd && program.count == 2 + leaves.count && program.dropFirst(2).allSatisfy { $0 >= 0 })
+        tables = Tables(
+            pathCount: paths.count, pathStart: Self.copy(pathStart), pathBytes: Self.copy(paths.flatMap { $0 }),
+            dotted: Self.copy(paths.map { $0.contains(UInt8(ascii: ".")) }), leafCount: leaves.count,
+            leaves: Self.copy(order.map { leaves[$0] }), leafStart: Self.copy(start), operands: Self.copy(operands),
+            strings: Self.copy(strings), topLevel: Self.copy(paths.indices.map { Active(path: Int32($0), offset: 0) }),
+            program: Self.copy(program), programCount: program.count,
+            conjunctive: program.count == 1
+                || (program.first == Self.opAnd && program.count == 2 + leaves.count && program.dropFirst(2).allSatisfy { $0 >= 0 }),
+            topLevelOnly: !paths.contains { $0.contains(UInt8(ascii: ".")) })
     }
 
     deinit {
-        pathStart.deallocate(); pathBytes.deallocate(); dotted.deallocate(); leaves.deallocate(); leafStart.deallocate()
-        operands.deallocate(); strings.deallocate(); topLevel.deallocate(); program.deallocate()
+        let t = tables
+        t.pathStart.deallocate(); t.pathBytes.deallocate(); t.dotted.deallocate(); t.leaves.deallocate()
+        t.leafStart.deallocate(); t.operands.deallocate(); t.strings.deallocate(); t.topLevel.deallocate()
+        t.program.deallocate()
     }
 
     private static func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
@@ -181,102 +211,13 @@ final class FilterPlan: @unchecked Sendable {
     // MARK: Evaluation
 
     /// See `MetadataFilter.matches`.
-    func matches(_ metadata: UnsafeRawBufferPointer) -> Bool {
-        if topLevelOnly && leafCount <= 64 && !metadata.isEmpty, let r = quickMatches(metadata) { return r }
-        return scannedMatches(metadata)
-    }
+    func matches(_ metadata: UnsafeRawBufferPointer) -> Bool { tables.matches(metadata) }
 
     /// The general evaluation (any path, any metadata), on `JSONScanner`.
-    func scannedMatches(_ metadata: UnsafeRawBufferPointer) -> Bool {
-        var scan = Scan(plan: self)
-        defer { scan.found.release() }
-        if leafCount == 0 || metadata.isEmpty { return evaluate(scan.found, final: true) == 1 }
-        var s = JSONScanner(metadata, options: MetadataJSON.options)
-        do {
-            s.skipWhitespace()
-            if try !scan.object(&s, UnsafeBufferPointer(start: topLevel, count: pathCount), depth: 0) { return scan.decided }
-        } catch {
-            return false  // damaged bytes: stored metadata was checked at upsert
-        }
-        s.skipWhitespace()
-        guard s.isAtEnd else { return false }
-        return conjunctive ? scan.remaining == 0 : evaluate(scan.found, final: true) == 1
-    }
-
-    /// The common case in a tight loop over the bytes: filters on top-level members, metadata
-    /// whose member names have no escapes and whose named members hold scalars or arrays of
-    /// scalars. Anything else (an escape in a name or in a string it compares, an object or a
-    /// nested array where a named member is, bytes that are not what the loop expects) gives
-    /// nil, and `scannedMatches` decides. Stored metadata was validated at upsert, so values
-    /// the filter does not name are only skipped, not checked; every read is bounds-checked.
-    private func quickMatches(_ m: UnsafeRawBufferPointer) -> Bool? {
-        var c = Cursor(p: m.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), n: m.count)
-        let s = JSONScanner(m, options: MetadataJSON.options)  // resolves string tokens for `apply`
-        var scan = Scan(plan: self)
-        c.space()
-        guard c.next == UInt8(ascii: "{") else { return nil }
-        c.i += 1
-        c.space()
-        if c.next == UInt8(ascii: "}") {
-            c.i += 1
-        } else {
-            while true {
-                guard c.next == UInt8(ascii: "\""), let name = c.string() else { return nil }
-                c.space()
-                guard c.next == UInt8(ascii: ":") else { return nil }
-                c.i += 1
-                c.space()
-                var path = -1
-                for k in 0..<pathCount {
-                    let start = Int(pathStart[k])
-                    if Int(pathStart[k + 1]) - start == name.content.count
-                        && MetadataJSON.bytesEqual(UnsafeRawBufferPointer(start: pathBytes + start, count: name.content.count),
-                                                   UnsafeRawBufferPointer(rebasing: m[name.content])) {
-                        path = k
-                        break
-                    }
-                }
-                if path < 0 {
-                    guard c.skip() else { return nil }
-                } else {
-                    for l in Int(leafStart[path])..<Int(leafStart[path + 1]) where leaves[l].kind == .exists {
-                        if !scan.set(l) { return scan.decided }
-                    }
-                    if c.next == UInt8(ascii: "[") {
-                        c.i += 1
-                        c.space()
-                        if c.next == UInt8(ascii: "]") {
-                            c.i += 1
-                        } else {
-                            while true {
-                                guard let v = c.scalar(m) else { return nil }
-                                if !scan.apply(path, v, s, element: true) { return scan.decided }
-                                c.space()
-                                if c.next == UInt8(ascii: ",") { c.i += 1; c.space(); continue }
-                                guard c.next == UInt8(ascii: "]") else { return nil }
-                                c.i += 1
-                                break
-                            }
-                        }
-                    } else {
-                        guard let v = c.scalar(m) else { return nil }
-                        if !scan.apply(path, v, s, element: false) { return scan.decided }
-                    }
-                }
-                c.space()
-                if c.next == UInt8(ascii: ",") { c.i += 1; c.space(); continue }
-                guard c.next == UInt8(ascii: "}") else { return nil }
-                c.i += 1
-                break
-            }
-        }
-        c.space()
-        guard c.i == c.n else { return nil }
-        return conjunctive ? scan.remaining == 0 : evaluate(scan.found, final: true) == 1
-    }
+    func scannedMatches(_ metadata: UnsafeRawBufferPointer) -> Bool { tables.scannedMatches(metadata) }
 
     /// `quickMatches`' cursor (a struct, so that the loop's state stays in registers).
-    private struct Cursor {
+    fileprivate struct Cursor {
         let p: UnsafePointer<UInt8>
         let n: Int
         var i = 0
@@ -357,33 +298,6 @@ final class FilterPlan: @unchecked Sendable {
         }
     }
 
-    /// The program's value (0 false, 1 true, 2 unknown): a leaf not yet found is false when
-    /// `final`, else unknown (it may still be found).
-    func evaluate(_ found: LeafSet, final: Bool) -> UInt8 {
-        var pc = 0
-        return evaluate(&pc, found, final)
-    }
-
-    private func evaluate(_ pc: inout Int, _ found: LeafSet, _ final: Bool) -> UInt8 {
-        let op = program[pc]
-        pc += 1
-        if op >= 0 { return found.contains(Int(op)) ? 1 : (final ? 0 : 2) }
-        if op == Self.opNot {
-            let v = evaluate(&pc, found, final)
-            return v == 2 ? 2 : 1 - v
-        }
-        let n = Int(program[pc])
-        pc += 1
-        // and: false wins, else unknown, else true; or: the mirror image.
-        let absorbing: UInt8 = op == Self.opAnd ? 0 : 1
-        var r: UInt8 = 1 - absorbing
-        for _ in 0..<n {
-            let v = evaluate(&pc, found, final)
-            if v == absorbing { r = absorbing } else if v == 2 && r != absorbing { r = 2 }
-        }
-        return r
-    }
-
     /// The leaves found so far: a bit each, in a word for up to 64 leaves (no allocation), else
     /// in words allocated for the one record.
     struct LeafSet {
@@ -409,16 +323,16 @@ final class FilterPlan: @unchecked Sendable {
         func release() { high?.deallocate() }
     }
 
-    /// The state of one record's scan (lives within `matches`, so the plan outlives it).
-    private struct Scan {
-        unowned(unsafe) let plan: FilterPlan
+    /// The state of one record's scan (lives within `matches`, so the plan's buffers outlive it).
+    fileprivate struct Scan {
+        let plan: Tables
         var found: LeafSet
         /// Leaves not yet found (the conjunctive plan is decided true at 0).
         var remaining: Int
         /// The outcome, once the scan stopped early.
         var decided = false
 
-        init(plan: FilterPlan) {
+        init(plan: Tables) {
             self.plan = plan
             found = LeafSet(count: plan.leafCount)
             remaining = plan.leafCount
@@ -595,5 +509,104 @@ final class FilterPlan: @unchecked Sendable {
         private func string(_ o: Operand) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(start: plan.strings + Int(o.bytes.lowerBound), count: o.bytes.count)
         }
+    }
+}
+
+extension FilterPlan.Tables {
+    /// See `MetadataFilter.matches`.
+    func matches(_ metadata: UnsafeRawBufferPointer) -> Bool {
+        if topLevelOnly && leafCount <= 64 && !metadata.isEmpty, let r = quickMatches(metadata) { return r }
+        return scannedMatches(metadata)
+    }
+
+    /// The general evaluation (any path, any metadata), on `JSONScanner`.
+    func scannedMatches(_ metadata: UnsafeRawBufferPointer) -> Bool {
+        let t = self
+        var scan = FilterPlan.Scan(plan: t)
+        defer { scan.found.release() }
+        if t.leafCount == 0 || metadata.isEmpty { return t.evaluate(scan.found, final: true) == 1 }
+        var s = JSONScanner(metadata, options: MetadataJSON.options)
+        do {
+            s.skipWhitespace()
+            if try !scan.object(&s, UnsafeBufferPointer(start: t.topLevel, count: t.pathCount), depth: 0) { return scan.decided }
+        } catch {
+            return false  // damaged bytes: stored metadata was checked at upsert
+        }
+        s.skipWhitespace()
+        guard s.isAtEnd else { return false }
+        return t.conjunctive ? scan.remaining == 0 : t.evaluate(scan.found, final: true) == 1
+    }
+
+    /// The common case in a tight loop over the bytes: filters on top-level members, metadata
+    /// whose member names have no escapes and whose named members hold scalars or arrays of
+    /// scalars. Anything else (an escape in a name or in a string it compares, an object or a
+    /// nested array where a named member is, bytes that are not what the loop expects) gives
+    /// nil, and `scannedMatches` decides. Stored metadata was validated at upsert, so values
+    /// the filter does not name are only skipped, not checked; every read is bounds-checked.
+    func quickMatches(_ m: UnsafeRawBufferPointer) -> Bool? {
+        var c = FilterPlan.Cursor(p: m.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self), n: m.count)
+        let s = JSONScanner(m, options: MetadataJSON.options)  // resolves string tokens for `apply`
+        let t = self
+        var scan = FilterPlan.Scan(plan: t)
+        c.space()
+        guard c.next == UInt8(ascii: "{") else { return nil }
+        c.i += 1
+        c.space()
+        if c.next == UInt8(ascii: "}") {
+            c.i += 1
+        } else {
+            while true {
+                guard c.next == UInt8(ascii: "\""), let name = c.string() else { return nil }
+                c.space()
+                guard c.next == UInt8(ascii: ":") else { return nil }
+                c.i += 1
+                c.space()
+                var path = -1
+                for k in 0..<t.pathCount {
+                    let start = Int(t.pathStart[k])
+                    if Int(t.pathStart[k + 1]) - start == name.content.count
+                        && MetadataJSON.bytesEqual(UnsafeRawBufferPointer(start: t.pathBytes + start, count: name.content.count),
+                                                   UnsafeRawBufferPointer(rebasing: m[name.content])) {
+                        path = k
+                        break
+                    }
+                }
+                if path < 0 {
+                    guard c.skip() else { return nil }
+                } else {
+                    for l in Int(t.leafStart[path])..<Int(t.leafStart[path + 1]) where t.leaves[l].kind == .exists {
+                        if !scan.set(l) { return scan.decided }
+                    }
+                    if c.next == UInt8(ascii: "[") {
+                        c.i += 1
+                        c.space()
+                        if c.next == UInt8(ascii: "]") {
+                            c.i += 1
+                        } else {
+                            while true {
+                                guard let v = c.scalar(m) else { return nil }
+                                if !scan.apply(path, v, s, element: true) { return scan.decided }
+                                c.space()
+                                if c.next == UInt8(ascii: ",") { c.i += 1; c.space(); continue }
+                                guard c.next == UInt8(ascii: "]") else { return nil }
+                                c.i += 1
+                                break
+                            }
+                        }
+                    } else {
+                        guard let v = c.scalar(m) else { return nil }
+                        if !scan.apply(path, v, s, element: false) { return scan.decided }
+                    }
+                }
+                c.space()
+                if c.next == UInt8(ascii: ",") { c.i += 1; c.space(); continue }
+                guard c.next == UInt8(ascii: "}") else { return nil }
+                c.i += 1
+                break
+            }
+        }
+        c.space()
+        guard c.i == c.n else { return nil }
+        return t.conjunctive ? scan.remaining == 0 : t.evaluate(scan.found, final: true) == 1
     }
 }

@@ -116,7 +116,8 @@ final class Searcher: @unchecked Sendable {
             // A narrow filter would make the walk visit about ef / selectivity nodes (most of
             // the graph) to collect ef matches: then scan exactly, which costs one filter test
             // per node and a distance per match (docs/storage.md, "Filters").
-            exact = Self.prefersExactScan(estimatedMatches: estimatedMatches(filter, liveCount: liveCount), ef: ef)
+            let threshold = Self.exactScanMatchesPerEf * ef
+            exact = Self.prefersExactScan(estimatedMatches: estimatedMatches(filter, liveCount: liveCount, deciding: threshold), ef: ef)
         }
         var results: [(Float, UInt32)] = []
         if !exact, let entry = s.entryPoint, Int(entry) < s.count {
@@ -210,8 +211,10 @@ final class Searcher: @unchecked Sendable {
     /// `sampleSize` nodes, else estimated from runs of `sampleRun` consecutive ids (their
     /// records and metadata lie together: a few cache lines per run) at starts spread over the
     /// id range (a golden-ratio sequence, so the runs are spread however early the sample
-    /// stops), until a run ends with `sampleMatches` matches or `sampleSize` ids were read.
-    func estimatedMatches(_ filter: MetadataFilter, liveCount: Int) -> Int {
+    /// stops), until a run ends with `sampleMatches` matches or `sampleSize` ids were read —
+    /// or, given the count being decided on (`deciding`), with 4 matches or more and an
+    /// estimate of at least twice that count (at 1 % selectivity and ef 10, after ~400 ids).
+    func estimatedMatches(_ filter: MetadataFilter, liveCount: Int, deciding: Int = .max) -> Int {
         let s = state.store
         let n = s.count
         let deletions = state.deletedCount > 0
@@ -223,7 +226,8 @@ final class Searcher: @unchecked Sendable {
             }
         } else {
             var x: UInt64 = 0, read = 0
-            while read < Self.sampleSize && matched < Self.sampleMatches {
+            while read < Self.sampleSize && matched < Self.sampleMatches
+                    && !(matched >= 4 && Double(matched) * Double(liveCount) >= 2 * Double(deciding) * Double(live)) {
                 x &+= 0x9E37_79B9_7F4A_7C15
                 let start = Int(x.multipliedFullWidth(by: UInt64(n - Self.sampleRun)).high)
                 for i in start..<(start + Self.sampleRun) where !(deletions && s.isDeleted(UInt32(i))) {
