@@ -360,8 +360,34 @@ static inline void walk_prefetch_codes(const esk_walk *w, const unsigned char *b
     for (const unsigned char *p = (const unsigned char *)((uintptr_t)c & ~(uintptr_t)63); p < end; p += 64) esk_prefetch(p);
 }
 
+/* The first heap line of node o's record (what a metadata filter reads first), its record
+   entry having been requested earlier. */
+static inline void walk_prefetch_record(const esk_walk_filter *f, unsigned o) {
+    unsigned long long off;
+    memcpy(&off, f->records + (size_t)o * f->record_bytes, 8);
+    esk_prefetch(f->heap + off);
+}
+
+static inline int walk_layer0(const esk_walk *w, const esk_walk_filter *f, const float *entry_d, const unsigned *entry_id,
+                              int n_entries, int ef, float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d,
+                              unsigned *res_id);
+
 int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id) {
+    return walk_layer0(w, NULL, entry_d, entry_id, n_entries, ef, cand_d, cand_id, cand_capacity, res_d, res_id);
+}
+
+int esk_walk_layer0_filtered(const esk_walk *w, const esk_walk_filter *f, const float *entry_d, const unsigned *entry_id,
+                             int n_entries, int ef, float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d,
+                             unsigned *res_id) {
+    return walk_layer0(w, f, entry_d, entry_id, n_entries, ef, cand_d, cand_id, cand_capacity, res_d, res_id);
+}
+
+/* Inlined into both entry points, so the unfiltered walk compiles without the filter's tests. */
+static inline int walk_layer0(const esk_walk *w, const esk_walk_filter *f, const float *entry_d, const unsigned *entry_id,
+                              int n_entries, int ef, float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d,
+                              unsigned *res_id) {
+    const int prefetch_records = f != NULL && f->records != NULL;
     const esk_kernel_i8 dot = esk_dot_i8_kernel();
     const unsigned char *base = w->nodes;
     const size_t stride = w->stride, co = w->codes_offset, dim = w->dim;
@@ -380,7 +406,7 @@ int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *ent
         if (nc >= cand_capacity) return -1;
         walk_mark(w, id);
         heap_push(cand_d, cand_id, &nc, entry_d[e], id, 0);
-        if (walk_accepts(w, base + (size_t)id * stride, id)) {
+        if (walk_accepts(w, base + (size_t)id * stride, id) && (f == NULL || f->accept(f->ctx, id))) {
             heap_push(res_d, res_id, &nr, entry_d[e], id, 1);
             if (nr > ef) heap_pop(res_d, res_id, &nr, 1);
         }
@@ -415,13 +441,23 @@ int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *ent
                 unsigned o = list[j];
                 if (o >= count || walk_seen(visited, o)) continue;
                 walk_mark(w, o);
-                if (nf < WALK_PREFETCH_AHEAD) walk_prefetch_codes(w, base + (size_t)o * stride);
+                if (nf < WALK_PREFETCH_AHEAD) {
+                    walk_prefetch_codes(w, base + (size_t)o * stride);
+                    if (prefetch_records) esk_prefetch(f->records + (size_t)o * f->record_bytes);
+                }
                 fresh[nf++] = o;
             }
         }
+        /* A filter reads a record entry, then the record's bytes: the entries are requested
+           with the codes, each record's first line some neighbours before its test. */
+        for (int j = 0; prefetch_records && j < nf && j < WALK_PREFETCH_AHEAD / 2; j++) walk_prefetch_record(f, fresh[j]);
         for (int j = 0; j < nf; j++) {
             unsigned o = fresh[j];
-            if (j + WALK_PREFETCH_AHEAD < nf) walk_prefetch_codes(w, base + (size_t)fresh[j + WALK_PREFETCH_AHEAD] * stride);
+            if (j + WALK_PREFETCH_AHEAD < nf) {
+                walk_prefetch_codes(w, base + (size_t)fresh[j + WALK_PREFETCH_AHEAD] * stride);
+                if (prefetch_records) esk_prefetch(f->records + (size_t)fresh[j + WALK_PREFETCH_AHEAD] * f->record_bytes);
+            }
+            if (prefetch_records && j + WALK_PREFETCH_AHEAD / 2 < nf) walk_prefetch_record(f, fresh[j + WALK_PREFETCH_AHEAD / 2]);
             const unsigned char *b = base + (size_t)o * stride;
             const unsigned char *cb = b + co;
             float scale, norm2;
@@ -438,6 +474,7 @@ int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *ent
                 if (nc >= cand_capacity) return -1;
                 heap_push(cand_d, cand_id, &nc, dn, o, 0);
                 if (!walk_accepts(w, b, o)) continue;
+                if (f != NULL && !f->accept(f->ctx, o)) continue;
                 heap_push(res_d, res_id, &nr, dn, o, 1);
                 if (nr > ef) heap_pop(res_d, res_id, &nr, 1);
             }

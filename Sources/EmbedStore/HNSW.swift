@@ -69,20 +69,27 @@ enum HNSW {
     /// - Complexity: O(ef · M · d) distance work in practice (each expanded candidate scores
     ///   its up to M unvisited neighbours); O(n · M · d) at worst, when `accept` rejects nearly
     ///   everything and the walk visits the whole layer.
+    /// - Parameter readsMetadata: `accept` reads each node's metadata (a filter): its record
+    ///   entry and first heap line are then prefetched with the vectors of a candidate's fresh
+    ///   neighbours, so those two dependent misses overlap instead of stalling each test.
     static func searchLayer(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int, level: Int,
-                            scratch: SearchScratch, measure: Measure, accept: ((UInt32) -> Bool)?) {
+                            scratch: SearchScratch, measure: Measure, accept: ((UInt32) -> Bool)?, readsMetadata: Bool = false) {
         switch measure {
         case .exact:
-            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, ExactScorer(), accept: accept)
+            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, ExactScorer(), accept: accept,
+                        readsMetadata: readsMetadata)
         case .construction(let lift):
-            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, ConstructionScorer(lift: lift), accept: accept)
+            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, ConstructionScorer(lift: lift), accept: accept,
+                        readsMetadata: readsMetadata)
         case .quantized(let codes):
-            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, QuantizedScorer(query: codes), accept: accept)
+            searchLayer(s, query: q, entries: entries, ef: ef, level: level, scratch: scratch, QuantizedScorer(query: codes), accept: accept,
+                        readsMetadata: readsMetadata)
         }
     }
 
     private static func searchLayer<S: Scorer>(_ s: NodeStore, query q: UnsafePointer<Float>, entries: [(Float, UInt32)], ef: Int,
-                                               level: Int, scratch: SearchScratch, _ scorer: S, accept: ((UInt32) -> Bool)?) {
+                                               level: Int, scratch: SearchScratch, _ scorer: S, accept: ((UInt32) -> Bool)?,
+                                               readsMetadata: Bool) {
         // One reading of the node count: the indexer may plan while writers append nodes, and
         // the visited marks must cover every id this search accepts.
         let count = UInt32(s.count)
@@ -127,8 +134,10 @@ enum HNSW {
                 let other = list[j]
                 guard other < count, visited.insert(other) else { continue }
                 scorer.prefetchStart(s, other)
+                if readsMetadata { s.prefetchRecord(other) }
                 fresh.append(other)
             }
+            if readsMetadata { for other in fresh { s.prefetchKey(other) } }
             for other in fresh {
                 let dn = scorer.distance(s, q, other)
                 if results.count < ef || dn < results.topDistance {

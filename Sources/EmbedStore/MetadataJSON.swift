@@ -58,7 +58,7 @@ enum MetadataJSON {
         }
     }
 
-    /// A top-level value as scanned: strings stay undecoded tokens.
+    /// A scalar as scanned: strings stay undecoded tokens.
     enum Scanned {
         case string(JSONScanner.StringToken)
         case number(Double)
@@ -74,24 +74,11 @@ enum MetadataJSON {
             case .null: return .null
             }
         }
-
-        /// Filter equality: numbers by value (1 equals 1.0), strings by their UTF-8 bytes — as
-        /// keys are — not by Swift's canonical equivalence ("é" and "e" + U+0301 differ).
-        @inline(__always)
-        func equals(_ v: MetadataValue, _ s: JSONScanner) -> Bool {
-            switch (self, v) {
-            case let (.string(t), .string(x)): return s.string(t, equals: x)
-            case let (.number(a), .number(b)): return a == b
-            case let (.bool(a), .bool(b)): return a == b
-            case (.null, .null): return true
-            default: return false
-            }
-        }
     }
 
-    /// Reads the scalar at the cursor, or skips an object/array and returns nil.
+    /// Reads the scalar at the cursor, or skips an object/array (nested `depth` deep) and returns nil.
     @inline(__always)
-    static func readScalar(_ s: inout JSONScanner) throws(JSONError) -> Scanned? {
+    static func readScalar(_ s: inout JSONScanner, depth: Int = 1) throws(JSONError) -> Scanned? {
         switch s.peek() {
         case UInt8(ascii: "\""): return .string(try s.scanString())
         case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
@@ -100,11 +87,61 @@ enum MetadataJSON {
             default: return .null
             }
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            try s.skipValue(depth: 1)
+            try s.skipValue(depth: depth)
             return nil
         default:
-            return .number(try s.readDouble())
+            return .number(try readNumber(&s))
         }
+    }
+
+    /// A number's value; integers of up to 15 digits (exact in a Double) without going
+    /// through a String, the rest by the standard library's parser.
+    @inline(__always)
+    static func readNumber(_ s: inout JSONScanner) throws(JSONError) -> Double {
+        let range = try s.scanNumber()
+        let negative = s.bytes[range.lowerBound] == UInt8(ascii: "-")
+        let digits = (negative ? range.lowerBound + 1 : range.lowerBound)..<range.upperBound
+        if digits.count <= 15 {
+            var v: Int64 = 0
+            var integral = true
+            for i in digits {
+                let d = s.bytes[i] &- 0x30
+                if d > 9 { integral = false; break }
+                v = v &* 10 &+ Int64(d)
+            }
+            if integral { return negative ? -Double(v) : Double(v) }
+        }
+        return Double(String(decoding: UnsafeRawBufferPointer(rebasing: s.bytes[range]), as: UTF8.self)) ?? .nan
+    }
+
+    /// A scanned string against UTF-8 bytes, in byte order: <0, 0 or >0. Allocates only for
+    /// strings written with escapes.
+    @inline(__always)
+    static func compare(_ t: JSONScanner.StringToken, _ s: JSONScanner, _ x: UnsafeRawBufferPointer) -> Int {
+        if t.hasEscapes {
+            var decoded = s.decode(t)
+            return decoded.withUTF8 { compareBytes(UnsafeRawBufferPointer($0), x) }
+        }
+        return compareBytes(UnsafeRawBufferPointer(rebasing: s.bytes[t.content]), x)
+    }
+
+    /// Lexicographic byte order, a proper prefix first.
+    @inline(__always)
+    static func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        var i = 0
+        while i < n {
+            let x = a[i], y = b[i]
+            if x != y { return x < y ? -1 : 1 }
+            i += 1
+        }
+        return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
+    }
+
+    /// Whether two byte ranges are equal.
+    @inline(__always)
+    static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.count == b.count && compareBytes(a, b) == 0
     }
 
     /// Filter equality of two decoded values (see `Scanned.equals`).

@@ -26,7 +26,7 @@ final class Searcher: @unchecked Sendable {
     /// See `VectorCollection.search`.
     func search(_ query: [Float], k: Int, ef: Int?, filter: MetadataFilter?, resultBytesLimit: Int) throws(StoreError) -> [SearchHit] {
         try check(query, k: k, ef: ef, filter: filter)
-        if let filter, filter.conditions.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
+        if let filter, filter.isEmpty { return try search(query, k: k, ef: ef, filter: nil, resultBytesLimit: resultBytesLimit) }
         let scratch = takeScratch()
         defer { returnScratch(scratch) }
         return try state.lock.withReadLock { () throws(StoreError) -> [SearchHit] in
@@ -100,7 +100,12 @@ final class Searcher: @unchecked Sendable {
         // visited node's header (one cache miss per accepted candidate).
         let accept: ((UInt32) -> Bool)?
         if let filter {
-            accept = { !s.isDeleted($0) && filter.matches(s.metadataBytes($0)) }
+            // Without deletions the header need not be read: one cache miss less per test.
+            if state.deletedCount > 0 {
+                accept = { !s.isDeleted($0) && filter.matches(s.metadataBytes($0)) }
+            } else {
+                accept = { filter.matches(s.metadataBytes($0)) }
+            }
         } else if state.deletedCount > 0 {
             accept = { !s.isDeleted($0) }
         } else {
@@ -109,17 +114,11 @@ final class Searcher: @unchecked Sendable {
         let liveCount = state.liveCount
         var exact = liveCount <= k
         if let filter, !exact {
-            // Estimate selectivity from an even sample; a very selective filter would make the
-            // graph walk visit most of the graph anyway, so scan exactly instead.
-            let sample = min(s.count, 256)
-            var live = 0, matched = 0
-            for i in 0..<sample {
-                let id = UInt32(i * s.count / sample)
-                if s.isDeleted(id) { continue }
-                live += 1
-                if filter.matches(s.metadataBytes(id)) { matched += 1 }
-            }
-            exact = live == 0 || matched * 100 < live
+            // A narrow filter would make the walk visit about ef / selectivity nodes (most of
+            // the graph) to collect ef matches: then scan exactly, which costs one filter test
+            // per node and a distance per match (docs/storage.md, "Filters").
+            let threshold = Self.exactScanMatchesPerEf * ef
+            exact = Self.prefersExactScan(estimatedMatches: estimatedMatches(filter, liveCount: liveCount, deciding: threshold), ef: ef)
         }
         var results: [(Float, UInt32)] = []
         if !exact, let entry = s.entryPoint, Int(entry) < s.count {
@@ -132,12 +131,16 @@ final class Searcher: @unchecked Sendable {
                     let scale = NodeStore.quantize(q, s.dimension, into: cb.baseAddress!)
                     let qq = QuantizedQuery(codes: UnsafePointer(cb.baseAddress!), scale: scale, norm2: s.dotKernel(q, q, s.dimension))
                     let (cur, curD) = HNSW.descend(s, query: q, from: entry, to: 0, measure: .quantized(qq))
-                    if filter == nil, let w = s.walkLayer0(qq, entries: [(curD, cur)], ef: ef, skipDeleted: accept != nil,
-                                                           beam: s.searchBeam, scratch: scratch) {
-                        walked = w
+                    if let filter {
+                        walked = FilteredWalk.walk(s, filter, qq, entries: [(curD, cur)], ef: ef, skipDeleted: state.deletedCount > 0,
+                                                   beam: s.searchBeam, scratch: scratch)
                     } else {
+                        walked = s.walkLayer0(qq, entries: [(curD, cur)], ef: ef, skipDeleted: accept != nil, beam: s.searchBeam,
+                                              scratch: scratch)
+                    }
+                    if walked == nil {
                         HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch,
-                                         measure: .quantized(qq), accept: accept)
+                                         measure: .quantized(qq), accept: accept, readsMetadata: filter != nil)
                     }
                 }
                 // Exact distances for the best rerankFactor·k by code distance only: the f32
@@ -154,7 +157,8 @@ final class Searcher: @unchecked Sendable {
                 results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
             } else {
                 let (cur, curD) = HNSW.descend(s, query: q, from: entry, to: 0, measure: .exact)
-                HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, measure: .exact, accept: accept)
+                HNSW.searchLayer(s, query: q, entries: [(curD, cur)], ef: ef, level: 0, scratch: scratch, measure: .exact, accept: accept,
+                                 readsMetadata: filter != nil)
                 results = scratch.results.sortedAscending()
             }
             if results.count > k { results.removeLast(results.count - k) }
@@ -184,6 +188,58 @@ final class Searcher: @unchecked Sendable {
         results.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
         if results.count > k { results.removeLast(results.count - k) }
         return results
+    }
+
+    /// Filtered searches scan exactly when the filter is estimated to match fewer than this
+    /// many records per unit of ef (bench/filter measured the crossing; docs/storage.md).
+    static let exactScanMatchesPerEf = 4
+    /// The selectivity sample stops after a run that brings it to this many matches (enough
+    /// for the estimate's purpose: the decision is needed near 4 × ef matches, where a sample
+    /// of this size sees far fewer) …
+    static let sampleMatches = 16
+    /// … or after this many ids (read in runs of `sampleRun`).
+    static let sampleSize = 1024
+    static let sampleRun = 32
+
+    /// Whether an exact scan beats the graph walk for a filter matching about `estimatedMatches`
+    /// records: the walk visits about ef / selectivity nodes (each a distance and a filter
+    /// test) to gather ef matches, the scan tests the filter on every node once.
+    static func prefersExactScan(estimatedMatches: Int, ef: Int) -> Bool {
+        estimatedMatches < exactScanMatchesPerEf * ef
+    }
+
+    /// How many live records `filter` matches: counted exactly in collections of up to
+    /// `sampleSize` nodes, else estimated from runs of `sampleRun` consecutive ids (their
+    /// records and metadata lie together: a few cache lines per run) at starts spread over the
+    /// id range (a golden-ratio sequence, so the runs are spread however early the sample
+    /// stops), until a run ends with `sampleMatches` matches or `sampleSize` ids were read —
+    /// or, given the count being decided on (`deciding`), with 4 matches or more and an
+    /// estimate of at least twice that count (at 1 % selectivity and ef 10, after ~400 ids).
+    func estimatedMatches(_ filter: MetadataFilter, liveCount: Int, deciding: Int = .max) -> Int {
+        let s = state.store
+        let n = s.count
+        let deletions = state.deletedCount > 0
+        var live = 0, matched = 0
+        if n <= Self.sampleSize {
+            for i in 0..<n where !(deletions && s.isDeleted(UInt32(i))) {
+                live += 1
+                if filter.matches(s.metadataBytes(UInt32(i))) { matched += 1 }
+            }
+        } else {
+            var x: UInt64 = 0, read = 0
+            while read < Self.sampleSize && matched < Self.sampleMatches
+                    && !(matched >= 4 && Double(matched) * Double(liveCount) >= 2 * Double(deciding) * Double(live)) {
+                x &+= 0x9E37_79B9_7F4A_7C15
+                let start = Int(x.multipliedFullWidth(by: UInt64(n - Self.sampleRun)).high)
+                for i in start..<(start + Self.sampleRun) where !(deletions && s.isDeleted(UInt32(i))) {
+                    live += 1
+                    if filter.matches(s.metadataBytes(UInt32(i))) { matched += 1 }
+                }
+                read += Self.sampleRun
+            }
+        }
+        if live == 0 { return 0 }
+        return Int((Double(matched) / Double(live) * Double(liveCount)).rounded())
     }
 
     private func takeScratch() -> SearchScratch {

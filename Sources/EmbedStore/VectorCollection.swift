@@ -49,7 +49,7 @@ public final class VectorCollection: Sendable {
     private let commit: GroupCommit
     private let checkpointer: Checkpointer
     private let indexer: Indexer
-    private let searcher: Searcher
+    let searcher: Searcher  // internal: tests ask it for its filter estimates
 
     static let maxKeyBytes = 1024
     static let maxMetadataBytes = 64 * 1024

@@ -15,8 +15,11 @@ enum SearchCommand {
             Queries, in command-line order: TEXT arguments and --file (embedded by the collection's model),
             --vector-json '[...]', and --npy FILE (one query per row of a float32 (n, dim) array).
 
-            --filter keeps records whose metadata matches every member: '{"lang": "en"}' (equality),
-            '{"year": {"in": [2023, 2024]}}' or '{"year": [2023, 2024]}' (any of).
+            --filter keeps the records whose metadata matches a JSON filter (docs/operations.md, "Filters"):
+            '{"lang": "en"}' (equality), '{"year": [2023, 2024]}' (any of), operators such as
+            '{"year": {"$gte": 2020, "$lt": 2025}, "tags": {"$contains": "go"}}' ($eq $ne $gt $gte $lt $lte
+            $in $nin $exists $contains $not), and '{"$or": [{...}, {...}]}', "$and", "$not". The daemon
+            checks it; its message names the problem and the byte.
 
             --format json prints {"results": [[{"key", "score", "metadata"}, ...], ...]}: one list per
             query, in query order, best first. The score is the cosine similarity, the L2 distance or the
@@ -31,7 +34,8 @@ enum SearchCommand {
         var texts: [Ordered<String>] = []
         var k: Int?
         var ef: Int?
-        /// Already in the daemon's spelling ("" for none).
+        /// Sent as written: the daemon parses it, so its messages (and byte offsets) are the
+        /// same here and in every client.
         var filter: String?
         var files = FileInputOptions()
         var vectors: [Ordered<[Float]>] = []
@@ -47,11 +51,7 @@ enum SearchCommand {
                 .argumentsInOrder("TEXT", \.texts, .string),
                 .option("-k", "--k", value: "N", help: "results per query (default 10)", \.k, .integer(max: 10_000)),
                 .option("--ef", value: "N", help: "search breadth (default: the collection's; at least k)", \.ef, .integer(max: 100_000)),
-                .option("--filter", value: "JSON", help: "metadata filter, e.g. '{\"lang\": \"en\", \"year\": {\"in\": [2023, 2024]}}'", \.filter,
-                        ValueParser { (text, _) throws(CLIError) in
-                            let f = try SearchFilter.translate(text)
-                            return f == "{}" ? "" : f
-                        }),
+                .option("--filter", value: "JSON", help: "metadata filter, e.g. '{\"lang\": \"en\", \"year\": {\"$gte\": 2023}}'", \.filter, .string),
                 .group(\.files),
                 .inOrder("--vector-json", value: "JSON", help: "query by a vector, e.g. '[0.1, 0.2]'", \.vectors,
                          ValueParser { (text, name) throws(CLIError) in try JSONNode.parse(text, what: name).floats(what: name) }),

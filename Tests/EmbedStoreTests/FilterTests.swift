@@ -28,7 +28,7 @@ import Testing
             (MetadataFilter().equals("color", .string("red")).equals("even", .bool(true)), { $0 % 10 == 0 }),
             (MetadataFilter().in("n", [.number(7), .number(8), .number(9.0), .number(123456)]), { (7...9).contains($0) }),
             (MetadataFilter().equals("rare", .string("yes")), { rare.contains($0) }),
-            (MetadataFilter().equals("tags", .number(1)), { _ in false }),
+            (MetadataFilter().equals("tags", .number(1)), { _ in true }),  // an array field matches by element
             (MetadataFilter().equals("missing", .null), { _ in false }),
         ]
         for (filter, truth) in cases {
@@ -36,13 +36,13 @@ import Testing
             var total = 0.0
             for q in queries {
                 let hits = try c.search(q, k: 10, filter: filter)
-                #expect(hits.count == min(10, matching), "\(filter.conditions)")
-                for h in hits { #expect(truth(Int(h.key)!), "\(h.key) does not match \(filter.conditions)") }
+                #expect(hits.count == min(10, matching), "\(filter.root)")
+                for h in hits { #expect(truth(Int(h.key)!), "\(h.key) does not match \(filter.root)") }
                 let exact = Set(BruteForce.topK(q, items, k: 10, metric: .l2, include: truth).map(String.init))
                 total += exact.isEmpty ? (hits.isEmpty ? 1 : 0) : Double(exact.intersection(hits.map(\.key)).count) / Double(exact.count)
             }
             let r = total / Double(queries.count)
-            #expect(r >= 0.95, "filtered recall \(r) for \(filter.conditions)")
+            #expect(r >= 0.95, "filtered recall \(r) for \(filter.root)")
         }
         // Metadata comes back byte for byte.
         #expect(try c.search(items[5], k: 1, filter: MetadataFilter().equals("n", .number(5))).first?.metadata == metadata(5))
@@ -87,90 +87,87 @@ import Testing
     }
 }
 
-/// The lazy scan on the search path decides exactly as a full parse would.
-@Suite struct FilterScanEquivalenceTests {
-    /// Reference semantics on EmbedJSON's tree: each condition holds when some top-level member
-    /// of that name (by UTF-8 bytes) is a scalar equal to one of its values.
-    static func reference(_ filter: MetadataFilter, _ metadata: String) -> Bool {
-        guard let members = try? JSONValue.parse(metadata, options: MetadataJSON.options).members else { return false }
-        return filter.conditions.allSatisfy { c in
-            members.contains { name, value in
-                guard name.utf8.elementsEqual(c.field.utf8) else { return false }
-                let scalar: MetadataValue
-                switch value {
-                case .string(let s): scalar = .string(s)
-                case .number(let n): scalar = .number(n.double!)
-                case .bool(let b): scalar = .bool(b)
-                case .null: scalar = .null
-                case .array, .object: return false
+
+/// Narrow filters: the walk would have to visit most of the graph to find ef matches, so the
+/// search scans exactly, and its answer is the brute-force one.
+@Suite struct NarrowFilterTests {
+    @Test func narrowFiltersScanExactlyAndEqualBruteForce() throws {
+        let dir = TempDirectory("narrow")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 23)
+        let n = 6000
+        let (items, queries) = gen.clustered(n: n, queries: 20, dim: 12)
+        let (catalog, c) = try makeCollection(dir, dim: 12, metric: .l2)
+        // r: 0…999, each value on 6 records; s: a string per record; deleted records must not count.
+        try upsertAll(c, items) { #"{"r": \#($0 % 1000), "s": "k\#(String($0).count)-\#($0 % 7)"}"# }
+        _ = try c.delete((0..<n).filter { $0 % 1000 == 3 }.map(String.init))
+        try c.waitForIndexing()
+        let cases: [(String, (Int) -> Bool, Bool)] = [
+            (#"{"r": 7}"#, { $0 % 1000 == 7 }, true),
+            (#"{"r": {"$lt": 5}}"#, { $0 % 1000 < 5 && $0 % 1000 != 3 }, true),
+            (#"{"$or": [{"r": 3}, {"r": {"$gte": 990}}], "s": {"$ne": "k4-0"}}"#,
+             { $0 % 1000 >= 990 && "k\(String($0).count)-\($0 % 7)" != "k4-0" }, true),
+            (#"{"r": {"$lt": 500}}"#, { $0 % 1000 < 500 && $0 % 1000 != 3 }, false),
+        ]
+        for (text, truth, narrow) in cases {
+            let filter = try #require(try MetadataFilter(json: text))
+            let matching = (0..<n).filter(truth).count
+            let estimate = c.searcher.estimatedMatches(filter, liveCount: c.count)
+            #expect(Searcher.prefersExactScan(estimatedMatches: estimate, ef: 64) == narrow, "\(text): estimated \(estimate) of \(matching)")
+            for q in queries {
+                let hits = try c.search(q, k: 10, ef: 64, filter: filter).map(\.key)
+                let exact = BruteForce.topK(q, items, k: 10, metric: .l2, include: truth).map(String.init)
+                if narrow {
+                    #expect(hits == exact, "\(text)")
+                } else {
+                    #expect(Set(hits).intersection(exact).count >= 8, "\(text)")
                 }
-                return c.anyOf.contains { MetadataJSON.equal($0, scalar) }
             }
         }
+        try catalog.closeAll()
     }
 
-    @Test func lazyScanAgreesWithTheTree() {
-        let metadata = [
-            #"{"cat":"x","n":1}"#, #"{"c\u0061t":"x"}"#, #"{"cat":"\u0078"}"#, #"{"cat":["x"],"n":1.0}"#,
-            #"{"cat":{"cat":"x"},"cat":"x"}"#, #"{"cat":"y","cat":"x"}"#, #"{"n":1e0,"m":-0}"#, #"{"m":0,"n":10e-1}"#,
-            #"{"n":"1"}"#, #"{"b":true,"z":null}"#, #"{"b":false}"#, #"{}"#, #"{"e\u0301":"\u00e9"}"#,
-            #"{"big":9007199254740993}"#, #"{"big":9007199254740992}"#, #"{"x":[1,{"y":[2]}],"cat":"x"}"#,
-            #" { "cat" : "x" , "n" : 1 } "#, #"{"cat":"x\"y"}"#, #"{"😀":"\ud83d\ude00"}"#,
-        ]
-        let filters: [MetadataFilter] = [
-            MetadataFilter().equals("cat", .string("x")),
-            MetadataFilter().equals("cat", .string("x")).equals("n", .number(1)),
-            MetadataFilter().in("n", [.number(2), .number(1)]),
-            MetadataFilter().equals("m", .number(0)),
-            MetadataFilter().equals("n", .string("1")),
-            MetadataFilter().equals("b", .bool(true)).equals("z", .null),
-            MetadataFilter().equals("b", .bool(false)),
-            MetadataFilter().equals("e\u{301}", .string("\u{E9}")),
-            MetadataFilter().equals("big", .number(9007199254740992)),
-            MetadataFilter().equals("cat", .string("x\"y")),
-            MetadataFilter().equals("😀", .string("😀")),
-            MetadataFilter().equals("x", .number(1)),
-        ]
-        for m in metadata {
-            for f in filters {
-                let lazy = Array(m.utf8).withUnsafeBytes { f.matches($0) }
-                #expect(lazy == Self.reference(f, m), "\(m) with \(f.conditions)")
+    /// The three walks a filter can take (the C walk on codes, with and without deletions, and
+    /// HNSW.searchLayer on exact distances) keep only matches and find the true neighbours.
+    @Test func everyWalkFilters() throws {
+        for quantized in [true, false] {
+            let dir = TempDirectory("walks")
+            defer { dir.cleanup() }
+            var gen = DataGen(seed: 31)
+            let n = 3000
+            let (items, queries) = gen.clustered(n: n, queries: 15, dim: 16)
+            let (catalog, c) = try makeCollection(dir, dim: 16, metric: .cosine, options: OpenOptions(quantizedSearch: quantized))
+            try upsertAll(c, items) { #"{"g": \#($0 % 4), "t": ["a", "\#($0 % 2 == 0 ? "even" : "odd")"]}"# }
+            try c.waitForIndexing()
+            for deleting in [false, true] {
+                if deleting { _ = try c.delete((0..<n).filter { $0 % 12 == 1 }.map(String.init)) }
+                let truth: (Int) -> Bool = { $0 % 4 == 1 && !(deleting && $0 % 12 == 1) }
+                let filter = try #require(try MetadataFilter(json: #"{"g": {"$gte": 1, "$lt": 2}, "t": {"$contains": "odd"}}"#))
+                var total = 0.0
+                for q in queries {
+                    let hits = try c.search(q, k: 10, ef: 64, filter: filter).map(\.key)
+                    #expect(hits.allSatisfy { truth(Int($0)!) }, "quantized \(quantized), deleting \(deleting)")
+                    let exact = BruteForce.topK(q, items, k: 10, metric: .cosine, include: truth).map(String.init)
+                    total += Double(Set(hits).intersection(exact).count) / 10
+                }
+                #expect(total / Double(queries.count) >= 0.95, "quantized \(quantized), deleting \(deleting)")
             }
+            try catalog.closeAll()
         }
     }
-}
 
-@Suite struct FilterJSONTests {
-    @Test func spellings() throws {
-        #expect(try MetadataFilter(json: "") == nil)
-        #expect(try MetadataFilter(json: " \n ") == nil)
-        #expect(try MetadataFilter(json: "{}") == MetadataFilter())
-        #expect(try MetadataFilter(json: #"{"lang": "en"}"#) == MetadataFilter().equals("lang", .string("en")))
-        #expect(try MetadataFilter(json: #"{"y": [2023, 2024.0], "ok": true}"#)
-                == MetadataFilter().in("y", [.number(2023), .number(2024)]).equals("ok", .bool(true)))
-        #expect(try MetadataFilter(json: #"{"y": {"$in": [1, null]}, "s": {"$eq": "a\"b"}}"#)
-                == MetadataFilter().in("y", [.number(1), .null]).equals("s", .string("a\"b")))
-    }
-
-    @Test func errorsNameTheProblem() {
-        func message(_ text: String) -> String {
-            do { _ = try MetadataFilter(json: text); return "no error" } catch { return "\(error)" }
+    @Test func theEstimateSamplesLargeCollections() throws {
+        let dir = TempDirectory("estimate")
+        defer { dir.cleanup() }
+        var gen = DataGen(seed: 3)
+        let items = gen.random(n: 20_000, dim: 4)
+        let (catalog, c) = try makeCollection(dir, dim: 4, metric: .l2)
+        try upsertAll(c, items, batch: 2000) { #"{"p": \#($0 % 100)}"# }
+        for (text, share) in [(#"{"p": {"$lt": 50}}"#, 0.5), (#"{"p": {"$lt": 10}}"#, 0.1), (#"{"p": 1}"#, 0.01), (#"{"p": -1}"#, 0.0)] {
+            let estimate = c.searcher.estimatedMatches(try #require(try MetadataFilter(json: text)), liveCount: c.count)
+            let want = share * 20_000
+            #expect(Double(estimate) >= want * 0.5 && Double(estimate) <= want * 1.5 + 1, "\(text): \(estimate) for \(want)")
         }
-        #expect(message("[1]").contains("must be a JSON object"))
-        #expect(message("{").contains("not valid JSON"))
-        #expect(message(#"{"a": 1} x"#).contains("unexpected text after the filter object at byte 9"))
-        #expect(message(#"{"": 1}"#).contains("empty field name"))
-        #expect(message(#"{"a": []}"#).contains("the list of values is empty"))
-        #expect(message(#"{"a": [{"b": 1}]}"#).contains("values must be strings, numbers, booleans or null"))
-        #expect(message(#"{"a": {"$gt": 1}}"#).contains("unknown operator '$gt'"))
-        #expect(message(#"{"a": {"$eq": 1, "$in": [2]}}"#).contains("exactly one"))
-        #expect(message(#"{"a": {"$in": 3}}"#).contains("\"$in\" takes an array"))
-        #expect(message(#"{"a": {"$eq": [3]}}"#).contains("\"$eq\" takes a string"))
-    }
-
-    @Test func metadataProblems() {
-        #expect(Record.metadataProblem(#"{"a": [1, {"b": null}]}"#) == nil)
-        #expect(Record.metadataProblem("[1]")?.contains("must be a JSON object") == true)
-        #expect(Record.metadataProblem(#"{"a": }"#)?.contains("not valid JSON") == true)
+        try catalog.closeAll()
     }
 }

@@ -62,6 +62,18 @@ typedef struct {
                                  the two nearest together, so their misses overlap (big graphs) */
 } esk_walk;
 
+/// A filter for `esk_walk_layer0_filtered`: `accept(ctx, id)` returns nonzero when node `id`
+/// may be a result (called only for nodes that would enter the results, after the deleted
+/// check). `records` (entries of `record_bytes`, each starting with the u64 offset of the
+/// record's bytes in `heap`) only serve to prefetch what `accept` will read; NULL skips that.
+typedef struct {
+    int (*accept)(void *ctx, unsigned id);
+    void *ctx;
+    const unsigned char *records;
+    size_t record_bytes;
+    const unsigned char *heap;
+} esk_walk_filter;
+
 /// Best-first search from `n_entries` entry nodes with their distances (the walk marks them
 /// visited). Writes up to `ef` results (approximate distances, nearest first) to res_d/res_id, which
 /// need room for ef + 1, and returns their count; −1 if more than `cand_capacity` candidates
@@ -69,6 +81,12 @@ typedef struct {
 /// `max_links` exceeds 256 (M ≤ 128; the caller walks another way). `beam` outside 1…2 counts as 1.
 int esk_walk_layer0(const esk_walk *w, const float *entry_d, const unsigned *entry_id, int n_entries, int ef,
                     float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d, unsigned *res_id);
+
+/// `esk_walk_layer0` with a filter: only nodes `f->accept` takes are results; the others are
+/// traversed (so the walk goes on until it holds ef accepted nodes, as hnswlib's filter does).
+int esk_walk_layer0_filtered(const esk_walk *w, const esk_walk_filter *f, const float *entry_d, const unsigned *entry_id,
+                             int n_entries, int ef, float *cand_d, unsigned *cand_id, int cand_capacity, float *res_d,
+                             unsigned *res_id);
 
 /// Which instruction set the kernels use: "avx512", "avx2" or "generic".
 const char *esk_kernel_name(void);

@@ -4,7 +4,9 @@ import EmbedSys
 /// `embedstore-bench`: the Swift side of bench/ann and the ingest benchmark.
 ///
 ///     embedstore-bench build  --base B.npy --dir D [--metric cosine] [--m 16] [--efc 200] [--storage f32|f16|int8]
+///                             [--labels L.npy]   (float32 (n, 1): row i gets metadata {"r": L[i]}, for bench/filter)
 ///     embedstore-bench query  --dir D --queries Q.npy --k 10 --ef 10,20,40 --out R.bin [--quantized 0] [--rerank F]
+///                             [--filter JSON]    (every search filtered; see docs/operations.md, "Filters")
 ///     embedstore-bench ingest --dir D --dim 384 --writers 8 --records 100000 --batch 1
 ///
 /// Prints one JSON object per command on stdout.
@@ -60,6 +62,8 @@ enum BenchCommand {
         guard let storage = StorageType(rawValue: o["storage"] ?? "f32") else { fail("--storage takes f32, f16 or int8") }
         let t0 = ContinuousClock.now
         let data = try VectorImport.read(path: base)
+        let labels = try o["labels"].map { try VectorImport.read(path: $0) }
+        if let labels, labels.rows != data.rows { fail("--labels has \(labels.rows) rows, --base \(data.rows)") }
         let readSeconds = seconds(since: t0)
         let cat = try catalog(dir)
         if (try? cat.list())?.contains("bench") == true { try cat.drop("bench") }
@@ -70,7 +74,9 @@ enum BenchCommand {
         var row = 0
         while row < data.rows {
             let end = min(data.rows, row + 10_000)
-            try c.upsert((row..<end).map { Record(key: String($0), vector: data.row($0)) })
+            try c.upsert((row..<end).map { i in
+                Record(key: String(i), vector: data.row(i), metadata: labels.map { "{\"r\": \(Int($0.row(i)[0]))}" })
+            })
             row = end
         }
         let ingestSeconds = seconds(since: start)
@@ -106,6 +112,7 @@ enum BenchCommand {
         let k = Int(o["k"] ?? "10")!
         let efs = (o["ef"] ?? "10,20,40,80,160").split(separator: ",").map { Int($0)! }
         let queries = try VectorImport.read(path: qpath)
+        let filter = try MetadataFilter(json: o["filter"] ?? "")
         let cat = try catalog(dir, verification: .headerOnly, quantized: o["quantized"] != "0",
                               rerankFactor: o["rerank"].flatMap { Int($0) } ?? OpenOptions().rerankFactor)
         let t0 = ContinuousClock.now
@@ -113,7 +120,7 @@ enum BenchCommand {
         let openSeconds = seconds(since: t0)
         let rows = (0..<queries.rows).map { queries.row($0) }
         // Warm-up pass (page in the mapping) so QPS measures search, not first-touch faults.
-        for q in rows { _ = try c.search(q, k: k, ef: efs.max()!) }
+        for q in rows { _ = try c.search(q, k: k, ef: efs.max()!, filter: filter) }
         var out: [Int32] = []
         var parts: [String] = []
         for ef in efs {
@@ -121,7 +128,7 @@ enum BenchCommand {
             var ids: [Int32] = []
             ids.reserveCapacity(rows.count * k)
             for q in rows {
-                let hits = try c.search(q, k: k, ef: ef)
+                let hits = try c.search(q, k: k, ef: ef, filter: filter)
                 for j in 0..<k { ids.append(j < hits.count ? Int32(hits[j].key)! : -1) }
             }
             let s = seconds(since: start)

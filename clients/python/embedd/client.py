@@ -749,8 +749,13 @@ class Client:
         ``(n, dim)`` array or list of vectors) or ``queries=`` (a list of texts/inputs/vectors)
         — return one list of hits per query, in query order.
 
-        ``filter`` is a dict (or JSON string) on metadata: ``{"lang": "en"}``,
-        ``{"year": [2023, 2024]}`` or ``{"year": {"$in": [...]}}``; every member must hold.
+        ``filter`` is a dict (or JSON string) on metadata, in the daemon's filter language
+        (docs/operations.md, "Filters"): ``{"lang": "en"}`` (equality), ``{"year": [2023, 2024]}``
+        (any of), operators ``$eq $ne $gt $gte $lt $lte $in $nin $exists $contains $not`` as in
+        ``{"year": {"$gte": 2020}, "tags": {"$contains": "go"}}``, ``$and``/``$or``/``$not`` at any
+        level and dotted paths into nested objects; every member must hold. It is sent as
+        written: a mistake raises InvalidArgumentError with the daemon's message, which names the
+        problem and its byte offset in the JSON text (``json.dumps`` of the dict, compact).
         A model whose embedding space differs from the collection's is refused
         (InvalidArgumentError naming the collection's model).
 
@@ -939,16 +944,15 @@ class Client:
         is closer; l2 distance, lower is closer). ``distances`` are Chroma's, **lower is closer**
         for every metric: cosine ``1 - similarity``, l2 the *squared* Euclidean distance, ip
         ``1 - dot product`` — so thresholds carried over from Chroma keep their meaning.
-        ``where`` is embedd's metadata filter (:meth:`search`'s ``filter``: equality,
-        ``$eq``, ``$in`` or a list of allowed values, on top-level fields), and Chroma's
-        ``{"$and": [{...}, {...}]}`` of such conditions on distinct fields; other operators
-        (``$or``, ``$gt``, ``$ne``, …) are refused. ``documents`` are the stored texts (None
-        for a record without one, e.g. a file: its name is in :meth:`search`'s ``Hit.document``).
+        ``where`` is embedd's metadata filter (:meth:`search`'s ``filter``), which speaks
+        Chroma's operators (``$eq $ne $gt $gte $lt $lte $in $nin $and $or``, and ``$contains``
+        on array fields) with the same meaning, and more (``$not``, ``$exists``); it is passed
+        through unchanged. ``documents`` are the stored texts (None for a record without one,
+        e.g. a file: its name is in :meth:`search`'s ``Hit.document``).
         """
         if (query_texts is None) == (query_embeddings is None):
             raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
                                        "query needs query_texts or query_embeddings (one of them)", "Search")
-        where = _chroma_where(where)
         if query_texts is not None:
             texts = [query_texts] if isinstance(query_texts, _SINGLE_INPUTS) else list(query_texts)
             out, metric, _ = self._search(collection, None, None, None, None, None, texts, n_results, ef, where,
@@ -1052,32 +1056,6 @@ def _summary(answered: Sequence[Optional[m.UpsertResponse]], positions: Sequence
         truncated += r.truncated
     return UpsertSummary(stored=stored, skipped=skipped, failed=failed, results=[by_index[i] for i in sorted(by_index)],
                          truncated=truncated)
-
-
-def _chroma_where(where: Union[Dict[str, Any], str, None]) -> Union[Dict[str, Any], str, None]:
-    """Chroma's ``where`` as an embedd filter: ``{"$and": [{"a": 1}, {"b": {"$in": [..]}}]}``
-    becomes ``{"a": 1, "b": {"$in": [..]}}`` (an embedd filter is an AND of its fields); any
-    other top-level operator raises InvalidArgumentError naming it."""
-    if not isinstance(where, dict):
-        return where
-    out: Dict[str, Any] = {}
-    for name, value in where.items():
-        if name == "$and" and isinstance(value, list) and all(isinstance(x, dict) for x in value):
-            parts = [_chroma_where(x) for x in value]
-        elif name.startswith("$"):
-            raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
-                                       f"where: {name} is not supported (embedd filters are an AND of top-level "
-                                       "fields, each equal to a value, $eq or $in; $and of those)", "Search")
-        else:
-            parts = [{name: value}]
-        for part in parts:
-            for field, cond in part.items():  # type: ignore[union-attr]
-                if field in out and out[field] != cond:
-                    raise InvalidArgumentError(StatusCode.INVALID_ARGUMENT,
-                                               f"where: two conditions on {field!r} (embedd takes one per field)",
-                                               "Search")
-                out[field] = cond
-    return out
 
 
 def _chroma_distance(score: float, metric: str) -> float:

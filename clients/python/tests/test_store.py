@@ -443,10 +443,15 @@ class StoreTests(unittest.TestCase):
         self.assertEqual(one["ids"], [["d2"]])
         both = c.query("chroma", query_texts=docs[2], n_results=5, where={"$and": [{"lang": "en"}, {"i": [2, 4]}]})
         self.assertEqual(sorted(both["ids"][0]), ["d2", "d4"])
-        for where in ({"$or": [{"i": 1}, {"i": 2}]}, {"i": {"$gt": 1}}):
-            with self.assertRaises(embedd.InvalidArgumentError) as cm3:
-                c.query("chroma", query_texts="x", where=where)
-            self.assertIn("$or" if "$or" in where else "$gt", cm3.exception.message)
+        # Chroma's other operators pass through with the same meaning.
+        either = c.query("chroma", query_texts=docs[2], n_results=5, where={"$or": [{"i": 1}, {"i": {"$gte": 4}}]})
+        self.assertEqual(sorted(either["ids"][0]), ["d1", "d4"])
+        rest = c.query("chroma", query_texts=docs[2], n_results=5, where={"i": {"$nin": [0, 1]}, "lang": {"$ne": "de"}})
+        self.assertEqual(sorted(rest["ids"][0]), ["d2", "d3", "d4"])
+        with self.assertRaises(embedd.InvalidArgumentError) as cm3:
+            c.query("chroma", query_texts="x", where={"i": {"$regex": "1"}})
+        self.assertEqual(cm3.exception.message, "filter on 'i': unknown operator '$regex' (supported: $eq, $ne, $gt, $gte, "
+                                                "$lt, $lte, $in, $nin, $exists, $contains, $not) at byte 6")
         # Embeddings instead of documents (vectors in the model's space), and get/delete by ids.
         s = c.add("chroma", ids=["v"], embeddings=[fixture_vector("vectors too", 32)], metadatas=[{"src": "vec"}])
         self.assertEqual(s.stored, 1)
