@@ -22,7 +22,7 @@ enum ScanCommands {
         /// to continue from when the limit stopped it early, else nil.
         func pages(_ collection: String, vectors: Bool, pageSize: Int, _ connection: ConnectionOptions,
                    _ page: ([ScanRecord]) -> Void) throws(CLIError) -> String? {
-            let filterJSON = try filter.map { (f: String) throws(CLIError) -> String in try SearchFilter.translate(f) } ?? ""
+            let filterJSON = filter ?? ""  // sent as written: the daemon's message names any mistake
             let client = try connection.connect()
             defer { client.close() }
             var cursor = after ?? ""
