@@ -118,7 +118,7 @@ def _real_model() -> Optional[str]:
     folder = models / MODEL
     if plugin is None or not plugin.is_file() or not (folder / "model.safetensors").is_file():
         return None
-    return f"  - name: {MODEL}\n    plugin: {plugin}\n    model_dir: {folder.resolve()}\n    default: true\n"
+    return f"  - name: {MODEL}\n    plugin: text\n    model_dir: {folder.resolve()}\n    default: true\n"
 
 
 def setUpModule() -> None:
@@ -143,10 +143,19 @@ class OperationsExamples(unittest.TestCase):
         blocks = doc_blocks(DOC.read_text(encoding="utf-8"))
         self.assertTrue(blocks, f"{DOC} has no <!-- doc-test --> blocks")
         real = _real_model()
+        models_dir: Optional[Path] = None
         if real:
             # The fixture stays loaded beside the real model (not the default): model examples may use it.
             daemon = Daemon({"fixture-model": {"dim": "8"}}, extra_yaml="")
+            # As tools/quickstart runs it: the text plugin in plugins_dir (a copy: the daemon
+            # refuses plugins that resolve outside it), the checkout's models/ as models_dir, so
+            # `embedctl models load X --plugin text --dir all-MiniLM-L6-v2` works as written.
+            assert daemon.binary is not None
+            shutil.copyfile(daemon.binary.resolve().parent / "libembedd-text.so", daemon.plugins_dir / "libembedd-text.so")
+            models = models_dir = Path(os.environ.get("EMBEDD_MODELS_DIR") or _support.REPO_ROOT / "models").resolve()
             text = daemon.config_path.read_text().replace("    default: true\n", "")
+            text = text.replace(f"models_dir: {daemon.dir / 'models'}", f"models_dir: {models}")
+            text = text.replace("    model_dir: fixture-model", f"    model_dir: {daemon.dir / 'models' / 'fixture-model'}")
             daemon.config_path.write_text(text + real)
         else:
             daemon = Daemon({MODEL: {"dim": "384"}})
@@ -161,7 +170,7 @@ class OperationsExamples(unittest.TestCase):
             "PATH": f"{daemon.binary.resolve().parent}:{env.get('PATH', '/usr/bin:/bin')}",
             "EMBEDD_MODEL": MODEL,
             "EMBEDD_FIXTURE_PLUGIN": daemon.fixture_path,
-            "EMBEDD_MODELS_DIR_FOR_DOCS": str(daemon.dir / "models"),
+            "EMBEDD_MODELS_DIR_FOR_DOCS": str(models_dir or daemon.dir / "models"),
             "LC_ALL": "C.UTF-8",
         })
         for b in blocks:
