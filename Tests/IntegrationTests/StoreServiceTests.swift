@@ -100,8 +100,9 @@ import Testing
         let inList = try c.search("docs", text: "anything", k: 5, filter: #"{"n": {"$in": [2, 4]}}"#)
         #expect(Set(inList.map(\.key)) == ["k2", "k4"])
         #expect(Set(try c.search("docs", text: "x", k: 5, filter: #"{"n": [0, 3]}"#).map(\.key)) == ["k0", "k3"])
-        let badFilter = Self.status { _ = try c.search("docs", text: "x", filter: #"{"n": {"$gt": 1}}"#) }
-        #expect(badFilter.0 == .invalidArgument && badFilter.1.contains("$gt"))
+        #expect(Set(try c.search("docs", text: "x", k: 5, filter: #"{"n": {"$gt": 1, "$lte": 3}, "lang": {"$ne": "en"}}"#).map(\.key)) == ["k3"])
+        let badFilter = Self.status { _ = try c.search("docs", text: "x", filter: #"{"n": {"$regex": 1}}"#) }
+        #expect(badFilter.0 == .invalidArgument && badFilter.1.contains("unknown operator '$regex'") && badFilter.1.hasSuffix("at byte 7"))
         #expect(Self.status { _ = try c.search("docs", text: "x", filter: "[1]") }.0 == .invalidArgument)
         #expect(Self.status { _ = try c.search("docs", text: "x", filter: "{") }.0 == .invalidArgument)
         #expect(Self.status { _ = try c.search("docs", [], k: 3) }.0 == .invalidArgument)
