@@ -631,7 +631,6 @@ final class StoreService: Sendable {
         var toEmbed: [(index: Int, input: EmbedInput, model: String)] = []
         var documents: [Int: String] = [:]  // item index → the document recorded with it
         let c: VectorCollection
-        let modelName: String
         let b: CollectionBinding
         // Whether stored items may have segment records to replace (an audio or video model).
         var replacesSegments = req.segments
@@ -646,7 +645,6 @@ final class StoreService: Sendable {
                 throw RPCError(.invalidArgument, "\(req.items.count) items in one Upsert; the limit is \(limit) (limits.max_inputs_per_call): split the request")
             }
             try checkRequestedModel(req.model, c, b)
-            modelName = b.model
             let needsModel = req.items.contains { if case .input = $0.value { return true } else { return false } }
             var model: ModelSummary?
             if needsModel {
