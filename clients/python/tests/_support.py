@@ -206,6 +206,15 @@ class Daemon:
         self.cleanup()
 
 
+def fresh_collection(c: embedd.Client, name: str, **kw: object) -> embedd.CollectionInfo:
+    """Creates collection ``name`` with ``kw``, dropping one of that name first (tests re-run in one daemon)."""
+    try:
+        c.drop_collection(name)
+    except embedd.NotFoundError:
+        pass
+    return c.create_collection(name, **kw)  # type: ignore[arg-type]
+
+
 def raw_connect(path: str) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)

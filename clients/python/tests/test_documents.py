@@ -46,11 +46,7 @@ class DocumentTests(unittest.TestCase):
         return c
 
     def fresh(self, c: embedd.Client, name: str, **kw: Any) -> embedd.CollectionInfo:
-        try:
-            c.drop_collection(name)
-        except embedd.NotFoundError:
-            pass
-        return c.create_collection(name, **kw)
+        return _support.fresh_collection(c, name, **kw)
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         r = subprocess.run([str(embedctl()), "--socket", self.daemon.socket_path, *args], capture_output=True,

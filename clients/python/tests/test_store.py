@@ -61,11 +61,7 @@ class StoreTests(unittest.TestCase):
         return c
 
     def fresh(self, c: embedd.Client, name: str, **kw: Any) -> embedd.CollectionInfo:
-        try:
-            c.drop_collection(name)
-        except embedd.NotFoundError:
-            pass
-        return c.create_collection(name, **kw)
+        return _support.fresh_collection(c, name, **kw)
 
     def test_a_text_file_is_stored_and_found_as_its_text(self) -> None:
         # Issue 25, item 1: upsert("docs", "k3", Path("h.txt")) stores the file's text.
