@@ -165,5 +165,8 @@ extension GoldenSamples {
         ScanRecord 0a016b12060a040000003f1a027b7d220c7b2274657874223a2274227d
         ScanResponse -
         ScanResponse 0a030a01610a00120161
+        MetricsRequest -
+        MetricsResponse -
+        MetricsResponse 0a1f232054595045206120636f756e7465720a617b6c3d225c22c3bc227d20310a
         """.split(separator: "\n")
 }

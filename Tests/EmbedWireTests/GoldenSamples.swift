@@ -158,5 +158,9 @@ enum GoldenSamples {
         ("ScanRecord", ScanRecord(key: "k", vector: Vector(values: [0.5]), metadata: "{}", document: #"{"text":"t"}"#)),
         ("ScanResponse", ScanResponse()),
         ("ScanResponse", ScanResponse(records: [ScanRecord(key: "a"), ScanRecord()], nextAfter: "a")),
+        // Protocol 1.3 (issue 23): Metrics.
+        ("MetricsRequest", MetricsRequest()),
+        ("MetricsResponse", MetricsResponse()),
+        ("MetricsResponse", MetricsResponse(text: "# TYPE a counter\na{l=\"\\\"ü\"} 1\n")),
     ]
 }
