@@ -35,6 +35,10 @@ public struct OpenOptions: Sendable {
     public var compactionMinDeleted: Int
     /// See `compactionMinDeleted`.
     public var compactionDeletedFraction: Double
+    /// Told the duration (ns) of every group commit's write + fdatasync of the log, on the
+    /// writer's thread, after it (failed ones too). For monitoring: a server's metrics histogram
+    /// (the store does not depend on the server; it only calls this). Must be quick.
+    public var logSyncObserver: (@Sendable (_ nanoseconds: UInt64) -> Void)?
 
     public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
                 maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true,
@@ -47,5 +51,6 @@ public struct OpenOptions: Sendable {
         self.checkpointLogBytes = checkpointLogBytes
         self.maxUnindexed = maxUnindexed
         self.seed = seed
+        self.logSyncObserver = nil
     }
 }

@@ -116,7 +116,7 @@ public final class VectorCollection: Sendable {
         if replayed > 0 { logger(.info, "\(name): replayed \(replayed) log records after sequence \(snapSeq)") }
         self.state = state
         commit = GroupCommit(wal: wal, lastSeq: lastSeq, checkpointSeq: snapSeq, fileLock: fileLock, state: state,
-                             name: name, logger: logger)
+                             name: name, logger: logger, syncObserver: options.logSyncObserver)
         checkpointer = Checkpointer(state: state, commit: commit, config: config, options: options, directory: directory,
                                     name: name, logger: logger)
         indexer = Indexer(state: state, commit: commit, checkpointer: checkpointer, config: config, options: options,
