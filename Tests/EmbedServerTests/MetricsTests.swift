@@ -139,6 +139,8 @@ struct MetricsTests {
         #expect(!lines.contains { $0.hasPrefix(#"embedd_calls_total{method="Health",code="NOT_FOUND"}"#) })
         #expect(lines.contains(#"embedd_call_duration_seconds_count{method="Embed"} 3"#))
         #expect(lines.contains(#"embedd_call_duration_seconds_sum{method="Embed"} 6e-06"#))
+        // Durations of methods never called are left out (Health was registered, not called).
+        #expect(!lines.contains { $0.hasPrefix(#"embedd_call_duration_seconds_count{method="Health"}"#) })
     }
 
     @Test func modelSeriesAreSharedByName() {

@@ -57,7 +57,11 @@ final class MetricsRegistry: Sendable {
             }
         }
         w.family("embedd_call_duration_seconds", .histogram, help: "Time from reading a call's request to handing its reply to the connection, by method.")
-        for m in methodList where m !== otherMethods { w.histogram([("method", m.method)], m.duration) }
+        // Methods called at least once: 20 lines of zeros for each of the 25 methods a daemon
+        // serves would bury the few that are used (a histogram may start with its first call).
+        for m in methodList where m !== otherMethods && m.duration.snapshot().count > 0 {
+            w.histogram([("method", m.method)], m.duration)
+        }
 
         w.family("embedd_embed_duration_seconds", .histogram, help: "Duration of one plugin call (a batch of inputs), by model.")
         for (name, m) in modelList { w.histogram([("model", name)], m.embedDuration) }
