@@ -373,6 +373,19 @@ class InstallDebTests(unittest.TestCase):
                          ("0o750", "embedd:embedd"))
         check = run(["/usr/bin/embedd", "--check-config", "/etc/embedd/embedd.yaml"])
         self.assertIn("OK", check.stdout)
+        # The service user loads the carried runtime (modes), and systemd accepts the installed
+        # units as they are (ExecStart's binary exists now).
+        if os.geteuid() == 0:
+            self.assertIn("embedd ", run(["setpriv", "--reuid=embedd", "--regid=embedd", "--init-groups",
+                                          "/usr/bin/embedd", "--version"]).stdout)
+        units = sorted(glob.glob("/usr/lib/systemd/system/embedd*"))
+        verify = run(["systemd-analyze", "verify", "--man=no", *units], check=False)
+        complaints = [l for l in (verify.stdout + verify.stderr).splitlines() if "embedd" in l]
+        self.assertEqual((verify.returncode, complaints), (0, []), verify.stdout + verify.stderr)
+        # Installing it again (the postinst's upgrade path: configure with the old version) keeps
+        # the conffile quietly and the folders as they are.
+        run(self.sudo + ["dpkg", "-i", self.pkg.deb])
+        self.assertEqual(run(["dpkg-query", "-W", "-f=${Status}", "embedd"]).stdout, "install ok installed")
         core = re.search(r"libswiftCore\.so => (\S+)", run(["ldd", "/usr/bin/embedd"]).stdout)
         self.assertIsNotNone(core, "ldd /usr/bin/embedd names no libswiftCore.so")
         self.assertEqual(os.path.dirname(os.path.realpath(core.group(1))), "/usr/lib/embedd/swift")
