@@ -16,7 +16,8 @@ ours): installs it with dpkg -i (apt-get install -f for what it depends on), run
 `embedd --check-config /etc/embedd/embedd.yaml`, starts the installed /usr/bin/embedd on a
 private socket and data folder with the installed text plugin and models/all-MiniLM-L6-v2,
 embeds a sentence with the installed embedctl, stops it, removes the package and checks that
-/var/lib/embedd, the conffile and the users survived, purges it (data kept), and purges again
+/var/lib/embedd, the conffile, the HTTP keys and the users survived, purges it (configuration
+gone, data kept), and purges again
 with EMBEDD_PURGE_DATA=yes and with no data (both delete /var/lib/embedd).
 """
 
@@ -423,17 +424,18 @@ class InstallDebTests(unittest.TestCase):
 
         # remove: binaries gone; the conffile, /var/lib/embedd's data, the users stay.
         marker = "/var/lib/embedd/models/kept-by-remove"
-        run(self.sudo + ["sh", "-c", f"echo data > {marker}"])
+        run(self.sudo + ["sh", "-c", f"echo data > {marker}; umask 077; echo key > /etc/embedd/http-keys"])
         run(self.sudo + ["dpkg", "-r", "embedd"])
         self.assertFalse(os.path.exists("/usr/bin/embedd"))
         self.assertTrue(os.path.isfile(marker), "dpkg -r deleted data")
         self.assertTrue(os.path.isfile("/etc/embedd/embedd.yaml"), "dpkg -r deleted the conffile")
+        self.assertTrue(os.path.isfile("/etc/embedd/http-keys"), "dpkg -r deleted the HTTP keys")
         run(["getent", "passwd", "embedd"])
         self.assertEqual(run(["dpkg-query", "-W", "-f=${Status}", "embedd"]).stdout, "deinstall ok config-files")
 
         # purge: the conffile goes; data stays, and the postrm says so.
         r = run(self.sudo + ["dpkg", "--purge", "embedd"])
-        self.assertFalse(os.path.exists("/etc/embedd/embedd.yaml"))
+        self.assertFalse(os.path.exists("/etc/embedd"), "purge left configuration in /etc/embedd")
         self.assertTrue(os.path.isfile(marker), "purge deleted data without EMBEDD_PURGE_DATA=yes")
         self.assertIn("kept /var/lib/embedd", r.stdout + r.stderr)
         run(["getent", "group", "embedd-admin"])
