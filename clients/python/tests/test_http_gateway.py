@@ -135,6 +135,12 @@ class Gateway:
             return out
 
 
+def f32(rows_: object) -> List[List[float]]:
+    """JSON numbers rounded to float32, as a float32 client reads them: the gateway writes each
+    float32 in the shortest form that rounds back to it, so these equal the model's values exactly."""
+    return [[struct.unpack("<f", struct.pack("<f", x))[0] for x in row] for row in rows_]  # type: ignore[union-attr]
+
+
 def status_of(raw: bytes) -> int:
     return int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/1.1 ") else -1
 
@@ -163,9 +169,9 @@ class GatewayTests(unittest.TestCase):
         status, headers, body = self.gw.request("POST", "/embed", {"inputs": ["hello", "world"]})
         self.assertEqual(status, 200, body)
         self.assertEqual(headers["content-type"], "application/json")
-        self.assertEqual(json.loads(body), self.direct(["hello", "world"]))
+        self.assertEqual(f32(json.loads(body)), self.direct(["hello", "world"]))
         status, _, body = self.gw.request("POST", "/embed", {"inputs": "one"})
-        self.assertEqual((status, json.loads(body)), (200, self.direct(["one"])))
+        self.assertEqual((status, f32(json.loads(body))), (200, self.direct(["one"])))
 
     def test_tei_info_and_health(self) -> None:
         status, _, body = self.gw.request("GET", "/info")
@@ -242,14 +248,14 @@ class GatewayTests(unittest.TestCase):
         parts = out.split(b"HTTP/1.1 ")[1:]
         self.assertEqual(len(parts), 4, out[:500])
         for part, text in zip(parts, ["first", "second", "third"]):
-            self.assertEqual(json.loads(part.split(b"\r\n\r\n", 1)[1]), self.direct([text]))
+            self.assertEqual(f32(json.loads(part.split(b"\r\n\r\n", 1)[1])), self.direct([text]))
 
     def test_chunked_body_and_expect_continue(self) -> None:
         body = json.dumps({"inputs": "chunky"}).encode()
         chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (5, body[:5], len(body) - 5, body[5:])
         out = self.gw.raw(b"POST /embed HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " + KEY.encode()
                           + b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked)
-        self.assertEqual(json.loads(out.split(b"\r\n\r\n", 1)[1]), self.direct(["chunky"]))
+        self.assertEqual(f32(json.loads(out.split(b"\r\n\r\n", 1)[1])), self.direct(["chunky"]))
         with socket.create_connection(("127.0.0.1", self.gw.port), timeout=10) as s:
             s.sendall(b"POST /embed HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " + KEY.encode()
                       + b"\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
@@ -307,26 +313,28 @@ class GatewayTests(unittest.TestCase):
     def test_openai_package_float_and_base64(self) -> None:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{self.gw.port}/v1", api_key=KEY, max_retries=0)
         self.addCleanup(client.close)
-        texts = ["The quick brown fox", "jumps over the lazy dog", ""]
+        texts = ["The quick brown fox", "jumps over the lazy dog", "ünïcödé ✓"]
         want = self.direct(texts)
         as_float = client.embeddings.create(model="fx", input=texts, encoding_format="float")
-        self.assertEqual([d.embedding for d in as_float.data], want)
+        self.assertEqual(f32([d.embedding for d in as_float.data]), want)
         self.assertEqual([d.index for d in as_float.data], [0, 1, 2])
         self.assertEqual(as_float.model, "fx")
         # The package's default asks for base64 and decodes it to floats itself.
         default = client.embeddings.create(model="fx", input=texts)
-        self.assertEqual([d.embedding for d in default.data], want)
+        self.assertEqual(f32([d.embedding for d in default.data]), want)
         raw = client.embeddings.with_raw_response.create(model="fx", input="one", encoding_format="base64")
         b64 = json.loads(raw.http_response.text)["data"][0]["embedding"]
         decoded = list(struct.unpack(f"<{len(base64.b64decode(b64)) // 4}f", base64.b64decode(b64)))
         self.assertEqual(decoded, self.direct(["one"])[0])
         other = client.embeddings.create(model="other", input="x", encoding_format="float")
-        self.assertEqual(other.data[0].embedding, self.direct(["x"], "other")[0])
+        self.assertEqual(f32([other.data[0].embedding]), self.direct(["x"], "other"))
         with self.assertRaises(openai.AuthenticationError), \
                 openai.OpenAI(base_url=f"http://127.0.0.1:{self.gw.port}/v1", api_key="bad", max_retries=0) as bad:
             bad.embeddings.create(model="fx", input="a")
         with self.assertRaises(openai.NotFoundError):
             client.embeddings.create(model="gpt-nope", input="a")
+        with self.assertRaises(openai.BadRequestError):  # the daemon's INVALID_ARGUMENT
+            client.embeddings.create(model="fx", input=["a", ""])
         with self.assertRaises(openai.BadRequestError) as cm:
             client.embeddings.create(model="fx", input=[[1, 2, 3]])
         self.assertIn("check_embedding_ctx_length=False", str(cm.exception))
@@ -355,7 +363,7 @@ class GatewayStartupTests(unittest.TestCase):
         status, _, body = gw.request("POST", "/embed", {"inputs": "free"}, key=None)
         self.assertEqual(status, 200, body)
         with self.daemon.client() as c:
-            self.assertEqual(json.loads(body), rows(c.embed(["free"])))
+            self.assertEqual(f32(json.loads(body)), rows(c.embed(["free"])))
 
     def test_unix_listener_takes_the_daemon_sockets_mode_and_needs_no_key(self) -> None:
         path = str(self.daemon.dir / "http.sock")
@@ -371,7 +379,7 @@ class GatewayStartupTests(unittest.TestCase):
                 out += chunk
         self.assertEqual(status_of(out), 200, out)
         with self.daemon.client() as c:
-            self.assertEqual(json.loads(out.split(b"\r\n\r\n", 1)[1]), rows(c.embed(["over unix"])))
+            self.assertEqual(f32(json.loads(out.split(b"\r\n\r\n", 1)[1])), rows(c.embed(["over unix"])))
         self.assertEqual(gw.stop(), 0)
         self.assertFalse(os.path.exists(path))  # removed at exit
 
@@ -433,7 +441,7 @@ class GatewayMiniLMTests(unittest.TestCase):
         r = client.embeddings.create(model="minilm", input=texts, encoding_format="float")
         with self.daemon.client() as c:
             full = c.embed_full(texts, "minilm")
-        self.assertEqual([d.embedding for d in r.data], rows(full.vectors))
+        self.assertEqual(f32([d.embedding for d in r.data]), rows(full.vectors))
         self.assertEqual(r.usage.prompt_tokens, full.total_tokens)
         self.assertEqual(r.usage.total_tokens, full.total_tokens)
         self.assertGreater(r.usage.prompt_tokens, 10)
