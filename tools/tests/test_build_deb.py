@@ -312,7 +312,7 @@ class BuildDebTests(unittest.TestCase):
     def test_lintian_finds_no_error_or_warning(self) -> None:
         if not shutil.which("lintian"):
             self.fail("lintian is missing: run tools/install-deps")
-        r = run(["lintian", "--info", self.pkg.deb], check=False)
+        r = run(["lintian", "--display-info", self.pkg.deb], check=False)
         tags = [l for l in r.stdout.splitlines() if re.match(r"^[EWIPXO]: ", l)]
         bad = [l for l in tags if l[:2] in ("E:", "W:")]
         self.assertEqual(bad, [], "lintian:\n" + "\n".join(bad))
