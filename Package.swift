@@ -43,6 +43,7 @@ let package = Package(
     products: [
         .executable(name: "embedd", targets: ["embedd"]),
         .executable(name: "embedctl", targets: ["embedctl"]),
+        .executable(name: "embedd-http", targets: ["embedd-http"]),
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
         .library(name: "embedd-clip", type: .dynamic, targets: ["CLIPPlugin"]),
@@ -73,6 +74,9 @@ let package = Package(
         .target(name: "EmbedSys"),
         .target(name: "EmbedWire"),
         .target(name: "EmbedJSON"),
+        // Pure HTTP/1.1 codec (heads, Content-Length and chunked bodies, keep-alive; no I/O):
+        // embedd-http serves with it, the Milvus client speaks with it.
+        .target(name: "EmbedHTTP"),
         .target(name: "EmbedConfig", dependencies: ["CYAML", "EmbedSys"]),
         // Run-time dispatched AVX-512/AVX2 distance kernels and prefetch for EmbedStore's HNSW.
         .target(name: "CStoreKernels", path: "Sources/CStoreKernels"),
@@ -91,6 +95,12 @@ let package = Package(
         .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",
                           dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
+
+        // The HTTP gateway (OpenAI's and TEI's embedding APIs) as a client of the daemon's socket:
+        // routes, JSON mapping, connection threads. A library so that its tests need no sockets.
+        .target(name: "EmbedGateway",
+                dependencies: ["EmbedHTTP", "EmbedJSON", "EmbedClient", "EmbedWire", "EmbedSys", "EmbedConfig"]),
+        .executableTarget(name: "embedd-http", dependencies: ["EmbedGateway", "EmbedCLI", "EmbedConfig", "EmbedSys"]),
 
         // MARK: Inference and plugins
         // Run-time dispatched AVX2 matmuls for Linear's calls of a few rows (one text query), on
@@ -138,7 +148,9 @@ let package = Package(
         .testTarget(name: "EmbedSysTests", dependencies: ["EmbedSys"]),
         .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
         .testTarget(name: "EmbedJSONTests", dependencies: ["EmbedJSON"]),
-        .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
+        .testTarget(name: "EmbedHTTPTests", dependencies: ["EmbedHTTP"]),
+        .testTarget(name: "EmbedGatewayTests", dependencies: ["EmbedGateway", "EmbedHTTP", "EmbedWire", "EmbedJSON"]),
+        .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig", "EmbedSys"]),
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys", "EmbedJSON"]),
         // The store's crash test spawns this child and SIGKILLs it (found next to the test binary).
         .executableTarget(name: "store-crasher", dependencies: ["EmbedStore", "EmbedSys"], path: "Tests/Fixtures/store-crasher"),
@@ -166,6 +178,9 @@ let package = Package(
         // Swift side of bench/video-decode: EmbedAV's VideoReader on a long video, one sampling per run.
         .executableTarget(name: "video-decode-bench", dependencies: ["BenchSupport", "EmbedAV", "EmbedSys"],
                           path: "bench/Sources/video-decode-bench"),
+        // Swift side of bench/http: the same Embed calls through embedd-http and over the socket.
+        .executableTarget(name: "http-bench", dependencies: ["BenchSupport", "EmbedClient", "EmbedHTTP", "EmbedSys", "EmbedWire"],
+                          path: "bench/Sources/http-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "CNNKernels", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),
