@@ -134,12 +134,13 @@ func run(batch: Int, clients: Int, seconds: Double, warm: Double, target: Target
                 while BenchTool.now() < start {}
                 while true {
                     let t0 = BenchTool.now()
-                    if t0 >= end { break }
+                    // At least one timed pair per thread, however slow the calls (batch 32 × 16 clients).
+                    if t0 >= end && !pairs.isEmpty { break }
                     try s.call()
                     let t1 = BenchTool.now()
                     try h.call()
                     let t2 = BenchTool.now()
-                    if t0 >= warmEnd {
+                    if t0 >= warmEnd || t0 >= end {
                         socketTimes.append(t1 - t0)
                         httpTimes.append(t2 - t1)
                         pairs.append((t2 - t1) - (t1 - t0))
@@ -161,7 +162,7 @@ func run(batch: Int, clients: Int, seconds: Double, warm: Double, target: Target
 }
 
 func percentile(_ sorted: [Double], _ q: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
-func micros(_ x: Double) -> String { String(Int((x * 1e6).rounded())) }
+func micros(_ x: Double) -> String { x.isFinite ? String(Int((x * 1e6).rounded())) : "-1" }
 
 let target = Target(socketPath: socketPath, endpoint: endpoint, model: model, key: key, sentences: sentences)
 tool.print("path    batch clients    p50_us    p99_us   calls/s  inputs/s  paired_diff_p50_us")
