@@ -14,6 +14,9 @@
 //   only, so the daemon's own modules never link the media libraries. EmbedPluginKit (the C-ABI
 //   glue every Swift plugin needs) sees only CEmbedABI and keeps its API `package`, never
 //   `public`.
+//   EmbedHTTP (the pure HTTP/1.1 codec) depends on nothing; EmbedGateway (embedd-http's routes
+//   and serving, a client of the daemon) sees EmbedHTTP, EmbedJSON, EmbedClient, EmbedWire,
+//   EmbedConfig and EmbedSys, and no daemon module.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck, EmbedVision, EmbedAudio and embedctl use it. EmbedCLI (embedctl's typed command line,
 //   help and bash completion) depends on nothing either.

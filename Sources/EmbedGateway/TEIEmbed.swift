@@ -46,7 +46,7 @@ public struct TEIEmbed: Equatable, Sendable {
                 var sum: Float = 0
                 for x in v.values { sum += x * x }
                 let scale: Float = sum > 0 ? 1 / sum.squareRoot() : 1
-                JSONWriter.appendArray(v.values.lazy.map { $0 * scale }, to: &out)
+                JSONWriter.appendArray(v.values.map { $0 * scale }, to: &out)
             } else {
                 JSONWriter.appendArray(v.values, to: &out)
             }

@@ -6,7 +6,7 @@ import EmbedSys
 /// `embedd-http [serve]`: the gateway's options and its start-up.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        name: "serve", abstract: "Serve the OpenAI and TEI embedding APIs over HTTP (the default command).",
+        name: "serve", abstract: "Serve the OpenAI and TEI embedding APIs over HTTP.",
         discussion: """
         Routes: POST /v1/embeddings, GET /v1/models (OpenAI); POST /embed, GET /info, GET /health (TEI).
         A TCP listener needs --api-keys (clients send 'Authorization: Bearer KEY') unless --no-auth;

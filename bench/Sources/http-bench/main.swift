@@ -106,60 +106,77 @@ struct HTTPClient: BenchClient {
     }
 }
 
-/// Runs `clients` threads for `seconds`; returns sorted latencies (seconds) and the wall time.
 final class Shared: @unchecked Sendable {
     let lock = ConditionLock()
-    var latencies: [Double] = []
+    var socket: [Double] = []
+    var http: [Double] = []
+    var pairs: [Double] = []
     var failure: String?
 }
 
-func run<C: BenchClient>(_ make: @escaping @Sendable () throws -> C, clients: Int, seconds: Double, warm: Double) -> ([Double], Double) {
+/// Runs `clients` threads for `seconds`. Each thread holds one connection of each kind and
+/// alternates its calls between them (socket, HTTP, socket, HTTP…), so both paths are sampled
+/// under the same load at the same moments: on a shared 2-core machine, timing one path for a
+/// few seconds and then the other measured the neighbours' builds more than the gateway.
+/// Returns sorted latencies (seconds) of each path and the sorted differences of consecutive
+/// (socket, HTTP) pairs.
+func run(batch: Int, clients: Int, seconds: Double, warm: Double, target: Target) -> ([Double], [Double], [Double]) {
     let shared = Shared()
     let start = BenchTool.now() + 0.05
     let warmEnd = start + warm, end = warmEnd + seconds
     var threads: [OSThread] = []
     for _ in 0..<clients {
         threads.append(try! OSThread {
-            var mine: [Double] = []
+            var socketTimes: [Double] = [], httpTimes: [Double] = [], pairs: [Double] = []
             do {
-                var c = try make()
+                var s = try SocketClient(batch: batch, target)
+                var h = try HTTPClient(batch: batch, target)
                 while BenchTool.now() < start {}
                 while true {
                     let t0 = BenchTool.now()
-                    if t0 >= end { break }
-                    try c.call()
-                    if t0 >= warmEnd { mine.append(BenchTool.now() - t0) }
+                    // At least one timed pair per thread, however slow the calls (batch 32 × 16 clients).
+                    if t0 >= end && !pairs.isEmpty { break }
+                    try s.call()
+                    let t1 = BenchTool.now()
+                    try h.call()
+                    let t2 = BenchTool.now()
+                    if t0 >= warmEnd || t0 >= end {
+                        socketTimes.append(t1 - t0)
+                        httpTimes.append(t2 - t1)
+                        pairs.append((t2 - t1) - (t1 - t0))
+                    }
                 }
             } catch {
                 shared.lock.withLock { shared.failure = "\(error)" }
             }
-            shared.lock.withLock { shared.latencies += mine }
+            shared.lock.withLock {
+                shared.socket += socketTimes
+                shared.http += httpTimes
+                shared.pairs += pairs
+            }
         })
     }
     for t in threads { t.join() }
     if let f = shared.failure { BenchTool(name: "http-bench").fail(f) }
-    return (shared.latencies.sorted(), seconds)
+    return (shared.socket.sorted(), shared.http.sorted(), shared.pairs.sorted())
 }
 
 func percentile(_ sorted: [Double], _ q: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))] }
+func micros(_ x: Double) -> String { x.isFinite ? String(Int((x * 1e6).rounded())) : "-1" }
 
 let target = Target(socketPath: socketPath, endpoint: endpoint, model: model, key: key, sentences: sentences)
-tool.print("path    batch clients    p50_us    p99_us   calls/s  inputs/s")
+tool.print("path    batch clients    p50_us    p99_us   calls/s  inputs/s  paired_diff_p50_us")
 for batch in batches {
     for clients in clientCounts {
-        // Alternate which path goes first so drift (thermal, other load) does not favour one.
-        var results: [String: ([Double], Double)] = [:]
-        for path in (batch + clients) % 2 == 0 ? ["socket", "http"] : ["http", "socket"] {
-            results[path] = path == "socket"
-                ? run({ try SocketClient(batch: batch, target) }, clients: clients, seconds: duration, warm: warmup)
-                : run({ try HTTPClient(batch: batch, target) }, clients: clients, seconds: duration, warm: warmup)
-        }
-        for path in ["socket", "http"] {
-            let (lat, secs) = results[path]!
-            let calls = Double(lat.count) / secs
+        let (socketLat, httpLat, pairs) = run(batch: batch, clients: clients, seconds: duration, warm: warmup, target: target)
+        for (path, lat) in [("socket", socketLat), ("http", httpLat)] {
+            // Each path had half of each thread's time: calls/s is per path's share.
+            let busy = lat.reduce(0, +) / Double(clients)
+            let calls = busy > 0 ? Double(lat.count) / busy : 0
             let line = [path.padding(6), String(batch).leftPad(6), String(clients).leftPad(8),
-                        String(Int((percentile(lat, 0.5) * 1e6).rounded())).leftPad(10), String(Int((percentile(lat, 0.99) * 1e6).rounded())).leftPad(10),
-                        String(Int(calls.rounded())).leftPad(10), String(Int((calls * Double(batch)).rounded())).leftPad(10)]
+                        micros(percentile(lat, 0.5)).leftPad(10), micros(percentile(lat, 0.99)).leftPad(10),
+                        String(Int(calls.rounded())).leftPad(10), String(Int((calls * Double(batch)).rounded())).leftPad(10),
+                        (path == "http" ? micros(percentile(pairs, 0.5)) : "-").leftPad(20)]
             tool.print(line.joined())
         }
     }
