@@ -73,6 +73,9 @@ let package = Package(
         .target(name: "EmbedSys"),
         .target(name: "EmbedWire"),
         .target(name: "EmbedJSON"),
+        // Pure HTTP/1.1 codec (heads, Content-Length and chunked bodies, keep-alive; no I/O):
+        // embedd-http serves with it, the Milvus client speaks with it.
+        .target(name: "EmbedHTTP"),
         .target(name: "EmbedConfig", dependencies: ["CYAML", "EmbedSys"]),
         // Run-time dispatched AVX-512/AVX2 distance kernels and prefetch for EmbedStore's HNSW.
         .target(name: "CStoreKernels", path: "Sources/CStoreKernels"),
@@ -143,6 +146,7 @@ let package = Package(
         .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
         .testTarget(name: "EmbedJSONTests", dependencies: ["EmbedJSON"]),
         .testTarget(name: "EmbedMilvusTests", dependencies: ["EmbedMilvus", "EmbedJSON"]),
+        .testTarget(name: "EmbedHTTPTests", dependencies: ["EmbedHTTP"]),
         .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys", "EmbedJSON"]),
         // The store's crash test spawns this child and SIGKILLs it (found next to the test binary).
