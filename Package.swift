@@ -92,7 +92,7 @@ let package = Package(
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
         // Milvus's REST API (v1 and v2): URL, key hash, row mapping, requests, retries; used by
         // `embedctl export` and the mirror.
-        .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedSys"]),
+        .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedHTTP", "EmbedSys"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).
         .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",
