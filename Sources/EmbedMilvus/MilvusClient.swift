@@ -187,12 +187,17 @@ public final class MilvusClient {
 
     // MARK: Entities
 
-    /// Writes `records` (each key once). `replace: false` inserts (for keys known to be absent,
-    /// as in a fresh export); `replace: true` first removes any entity of the same key (v2
-    /// with the key as primary key: one upsert; otherwise delete by key, then insert).
-    /// A retried attempt always replaces, so a lost answer never leaves a duplicate.
-    public func write(_ records: [MilvusRecord], schema: MilvusSchema, replace: Bool) throws(MilvusError) {
-        guard !records.isEmpty else { return }
+    /// A batch encoded for `write(_:schema:replace:)`: its JSON rows and its keys. Encoding
+    /// apart from sending lets a caller encode the next batch while one is in flight.
+    public struct Batch: Sendable {
+        public let keys: [String]
+        let rows: String
+    }
+
+    /// Checks and encodes `records` (each key once) for `schema`: dimensions, non-finite
+    /// components, metadata and documents that are not objects, and (hashed keys) two keys of
+    /// one id are refused here, naming the record.
+    public static func encode(_ records: [MilvusRecord], schema: MilvusSchema) throws(MilvusError) -> Batch {
         if let bad = records.first(where: { $0.vector.count != schema.dimension }) {
             throw .incompatible("record '\(bad.key)' has \(bad.vector.count) dimensions; the Milvus collection has \(schema.dimension)")
         }
@@ -208,12 +213,26 @@ public final class MilvusClient {
                 }
             }
         }
-        let rows = try MilvusRecord.rows(records, hashedID: hashed)
+        return Batch(keys: records.map(\.key), rows: try MilvusRecord.rows(records, hashedID: hashed))
+    }
+
+    /// Writes `records` (each key once): `encode` then `write(batch)`.
+    public func write(_ records: [MilvusRecord], schema: MilvusSchema, replace: Bool) throws(MilvusError) {
+        guard !records.isEmpty else { return }
+        try write(Self.encode(records, schema: schema), schema: schema, replace: replace)
+    }
+
+    /// Writes an encoded batch. `replace: false` inserts (for keys known to be absent, as in a
+    /// fresh export); `replace: true` first removes any entity of the same key (v2 with the key
+    /// as primary key: one upsert; otherwise delete by key, then insert). A retried attempt
+    /// always replaces, so a lost answer never leaves a duplicate.
+    public func write(_ batch: Batch, schema: MilvusSchema, replace: Bool) throws(MilvusError) {
+        guard !batch.keys.isEmpty else { return }
         var first = true
         try retrying { () throws(MilvusError) in
             let mustReplace = replace || !first
             first = false
-            try self.writeOnce(rows, keys: records.map(\.key), schema: schema, replace: mustReplace)
+            try self.writeOnce(batch.rows, keys: batch.keys, schema: schema, replace: mustReplace)
         }
     }
 

@@ -115,32 +115,63 @@ enum ExportCommand {
             let bar = ProgressBar(total: total, label: "export")
             var exported = exportedBefore
             var thisRun = 0
+            var scanned = 0
+            var scanAfter = after
             var stoppedEarly = false
             let limit = stopAfter ?? Int.max
+            // One batch is in flight to Milvus (on its own thread) while the next page is read
+            // from the daemon and encoded; `after` advances only when Milvus acknowledged.
+            var pending: (thread: OSThread, outcome: WriteOutcome, count: Int, lastKey: String)?
+            func settle() throws(CLIError) {
+                guard let p = pending else { return }
+                p.thread.join()
+                pending = nil
+                if let error = p.outcome.error {
+                    bar.finish()
+                    throw .runtime("\(error) (after \(exported) records; go on with --resume)")
+                }
+                exported += p.count
+                thisRun += p.count
+                after = p.lastKey
+                try state.save(after: after, exported: exported)
+                bar.update(done: exported, failed: 0)
+            }
+            let sender = Sender(milvus)
             while true {
                 let page: ScanResponse
-                do { page = try client.scan(collection, after: after, limit: min(batchSize, limit - thisRun), vectors: true) } catch {
+                do { page = try client.scan(collection, after: scanAfter, limit: min(batchSize, limit - scanned), vectors: true) } catch {
+                    try? settle()
                     throw .runtime(error.description)
                 }
                 let records = page.records.map {
                     MilvusRecord(key: $0.key, vector: $0.vector?.values ?? [], metadata: $0.metadata, document: $0.document)
                 }
-                do {
-                    // The first batch after a resume may repeat one Milvus already has.
-                    try milvus.write(records, schema: schema, replace: replace || (resume && thisRun == 0))
-                } catch {
-                    bar.finish()
-                    throw .runtime("\(error) (after \(exported) records; go on with --resume)")
+                let batch: MilvusClient.Batch
+                do { batch = try MilvusClient.encode(records, schema: schema) } catch {
+                    try? settle()
+                    throw .runtime("\(error) (after \(exported) records)")
                 }
-                exported += records.count
-                thisRun += records.count
-                if let last = records.last { after = last.key }
-                try state.save(after: after, exported: exported)
-                bar.update(done: exported, failed: 0)
+                try settle()
+                if !records.isEmpty {
+                    // The first batch after a resume may repeat one Milvus already has.
+                    let mustReplace = replace || (resume && scanned == 0)
+                    let outcome = WriteOutcome()
+                    let thread: OSThread
+                    do {
+                        thread = try OSThread { [schema] in
+                            do throws(MilvusError) { try sender.client.write(batch, schema: schema, replace: mustReplace) } catch {
+                                outcome.error = error
+                            }
+                        }
+                    } catch { throw .runtime("cannot start a thread: \(error)") }
+                    pending = (thread, outcome, records.count, records.last!.key)
+                }
+                scanned += records.count
                 if page.nextAfter.isEmpty { break }
-                after = page.nextAfter
-                if thisRun >= limit { stoppedEarly = true; break }
+                scanAfter = page.nextAfter
+                if scanned >= limit { stoppedEarly = true; break }
             }
+            try settle()
             bar.update(done: exported, failed: 0, force: true)
             bar.finish()
             let seconds = Clock.monotonicSeconds() - started
@@ -184,3 +215,16 @@ enum ExportCommand {
         }
     }
 }
+
+/// What a writer thread reports back (read after `join`, which orders the accesses).
+final class WriteOutcome: @unchecked Sendable {
+    var error: MilvusError?
+}
+
+/// Hands the Milvus client to the writer thread; only one thread uses it at a time (the main
+/// thread waits with `join` before the next write).
+final class Sender: @unchecked Sendable {
+    let client: MilvusClient
+    init(_ client: MilvusClient) { self.client = client }
+}
+

@@ -52,6 +52,15 @@ def _start_milvus() -> None:
     except ImportError as e:
         MILVUS_PROBLEM = f"cannot import milvus/pymilvus ({e})"
         return
+    # The embedded server's etcd always binds 127.0.0.1:2380: a second one on this machine
+    # cannot start (and would only time out after minutes).
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", 2380))
+        except OSError:
+            MILVUS_PROBLEM = "port 2380 is taken (another embedded Milvus runs on this machine?)"
+            return
     MILVUS_DIR = tempfile.mkdtemp(prefix="embedd-milvus-", dir="/tmp")
     try:
         server = MilvusServer()
