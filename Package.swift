@@ -94,10 +94,14 @@ let package = Package(
                 dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost", "EmbedJSON"]),
         .executableTarget(name: "embedd", dependencies: ["EmbedServer"]),
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
+        // Milvus's REST API (v1 and v2): URL, key hash, row mapping, requests, retries; used by
+        // `embedctl export` and the mirror.
+        .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedHTTP", "EmbedSys"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).
         .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",
-                          dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
+                          dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys",
+                                         "EmbedMilvus"]),
 
         // The HTTP gateway (OpenAI's and TEI's embedding APIs) as a client of the daemon's socket:
         // routes, JSON mapping, connection threads. A library so that its tests need no sockets.
@@ -151,6 +155,7 @@ let package = Package(
         .testTarget(name: "EmbedSysTests", dependencies: ["EmbedSys"]),
         .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
         .testTarget(name: "EmbedJSONTests", dependencies: ["EmbedJSON"]),
+        .testTarget(name: "EmbedMilvusTests", dependencies: ["EmbedMilvus", "EmbedJSON"]),
         .testTarget(name: "EmbedHTTPTests", dependencies: ["EmbedHTTP"]),
         .testTarget(name: "EmbedGatewayTests", dependencies: ["EmbedGateway", "EmbedHTTP", "EmbedWire", "EmbedJSON"]),
         .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig", "EmbedSys"]),
