@@ -35,10 +35,15 @@ public struct OpenOptions: Sendable {
     public var compactionMinDeleted: Int
     /// See `compactionMinDeleted`.
     public var compactionDeletedFraction: Double
+    /// Bytes of log kept past checkpoints for mirrors behind them (`retained/` segments). A
+    /// mirror whose cursor falls behind what this keeps is stale and needs a fresh export.
+    public var mirrorLogBytes: Int64
 
     public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
                 maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true,
-                rerankFactor: Int = 2, compactionMinDeleted: Int = 1000, compactionDeletedFraction: Double = 0.3) {
+                rerankFactor: Int = 2, compactionMinDeleted: Int = 1000, compactionDeletedFraction: Double = 0.3,
+                mirrorLogBytes: Int64 = 4 << 30) {
+        self.mirrorLogBytes = max(0, mirrorLogBytes)
         self.compactionMinDeleted = compactionMinDeleted
         self.compactionDeletedFraction = compactionDeletedFraction
         self.quantizedSearch = quantizedSearch

@@ -6,5 +6,5 @@ public enum ProtocolVersion {
     /// Major version: a change here means incompatible framing or messages.
     public static let major: UInt32 = 1
     /// Minor version: additions only. 1.1 added OptimizeCollection (method id 42), 1.2 Scan (43).
-    public static let minor: UInt32 = 2
+    public static let minor: UInt32 = 3
 }

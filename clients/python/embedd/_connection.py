@@ -28,7 +28,7 @@ from .errors import (DeadlineExceededError, EmbeddError, ProtocolError, Resource
 from .messages import Hello, HelloReply, RpcStatus
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 2
+PROTOCOL_MINOR = 3
 _RECV_CHUNK = 256 * 1024
 _POLL_IN = select.POLLIN | select.POLLHUP | select.POLLERR
 # The reader blocks in recv() with the kernel's receive timeout (SO_RCVTIMEO) instead of
