@@ -74,6 +74,7 @@ final class StoreService: Sendable {
         case nil: break
         }
         if let v = s.checkpointLogBytes { o.checkpointLogBytes = Int64(v) }
+        if let v = s.mirrorLogBytes { o.mirrorLogBytes = Int64(v) }
         if let v = s.maxUnindexed { o.maxUnindexed = v }
         if let v = s.compactionMinDeleted { o.compactionMinDeleted = v }
         if let v = s.compactionDeletedFraction { o.compactionDeletedFraction = v }
