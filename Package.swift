@@ -73,6 +73,9 @@ let package = Package(
         .target(name: "EmbedSys"),
         .target(name: "EmbedWire"),
         .target(name: "EmbedJSON"),
+        // Pure HTTP/1.1 codec (heads, Content-Length and chunked bodies, keep-alive; no I/O):
+        // embedd-http serves with it, the Milvus client speaks with it.
+        .target(name: "EmbedHTTP"),
         .target(name: "EmbedConfig", dependencies: ["CYAML", "EmbedSys"]),
         // Run-time dispatched AVX-512/AVX2 distance kernels and prefetch for EmbedStore's HNSW.
         .target(name: "CStoreKernels", path: "Sources/CStoreKernels"),
@@ -87,10 +90,14 @@ let package = Package(
                 dependencies: ["EmbedSys", "EmbedWire", "EmbedConfig", "EmbedStore", "EmbedPluginHost", "EmbedJSON"]),
         .executableTarget(name: "embedd", dependencies: ["EmbedServer"]),
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
+        // Milvus's REST API (v1 and v2): URL, key hash, row mapping, requests, retries; used by
+        // `embedctl export` and the mirror.
+        .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedSys"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).
         .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",
-                          dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys"]),
+                          dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys",
+                                         "EmbedMilvus"]),
 
         // MARK: Inference and plugins
         // Run-time dispatched AVX2 matmuls for Linear's calls of a few rows (one text query), on
@@ -138,6 +145,8 @@ let package = Package(
         .testTarget(name: "EmbedSysTests", dependencies: ["EmbedSys"]),
         .testTarget(name: "EmbedWireTests", dependencies: ["EmbedWire"]),
         .testTarget(name: "EmbedJSONTests", dependencies: ["EmbedJSON"]),
+        .testTarget(name: "EmbedMilvusTests", dependencies: ["EmbedMilvus", "EmbedJSON"]),
+        .testTarget(name: "EmbedHTTPTests", dependencies: ["EmbedHTTP"]),
         .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys", "EmbedJSON"]),
         // The store's crash test spawns this child and SIGKILLs it (found next to the test binary).

@@ -60,3 +60,25 @@ public enum JSONWriter {
         }
     }
 }
+
+extension JSONWriter {
+    /// `f` as a JSON number that reads back as exactly `f` (nil for NaN and ±infinity, which
+    /// JSON cannot write).
+    ///
+    /// The text is Swift's shortest round-trip form of the `Float` when a reader that parses
+    /// it as a Double and then narrows it to a Float also gets `f` back (as Go and Python
+    /// readers of 32-bit vectors do); in the rare case where that double rounding would land
+    /// on a neighbour, it is the Double's shortest form instead, which every reader, narrowing
+    /// or not, turns back into `f` exactly.
+    public static func float32(_ f: Float) -> String? {
+        guard f.isFinite else { return nil }
+        let short = f.description
+        if let d = Double(short), Float(d) == f { return short }
+        return Double(f).description
+    }
+
+    /// Appends `float32(f)` to `out` ("null" for a non-finite value).
+    public static func appendFloat32(_ f: Float, to out: inout String) {
+        out += float32(f) ?? "null"
+    }
+}
