@@ -43,6 +43,7 @@ let package = Package(
     products: [
         .executable(name: "embedd", targets: ["embedd"]),
         .executable(name: "embedctl", targets: ["embedctl"]),
+        .executable(name: "embedd-mirror", targets: ["embedd-mirror"]),
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
         .library(name: "embedd-clip", type: .dynamic, targets: ["CLIPPlugin"]),
@@ -93,6 +94,8 @@ let package = Package(
         // Milvus's REST API (v1 and v2): URL, key hash, row mapping, requests, retries; used by
         // `embedctl export` and the mirror.
         .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedSys"]),
+        // The mirror process: a collection's Changes forwarded to Milvus (runs outside the daemon).
+        .executableTarget(name: "embedd-mirror", dependencies: ["EmbedClient", "EmbedMilvus", "EmbedWire", "EmbedSys"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).
         .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",
