@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "EmbedClient", dependencies: ["EmbedSys", "EmbedWire"]),
         // Milvus's REST API (v1 and v2): URL, key hash, row mapping, requests, retries; used by
         // `embedctl export` and the mirror.
-        .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedSys"]),
+        .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedHTTP", "EmbedSys"]),
         // The mirror process: a collection's Changes forwarded to Milvus (runs outside the daemon).
         .executableTarget(name: "embedd-mirror", dependencies: ["EmbedClient", "EmbedMilvus", "EmbedWire", "EmbedSys"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).

@@ -7,6 +7,6 @@ public enum MilvusAPI: String, Sendable, Equatable, CaseIterable {
 }
 
 /// Which API to use: one forced, or detected from the server (v2 where it answers).
-public enum MilvusAPIChoice: String, Sendable, Equatable {
+public enum MilvusAPIChoice: String, Sendable, Equatable, CaseIterable {
     case auto, v1, v2
 }

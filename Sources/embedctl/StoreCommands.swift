@@ -5,6 +5,6 @@ enum StoreCommands {
     static var all: [Command] {
         [CollectionCommand.command, Command(AddCommand.Add.self), Command(SearchCommand.Search.self),
          Command(RecordCommands.Get.self), Command(ScanCommands.Keys.self), Command(ScanCommands.Dump.self),
-         Command(RecordCommands.Delete.self), Command(RecordCommands.Stats.self)]
+         Command(RecordCommands.Delete.self), Command(RecordCommands.Stats.self), Command(ExportCommand.Export.self)]
     }
 }
