@@ -92,7 +92,8 @@ struct MirrorCommand: ParsableCommand {
     /// The initial copy, by `embedctl export` (the cursor is already registered, so no write
     /// made meanwhile can be missed: the mirror replays them after the export).
     private func export(_ target: String) throws(CLIError) {
-        var args = ["export", name, target, "--socket", connection.socketPath]
+        var args = ["export", name, target, "--socket", connection.socketPath, "--no-count-check"]
+        if let prefix, !prefix.isEmpty { args += ["--prefix", prefix] }
         if create { args.append("--create") }
         if resume { args.append("--resume") }
         if let token { args += ["--token", token] }
@@ -158,7 +159,7 @@ struct MirrorCommand: ParsableCommand {
             Output.out("""
             start the mirror process with systemd (as root):
               systemctl enable --now embedd-mirror@\(name)
-            with EMBEDD_MIRROR_TARGET=\(target)\(token == nil ? "" : " and EMBEDD_MILVUS_TOKEN=…") in /etc/embedd/mirror/\(name).env
+            with EMBEDD_MIRROR_TARGET=\(target)\(token == nil ? "" : " and MILVUS_TOKEN=…") in /etc/embedd/mirror/\(name).env
             (or run it here without systemd: EMBEDD_MIRROR_NO_SYSTEMD=1 embedctl collection mirror \(name) \(target) --no-export)
 
             """)
@@ -167,7 +168,7 @@ struct MirrorCommand: ParsableCommand {
         if let pid = MirrorCommand.runningPID(name) { Output.out("embedd-mirror already runs for \(name) (pid \(pid))\n"); return }
         let here = ((try? FileSystem.realPath("/proc/self/exe")) ?? "/usr/bin/embedctl").split(separator: "/").dropLast().joined(separator: "/")
         let exe = FileSystem.isRegularFile("/" + here + "/embedd-mirror") ? "/" + here + "/embedd-mirror" : "/usr/bin/embedd-mirror"
-        if let token { setenv("EMBEDD_MILVUS_TOKEN", token, 1) }
+        if let token { setenv("MILVUS_TOKEN", token, 1) }
         let args = [exe, name, "--target", target, "--socket", connection.socketPath]
         let child: ChildProcess
         do {

@@ -6,9 +6,9 @@ struct MirrorOptions {
     /// The registered mirror to run; nil: the collection's only one.
     var target: String? = Environment.get("EMBEDD_MIRROR_TARGET").flatMap { $0.isEmpty ? nil : $0 }
     var socket = Environment.get("EMBEDD_SOCKET").flatMap { $0.isEmpty ? nil : $0 } ?? "/run/embedd/embedd.sock"
-    /// Milvus credentials: `--token-file`, else `EMBEDD_MILVUS_TOKEN` (never on the command
+    /// Milvus credentials: `--token-file`, else `MILVUS_TOKEN` (never on the command
     /// line of a long-running process, where `ps` shows it).
-    var token: String? = Environment.get("EMBEDD_MILVUS_TOKEN").flatMap { $0.isEmpty ? nil : $0 }
+    var token: String? = Environment.get("MILVUS_TOKEN").flatMap { $0.isEmpty ? nil : $0 }
     /// Records per Changes page and per Milvus request.
     var batch = 1000
     /// Wait between polls when caught up (seconds).
@@ -25,7 +25,7 @@ struct MirrorOptions {
 
     Forwards a collection's writes to the Milvus mirror registered with
     `embedctl collection mirror COLLECTION milvus://…`, from its durable cursor, in log order.
-    The token comes from --token-file or EMBEDD_MILVUS_TOKEN, the target also from
+    The token comes from --token-file or MILVUS_TOKEN, the target also from
     EMBEDD_MIRROR_TARGET. Exit status 2: the mirror is
     stale or not registered (export again, then `embedctl collection mirror … --reset`).
     """

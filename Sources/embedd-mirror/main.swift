@@ -1,4 +1,4 @@
-import EmbedSys
+import Glibc
 
 // embedd-mirror: forwards one collection's writes to its Milvus mirror (docs/milvus.md).
 // Runs outside the daemon (which has no network), e.g. as systemd/embedd-mirror@.service.

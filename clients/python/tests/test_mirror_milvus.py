@@ -148,8 +148,12 @@ class MirrorMilvusTest(unittest.TestCase):
             with daemon.client() as c:
                 c.create_collection(NAME, dim=DIM, metric="cosine")
             target = f"milvus://127.0.0.1:{self.port}/embedd_mirror_test"
-            # Registered on the empty collection: nothing to export, the mirror creates the target.
-            self.embedctl(daemon, "collection", "mirror", NAME, target, "--prefix", "hostA/", "--no-export", "--no-start")
+            with daemon.client() as c:
+                for i in range(1000, 1200, 50):
+                    upsert(c, [f"k{j}" for j in range(i, i + 50)])
+            # Register at the last write, export the snapshot (creating the target), then stream.
+            out = self.embedctl(daemon, "collection", "mirror", NAME, target, "--prefix", "hostA/", "--create", "--no-start").stdout
+            self.assertIn("registered the mirror", out)
             mirror = self.start_mirror(daemon, log)
 
             with daemon.client() as c:
