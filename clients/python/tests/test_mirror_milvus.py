@@ -65,10 +65,26 @@ class MirrorMilvusTest(unittest.TestCase):
         cls.base_dir = tempfile.mkdtemp(prefix="embedd-milvus-", dir="/tmp")
         try:
             default_server.set_base_dir(cls.base_dir)
+            # A fixed free port (another Milvus may hold 19530), kept across the restart below:
+            # the mirror's target URL names it.
+            import socket
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                free = s.getsockname()[1]
+            default_server.listen_port = free
             default_server.start()
         except Exception as e:  # noqa: BLE001 - whatever stops the server from starting
+            try:
+                default_server.stop()
+            except Exception:  # noqa: BLE001
+                pass
+            tail = ""
+            try:
+                tail = (Path(cls.base_dir) / "logs" / "milvus-stdout.log").read_text(errors="replace")[-1500:]
+            except OSError:
+                pass
             shutil.rmtree(cls.base_dir, ignore_errors=True)
-            _loud_skip(f"the embedded Milvus server did not start: {e!r}")
+            _loud_skip(f"the embedded Milvus server did not start: {e!r}\n{tail}")
         cls.server = default_server
         cls.port = default_server.listen_port
 
@@ -100,7 +116,7 @@ class MirrorMilvusTest(unittest.TestCase):
         return p
 
     def status(self, daemon: Daemon) -> Dict:
-        p = self.embedctl(daemon, "collection", "mirror", NAME, "--status", "--json")
+        p = self.embedctl(daemon, "collection", "mirror", NAME, "--status", "--format", "json")
         return json.loads(p.stdout)["mirrors"][0]
 
     def wait_caught_up(self, daemon: Daemon, mirror: subprocess.Popen, log: Path, timeout: float = 180) -> Dict:
