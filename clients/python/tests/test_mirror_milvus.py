@@ -58,11 +58,12 @@ class MirrorMilvusTest(unittest.TestCase):
             if not (cls.bin_dir / tool).exists():
                 raise unittest.SkipTest(f"{cls.bin_dir / tool} is not built")
         try:
-            from milvus import default_server  # type: ignore
+            from milvus import MilvusServer  # type: ignore
             import pymilvus  # noqa: F401  # type: ignore
         except ImportError as e:
             _loud_skip(f"the milvus/pymilvus packages are not installed ({e}); pip install -r tools/test-requirements.txt")
         cls.base_dir = tempfile.mkdtemp(prefix="embedd-milvus-", dir="/tmp")
+        default_server = MilvusServer()
         try:
             default_server.set_base_dir(cls.base_dir)
             # A fixed free port (another Milvus may hold 19530), kept across the restart below:
@@ -95,7 +96,7 @@ class MirrorMilvusTest(unittest.TestCase):
                 cls.server.stop()
             except Exception:  # noqa: BLE001
                 pass
-        if cls.base_dir:
+        if cls.base_dir and not os.environ.get("EMBEDD_KEEP_MILVUS"):
             shutil.rmtree(cls.base_dir, ignore_errors=True)
 
     # -- helpers
@@ -244,7 +245,7 @@ class MirrorMilvusTest(unittest.TestCase):
                     for q in queries:
                         qn = norm(q)
                         exact = sorted(keys, key=lambda k: -sum(a * b for a, b in zip(qn, normed[k])))[:10]
-                        found_e = [h.key for h in c.search(NAME, vector=q, k=10).hits]
+                        found_e = [h.key for h in c.search(NAME, vector=q, k=10)]
                         res = col.search([q], "vector", {"metric_type": "COSINE", "params": {}}, limit=10,
                                          output_fields=["key"], consistency_level="Strong")
                         found_m = [h.entity.get("key")[len("hostA/"):] for h in res[0]]
