@@ -158,5 +158,14 @@ enum GoldenSamples {
         ("ScanRecord", ScanRecord(key: "k", vector: Vector(values: [0.5]), metadata: "{}", document: #"{"text":"t"}"#)),
         ("ScanResponse", ScanResponse()),
         ("ScanResponse", ScanResponse(records: [ScanRecord(key: "a"), ScanRecord()], nextAfter: "a")),
+        ("ChangesRequest", ChangesRequest()),
+        ("ChangesRequest", ChangesRequest(collection: "docs", afterSequence: 300, limit: 1000)),
+        ("Change", Change(sequence: 7, records: [ScanRecord(key: "k", vector: Vector(values: [0.5]), metadata: "{}")])),
+        ("Change", Change(sequence: 8, delete: true, keys: ["a", "b"])),
+        ("ChangesResponse", ChangesResponse(changes: [Change(sequence: 1)], nextSequence: 1, lastSequence: 9)),
+        ("MirrorInfo", MirrorInfo(target: "milvus://h/c", prefix: "a/", sequence: 5, lastSequence: 9, lagRecords: 4, lagSeconds: 1.5, stale: true, registeredUnixMs: 1, ackedUnixMs: 2)),
+        ("SetMirrorRequest", SetMirrorRequest(collection: "c", target: "t", prefix: "p", action: .remove)),
+        ("AckMirrorRequest", AckMirrorRequest(collection: "c", target: "t", sequence: 42)),
+        ("CollectionInfo", CollectionInfo(name: "n", mirrors: [MirrorInfo(target: "t")], mirrorLagRecords: 3, mirrorLagSeconds: 0.25, mirrorRetainedBytes: 4096)),
     ]
 }
