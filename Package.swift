@@ -14,6 +14,9 @@
 //   only, so the daemon's own modules never link the media libraries. EmbedPluginKit (the C-ABI
 //   glue every Swift plugin needs) sees only CEmbedABI and keeps its API `package`, never
 //   `public`.
+//   EmbedHTTP (the pure HTTP/1.1 codec) depends on nothing; EmbedGateway (embedd-http's routes
+//   and serving, a client of the daemon) sees EmbedHTTP, EmbedJSON, EmbedClient, EmbedWire,
+//   EmbedConfig and EmbedSys, and no daemon module.
 //   EmbedJSON (the one JSON reader/writer) depends on nothing; EmbedStore, EmbedNN,
 //   EmbedPluginCheck, EmbedVision, EmbedAudio and embedctl use it. EmbedCLI (embedctl's typed command line,
 //   help and bash completion) depends on nothing either.
@@ -44,6 +47,7 @@ let package = Package(
         .executable(name: "embedd", targets: ["embedd"]),
         .executable(name: "embedctl", targets: ["embedctl"]),
         .executable(name: "embedd-mirror", targets: ["embedd-mirror"]),
+        .executable(name: "embedd-http", targets: ["embedd-http"]),
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
         .library(name: "embedd-clip", type: .dynamic, targets: ["CLIPPlugin"]),
@@ -102,6 +106,12 @@ let package = Package(
                           dependencies: ["EmbedCLI", "EmbedClient", "EmbedWire", "EmbedJSON", "EmbedPluginCheck", "EmbedSys",
                                          "EmbedMilvus"]),
 
+        // The HTTP gateway (OpenAI's and TEI's embedding APIs) as a client of the daemon's socket:
+        // routes, JSON mapping, connection threads. A library so that its tests need no sockets.
+        .target(name: "EmbedGateway",
+                dependencies: ["EmbedHTTP", "EmbedJSON", "EmbedClient", "EmbedWire", "EmbedSys", "EmbedConfig"]),
+        .executableTarget(name: "embedd-http", dependencies: ["EmbedGateway", "EmbedCLI", "EmbedConfig", "EmbedSys"]),
+
         // MARK: Inference and plugins
         // Run-time dispatched AVX2 matmuls for Linear's calls of a few rows (one text query), on
         // oneDNN's OpenMP team: libgomp, called directly (clang's OpenMP would be a second runtime).
@@ -150,7 +160,8 @@ let package = Package(
         .testTarget(name: "EmbedJSONTests", dependencies: ["EmbedJSON"]),
         .testTarget(name: "EmbedMilvusTests", dependencies: ["EmbedMilvus", "EmbedJSON"]),
         .testTarget(name: "EmbedHTTPTests", dependencies: ["EmbedHTTP"]),
-        .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig"]),
+        .testTarget(name: "EmbedGatewayTests", dependencies: ["EmbedGateway", "EmbedHTTP", "EmbedWire", "EmbedJSON"]),
+        .testTarget(name: "EmbedConfigTests", dependencies: ["EmbedConfig", "EmbedSys"]),
         .testTarget(name: "EmbedStoreTests", dependencies: ["EmbedStore", "EmbedSys", "EmbedJSON"]),
         // The store's crash test spawns this child and SIGKILLs it (found next to the test binary).
         .executableTarget(name: "store-crasher", dependencies: ["EmbedStore", "EmbedSys"], path: "Tests/Fixtures/store-crasher"),
@@ -178,6 +189,9 @@ let package = Package(
         // Swift side of bench/video-decode: EmbedAV's VideoReader on a long video, one sampling per run.
         .executableTarget(name: "video-decode-bench", dependencies: ["BenchSupport", "EmbedAV", "EmbedSys"],
                           path: "bench/Sources/video-decode-bench"),
+        // Swift side of bench/http: the same Embed calls through embedd-http and over the socket.
+        .executableTarget(name: "http-bench", dependencies: ["BenchSupport", "EmbedClient", "EmbedHTTP", "EmbedSys", "EmbedWire"],
+                          path: "bench/Sources/http-bench"),
         .testTarget(name: "EmbedPluginHostTests", dependencies: ["EmbedPluginHost", "EmbedPluginCheck", "EmbedSys"]),
         .testTarget(name: "EmbedNNTests", dependencies: ["EmbedNN", "CNNKernels", "EmbedSys", "EmbedJSON"]),
         .testTarget(name: "EmbedPluginKitTests", dependencies: ["EmbedPluginKit", "CEmbedABI"]),

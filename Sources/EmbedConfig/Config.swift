@@ -20,6 +20,8 @@ public struct Config: Sendable, Equatable {
     public var batching = Batching()
     public var store = StoreSettings()
     public var models: [ModelConfig] = []
+    /// The `http:` section, read by embedd-http (the daemon only validates it).
+    public var http = HTTPSettings()
     /// The file this configuration came from (nil for built-in defaults).
     public var sourcePath: String? = nil
 

@@ -19,7 +19,7 @@ struct ConfigDecoder {
         var config = Config()
         if root.isNull { return config }
         try forEachEntry(root, section: "the top level", allowed: [
-            "socket", "admin_group", "data_dir", "plugins_dir", "models_dir", "log_level", "limits", "batching", "store", "models",
+            "socket", "admin_group", "data_dir", "plugins_dir", "models_dir", "log_level", "limits", "batching", "store", "models", "http",
         ]) { (key, value) throws(ConfigError) in
             switch key {
             case "socket": try decodeSocket(value, into: &config.socket)
@@ -37,6 +37,7 @@ struct ConfigDecoder {
             case "batching": try decodeBatching(value, into: &config.batching)
             case "store": try decodeStore(value, into: &config.store)
             case "models": config.models = try decodeModels(value)
+            case "http": try decodeHTTP(value, into: &config.http)
             default: break
             }
         }
@@ -61,6 +62,36 @@ struct ConfigDecoder {
                 }
                 s.mode = m
             case "group": s.group = value.isNull ? nil : try name(value, "socket.group")
+            default: break
+            }
+        }
+    }
+
+    func decodeHTTP(_ node: YAMLNode, into h: inout HTTPSettings) throws(ConfigError) {
+        try forEachEntry(node, section: "http", allowed: [
+            "listen", "api_keys", "no_auth", "max_connections", "max_body", "request_timeout", "idle_timeout",
+        ]) { (key, value) throws(ConfigError) in
+            switch key {
+            case "listen":
+                // One address or a list of them.
+                let items: [YAMLNode]
+                if case .sequence(let list, _) = value { items = list } else { items = value.isNull ? [] : [value] }
+                h.listen = []
+                for item in items {
+                    let text = try string(item, "http.listen")
+                    guard var address = HTTPListenAddress(parsing: text) else {
+                        throw error(item, "http.listen entry \"\(text)\" is not \(HTTPListenAddress.syntaxHelp)")
+                    }
+                    if case .unix(let p) = address { address = .unix(Config.join(base, p)) }
+                    guard !h.listen.contains(address) else { throw error(item, "http.listen names \(text) twice") }
+                    h.listen.append(address)
+                }
+            case "api_keys": h.apiKeysFile = value.isNull ? nil : try path(value, "http.api_keys")
+            case "no_auth": h.noAuth = try bool(value, "http.no_auth")
+            case "max_connections": h.maxConnections = try integer(value, "http.max_connections", min: 1, max: 65536)
+            case "max_body": h.maxBodyBytes = try size(value, "http.max_body", min: 1024, max: 1 << 30)
+            case "request_timeout": h.requestTimeoutSeconds = try duration(value, "http.request_timeout", minimum: 0.01)
+            case "idle_timeout": h.idleTimeoutSeconds = try duration(value, "http.idle_timeout", minimum: 0.01)
             default: break
             }
         }

@@ -9,17 +9,20 @@ public struct HTTPHeadScanner: Sendable {
     public let maxHeadBytes: Int
     private var position = 0
     private var start = 0
+    private var found: Range<Int>?
 
     public init(maxHeadBytes: Int) { self.maxHeadBytes = maxHeadBytes }
 
     /// Forgets the previous head; call it before scanning the next message.
-    public mutating func reset() { position = 0; start = 0 }
+    public mutating func reset() { position = 0; start = 0; found = nil }
 
     /// Looks for the end of the head in `buffer` (which must begin with the same bytes as the
     /// previous call's since `reset`).
     /// - Returns: the head's byte range (start line through the blank line's CRLF), or nil
-    ///   when more bytes are needed.
+    ///   when more bytes are needed. Once found, later calls return the same range until `reset`.
     public mutating func scan(_ buffer: UnsafeRawBufferPointer) throws(HTTPError) -> Range<Int>? {
+        // Once found, the same head until `reset` (more bytes after it belong to the body).
+        if let found { return found }
         var i = position
         let n = buffer.count
         while i < n {
@@ -34,14 +37,15 @@ public struct HTTPHeadScanner: Sendable {
                 guard start <= maxHeadBytes else { throw .headTooLarge(limit: maxHeadBytes) }
                 continue
             }
+            if i + 1 > maxHeadBytes { throw .headTooLarge(limit: maxHeadBytes) }
             if b == HTTPSyntax.lf {
                 guard buffer[i - 1] == HTTPSyntax.cr else { throw .bareLineFeed }
                 if i - start >= 3 && buffer[i - 2] == HTTPSyntax.lf {
                     position = i + 1
-                    return start..<(i + 1)
+                    found = start..<(i + 1)
+                    return found
                 }
             }
-            if i + 1 > maxHeadBytes { throw .headTooLarge(limit: maxHeadBytes) }
             i += 1
         }
         position = i

@@ -133,6 +133,7 @@ public enum Daemon {
             return 1
         }
         store.install(on: server)
+        MetricsService(embed: service, store: store, shared: shared).install(on: server)
         server.onReload = { [service, server] in server.runOnAdminThread { service.reload() } }
         server.wedged = { [service] now in
             service.dropExpiredWaiters(now: now)

@@ -270,9 +270,11 @@ public final class EmbedService: Sendable {
                     let prompts = try readPrompts(s)  // re-read: the folder may have new prompts
                     _ = try host.reloadModel(name: m.name, spec: s)
                     models.update(m.name) { $0.state = .ready; $0.error = ""; $0.prompts = prompts }
+                    shared.metrics.model(m.name).reloadsSucceeded.add()
                 } catch {
                     models.update(m.name) { $0.error = "reload failed (previous generation still serving): \(error.message)" }
                     errors.append(error.message)
+                    shared.metrics.model(m.name).reloadsFailed.add()
                 }
             } else {
                 models.set(entry)
@@ -447,7 +449,7 @@ public final class EmbedService: Sendable {
         let result = batchers.withLock { b -> Result<ModelBatcher, Errno> in
             if let existing = b[name] { return .success(existing) }
             do throws(Errno) {
-                let created = try ModelBatcher(model: name, host: host, settings: settings)
+                let created = try ModelBatcher(model: name, host: host, settings: settings, metrics: shared.metrics.model(name))
                 b[name] = created
                 return .success(created)
             } catch {
@@ -458,6 +460,18 @@ public final class EmbedService: Sendable {
         case .success(let b): return b
         case .failure(let e): throw RPCError(.resourceExhausted, "cannot start a compute thread for model '\(name)': \(e)")
         }
+    }
+
+    /// The registry the batchers and reloads count into (MetricsService reads it).
+    var metrics: MetricsRegistry { shared.metrics }
+
+    /// Inputs queued per model that has a batcher (models that never got an Embed call have
+    /// none: nothing queued), by name.
+    func queueDepths() -> [(model: String, inputs: Int)] {
+        let all: [(String, ModelBatcher)] = batchers.withLock { $0.map { ($0.key, $0.value) } }
+        var out: [(model: String, inputs: Int)] = []
+        for (name, b) in all { out.append((model: name, inputs: b.queuedInputs)) }
+        return out.sorted { $0.model < $1.model }
     }
 
     /// Stops every batcher (queued calls fail with UNAVAILABLE); joins their threads.
@@ -594,7 +608,9 @@ public final class EmbedService: Sendable {
                 let prompts = try readPrompts(spec)
                 _ = try host.reloadModel(name: name, spec: spec)
                 models.update(name) { $0.state = .ready; $0.error = ""; $0.prompts = prompts }
+                shared.metrics.model(name).reloadsSucceeded.add()
             } catch {
+                shared.metrics.model(name).reloadsFailed.add()
                 // The caller gets the failure; the model itself is healthy (its previous
                 // generation serves on), so its entry keeps no error mark.
                 note(error.message, name)

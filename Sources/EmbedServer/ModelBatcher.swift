@@ -34,6 +34,8 @@ final class ModelBatcher: Sendable {
     private nonisolated(unsafe) var state = State()
     private let settings: Batching
     private let threads: ThreadList
+    /// The model's plugin-call durations, batch sizes and shed calls.
+    private let metrics: ModelMetrics
 
     private struct State {
         var jobs: [EmbedJob] = []
@@ -63,10 +65,11 @@ final class ModelBatcher: Sendable {
         var threads: [OSThread] = []
     }
 
-    init(model: String, host: PluginHost, settings: Batching) throws(Errno) {
+    init(model: String, host: PluginHost, settings: Batching, metrics: ModelMetrics = ModelMetrics()) throws(Errno) {
         self.model = model
         self.host = host
         self.settings = settings
+        self.metrics = metrics
         threads = ThreadList()
         for _ in 0..<max(1, settings.threadsPerModel) {
             threads.threads.append(try OSThread { [self] in self.work() })
@@ -77,6 +80,12 @@ final class ModelBatcher: Sendable {
     /// the queue is full, the work queued ahead would outlast the call's deadline, or the
     /// batcher is stopping.
     func submit(_ job: EmbedJob) -> RPCError? {
+        let refused = enqueue(job)
+        if refused?.code == .resourceExhausted || refused?.code == .deadlineExceeded { metrics.shed.add() }
+        return refused
+    }
+
+    private func enqueue(_ job: EmbedJob) -> RPCError? {
         lock.withLock { () -> RPCError? in
             guard !state.stopping else { return RPCError(.unavailable, "the server is shutting down") }
             // Cancelled and expired calls leave the queue before it counts as full (the
@@ -358,7 +367,14 @@ final class ModelBatcher: Sendable {
             state.callsStarted[state.nextCallToken] = Clock.monotonicNanoseconds()
             return state.nextCallToken
         }
-        defer { lock.withLock { _ = state.callsStarted.removeValue(forKey: token) } }
+        let started = Clock.monotonicNanoseconds()
+        defer {
+            let ended = Clock.monotonicNanoseconds()
+            lock.withLock { _ = state.callsStarted.removeValue(forKey: token) }
+            // Failed plugin calls too: a batch that fails after seconds cost those seconds.
+            metrics.embedDuration.observe(ended > started ? ended - started : 0)
+            metrics.batchSize.observe(UInt64(inputs.count))
+        }
         return try host.embed(model: model, inputs: inputs, cancel: cancel, segments: segments)
     }
 

@@ -23,6 +23,8 @@ public final class Server: @unchecked Sendable {
     private let wakeup: WakeupEvent
     private let notify: SdNotify
     private var handlers: [MethodID: MethodHandler] = [:]
+    /// The series of each registered method (read by the event loop, like `handlers`).
+    private var methodMetrics: [MethodID: MethodMetrics] = [:]
     private let compute: WorkQueue
     private let admin: WorkQueue
     private var connections: [Int32: Connection] = [:]
@@ -79,6 +81,7 @@ public final class Server: @unchecked Sendable {
     public func register(_ method: MethodID, _ handler: MethodHandler) {
         precondition(handlers[method] == nil, "method \(method) is registered twice")
         handlers[method] = handler
+        methodMetrics[method] = shared.metrics.method(method)
     }
 
     /// Runs `job` on the admin thread (serialised with admin calls).
@@ -372,7 +375,9 @@ public final class Server: @unchecked Sendable {
 
     private func startCall(_ frame: Frame, files passedFiles: ConnectionStateMachine.PassedFiles, on c: Connection,
                            limits: ServerLimits, now: UInt64) {
+        let metrics = methodMetrics[frame.method] ?? shared.metrics.otherMethods
         let fail = { (code: StatusCode, message: String) in
+            metrics.record(code, nanoseconds: nil)
             _ = c.enqueue(.failure(callID: frame.callID, method: frame.method, status: code, message: message))
         }
         // The frame's files belong to the call from here: a refused call's close when `files`
@@ -398,7 +403,7 @@ public final class Server: @unchecked Sendable {
         }
         var budget = limits.callDeadlineNanos
         if frame.deadlineMilliseconds > 0 { budget = min(budget, UInt64(frame.deadlineMilliseconds) * 1_000_000) }
-        let call = Call(id: frame.callID, method: frame.method, deadline: now + budget)
+        let call = Call(id: frame.callID, method: frame.method, deadline: now + budget, started: now, metrics: metrics)
         _ = c.add(call)
         shared.callsTotal.add(1, ordering: .relaxed)
         shared.callsInFlight.add(1, ordering: .relaxed)
@@ -460,12 +465,15 @@ public final class Server: @unchecked Sendable {
                 // Clients refuse frames over the limit (and a length over 4 GiB cannot be framed).
                 let message = "the reply to \(call.method) would be \(payload.count) bytes, over max_frame_bytes (\(limit)): ask for less per call"
                 log.warning("\(message) (connection \(c.id))")
+                call.recordEnd(.resourceExhausted)
                 needLoop = c.finish(call, reply: .failure(callID: call.id, method: call.method, status: .resourceExhausted, message: message))
             } else {
+                call.recordEnd(.ok)
                 needLoop = c.finish(call, reply: Frame(kind: .response, method: call.method, callID: call.id, word: StatusCode.ok.rawValue, payload: payload))
             }
         case .failure(let e):
             if e.code == .internal || e.code == .unknown { log.warning("\(call.method) failed for connection \(c.id): \(e.message)") }
+            call.recordEnd(e.code)
             needLoop = c.finish(call, reply: .failure(callID: call.id, method: call.method, status: e.code, message: e.message))
         }
         shared.callsInFlight.subtract(1, ordering: .relaxed)
@@ -477,6 +485,7 @@ public final class Server: @unchecked Sendable {
             call.cancellation.cancel()
             if call.claim() {
                 c.remove(call)
+                call.recordEnd(.cancelled)
                 shared.callsInFlight.subtract(1, ordering: .relaxed)
             }
         }
@@ -486,7 +495,10 @@ public final class Server: @unchecked Sendable {
         guard connections[c.fd.rawValue] === c else { return }
         for call in c.markClosed() {
             call.cancellation.cancel()
-            if call.claim() { shared.callsInFlight.subtract(1, ordering: .relaxed) }
+            if call.claim() {
+                call.recordEnd(.cancelled)  // its client is gone: nobody gets an answer
+                shared.callsInFlight.subtract(1, ordering: .relaxed)
+            }
         }
         for d in c.machine.close(budget: &budget) { try? d.close() }
         connections[c.fd.rawValue] = nil

@@ -18,6 +18,8 @@ public final class ServingState: Sendable {
     public let callsInFlight = Atomic<Int>(0)
     /// Open client connections.
     public let connectionCount = Atomic<Int>(0)
+    /// The series counted as things happen (calls, plugin calls, reloads, fsyncs).
+    let metrics = MetricsRegistry()
 
     public init(limits: Limits) {
         limitsBox = Mutex(ServerLimits(limits))

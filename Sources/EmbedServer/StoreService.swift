@@ -45,7 +45,10 @@ final class StoreService: Sendable {
         self.log = log
         let dir = Config.join(embed.config.dataDirectory, "collections")
         do {
-            catalog = try StoreCatalog(directory: dir, options: StoreService.openOptions(embed.config.store), logger: { [log] level, message in
+            var options = StoreService.openOptions(embed.config.store)
+            let fsyncs = embed.metrics.walFsync
+            options.logSyncObserver = { fsyncs.observe($0) }
+            catalog = try StoreCatalog(directory: dir, options: options, logger: { [log] level, message in
                 switch level {
                 case .error: log.error("store: \(message)")
                 case .warning: log.warning("store: \(message)")
@@ -203,7 +206,7 @@ final class StoreService: Sendable {
         }
     }
 
-    private func binding(of c: VectorCollection) throws(RPCError) -> CollectionBinding {
+    func binding(of c: VectorCollection) throws(RPCError) -> CollectionBinding {
         if let e = bindings.withLock({ $0[c.name] }), e.collection === c {
             return LegacySpaceID.parse(e.binding.space) == nil ? e.binding : rebound(c, e.binding)
         }

@@ -43,9 +43,12 @@ final class GroupCommit: @unchecked Sendable {
     private let state: CollectionState
     private let name: String
     private let logger: StoreLogger
+    /// `OpenOptions.logSyncObserver`: told each append's duration.
+    private let syncObserver: (@Sendable (UInt64) -> Void)?
 
     init(wal: WriteAheadLog, lastSeq: UInt64, checkpointSeq: UInt64, fileLock: FileLock?, state: CollectionState,
-         name: String, logger: @escaping StoreLogger) {
+         name: String, logger: @escaping StoreLogger, syncObserver: (@Sendable (UInt64) -> Void)? = nil) {
+        self.syncObserver = syncObserver
         self.wal = wal
         self.nextSeq = lastSeq + 1
         self.durableSeq = lastSeq
@@ -113,9 +116,14 @@ final class GroupCommit: @unchecked Sendable {
             for (i, item) in batch.enumerated() {
                 WriteAheadLog.frame(seq: item.seq, type: item.type, payload: item.payload, indexInGroup: i, into: &bytes)
             }
-            do {
-                try wal.appendAndSync(bytes.bytes)
-            } catch {
+            let syncStarted = syncObserver == nil ? 0 : Clock.monotonicNanoseconds()
+            var appendError: StoreError? = nil
+            do { try wal.appendAndSync(bytes.bytes) } catch { appendError = error }
+            if let syncObserver {
+                let now = Clock.monotonicNanoseconds()
+                syncObserver(now > syncStarted ? now - syncStarted : 0)
+            }
+            if let error = appendError {
                 if refuseAfterFailedAppend(batch, error) {
                     if batch.contains(where: { $0 === w }) { throw error }
                     break  // our own write was durable in an earlier round

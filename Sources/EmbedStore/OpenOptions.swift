@@ -38,6 +38,10 @@ public struct OpenOptions: Sendable {
     /// Bytes of log kept past checkpoints for mirrors behind them (`retained/` segments). A
     /// mirror whose cursor falls behind what this keeps is stale and needs a fresh export.
     public var mirrorLogBytes: Int64
+    /// Told the duration (ns) of every group commit's write + fdatasync of the log, on the
+    /// writer's thread, after it (failed ones too). For monitoring: a server's metrics histogram
+    /// (the store does not depend on the server; it only calls this). Must be quick.
+    public var logSyncObserver: (@Sendable (_ nanoseconds: UInt64) -> Void)?
 
     public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
                 maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true,
@@ -52,5 +56,6 @@ public struct OpenOptions: Sendable {
         self.checkpointLogBytes = checkpointLogBytes
         self.maxUnindexed = maxUnindexed
         self.seed = seed
+        self.logSyncObserver = nil
     }
 }

@@ -125,6 +125,12 @@ public final class StoreCatalog: Sendable {
         open.withLockIfAvailable { $0[name] } ?? nil
     }
 
+    /// The collections open now, by name order (each was opened by a call since the daemon
+    /// started). Never opens one: for monitoring, which must not load every collection.
+    public func openCollections() -> [VectorCollection] {
+        open.withLock { Array($0.values) }.sorted { $0.name < $1.name }
+    }
+
     /// Names of all collections, sorted.
     public func list() throws(StoreError) -> [String] {
         let names = try io(directory, "readdir") { () throws(Errno) in try FileSystem.contentsOfDirectory(directory) }

@@ -120,7 +120,7 @@ public final class VectorCollection: Sendable {
         mirrors = try MirrorLog(directory: directory, walFloor: min(wal.baseSeq ?? snapSeq, (wal.firstSeq ?? UInt64.max) &- 1),
                                 options: options, name: name, logger: logger)
         commit = GroupCommit(wal: wal, lastSeq: lastSeq, checkpointSeq: snapSeq, fileLock: fileLock, state: state,
-                             name: name, logger: logger)
+                             name: name, logger: logger, syncObserver: options.logSyncObserver)
         checkpointer = Checkpointer(state: state, commit: commit, mirrors: mirrors, config: config, options: options, directory: directory,
                                     name: name, logger: logger)
         indexer = Indexer(state: state, commit: commit, checkpointer: checkpointer, config: config, options: options,

@@ -595,6 +595,52 @@ public struct StatusResponse: ProtoMessage {
     }
 }
 
+/// Request of method Metrics (id 6).
+///
+/// Mirrors `message MetricsRequest` in proto/embedd.proto.
+public struct MetricsRequest: ProtoMessage {
+    /// Creates the (field-less) message.
+    public init() {}
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        false
+    }
+
+    public func encode(to writer: inout ProtoWriter) {}
+}
+
+/// The daemon's metrics in the Prometheus text exposition format, version 0.0.4 (what an
+/// HTTP scrape of `Content-Type: text/plain; version=0.0.4` carries), served as-is by
+/// embedd-http's `GET /metrics`.
+///
+/// Response of method Metrics (id 6).
+///
+/// Mirrors `message MetricsResponse` in proto/embedd.proto.
+public struct MetricsResponse: ProtoMessage {
+    /// Field 1 (`text`): HELP/TYPE lines and samples, one per line, ending in "\n"
+    public var text: String = ""
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(text: String = "") {
+        self.text = text
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: text = try reader.readString(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, text)
+    }
+}
+
 /// Request of method ListModels (id 3).
 ///
 /// Mirrors `message ListModelsRequest` in proto/embedd.proto.

@@ -12,6 +12,11 @@ extension MethodID {
     public static let listPlugins = MethodID(rawValue: 4)
     /// `rpc Embed(EmbedRequest) returns (EmbedResponse)`.
     public static let embed = MethodID(rawValue: 5)
+    /// Prometheus metrics: open to every caller, like Status; per-collection series only for the
+    /// collections the caller may read (admins: all). See docs/operations.md, "Metrics".
+    ///
+    /// `rpc Metrics(MetricsRequest) returns (MetricsResponse)`, since protocol 1.3.
+    public static let metrics = MethodID(rawValue: 6)
     /// Admin methods: allowed for uid 0 and members of the configured admin group only.
     ///
     /// `rpc LoadPlugin(LoadPluginRequest) returns (LoadPluginResponse)`.
@@ -70,6 +75,7 @@ extension MethodID {
         3: "ListModels",
         4: "ListPlugins",
         5: "Embed",
+        6: "Metrics",
         16: "LoadPlugin",
         17: "ReloadPlugin",
         18: "UnloadModel",

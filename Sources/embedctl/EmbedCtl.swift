@@ -23,7 +23,7 @@ enum EmbedCtl {
             options: RootOptions.self,
             subcommands: [Command(Commands.Status.self), Commands.models, Commands.plugins, Command(EmbedCommand.Embed.self),
                           Command(ClassifyCommand.Classify.self),
-                          PluginCheckCommand.command]
+                          PluginCheckCommand.command, Command(MetricsCommand.self)]
                 + StoreCommands.all + [CompletionCommand.command, Command(CompleteCommand.self)]
         )
     }

@@ -1,5 +1,6 @@
 import Testing
 @testable import EmbedConfig
+import EmbedSys
 
 @Suite struct ConfigTests {
     static let repoRoot: String = {
@@ -204,5 +205,52 @@ import Testing
         #expect(Config.join("/a/b", "c") == "/a/b/c")
         #expect(Config.join("/a/b", "../c/./d") == "/a/c/d")
         #expect(Config.join("/a", "/abs") == "/abs")
+    }
+}
+
+@Suite struct HTTPSectionTests {
+    func parse(_ text: String) throws(ConfigError) -> Config {
+        try Config.parse(Array(text.utf8), fileName: "test.yaml", baseDirectory: "/base")
+    }
+
+    @Test func theHTTPSectionParses() throws {
+        let c = try parse("""
+        http:
+          listen: ["127.0.0.1:8080", "[::1]:8081", unix:run/http.sock]
+          api_keys: keys
+          no_auth: false
+          max_connections: 10
+          max_body: 1MiB
+          request_timeout: 500ms
+          idle_timeout: 2m
+        """)
+        #expect(c.http.listen == [.tcp(TCPEndpoint(host: "127.0.0.1", port: 8080)), .tcp(TCPEndpoint(host: "::1", port: 8081)),
+                                  .unix("/base/run/http.sock")])
+        #expect(c.http.apiKeysFile == "/base/keys")
+        #expect(c.http.maxConnections == 10 && c.http.maxBodyBytes == 1 << 20)
+        #expect(c.http.requestTimeoutSeconds == 0.5 && c.http.idleTimeoutSeconds == 120)
+        #expect(try parse("http:\n  listen: localhost:9000\n").http.listen == [.tcp(TCPEndpoint(host: "localhost", port: 9000))])
+        #expect(try parse("http: {no_auth: yes}").http.noAuth)
+        #expect(try parse("") .http == HTTPSettings())
+    }
+
+    @Test func badHTTPSettingsNameTheirPlace() {
+        let cases: [(String, Int, Int, String)] = [
+            ("http:\n  listen: example.com:80\n", 2, 11, "is not HOST:PORT"),
+            ("http:\n  listen: [\"127.0.0.1:80\", \"127.0.0.1:80\"]\n", 2, 28, "twice"),
+            ("http:\n  listen: 127.0.0.1:99999\n", 2, 11, "is not HOST:PORT"),
+            ("http:\n  max_connections: 0\n", 2, 20, "between"),
+            ("http:\n  max_body: lots\n", 2, 13, "size"),
+            ("http:\n  idle_timeout: -1\n", 2, 17, "positive"),
+            ("http:\n  listen_on: x\n", 2, 3, "unknown setting \"listen_on\" in http"),
+        ]
+        for (text, line, column, containing) in cases {
+            do {
+                _ = try parse(text)
+                Issue.record("expected an error for \(text.debugDescription)")
+            } catch {
+                #expect(error.line == line && error.column == column && error.message.contains(containing), "\(error)")
+            }
+        }
     }
 }

@@ -42,3 +42,24 @@ import Testing
         }
     }
 }
+
+@Suite struct FloatWriterTests {
+    /// Every float written reads back (through a double, as JSON parsers do) as the same float.
+    @Test func floatsRoundTripExactly() {
+        var rng = SystemRandomNumberGenerator()
+        var samples: [Float] = [0, -0.0, 1, -1, 0.1, 1e-5, 3.4028235e38, 1.17549435e-38, 1.0e-45, 0.33333334]
+        for _ in 0..<20_000 { samples.append(Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng))) }
+        for f in samples where f.isFinite {
+            var out = ""
+            JSONWriter.appendNumber(f, to: &out)
+            let parsed = try? JSONValue.parse(out)
+            #expect(parsed?.double.map { Float($0) }?.bitPattern == f.bitPattern, "\(f) → \(out)")
+        }
+    }
+
+    @Test func nonFiniteFloatsAreNull() {
+        var out = ""
+        JSONWriter.appendArray([Float.nan, .infinity, 0.5], to: &out)
+        #expect(out == "[null,null,0.5]")
+    }
+}

@@ -174,5 +174,8 @@ extension GoldenSamples {
         SetMirrorRequest 0a01631201741a01702002
         AckMirrorRequest 0a0163120174182a
         CollectionInfo 0a016ea201030a0174a80103b101000000000000d03fb8018020
+        MetricsRequest -
+        MetricsResponse -
+        MetricsResponse 0a1f232054595045206120636f756e7465720a617b6c3d225c22c3bc227d20310a
         """.split(separator: "\n")
 }

@@ -167,5 +167,9 @@ enum GoldenSamples {
         ("SetMirrorRequest", SetMirrorRequest(collection: "c", target: "t", prefix: "p", action: .remove)),
         ("AckMirrorRequest", AckMirrorRequest(collection: "c", target: "t", sequence: 42)),
         ("CollectionInfo", CollectionInfo(name: "n", mirrors: [MirrorInfo(target: "t")], mirrorLagRecords: 3, mirrorLagSeconds: 0.25, mirrorRetainedBytes: 4096)),
+        // Protocol 1.3 (issue 23): Metrics.
+        ("MetricsRequest", MetricsRequest()),
+        ("MetricsResponse", MetricsResponse()),
+        ("MetricsResponse", MetricsResponse(text: "# TYPE a counter\na{l=\"\\\"ü\"} 1\n")),
     ]
 }

@@ -274,6 +274,13 @@ class Client:
         """Version, pid, uptime, counters, models and plugins."""
         return self._call("Status", m.StatusRequest(), m.StatusResponse, timeout)
 
+    def metrics(self, *, timeout: Optional[float] = None) -> str:
+        """The daemon's metrics in the Prometheus text exposition format (version 0.0.4), as the
+        daemon wrote it (``prometheus_client.parser.text_string_to_metric_families`` reads it).
+        Per-collection series cover only the collections this user may read. Protocol 1.3:
+        older daemons raise :class:`embedd.errors.UnimplementedError`."""
+        return self._call("Metrics", m.MetricsRequest(), m.MetricsResponse, timeout).text
+
     def models(self, *, timeout: Optional[float] = None) -> List[m.ModelInfo]:
         """Every configured model with its state, dimension, space and limits."""
         return self._call("ListModels", m.ListModelsRequest(), m.ListModelsResponse, timeout).models

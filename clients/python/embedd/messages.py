@@ -245,6 +245,24 @@ class StatusResponse(Message):
 
 
 @dataclass
+class MetricsRequest(Message):
+    """Request of method Metrics (id 6)."""
+    pass
+
+
+@dataclass
+class MetricsResponse(Message):
+    """The daemon's metrics in the Prometheus text exposition format, version 0.0.4 (what an
+    HTTP scrape of `Content-Type: text/plain; version=0.0.4` carries), served as-is by
+    embedd-http's `GET /metrics`.
+
+    Response of method Metrics (id 6).
+    """
+    #: HELP/TYPE lines and samples, one per line, ending in "\n"
+    text: str = pb(1, "string")
+
+
+@dataclass
 class ListModelsRequest(Message):
     """Request of method ListModels (id 3)."""
     pass
@@ -992,6 +1010,7 @@ METHODS: Dict[str, Tuple[int, Type[Message], Type[Message]]] = {
     "ListModels": (3, ListModelsRequest, ListModelsResponse),
     "ListPlugins": (4, ListPluginsRequest, ListPluginsResponse),
     "Embed": (5, EmbedRequest, EmbedResponse),
+    "Metrics": (6, MetricsRequest, MetricsResponse),
     "LoadPlugin": (16, LoadPluginRequest, LoadPluginResponse),
     "ReloadPlugin": (17, ReloadPluginRequest, ReloadPluginResponse),
     "UnloadModel": (18, UnloadModelRequest, UnloadModelResponse),
@@ -1026,6 +1045,8 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
     "PluginInfo": PluginInfo,
     "StatusRequest": StatusRequest,
     "StatusResponse": StatusResponse,
+    "MetricsRequest": MetricsRequest,
+    "MetricsResponse": MetricsResponse,
     "ListModelsRequest": ListModelsRequest,
     "ListModelsResponse": ListModelsResponse,
     "ListPluginsRequest": ListPluginsRequest,

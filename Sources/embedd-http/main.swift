@@ -1,0 +1,3 @@
+import EmbedSys
+
+Environment.exit(EmbeddHTTP.main(Array(CommandLine.arguments.dropFirst())))
