@@ -46,6 +46,7 @@ let package = Package(
     products: [
         .executable(name: "embedd", targets: ["embedd"]),
         .executable(name: "embedctl", targets: ["embedctl"]),
+        .executable(name: "embedd-mirror", targets: ["embedd-mirror"]),
         .executable(name: "embedd-http", targets: ["embedd-http"]),
         .library(name: "embedd-text", type: .dynamic, targets: ["TextPlugin"]),
         .library(name: "embedd-image", type: .dynamic, targets: ["ImagePlugin"]),
@@ -97,6 +98,8 @@ let package = Package(
         // Milvus's REST API (v1 and v2): URL, key hash, row mapping, requests, retries; used by
         // `embedctl export` and the mirror.
         .target(name: "EmbedMilvus", dependencies: ["EmbedJSON", "EmbedHTTP", "EmbedSys"]),
+        // The mirror process: a collection's Changes forwarded to Milvus (runs outside the daemon).
+        .executableTarget(name: "embedd-mirror", dependencies: ["EmbedClient", "EmbedMilvus", "EmbedWire", "EmbedSys"]),
         // embedctl's typed command line: option tables, parser, help, bash completion (no dependencies).
         .target(name: "EmbedCLI"),
         .executableTarget(name: "embedctl",

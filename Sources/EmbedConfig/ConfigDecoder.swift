@@ -158,7 +158,7 @@ struct ConfigDecoder {
     func decodeStore(_ node: YAMLNode, into s: inout StoreSettings) throws(ConfigError) {
         try forEachEntry(node, section: "store", allowed: [
             "verify_on_open", "checkpoint_log_size", "max_unindexed", "compaction_min_deleted", "compaction_deleted_fraction",
-            "rerank_factor", "quantized_search",
+            "rerank_factor", "quantized_search", "mirror_log_limit",
         ]) { (key, value) throws(ConfigError) in
             switch key {
             case "verify_on_open":
@@ -169,6 +169,8 @@ struct ConfigDecoder {
                 s.verifyOnOpen = mode
             case "checkpoint_log_size":
                 s.checkpointLogBytes = try size(value, "store.checkpoint_log_size", min: 1 << 20, max: 1 << 40)
+            case "mirror_log_limit":
+                s.mirrorLogBytes = try size(value, "store.mirror_log_limit", min: 0, max: 1 << 50)
             case "max_unindexed": s.maxUnindexed = try integer(value, "store.max_unindexed", min: 1, max: 1 << 30)
             case "compaction_min_deleted":
                 s.compactionMinDeleted = try integer(value, "store.compaction_min_deleted", min: 0, max: Int(Int32.max))

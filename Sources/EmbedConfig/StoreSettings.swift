@@ -15,6 +15,9 @@ public struct StoreSettings: Sendable, Equatable {
     public var verifyOnOpen: Verification? = nil
     /// Checkpoint a collection once its write-ahead log passes this many bytes.
     public var checkpointLogBytes: Int? = nil
+    /// Bytes of log a collection keeps past checkpoints for mirrors behind them; a mirror
+    /// further behind needs a fresh export.
+    public var mirrorLogBytes: Int? = nil
     /// Writers wait while more acknowledged records than this are not yet in the graph.
     public var maxUnindexed: Int? = nil
     /// Compact at a checkpoint once this many slots are deleted…

@@ -5,7 +5,7 @@ import EmbedSys
 import EmbedWire
 import Synchronization
 
-/// The vector-store methods (ids 32…43): collections bound to a model or to a raw dimension,
+/// The vector-store methods (ids 32…47): collections bound to a model or to a raw dimension,
 /// upsert and search through the model's batcher, per-collection access control, and files
 /// passed as descriptors.
 ///
@@ -77,6 +77,7 @@ final class StoreService: Sendable {
         case nil: break
         }
         if let v = s.checkpointLogBytes { o.checkpointLogBytes = Int64(v) }
+        if let v = s.mirrorLogBytes { o.mirrorLogBytes = Int64(v) }
         if let v = s.maxUnindexed { o.maxUnindexed = v }
         if let v = s.compactionMinDeleted { o.compactionMinDeleted = v }
         if let v = s.compactionDeletedFraction { o.compactionDeletedFraction = v }
@@ -130,6 +131,7 @@ final class StoreService: Sendable {
         server.register(.upsert, .deferred(UpsertRequest.self) { [self] ctx, req, done in
             writes.submit { [self] in upsert(ctx, req, done) }
         })
+        installMirrors(on: server, writes: writes)
         server.register(.search, .deferred(SearchRequest.self) { [self] ctx, req, done in
             if queuedSearches.load(ordering: .relaxed) == 0 && ctx.inlineTurnAvailable, let target = quickTarget(req), ctx.claimInlineTurn() {
                 search(ctx, req, done, quick: target)
@@ -175,6 +177,7 @@ final class StoreService: Sendable {
         case .io, .failed: return RPCError(.internal, e.description)
         case .closed(let n): return RPCError(.aborted, "collection '\(n)' was dropped or closed during the call")
         case .resultTooLarge(let m): return RPCError(.resourceExhausted, m)
+        case .failedPrecondition(let m): return RPCError(.failedPrecondition, m)
         }
     }
 
@@ -263,6 +266,7 @@ final class StoreService: Sendable {
                                                 nodes: UInt64(s.nodes), maxLevel: Int32(s.maxLevel), walBytes: UInt64(max(0, s.walBytes)),
                                                 snapshotBytes: UInt64(max(0, s.snapshotBytes)), memoryBytes: UInt64(s.memoryBytes),
                                                 lastSequence: s.lastSequence, checkpointSequence: s.checkpointSequence)
+            StoreService.addMirrors(c, to: &i)
         }
         if let e = c.failureReason ?? c.writeFailureReason {
             // Damage found after open (the background check) or a failed fsync: the collection

@@ -28,16 +28,18 @@ final class Checkpointer: @unchecked Sendable {
 
     private let state: CollectionState
     private let commit: GroupCommit
+    private let mirrors: MirrorLog
     private let config: CollectionConfig
     private let options: OpenOptions
     private let directory: String
     private let name: String
     private let logger: StoreLogger
 
-    init(state: CollectionState, commit: GroupCommit, config: CollectionConfig, options: OpenOptions, directory: String,
+    init(state: CollectionState, commit: GroupCommit, mirrors: MirrorLog, config: CollectionConfig, options: OpenOptions, directory: String,
          name: String, logger: @escaping StoreLogger) {
         self.state = state
         self.commit = commit
+        self.mirrors = mirrors
         self.config = config
         self.options = options
         self.directory = directory
@@ -144,8 +146,17 @@ final class Checkpointer: @unchecked Sendable {
                 throw error
             }
         }
-        do { try commit.wal.reset(baseSeq: seq) } catch {
-            state.fail(.failed("\(error)"))
+        // Mirrors behind this checkpoint keep the log they still need (retained segments,
+        // written before the log is emptied: a crash between leaves both, read as one).
+        do throws(StoreError) {
+            try mirrors.checkpoint(wal: commit.wal, seq: seq) { () throws(StoreError) in
+                do throws(StoreError) { try commit.wal.reset(baseSeq: seq) } catch {
+                    state.fail(.failed("\(error)"))
+                    throw error
+                }
+            }
+        } catch {
+            if state.anyFailure == nil { snapshotWriteFailed.store(true, ordering: .relaxed) }
             throw error
         }
         commit.checkpointed(at: seq)

@@ -68,9 +68,10 @@ final class GroupCommit: @unchecked Sendable {
     var walSize: Int64 { lock.withLock { wal.size } }
 
     /// Makes `w` durable (sharing an fsync with concurrent writers), has it applied, and returns
-    /// its affected count. `committed` is told the log's size after each batch this call leads.
+    /// its affected count. `committed` is told the log's size, the batch's sequence numbers and
+    /// its record count after each batch this call leads.
     /// - Complexity: one fsync shared by every writer queued meanwhile, plus applying the batch.
-    func submit(_ w: Waiter, committed: (_ walBytes: Int64) -> Void) throws(StoreError) -> Int {
+    func submit(_ w: Waiter, committed: (_ walBytes: Int64, _ batch: ClosedRange<UInt64>, _ records: Int) -> Void) throws(StoreError) -> Int {
         let leads = try lock.withLock { () throws(StoreError) -> Bool in
             if isClosed { throw StoreError.closed(name) }
             w.seq = nextSeq
@@ -148,7 +149,7 @@ final class GroupCommit: @unchecked Sendable {
                 lock.broadcast()
                 return wal.size
             }
-            committed(walBytes)
+            committed(walBytes, batch[0].seq...batch.last!.seq, batch.reduce(0) { $0 + $1.op.recordCount })
             // Keep leading for a few rounds while others queued meanwhile: handing over costs
             // a wake-up and a context switch per fsync on a busy machine.
             rounds += 1

@@ -35,6 +35,9 @@ public struct OpenOptions: Sendable {
     public var compactionMinDeleted: Int
     /// See `compactionMinDeleted`.
     public var compactionDeletedFraction: Double
+    /// Bytes of log kept past checkpoints for mirrors behind them (`retained/` segments). A
+    /// mirror whose cursor falls behind what this keeps is stale and needs a fresh export.
+    public var mirrorLogBytes: Int64
     /// Told the duration (ns) of every group commit's write + fdatasync of the log, on the
     /// writer's thread, after it (failed ones too). For monitoring: a server's metrics histogram
     /// (the store does not depend on the server; it only calls this). Must be quick.
@@ -42,7 +45,9 @@ public struct OpenOptions: Sendable {
 
     public init(verification: Verification = .background, checkpointLogBytes: Int64 = 256 << 20,
                 maxUnindexed: Int = 50_000, seed: UInt64 = 0x5EED, quantizedSearch: Bool = true,
-                rerankFactor: Int = 2, compactionMinDeleted: Int = 1000, compactionDeletedFraction: Double = 0.3) {
+                rerankFactor: Int = 2, compactionMinDeleted: Int = 1000, compactionDeletedFraction: Double = 0.3,
+                mirrorLogBytes: Int64 = 4 << 30) {
+        self.mirrorLogBytes = max(0, mirrorLogBytes)
         self.compactionMinDeleted = compactionMinDeleted
         self.compactionDeletedFraction = compactionDeletedFraction
         self.quantizedSearch = quantizedSearch

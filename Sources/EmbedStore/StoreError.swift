@@ -22,6 +22,9 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed(String)
     /// An answer would exceed the caller's size budget (e.g. a search's `resultBytesLimit`).
     case resultTooLarge(String)
+    /// The call cannot be served in the collection's present state (e.g. a mirror's cursor is
+    /// behind the retained log, or names no registered mirror); the message says what to do.
+    case failedPrecondition(String)
 
     /// Whether this is a write refused for lack of space (`ENOSPC`, or `EDQUOT` for a quota):
     /// the collection stays usable — reads go on, and writes work again once space is freed.
@@ -41,6 +44,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .failed(let m): return "collection failed: \(m)"
         case .closed(let n): return "collection '\(n)' is closed"
         case .resultTooLarge(let m): return "result too large: \(m)"
+        case .failedPrecondition(let m): return m
         }
     }
 }

@@ -46,7 +46,9 @@ public final class VectorCollection: Sendable {
     let logger: StoreLogger
 
     let state: CollectionState
-    private let commit: GroupCommit
+    let commit: GroupCommit
+    /// Mirrors' cursors and the log retained for them (VectorCollection+Mirror.swift).
+    let mirrors: MirrorLog
     private let checkpointer: Checkpointer
     private let indexer: Indexer
     let searcher: Searcher  // internal: tests ask it for its filter estimates
@@ -115,9 +117,11 @@ public final class VectorCollection: Sendable {
         for op in ops { _ = try state.apply(op) }
         if replayed > 0 { logger(.info, "\(name): replayed \(replayed) log records after sequence \(snapSeq)") }
         self.state = state
+        mirrors = try MirrorLog(directory: directory, walFloor: min(wal.baseSeq ?? snapSeq, (wal.firstSeq ?? UInt64.max) &- 1),
+                                options: options, name: name, logger: logger)
         commit = GroupCommit(wal: wal, lastSeq: lastSeq, checkpointSeq: snapSeq, fileLock: fileLock, state: state,
                              name: name, logger: logger, syncObserver: options.logSyncObserver)
-        checkpointer = Checkpointer(state: state, commit: commit, config: config, options: options, directory: directory,
+        checkpointer = Checkpointer(state: state, commit: commit, mirrors: mirrors, config: config, options: options, directory: directory,
                                     name: name, logger: logger)
         indexer = Indexer(state: state, commit: commit, checkpointer: checkpointer, config: config, options: options,
                           name: name, logger: logger)
@@ -198,7 +202,10 @@ public final class VectorCollection: Sendable {
 
     /// Makes a write durable and applied; wakes the indexer after each batch this call leads.
     private func submit(_ w: GroupCommit.Waiter) throws(StoreError) -> Int {
-        try commit.submit(w) { walBytes in indexer.wake(checkpointDue: walBytes > options.checkpointLogBytes) }
+        try commit.submit(w) { walBytes, batch, records in
+            if mirrors.active.load(ordering: .relaxed) { mirrors.noteCommit(first: batch.lowerBound, last: batch.upperBound, records: records) }
+            indexer.wake(checkpointDue: walBytes > options.checkpointLogBytes)
+        }
     }
 
     /// The record stored under `key`, or nil.

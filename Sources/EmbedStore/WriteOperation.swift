@@ -4,6 +4,14 @@ enum WriteOperation {
     case upsert([Record], [Float])  // records and their inverse norms
     case delete([String])
 
+    /// Keys upserted or deleted.
+    var recordCount: Int {
+        switch self {
+        case .upsert(let r, _): return r.count
+        case .delete(let k): return k.count
+        }
+    }
+
     /// Decodes a log record; nil when its payload does not parse (a record with a valid checksum
     /// that cannot be decoded: damage, reported by the caller).
     static func decode(_ e: WriteAheadLog.Entry, dimension: Int, metric: Metric, storage: StorageType) -> WriteOperation? {

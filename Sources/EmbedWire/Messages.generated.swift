@@ -1642,12 +1642,21 @@ public struct CollectionInfo: ProtoMessage {
     public var addPrompt: String = ""
     /// Field 19 (`query_prompt`): the model prompt Search applies to text queries
     public var queryPrompt: String = ""
+    /// Field 20 (`mirrors`): Mirrors (DescribeCollection and Stats only): each mirror with its lag, the largest lag of
+    /// any of them, and the log kept past checkpoints for them.
+    public var mirrors: [MirrorInfo] = []
+    /// Field 21 (`mirror_lag_records`).
+    public var mirrorLagRecords: UInt64 = 0
+    /// Field 22 (`mirror_lag_seconds`).
+    public var mirrorLagSeconds: Double = 0
+    /// Field 23 (`mirror_retained_bytes`).
+    public var mirrorRetainedBytes: UInt64 = 0
 
     /// Creates the empty message.
     public init() {}
 
     /// Creates the message; omitted fields take their proto3 defaults.
-    public init(name: String = "", model: String = "", embeddingSpace: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", count: UInt64 = 0, acl: CollectionAcl? = nil, createdUnixMs: UInt64 = 0, hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, stats: CollectionStats? = nil, canRead: Bool = false, canWrite: Bool = false, error: String = "", documents: Bool = false, addPrompt: String = "", queryPrompt: String = "") {
+    public init(name: String = "", model: String = "", embeddingSpace: String = "", dimension: UInt32 = 0, metric: String = "", storage: String = "", count: UInt64 = 0, acl: CollectionAcl? = nil, createdUnixMs: UInt64 = 0, hnswM: UInt32 = 0, hnswEfConstruction: UInt32 = 0, hnswEf: UInt32 = 0, stats: CollectionStats? = nil, canRead: Bool = false, canWrite: Bool = false, error: String = "", documents: Bool = false, addPrompt: String = "", queryPrompt: String = "", mirrors: [MirrorInfo] = [], mirrorLagRecords: UInt64 = 0, mirrorLagSeconds: Double = 0, mirrorRetainedBytes: UInt64 = 0) {
         self.name = name
         self.model = model
         self.embeddingSpace = embeddingSpace
@@ -1667,6 +1676,10 @@ public struct CollectionInfo: ProtoMessage {
         self.documents = documents
         self.addPrompt = addPrompt
         self.queryPrompt = queryPrompt
+        self.mirrors = mirrors
+        self.mirrorLagRecords = mirrorLagRecords
+        self.mirrorLagSeconds = mirrorLagSeconds
+        self.mirrorRetainedBytes = mirrorRetainedBytes
     }
 
     public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
@@ -1690,6 +1703,10 @@ public struct CollectionInfo: ProtoMessage {
         case 17: documents = try reader.readBool(field, type)
         case 18: addPrompt = try reader.readString(field, type)
         case 19: queryPrompt = try reader.readString(field, type)
+        case 20: mirrors.append(try reader.readMessage(field, type, as: MirrorInfo.self))
+        case 21: mirrorLagRecords = try reader.readUInt64(field, type)
+        case 22: mirrorLagSeconds = try reader.readDouble(field, type)
+        case 23: mirrorRetainedBytes = try reader.readUInt64(field, type)
         default: return false
         }
         return true
@@ -1715,6 +1732,10 @@ public struct CollectionInfo: ProtoMessage {
         writer.bool(17, documents)
         writer.string(18, addPrompt)
         writer.string(19, queryPrompt)
+        for v in mirrors { writer.message(20, v) }
+        writer.uint(21, mirrorLagRecords)
+        writer.double(22, mirrorLagSeconds)
+        writer.uint(23, mirrorRetainedBytes)
     }
 }
 
@@ -2920,5 +2941,406 @@ public struct StatsResponse: ProtoMessage {
 
     public func encode(to writer: inout ProtoWriter) {
         for v in collections { writer.message(1, v) }
+    }
+}
+
+/// The acknowledged writes after a sequence number, in log order: what a mirror forwards.
+/// FAILED_PRECONDITION when the log after `after_sequence` is no longer kept (a checkpoint
+/// emptied it with no mirror behind, or store.mirror_log_limit dropped it): the target needs a
+/// fresh export. Vectors are returned as written (bit-equal), whatever the storage type.
+///
+/// Request of method Changes (id 44).
+///
+/// Mirrors `message ChangesRequest` in proto/embedd.proto.
+public struct ChangesRequest: ProtoMessage {
+    /// Field 1 (`collection`).
+    public var collection: String = ""
+    /// Field 2 (`after_sequence`).
+    public var afterSequence: UInt64 = 0
+    /// Field 3 (`limit`): records (keys) per page, 0 = 1000, at most 100000; whole writes
+    public var limit: UInt32 = 0
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(collection: String = "", afterSequence: UInt64 = 0, limit: UInt32 = 0) {
+        self.collection = collection
+        self.afterSequence = afterSequence
+        self.limit = limit
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: collection = try reader.readString(field, type)
+        case 2: afterSequence = try reader.readUInt64(field, type)
+        case 3: limit = try reader.readUInt32(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, collection)
+        writer.uint(2, afterSequence)
+        writer.uint(3, UInt64(limit))
+    }
+}
+
+/// One write call: an upsert (records) or a delete (keys), with its sequence number.
+///
+/// Mirrors `message Change` in proto/embedd.proto.
+public struct Change: ProtoMessage {
+    /// Field 1 (`sequence`).
+    public var sequence: UInt64 = 0
+    /// Field 2 (`delete`).
+    public var delete: Bool = false
+    /// Field 3 (`records`): upserts: key, vector, metadata, document
+    public var records: [ScanRecord] = []
+    /// Field 4 (`keys`): deletes (only keys that existed are logged)
+    public var keys: [String] = []
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(sequence: UInt64 = 0, delete: Bool = false, records: [ScanRecord] = [], keys: [String] = []) {
+        self.sequence = sequence
+        self.delete = delete
+        self.records = records
+        self.keys = keys
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: sequence = try reader.readUInt64(field, type)
+        case 2: delete = try reader.readBool(field, type)
+        case 3: records.append(try reader.readMessage(field, type, as: ScanRecord.self))
+        case 4: keys.append(try reader.readString(field, type))
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.uint(1, sequence)
+        writer.bool(2, delete)
+        for v in records { writer.message(3, v) }
+        for v in keys { writer.repeatedStringElement(4, v) }
+    }
+}
+
+/// Response of method Changes (id 44).
+///
+/// Mirrors `message ChangesResponse` in proto/embedd.proto.
+public struct ChangesResponse: ProtoMessage {
+    /// Field 1 (`changes`).
+    public var changes: [Change] = []
+    /// Field 2 (`next_sequence`): pass as the next request's after_sequence
+    public var nextSequence: UInt64 = 0
+    /// Field 3 (`last_sequence`): the collection's last acknowledged write
+    public var lastSequence: UInt64 = 0
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(changes: [Change] = [], nextSequence: UInt64 = 0, lastSequence: UInt64 = 0) {
+        self.changes = changes
+        self.nextSequence = nextSequence
+        self.lastSequence = lastSequence
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: changes.append(try reader.readMessage(field, type, as: Change.self))
+        case 2: nextSequence = try reader.readUInt64(field, type)
+        case 3: lastSequence = try reader.readUInt64(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        for v in changes { writer.message(1, v) }
+        writer.uint(2, nextSequence)
+        writer.uint(3, lastSequence)
+    }
+}
+
+/// A mirror of a collection: its durable cursor and lag.
+///
+/// Mirrors `message MirrorInfo` in proto/embedd.proto.
+public struct MirrorInfo: ProtoMessage {
+    /// Field 1 (`target`): e.g. milvus://host:19530/name, the mirror's identity
+    public var target: String = ""
+    /// Field 2 (`prefix`): put before every key in the target
+    public var prefix: String = ""
+    /// Field 3 (`sequence`): the last write forwarded and acknowledged
+    public var sequence: UInt64 = 0
+    /// Field 4 (`last_sequence`): the collection's last write
+    public var lastSequence: UInt64 = 0
+    /// Field 5 (`lag_records`): keys written and not yet forwarded
+    public var lagRecords: UInt64 = 0
+    /// Field 6 (`lag_seconds`): age of the oldest write not yet forwarded (0 when caught up)
+    public var lagSeconds: Double = 0
+    /// Field 7 (`stale`): the log it needs is gone: re-export, then SetMirror RESET
+    public var stale: Bool = false
+    /// Field 8 (`registered_unix_ms`).
+    public var registeredUnixMs: UInt64 = 0
+    /// Field 9 (`acked_unix_ms`).
+    public var ackedUnixMs: UInt64 = 0
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(target: String = "", prefix: String = "", sequence: UInt64 = 0, lastSequence: UInt64 = 0, lagRecords: UInt64 = 0, lagSeconds: Double = 0, stale: Bool = false, registeredUnixMs: UInt64 = 0, ackedUnixMs: UInt64 = 0) {
+        self.target = target
+        self.prefix = prefix
+        self.sequence = sequence
+        self.lastSequence = lastSequence
+        self.lagRecords = lagRecords
+        self.lagSeconds = lagSeconds
+        self.stale = stale
+        self.registeredUnixMs = registeredUnixMs
+        self.ackedUnixMs = ackedUnixMs
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: target = try reader.readString(field, type)
+        case 2: prefix = try reader.readString(field, type)
+        case 3: sequence = try reader.readUInt64(field, type)
+        case 4: lastSequence = try reader.readUInt64(field, type)
+        case 5: lagRecords = try reader.readUInt64(field, type)
+        case 6: lagSeconds = try reader.readDouble(field, type)
+        case 7: stale = try reader.readBool(field, type)
+        case 8: registeredUnixMs = try reader.readUInt64(field, type)
+        case 9: ackedUnixMs = try reader.readUInt64(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, target)
+        writer.string(2, prefix)
+        writer.uint(3, sequence)
+        writer.uint(4, lastSequence)
+        writer.uint(5, lagRecords)
+        writer.double(6, lagSeconds)
+        writer.bool(7, stale)
+        writer.uint(8, registeredUnixMs)
+        writer.uint(9, ackedUnixMs)
+    }
+}
+
+/// `enum MirrorAction` of proto/embedd.proto: a struct over the raw value, so that values added
+/// by a newer peer survive decoding (proto3 enums are open).
+public struct MirrorAction: RawRepresentable, Sendable, Hashable {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// 0 (`MIRROR_REGISTER`): new mirror, cursor at the last write (INVALID_ARGUMENT if it exists)
+    public static let register = MirrorAction(rawValue: 0)
+    /// 1 (`MIRROR_RESET`): register, or move an existing cursor to the last write (after a fresh export)
+    public static let reset = MirrorAction(rawValue: 1)
+    /// 2 (`MIRROR_REMOVE`): forget it; the log kept only for it goes
+    public static let remove = MirrorAction(rawValue: 2)
+}
+
+/// Request of method SetMirror (id 45).
+///
+/// Mirrors `message SetMirrorRequest` in proto/embedd.proto.
+public struct SetMirrorRequest: ProtoMessage {
+    /// Field 1 (`collection`).
+    public var collection: String = ""
+    /// Field 2 (`target`).
+    public var target: String = ""
+    /// Field 3 (`prefix`).
+    public var prefix: String = ""
+    /// Field 4 (`action`).
+    public var action: MirrorAction = MirrorAction(rawValue: 0)
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(collection: String = "", target: String = "", prefix: String = "", action: MirrorAction = MirrorAction(rawValue: 0)) {
+        self.collection = collection
+        self.target = target
+        self.prefix = prefix
+        self.action = action
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: collection = try reader.readString(field, type)
+        case 2: target = try reader.readString(field, type)
+        case 3: prefix = try reader.readString(field, type)
+        case 4: action = MirrorAction(rawValue: try reader.readInt32(field, type))
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, collection)
+        writer.string(2, target)
+        writer.string(3, prefix)
+        writer.int(4, Int64(action.rawValue))
+    }
+}
+
+/// Response of method SetMirror (id 45).
+///
+/// Mirrors `message SetMirrorResponse` in proto/embedd.proto.
+public struct SetMirrorResponse: ProtoMessage {
+    /// Field 1 (`mirror`): empty after MIRROR_REMOVE
+    public var mirror: MirrorInfo? = nil
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(mirror: MirrorInfo? = nil) {
+        self.mirror = mirror
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: mirror = try reader.readMessage(field, type, as: MirrorInfo.self)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        if let mirror { writer.message(1, mirror) }
+    }
+}
+
+/// The mirror has forwarded every write up to `sequence` (a cursor never moves back).
+///
+/// Request of method AckMirror (id 46).
+///
+/// Mirrors `message AckMirrorRequest` in proto/embedd.proto.
+public struct AckMirrorRequest: ProtoMessage {
+    /// Field 1 (`collection`).
+    public var collection: String = ""
+    /// Field 2 (`target`).
+    public var target: String = ""
+    /// Field 3 (`sequence`).
+    public var sequence: UInt64 = 0
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(collection: String = "", target: String = "", sequence: UInt64 = 0) {
+        self.collection = collection
+        self.target = target
+        self.sequence = sequence
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: collection = try reader.readString(field, type)
+        case 2: target = try reader.readString(field, type)
+        case 3: sequence = try reader.readUInt64(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, collection)
+        writer.string(2, target)
+        writer.uint(3, sequence)
+    }
+}
+
+/// Response of method AckMirror (id 46).
+///
+/// Mirrors `message AckMirrorResponse` in proto/embedd.proto.
+public struct AckMirrorResponse: ProtoMessage {
+    /// Field 1 (`mirror`).
+    public var mirror: MirrorInfo? = nil
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(mirror: MirrorInfo? = nil) {
+        self.mirror = mirror
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: mirror = try reader.readMessage(field, type, as: MirrorInfo.self)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        if let mirror { writer.message(1, mirror) }
+    }
+}
+
+/// Request of method ListMirrors (id 47).
+///
+/// Mirrors `message ListMirrorsRequest` in proto/embedd.proto.
+public struct ListMirrorsRequest: ProtoMessage {
+    /// Field 1 (`collection`).
+    public var collection: String = ""
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(collection: String = "") {
+        self.collection = collection
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: collection = try reader.readString(field, type)
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        writer.string(1, collection)
+    }
+}
+
+/// Response of method ListMirrors (id 47).
+///
+/// Mirrors `message ListMirrorsResponse` in proto/embedd.proto.
+public struct ListMirrorsResponse: ProtoMessage {
+    /// Field 1 (`mirrors`).
+    public var mirrors: [MirrorInfo] = []
+
+    /// Creates the empty message.
+    public init() {}
+
+    /// Creates the message; omitted fields take their proto3 defaults.
+    public init(mirrors: [MirrorInfo] = []) {
+        self.mirrors = mirrors
+    }
+
+    public mutating func decodeField(_ field: Int, _ type: WireType, from reader: inout ProtoReader) throws(WireError) -> Bool {
+        switch field {
+        case 1: mirrors.append(try reader.readMessage(field, type, as: MirrorInfo.self))
+        default: return false
+        }
+        return true
+    }
+
+    public func encode(to writer: inout ProtoWriter) {
+        for v in mirrors { writer.message(1, v) }
     }
 }

@@ -56,6 +56,17 @@ extension MethodID {
     public static let optimizeCollection = MethodID(rawValue: 42)
     /// `rpc Scan(ScanRequest) returns (ScanResponse)`, since protocol 1.2.
     public static let scan = MethodID(rawValue: 43)
+    /// Mirrors (docs/milvus.md, "Mirror"): Changes and ListMirrors need read permission,
+    /// SetMirror and AckMirror write permission.
+    ///
+    /// `rpc Changes(ChangesRequest) returns (ChangesResponse)`, since protocol 1.3.
+    public static let changes = MethodID(rawValue: 44)
+    /// `rpc SetMirror(SetMirrorRequest) returns (SetMirrorResponse)`, since protocol 1.3.
+    public static let setMirror = MethodID(rawValue: 45)
+    /// `rpc AckMirror(AckMirrorRequest) returns (AckMirrorResponse)`, since protocol 1.3.
+    public static let ackMirror = MethodID(rawValue: 46)
+    /// `rpc ListMirrors(ListMirrorsRequest) returns (ListMirrorsResponse)`, since protocol 1.3.
+    public static let listMirrors = MethodID(rawValue: 47)
 
     /// Method id → rpc name, for `description`.
     static let rpcNames: [UInt16: String] = [
@@ -81,5 +92,9 @@ extension MethodID {
         41: "Stats",
         42: "OptimizeCollection",
         43: "Scan",
+        44: "Changes",
+        45: "SetMirror",
+        46: "AckMirror",
+        47: "ListMirrors",
     ]
 }

@@ -6,6 +6,6 @@ public enum ProtocolVersion {
     /// Major version: a change here means incompatible framing or messages.
     public static let major: UInt32 = 1
     /// Minor version: additions only. 1.1 added OptimizeCollection (method id 42), 1.2 Scan (43),
-    /// 1.3 Metrics (6).
+    /// 1.3 Metrics (6), Changes and mirrors (44–47).
     public static let minor: UInt32 = 3
 }

@@ -2,11 +2,12 @@ import EmbedCLI
 import EmbedSys
 import EmbedWire
 
-/// `embedctl collection create|list|describe|optimize|drop`.
+/// `embedctl collection create|list|describe|optimize|drop|mirror`.
 enum CollectionCommand {
     static var command: Command {
         Command(name: "collection", abstract: "Create, list, describe, optimize and drop vector collections.", options: ConnectionOptions.self,
-                subcommands: [Command(Create.self), Command(List.self), Command(Describe.self), Command(Optimize.self), Command(Drop.self)])
+                subcommands: [Command(Create.self), Command(List.self), Command(Describe.self), Command(Optimize.self), Command(Drop.self),
+                              Command(MirrorCommand.self)])
     }
 
     enum Metric: String, CaseIterable {

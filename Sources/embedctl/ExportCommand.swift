@@ -25,6 +25,11 @@ enum ExportCommand {
         var token: String?
         var create = false
         var resume = false
+        /// Put before every key (a mirror's source prefix: several machines into one collection).
+        var prefix: String?
+        /// Skip the final count check (`collection mirror`: writes during the export are
+        /// replayed by the mirror, and other sources may share the collection).
+        var noCountCheck = false
         var api: MilvusAPIChoice?
         var batch: Int?
         var stopAfter: Int?
@@ -42,6 +47,9 @@ enum ExportCommand {
                 .option("--batch", value: "N", help: "records per insert request (default 1000)", \.batch, .integer(max: 100_000)),
                 .option("--stop-after", value: "N", help: "stop (resumably) after N records: for tests and trial runs", \.stopAfter,
                         .integer(max: Int(Int32.max))),
+                .option("--prefix", value: "P", help: "put P before every key in Milvus (as `collection mirror --prefix`)", \.prefix, .string),
+                .flag("--no-count-check", help: "skip the final count check (collection mirror: the mirror replays writes made meanwhile)",
+                      \.noCountCheck),
                 .option("--state", value: "FILE", help: "the resume file (default: under $XDG_STATE_HOME/embedd/export)", \.stateFile, .file),
                 .group(\.connection),
             ]
@@ -144,7 +152,7 @@ enum ExportCommand {
                     throw .runtime(error.description)
                 }
                 let records = page.records.map {
-                    MilvusRecord(key: $0.key, vector: $0.vector?.values ?? [], metadata: $0.metadata, document: $0.document)
+                    MilvusRecord(key: (prefix ?? "") + $0.key, vector: $0.vector?.values ?? [], metadata: $0.metadata, document: $0.document)
                 }
                 let batch: MilvusClient.Batch
                 do { batch = try MilvusClient.encode(records, schema: schema) } catch {
@@ -182,6 +190,12 @@ enum ExportCommand {
                 return
             }
 
+            if noCountCheck {
+                state.remove()
+                Output.out("exported \(thisRun) records of '\(collection)' to \(url) (REST \(api.rawValue)" + (created ? ", created" : "")
+                           + (resume ? ", resumed" : "") + ") in \(Int(seconds.rounded())) s, \(rate) records/s\n")
+                return
+            }
             // Read back the count (Milvus's default consistency may lag a few seconds).
             let expected: Int
             do { expected = Int(try client.count(collection)) } catch { throw .runtime(error.description) }

@@ -38,6 +38,7 @@ enum StoreRendering {
             ("query_prompt", c.queryPrompt.isEmpty ? "null" : JSON.string(c.queryPrompt)),
         ]
         if let s = c.stats { pairs.append(("stats", statsJSON(s, indent: indent + "  "))) }
+        pairs += MirrorRendering.jsonPairs(c, indent: indent)
         return JSON.object(pairs, indent: indent)
     }
 
@@ -81,6 +82,7 @@ enum StoreRendering {
                 ("sequence", "\(s.lastSequence) (checkpoint \(s.checkpointSequence))"),
             ]
         }
+        lines += MirrorRendering.describeLines(c)
         let w = lines.map(\.0.count).max() ?? 0
         return lines.map { "\(($0.0 + ":").padding(w + 1)) \($0.1)" }.joined(separator: "\n") + "\n"
     }

@@ -111,10 +111,11 @@ import EmbedSys
           compaction_deleted_fraction: 0.5
           rerank_factor: 4
           quantized_search: false
+          mirror_log_limit: 1GiB
         """).store
         #expect(store.verifyOnOpen == .full && store.checkpointLogBytes == 64 << 20 && store.maxUnindexed == 10_000)
         #expect(store.compactionMinDeleted == 0 && store.compactionDeletedFraction == 0.5)
-        #expect(store.rerankFactor == 4 && store.quantizedSearch == false)
+        #expect(store.rerankFactor == 4 && store.quantizedSearch == false && store.mirrorLogBytes == 1 << 30)
         #expect(try parse("store: {rerank_factor: 3}").store.verifyOnOpen == nil, "unset store fields keep the store's defaults")
     }
 

@@ -165,6 +165,15 @@ extension GoldenSamples {
         ScanRecord 0a016b12060a040000003f1a027b7d220c7b2274657874223a2274227d
         ScanResponse -
         ScanResponse 0a030a01610a00120161
+        ChangesRequest -
+        ChangesRequest 0a04646f637310ac0218e807
+        Change 08071a0f0a016b12060a040000003f1a027b7d
+        Change 08081001220161220162
+        ChangesResponse 0a02080110011809
+        MirrorInfo 0a0c6d696c7675733a2f2f682f631202612f18052009280431000000000000f83f380140014802
+        SetMirrorRequest 0a01631201741a01702002
+        AckMirrorRequest 0a0163120174182a
+        CollectionInfo 0a016ea201030a0174a80103b101000000000000d03fb8018020
         MetricsRequest -
         MetricsResponse -
         MetricsResponse 0a1f232054595045206120636f756e7465720a617b6c3d225c22c3bc227d20310a

@@ -73,6 +73,16 @@ class UpsertOutcome(ProtoEnum):
     UPSERT_FAILED = 3
 
 
+class MirrorAction(ProtoEnum):
+    """``enum MirrorAction``."""
+    #: new mirror, cursor at the last write (INVALID_ARGUMENT if it exists)
+    MIRROR_REGISTER = 0
+    #: register, or move an existing cursor to the last write (after a fresh export)
+    MIRROR_RESET = 1
+    #: forget it; the log kept only for it goes
+    MIRROR_REMOVE = 2
+
+
 # ---------------------------------------------------------------------------- messages
 
 
@@ -550,6 +560,12 @@ class CollectionInfo(Message):
     add_prompt: str = pb(18, "string")
     #: the model prompt Search applies to text queries
     query_prompt: str = pb(19, "string")
+    #: Mirrors (DescribeCollection and Stats only): each mirror with its lag, the largest lag of
+    #: any of them, and the log kept past checkpoints for them.
+    mirrors: List[MirrorInfo] = pb(20, "message", repeated=True, message=lambda: MirrorInfo)
+    mirror_lag_records: int = pb(21, "uint64")
+    mirror_lag_seconds: float = pb(22, "double")
+    mirror_retained_bytes: int = pb(23, "uint64")
 
 
 @dataclass
@@ -883,6 +899,108 @@ class StatsResponse(Message):
     collections: List[CollectionInfo] = pb(1, "message", repeated=True, message=CollectionInfo)
 
 
+@dataclass
+class ChangesRequest(Message):
+    """The acknowledged writes after a sequence number, in log order: what a mirror forwards.
+    FAILED_PRECONDITION when the log after `after_sequence` is no longer kept (a checkpoint
+    emptied it with no mirror behind, or store.mirror_log_limit dropped it): the target needs a
+    fresh export. Vectors are returned as written (bit-equal), whatever the storage type.
+
+    Request of method Changes (id 44).
+    """
+    collection: str = pb(1, "string")
+    after_sequence: int = pb(2, "uint64")
+    #: records (keys) per page, 0 = 1000, at most 100000; whole writes
+    limit: int = pb(3, "uint32")
+
+
+@dataclass
+class Change(Message):
+    """One write call: an upsert (records) or a delete (keys), with its sequence number."""
+    sequence: int = pb(1, "uint64")
+    delete: bool = pb(2, "bool")
+    #: upserts: key, vector, metadata, document
+    records: List[ScanRecord] = pb(3, "message", repeated=True, message=ScanRecord)
+    #: deletes (only keys that existed are logged)
+    keys: List[str] = pb(4, "string", repeated=True)
+
+
+@dataclass
+class ChangesResponse(Message):
+    """Response of method Changes (id 44)."""
+    changes: List[Change] = pb(1, "message", repeated=True, message=Change)
+    #: pass as the next request's after_sequence
+    next_sequence: int = pb(2, "uint64")
+    #: the collection's last acknowledged write
+    last_sequence: int = pb(3, "uint64")
+
+
+@dataclass
+class MirrorInfo(Message):
+    """A mirror of a collection: its durable cursor and lag."""
+    #: e.g. milvus://host:19530/name, the mirror's identity
+    target: str = pb(1, "string")
+    #: put before every key in the target
+    prefix: str = pb(2, "string")
+    #: the last write forwarded and acknowledged
+    sequence: int = pb(3, "uint64")
+    #: the collection's last write
+    last_sequence: int = pb(4, "uint64")
+    #: keys written and not yet forwarded
+    lag_records: int = pb(5, "uint64")
+    #: age of the oldest write not yet forwarded (0 when caught up)
+    lag_seconds: float = pb(6, "double")
+    #: the log it needs is gone: re-export, then SetMirror RESET
+    stale: bool = pb(7, "bool")
+    registered_unix_ms: int = pb(8, "uint64")
+    acked_unix_ms: int = pb(9, "uint64")
+
+
+@dataclass
+class SetMirrorRequest(Message):
+    """Request of method SetMirror (id 45)."""
+    collection: str = pb(1, "string")
+    target: str = pb(2, "string")
+    prefix: str = pb(3, "string")
+    action: MirrorAction = pb(4, "enum", enum_type=MirrorAction)
+
+
+@dataclass
+class SetMirrorResponse(Message):
+    """Response of method SetMirror (id 45)."""
+    #: empty after MIRROR_REMOVE
+    mirror: Optional[MirrorInfo] = pb(1, "message", message=MirrorInfo)
+
+
+@dataclass
+class AckMirrorRequest(Message):
+    """The mirror has forwarded every write up to `sequence` (a cursor never moves back).
+
+    Request of method AckMirror (id 46).
+    """
+    collection: str = pb(1, "string")
+    target: str = pb(2, "string")
+    sequence: int = pb(3, "uint64")
+
+
+@dataclass
+class AckMirrorResponse(Message):
+    """Response of method AckMirror (id 46)."""
+    mirror: Optional[MirrorInfo] = pb(1, "message", message=MirrorInfo)
+
+
+@dataclass
+class ListMirrorsRequest(Message):
+    """Request of method ListMirrors (id 47)."""
+    collection: str = pb(1, "string")
+
+
+@dataclass
+class ListMirrorsResponse(Message):
+    """Response of method ListMirrors (id 47)."""
+    mirrors: List[MirrorInfo] = pb(1, "message", repeated=True, message=MirrorInfo)
+
+
 # ---------------------------------------------------------------------------- method table
 
 #: rpc name → (method id, request class, response class), as in ``service Embedd``.
@@ -909,6 +1027,10 @@ METHODS: Dict[str, Tuple[int, Type[Message], Type[Message]]] = {
     "Stats": (41, StatsRequest, StatsResponse),
     "OptimizeCollection": (42, OptimizeCollectionRequest, OptimizeCollectionResponse),
     "Scan": (43, ScanRequest, ScanResponse),
+    "Changes": (44, ChangesRequest, ChangesResponse),
+    "SetMirror": (45, SetMirrorRequest, SetMirrorResponse),
+    "AckMirror": (46, AckMirrorRequest, AckMirrorResponse),
+    "ListMirrors": (47, ListMirrorsRequest, ListMirrorsResponse),
 }
 
 #: Every message class by its .proto name (tests cross-check each against Google's protobuf).
@@ -981,4 +1103,14 @@ ALL_MESSAGES: Dict[str, Type[Message]] = {
     "CountResponse": CountResponse,
     "StatsRequest": StatsRequest,
     "StatsResponse": StatsResponse,
+    "ChangesRequest": ChangesRequest,
+    "Change": Change,
+    "ChangesResponse": ChangesResponse,
+    "MirrorInfo": MirrorInfo,
+    "SetMirrorRequest": SetMirrorRequest,
+    "SetMirrorResponse": SetMirrorResponse,
+    "AckMirrorRequest": AckMirrorRequest,
+    "AckMirrorResponse": AckMirrorResponse,
+    "ListMirrorsRequest": ListMirrorsRequest,
+    "ListMirrorsResponse": ListMirrorsResponse,
 }
