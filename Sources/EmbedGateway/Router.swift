@@ -6,8 +6,8 @@ import EmbedWire
 /// Maps each request to its route, checks its key, calls the daemon and writes the answer.
 ///
 /// Routes (docs/http.md): OpenAI `POST /v1/embeddings`, `GET /v1/models`,
-/// `GET /v1/models/{id}`; TEI `POST /embed`, `GET /info`, `GET /health`. Only `/health`
-/// needs no key. Errors use the route's API shape (OpenAI's for unknown paths).
+/// `GET /v1/models/{id}`; TEI `POST /embed`, `GET /info`, `GET /health`; Prometheus
+/// `GET /metrics` (the daemon's Metrics call, passed through). Only `/health` needs no key. Errors use the route's API shape (OpenAI's for unknown paths).
 public final class Router: @unchecked Sendable {
     public let daemon: DaemonPool
     /// Keys a TCP client must present; nil = no check (`--no-auth`).
@@ -55,6 +55,9 @@ public final class Router: @unchecked Sendable {
             case "/embed":
                 try requireMethod(head, "POST")
                 return try teiEmbed(body)
+            case "/metrics":
+                try requireMethod(head, "GET", "HEAD")
+                return try metrics()
             case "/info":
                 try requireMethod(head, "GET", "HEAD")
                 guard let m = ModelsResponse.resolve("", in: try models(fresh: true)) else {
@@ -62,7 +65,7 @@ public final class Router: @unchecked Sendable {
                 }
                 return .json(ModelsResponse.teiInfo(m, version: GatewayVersion.string, maxConnections: maxConnections, maxInputsPerCall: 1024))
             default:
-                throw APIError(status: 404, "Unknown route \(head.method) \(path) (embedd-http serves POST /v1/embeddings, GET /v1/models, POST /embed, GET /info, GET /health)",
+                throw APIError(status: 404, "Unknown route \(head.method) \(path) (embedd-http serves POST /v1/embeddings, GET /v1/models, POST /embed, GET /info, GET /health, GET /metrics)",
                                code: "unknown_url")
             }
         } catch {
@@ -96,6 +99,24 @@ public final class Router: @unchecked Sendable {
         }
         let r = try embed(request.call, flavor: .tei)
         return .json(try request.response(r, modelNormalizes: info.normalized))
+    }
+
+    /// The daemon's Prometheus exposition, as it wrote it. Its per-collection series are those
+    /// the gateway's own user may read (docs/operations.md, "Metrics").
+    private func metrics() throws(APIError) -> GatewayResponse {
+        let deadline = deadlineMilliseconds
+        do {
+            let text = try daemon.withClient { (c: EmbedClient) throws(ClientError) -> String in
+                try c.metrics(deadlineMilliseconds: deadline)
+            }
+            return GatewayResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                                   body: Array(text.utf8))
+        } catch {
+            if case .rpc(let code, let message) = error {
+                throw APIError(status: APIError.httpStatus(for: code), "embedd's Metrics call failed: \(message)")
+            }
+            throw APIError(status: 503, "embedd is not reachable at \(daemon.socketPath): \(error)", teiType: "Unhealthy")
+        }
     }
 
     /// One Embed call; the daemon's status becomes an HTTP error.

@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import EmbedHTTP
 import EmbedSys
 
@@ -73,12 +72,11 @@ public final class HTTPMilvusTransport: MilvusTransport {
         let endpoint = TCPEndpoint(host: address, port: UInt16(port))
         let socket: FileDescriptor
         do { socket = try TCPSocket.connect(endpoint, timeoutMilliseconds: Int32(connectTimeout * 1000)) } catch {
-            throw .io(error == Errno(rawValue: ETIMEDOUT) ? "connect timed out after \(connectTimeout) s" : "connect: \(error)")
+            throw .io(error == Errno.timedOut ? "connect timed out after \(connectTimeout) s" : "connect: \(error)")
         }
         do {
             try UnixSocket.setReceiveTimeout(socket, seconds: ioTimeout)
-            var tv = timeval(tv_sec: Int(ioTimeout), tv_usec: 0)
-            _ = setsockopt(socket.rawValue, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            try UnixSocket.setSendTimeout(socket, seconds: ioTimeout)
         } catch {
             try? socket.close()
             throw .io("setsockopt: \(error)")
@@ -89,30 +87,7 @@ public final class HTTPMilvusTransport: MilvusTransport {
 
     /// An IP literal for `host` ("localhost" and literals as they are; names by getaddrinfo).
     private func resolve() throws(Failure) -> String {
-        if host == "localhost" || host.contains(":") || host.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || ($0 >= 48 && $0 <= 57) }) {
-            return host
-        }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, nil, &hints, &list)
-        guard rc == 0, let first = list else {
-            throw .io("cannot resolve host '\(host)': \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(list) }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        var node: UnsafeMutablePointer<addrinfo>? = first
-        while let n = node {
-            if n.pointee.ai_family == AF_INET, let sa = n.pointee.ai_addr {
-                var a = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-                if inet_ntop(AF_INET, &a, &text, socklen_t(text.count)) != nil { return String(cString: text) }
-            } else if n.pointee.ai_family == AF_INET6, let sa = n.pointee.ai_addr {
-                var a = sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                if inet_ntop(AF_INET6, &a, &text, socklen_t(text.count)) != nil { return String(cString: text) }
-            }
-            node = n.pointee.ai_next
-        }
-        throw .io("host '\(host)' has no IPv4 or IPv6 address")
+        do { return try HostResolver.address(of: host) } catch { throw .io(error.description) }
     }
 
     private func exchangeOnce(method: String, path: String, headers: [(String, String)], body: [UInt8]) throws(Failure)
@@ -124,7 +99,7 @@ public final class HTTPMilvusTransport: MilvusTransport {
         if method != "GET" || !body.isEmpty { head.append("Content-Length", String(body.count)) }
         let request = HTTPRequestHead(method: method, target: path, headers: head).serialized(body: body)
         do { try UnixSocket.sendAll(socket, request) } catch {
-            if error == Errno(rawValue: EPIPE) || error == Errno(rawValue: ECONNRESET) { throw .closedEarly }
+            if error == Errno.brokenPipe || error == Errno.connectionReset { throw .closedEarly }
             throw .io(error == .wouldBlock ? "send timed out after \(ioTimeout) s" : "send: \(error)")
         }
         // Read the head.
@@ -172,7 +147,7 @@ public final class HTTPMilvusTransport: MilvusTransport {
             guard let n else { throw .io("no answer to \(path) within \(ioTimeout) s") }
             return n
         case .failure(let error):
-            if error == Errno(rawValue: ECONNRESET) { throw .closedEarly }
+            if error == Errno.connectionReset { throw .closedEarly }
             throw .io("receive: \(error)")
         }
     }

@@ -1,4 +1,4 @@
-import Glibc
+import EmbedSys
 
 /// How a record's metadata and document share one stored byte string, in the log's upsert
 /// records and in the snapshot's heap: the metadata (a JSON object, or nothing), then — only
@@ -24,16 +24,13 @@ enum RecordPayload {
 
     /// The metadata part of `payload`.
     static func metadata(in payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard let base = payload.baseAddress, let nul = memchr(base, 0, payload.count) else { return payload }
-        return UnsafeRawBufferPointer(start: base, count: UnsafeRawPointer(nul) - base)
+        guard let nul = RawMemory.firstIndex(of: 0, in: payload) else { return payload }
+        return UnsafeRawBufferPointer(rebasing: payload[..<nul])
     }
 
     /// The document part of `payload` (empty when it has none).
     static func document(in payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard let base = payload.baseAddress, let nul = memchr(base, 0, payload.count) else {
-            return UnsafeRawBufferPointer(start: nil, count: 0)
-        }
-        let start = UnsafeRawPointer(nul) + 1
-        return UnsafeRawBufferPointer(start: start, count: payload.count - (start - base))
+        guard let nul = RawMemory.firstIndex(of: 0, in: payload) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(rebasing: payload[(nul + 1)...])
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+import EmbedSys
 
 /// One page of `VectorCollection.scan`.
 public struct ScanPage: Sendable, Equatable {
@@ -87,14 +87,7 @@ private struct KeyHeap {
     }
 
     /// memcmp order, a proper prefix first.
-    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let n = min(a.count, b.count)
-        if n > 0 {
-            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
-            if c != 0 { return Int(c) }
-        }
-        return a.count - b.count
-    }
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int { RawMemory.compare(a, b) }
 
     private func less(_ x: UInt32, _ y: UInt32) -> Bool { KeyHeap.compare(store.keyBytes(x), store.keyBytes(y)) < 0 }
 

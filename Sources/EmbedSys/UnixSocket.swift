@@ -260,4 +260,10 @@ public enum UnixSocket {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
         _ = try checkingErrno { Glibc.setsockopt(fd.rawValue, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
     }
+
+    /// `setsockopt(SO_SNDTIMEO)`: a send that cannot progress for `seconds` fails with EAGAIN.
+    public static func setSendTimeout(_ fd: FileDescriptor, seconds: Double) throws(Errno) {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
+        _ = try checkingErrno { Glibc.setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) }
+    }
 }

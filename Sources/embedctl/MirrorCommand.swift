@@ -1,4 +1,3 @@
-@preconcurrency import Glibc
 import EmbedCLI
 import EmbedClient
 import EmbedSys
@@ -150,7 +149,7 @@ struct MirrorCommand: ParsableCommand {
     /// The pid in the pid file when that process still runs.
     static func runningPID(_ name: String) -> Int32? {
         guard let bytes = try? FileSystem.readFile(pidPath(name), limit: 64),
-              let pid = Int32(String(decoding: bytes, as: UTF8.self).filter { $0.isNumber }), pid > 0, Glibc.kill(pid, 0) == 0 else { return nil }
+              let pid = Int32(String(decoding: bytes, as: UTF8.self).filter { $0.isNumber }), pid > 0, (try? Signals.send(0, to: pid)) != nil else { return nil }
         return pid
     }
 
@@ -168,7 +167,7 @@ struct MirrorCommand: ParsableCommand {
         if let pid = MirrorCommand.runningPID(name) { Output.out("embedd-mirror already runs for \(name) (pid \(pid))\n"); return }
         let here = ((try? FileSystem.realPath("/proc/self/exe")) ?? "/usr/bin/embedctl").split(separator: "/").dropLast().joined(separator: "/")
         let exe = FileSystem.isRegularFile("/" + here + "/embedd-mirror") ? "/" + here + "/embedd-mirror" : "/usr/bin/embedd-mirror"
-        if let token { setenv("MILVUS_TOKEN", token, 1) }
+        if let token { Environment.set("MILVUS_TOKEN", token) }
         let args = [exe, name, "--target", target, "--socket", connection.socketPath]
         let child: ChildProcess
         do {
@@ -186,7 +185,7 @@ struct MirrorCommand: ParsableCommand {
 
     private func stopProcess() {
         if let pid = MirrorCommand.runningPID(name) {
-            _ = Glibc.kill(pid, SIGTERM)
+            try? Signals.send(Signals.terminate, to: pid)
             try? FileSystem.unlink(MirrorCommand.pidPath(name))
             Output.out("stopped embedd-mirror for \(name) (pid \(pid)); its cursor is kept\n")
         } else if MirrorCommand.underSystemd {

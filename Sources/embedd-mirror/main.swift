@@ -1,4 +1,4 @@
-import Glibc
+import EmbedSys
 
 // embedd-mirror: forwards one collection's writes to its Milvus mirror (docs/milvus.md).
 // Runs outside the daemon (which has no network), e.g. as systemd/embedd-mirror@.service.
@@ -6,13 +6,13 @@ let options: MirrorOptions
 do throws(MirrorFailure) {
     options = try MirrorOptions.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    if case .help = error { print(MirrorOptions.usage); exit(0) }
+    if case .help = error { print(MirrorOptions.usage); Environment.exit(0) }
     Forwarder.log("\(error)")
-    exit(64)
+    Environment.exit(64)
 }
 do throws(MirrorFailure) {
     try Forwarder(options: options).run()
 } catch {
     Forwarder.log("\(error)")
-    exit(2)
+    Environment.exit(2)
 }

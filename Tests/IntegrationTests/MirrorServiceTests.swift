@@ -39,8 +39,12 @@ import Testing
 
         let described = try c.describeCollection("m")
         #expect(described.mirrors.count == 1 && described.mirrorLagRecords == 3 && described.mirrors[0].lagSeconds >= 0)
+        // The same lag in the metrics, per mirror.
+        let lagLine = #"embedd_mirror_lag_records{collection="m",target="milvus://h:1/x"} "#
+        #expect(try c.metrics().split(separator: "\n").contains { $0.hasPrefix(lagLine) && $0.hasSuffix(" 3") })
         let acked = try c.ackMirror("m", target: "milvus://h:1/x", sequence: 3)
         #expect(acked.sequence == 3 && acked.lagRecords == 0 && acked.lagSeconds == 0)
+        #expect(try c.metrics().contains(lagLine + "0\n"))
         #expect(StoreServiceTests.status { _ = try c.ackMirror("m", target: "other", sequence: 1) }.0 == .failedPrecondition)
         #expect(try c.mirrors("m").map(\.sequence) == [3])
         _ = try c.setMirror("m", target: "milvus://h:1/x", action: .remove)

@@ -56,12 +56,6 @@ def embedd_version() -> str:
     return m.group(1)
 
 
-def http_gateway_expected() -> bool:
-    """embedd-http belongs in the package once Package.swift declares it or its units exist."""
-    declared = '.executable(name: "embedd-http"' in read(os.path.join(REPO, "Package.swift"))
-    return declared or bool(glob.glob(os.path.join(REPO, "systemd", "embedd-http.*")))
-
-
 def run(args: List[str], *, check: bool = True, env: Optional[Dict[str, str]] = None,
         timeout: float = 600) -> subprocess.CompletedProcess:
     r = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=timeout)
@@ -199,12 +193,12 @@ class BuildDebTests(unittest.TestCase):
         self.assertEqual(plugins, [f"libembedd-{p}.so" for p in PLUGINS])
         self.assertFalse([p for p in self.pkg.listing if "fixture" in p], "the test fixture plugin is packaged")
 
-    def test_http_gateway_is_packaged_with_its_units(self) -> None:
-        if not http_gateway_expected():
-            self.skipTest("embedd-http is not a product yet (Package.swift, systemd/embedd-http.*): branch h27-http")
+    def test_http_gateway_and_mirror_are_packaged_with_their_units(self) -> None:
         for path in ["/usr/bin/embedd-http", "/usr/lib/systemd/system/embedd-http.socket",
-                     "/usr/lib/systemd/system/embedd-http.service", "/usr/share/man/man1/embedd-http.1.gz"]:
-            self.assertIn(path, self.pkg.listing, f"embedd-http is a product but {path} is not in the package")
+                     "/usr/lib/systemd/system/embedd-http.service", "/usr/share/man/man1/embedd-http.1.gz",
+                     "/usr/bin/embedd-mirror", "/usr/lib/systemd/system/embedd-mirror@.service",
+                     "/usr/share/man/man1/embedd-mirror.1.gz"]:
+            self.assertIn(path, self.pkg.listing, f"{path} is not in the package")
 
     def test_runpath_is_origin_relative_and_never_the_toolchain(self) -> None:
         swift = shutil.which("swift")

@@ -79,10 +79,13 @@ final class MetricsService: Sendable {
 
     private func writeCollections(_ ctx: CallContext, into w: inout MetricsWriter) {
         var stats: [EmbedStore.CollectionStats] = []
+        var mirrors: [(collection: String, retainedBytes: Int64, statuses: [MirrorStatus])] = []
         for c in store.catalog.openCollections() {
             // A binding that cannot be read (a damaged file) hides the collection, as Stats does.
             guard let b = try? store.binding(of: c), b.canRead(ctx) else { continue }
             stats.append(c.stats())
+            let statuses = c.mirrorStatuses()
+            if !statuses.isEmpty { mirrors.append((c.name, c.retainedLogBytes, statuses)) }
         }
         Self.collectionFamily(&w, stats, "embedd_collection_records", "Live records.") { Int64($0.count) }
         Self.collectionFamily(&w, stats, "embedd_collection_deleted",
@@ -94,6 +97,27 @@ final class MetricsService: Sendable {
                               "Bytes of the collection's snapshot file (0 before its first checkpoint).") { $0.snapshotBytes }
         Self.collectionFamily(&w, stats, "embedd_collection_memory_bytes",
                               "Bytes of vectors, links, keys and metadata the collection holds in memory.") { Int64($0.memoryBytes) }
+        Self.writeMirrors(mirrors, into: &w)
+    }
+
+    /// One series per mirror (collection, target): how far it trails the collection's log.
+    private static func writeMirrors(_ mirrors: [(collection: String, retainedBytes: Int64, statuses: [MirrorStatus])],
+                                     into w: inout MetricsWriter) {
+        guard !mirrors.isEmpty else { return }
+        w.family("embedd_mirror_lag_records", .gauge, help: "Keys written to the collection and not yet forwarded by the mirror.")
+        for m in mirrors {
+            for s in m.statuses { w.sample("embedd_mirror_lag_records", [("collection", m.collection), ("target", s.cursor.target)], s.lagRecords) }
+        }
+        w.family("embedd_mirror_lag_seconds", .gauge, help: "Age of the oldest write the mirror has not forwarded (0 when caught up).")
+        for m in mirrors {
+            for s in m.statuses { w.sample("embedd_mirror_lag_seconds", [("collection", m.collection), ("target", s.cursor.target)], s.lagSeconds) }
+        }
+        w.family("embedd_mirror_stale", .gauge, help: "1 when the log the mirror needs is gone (past store.mirror_log_limit): re-export.")
+        for m in mirrors {
+            for s in m.statuses { w.sample("embedd_mirror_stale", [("collection", m.collection), ("target", s.cursor.target)], s.stale ? 1 : 0) }
+        }
+        w.family("embedd_mirror_retained_log_bytes", .gauge, help: "Bytes of log kept past checkpoints for the collection's mirrors.")
+        for m in mirrors { w.sample("embedd_mirror_retained_log_bytes", [("collection", m.collection)], Int(m.retainedBytes)) }
     }
 
     private static func collectionFamily(_ w: inout MetricsWriter, _ stats: [EmbedStore.CollectionStats], _ name: String, _ help: String,

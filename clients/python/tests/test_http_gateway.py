@@ -196,6 +196,25 @@ class GatewayTests(unittest.TestCase):
         status, _, body = self.gw.request("GET", "/v1/models/nope")
         self.assertEqual((status, json.loads(body)["error"]["code"]), (404, "model_not_found"))
 
+    def test_metrics_route_serves_the_daemons_exposition_and_needs_a_key(self) -> None:
+        def embed_calls(text: str) -> float:
+            total = 0.0
+            for line in text.splitlines():
+                if line.startswith('embedd_calls_total{') and 'method="Embed"' in line and 'code="OK"' in line:
+                    total += float(line.rsplit(" ", 1)[1])
+            return total
+        status, headers, body = self.gw.request("GET", "/metrics")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(headers["content-type"], "text/plain; version=0.0.4; charset=utf-8")
+        before = embed_calls(body.decode())
+        self.assertIn("# TYPE embedd_calls_total counter", body.decode())
+        self.assertEqual(self.gw.request("POST", "/embed", {"inputs": "counted"})[0], 200)
+        _, _, body = self.gw.request("GET", "/metrics")
+        self.assertEqual(embed_calls(body.decode()), before + 1)
+        status, _, body = self.gw.request("GET", "/metrics", key=None)
+        self.assertEqual(status, 401, body)
+        self.assertEqual(self.gw.request("POST", "/metrics")[0], 405)
+
     def test_auth(self) -> None:
         for key, code in [(None, "missing_api_key"), ("wrong", "invalid_api_key"), (KEY + "x", "invalid_api_key"), ("", "missing_api_key")]:
             status, headers, body = self.gw.request("POST", "/v1/embeddings", {"input": "a"}, key=key if key != "" else None)
