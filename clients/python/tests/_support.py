@@ -41,6 +41,27 @@ def package_copy_for_other_users() -> str:
     return root
 
 
+def run_client_as_nobody(test, code: str, socket_path: str) -> "subprocess.CompletedProcess[str]":
+    """Runs ``code`` as uid ``nobody`` with the client package importable (``sys.argv[1]``) and
+    the daemon's socket path as ``sys.argv[2]``; skips ``test`` when nobody cannot run Python
+    (a pyenv under /root), and asserts it exited 0. Code should start with
+    ``import sys; sys.path.insert(0, sys.argv[1]); import embedd``."""
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    # An interpreter that uid nobody may run.
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    try:
+        package = package_copy_for_other_users()
+        test.addCleanup(shutil.rmtree, package, True)
+        r = subprocess.run([python, "-c", code, package, socket_path],
+                           user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
+                           text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+    except PermissionError as e:
+        test.skipTest(f"uid nobody cannot run {python}: {e}")
+    test.assertEqual(r.returncode, 0, r.stderr)
+    return r
+
+
 # ---------------------------------------------------------------------------- finding binaries
 
 

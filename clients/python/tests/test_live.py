@@ -9,10 +9,8 @@ daemon or the fixture plugin is not built.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import unittest
@@ -365,24 +363,13 @@ class ApiTests(LiveTestCase):
     def test_admin_methods_are_denied_to_other_users(self) -> None:
         if os.getuid() != 0:
             self.skipTest("needs uid 0 to run a child as another user (covered by test_admin_methods as non-root)")
-        nobody = pwd.getpwnam("nobody")
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); import embedd\n"
             "c = embedd.Client(sys.argv[2])\n"
             "print(c.embed('x').shape if embedd.HAS_NUMPY else len(c.embed('x')[0]))\n"
             "try:\n    c.load_model('evil', 'fixture')\nexcept embedd.PermissionDeniedError as e:\n    print(e.code_name, e.message)\n"
         )
-        # An interpreter that uid nobody may run (a pyenv under /root is not one).
-        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-        try:
-            package = _support.package_copy_for_other_users()
-            self.addCleanup(shutil.rmtree, package, True)
-            r = subprocess.run([python, "-c", code, package, self.daemon.socket_path],
-                               user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
-                               text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
-        except PermissionError as e:
-            self.skipTest(f"uid nobody cannot run {python}: {e}")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        r = _support.run_client_as_nobody(self, code, self.daemon.socket_path)
         self.assertIn("PERMISSION_DENIED", r.stdout)
         self.assertIn("admin", r.stdout)
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-import pwd
-import shutil
 import subprocess
-import sys
 import time
 import unittest
 from typing import Dict, List, Optional, Tuple
@@ -206,19 +203,9 @@ class MetricsTests(unittest.TestCase):
         c.upsert("metrics-private", ["a"], ["secret text"])
         c.upsert("metrics-public", ["a", "b"], ["open text", "more open text"])
         self.assertEqual(Scrape(c.metrics()).value("embedd_collection_records", collection="metrics-private"), 1)
-        nobody = pwd.getpwnam("nobody")
         code = ("import sys; sys.path.insert(0, sys.argv[1]); import embedd\n"
                 "print(embedd.Client(sys.argv[2]).metrics())\n")
-        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-        try:
-            package = _support.package_copy_for_other_users()
-            self.addCleanup(shutil.rmtree, package, True)
-            r = subprocess.run([python, "-c", code, package, self.daemon.socket_path],
-                               user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
-                               text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
-        except PermissionError as e:
-            self.skipTest(f"uid nobody cannot run {python}: {e}")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        r = _support.run_client_as_nobody(self, code, self.daemon.socket_path)
         s = Scrape(r.stdout)
         self.assertEqual(s.value("embedd_collection_records", collection="metrics-public"), 2)
         self.assertIsNone(s.get("embedd_collection_records", collection="metrics-private"))

@@ -11,10 +11,6 @@ import array
 import math
 import os
 import random
-import pwd
-import shutil
-import subprocess
-import sys
 import threading
 import unittest
 from typing import Any, List
@@ -534,7 +530,6 @@ class StoreTests(unittest.TestCase):
         c = self.client()
         self.fresh(c, "shared", model="fx")
         c.upsert("shared", ["x"], ["shared text"])
-        nobody = pwd.getpwnam("nobody")
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]); import embedd\n"
             "c = embedd.Client(sys.argv[2])\n"
@@ -543,16 +538,7 @@ class StoreTests(unittest.TestCase):
             "try:\n    c.drop_collection('shared')\nexcept embedd.PermissionDeniedError as e:\n    print('drop', e.code_name)\n"
             "try:\n    c.optimize_collection('shared')\nexcept embedd.PermissionDeniedError as e:\n    print('optimize', e.code_name)\n"
         )
-        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-        try:
-            package = _support.package_copy_for_other_users()
-            self.addCleanup(shutil.rmtree, package, True)
-            r = subprocess.run([python, "-c", code, package, self.daemon.socket_path],
-                               user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
-                               text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
-        except PermissionError as e:
-            self.skipTest(f"uid nobody cannot run {python}: {e}")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        r = _support.run_client_as_nobody(self, code, self.daemon.socket_path)
         self.assertIn("search ['x']", r.stdout)
         self.assertIn("upsert PERMISSION_DENIED", r.stdout)
         self.assertIn("drop PERMISSION_DENIED", r.stdout)
