@@ -44,7 +44,9 @@ for name, md in pb.DESCRIPTOR.message_types_by_name.items():
         kind = TYPES[f.type]
         if kind == "message" and f.message_type.GetOptions().map_entry:
             kind = "map"
-        repeated = f.label == D.FieldDescriptor.LABEL_REPEATED and kind != "map"
+        # protobuf 6 drops FieldDescriptor.label for is_repeated.
+        is_repeated = f.is_repeated if hasattr(f, "is_repeated") else f.label == D.FieldDescriptor.LABEL_REPEATED
+        repeated = is_repeated and kind != "map"
         oneof = f.containing_oneof.name if f.containing_oneof else "-"
         print("DESC", name, f.number, f.name, kind, int(repeated), oneof)
 for name, sd in pb.DESCRIPTOR.services_by_name.items():
@@ -92,8 +94,10 @@ show("LoadPluginResponse", pb.LoadPluginResponse(plugin=pb.PluginInfo()))
 
 
 def protobuf_python() -> Optional[str]:
-    """An interpreter that can import google.protobuf: this one, else Debian's."""
-    candidates = [sys.executable, "/usr/bin/python3", "/usr/local/bin/python3"]
+    """An interpreter that can import google.protobuf: Debian's first (its python3-protobuf
+    matches Debian's protoc, which generates the module), else this one. The test venv may hold
+    a newer protobuf that pymilvus pulled in."""
+    candidates = ["/usr/bin/python3", sys.executable, "/usr/local/bin/python3"]
     for p in candidates:
         if not os.path.exists(p):
             continue
